@@ -1,0 +1,156 @@
+"""`nnplay serve | train | bench`: the commands people run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from .settings import SETTINGS, Setting
+
+
+def _parse_value(setting: Setting, text: str) -> Any:
+    if setting.type == "features":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if setting.type == "layers":
+        return [int(part) for part in text.split(",") if part.strip()]
+    if setting.type == "int":
+        return int(text)
+    if setting.type == "float":
+        return float(text)
+    return text
+
+
+def _add_setting_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (the same table as the page)")
+    for s in SETTINGS:
+        hint = f"{s.help} Default: {s.default}."
+        if s.type in ("features", "layers"):
+            hint += " Comma-separated" + (" (empty for none)." if s.type == "layers" else ".")
+        group.add_argument(f"--{s.name.replace('_', '-')}", dest=s.name, metavar=s.type.upper(), help=hint)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .config import ServerSettings
+
+    overrides = {"host": args.host, "port": args.port}
+    settings = ServerSettings(**{k: v for k, v in overrides.items() if v is not None})
+    loopback = settings.host in ("127.0.0.1", "localhost", "::1")
+    if not loopback and not settings.token:
+        print(
+            f"warning: serving on {settings.host} without NNPLAY_TOKEN: anyone who can reach this port "
+            "can create and drive sessions",
+            file=sys.stderr,
+        )
+    print(f"nnplay: open http://{settings.host}:{settings.port}/", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0
+
+
+def run_training(changes: dict[str, Any], epochs: int) -> dict[str, Any]:
+    """Train headless on the same engine as the server; returns the final metrics."""
+    from .engine.runtime import enable_compilation_cache
+    from .engine.trainer import Trainer
+    from .schemas import make_config
+
+    enable_compilation_cache()
+    config = make_config(None, changes)
+    trainer = Trainer(config)
+    params = trainer.init_params()
+    started = time.perf_counter()
+    trainer.prepare_exact(params)
+    done, diverged, chunk = 0, False, 200
+    while done < epochs and not diverged:
+        outcome = trainer.train(params, min(chunk, epochs - done))
+        params, diverged = outcome.params, outcome.diverged
+        done += outcome.epochs
+    seconds = time.perf_counter() - started
+    ev = trainer.evaluate(params)
+    return {
+        "epoch": done,
+        "train_loss": ev.train_loss,
+        "test_loss": ev.test_loss,
+        "train_accuracy": ev.train_accuracy,
+        "test_accuracy": ev.test_accuracy,
+        "diverged": diverged or not (ev.train_loss < float("inf")),
+        "seconds": round(seconds, 3),
+        "config": config.public(),
+    }
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .protocol import finite_or_none
+    from .schemas import ConfigError
+
+    changes: dict[str, Any] = {}
+    for s in SETTINGS:
+        text = getattr(args, s.name)
+        if text is None:
+            continue
+        try:
+            changes[s.name] = _parse_value(s, text)
+        except ValueError:
+            print(f"error: --{s.name.replace('_', '-')}: {text!r} is not a valid {s.type}", file=sys.stderr)
+            return 2
+    if args.epochs < 0:
+        print("error: --epochs must be >= 0", file=sys.stderr)
+        return 2
+    try:
+        result = run_training(changes, args.epochs)
+    except ConfigError as exc:
+        print(f"error: --{exc.field.replace('_', '-')}: {exc.message}", file=sys.stderr)
+        return 2
+    for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+        result[key] = finite_or_none(result[key])
+    if args.json:
+        print(json.dumps(result))
+    else:
+        acc = result["test_accuracy"]
+        print(
+            f"epoch {result['epoch']}: train loss {result['train_loss']}, test loss {result['test_loss']}"
+            + (f", test accuracy {acc:.3f}" if acc is not None else "")
+            + (" (DIVERGED)" if result["diverged"] else "")
+            + f" in {result['seconds']} s"
+        )
+    return 1 if result["diverged"] else 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(quick=args.quick, output=args.output)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nnplay", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start the web app (default http://127.0.0.1:8000)")
+    serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=_serve)
+    train = sub.add_parser("train", help="train headless on the same engine and print the result")
+    train.add_argument("--epochs", type=int, default=500)
+    train.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_setting_options(train)
+    train.set_defaults(func=_train)
+    bench = sub.add_parser("bench", help="measure engine, stream and edit performance")
+    bench.add_argument("--quick", action="store_true", help="shorter runs (for CI smoke checks)")
+    bench.add_argument("--output", default=None, help="also write the results as JSON to this file")
+    bench.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

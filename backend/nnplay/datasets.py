@@ -1,0 +1,125 @@
+"""2-D data sets with TensorFlow Playground's semantics: pure functions of (name, size, noise, rng).
+
+Classification labels are +1 / -1; regression labels lie in [-1, 1]. Points lie in about [-6, 6]^2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .settings import DATASET_PROBLEM
+
+NUM_SAMPLES = {"classification": 500, "regression": 1200}
+MAX_POINTS = max(NUM_SAMPLES.values())
+
+
+@dataclass(frozen=True)
+class Split:
+    """A data set split into train and test points (float32 arrays)."""
+
+    train_x: np.ndarray  # (n_train, 2)
+    train_y: np.ndarray  # (n_train,)
+    test_x: np.ndarray
+    test_y: np.ndarray
+
+
+def _circle(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    radius = 5.0
+    half = n // 2
+
+    def ring(r_min: float, r_max: float) -> tuple[np.ndarray, np.ndarray]:
+        r = rng.uniform(r_min, r_max, half)
+        angle = rng.uniform(0.0, 2 * np.pi, half)
+        xy = np.stack([r * np.sin(angle), r * np.cos(angle)], axis=1)
+        jitter = rng.uniform(-radius, radius, (half, 2)) * noise
+        label = np.where(np.hypot(*(xy + jitter).T) < radius * 0.5, 1.0, -1.0)
+        return xy, label
+
+    inner, inner_y = ring(0.0, radius * 0.5)
+    outer, outer_y = ring(radius * 0.7, radius)
+    return np.concatenate([inner, outer]), np.concatenate([inner_y, outer_y])
+
+
+def _xor(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    padding = 0.3
+    xy = rng.uniform(-5.0, 5.0, (n, 2))
+    xy += np.where(xy > 0, padding, -padding)
+    jitter = rng.uniform(-5.0, 5.0, (n, 2)) * noise
+    shifted = xy + jitter
+    return xy, np.where(shifted[:, 0] * shifted[:, 1] >= 0, 1.0, -1.0)
+
+
+def _gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    variance = 0.5 + noise / 0.5 * 3.5  # TF Playground: noise 0..0.5 maps linearly to variance 0.5..4
+    half = n // 2
+    pos = rng.normal((2.0, 2.0), np.sqrt(variance), (half, 2))
+    neg = rng.normal((-2.0, -2.0), np.sqrt(variance), (half, 2))
+    return np.concatenate([pos, neg]), np.concatenate([np.ones(half), -np.ones(half)])
+
+
+def _spiral(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    half = n // 2
+    i = np.arange(half)
+    arms = []
+    for delta in (0.0, np.pi):
+        r = i / half * 5.0
+        t = 1.75 * i / half * 2 * np.pi + delta
+        jitter = rng.uniform(-1.0, 1.0, (half, 2)) * noise
+        arms.append(np.stack([r * np.sin(t), r * np.cos(t)], axis=1) + jitter)
+    return np.concatenate(arms), np.concatenate([np.ones(half), -np.ones(half)])
+
+
+def _regression_points(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    radius = 6.0
+    xy = rng.uniform(-radius, radius, (n, 2))
+    jitter = rng.uniform(-radius, radius, (n, 2)) * noise
+    return xy, xy + jitter
+
+
+def _plane(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    xy, shifted = _regression_points(n, noise, rng)
+    # TF Playground scales x1 + x2 from [-10, 10] to [-1, 1] without clamping.
+    return xy, shifted.sum(axis=1) / 10.0
+
+
+_GAUSSIANS = ((-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1))
+
+
+def multigauss_label(points: np.ndarray) -> np.ndarray:
+    """TF Playground's six-bump surface: the strongest bump (1 at its centre, 0 at distance 2) wins."""
+    label = np.zeros(len(points))
+    for cx, cy, sign in _GAUSSIANS:
+        dist = np.hypot(points[:, 0] - cx, points[:, 1] - cy)
+        value = sign * np.clip(1.0 - dist / 2.0, 0.0, 1.0)
+        label = np.where(np.abs(value) > np.abs(label), value, label)
+    return label
+
+
+def _multigauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    xy, shifted = _regression_points(n, noise, rng)
+    return xy, multigauss_label(shifted)
+
+
+GENERATORS = {
+    "circle": _circle,
+    "xor": _xor,
+    "gauss": _gauss,
+    "spiral": _spiral,
+    "plane": _plane,
+    "multigauss": _multigauss,
+}
+
+
+def generate(name: str, noise_percent: int, train_ratio_percent: int, seed: int) -> Split:
+    """Generate, shuffle once (TF Playground never reshuffles) and split a data set."""
+    if name not in GENERATORS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(GENERATORS)}")
+    rng = np.random.default_rng(seed)
+    n = NUM_SAMPLES[DATASET_PROBLEM[name]]
+    xy, labels = GENERATORS[name](n, noise_percent / 100.0, rng)
+    order = rng.permutation(len(xy))
+    xy, labels = xy[order].astype(np.float32), labels[order].astype(np.float32)
+    split = int(len(xy) * train_ratio_percent / 100)
+    return Split(xy[:split], labels[:split], xy[split:], labels[split:])

@@ -1,0 +1,53 @@
+"""Process-wide JAX setup: the persistent compilation cache, device facts and a compile counter."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import jax
+
+_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+_lock = threading.Lock()
+_compiles = 0
+
+
+def _on_duration(event: str, duration: float, **_: Any) -> None:
+    global _compiles
+    if event == _COMPILE_EVENT:
+        with _lock:
+            _compiles += 1
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_duration)
+
+
+def compile_count() -> int:
+    """Backend compilations in this process so far (cache hits of jit's in-memory cache don't count)."""
+    with _lock:
+        return _compiles
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nnplay" / "jax"
+
+
+def enable_compilation_cache(path: str | Path | None = None) -> Path:
+    """Persist compiled kernels across restarts (JAX_COMPILATION_CACHE_DIR wins if set)."""
+    target = Path(os.environ.get("JAX_COMPILATION_CACHE_DIR") or path or default_cache_dir())
+    target.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(target))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    return target
+
+
+def device_info() -> dict[str, Any]:
+    devices = jax.devices()
+    return {
+        "device": devices[0].platform,
+        "devices": [str(d) for d in devices],
+        "jax_version": jax.__version__,
+    }

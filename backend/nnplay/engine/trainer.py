@@ -1,0 +1,264 @@
+"""Host-side glue: turns a TrainConfig into the traced arrays the kernels take, and back into numbers.
+
+All that derives from a config lives in one immutable `Plan`; `configure` builds a new plan and swaps
+it in with one assignment, so a chunk or a background compile running in another thread always sees
+a consistent plan. Compiled code is untouched unless the net outgrows its padded bucket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import datasets
+from ..features import all_features, feature_mask, grid_points
+from ..models.mlp import Arch, MlpShape, Params, init_params, make_arch
+from ..schemas import TrainConfig
+from .evaluate import GRID_SIZE, NEURON_GRID_SIZE, EvalData, compiled_evaluate
+from .exact import BatchedData, ExactSpec, batch_data, compiled_exact_chunk
+from .train import MAX_BATCH, ChunkResult, Hyper, TrainData, compiled_train_chunk
+
+DATA_FIELDS = ("dataset", "noise", "train_ratio", "seed")
+_WARM_SHAPES: set[MlpShape] = set()  # buckets whose padded kernel has run (so it is compiled)
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    params: Params
+    epochs: int
+    diverged: bool
+    kernel: str  # "exact" or "padded": which kernel ran
+
+
+@dataclass(frozen=True)
+class FrameData:
+    """A host-side evaluation of the net: what a frame carries."""
+
+    train_loss: float
+    test_loss: float
+    train_accuracy: float | None
+    test_accuracy: float | None
+    output_grid: np.ndarray  # (GRID_SIZE**2,) uint8
+    neuron_grids: np.ndarray  # (sum(hidden_layers), NEURON_GRID_SIZE**2) uint8
+    weights: list[np.ndarray]  # exact-shape float32 (in, out) per layer, output last
+    biases: list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything derived from one config: data on the device, masks, hyperparameters, kernel specs."""
+
+    config: TrainConfig
+    shape: MlpShape
+    split: datasets.Split
+    train_features: np.ndarray  # (n_train, 7) host copy, for batching the exact kernel's data
+    train_data: TrainData
+    eval_data: EvalData
+    arch: Arch
+    hyper: Hyper
+    exact_spec: ExactSpec
+
+
+@dataclass(frozen=True)
+class _ExactKernel:
+    spec: ExactSpec
+    fn: Callable[..., ChunkResult]
+    data: BatchedData
+
+
+def _pad_rows(a: np.ndarray, rows: int) -> np.ndarray:
+    out = np.zeros((rows, *a.shape[1:]), np.float32)
+    out[: len(a)] = a
+    return out
+
+
+def _pad_columns(features: np.ndarray, rows: int, width: int) -> np.ndarray:
+    out = np.zeros((rows, width), np.float32)
+    out[: len(features), : features.shape[1]] = features
+    return out
+
+
+def output_activation(problem: str) -> str:
+    return "tanh" if problem == "classification" else "linear"
+
+
+def resize_params(params: Params, shape: MlpShape, key: jax.Array) -> Params:
+    """Move params into another bucket: overlapping weights kept, new ones freshly initialised."""
+    fresh = init_params(key, shape)
+    depth = min(shape.depth, params.w.shape[0])
+    width = min(shape.width, params.w.shape[1])
+    return Params(
+        w=fresh.w.at[:depth, :width, :width].set(params.w[:depth, :width, :width]),
+        b=fresh.b.at[:depth, :width].set(params.b[:depth, :width]),
+        w_out=fresh.w_out.at[:width].set(params.w_out[:width]),
+        b_out=params.b_out,
+    )
+
+
+def _data_arrays(split: datasets.Split, width: int) -> tuple[np.ndarray, TrainData, EvalData]:
+    n_pad = datasets.MAX_POINTS
+    train_features = all_features(split.train_x)
+    train_x = jnp.asarray(_pad_columns(train_features, n_pad + MAX_BATCH, width))
+    train_y = jnp.asarray(_pad_rows(split.train_y, n_pad + MAX_BATCH))
+    n_train = jnp.asarray(len(split.train_x), jnp.int32)
+    eval_data = EvalData(
+        train_x=train_x,
+        train_y=train_y,
+        train_n=n_train,
+        test_x=jnp.asarray(_pad_columns(all_features(split.test_x), n_pad, width)),
+        test_y=jnp.asarray(_pad_rows(split.test_y, n_pad)),
+        test_n=jnp.asarray(len(split.test_x), jnp.int32),
+        grid_x=jnp.asarray(_pad_columns(all_features(grid_points(GRID_SIZE)), GRID_SIZE**2, width)),
+    )
+    return train_features, TrainData(train_x, train_y, n_train), eval_data
+
+
+def make_plan(config: TrainConfig, previous: Plan | None = None) -> Plan:
+    """Derive a plan from a config, reusing the previous plan's data when data settings are unchanged."""
+    shape = MlpShape.bucket_for(config.hidden_layers)
+    same_data = previous is not None and all(
+        getattr(previous.config, f) == getattr(config, f) for f in DATA_FIELDS
+    )
+    if previous is not None and same_data:
+        split = previous.split
+    else:
+        split = datasets.generate(config.dataset, config.noise, config.train_ratio, config.seed)
+    if previous is not None and same_data and previous.shape.width == shape.width:
+        train_features, train_data, eval_data = (
+            previous.train_features,
+            previous.train_data,
+            previous.eval_data,
+        )
+    else:
+        train_features, train_data, eval_data = _data_arrays(split, shape.width)
+    fmask = feature_mask(config.features)
+    rate = config.regularization_rate
+    return Plan(
+        config=config,
+        shape=shape,
+        split=split,
+        train_features=train_features,
+        train_data=train_data,
+        eval_data=eval_data,
+        arch=make_arch(
+            shape, fmask, config.hidden_layers, config.activation, output_activation(config.problem)
+        ),
+        hyper=Hyper(
+            learning_rate=jnp.asarray(config.learning_rate, jnp.float32),
+            l1=jnp.asarray(rate if config.regularization == "l1" else 0.0, jnp.float32),
+            l2=jnp.asarray(rate if config.regularization == "l2" else 0.0, jnp.float32),
+            batch_size=jnp.asarray(config.batch_size, jnp.int32),
+        ),
+        exact_spec=ExactSpec(
+            features=tuple(int(i) for i in np.flatnonzero(fmask)),
+            hidden=tuple(config.hidden_layers),
+            activation=config.activation,
+            output_activation=output_activation(config.problem),
+            regularization=config.regularization if rate > 0 else "none",
+            batch_size=config.batch_size,
+            n_train=len(split.train_x),
+        ),
+    )
+
+
+class Trainer:
+    """Runs one config's training and evaluation on the jitted kernels."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.plan = make_plan(config)
+        self._exact: _ExactKernel | None = None
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.plan.config
+
+    def configure(self, config: TrainConfig) -> bool:
+        """Adopt a new config; returns whether the data changed."""
+        old = self.plan
+        self.plan = make_plan(config, old)
+        return self.plan.split is not old.split
+
+    # ---- params -------------------------------------------------------------------------------
+
+    def init_params(self) -> Params:
+        """Fresh weights from the config's seed (deterministic)."""
+        return init_params(jax.random.PRNGKey(self.config.seed), self.plan.shape)
+
+    def fit_params(self, params: Params, plan: Plan | None = None) -> Params:
+        """Params moved into the plan's bucket if the net changed bucket; else unchanged."""
+        plan = plan or self.plan
+        if params.w.shape[0] == plan.shape.depth and params.w.shape[1] == plan.shape.width:
+            return params
+        return resize_params(params, plan.shape, jax.random.PRNGKey(plan.config.seed + 1))
+
+    # ---- kernels ------------------------------------------------------------------------------
+
+    @property
+    def padded_ready(self) -> bool:
+        """Whether the padded kernel of the current bucket has been compiled in this process."""
+        return self.plan.shape in _WARM_SHAPES
+
+    @property
+    def exact_ready(self) -> bool:
+        """Whether the exact kernel for the current config is compiled (training then uses it)."""
+        return self._exact is not None and self._exact.spec == self.plan.exact_spec
+
+    def prepare_exact(self, params: Params) -> bool:
+        """Compile the exact kernel for the current plan (blocking: run it in a worker thread).
+
+        Returns whether it still matches the plan when done (the config may have changed meanwhile).
+        """
+        plan = self.plan
+        spec = plan.exact_spec
+        if self._exact is None or self._exact.spec != spec:
+            data = batch_data(spec, plan.train_features, plan.split.train_y)
+            args = (params, plan.hyper, data, jnp.asarray(1, jnp.int32))
+            compiled = compiled_exact_chunk(spec).lower(*args).compile()
+            self._exact = _ExactKernel(spec, compiled, data)
+        return self.plan.exact_spec == spec
+
+    def train(self, params: Params, epochs: int) -> ChunkOutcome:
+        """Train up to `epochs` epochs (blocking): the exact kernel if it fits the plan, else the padded one."""
+        plan, exact = self.plan, self._exact
+        n = jnp.asarray(epochs, jnp.int32)
+        params = self.fit_params(params, plan)
+        if exact is not None and exact.spec == plan.exact_spec:
+            result, kernel = exact.fn(params, plan.hyper, exact.data, n), "exact"
+        else:
+            fn = compiled_train_chunk(plan.shape)
+            result, kernel = fn(params, plan.arch, plan.hyper, plan.train_data, n), "padded"
+            _WARM_SHAPES.add(plan.shape)
+        return ChunkOutcome(result.params, int(result.epochs), bool(result.diverged), kernel)
+
+    def evaluate(self, params: Params) -> FrameData:
+        """Losses, accuracy, grids and exact-shape weights of `params` (blocking)."""
+        plan = self.plan
+        params = self.fit_params(params, plan)
+        ev = jax.device_get(compiled_evaluate()(params, plan.arch, plan.eval_data))
+        host = jax.device_get(params)
+        layers = list(plan.config.hidden_layers)
+        thumbs = [ev.neuron_grids[layer, :n] for layer, n in enumerate(layers)]
+        empty = np.zeros((0, NEURON_GRID_SIZE**2), np.uint8)
+        weights, biases = [], []
+        rows = np.asarray(plan.exact_spec.features)
+        for layer, n in enumerate(layers):
+            weights.append(np.asarray(host.w[layer][np.ix_(rows, np.arange(n))], np.float32))
+            biases.append(np.asarray(host.b[layer][:n], np.float32))
+            rows = np.arange(n)
+        weights.append(np.asarray(host.w_out[rows][:, None], np.float32))
+        biases.append(np.asarray([host.b_out], np.float32))
+        classify = plan.config.problem == "classification"
+        return FrameData(
+            train_loss=float(ev.train_loss),
+            test_loss=float(ev.test_loss),
+            train_accuracy=float(ev.train_accuracy) if classify else None,
+            test_accuracy=float(ev.test_accuracy) if classify else None,
+            output_grid=np.asarray(ev.output_grid),
+            neuron_grids=np.concatenate(thumbs) if thumbs else empty,
+            weights=weights,
+            biases=biases,
+        )

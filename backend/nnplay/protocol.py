@@ -1,0 +1,139 @@
+"""The wire format (docs/protocol.md): binary msgpack frames and JSON control messages.
+
+Pure functions of plain data: nothing here knows about jax, sessions or websockets.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import msgpack
+import numpy as np
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from .schemas import ClientMessage, describe_errors
+
+MAX_MESSAGE_BYTES = 64 * 1024
+
+_client_message: TypeAdapter[Any] = TypeAdapter(ClientMessage)
+
+
+class ProtocolError(ValueError):
+    """A client message that cannot be acted on; `code` and `field` go into the error reply."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: send null instead."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def parse_client_message(raw: str | bytes) -> Any:
+    """Validate one client message; raise ProtocolError with a human message if it is bad."""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_MESSAGE_BYTES:
+        raise ProtocolError("too_large", f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES}")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError("invalid_json", f"message is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or "type" not in data:
+        raise ProtocolError("invalid_message", "a message must be a JSON object with a 'type'", "type")
+    try:
+        return _client_message.validate_python(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        if errors and errors[0].get("type") == "union_tag_invalid":
+            kinds = "start, pause, step, reset, configure, ping"
+            raise ProtocolError(
+                "unknown_type", f"unknown message type {data.get('type')!r}; expected one of {kinds}", "type"
+            ) from None
+        first = describe_errors(exc)[0]
+        raise ProtocolError("invalid_message", first["message"], first["field"]) from None
+
+
+def json_message(kind: str, **fields: Any) -> str:
+    """A JSON control message (hello, status, config, error, pong)."""
+    return orjson.dumps({"type": kind, **fields}).decode()
+
+
+def error_message(code: str, message: str, field: str | None = None) -> str:
+    return json_message("error", code=code, message=message, field=field)
+
+
+def encode_data(
+    version: int,
+    problem: str,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+) -> bytes:
+    """The points of a data set as a binary `data` message."""
+    return msgpack.packb(
+        {
+            "type": "data",
+            "data_version": version,
+            "problem": problem,
+            "train_x": np.ascontiguousarray(train_x, np.float32).tobytes(),
+            "train_y": np.ascontiguousarray(train_y, np.float32).tobytes(),
+            "test_x": np.ascontiguousarray(test_x, np.float32).tobytes(),
+            "test_y": np.ascontiguousarray(test_y, np.float32).tobytes(),
+        }
+    )
+
+
+def encode_frame(
+    *,
+    epoch: int,
+    state: str,
+    config_version: int,
+    train_loss: float | None,
+    test_loss: float | None,
+    train_accuracy: float | None,
+    test_accuracy: float | None,
+    epochs_per_second: float,
+    layers: list[int],
+    output_grid: np.ndarray,
+    neuron_grids: np.ndarray,
+    weights: list[np.ndarray],
+    biases: list[np.ndarray],
+    grid_size: int,
+    neuron_grid_size: int,
+) -> bytes:
+    """One training frame as binary msgpack (grids uint8, weights float32)."""
+    return msgpack.packb(
+        {
+            "type": "frame",
+            "epoch": int(epoch),
+            "state": state,
+            "config_version": config_version,
+            "train_loss": finite_or_none(train_loss),
+            "test_loss": finite_or_none(test_loss),
+            "train_accuracy": finite_or_none(train_accuracy),
+            "test_accuracy": finite_or_none(test_accuracy),
+            "epochs_per_second": round(float(epochs_per_second), 1),
+            "grid_size": grid_size,
+            "output_grid": np.ascontiguousarray(output_grid, np.uint8).tobytes(),
+            "neuron_grid_size": neuron_grid_size,
+            "layers": list(layers),
+            "neuron_grids": np.ascontiguousarray(neuron_grids, np.uint8).tobytes(),
+            "weights": [np.ascontiguousarray(w, np.float32).tobytes() for w in weights],
+            "biases": [np.ascontiguousarray(b, np.float32).tobytes() for b in biases],
+        }
+    )
+
+
+def decode(frame: bytes) -> dict[str, Any]:
+    """Inverse of the encoders (tests, bench and the CLI use it)."""
+    result: dict[str, Any] = msgpack.unpackb(frame)
+    return result

@@ -1,0 +1,162 @@
+"""Pydantic models: the training config (derived from the settings table) and client messages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .settings import DATASET_PROBLEM, FEATURE_NAMES, LIMITS, SETTINGS_BY_NAME, describe_range
+
+
+class ConfigError(ValueError):
+    """A setting was rejected; `field` names it and the message says what is allowed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _field(name: str) -> Any:
+    setting = SETTINGS_BY_NAME[name]
+    bounds: dict[str, Any] = {}
+    if setting.type in ("int", "float"):
+        bounds = {"ge": setting.min, "le": setting.max}
+    default = setting.default
+    if isinstance(default, list):
+        return Field(default_factory=lambda: tuple(default), description=setting.help)
+    return Field(default, description=setting.help, **bounds)
+
+
+class TrainConfig(BaseModel):
+    """Everything that defines a run; immutable, so edits make a new config."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+    dataset: Literal["circle", "xor", "gauss", "spiral", "plane", "multigauss"] = _field("dataset")
+    problem: Literal["classification", "regression"] = _field("problem")
+    noise: int = _field("noise")
+    train_ratio: int = _field("train_ratio")
+    batch_size: int = _field("batch_size")
+    learning_rate: float = _field("learning_rate")
+    activation: Literal["relu", "tanh", "sigmoid", "linear"] = _field("activation")
+    regularization: Literal["none", "l1", "l2"] = _field("regularization")
+    regularization_rate: float = _field("regularization_rate")
+    features: tuple[str, ...] = _field("features")
+    hidden_layers: tuple[int, ...] = _field("hidden_layers")
+    mode: Literal["reference", "extended"] = _field("mode")
+    seed: int = _field("seed")
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [f for f in value if f not in FEATURE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown feature {unknown[0]!r}; features are {', '.join(FEATURE_NAMES)}")
+        if len(set(value)) != len(value):
+            raise ValueError("each feature may be listed once")
+        if not value:
+            raise ValueError("select at least one input feature")
+        # Keep the canonical order so that equal selections compare equal.
+        return tuple(f for f in FEATURE_NAMES if f in value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainConfig:
+        limits = LIMITS[self.mode]
+        if len(self.hidden_layers) > limits["max_layers"]:
+            raise ConfigError(
+                "hidden_layers",
+                f"hidden layers must be between 0 and {limits['max_layers']} in {self.mode} mode, "
+                f"got {len(self.hidden_layers)}",
+            )
+        for i, n in enumerate(self.hidden_layers):
+            if not 1 <= n <= limits["max_neurons"]:
+                raise ConfigError(
+                    "hidden_layers",
+                    f"neurons in hidden layer {i + 1} must be between 1 and {limits['max_neurons']} "
+                    f"in {self.mode} mode, got {n}",
+                )
+        if DATASET_PROBLEM[self.dataset] != self.problem:
+            raise ConfigError(
+                "dataset",
+                f"data set {self.dataset!r} is for {DATASET_PROBLEM[self.dataset]}, "
+                f"but the problem type is {self.problem}",
+            )
+        return self
+
+    def public(self) -> dict[str, Any]:
+        """JSON-ready dict with lists (not tuples), as sent to the page."""
+        return self.model_dump(mode="json")
+
+
+def _message_for(error: dict[str, Any]) -> tuple[str, str]:
+    loc = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
+    field = loc[-1] if loc else ""
+    ctx = error.get("ctx") or {}
+    inner = ctx.get("error")
+    if isinstance(inner, ConfigError):
+        return inner.field, inner.message
+    setting = SETTINGS_BY_NAME.get(field)
+    value = error.get("input")
+    if error.get("type") == "extra_forbidden":
+        return field, f"unknown setting {field!r}"
+    if setting is None:
+        return field, f"{field or 'message'}: {error.get('msg', 'invalid')}"
+    label = setting.label.lower()
+    if error.get("type") in ("value_error", "assertion_error"):
+        return field, f"{label}: {error['msg'].removeprefix('Value error, ')}"
+    return field, f"{label} must be {describe_range(setting)}, got {value!r}"
+
+
+def describe_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """Turn a pydantic error into [{field, message}] a person can act on."""
+    seen: list[dict[str, str]] = []
+    for error in exc.errors():
+        field, message = _message_for(dict(error))
+        item = {"field": field, "message": message}
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def make_config(base: TrainConfig | None = None, changes: dict[str, Any] | None = None) -> TrainConfig:
+    """Validate `changes` on top of `base` (or the defaults); raise ConfigError naming the first bad field."""
+    data = base.public() if base is not None else {}
+    data.update(changes or {})
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as exc:
+        first = describe_errors(exc)[0]
+        raise ConfigError(first["field"], first["message"]) from None
+
+
+# ---- client -> server messages -------------------------------------------------------------
+
+
+class Start(BaseModel):
+    type: Literal["start"]
+
+
+class Pause(BaseModel):
+    type: Literal["pause"]
+
+
+class Step(BaseModel):
+    type: Literal["step"]
+
+
+class Reset(BaseModel):
+    type: Literal["reset"]
+
+
+class Ping(BaseModel):
+    type: Literal["ping"]
+
+
+class Configure(BaseModel):
+    type: Literal["configure"]
+    changes: dict[str, Any]
+
+
+ClientMessage = Annotated[Start | Pause | Step | Reset | Ping | Configure, Field(discriminator="type")]

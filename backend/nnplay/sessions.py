@@ -1,0 +1,417 @@
+"""Sessions: one training run each, with its own loop, latest-frame slot and subscribers.
+
+Concurrency model: every mutation of a session happens on the asyncio event loop. The run loop hands
+pure, blocking kernel calls (train, evaluate, compile) to worker threads with `asyncio.to_thread`
+(XLA releases the GIL) and applies client commands between chunks, so nothing needs a lock. Frames
+go into a one-slot mailbox per subscriber: a slow client skips frames and never slows training.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import protocol
+from .engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE
+from .engine.trainer import ChunkOutcome, FrameData, Trainer
+from .schemas import ConfigError, TrainConfig, make_config
+
+log = logging.getLogger(__name__)
+
+FRAME_BUDGET_S = 0.030  # aim for ~30 frames per second while training
+MAX_EPOCHS_PER_CHUNK = 5000
+CONTROL_QUEUE = 64
+
+
+class SessionNotFound(KeyError):
+    """No session has this id (it never existed, or it expired)."""
+
+
+class TooManySessions(RuntimeError):
+    """The server's session limit is reached and none is idle enough to evict."""
+
+
+@dataclass(eq=False)  # identity semantics: each connection is its own subscriber
+class Subscriber:
+    """One connected client: control messages in order, frames latest-wins."""
+
+    control: asyncio.Queue[str | bytes] = field(default_factory=lambda: asyncio.Queue(CONTROL_QUEUE))
+    frame: bytes | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def push_control(self, message: str | bytes) -> None:
+        if self.control.full():  # a client that stopped reading loses the oldest, not the server
+            self.control.get_nowait()
+        self.control.put_nowait(message)
+        self.wake.set()
+
+    def push_frame(self, frame: bytes) -> None:
+        self.frame = frame
+        self.wake.set()
+
+
+class Session:
+    """A training run that any number of clients can watch and drive."""
+
+    def __init__(self, session_id: str, config: TrainConfig) -> None:
+        self.id = session_id
+        self.trainer = Trainer(config)
+        self.params = self.trainer.init_params()
+        self.config_version = 1
+        self.data_version = 1
+        self.epoch = 0
+        self.state = "paused"  # paused | training | compiling | diverged
+        self.message = ""
+        self.last_frame: bytes | None = None
+        self.last_eval: FrameData | None = None
+        self.epochs_per_second = 0.0
+        self.kernel = "padded"
+        self.subscribers: set[Subscriber] = set()
+        self.last_active = time.monotonic()
+        self._epochs_per_chunk = 10
+        self._pending_config: TrainConfig | None = None
+        self._pending_reset = False
+        self._pending_steps = 0
+        self._needs_frame = True
+        self._wake = asyncio.Event()
+        self._compile_task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._data_message = self._encode_data()
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def config(self) -> TrainConfig:
+        """The newest accepted config (it may not have reached the trainer yet)."""
+        return self._pending_config or self.trainer.config
+
+    def start_loop(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"session-{self.id}")
+            self._wake.set()
+
+    async def close(self) -> None:
+        for task in (self._task, self._compile_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    def subscribe(self) -> Subscriber:
+        sub = Subscriber()
+        self.subscribers.add(sub)
+        sub.push_control(self.hello())
+        sub.push_control(self._data_message)
+        if self.last_frame is not None:
+            sub.push_frame(self.last_frame)
+        self.touch()
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self.subscribers.discard(sub)
+        self.touch()
+
+    def touch(self) -> None:
+        self.last_active = time.monotonic()
+
+    # ---- what clients see ---------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        ev = self.last_eval
+        return {
+            "id": self.id,
+            "config": self.config.public(),
+            "config_version": self.config_version,
+            "state": self.state,
+            "message": self.message,
+            "epoch": self.epoch,
+            "train_loss": protocol.finite_or_none(ev.train_loss) if ev else None,
+            "test_loss": protocol.finite_or_none(ev.test_loss) if ev else None,
+            "train_accuracy": protocol.finite_or_none(ev.train_accuracy) if ev else None,
+            "test_accuracy": protocol.finite_or_none(ev.test_accuracy) if ev else None,
+            "kernel": self.kernel,
+            "viewers": len(self.subscribers),
+        }
+
+    def hello(self) -> str:
+        from .engine.runtime import device_info
+
+        return protocol.json_message(
+            "hello",
+            session=self.id,
+            config=self.config.public(),
+            config_version=self.config_version,
+            state=self.state,
+            message=self.message,
+            epoch=self.epoch,
+            **device_info(),
+        )
+
+    def _broadcast(self, message: str | bytes) -> None:
+        for sub in self.subscribers:
+            sub.push_control(message)
+
+    def _set_state(self, state: str, message: str = "") -> None:
+        if (state, message) != (self.state, self.message):
+            self.state, self.message = state, message
+            self._broadcast(protocol.json_message("status", state=state, epoch=self.epoch, message=message))
+
+    def _encode_data(self) -> bytes:
+        split = self.trainer.plan.split
+        return protocol.encode_data(
+            self.data_version,
+            self.trainer.config.problem,
+            split.train_x,
+            split.train_y,
+            split.test_x,
+            split.test_y,
+        )
+
+    # ---- commands (called on the event loop; applied between chunks) --------------------------
+
+    def start(self) -> None:
+        if self.state not in ("training", "compiling"):
+            self._set_state("training")
+        self._wake.set()
+
+    def pause(self) -> None:
+        self._pending_steps = 0
+        if self.state in ("training", "compiling"):
+            self._set_state("paused")
+
+    def step(self) -> None:
+        if self.state in ("training", "compiling"):
+            self._set_state("paused")
+        self._pending_steps += 1
+        self._wake.set()
+
+    def reset(self) -> None:
+        self._pending_reset = True
+        self._pending_steps = 0
+        self._set_state("paused")
+        self._wake.set()
+
+    def configure(self, changes: dict[str, Any]) -> TrainConfig:
+        """Validate and queue a partial config change; raises ConfigError, leaving everything as it was."""
+        config = make_config(self.config, changes)
+        if config != self.config:
+            self._pending_config = config
+            self.config_version += 1
+            self._broadcast(
+                protocol.json_message("config", config=config.public(), config_version=self.config_version)
+            )
+            self._wake.set()
+        return config
+
+    def handle(self, message: Any) -> str | None:
+        """Apply one parsed client message; returns a reply for the sender alone, if any."""
+        self.touch()
+        kind = message.type
+        if kind == "ping":
+            return protocol.json_message("pong")
+        if kind == "configure":
+            try:
+                self.configure(message.changes)
+            except ConfigError as exc:
+                return protocol.error_message("invalid_value", exc.message, exc.field)
+            return None
+        getattr(self, kind)()
+        return None
+
+    # ---- the run loop -------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            if not self._has_work():
+                await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._apply_pending()
+                if self.state in ("training", "compiling") or self._pending_steps:
+                    await self._train_once()
+                elif self._needs_frame:
+                    await self._publish(await asyncio.to_thread(self.trainer.evaluate, self.params))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never let one run's failure take the server down
+                log.exception("session %s failed", self.id)
+                self._set_state("paused", f"internal error: {exc}; the session was paused")
+                await asyncio.sleep(0.1)
+
+    def _has_work(self) -> bool:
+        return bool(
+            self.state in ("training", "compiling")
+            or self._pending_steps
+            or self._pending_config
+            or self._pending_reset
+            or self._needs_frame
+        )
+
+    async def _apply_pending(self) -> None:
+        if self._pending_config is not None:
+            config, self._pending_config = self._pending_config, None
+            data_changed = await asyncio.to_thread(self.trainer.configure, config)
+            self.params = self.trainer.fit_params(self.params)
+            if data_changed:
+                self.data_version += 1
+                self._data_message = self._encode_data()
+                self._broadcast(self._data_message)
+            if self.state == "diverged":
+                self._set_state(
+                    "paused", "settings changed; press play to continue from the last good weights"
+                )
+            self._needs_frame = True
+        if self._pending_reset:
+            self._pending_reset = False
+            self.params = self.trainer.init_params()
+            self.epoch = 0
+            self._set_state("paused")
+            self._needs_frame = True
+
+    def _ensure_exact_kernel(self) -> None:
+        """Compile the exact kernel for the current config in the background, once at a time."""
+        if self.trainer.exact_ready or (self._compile_task and not self._compile_task.done()):
+            return
+        params = self.params
+
+        async def compile_exact() -> None:
+            try:
+                await asyncio.to_thread(self.trainer.prepare_exact, params)
+            except Exception:
+                log.exception("exact kernel compile failed; the padded kernel keeps training")
+            self._wake.set()
+
+        self._compile_task = asyncio.get_running_loop().create_task(compile_exact())
+
+    async def _train_once(self) -> None:
+        stepping = self.state not in ("training", "compiling")
+        epochs = 1 if stepping else self._epochs_per_chunk
+        if stepping:
+            self._pending_steps -= 1
+        else:
+            self._ensure_exact_kernel()
+        if not self.trainer.exact_ready and not self.trainer.padded_ready:
+            self._set_state("compiling", "compiling the network for this device (first run only)…")
+        started = time.perf_counter()
+        outcome, frame = await asyncio.to_thread(self._train_and_evaluate, self.params, epochs)
+        elapsed = time.perf_counter() - started
+        if self._pending_reset:
+            return  # a reset arrived while this chunk ran: its result belongs to the old run
+        self.params = outcome.params
+        self.epoch += outcome.epochs
+        self.kernel = outcome.kernel
+        if not stepping:
+            rate = outcome.epochs / max(elapsed, 1e-6)
+            self.epochs_per_second = (
+                rate if self.epochs_per_second == 0 else (0.7 * self.epochs_per_second + 0.3 * rate)
+            )
+            scale = FRAME_BUDGET_S / max(elapsed, 1e-4)
+            self._epochs_per_chunk = int(min(MAX_EPOCHS_PER_CHUNK, max(1, epochs * min(scale, 2.0))))
+        diverged = outcome.diverged or not (frame.train_loss < float("inf"))
+        await self._publish(frame)
+        if diverged:
+            self._set_state("diverged", self._divergence_message())
+        elif self.state == "compiling":
+            self._set_state("training" if not stepping else "paused")
+
+    def _train_and_evaluate(self, params: Any, epochs: int) -> tuple[ChunkOutcome, FrameData]:
+        outcome = self.trainer.train(params, epochs)
+        return outcome, self.trainer.evaluate(outcome.params)
+
+    def _divergence_message(self) -> str:
+        lr = self.trainer.config.learning_rate
+        return (
+            f"training diverged at epoch {self.epoch + 1}: the weights or the loss became NaN/infinite. "
+            f"Learning rate {lr:g} is too high for this network; lower it (try {lr / 10:g}) and press "
+            "play to continue from the last good weights, or reset."
+        )
+
+    async def _publish(self, ev: FrameData) -> None:
+        self._needs_frame = False
+        self.last_eval = ev
+        frame = protocol.encode_frame(
+            epoch=self.epoch,
+            state=self.state,
+            config_version=self.config_version,
+            train_loss=ev.train_loss,
+            test_loss=ev.test_loss,
+            train_accuracy=ev.train_accuracy,
+            test_accuracy=ev.test_accuracy,
+            epochs_per_second=self.epochs_per_second if self.state == "training" else 0.0,
+            layers=list(self.trainer.config.hidden_layers),
+            output_grid=ev.output_grid,
+            neuron_grids=ev.neuron_grids,
+            weights=ev.weights,
+            biases=ev.biases,
+            grid_size=GRID_SIZE,
+            neuron_grid_size=NEURON_GRID_SIZE,
+        )
+        self.last_frame = frame
+        for sub in self.subscribers:
+            sub.push_frame(frame)
+
+
+class SessionManager:
+    """Creates, finds and expires sessions, within a bound."""
+
+    def __init__(self, max_sessions: int = 64, idle_timeout_s: float = 3600.0) -> None:
+        self.max_sessions = max_sessions
+        self.idle_timeout_s = idle_timeout_s
+        self._sessions: dict[str, Session] = {}
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    async def create(self, changes: dict[str, Any] | None = None) -> Session:
+        """A new paused session from defaults + `changes`; raises ConfigError or TooManySessions."""
+        config = make_config(None, changes or {})
+        if len(self._sessions) >= self.max_sessions and not await self._evict_one():
+            raise TooManySessions(f"the server already runs {self.max_sessions} sessions; try again later")
+        session_id = secrets.token_urlsafe(9)
+        session = await asyncio.to_thread(Session, session_id, config)
+        self._sessions[session_id] = session
+        session.start_loop()
+        return session
+
+    def get(self, session_id: str) -> Session:
+        try:
+            return self._sessions[session_id]
+        except KeyError:
+            raise SessionNotFound(session_id) from None
+
+    async def _evict_one(self) -> bool:
+        idle = [s for s in self._sessions.values() if not s.subscribers]
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda s: s.last_active)
+        await self.remove(oldest.id)
+        return True
+
+    async def remove(self, session_id: str) -> None:
+        session = self._sessions.pop(session_id, None)
+        if session is not None:
+            await session.close()
+
+    async def expire_idle(self, pause_unwatched_s: float = 300.0) -> int:
+        """Remove sessions nobody watched for idle_timeout_s; pause training nobody watched for 5 min."""
+        now = time.monotonic()
+        for s in self._sessions.values():
+            if not s.subscribers and s.state == "training" and now - s.last_active > pause_unwatched_s:
+                s.pause()
+        expired = [
+            s.id
+            for s in self._sessions.values()
+            if not s.subscribers and now - s.last_active > self.idle_timeout_s
+        ]
+        for session_id in expired:
+            await self.remove(session_id)
+        return len(expired)
+
+    async def close(self) -> None:
+        for session_id in list(self._sessions):
+            await self.remove(session_id)

@@ -1,0 +1,241 @@
+"""The one table of user-facing training settings.
+
+Every setting is declared once here: its type, default, range, URL key and help text. The pydantic
+`TrainConfig` (validation), `/api/schema` (the page's controls and URL codec) and `nnplay train`'s
+options are all derived from this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+FEATURES: tuple[tuple[str, str], ...] = (
+    ("x1", "X₁"),
+    ("x2", "X₂"),
+    ("x1_sq", "X₁²"),
+    ("x2_sq", "X₂²"),
+    ("x1_x2", "X₁·X₂"),
+    ("sin_x1", "sin(X₁)"),
+    ("sin_x2", "sin(X₂)"),
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(name for name, _ in FEATURES)
+
+DATASETS: tuple[tuple[str, str, str], ...] = (
+    ("circle", "Circle", "classification"),
+    ("xor", "Exclusive or", "classification"),
+    ("gauss", "Gaussian", "classification"),
+    ("spiral", "Spiral", "classification"),
+    ("plane", "Plane", "regression"),
+    ("multigauss", "Multi Gaussian", "regression"),
+)
+DATASET_PROBLEM: dict[str, str] = {name: problem for name, _, problem in DATASETS}
+
+ACTIVATIONS: tuple[str, ...] = ("relu", "tanh", "sigmoid", "linear")
+REGULARIZATIONS: tuple[str, ...] = ("none", "l1", "l2")
+PROBLEMS: tuple[str, ...] = ("classification", "regression")
+MODES: tuple[str, ...] = ("reference", "extended")
+
+# Layer/neuron limits per mode: "reference" reproduces TensorFlow Playground's, "extended" lifts them.
+LIMITS: dict[str, dict[str, int]] = {
+    "reference": {"max_layers": 6, "max_neurons": 8},
+    "extended": {"max_layers": 12, "max_neurons": 64},
+}
+
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+
+SettingType = Literal["float", "int", "choice", "features", "layers"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One user-facing setting: everything the page, the validator and the CLI need to know."""
+
+    name: str
+    label: str
+    type: SettingType
+    default: Any
+    help: str
+    url_key: str
+    group: str
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: tuple[Any, ...] = field(default_factory=tuple)
+
+    def public(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["choices"] = list(self.choices)
+        return {key: value for key, value in row.items() if value is not None and value != []}
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "dataset",
+        "Data set",
+        "choice",
+        "circle",
+        "Which points the network learns to separate (or, for regression, to fit).",
+        "dataset",
+        "data",
+        choices=tuple(name for name, _, _ in DATASETS),
+    ),
+    Setting(
+        "problem",
+        "Problem type",
+        "choice",
+        "classification",
+        "Classification predicts a class (+1 or -1); regression predicts a number.",
+        "problem",
+        "data",
+        choices=PROBLEMS,
+    ),
+    Setting(
+        "noise",
+        "Noise",
+        "int",
+        0,
+        "How much the points are scattered: noisy data is harder to fit and easier to overfit.",
+        "noise",
+        "data",
+        min=0,
+        max=50,
+        step=5,
+    ),
+    Setting(
+        "train_ratio",
+        "Ratio of training to test data",
+        "int",
+        50,
+        "Percent of the points used for training; the rest only measure how well the net generalises.",
+        "percTrainData",
+        "data",
+        min=10,
+        max=90,
+        step=10,
+    ),
+    Setting(
+        "batch_size",
+        "Batch size",
+        "int",
+        10,
+        "Points averaged per weight update: small batches are noisy but fast, large ones smooth but slow.",
+        "batchSize",
+        "data",
+        min=1,
+        max=30,
+        step=1,
+    ),
+    Setting(
+        "learning_rate",
+        "Learning rate",
+        "float",
+        0.03,
+        "How big a step each update takes: too small learns slowly, too large overshoots and diverges.",
+        "learningRate",
+        "hyper",
+        min=0.00001,
+        max=10.0,
+        choices=LEARNING_RATES,
+    ),
+    Setting(
+        "activation",
+        "Activation",
+        "choice",
+        "tanh",
+        "The non-linearity of the hidden neurons: without one, any depth is just a linear model.",
+        "activation",
+        "hyper",
+        choices=ACTIVATIONS,
+    ),
+    Setting(
+        "regularization",
+        "Regularization",
+        "choice",
+        "none",
+        "Penalises large weights: L2 shrinks all of them, L1 drives unneeded ones to exactly zero.",
+        "regularization",
+        "hyper",
+        choices=REGULARIZATIONS,
+    ),
+    Setting(
+        "regularization_rate",
+        "Regularization rate",
+        "float",
+        0.0,
+        "How strongly the penalty pulls weights towards zero.",
+        "regularizationRate",
+        "hyper",
+        min=0.0,
+        max=10.0,
+        choices=REGULARIZATION_RATES,
+    ),
+    Setting(
+        "features",
+        "Features",
+        "features",
+        ["x1", "x2"],
+        "Which properties of each point the network sees as input.",
+        "features",
+        "network",
+        choices=FEATURE_NAMES,
+    ),
+    Setting(
+        "hidden_layers",
+        "Hidden layers",
+        "layers",
+        [4, 2],
+        "Neurons in each hidden layer: more neurons and layers can draw more complex boundaries.",
+        "networkShape",
+        "network",
+        min=0,
+        max=LIMITS["extended"]["max_neurons"],
+    ),
+    Setting(
+        "mode",
+        "Limits",
+        "choice",
+        "reference",
+        "'reference' keeps TensorFlow Playground's limits (6 layers x 8 neurons); 'extended' lifts them.",
+        "mode",
+        "network",
+        choices=MODES,
+    ),
+    Setting(
+        "seed",
+        "Seed",
+        "int",
+        1,
+        "Seeds the data and the initial weights: the same seed and settings give the same run.",
+        "seed",
+        "data",
+        min=0,
+        max=2**31 - 1,
+        step=1,
+    ),
+)
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def describe_range(setting: Setting) -> str:
+    """A phrase naming what a setting accepts, for error messages."""
+    if setting.type == "choice":
+        return "one of " + ", ".join(str(c) for c in setting.choices)
+    if setting.type == "features":
+        return "a list of " + ", ".join(setting.choices)
+    if setting.type == "layers":
+        return "a list of neuron counts per hidden layer"
+    return f"between {setting.min:g} and {setting.max:g}"
+
+
+def schema() -> dict[str, Any]:
+    """The settings table and the fixed facts the page needs, as served by /api/schema."""
+    return {
+        "settings": [s.public() for s in SETTINGS],
+        "features": [{"name": n, "label": label} for n, label in FEATURES],
+        "datasets": [{"name": n, "label": label, "problem": p} for n, label, p in DATASETS],
+        "activations": list(ACTIVATIONS),
+        "limits": LIMITS,
+        "grid": {"size": 100, "neuron_size": 10, "domain": [-6.0, 6.0], "value_range": [-1.0, 1.0]},
+    }
