@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +14,18 @@ import jax
 _COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 _lock = threading.Lock()
 _compiles = 0
+_background_compiles = 0
+_thread = threading.local()
 
 
 def _on_duration(event: str, duration: float, **_: Any) -> None:
-    global _compiles
+    # JAX reports a compile on the thread that compiled, so a thread-local flag attributes it.
+    global _compiles, _background_compiles
     if event == _COMPILE_EVENT:
         with _lock:
             _compiles += 1
+            if getattr(_thread, "background", False):
+                _background_compiles += 1
 
 
 jax.monitoring.register_event_duration_secs_listener(_on_duration)
@@ -28,6 +35,22 @@ def compile_count() -> int:
     """Backend compilations in this process so far (cache hits of jit's in-memory cache don't count)."""
     with _lock:
         return _compiles
+
+
+@contextlib.contextmanager
+def background_compiles() -> Iterator[None]:
+    """Count compiles in this block (this thread) as background work, not as the edit path's."""
+    _thread.background = True
+    try:
+        yield
+    finally:
+        _thread.background = False
+
+
+def background_compile_count() -> int:
+    """Compiles made inside `background_compiles()` blocks (the exact kernels and their data)."""
+    with _lock:
+        return _background_compiles
 
 
 def default_cache_dir() -> Path:

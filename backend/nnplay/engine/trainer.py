@@ -20,6 +20,7 @@ from ..models.mlp import Arch, MlpShape, Params, init_params, make_arch
 from ..schemas import TrainConfig
 from .evaluate import GRID_SIZE, NEURON_GRID_SIZE, EvalData, compiled_evaluate
 from .exact import BatchedData, ExactSpec, batch_data, compiled_exact_chunk
+from .runtime import background_compiles
 from .train import MAX_BATCH, ChunkResult, Hyper, TrainData, compiled_train_chunk
 
 DATA_FIELDS = ("dataset", "noise", "train_ratio", "seed")
@@ -215,14 +216,15 @@ class Trainer:
         plan = self.plan
         spec = plan.exact_spec
         if self._exact is None or self._exact.spec != spec:
-            data = batch_data(spec, plan.train_features, plan.split.train_y)
-            args = (params, plan.hyper, data, jnp.asarray(1, jnp.int32))
-            compiled = compiled_exact_chunk(spec).lower(*args).compile()
+            with background_compiles():
+                data = batch_data(spec, plan.train_features, plan.split.train_y)
+                args = (params, plan.hyper, data, jnp.asarray(1, jnp.int32))
+                compiled = compiled_exact_chunk(spec).lower(*args).compile()
             self._exact = _ExactKernel(spec, compiled, data)
         return self.plan.exact_spec == spec
 
     def train(self, params: Params, epochs: int) -> ChunkOutcome:
-        """Train up to `epochs` epochs (blocking): the exact kernel if it fits the plan, else the padded one."""
+        """Train up to `epochs` epochs (blocking): the exact kernel if it fits the plan, else padded."""
         plan, exact = self.plan, self._exact
         n = jnp.asarray(epochs, jnp.int32)
         params = self.fit_params(params, plan)

@@ -1,0 +1,365 @@
+"""`nnplay bench`: engine, stream and edit performance, each against a baseline measured in the same run.
+
+Baselines: a naive trainer that makes one jitted call per SGD step (engine and stream epochs/s),
+the same frame as plain JSON (bytes per frame), and compiling a fresh kernel per edit (edit latency).
+Never asserts: it reports. Run `nnplay bench --output bench-results/latest.json`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jax
+import jax.numpy as jnp
+import msgpack
+import numpy as np
+from websockets.sync.client import ClientConnection, connect
+
+from .engine import runtime
+from .engine.exact import ACTIVATIONS
+from .engine.trainer import Trainer
+from .features import all_features
+from .schemas import make_config
+from .settings import FEATURE_NAMES
+
+SPIRAL_6X8 = {"dataset": "spiral", "features": list(FEATURE_NAMES), "hidden_layers": [8] * 6}
+CASES = {"default circle [4,2]": {}, "spiral 6x8 all features": SPIRAL_6X8}
+
+
+# ---- engine ----------------------------------------------------------------------------------
+
+
+def naive_epochs_per_second(changes: dict[str, Any], seconds: float) -> float:
+    """Baseline: one jitted SGD step per Python call, as a straightforward port would do."""
+    trainer = Trainer(make_config(None, changes))
+    cfg, split = trainer.config, trainer.plan.split
+    x = all_features(split.train_x)[:, list(trainer.plan.exact_spec.features)]
+    y = split.train_y
+    act = ACTIVATIONS[cfg.activation]
+    sizes = [x.shape[1], *cfg.hidden_layers, 1]
+    key = jax.random.PRNGKey(0)
+    layers = []
+    for a, b in itertools.pairwise(sizes):
+        key, sub = jax.random.split(key)
+        layers.append((jax.random.uniform(sub, (a, b), minval=-0.5, maxval=0.5), jnp.full((b,), 0.1)))
+
+    def loss(ls: Any, xb: jax.Array, yb: jax.Array) -> jax.Array:
+        h = xb
+        for w, b in ls[:-1]:
+            h = act(h @ w + b)
+        w, b = ls[-1]
+        return jnp.mean(0.5 * (jnp.tanh(h @ w + b)[:, 0] - yb) ** 2)
+
+    @jax.jit
+    def step(ls: Any, xb: jax.Array, yb: jax.Array) -> Any:
+        grads = jax.grad(loss)(ls, xb, yb)
+        return jax.tree.map(lambda p, g: p - cfg.learning_rate * g, ls, grads)
+
+    batches = [
+        (jnp.asarray(x[i : i + cfg.batch_size]), jnp.asarray(y[i : i + cfg.batch_size]))
+        for i in range(0, len(x), cfg.batch_size)
+    ]
+    for xb, yb in batches:  # compile every batch shape first
+        layers = step(layers, xb, yb)
+    epochs, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for xb, yb in batches:
+            layers = step(layers, xb, yb)
+        epochs += 1
+    jax.block_until_ready(layers)
+    return epochs / (time.perf_counter() - started)
+
+
+def kernel_epochs_per_second(changes: dict[str, Any], exact: bool, seconds: float) -> float:
+    trainer = Trainer(make_config(None, changes))
+    params = trainer.init_params()
+    if exact:
+        trainer.prepare_exact(params)
+    params = trainer.train(params, 5).params
+    epochs, started, chunk = 0, time.perf_counter(), 100
+    while time.perf_counter() - started < seconds:
+        outcome = trainer.train(params, chunk)
+        params, epochs = outcome.params, epochs + outcome.epochs
+    return epochs / (time.perf_counter() - started)
+
+
+# ---- a real server ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_server() -> Iterator[str]:
+    """The real app under uvicorn in a thread of this process (so compile counts are visible)."""
+    import uvicorn
+
+    from .app import create_app
+    from .config import ServerSettings
+
+    port = _free_port()
+    app = create_app(ServerSettings(port=port, warmup=False))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(base + "/api/health").status_code == 200:
+                break
+        time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _open(base: str, changes: dict[str, Any]) -> tuple[str, ClientConnection]:
+    session_id = httpx.post(base + "/api/sessions", json={"config": changes}).json()["id"]
+    ws = connect(base.replace("http", "ws") + f"/ws/sessions/{session_id}", max_size=None)
+    return session_id, ws
+
+
+def _frames(ws: ClientConnection, seconds: float) -> Iterator[tuple[float, bytes, dict[str, Any]]]:
+    end = time.perf_counter() + seconds
+    while (left := end - time.perf_counter()) > 0:
+        try:
+            message = ws.recv(timeout=left)
+        except TimeoutError:
+            return
+        if isinstance(message, bytes):
+            decoded = msgpack.unpackb(message)
+            if decoded.get("type") == "frame":
+                yield time.perf_counter(), message, decoded
+
+
+def _wait_training(ws: ClientConnection, min_epochs: int, timeout: float = 60) -> None:
+    for _, _, frame in _frames(ws, timeout):
+        if frame["epoch"] >= min_epochs and frame["state"] == "training":
+            return
+
+
+def stream_figures(base: str, changes: dict[str, Any], seconds: float) -> dict[str, float]:
+    """Epochs/s and frames/s that reach a websocket client, and bytes per frame."""
+    _, ws = _open(base, changes)
+    with ws:
+        ws.send(json.dumps({"type": "start"}))
+        _wait_training(ws, 1)
+        time.sleep(2.0)  # let the background exact-kernel compile land (it is what a user gets)
+        first: dict[str, Any] | None = None
+        t0 = 0.0
+        count, sizes, last, t_last = 0, [], None, 0.0
+        for t, raw, frame in _frames(ws, seconds):
+            if first is None:
+                first, t0 = frame, t
+                continue
+            count, last, t_last = count + 1, frame, t
+            sizes.append(len(raw))
+        ws.send(json.dumps({"type": "pause"}))
+    assert first is not None and last is not None, "no frames arrived"
+    span = t_last - t0
+    return {
+        "client_epochs_per_s": (last["epoch"] - first["epoch"]) / span,
+        "client_frames_per_s": count / span,
+        "frame_bytes": statistics.median(sizes),
+        "json_frame_bytes": len(json.dumps(_as_json(last))),
+    }
+
+
+def _as_json(frame: dict[str, Any]) -> dict[str, Any]:
+    """The naive encoding: every grid value and weight as a JSON number."""
+    out = dict(frame)
+    out["output_grid"] = [round(v / 127.5 - 1, 6) for v in frame["output_grid"]]
+    out["neuron_grids"] = [round(v / 127.5 - 1, 6) for v in frame["neuron_grids"]]
+    out["weights"] = [np.frombuffer(w, np.float32).tolist() for w in frame["weights"]]
+    out["biases"] = [np.frombuffer(b, np.float32).tolist() for b in frame["biases"]]
+    return out
+
+
+def random_edit(rng: random.Random, config: dict[str, Any]) -> dict[str, Any]:
+    """One edit a person might make (within the reference limits)."""
+    kind = rng.choice(
+        [
+            "learning_rate",
+            "activation",
+            "features",
+            "neurons",
+            "layers",
+            "regularization",
+            "batch_size",
+            "dataset",
+            "noise",
+        ]
+    )
+    if kind == "learning_rate":
+        return {"learning_rate": rng.choice([0.001, 0.003, 0.01, 0.03, 0.1, 0.3])}
+    if kind == "activation":
+        return {"activation": rng.choice(["relu", "tanh", "sigmoid", "linear"])}
+    if kind == "features":
+        return {"features": rng.sample(FEATURE_NAMES, rng.randint(1, 7))}
+    if kind == "neurons":
+        layers = list(config["hidden_layers"]) or [4]
+        layers[rng.randrange(len(layers))] = rng.randint(1, 8)
+        return {"hidden_layers": layers}
+    if kind == "layers":
+        return {"hidden_layers": [rng.randint(1, 8) for _ in range(rng.randint(0, 6))]}
+    if kind == "regularization":
+        return {"regularization": rng.choice(["l1", "l2", "none"]), "regularization_rate": 0.001}
+    if kind == "batch_size":
+        return {"batch_size": rng.randint(1, 30)}
+    if kind == "noise":
+        return {"noise": rng.choice([0, 10, 25])}
+    return {"dataset": rng.choice(["circle", "xor", "gauss", "spiral"])}
+
+
+def edit_figures(base: str, n_edits: int) -> dict[str, float]:
+    """configure -> first frame reflecting it, while training; and compilations during the edits."""
+    session_id, ws = _open(base, {})
+    rng = random.Random(0)
+    latencies = []
+    with ws:
+        ws.send(json.dumps({"type": "start"}))
+        _wait_training(ws, 1)
+        config = httpx.get(f"{base}/api/sessions/{session_id}").json()["config"]
+        compiles_before, exact_before = runtime.compile_count(), runtime.background_compile_count()
+        version = httpx.get(f"{base}/api/sessions/{session_id}").json()["config_version"]
+        for _ in range(n_edits):
+            changes = random_edit(rng, config)
+            sent = time.perf_counter()
+            ws.send(json.dumps({"type": "configure", "changes": changes}))
+            config.update(changes)
+            version += 1
+            for t, _, frame in _frames(ws, 10):
+                if frame["config_version"] >= version:
+                    latencies.append(t - sent)
+                    break
+            time.sleep(0.05)
+        compiles = runtime.compile_count() - compiles_before
+        exact = runtime.background_compile_count() - exact_before
+        ws.send(json.dumps({"type": "pause"}))
+    latencies.sort()
+    return {
+        "edits": len(latencies),
+        "edit_latency_ms_median": 1000 * statistics.median(latencies),
+        "edit_latency_ms_p95": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+        "compiles_total": compiles,
+        "compiles_background": exact,
+        "compiles_on_edit_path": compiles - exact,
+    }
+
+
+def recompile_baseline_ms() -> float:
+    """What an edit costs a design that compiles a kernel for each new shape (tracing + compiling)."""
+    trainer = Trainer(make_config(None, {"hidden_layers": [5, 3]}))
+    params = trainer.init_params()
+    started = time.perf_counter()
+    jax.clear_caches()
+    trainer.prepare_exact(params)
+    return 1000 * (time.perf_counter() - started)
+
+
+def cold_start_s(cache_dir: str) -> float:
+    """A fresh `nnplay serve` process to the first training frame at a client."""
+    port = _free_port()
+    env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": cache_dir, "NNPLAY_WARMUP": "true"}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnplay", "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(base + "/api/health").status_code == 200:
+                    break
+            time.sleep(0.05)
+        _, ws = _open(base, {})
+        with ws:
+            ws.send(json.dumps({"type": "start"}))
+            for _, _, frame in _frames(ws, 120):
+                if frame["epoch"] > 0:
+                    return time.perf_counter() - started
+        return float("nan")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+# ---- report ----------------------------------------------------------------------------------
+
+
+def main(quick: bool = False, output: str | None = None) -> int:
+    runtime.enable_compilation_cache()
+    seconds = 1.5 if quick else 4.0
+    results: dict[str, Any] = {"device": runtime.device_info(), "quick": quick, "cases": {}}
+    for name, changes in CASES.items():
+        naive = naive_epochs_per_second(changes, seconds)
+        padded = kernel_epochs_per_second(changes, exact=False, seconds=seconds)
+        exact = kernel_epochs_per_second(changes, exact=True, seconds=seconds)
+        results["cases"][name] = {
+            "naive_epochs_per_s": naive,
+            "padded_epochs_per_s": padded,
+            "exact_epochs_per_s": exact,
+        }
+        _print_row(name, "engine", naive, padded, exact)
+    with running_server() as base:
+        for name, changes in CASES.items():
+            stream = stream_figures(base, changes, seconds)
+            results["cases"][name].update(stream)
+            naive = results["cases"][name]["naive_epochs_per_s"]
+            print(
+                f"  {name}: client {stream['client_epochs_per_s']:,.0f} epochs/s "
+                f"({stream['client_epochs_per_s'] / naive:.1f}x naive), "
+                f"{stream['client_frames_per_s']:.1f} frames/s, {stream['frame_bytes'] / 1024:.1f} KB/frame "
+                f"({stream['json_frame_bytes'] / stream['frame_bytes']:.0f}x smaller than JSON)"
+            )
+        edits = edit_figures(base, 15 if quick else 50)
+    baseline = recompile_baseline_ms()
+    edits["recompile_baseline_ms"] = baseline
+    results["edits"] = edits
+    print(
+        f"  edits: configure->frame median {edits['edit_latency_ms_median']:.0f} ms, "
+        f"p95 {edits['edit_latency_ms_p95']:.0f} ms (recompile-per-edit baseline {baseline:.0f} ms, "
+        f"{baseline / edits['edit_latency_ms_median']:.0f}x slower); compiles during {edits['edits']} edits: "
+        f"{edits['compiles_on_edit_path']} on the edit path, "
+        f"{edits['compiles_background']} in background exact-kernel builds"
+    )
+    with tempfile.TemporaryDirectory() as cold_cache:
+        cold = cold_start_s(cold_cache)
+        warm = cold_start_s(cold_cache)
+    results["cold_start_s"] = {"empty_cache": cold, "warm_cache": warm}
+    print(f"  start-up to first frame: {cold:.1f} s with an empty compile cache, {warm:.1f} s with it warm")
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def _print_row(name: str, what: str, naive: float, padded: float, exact: float) -> None:
+    print(
+        f"  {name}: {what} naive {naive:,.0f} epochs/s | padded {padded:,.0f} ({padded / naive:.1f}x) "
+        f"| exact {exact:,.0f} ({exact / naive:.1f}x)",
+        flush=True,
+    )
