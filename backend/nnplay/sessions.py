@@ -312,12 +312,11 @@ class Session:
             )
             scale = FRAME_BUDGET_S / max(elapsed, 1e-4)
             self._epochs_per_chunk = int(min(MAX_EPOCHS_PER_CHUNK, max(1, epochs * min(scale, 2.0))))
-        diverged = outcome.diverged or not (frame.train_loss < float("inf"))
-        await self._publish(frame)
-        if diverged:
+        if outcome.diverged or not frame.train_loss < float("inf"):
             self._set_state("diverged", self._divergence_message())
         elif self.state == "compiling":
             self._set_state("training" if not stepping else "paused")
+        await self._publish(frame)
 
     def _train_and_evaluate(self, params: Any, epochs: int) -> tuple[ChunkOutcome, FrameData]:
         outcome = self.trainer.train(params, epochs)

@@ -226,6 +226,8 @@ def describe_range(setting: Setting) -> str:
         return "a list of " + ", ".join(setting.choices)
     if setting.type == "layers":
         return "a list of neuron counts per hidden layer"
+    if setting.type == "int":  # exact integers: the seed's limit 2147483647 must not print as 2.14748e+09
+        return f"between {int(setting.min or 0)} and {int(setting.max or 0)}"
     return f"between {setting.min:g} and {setting.max:g}"
 
 

@@ -94,14 +94,18 @@ def train_epoch(params: Params, arch: Arch, hyper: Hyper, data: TrainData) -> Pa
     return jax.lax.fori_loop(0, n_steps, step, params)
 
 
-def all_finite(tree: object) -> jax.Array:
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
+DIVERGED_WEIGHT = 1e6  # no playground net needs weights this large; past it outputs overflow float32
+
+
+def healthy(tree: object) -> jax.Array:
+    """Every leaf finite and below DIVERGED_WEIGHT in magnitude (NaN fails both tests)."""
+    return jnp.all(jnp.stack([jnp.all(jnp.abs(leaf) < DIVERGED_WEIGHT) for leaf in jax.tree.leaves(tree)]))
 
 
 def run_epochs(epoch: Callable[[T], T], params: T, n_epochs: jax.Array) -> tuple[T, jax.Array, jax.Array]:
-    """Apply `epoch` up to n_epochs times; stop at the first result that is not finite and drop it.
+    """Apply `epoch` up to n_epochs times; stop at the first result that is not healthy and drop it.
 
-    Returns (last finite params, epochs completed, diverged).
+    Returns (last healthy params, epochs completed, diverged).
     """
 
     def cond(carry: tuple[jax.Array, T, jax.Array]) -> jax.Array:
@@ -111,7 +115,7 @@ def run_epochs(epoch: Callable[[T], T], params: T, n_epochs: jax.Array) -> tuple
     def body(carry: tuple[jax.Array, T, jax.Array]) -> tuple[jax.Array, T, jax.Array]:
         done, p, _ = carry
         new = epoch(p)
-        ok = all_finite(new)
+        ok = healthy(new)
         kept = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, p)
         return done + ok.astype(jnp.int32), kept, ok
 

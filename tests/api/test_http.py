@@ -1,0 +1,70 @@
+import httpx
+
+from nnplay.settings import SETTINGS
+
+
+def test_health_reports_ok_and_the_jax_device(base_url):
+    body = httpx.get(base_url + "/api/health").json()
+    assert body["status"] == "ok" and body["device"] in ("cpu", "gpu", "tpu", "cuda", "rocm")
+    assert body["devices"] and body["jax_version"]
+
+
+def test_schema_serves_every_setting_of_the_table(base_url):
+    body = httpx.get(base_url + "/api/schema").json()
+    names = [s["name"] for s in body["settings"]]
+    assert names == [s.name for s in SETTINGS]
+    lr = next(s for s in body["settings"] if s["name"] == "learning_rate")
+    assert lr["min"] == 1e-05 and lr["max"] == 10 and lr["default"] == 0.03 and lr["url_key"]
+    assert {d["name"] for d in body["datasets"]} == {
+        "circle",
+        "xor",
+        "gauss",
+        "spiral",
+        "plane",
+        "multigauss",
+    }
+
+
+def test_create_session_returns_id_and_full_config(base_url):
+    response = httpx.post(
+        base_url + "/api/sessions", json={"config": {"dataset": "xor", "learning_rate": 0.1}}
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["config"]["dataset"] == "xor" and body["config"]["hidden_layers"] == [4, 2]
+    summary = httpx.get(f"{base_url}/api/sessions/{body['id']}").json()
+    assert (
+        summary["config"]["learning_rate"] == 0.1 and summary["epoch"] == 0 and summary["state"] == "paused"
+    )
+
+
+def test_create_session_with_out_of_range_setting_names_field_and_range(base_url):
+    response = httpx.post(base_url + "/api/sessions", json={"config": {"learning_rate": 50}})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["field"] == "learning_rate"
+    assert "between 1e-05 and 10" in error["message"] and "50" in error["message"]
+
+
+def test_unknown_session_is_404(base_url):
+    response = httpx.get(base_url + "/api/sessions/does-not-exist")
+    assert response.status_code == 404 and "does-not-exist" in response.json()["detail"]
+
+
+def test_oversized_body_is_refused_with_413(base_url):
+    response = httpx.post(
+        base_url + "/api/sessions",
+        content=b"{" + b" " * 100_000 + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+
+
+def test_page_plotly_and_security_headers_are_served(base_url):
+    page = httpx.get(base_url + "/")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    plotly = httpx.get(base_url + "/vendor/plotly.min.js")
+    assert plotly.status_code == 200 and len(plotly.content) > 1_000_000
+    assert plotly.headers["content-type"].startswith("text/javascript")

@@ -1,0 +1,1 @@
+"""Shared test setup: tests import the installed package `nnplay` from backend/."""
