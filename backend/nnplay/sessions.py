@@ -73,7 +73,9 @@ class Session:
         self.kernel = "padded"
         self.subscribers: set[Subscriber] = set()
         self.last_active = time.monotonic()
-        self._epochs_per_chunk = 10
+        # Seconds per epoch of each kernel for the current config, and per evaluation: chunk sizing.
+        self._sec_per_epoch: dict[str, float] = {}
+        self._eval_s = 0.004
         self._pending_config: TrainConfig | None = None
         self._pending_reset = False
         self._pending_steps = 0
@@ -196,17 +198,22 @@ class Session:
         self._set_state("paused")
         self._wake.set()
 
-    def configure(self, changes: dict[str, Any]) -> TrainConfig:
-        """Validate and queue a partial config change; raises ConfigError, leaving everything as it was."""
+    def configure(self, changes: dict[str, Any]) -> str | None:
+        """Validate and queue a partial config change; raises ConfigError, leaving everything as it was.
+
+        A change is announced to every client; one that changes nothing is answered to its sender only.
+        """
         config = make_config(self.config, changes)
-        if config != self.config:
-            self._pending_config = config
-            self.config_version += 1
-            self._broadcast(
-                protocol.json_message("config", config=config.public(), config_version=self.config_version)
-            )
-            self._wake.set()
-        return config
+        message = protocol.json_message(
+            "config", config=config.public(), config_version=self.config_version + 1
+        )
+        if config == self.config:
+            return protocol.json_message("config", config=config.public(), config_version=self.config_version)
+        self._pending_config = config
+        self.config_version += 1
+        self._broadcast(message)
+        self._wake.set()
+        return None
 
     def handle(self, message: Any) -> str | None:
         """Apply one parsed client message; returns a reply for the sender alone, if any."""
@@ -216,10 +223,9 @@ class Session:
             return protocol.json_message("pong")
         if kind == "configure":
             try:
-                self.configure(message.changes)
+                return self.configure(message.changes)
             except ConfigError as exc:
                 return protocol.error_message("invalid_value", exc.message, exc.field)
-            return None
         getattr(self, kind)()
         return None
 
@@ -261,6 +267,7 @@ class Session:
                 self.data_version += 1
                 self._data_message = self._encode_data()
                 self._broadcast(self._data_message)
+            self._sec_per_epoch.clear()  # another config trains at another speed: measure again
             if self.state == "diverged":
                 self._set_state(
                     "paused", "settings changed; press play to continue from the last good weights"
@@ -288,17 +295,36 @@ class Session:
 
         self._compile_task = asyncio.get_running_loop().create_task(compile_exact())
 
+    def _chunk_epochs(self) -> int:
+        """Epochs for the next chunk so that training + evaluation fill one frame budget."""
+        kernel = "exact" if self.trainer.exact_ready else "padded"
+        per_epoch = self._sec_per_epoch.get(kernel)
+        if per_epoch is None:
+            return 1  # probe: one epoch measures this config's speed at little cost
+        budget = max(FRAME_BUDGET_S - self._eval_s, FRAME_BUDGET_S / 4)
+        return int(min(MAX_EPOCHS_PER_CHUNK, max(1, budget / per_epoch)))
+
+    def _learn_timing(self, kernel: str, epochs: int, train_s: float, eval_s: float) -> None:
+        self._eval_s = 0.5 * self._eval_s + 0.5 * eval_s
+        if epochs == 0:
+            return
+        sample = train_s / epochs
+        old = self._sec_per_epoch.get(kernel)
+        self._sec_per_epoch[kernel] = sample if old is None else 0.5 * old + 0.5 * sample
+
     async def _train_once(self) -> None:
         stepping = self.state not in ("training", "compiling")
-        epochs = 1 if stepping else self._epochs_per_chunk
         if stepping:
             self._pending_steps -= 1
         else:
             self._ensure_exact_kernel()
+        epochs = 1 if stepping else self._chunk_epochs()
         if not self.trainer.exact_ready and not self.trainer.padded_ready:
             self._set_state("compiling", "compiling the network for this device (first run only)…")
         started = time.perf_counter()
-        outcome, frame = await asyncio.to_thread(self._train_and_evaluate, self.params, epochs)
+        outcome, frame, train_s, eval_s = await asyncio.to_thread(
+            self._train_and_evaluate, self.params, epochs
+        )
         elapsed = time.perf_counter() - started
         if self._pending_reset:
             return  # a reset arrived while this chunk ran: its result belongs to the old run
@@ -306,21 +332,23 @@ class Session:
         self.epoch += outcome.epochs
         self.kernel = outcome.kernel
         if not stepping:
+            self._learn_timing(outcome.kernel, outcome.epochs, train_s, eval_s)
             rate = outcome.epochs / max(elapsed, 1e-6)
             self.epochs_per_second = (
-                rate if self.epochs_per_second == 0 else (0.7 * self.epochs_per_second + 0.3 * rate)
+                rate if self.epochs_per_second == 0 else 0.7 * self.epochs_per_second + 0.3 * rate
             )
-            scale = FRAME_BUDGET_S / max(elapsed, 1e-4)
-            self._epochs_per_chunk = int(min(MAX_EPOCHS_PER_CHUNK, max(1, epochs * min(scale, 2.0))))
         if outcome.diverged or not frame.train_loss < float("inf"):
             self._set_state("diverged", self._divergence_message())
         elif self.state == "compiling":
             self._set_state("training" if not stepping else "paused")
         await self._publish(frame)
 
-    def _train_and_evaluate(self, params: Any, epochs: int) -> tuple[ChunkOutcome, FrameData]:
-        outcome = self.trainer.train(params, epochs)
-        return outcome, self.trainer.evaluate(outcome.params)
+    def _train_and_evaluate(self, params: Any, epochs: int) -> tuple[ChunkOutcome, FrameData, float, float]:
+        started = time.perf_counter()
+        outcome = self.trainer.train(params, epochs)  # returns synchronised (epochs read back)
+        trained = time.perf_counter()
+        frame = self.trainer.evaluate(outcome.params)
+        return outcome, frame, trained - started, time.perf_counter() - trained
 
     def _divergence_message(self) -> str:
         lr = self.trainer.config.learning_rate

@@ -25,10 +25,14 @@ def test_compose_file_is_valid_against_the_compose_spec():
 
 def test_compose_check_rejects_a_broken_file(tmp_path):
     broken = tmp_path / "docker-compose.yml"
-    broken.write_text("services:\n  nnplay:\n    ports: 8000\n    build: {context: 3}\n    restart: sometimes\n")
+    broken.write_text(
+        "services:\n  nnplay:\n    ports: 8000\n    build: {context: 3}\n    restart: sometimes\n"
+    )
     checker = Path(sys.executable).with_name("check-jsonschema")
     result = subprocess.run(
-        [str(checker), "--builtin-schema", "vendor.compose-spec", str(broken)], capture_output=True, check=False
+        [str(checker), "--builtin-schema", "vendor.compose-spec", str(broken)],
+        capture_output=True,
+        check=False,
     )
     assert result.returncode != 0
 

@@ -1,0 +1,84 @@
+// Text read-outs driven by the store: epoch, losses, accuracies, speed, the status
+// line and the error area. Numbers are plain ("1234", "0.012") so they are easy
+// to read and to test.
+
+/** "0.012" with 3 decimals, or "—" for a missing / non-finite loss. */
+export function formatLoss(value) {
+  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(3) : "—";
+}
+
+/** "98.5%" or "—". */
+export function formatAccuracy(value) {
+  return typeof value === "number" && Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : "—";
+}
+
+/** Plain digits, no grouping separators. */
+export function formatEpoch(value) {
+  return Number.isFinite(value) ? String(Math.trunc(value)) : "0";
+}
+
+const CONNECTION_TEXT = {
+  connecting: "connecting…",
+  connected: "connected",
+  reconnecting: "reconnecting…",
+  closed: "disconnected",
+};
+
+/** "connected · training · cpu"; "compiling…"; "diverged: <why>". */
+export function statusText(state) {
+  const parts = [CONNECTION_TEXT[state.connection] || state.connection];
+  if (state.connection === "connected" && state.runState) {
+    if (state.runState === "compiling") parts.push("compiling…");
+    else if (state.runState === "diverged")
+      parts.push(`diverged: ${state.statusMessage || "loss is not finite"}`);
+    else if (state.statusMessage) parts.push(`${state.runState}: ${state.statusMessage}`);
+    else parts.push(state.runState);
+  }
+  if (state.device) parts.push(state.device);
+  return parts.join(" · ");
+}
+
+/**
+ * Binds read-outs to the store. `elements`: {epoch, lossTrain, lossTest,
+ * accuracyTrain, accuracyTest, speed, status, error, errorText, errorDismiss}.
+ * `onDismissError()` clears the error.
+ */
+export function bindReadouts(store, elements, onDismissError) {
+  elements.errorDismiss.addEventListener("click", onDismissError);
+
+  function render(state, changed) {
+    const has = (key) => !changed || changed.has(key);
+    if (has("epoch")) elements.epoch.textContent = formatEpoch(state.epoch);
+    if (has("frame")) {
+      const frame = state.frame;
+      elements.lossTrain.textContent = formatLoss(frame ? frame.trainLoss : null);
+      elements.lossTest.textContent = formatLoss(frame ? frame.testLoss : null);
+      elements.accuracyTrain.textContent = formatAccuracy(frame ? frame.trainAccuracy : null);
+      elements.accuracyTest.textContent = formatAccuracy(frame ? frame.testAccuracy : null);
+    }
+    if (has("frame") || has("runState")) {
+      const speed = state.frame && state.frame.epochsPerSecond;
+      const training = state.runState === "training";
+      elements.speed.textContent =
+        training && Number.isFinite(speed) && speed > 0 ? `${Math.round(speed)} epochs/s` : "";
+    }
+    if (has("connection") || has("runState") || has("statusMessage") || has("device")) {
+      const text = statusText(state);
+      // Rewriting identical text would make screen readers repeat it.
+      if (elements.status.textContent !== text) {
+        elements.status.textContent = text;
+        elements.status.title = text; // the line is cut to one line on narrow screens
+      }
+      elements.status.dataset.state = state.runState || "";
+    }
+    if (has("error")) {
+      // The live region stays in the page (so it is announced); it collapses when empty.
+      elements.errorText.textContent = state.error ? state.error.message : "";
+      elements.error.classList.toggle("has-error", Boolean(state.error));
+      elements.errorDismiss.hidden = !state.error;
+    }
+  }
+
+  store.subscribe(render);
+  render(store.get(), null);
+}

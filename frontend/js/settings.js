@@ -1,0 +1,93 @@
+// Helpers over the server's settings table (GET /api/schema).
+// The table is the one source of truth for names, defaults, ranges and URL keys;
+// nothing here knows a particular setting's range or default.
+
+/** Map of setting name -> setting entry. */
+export function settingsByName(schema) {
+  return new Map(schema.settings.map((setting) => [setting.name, setting]));
+}
+
+/** The full default config, as the table defines it. */
+export function defaultConfig(schema) {
+  return Object.fromEntries(schema.settings.map((s) => [s.name, s.default]));
+}
+
+/** The problem type ("classification" | "regression") of a named data set. */
+export function problemOfDataset(schema, datasetName) {
+  const dataset = schema.datasets.find((d) => d.name === datasetName);
+  return dataset ? dataset.problem : undefined;
+}
+
+/** Layer/neuron limits for a mode ("reference" | "extended"). */
+export function limitsForMode(schema, mode) {
+  const limits = schema.limits || {};
+  return limits[mode] || limits.reference || { max_layers: 6, max_neurons: 8 };
+}
+
+function encodeValue(value) {
+  if (Array.isArray(value)) return value.join(",");
+  return String(value);
+}
+
+// Returns undefined for anything that does not parse; the server validates ranges.
+function decodeValue(setting, text) {
+  switch (setting.type) {
+    case "float": {
+      const n = Number(text);
+      return text.trim() !== "" && Number.isFinite(n) ? n : undefined;
+    }
+    case "int": {
+      const n = Number(text);
+      return text.trim() !== "" && Number.isInteger(n) ? n : undefined;
+    }
+    case "bool":
+      if (text === "true" || text === "1") return true;
+      if (text === "false" || text === "0") return false;
+      return undefined;
+    case "features":
+      return text === "" ? [] : text.split(",");
+    case "layers": {
+      if (text === "") return [];
+      const counts = text.split(",").map(Number);
+      return counts.every(Number.isInteger) ? counts : undefined;
+    }
+    default: // "choice" and anything newer: pass the text through
+      return text;
+  }
+}
+
+/** Partial config read from URL query keys (each setting's `url_key`). */
+export function configFromQuery(schema, searchParams) {
+  const config = {};
+  for (const setting of schema.settings) {
+    const key = setting.url_key || setting.name;
+    if (!searchParams.has(key)) continue;
+    const value = decodeValue(setting, searchParams.get(key));
+    if (value !== undefined) config[setting.name] = value;
+  }
+  return config;
+}
+
+/** True when the query names at least one setting (a shared link, not a bare visit). */
+export function queryHasConfig(schema, searchParams) {
+  return schema.settings.some((s) => searchParams.has(s.url_key || s.name));
+}
+
+function sameValue(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Writes the config into `searchParams` (mutating it), in table order: settings that
+ * differ from their default get their `url_key`, the others are left out so links stay short.
+ */
+export function writeConfigToQuery(schema, config, searchParams) {
+  for (const setting of schema.settings) searchParams.delete(setting.url_key || setting.name);
+  for (const setting of schema.settings) {
+    const value = config[setting.name];
+    if (value !== undefined && !sameValue(value, setting.default)) {
+      searchParams.append(setting.url_key || setting.name, encodeValue(value));
+    }
+  }
+  return searchParams;
+}

@@ -1,0 +1,217 @@
+"""Browser tests: the real server in a subprocess, driven by Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESULTS_DIR = REPO_ROOT / "test-results"
+SERVER_START_TIMEOUT_S = 90.0
+# The first frame waits for JAX to compile the training step, which takes a while on 2 CPU cores.
+FIRST_FRAME_TIMEOUT_MS = 60_000
+CONNECTED = re.compile(r"^connected · ")
+LOSS_TEXT = re.compile(r"^\d+\.\d{3}$")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 860}}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def get_json(url: str) -> Any:
+    """GET `url` and parse the JSON body (urllib, so it does not depend on the page)."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """Runs `python -m nnplay serve` on a free port; yields its base URL.
+
+    With NNPLAY_TEST_BASE_URL set, uses that already running server instead (for debugging).
+    """
+    RESULTS_DIR.mkdir(exist_ok=True)
+    if os.environ.get("NNPLAY_TEST_BASE_URL"):
+        yield os.environ["NNPLAY_TEST_BASE_URL"].rstrip("/")
+        return
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT / "backend"), env.get("PYTHONPATH")]))
+    log_path = RESULTS_DIR / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nnplay", "serve", "--port", str(port)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while True:
+                if process.poll() is not None:
+                    tail = log_path.read_text()[-3000:]
+                    pytest.fail(f"nnplay serve exited with {process.returncode}:\n{tail}")
+                try:
+                    if get_json(f"{base_url}/api/health").get("status") == "ok":
+                        break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"nnplay serve did not answer /api/health:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.25)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def results_dir() -> Path:
+    """test-results/ at the repository root, for screenshots and the server log."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    return RESULTS_DIR
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: str) -> str:
+    """Makes page.goto("/") and page.request.get("/api/...") go to the live server."""
+    return live_server
+
+
+class ConsoleErrors:
+    """Collects console errors and uncaught exceptions of a page."""
+
+    def __init__(self, page: Page) -> None:
+        self.messages: list[str] = []
+        self.allowed: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", self._on_page_error)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.messages.append(message.text)
+
+    def _on_page_error(self, error: Error) -> None:
+        self.messages.append(f"uncaught: {error}")
+
+    def allow(self, fragment: str) -> None:
+        """Expect errors containing `fragment` (e.g. the browser logging an HTTP 422)."""
+        self.allowed.append(fragment)
+
+    def unexpected(self) -> list[str]:
+        return [m for m in self.messages if not any(fragment in m for fragment in self.allowed)]
+
+
+@pytest.fixture
+def console_errors(page: Page) -> Iterator[ConsoleErrors]:
+    """Fails the test if the page logged an error it did not expect."""
+    errors = ConsoleErrors(page)
+    yield errors
+    assert errors.unexpected() == []
+
+
+class Playground:
+    """The nnplay page as the tests see it: read-outs, the session and the server's view of it."""
+
+    def __init__(self, page: Page, console: ConsoleErrors) -> None:
+        self.page = page
+        self.console = console
+
+    def open(self, path: str = "/") -> Playground:
+        self.page.goto(path)
+        self.wait_until_connected()
+        return self
+
+    def wait_until_connected(self) -> None:
+        """Waits for the socket and for the first frame (a test loss is shown)."""
+        expect(self.page.get_by_test_id("status")).to_have_text(CONNECTED, timeout=FIRST_FRAME_TIMEOUT_MS)
+        expect(self.page.get_by_test_id("loss-test")).to_have_text(LOSS_TEXT, timeout=FIRST_FRAME_TIMEOUT_MS)
+
+    def by_test_id(self, test_id: str) -> Locator:
+        return self.page.get_by_test_id(test_id)
+
+    def epoch(self) -> int:
+        return int(self.by_test_id("epoch").inner_text())
+
+    def test_loss(self) -> float:
+        return float(self.by_test_id("loss-test").inner_text())
+
+    def session_id(self) -> str:
+        """The session id the page put in its URL."""
+        ids = parse_qs(urlparse(self.page.url).query).get("session")
+        assert ids, f"no ?session= in {self.page.url}"
+        return ids[0]
+
+    def server_session(self) -> dict[str, Any]:
+        """What the server says about the page's session (GET /api/sessions/<id>)."""
+        response = self.page.request.get(f"/api/sessions/{self.session_id()}")
+        assert response.status == 200, response.text()
+        return dict(response.json())
+
+    def wait_for_server(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout_s: float = 10.0
+    ) -> dict[str, Any]:
+        """Polls the server's view of the session until `predicate` holds; returns it."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            session = self.server_session()
+            if predicate(session):
+                return session
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server session never matched; last seen: {session}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def playground(page: Page, console_errors: ConsoleErrors) -> Playground:
+    """A Playground page object (not opened yet)."""
+    return Playground(page, console_errors)
+
+
+@pytest.fixture
+def app(playground: Playground) -> Playground:
+    """The playground opened on a fresh session, connected and showing its first frame."""
+    return playground.open()
