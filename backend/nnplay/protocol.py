@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from .schemas import ClientMessage, describe_errors
+from .schemas import MESSAGE_TYPES, ClientMessage, describe_errors
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
@@ -53,7 +53,7 @@ def parse_client_message(raw: str | bytes) -> Any:
     except ValidationError as exc:
         errors = exc.errors()
         if errors and errors[0].get("type") == "union_tag_invalid":
-            kinds = "start, pause, step, reset, configure, ping"
+            kinds = ", ".join(MESSAGE_TYPES)
             raise ProtocolError(
                 "unknown_type", f"unknown message type {data.get('type')!r}; expected one of {kinds}", "type"
             ) from None

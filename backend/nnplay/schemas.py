@@ -46,6 +46,7 @@ class TrainConfig(BaseModel):
     features: tuple[str, ...] = _field("features")
     hidden_layers: tuple[int, ...] = _field("hidden_layers")
     mode: Literal["reference", "extended"] = _field("mode")
+    speed: int = _field("speed")
     seed: int = _field("seed")
 
     @field_validator("features")
@@ -102,6 +103,15 @@ def _message_for(error: dict[str, Any]) -> tuple[str, str]:
     if error.get("type") == "extra_forbidden":
         return field, f"unknown setting {field!r}"
     if setting is None:
+        if field == "value" and error.get("type") in (
+            "greater_than_equal",
+            "less_than_equal",
+            "finite_number",
+        ):
+            return (
+                field,
+                f"a weight or bias must be a finite number between {-MAX_WEIGHT:g} and {MAX_WEIGHT:g}",
+            )
         return field, f"{field or 'message'}: {error.get('msg', 'invalid')}"
     label = setting.label.lower()
     if error.get("type") in ("value_error", "assertion_error"):
@@ -159,4 +169,30 @@ class Configure(BaseModel):
     changes: dict[str, Any]
 
 
-ClientMessage = Annotated[Start | Pause | Step | Reset | Ping | Configure, Field(discriminator="type")]
+MAX_WEIGHT = 100.0
+WeightValue = Annotated[float, Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False)]
+
+
+class SetWeight(BaseModel):
+    """Set one weight: `layer` indexes a frame's `weights`, `source` its row and `target` its column."""
+
+    type: Literal["set_weight"]
+    layer: int = Field(ge=0)
+    source: int = Field(ge=0)
+    target: int = Field(ge=0)
+    value: WeightValue
+
+
+class SetBias(BaseModel):
+    """Set one bias: `layer` indexes a frame's `biases`, `neuron` the entry."""
+
+    type: Literal["set_bias"]
+    layer: int = Field(ge=0)
+    neuron: int = Field(ge=0)
+    value: WeightValue
+
+
+ClientMessage = Annotated[
+    Start | Pause | Step | Reset | Ping | Configure | SetWeight | SetBias, Field(discriminator="type")
+]
+MESSAGE_TYPES = ("start", "pause", "step", "reset", "configure", "set_weight", "set_bias", "ping")

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 FRAME_BUDGET_S = 0.030  # aim for ~30 frames per second while training
 MAX_EPOCHS_PER_CHUNK = 5000
+MAX_PACED_FPS = 60
 CONTROL_QUEUE = 64
 
 
@@ -79,6 +80,8 @@ class Session:
         self._pending_config: TrainConfig | None = None
         self._pending_reset = False
         self._pending_steps = 0
+        self._pending_edits: list[Any] = []  # set_weight / set_bias messages, applied in order
+        self._last_frame_at = 0.0
         self._needs_frame = True
         self._wake = asyncio.Event()
         self._compile_task: asyncio.Task[None] | None = None
@@ -226,8 +229,27 @@ class Session:
                 return self.configure(message.changes)
             except ConfigError as exc:
                 return protocol.error_message("invalid_value", exc.message, exc.field)
+        if kind in ("set_weight", "set_bias"):
+            if self._pending_config is not None or self._pending_reset:
+                return protocol.error_message(
+                    "busy", "the network is being changed; set the weight again in a moment", "layer"
+                )
+            try:  # validate now against the current net, so the sender hears about bad indices
+                self._apply_edit(message, self.params)
+            except ConfigError as exc:
+                return protocol.error_message("invalid_value", exc.message, exc.field)
+            self._pending_edits.append(message)
+            self._wake.set()
+            return None
         getattr(self, kind)()
         return None
+
+    def _apply_edit(self, message: Any, params: Any) -> Any:
+        if message.type == "set_weight":
+            return self.trainer.set_weight(
+                params, message.layer, message.source, message.target, message.value
+            )
+        return self.trainer.set_bias(params, message.layer, message.neuron, message.value)
 
     # ---- the run loop -------------------------------------------------------------------------
 
@@ -255,6 +277,7 @@ class Session:
             or self._pending_steps
             or self._pending_config
             or self._pending_reset
+            or self._pending_edits
             or self._needs_frame
         )
 
@@ -275,9 +298,16 @@ class Session:
             self._needs_frame = True
         if self._pending_reset:
             self._pending_reset = False
+            self._pending_edits.clear()
             self.params = self.trainer.init_params()
             self.epoch = 0
             self._set_state("paused")
+            self._needs_frame = True
+        if self._pending_edits:
+            edits, self._pending_edits = self._pending_edits, []
+            for edit in edits:
+                with contextlib.suppress(ConfigError):  # validated on arrival; the net has not changed since
+                    self.params = self._apply_edit(edit, self.params)
             self._needs_frame = True
 
     def _ensure_exact_kernel(self) -> None:
@@ -318,7 +348,14 @@ class Session:
             self._pending_steps -= 1
         else:
             self._ensure_exact_kernel()
+        speed = self.trainer.config.speed
         epochs = 1 if stepping else self._chunk_epochs()
+        if speed and not stepping:
+            epochs = min(epochs, speed)
+            # A chosen speed is watched frame by frame: at most MAX_PACED_FPS frames per second.
+            wait = self._last_frame_at + 1 / MAX_PACED_FPS - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
         if not self.trainer.exact_ready and not self.trainer.padded_ready:
             self._set_state("compiling", "compiling the network for this device (first run only)…")
         started = time.perf_counter()
@@ -360,6 +397,7 @@ class Session:
 
     async def _publish(self, ev: FrameData) -> None:
         self._needs_frame = False
+        self._last_frame_at = time.perf_counter()
         self.last_eval = ev
         frame = protocol.encode_frame(
             epoch=self.epoch,

@@ -2,12 +2,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from reference import ACT, exact_layers, features, forward, loss
 
 from nnplay.engine.train import batch_loss
 from nnplay.features import all_features, feature_mask
 from nnplay.models.mlp import ACTIVATION_NAMES, MlpShape, activate, init_params, make_arch
 from nnplay.models.mlp import forward as mlp_forward
+
+from reference import ACT, exact_layers, features, forward, loss
 
 RNG = np.random.default_rng(0)
 POINTS = RNG.uniform(-6, 6, (40, 2)).astype(np.float32)

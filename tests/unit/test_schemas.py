@@ -24,6 +24,7 @@ DOCUMENTED_DEFAULTS = {
     "features": ["x1", "x2"],
     "hidden_layers": [4, 2],
     "mode": "reference",
+    "speed": 0,
     "seed": 1,
 }
 

@@ -17,7 +17,7 @@ import numpy as np
 from .. import datasets
 from ..features import all_features, feature_mask, grid_points
 from ..models.mlp import Arch, MlpShape, Params, init_params, make_arch
-from ..schemas import TrainConfig
+from ..schemas import ConfigError, TrainConfig
 from .evaluate import GRID_SIZE, NEURON_GRID_SIZE, EvalData, compiled_evaluate
 from .exact import BatchedData, ExactSpec, batch_data, compiled_exact_chunk
 from .runtime import background_compiles
@@ -195,6 +195,42 @@ class Trainer:
         if params.w.shape[0] == plan.shape.depth and params.w.shape[1] == plan.shape.width:
             return params
         return resize_params(params, plan.shape, jax.random.PRNGKey(plan.config.seed + 1))
+
+    def _rows(self, layer: int) -> np.ndarray:
+        """Padded row indices of the inputs of `layer` (0 = first hidden layer; last = output)."""
+        if layer == 0:
+            return np.asarray(self.plan.exact_spec.features)
+        return np.arange(self.config.hidden_layers[layer - 1])
+
+    def set_weight(self, params: Params, layer: int, source: int, target: int, value: float) -> Params:
+        """One weight changed, addressed as in a frame's exact-shape `weights`; raises ConfigError."""
+        hidden = self.config.hidden_layers
+        if layer > len(hidden):
+            raise ConfigError("layer", f"layer must be between 0 and {len(hidden)}, got {layer}")
+        rows = self._rows(layer)
+        columns = hidden[layer] if layer < len(hidden) else 1
+        if source >= len(rows):
+            raise ConfigError("source", f"source must be between 0 and {len(rows) - 1}, got {source}")
+        if target >= columns:
+            raise ConfigError("target", f"target must be between 0 and {columns - 1}, got {target}")
+        params = self.fit_params(params)
+        row = int(rows[source])
+        if layer == len(hidden):
+            return params._replace(w_out=params.w_out.at[row].set(value))
+        return params._replace(w=params.w.at[layer, row, target].set(value))
+
+    def set_bias(self, params: Params, layer: int, neuron: int, value: float) -> Params:
+        """One bias changed, addressed as in a frame's `biases`; raises ConfigError."""
+        hidden = self.config.hidden_layers
+        if layer > len(hidden):
+            raise ConfigError("layer", f"layer must be between 0 and {len(hidden)}, got {layer}")
+        size = hidden[layer] if layer < len(hidden) else 1
+        if neuron >= size:
+            raise ConfigError("neuron", f"neuron must be between 0 and {size - 1}, got {neuron}")
+        params = self.fit_params(params)
+        if layer == len(hidden):
+            return params._replace(b_out=jnp.asarray(value, jnp.float32))
+        return params._replace(b=params.b.at[layer, neuron].set(value))
 
     # ---- kernels ------------------------------------------------------------------------------
 
