@@ -47,6 +47,10 @@ class TrainConfig(BaseModel):
     hidden_layers: tuple[int, ...] = _field("hidden_layers")
     mode: Literal["reference", "extended"] = _field("mode")
     speed: int = _field("speed")
+    stop_epoch: int = _field("stop_epoch")
+    stop_loss: float = _field("stop_loss")
+    early_stopping: Literal["off", "on"] = _field("early_stopping")
+    patience: int = _field("patience")
     seed: int = _field("seed")
 
     @field_validator("features")
@@ -164,6 +168,12 @@ class Ping(BaseModel):
     type: Literal["ping"]
 
 
+class Rollback(BaseModel):
+    """Go back to the weights and epoch of the last frame before training diverged."""
+
+    type: Literal["rollback"]
+
+
 class Configure(BaseModel):
     type: Literal["configure"]
     changes: dict[str, Any]
@@ -193,6 +203,7 @@ class SetBias(BaseModel):
 
 
 ClientMessage = Annotated[
-    Start | Pause | Step | Reset | Ping | Configure | SetWeight | SetBias, Field(discriminator="type")
+    Start | Pause | Step | Reset | Ping | Configure | SetWeight | SetBias | Rollback,
+    Field(discriminator="type"),
 ]
-MESSAGE_TYPES = ("start", "pause", "step", "reset", "configure", "set_weight", "set_bias", "ping")
+MESSAGE_TYPES = ("start", "pause", "step", "reset", "configure", "set_weight", "set_bias", "rollback", "ping")

@@ -81,6 +81,9 @@ class Session:
         self._pending_reset = False
         self._pending_steps = 0
         self._pending_edits: list[Any] = []  # set_weight / set_bias messages, applied in order
+        self._pending_rollback = False
+        self._last_good: tuple[Any, int] | None = None  # (params, epoch) of the last healthy frame
+        self._best: tuple[Any, int, float] | None = None  # (params, epoch, test loss) for early stopping
         self._last_frame_at = 0.0
         self._needs_frame = True
         self._wake = asyncio.Event()
@@ -278,6 +281,7 @@ class Session:
             or self._pending_config
             or self._pending_reset
             or self._pending_edits
+            or self._pending_rollback
             or self._needs_frame
         )
 
@@ -291,13 +295,22 @@ class Session:
                 self._data_message = self._encode_data()
                 self._broadcast(self._data_message)
             self._sec_per_epoch.clear()  # another config trains at another speed: measure again
+            self._best = None  # early stopping compares losses of the same net only
             if self.state == "diverged":
                 self._set_state(
                     "paused", "settings changed; press play to continue from the last good weights"
                 )
             self._needs_frame = True
+        if self._pending_rollback:
+            self._pending_rollback = False
+            if self._last_good is not None:
+                self.params, self.epoch = self._last_good
+                self._set_state("paused", f"rolled back to epoch {self.epoch}, the last good weights")
+                self._needs_frame = True
         if self._pending_reset:
             self._pending_reset = False
+            self._pending_rollback = False
+            self._last_good = self._best = None
             self._pending_edits.clear()
             self.params = self.trainer.init_params()
             self.epoch = 0
@@ -356,6 +369,16 @@ class Session:
             wait = self._last_frame_at + 1 / MAX_PACED_FPS - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
+        stop_epoch = self.trainer.config.stop_epoch
+        if stop_epoch and not stepping:
+            if self.epoch >= stop_epoch:
+                self._set_state(
+                    "paused",
+                    f"stopped: epoch {self.epoch} is at or past the stop epoch "
+                    f"{stop_epoch}; raise it or reset to train on",
+                )
+                return
+            epochs = min(epochs, stop_epoch - self.epoch)
         if not self.trainer.exact_ready and not self.trainer.padded_ready:
             self._set_state("compiling", "compiling the network for this device (first run only)…")
         started = time.perf_counter()
@@ -376,9 +399,47 @@ class Session:
             )
         if outcome.diverged or not frame.train_loss < float("inf"):
             self._set_state("diverged", self._divergence_message())
-        elif self.state == "compiling":
-            self._set_state("training" if not stepping else "paused")
+        else:
+            self._last_good = (self.params, self.epoch)
+            if self.state == "compiling":
+                self._set_state("training" if not stepping else "paused")
+            if not stepping:
+                self._check_stop_conditions(frame)
         await self._publish(frame)
+
+    def _check_stop_conditions(self, frame: FrameData) -> None:
+        """Pause at the stop epoch, at the stop loss, or when early stopping gives up (best weights back)."""
+        config = self.trainer.config
+        if config.stop_epoch and self.epoch >= config.stop_epoch:
+            self._set_state("paused", f"stopped at epoch {self.epoch}, as set (stop at epoch)")
+        elif config.stop_loss and frame.train_loss <= config.stop_loss:
+            self._set_state(
+                "paused",
+                f"stopped at epoch {self.epoch}: training loss {frame.train_loss:.4g} reached "
+                f"{config.stop_loss:g}",
+            )
+        elif config.early_stopping == "on":
+            best = self._best
+            if best is None or frame.test_loss < best[2]:
+                self._best = (self.params, self.epoch, frame.test_loss)
+            elif self.epoch - best[1] >= config.patience:
+                self.params, self.epoch = best[0], best[1]
+                self._needs_frame = True
+                self._set_state(
+                    "paused",
+                    f"early stopping: the test loss has not improved for {config.patience} epochs; "
+                    f"back to the best weights, from epoch {best[1]} (test loss {best[2]:.4g})",
+                )
+
+    def rollback(self) -> None:
+        """Back to the weights and epoch of the last healthy frame (after a divergence)."""
+        if self._last_good is None:
+            self._broadcast(
+                protocol.error_message("nothing_to_roll_back", "there is no earlier good state yet")
+            )
+            return
+        self._pending_rollback = True
+        self._wake.set()
 
     def _train_and_evaluate(self, params: Any, epochs: int) -> tuple[ChunkOutcome, FrameData, float, float]:
         started = time.perf_counter()
@@ -390,9 +451,9 @@ class Session:
     def _divergence_message(self) -> str:
         lr = self.trainer.config.learning_rate
         return (
-            f"training diverged at epoch {self.epoch + 1}: the weights or the loss became NaN/infinite. "
-            f"Learning rate {lr:g} is too high for this network; lower it (try {lr / 10:g}) and press "
-            "play to continue from the last good weights, or reset."
+            f"training diverged at epoch {self.epoch + 1}: the loss or the weights became NaN, infinite or explosively large. "
+            f"Learning rate {lr:g} is too high for this network; try ≤ {lr / 10:g}. Roll back to the last "
+            "good weights, or lower the rate and press play to go on from here, or reset."
         )
 
     async def _publish(self, ev: FrameData) -> None:

@@ -25,6 +25,10 @@ DOCUMENTED_DEFAULTS = {
     "hidden_layers": [4, 2],
     "mode": "reference",
     "speed": 0,
+    "stop_epoch": 0,
+    "stop_loss": 0.0,
+    "early_stopping": "off",
+    "patience": 200,
     "seed": 1,
 }
 
