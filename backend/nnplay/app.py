@@ -75,7 +75,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan)
     app.state.settings = settings
-    app.state.sessions = SessionManager(settings.max_sessions, settings.idle_timeout_s)
+    app.state.sessions = SessionManager(
+        settings.max_sessions, settings.idle_timeout_s, settings.max_sessions_per_client
+    )
     app.state.device = device_info()
 
     @app.middleware("http")

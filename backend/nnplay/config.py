@@ -16,12 +16,13 @@ class ServerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NNPLAY_", frozen=True)
 
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    port: int = Field(default=8000, ge=1, le=65535)
     # Extra origins allowed to open websockets; the page's own origin (same host) is always allowed.
     allowed_origins: tuple[str, ...] = ()
     token: str | None = None  # when set, /api/sessions and websockets require it (?token= or Bearer)
-    max_sessions: int = Field(64, ge=1)
-    idle_timeout_s: float = Field(3600.0, gt=0)
+    max_sessions: int = Field(default=64, ge=1)
+    max_sessions_per_client: int = Field(default=16, ge=1)
+    idle_timeout_s: float = Field(default=3600.0, gt=0)
     frontend_dir: Path = REPO_FRONTEND
     max_body_bytes: int = 64 * 1024
     warmup: bool = True  # compile the default kernels at start-up, so the first Play is instant

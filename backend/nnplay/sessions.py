@@ -13,6 +13,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -451,7 +452,8 @@ class Session:
     def _divergence_message(self) -> str:
         lr = self.trainer.config.learning_rate
         return (
-            f"training diverged at epoch {self.epoch + 1}: the loss or the weights became NaN, infinite or explosively large. "
+            f"training diverged at epoch {self.epoch + 1}: the loss or the weights became NaN, infinite "
+            "or explosively large. "
             f"Learning rate {lr:g} is too high for this network; try ≤ {lr / 10:g}. Roll back to the last "
             "good weights, or lower the rate and press play to go on from here, or reset."
         )
@@ -485,22 +487,35 @@ class Session:
 class SessionManager:
     """Creates, finds and expires sessions, within a bound."""
 
-    def __init__(self, max_sessions: int = 64, idle_timeout_s: float = 3600.0) -> None:
+    def __init__(
+        self, max_sessions: int = 64, idle_timeout_s: float = 3600.0, max_per_client: int = 16
+    ) -> None:
         self.max_sessions = max_sessions
+        self.max_per_client = max_per_client
         self.idle_timeout_s = idle_timeout_s
         self._sessions: dict[str, Session] = {}
+        self._owners: dict[str, str] = {}  # session id -> the client (address) that created it
 
     def __len__(self) -> int:
         return len(self._sessions)
 
-    async def create(self, changes: dict[str, Any] | None = None) -> Session:
-        """A new paused session from defaults + `changes`; raises ConfigError or TooManySessions."""
+    async def create(self, changes: dict[str, Any] | None = None, client: str = "") -> Session:
+        """A new paused session from defaults + `changes`; raises ConfigError or TooManySessions.
+
+        At a limit (per client, then in total) the least recently used session nobody watches makes room.
+        """
         config = make_config(None, changes or {})
-        if len(self._sessions) >= self.max_sessions and not await self._evict_one():
+        own = [s for sid, s in self._sessions.items() if self._owners.get(sid) == client]
+        if len(own) >= self.max_per_client and not await self._evict_one(own):
+            raise TooManySessions(
+                f"this client already has {self.max_per_client} sessions open; close some and try again"
+            )
+        if len(self._sessions) >= self.max_sessions and not await self._evict_one(self._sessions.values()):
             raise TooManySessions(f"the server already runs {self.max_sessions} sessions; try again later")
         session_id = secrets.token_urlsafe(9)
         session = await asyncio.to_thread(Session, session_id, config)
         self._sessions[session_id] = session
+        self._owners[session_id] = client
         session.start_loop()
         return session
 
@@ -510,8 +525,8 @@ class SessionManager:
         except KeyError:
             raise SessionNotFound(session_id) from None
 
-    async def _evict_one(self) -> bool:
-        idle = [s for s in self._sessions.values() if not s.subscribers]
+    async def _evict_one(self, candidates: Iterable[Session]) -> bool:
+        idle = [s for s in candidates if not s.subscribers]
         if not idle:
             return False
         oldest = min(idle, key=lambda s: s.last_active)
@@ -520,6 +535,7 @@ class SessionManager:
 
     async def remove(self, session_id: str) -> None:
         session = self._sessions.pop(session_id, None)
+        self._owners.pop(session_id, None)
         if session is not None:
             await session.close()
 

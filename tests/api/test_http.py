@@ -68,3 +68,23 @@ def test_page_plotly_and_security_headers_are_served(base_url):
     plotly = httpx.get(base_url + "/vendor/plotly.min.js")
     assert plotly.status_code == 200 and len(plotly.content) > 1_000_000
     assert plotly.headers["content-type"].startswith("text/javascript")
+
+
+def test_session_limits_evict_unwatched_sessions_then_refuse_with_429():
+    from conftest import open_client, serve
+
+    def create(base):
+        return httpx.post(base + "/api/sessions", json={})
+
+    with serve(max_sessions=3, max_sessions_per_client=2) as base:
+        unwatched, watched = create(base).json()["id"], create(base).json()["id"]
+        with open_client(base, watched) as viewer:
+            viewer.wait_for(lambda m: m["type"] == "hello")
+            newest = create(base)  # at the client's limit: the unwatched session makes room
+            assert newest.status_code == 201
+            assert httpx.get(f"{base}/api/sessions/{unwatched}").status_code == 404
+            assert httpx.get(f"{base}/api/sessions/{watched}").status_code == 200
+            with open_client(base, newest.json()["id"]) as second_viewer:
+                second_viewer.wait_for(lambda m: m["type"] == "hello")
+                refused = create(base)  # both watched: nothing may be evicted
+                assert refused.status_code == 429 and "2 sessions" in refused.json()["detail"]

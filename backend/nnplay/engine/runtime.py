@@ -18,7 +18,7 @@ _background_compiles = 0
 _thread = threading.local()
 
 
-def _on_duration(event: str, duration: float, **_: Any) -> None:
+def _on_duration(event: str, duration_secs: float, **_: str | int) -> None:
     # JAX reports a compile on the thread that compiled, so a thread-local flag attributes it.
     global _compiles, _background_compiles
     if event == _COMPILE_EVENT:

@@ -40,11 +40,12 @@ def _require_token(request: Request) -> None:
 async def create_session(body: CreateSession, request: Request) -> Any:
     _require_token(request)
     try:
-        session = await sessions_of(request).create(body.config)
+        client = request.client.host if request.client else ""
+        session = await sessions_of(request).create(body.config, client)
     except ConfigError as exc:
         return JSONResponse({"detail": [{"field": exc.field, "message": exc.message}]}, status_code=422)
     except TooManySessions as exc:
-        raise HTTPException(503, str(exc)) from None
+        raise HTTPException(429, str(exc)) from None
     return {"id": session.id, "config": session.config.public()}
 
 
