@@ -102,11 +102,30 @@ def _multigauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndar
     return xy, multigauss_label(shifted)
 
 
+def _moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's two interleaving half circles, scaled to fill the domain; noise 0..0.5 -> sd 0..0.25."""
+    from sklearn.datasets import make_moons
+
+    xy, labels = make_moons(n, noise=noise / 2, random_state=int(rng.integers(2**31)))
+    xy = (xy - (0.5, 0.25)) * 3.5
+    return xy, np.where(labels == 0, 1.0, -1.0)
+
+
+def _checkerboard(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A 4 x 4 board of 3 x 3 squares; noise jitters the point used for the label, as in xor."""
+    xy = rng.uniform(-6.0, 6.0, (n, 2))
+    shifted = xy + rng.uniform(-3.0, 3.0, (n, 2)) * noise
+    cells = np.floor(shifted / 3.0).astype(int).sum(axis=1)
+    return xy, np.where(cells % 2 == 0, 1.0, -1.0)
+
+
 GENERATORS = {
     "circle": _circle,
     "xor": _xor,
     "gauss": _gauss,
     "spiral": _spiral,
+    "moons": _moons,
+    "checkerboard": _checkerboard,
     "plane": _plane,
     "multigauss": _multigauss,
 }

@@ -34,7 +34,9 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
-    dataset: Literal["circle", "xor", "gauss", "spiral", "plane", "multigauss"] = _field("dataset")
+    dataset: Literal["circle", "xor", "gauss", "spiral", "moons", "checkerboard", "plane", "multigauss"] = (
+        _field("dataset")
+    )
     problem: Literal["classification", "regression"] = _field("problem")
     noise: int = _field("noise")
     train_ratio: int = _field("train_ratio")
@@ -46,6 +48,14 @@ class TrainConfig(BaseModel):
     features: tuple[str, ...] = _field("features")
     hidden_layers: tuple[int, ...] = _field("hidden_layers")
     mode: Literal["reference", "extended"] = _field("mode")
+    optimizer: Literal["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad"] = _field(
+        "optimizer"
+    )
+    momentum: float = _field("momentum")
+    weight_decay: float = _field("weight_decay")
+    schedule: Literal["constant", "step", "cosine", "warmup"] = _field("schedule")
+    schedule_epochs: int = _field("schedule_epochs")
+    schedule_factor: float = _field("schedule_factor")
     speed: int = _field("speed")
     stop_epoch: int = _field("stop_epoch")
     stop_loss: float = _field("stop_loss")

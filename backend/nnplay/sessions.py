@@ -289,8 +289,7 @@ class Session:
     async def _apply_pending(self) -> None:
         if self._pending_config is not None:
             config, self._pending_config = self._pending_config, None
-            data_changed = await asyncio.to_thread(self.trainer.configure, config)
-            self.params = self.trainer.fit_params(self.params)
+            data_changed, self.params = await asyncio.to_thread(self._configure, config, self.params)
             if data_changed:
                 self.data_version += 1
                 self._data_message = self._encode_data()
@@ -323,6 +322,11 @@ class Session:
                 with contextlib.suppress(ConfigError):  # validated on arrival; the net has not changed since
                     self.params = self._apply_edit(edit, self.params)
             self._needs_frame = True
+
+    def _configure(self, config: TrainConfig, params: Any) -> tuple[bool, Any]:
+        """In a worker thread: adopt the config and fit the state to it (may set up optimizer state)."""
+        data_changed = self.trainer.configure(config)
+        return data_changed, self.trainer.fit_params(params)
 
     def _ensure_exact_kernel(self) -> None:
         """Compile the exact kernel for the current config in the background, once at a time."""
@@ -381,7 +385,7 @@ class Session:
                 return
             epochs = min(epochs, stop_epoch - self.epoch)
         if not self.trainer.exact_ready and not self.trainer.padded_ready:
-            self._set_state("compiling", "compiling the network for this device (first run only)…")
+            self._set_state("compiling", "compiling the network for this device…")
         started = time.perf_counter()
         outcome, frame, train_s, eval_s = await asyncio.to_thread(
             self._train_and_evaluate, self.params, epochs

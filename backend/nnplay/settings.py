@@ -26,6 +26,8 @@ DATASETS: tuple[tuple[str, str, str], ...] = (
     ("xor", "Exclusive or", "classification"),
     ("gauss", "Gaussian", "classification"),
     ("spiral", "Spiral", "classification"),
+    ("moons", "Moons", "classification"),
+    ("checkerboard", "Checkerboard", "classification"),
     ("plane", "Plane", "regression"),
     ("multigauss", "Multi Gaussian", "regression"),
 )
@@ -108,6 +110,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mode", "Limits", "choice", "reference",
             "'reference' keeps TensorFlow Playground's limits (6 layers x 8 neurons); 'extended' lifts them.",
             "mode", "network", choices=MODES),
+    Setting("optimizer", "Optimizer", "choice", "sgd",
+            "How each update uses the gradient: SGD steps straight down it (TensorFlow Playground's rule); "
+            "momentum and Nesterov keep a running velocity; Adam, AdamW, RMSProp and Adagrad give every "
+            "weight its own step size from its gradient history.",
+            "optimizer", "hyper",
+            choices=("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")),
+    Setting("momentum", "Momentum", "float", 0.9,
+            "How much of the previous steps each update keeps (momentum, Nesterov, and Adam's/AdamW's β₁): "
+            "more glides faster along long valleys but may overshoot.",
+            "momentum", "hyper", min=0.0, max=0.999, choices=(0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)),
+    Setting("weight_decay", "Weight decay", "float", 0.0,
+            "AdamW only: every update also shrinks each weight and bias by learning rate × decay, apart "
+            "from the gradient (decoupled weight decay).",
+            "weightDecay", "hyper", min=0.0, max=1.0, choices=(0.0, 0.0001, 0.001, 0.01, 0.1, 1.0)),
+    Setting("schedule", "Learning-rate schedule", "choice", "constant",
+            "How the learning rate changes while training: constant; step (multiplied by the factor every "
+            "N epochs); cosine (eases down to 0 over N epochs); warm-up (rises from 0 over N epochs, then "
+            "stays).",
+            "schedule", "hyper", choices=("constant", "step", "cosine", "warmup")),
+    Setting("schedule_epochs", "Schedule epochs (N)", "int", 1000,
+            "The schedule's length in epochs: the step interval, the cosine's decay or the warm-up's ramp.",
+            "scheduleEpochs", "hyper", min=1, max=100_000, step=1,
+            choices=(10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 100_000)),
+    Setting("schedule_factor", "Step decay factor", "float", 0.5,
+            "Step schedule only: the learning rate is multiplied by this every N epochs.",
+            "scheduleFactor", "hyper", min=0.01, max=1.0, choices=(0.1, 0.25, 0.5, 0.75, 0.9, 1.0)),
     Setting("speed", "Speed", "int", 0,
             "Epochs per frame: 1 shows every single update; 'max' (0) trains as fast as the device allows.",
             "speed", "output", min=0, max=1000, choices=(0, 1, 2, 5, 10, 20, 50, 100, 200, 500)),

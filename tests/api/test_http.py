@@ -20,6 +20,8 @@ def test_schema_serves_every_setting_of_the_table(base_url):
         "xor",
         "gauss",
         "spiral",
+        "moons",
+        "checkerboard",
         "plane",
         "multigauss",
     }

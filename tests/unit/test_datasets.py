@@ -183,5 +183,31 @@ def test_multigauss_without_noise_label_follows_the_nearest_bump():
 
 
 def test_unknown_dataset_name_raises_value_error():
-    with pytest.raises(ValueError, match="unknown data set 'moons'"):
-        generate("moons", noise_percent=0, train_ratio_percent=50, seed=1)
+    with pytest.raises(ValueError, match="unknown data set 'banana'"):
+        generate("banana", noise_percent=0, train_ratio_percent=50, seed=1)
+
+
+# ---- data sets beyond TensorFlow Playground -------------------------------------------------
+
+
+def test_moons_follow_scikit_learns_half_circles():
+    from sklearn.datasets import make_moons
+
+    split = generate("moons", 0, 100, seed=3)
+    points = np.concatenate([split.train_x, split.test_x])
+    labels = np.concatenate([split.train_y, split.test_y])
+    assert len(points) == 500 and set(np.unique(labels)) == {-1.0, 1.0}
+    raw = points / 3.5 + (0.5, 0.25)  # undo the scaling: back on sklearn's noise-free moons
+    reference, _ = make_moons(2000, noise=0.0)
+    distance = np.min(np.linalg.norm(raw[:, None, :] - reference[None, :, :], axis=2), axis=1)
+    assert distance.max() < 0.01
+    upper = labels == 1.0  # sklearn's class 0 is the upper moon
+    assert raw[upper, 1].mean() > raw[~upper, 1].mean()
+
+
+def test_checkerboard_labels_alternate_by_square():
+    split = generate("checkerboard", 0, 100, seed=4)
+    x, y = split.train_x, split.train_y
+    expected = np.where((np.floor(x[:, 0] / 3) + np.floor(x[:, 1] / 3)) % 2 == 0, 1.0, -1.0)
+    np.testing.assert_array_equal(y, expected)
+    assert np.abs(x).max() <= 6.0

@@ -2,13 +2,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnplay.engine.train import Hyper, TrainData, regularized_update, train_chunk
+from nnplay.engine.optimizers import OptimizerSpec, TrainState, init_state, make_hyper
+from nnplay.engine.train import TrainData, regularized_update, train_chunk
 from nnplay.features import feature_mask
 from nnplay.models.mlp import MlpShape, Params, init_params, make_arch
 
 
 def hyper(lr=0.1, l1=0.0, l2=0.0, batch=10):
-    return Hyper(jnp.float32(lr), jnp.float32(l1), jnp.float32(l2), jnp.int32(batch))
+    return make_hyper(lr, l1=l1, l2=l2, batch_size=batch)
 
 
 def test_update_without_regularization_is_plain_sgd():
@@ -43,26 +44,28 @@ def _toy(lr: float, activation: str = "relu"):
     x[:n, :2] = rng.uniform(-6, 6, (n, 2))
     y = np.zeros(n + 30, np.float32)
     y[:n] = np.sign(x[:n, 0])
-    params = init_params(jax.random.PRNGKey(0), shape)
+    state = init_state(OptimizerSpec(), init_params(jax.random.PRNGKey(0), shape))
     arch = make_arch(shape, feature_mask(["x1", "x2"]), [8, 8, 8], activation, "linear")
     data = TrainData(jnp.asarray(x), jnp.asarray(y), jnp.int32(n))
-    return params, arch, hyper(lr=lr, batch=1), data
+    return state, arch, hyper(lr=lr, batch=1), data
 
 
 def test_chunk_runs_the_requested_epochs_when_stable():
-    params, arch, h, data = _toy(0.01, "tanh")
-    result = train_chunk(params, arch, h, data, jnp.int32(7))
+    state, arch, h, data = _toy(0.01, "tanh")
+    result = train_chunk(state, arch, h, data, jnp.int32(7))
     assert int(result.epochs) == 7 and not bool(result.diverged)
+    assert int(result.state.epoch) == 7
 
 
 def test_divergence_stops_the_chunk_and_keeps_the_last_finite_weights():
-    params, arch, h, data = _toy(10.0)
-    result = train_chunk(params, arch, h, data, jnp.int32(200))
+    state, arch, h, data = _toy(10.0)
+    result = train_chunk(state, arch, h, data, jnp.int32(200))
     assert bool(result.diverged)
     assert int(result.epochs) < 200
-    assert all(bool(jnp.all(jnp.abs(leaf) < 1e6)) for leaf in result.params)
+    assert all(bool(jnp.all(jnp.abs(leaf) < 1e6)) for leaf in result.state.params)
     # the kept weights are exactly those after `epochs` epochs
-    again = train_chunk(params, arch, h, data, result.epochs)
-    for a, b in zip(again.params, result.params, strict=True):
+    again = train_chunk(state, arch, h, data, result.epochs)
+    for a, b in zip(again.state.params, result.state.params, strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    assert isinstance(result.params, Params)
+    assert isinstance(result.state, TrainState) and isinstance(result.state.params, Params)
+    assert int(result.state.epoch) == int(result.epochs)

@@ -3,8 +3,8 @@
 The padded kernel (train.py) serves every edit at once; this one is compiled in the background for the
 config actually in use and swapped in when ready (~3-6x more epochs/s on CPU). Inside, shapes are
 static: batches come from a pre-batched array through an unrolled `lax.scan`, features are a static
-gather and the activation is a plain function. It reads and writes the same padded params, so the
-two kernels are interchangeable between chunks.
+gather and the activation is a plain function. It reads and writes the same padded training state
+(weights and the optimizer's moments), so the two kernels are interchangeable between chunks.
 """
 
 from __future__ import annotations
@@ -12,14 +12,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from ..models.mlp import Params
-from .train import ChunkResult, Hyper, regularized_update, run_epochs
+from .optimizers import (
+    Hyper,
+    OptimizerSpec,
+    TrainState,
+    is_params,
+    make_optimizer,
+    map_moments,
+    penalty_gradient,
+    scheduled_rate,
+)
+from .train import ChunkResult, healthy, regularized_update, run_epochs
 
 SCAN_UNROLL = 5  # measured: 1.8x over no unrolling for the default net; 25 was slower than 5
 
@@ -42,6 +53,7 @@ class ExactSpec:
     regularization: str  # none | l1 | l2: plain SGD skips the penalty's ops entirely
     batch_size: int
     n_train: int
+    optimizer: OptimizerSpec
 
 
 class BatchedData(NamedTuple):
@@ -88,10 +100,20 @@ def _insert(params: Params, layers: Layers, spec: ExactSpec) -> Params:
     return Params(w, b, params.w_out.at[rows].set(w_out_new[:, 0]), b_out_new[0])
 
 
-def make_exact_chunk(spec: ExactSpec) -> Callable[[Params, Hyper, BatchedData, jax.Array], ChunkResult]:
+class ExactState(NamedTuple):
+    """The training state inside the exact kernel: exact-shape layers and moments."""
+
+    layers: Layers
+    opt_state: Any
+    epoch: jax.Array
+
+
+def make_exact_chunk(spec: ExactSpec) -> Callable[[TrainState, Hyper, BatchedData, jax.Array], ChunkResult]:
     """A pure chunk function for `spec` (jit it)."""
     act = ACTIVATIONS[spec.activation]
     out_act = ACTIVATIONS[spec.output_activation]
+    optimizer, schedule = spec.optimizer.optimizer, spec.optimizer.schedule
+    steps_per_epoch = -(-spec.n_train // spec.batch_size)
 
     def loss(layers: Layers, x: jax.Array, y: jax.Array) -> jax.Array:
         h = x
@@ -102,31 +124,71 @@ def make_exact_chunk(spec: ExactSpec) -> Callable[[Params, Hyper, BatchedData, j
 
     grad = jax.grad(loss)
 
-    def step(layers: Layers, hyper: Hyper, x: jax.Array, y: jax.Array) -> Layers:
+    def step(
+        layers: Layers, opt_state: Any, hyper: Hyper, lr: jax.Array, x: jax.Array, y: jax.Array
+    ) -> tuple[Layers, Any]:
         grads = grad(layers, x, y)
-        lr = hyper.learning_rate
-        if spec.regularization == "none":
-            return [(w - lr * gw, b - lr * gb) for (w, b), (gw, gb) in zip(layers, grads, strict=True)]
-        return [
-            (regularized_update(w, gw, hyper), b - lr * gb)
-            for (w, b), (gw, gb) in zip(layers, grads, strict=True)
-        ]
+        if optimizer == "sgd":  # TF Playground's update (plain SGD skips the penalty's ops entirely)
+            if spec.regularization == "none":
+                return [
+                    (w - lr * gw, b - lr * gb) for (w, b), (gw, gb) in zip(layers, grads, strict=True)
+                ], ()
+            h = hyper._replace(learning_rate=lr)
+            return [
+                (regularized_update(w, gw, h), b - lr * gb)
+                for (w, b), (gw, gb) in zip(layers, grads, strict=True)
+            ], ()
+        if spec.regularization != "none":
+            grads = [
+                (gw + penalty_gradient(w, hyper), gb) for (w, _), (gw, gb) in zip(layers, grads, strict=True)
+            ]
+        tx = make_optimizer(optimizer, lr, hyper.momentum, hyper.weight_decay)
+        updates, opt_state = tx.update(grads, opt_state, layers)
+        return optax.apply_updates(layers, updates), opt_state
 
-    def chunk(params: Params, hyper: Hyper, data: BatchedData, n_epochs: jax.Array) -> ChunkResult:
-        def epoch(layers: Layers) -> Layers:
-            layers, _ = jax.lax.scan(
-                lambda ls, xy: (step(ls, hyper, *xy), None), layers, (data.x, data.y), unroll=SCAN_UNROLL
-            )
+    def chunk(state: TrainState, hyper: Hyper, data: BatchedData, n_epochs: jax.Array) -> ChunkResult:
+        def epoch(s: ExactState) -> ExactState:
+            def batch(
+                carry: tuple[Layers, Any], xs: tuple[jax.Array, ...]
+            ) -> tuple[tuple[Layers, Any], None]:
+                x, y, *k = xs  # k: the batch's index, passed only to a schedule that needs it
+                lr = (
+                    scheduled_rate(schedule, hyper, s.epoch, k[0], steps_per_epoch)
+                    if k
+                    else hyper.learning_rate
+                )
+                return step(*carry, hyper, lr, x, y), None
+
+            n_full = data.x.shape[0]
+            xs: tuple[jax.Array, ...] = (data.x, data.y)
+            if schedule != "constant":
+                xs += (jnp.arange(n_full, dtype=jnp.int32),)
+            carry, _ = jax.lax.scan(batch, (s.layers, s.opt_state), xs, unroll=SCAN_UNROLL)
             if spec.n_train % spec.batch_size:
-                layers = step(layers, hyper, data.rest_x, data.rest_y)
-            return layers
+                lr = scheduled_rate(schedule, hyper, s.epoch, n_full, steps_per_epoch)
+                carry = step(*carry, hyper, lr, data.rest_x, data.rest_y)
+            return ExactState(*carry, s.epoch + 1)
 
-        final, done, diverged = run_epochs(epoch, _extract(params, spec), n_epochs)
-        return ChunkResult(_insert(params, final, spec), done, diverged)
+        start = ExactState(
+            _extract(state.params, spec),
+            map_moments(lambda moments: _extract(moments, spec), state.opt_state),
+            state.epoch,
+        )
+        final, done, diverged = run_epochs(epoch, start, n_epochs, lambda s: healthy(s.layers, s.opt_state))
+        # Moments of weights outside the exact net keep their padded values (the weights do too).
+        opt_state = jax.tree.map(
+            lambda padded, exact: _insert(padded, exact, spec) if is_params(padded) else exact,
+            state.opt_state,
+            final.opt_state,
+            is_leaf=is_params,
+        )
+        params = _insert(state.params, final.layers, spec)
+        return ChunkResult(TrainState(params, opt_state, final.epoch, state.spec), done, diverged)
 
     return chunk
 
 
 @lru_cache(maxsize=32)
-def compiled_exact_chunk(spec: ExactSpec) -> Callable[[Params, Hyper, BatchedData, jax.Array], ChunkResult]:
+def compiled_exact_chunk(spec: ExactSpec) -> jax.stages.Wrapped:
+    """The jitted exact kernel of `spec` (the trainer lowers and compiles it ahead, in the background)."""
     return jax.jit(make_exact_chunk(spec))

@@ -1,29 +1,25 @@
-"""The training kernel: many epochs of TF-Playground SGD fused into one jitted call.
+"""The training kernel: many epochs of training fused into one jitted call.
 
 Every hyperparameter and the data itself are traced arguments of fixed (padded) shape, so one compile
-per net bucket serves every edit. Epochs run in a `while_loop` that stops early at divergence.
+per net bucket and optimizer serves every edit. Epochs run in a `while_loop` that stops early at
+divergence. SGD is TensorFlow Playground's update; the other optimizers are optax's (optimizers.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from ..models.mlp import Arch, MlpShape, Params, forward, weight_masks
+from .optimizers import Hyper, TrainState, make_optimizer, penalty_gradient, scheduled_rate
 
 MAX_BATCH = 30
 T = TypeVar("T")
-
-
-class Hyper(NamedTuple):
-    learning_rate: jax.Array  # f32 ()
-    l1: jax.Array  # f32 (): regularization rate when L1 is on, else 0
-    l2: jax.Array  # f32 ()
-    batch_size: jax.Array  # i32 ()
 
 
 class TrainData(NamedTuple):
@@ -33,7 +29,7 @@ class TrainData(NamedTuple):
 
 
 class ChunkResult(NamedTuple):
-    params: Params  # after the last finite epoch
+    state: TrainState  # after the last healthy epoch
     epochs: jax.Array  # i32 () epochs completed with finite weights
     diverged: jax.Array  # bool () an epoch produced non-finite weights (they were discarded)
 
@@ -44,24 +40,46 @@ def batch_loss(params: Params, arch: Arch, x: jax.Array, y: jax.Array, mask: jax
     return jnp.sum(mask * 0.5 * (out - y) ** 2) / jnp.maximum(jnp.sum(mask), 1.0)
 
 
-def sgd_step(
+class UpdateMasks(NamedTuple):
+    """1 where a parameter exists in the padded net: updates elsewhere are zeroed (Adam would move them)."""
+
+    w: jax.Array  # (depth, width, width)
+    b: jax.Array  # (depth, width)
+    w_out: jax.Array  # (width,)
+
+
+def update_masks(arch: Arch) -> UpdateMasks:
+    w_mask, out_mask = weight_masks(arch)
+    return UpdateMasks(w_mask, arch.neuron_mask, out_mask)
+
+
+def apply_update(
+    optimizer: str,
     params: Params,
-    arch: Arch,
+    opt_state: Any,
+    grads: Params,
     hyper: Hyper,
-    masks: tuple[jax.Array, jax.Array],
-    x: jax.Array,
-    y: jax.Array,
-    mask: jax.Array,
-) -> Params:
-    """One TF-Playground update: gradient step, then L1/L2 on the weights (not biases)."""
-    grads = jax.grad(batch_loss)(params, arch, x, y, mask)
-    w_mask, out_mask = masks
-    return Params(
-        w=regularized_update(params.w, grads.w, hyper, w_mask),
-        b=params.b - hyper.learning_rate * grads.b,
-        w_out=regularized_update(params.w_out, grads.w_out, hyper, out_mask),
-        b_out=params.b_out - hyper.learning_rate * grads.b_out,
+    learning_rate: jax.Array,
+    masks: UpdateMasks,
+) -> tuple[Params, Any]:
+    """One update of the padded net with `optimizer` at `learning_rate` (the schedule's current value)."""
+    if optimizer == "sgd":
+        # TF Playground's update, with the rate in place of hyper's (the very same array if constant).
+        h = hyper._replace(learning_rate=learning_rate)
+        return Params(
+            w=regularized_update(params.w, grads.w, h, masks.w),
+            b=params.b - learning_rate * grads.b,
+            w_out=regularized_update(params.w_out, grads.w_out, h, masks.w_out),
+            b_out=params.b_out - learning_rate * grads.b_out,
+        ), opt_state
+    grads = grads._replace(
+        w=grads.w + penalty_gradient(params.w, hyper) * masks.w,
+        w_out=grads.w_out + penalty_gradient(params.w_out, hyper) * masks.w_out,
     )
+    tx = make_optimizer(optimizer, learning_rate, hyper.momentum, hyper.weight_decay)
+    updates, opt_state = tx.update(grads, opt_state, params)
+    updates = Params(updates.w * masks.w, updates.b * masks.b, updates.w_out * masks.w_out, updates.b_out)
+    return optax.apply_updates(params, updates), opt_state
 
 
 def regularized_update(w: jax.Array, g: jax.Array, hyper: Hyper, mask: jax.Array | float = 1.0) -> jax.Array:
@@ -76,36 +94,52 @@ def regularized_update(w: jax.Array, g: jax.Array, hyper: Hyper, mask: jax.Array
     return jnp.where(crossed, 0.0, regularized)
 
 
-def train_epoch(params: Params, arch: Arch, hyper: Hyper, data: TrainData) -> Params:
+def train_epoch(state: TrainState, arch: Arch, hyper: Hyper, data: TrainData) -> TrainState:
     """One pass over the training points in order, in batches of `batch_size` (the last may be short)."""
     width = data.x.shape[1]
     batch = hyper.batch_size
     n_steps = (data.n + batch - 1) // batch
     offsets = jnp.arange(MAX_BATCH)
-    masks = weight_masks(arch)
+    masks = update_masks(arch)
+    spec = state.spec
 
-    def step(k: jax.Array, p: Params) -> Params:
+    def step(k: jax.Array, carry: tuple[Params, Any]) -> tuple[Params, Any]:
+        params, opt_state = carry
         start = k * batch
         x = jax.lax.dynamic_slice(data.x, (start, 0), (MAX_BATCH, width))
         y = jax.lax.dynamic_slice(data.y, (start,), (MAX_BATCH,))
         mask = ((offsets < batch) & (start + offsets < data.n)).astype(jnp.float32)
-        return sgd_step(p, arch, hyper, masks, x, y, mask)
+        grads = jax.grad(batch_loss)(params, arch, x, y, mask)
+        lr = scheduled_rate(spec.schedule, hyper, state.epoch, k, n_steps)
+        return apply_update(spec.optimizer, params, opt_state, grads, hyper, lr, masks)
 
-    return jax.lax.fori_loop(0, n_steps, step, params)
+    params, opt_state = jax.lax.fori_loop(0, n_steps, step, (state.params, state.opt_state))
+    return TrainState(params, opt_state, state.epoch + 1, spec)
 
 
 DIVERGED_WEIGHT = 1e6  # no playground net needs weights this large; past it outputs overflow float32
 
 
-def healthy(tree: object) -> jax.Array:
-    """Every leaf finite and below DIVERGED_WEIGHT in magnitude (NaN fails both tests)."""
-    return jnp.all(jnp.stack([jnp.all(jnp.abs(leaf) < DIVERGED_WEIGHT) for leaf in jax.tree.leaves(tree)]))
+def healthy(params: Any, opt_state: Any = ()) -> jax.Array:
+    """Every weight finite and below DIVERGED_WEIGHT in magnitude (NaN fails both), optimizer state finite.
+
+    The optimizer state is not bounded: Adagrad's sum of squares or Adam's count grow large in healthy runs.
+    """
+    checks = [jnp.all(jnp.abs(leaf) < DIVERGED_WEIGHT) for leaf in jax.tree.leaves(params)]
+    checks += [
+        jnp.all(jnp.isfinite(leaf))
+        for leaf in jax.tree.leaves(opt_state)
+        if jnp.issubdtype(leaf.dtype, jnp.floating)
+    ]
+    return jnp.all(jnp.stack(checks))
 
 
-def run_epochs(epoch: Callable[[T], T], params: T, n_epochs: jax.Array) -> tuple[T, jax.Array, jax.Array]:
+def run_epochs(
+    epoch: Callable[[T], T], state: T, n_epochs: jax.Array, is_healthy: Callable[[T], jax.Array]
+) -> tuple[T, jax.Array, jax.Array]:
     """Apply `epoch` up to n_epochs times; stop at the first result that is not healthy and drop it.
 
-    Returns (last healthy params, epochs completed, diverged).
+    Returns (last healthy state, epochs completed, diverged).
     """
 
     def cond(carry: tuple[jax.Array, T, jax.Array]) -> jax.Array:
@@ -113,27 +147,33 @@ def run_epochs(epoch: Callable[[T], T], params: T, n_epochs: jax.Array) -> tuple
         return (done < n_epochs) & ok
 
     def body(carry: tuple[jax.Array, T, jax.Array]) -> tuple[jax.Array, T, jax.Array]:
-        done, p, _ = carry
-        new = epoch(p)
-        ok = healthy(new)
-        kept = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, p)
+        done, s, _ = carry
+        new = epoch(s)
+        ok = is_healthy(new)
+        kept = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, s)
         return done + ok.astype(jnp.int32), kept, ok
 
-    init = (jnp.asarray(0, jnp.int32), params, jnp.asarray(True))
+    init = (jnp.asarray(0, jnp.int32), state, jnp.asarray(True))
     done, final, ok = jax.lax.while_loop(cond, body, init)
     return final, done, jnp.logical_not(ok)
 
 
 def train_chunk(
-    params: Params, arch: Arch, hyper: Hyper, data: TrainData, n_epochs: jax.Array
+    state: TrainState, arch: Arch, hyper: Hyper, data: TrainData, n_epochs: jax.Array
 ) -> ChunkResult:
-    """Run up to `n_epochs` epochs of the padded net; stops early at divergence."""
-    final, done, diverged = run_epochs(lambda p: train_epoch(p, arch, hyper, data), params, n_epochs)
+    """Run up to `n_epochs` epochs of the padded net with the state's optimizer; stops early at divergence."""
+    final, done, diverged = run_epochs(
+        lambda s: train_epoch(s, arch, hyper, data),
+        state,
+        n_epochs,
+        lambda s: healthy(s.params, s.opt_state),
+    )
     return ChunkResult(final, done, diverged)
 
 
 @cache
 def compiled_train_chunk(shape: MlpShape) -> Callable[..., ChunkResult]:
-    """The jitted chunk function for one padded shape (jit itself caches by input shapes)."""
+    """The jitted chunk function for one padded shape (jit itself caches by input shapes and optimizer:
+    the state's optimizer spec is part of its pytree structure)."""
     del shape  # the key of the cache: one jitted callable per bucket keeps compile counts explicit
     return jax.jit(train_chunk)

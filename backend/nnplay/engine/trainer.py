@@ -8,7 +8,7 @@ a consistent plan. Compiled code is untouched unless the net outgrows its padded
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
@@ -20,16 +20,18 @@ from ..models.mlp import Arch, MlpShape, Params, init_params, make_arch
 from ..schemas import ConfigError, TrainConfig
 from .evaluate import GRID_SIZE, NEURON_GRID_SIZE, EvalData, compiled_evaluate
 from .exact import BatchedData, ExactSpec, batch_data, compiled_exact_chunk
+from .optimizers import Hyper, OptimizerSpec, TrainState, init_state, make_hyper, schedule_value
 from .runtime import background_compiles
-from .train import MAX_BATCH, ChunkResult, Hyper, TrainData, compiled_train_chunk
+from .train import MAX_BATCH, ChunkResult, TrainData, compiled_train_chunk
 
 DATA_FIELDS = ("dataset", "noise", "train_ratio", "seed")
-_WARM_SHAPES: set[MlpShape] = set()  # buckets whose padded kernel has run (so it is compiled)
+# (bucket, optimizer) pairs whose padded kernel has run (so it is compiled)
+_WARM_KERNELS: set[tuple[MlpShape, OptimizerSpec]] = set()
 
 
 @dataclass(frozen=True)
 class ChunkOutcome:
-    params: Params
+    params: TrainState  # the training state (weights, optimizer state, schedule clock) after the chunk
     epochs: int
     diverged: bool
     kernel: str  # "exact" or "padded": which kernel ran
@@ -61,6 +63,7 @@ class Plan:
     eval_data: EvalData
     arch: Arch
     hyper: Hyper
+    optimizer: OptimizerSpec
     exact_spec: ExactSpec
 
 
@@ -138,6 +141,7 @@ def make_plan(config: TrainConfig, previous: Plan | None = None) -> Plan:
         train_features, train_data, eval_data = _data_arrays(split, shape.width)
     fmask = feature_mask(config.features)
     rate = config.regularization_rate
+    optimizer = OptimizerSpec(config.optimizer, config.schedule)
     return Plan(
         config=config,
         shape=shape,
@@ -148,12 +152,17 @@ def make_plan(config: TrainConfig, previous: Plan | None = None) -> Plan:
         arch=make_arch(
             shape, fmask, config.hidden_layers, config.activation, output_activation(config.problem)
         ),
-        hyper=Hyper(
-            learning_rate=jnp.asarray(config.learning_rate, jnp.float32),
-            l1=jnp.asarray(rate if config.regularization == "l1" else 0.0, jnp.float32),
-            l2=jnp.asarray(rate if config.regularization == "l2" else 0.0, jnp.float32),
-            batch_size=jnp.asarray(config.batch_size, jnp.int32),
+        hyper=make_hyper(
+            config.learning_rate,
+            l1=rate if config.regularization == "l1" else 0.0,
+            l2=rate if config.regularization == "l2" else 0.0,
+            batch_size=config.batch_size,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
+            schedule_epochs=config.schedule_epochs,
+            schedule_factor=config.schedule_factor,
         ),
+        optimizer=optimizer,
         exact_spec=ExactSpec(
             features=tuple(int(i) for i in np.flatnonzero(fmask)),
             hidden=tuple(config.hidden_layers),
@@ -162,6 +171,7 @@ def make_plan(config: TrainConfig, previous: Plan | None = None) -> Plan:
             regularization=config.regularization if rate > 0 else "none",
             batch_size=config.batch_size,
             n_train=len(split.train_x),
+            optimizer=optimizer,
         ),
     )
 
@@ -183,18 +193,49 @@ class Trainer:
         self.plan = make_plan(config, old)
         return self.plan.split is not old.split
 
-    # ---- params -------------------------------------------------------------------------------
+    # ---- training state -----------------------------------------------------------------------
 
-    def init_params(self) -> Params:
-        """Fresh weights from the config's seed (deterministic)."""
-        return init_params(jax.random.PRNGKey(self.config.seed), self.plan.shape)
+    def init_params(self) -> TrainState:
+        """Fresh weights from the config's seed (deterministic), a fresh optimizer state, epoch 0."""
+        params = init_params(jax.random.PRNGKey(self.config.seed), self.plan.shape)
+        return init_state(self.plan.optimizer, params)
 
-    def fit_params(self, params: Params, plan: Plan | None = None) -> Params:
-        """Params moved into the plan's bucket if the net changed bucket; else unchanged."""
+    def fit_params(self, state: TrainState | Params, plan: Plan | None = None) -> TrainState:
+        """The state made fit for the plan; unchanged if it already is.
+
+        A net that changed bucket gets its weights moved over (resize_params) and a fresh optimizer state;
+        another optimizer or schedule gets a fresh optimizer state and schedule clock (the weights stay).
+        Bare Params are wrapped in a fresh state.
+        """
         plan = plan or self.plan
+        if isinstance(state, Params):
+            return init_state(plan.optimizer, self._fit_weights(state, plan))
+        params = self._fit_weights(state.params, plan)
+        if state.spec != plan.optimizer:
+            return init_state(plan.optimizer, params)
+        if params is not state.params:
+            return replace(init_state(plan.optimizer, params), epoch=state.epoch)
+        return state
+
+    def _fit_weights(self, params: Params, plan: Plan) -> Params:
         if params.w.shape[0] == plan.shape.depth and params.w.shape[1] == plan.shape.width:
             return params
         return resize_params(params, plan.shape, jax.random.PRNGKey(plan.config.seed + 1))
+
+    def current_learning_rate(self, state: TrainState | Params) -> float:
+        """The learning rate the next update will use: the schedule's value at the state's epoch."""
+        plan, config = self.plan, self.plan.config
+        # Another optimizer or schedule starts its clock afresh (fit_params).
+        epoch = int(state.epoch) if isinstance(state, TrainState) and state.spec == plan.optimizer else 0
+        rate = schedule_value(
+            config.schedule,
+            config.learning_rate,
+            config.schedule_epochs,
+            config.schedule_factor,
+            epoch,
+            xp=np,
+        )
+        return float(rate)
 
     def _rows(self, layer: int) -> np.ndarray:
         """Padded row indices of the inputs of `layer` (0 = first hidden layer; last = output)."""
@@ -202,7 +243,9 @@ class Trainer:
             return np.asarray(self.plan.exact_spec.features)
         return np.arange(self.config.hidden_layers[layer - 1])
 
-    def set_weight(self, params: Params, layer: int, source: int, target: int, value: float) -> Params:
+    def set_weight(
+        self, state: TrainState | Params, layer: int, source: int, target: int, value: float
+    ) -> TrainState:
         """One weight changed, addressed as in a frame's exact-shape `weights`; raises ConfigError."""
         hidden = self.config.hidden_layers
         if layer > len(hidden):
@@ -213,13 +256,13 @@ class Trainer:
             raise ConfigError("source", f"source must be between 0 and {len(rows) - 1}, got {source}")
         if target >= columns:
             raise ConfigError("target", f"target must be between 0 and {columns - 1}, got {target}")
-        params = self.fit_params(params)
-        row = int(rows[source])
+        state = self.fit_params(state)
+        params, row = state.params, int(rows[source])
         if layer == len(hidden):
-            return params._replace(w_out=params.w_out.at[row].set(value))
-        return params._replace(w=params.w.at[layer, row, target].set(value))
+            return replace(state, params=params._replace(w_out=params.w_out.at[row].set(value)))
+        return replace(state, params=params._replace(w=params.w.at[layer, row, target].set(value)))
 
-    def set_bias(self, params: Params, layer: int, neuron: int, value: float) -> Params:
+    def set_bias(self, state: TrainState | Params, layer: int, neuron: int, value: float) -> TrainState:
         """One bias changed, addressed as in a frame's `biases`; raises ConfigError."""
         hidden = self.config.hidden_layers
         if layer > len(hidden):
@@ -227,24 +270,25 @@ class Trainer:
         size = hidden[layer] if layer < len(hidden) else 1
         if neuron >= size:
             raise ConfigError("neuron", f"neuron must be between 0 and {size - 1}, got {neuron}")
-        params = self.fit_params(params)
+        state = self.fit_params(state)
+        params = state.params
         if layer == len(hidden):
-            return params._replace(b_out=jnp.asarray(value, jnp.float32))
-        return params._replace(b=params.b.at[layer, neuron].set(value))
+            return replace(state, params=params._replace(b_out=jnp.asarray(value, jnp.float32)))
+        return replace(state, params=params._replace(b=params.b.at[layer, neuron].set(value)))
 
     # ---- kernels ------------------------------------------------------------------------------
 
     @property
     def padded_ready(self) -> bool:
-        """Whether the padded kernel of the current bucket has been compiled in this process."""
-        return self.plan.shape in _WARM_SHAPES
+        """Whether the padded kernel of the current bucket and optimizer has been compiled in this process."""
+        return (self.plan.shape, self.plan.optimizer) in _WARM_KERNELS
 
     @property
     def exact_ready(self) -> bool:
         """Whether the exact kernel for the current config is compiled (training then uses it)."""
         return self._exact is not None and self._exact.spec == self.plan.exact_spec
 
-    def prepare_exact(self, params: Params) -> bool:
+    def prepare_exact(self, state: TrainState | Params) -> bool:
         """Compile the exact kernel for the current plan (blocking: run it in a worker thread).
 
         Returns whether it still matches the plan when done (the config may have changed meanwhile).
@@ -254,28 +298,28 @@ class Trainer:
         if self._exact is None or self._exact.spec != spec:
             with background_compiles():
                 data = batch_data(spec, plan.train_features, plan.split.train_y)
-                args = (params, plan.hyper, data, jnp.asarray(1, jnp.int32))
+                args = (self.fit_params(state, plan), plan.hyper, data, jnp.asarray(1, jnp.int32))
                 compiled = compiled_exact_chunk(spec).lower(*args).compile()
             self._exact = _ExactKernel(spec, compiled, data)
         return self.plan.exact_spec == spec
 
-    def train(self, params: Params, epochs: int) -> ChunkOutcome:
+    def train(self, state: TrainState | Params, epochs: int) -> ChunkOutcome:
         """Train up to `epochs` epochs (blocking): the exact kernel if it fits the plan, else padded."""
         plan, exact = self.plan, self._exact
         n = jnp.asarray(epochs, jnp.int32)
-        params = self.fit_params(params, plan)
+        state = self.fit_params(state, plan)
         if exact is not None and exact.spec == plan.exact_spec:
-            result, kernel = exact.fn(params, plan.hyper, exact.data, n), "exact"
+            result, kernel = exact.fn(state, plan.hyper, exact.data, n), "exact"
         else:
             fn = compiled_train_chunk(plan.shape)
-            result, kernel = fn(params, plan.arch, plan.hyper, plan.train_data, n), "padded"
-            _WARM_SHAPES.add(plan.shape)
-        return ChunkOutcome(result.params, int(result.epochs), bool(result.diverged), kernel)
+            result, kernel = fn(state, plan.arch, plan.hyper, plan.train_data, n), "padded"
+            _WARM_KERNELS.add((plan.shape, plan.optimizer))
+        return ChunkOutcome(result.state, int(result.epochs), bool(result.diverged), kernel)
 
-    def evaluate(self, params: Params) -> FrameData:
-        """Losses, accuracy, grids and exact-shape weights of `params` (blocking)."""
+    def evaluate(self, state: TrainState | Params) -> FrameData:
+        """Losses, accuracy, grids and exact-shape weights of the state's weights (blocking)."""
         plan = self.plan
-        params = self.fit_params(params, plan)
+        params = self._fit_weights(state if isinstance(state, Params) else state.params, plan)
         ev = jax.device_get(compiled_evaluate()(params, plan.arch, plan.eval_data))
         host = jax.device_get(params)
         layers = list(plan.config.hidden_layers)
