@@ -71,12 +71,17 @@ def run_training(changes: dict[str, Any], epochs: int) -> dict[str, Any]:
         done += outcome.epochs
     seconds = time.perf_counter() - started
     ev = trainer.evaluate(params)
+    test = (ev.metrics or {}).get("test", {})
     return {
         "epoch": done,
         "train_loss": ev.train_loss,
         "test_loss": ev.test_loss,
         "train_accuracy": ev.train_accuracy,
         "test_accuracy": ev.test_accuracy,
+        # test-set metrics (classification); roc_auc is null where undefined (one class only)
+        **{key: test.get(key) for key in ("precision", "recall", "f1", "roc_auc", "confusion_matrix")},
+        "train_metrics": {k: v for k, v in (ev.metrics or {}).get("train", {}).items() if k != "classes"},
+        "learning_rate": ev.learning_rate,
         "diverged": diverged or not (ev.train_loss < float("inf")),
         "seconds": round(seconds, 3),
         "config": config.public(),

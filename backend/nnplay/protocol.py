@@ -61,6 +61,17 @@ def parse_client_message(raw: str | bytes) -> Any:
         raise ProtocolError("invalid_message", first["message"], first["field"]) from None
 
 
+def _finite_tree(value: Any) -> Any:
+    """Nested dicts/lists with every non-finite float replaced by None."""
+    if isinstance(value, float):
+        return finite_or_none(value)
+    if isinstance(value, dict):
+        return {k: _finite_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_tree(v) for v in value]
+    return value
+
+
 def json_message(kind: str, **fields: Any) -> str:
     """A JSON control message (hello, status, config, error, pong)."""
     return orjson.dumps({"type": kind, **fields}).decode()
@@ -109,6 +120,11 @@ def encode_frame(
     biases: list[np.ndarray],
     grid_size: int,
     neuron_grid_size: int,
+    learning_rate: float | None = None,
+    metrics: dict[str, Any] | None = None,
+    grad_norms: list[float] | None = None,
+    weight_hist: list[dict[str, Any]] | None = None,
+    activation_hist: list[dict[str, Any]] | None = None,
 ) -> bytes:
     """One training frame as binary msgpack (grids uint8, weights float32)."""
     return msgpack.packb(
@@ -129,6 +145,11 @@ def encode_frame(
             "neuron_grids": np.ascontiguousarray(neuron_grids, np.uint8).tobytes(),
             "weights": [np.ascontiguousarray(w, np.float32).tobytes() for w in weights],
             "biases": [np.ascontiguousarray(b, np.float32).tobytes() for b in biases],
+            "learning_rate": finite_or_none(learning_rate),
+            "metrics": _finite_tree(metrics),
+            "grad_norms": [finite_or_none(v) for v in grad_norms or []],
+            "weight_hist": _finite_tree(weight_hist or []),
+            "activation_hist": _finite_tree(activation_hist or []),
         }
     )
 

@@ -56,6 +56,7 @@ class TrainConfig(BaseModel):
     schedule: Literal["constant", "step", "cosine", "warmup"] = _field("schedule")
     schedule_epochs: int = _field("schedule_epochs")
     schedule_factor: float = _field("schedule_factor")
+    init: Literal["uniform", "xavier", "he", "zeros"] = _field("init")
     speed: int = _field("speed")
     stop_epoch: int = _field("stop_epoch")
     stop_loss: float = _field("stop_loss")

@@ -482,6 +482,11 @@ class Session:
             biases=ev.biases,
             grid_size=GRID_SIZE,
             neuron_grid_size=NEURON_GRID_SIZE,
+            learning_rate=ev.learning_rate,
+            metrics=ev.metrics,
+            grad_norms=ev.grad_norms,
+            weight_hist=ev.weight_hist,
+            activation_hist=ev.activation_hist,
         )
         self.last_frame = frame
         for sub in self.subscribers:

@@ -136,6 +136,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("schedule_factor", "Step decay factor", "float", 0.5,
             "Step schedule only: the learning rate is multiplied by this every N epochs.",
             "scheduleFactor", "hyper", min=0.01, max=1.0, choices=(0.1, 0.25, 0.5, 0.75, 0.9, 1.0)),
+    Setting("init", "Initial weights", "choice", "uniform",
+            "How weights start (applied at the next reset): uniform ±0.5 (TF Playground), Xavier/Glorot for "
+            "tanh/sigmoid, He for ReLU, or zeros, which leaves every neuron of a layer identical forever.",
+            "init", "network", choices=("uniform", "xavier", "he", "zeros")),
     Setting("speed", "Speed", "int", 0,
             "Epochs per frame: 1 shows every single update; 'max' (0) trains as fast as the device allows.",
             "speed", "output", min=0, max=1000, choices=(0, 1, 2, 5, 10, 20, 50, 100, 200, 500)),
@@ -198,6 +202,25 @@ PRESETS: tuple[dict[str, Any], ...] = (
             "hidden_layers": [8, 8, 8],
             "features": ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"],
             "learning_rate": 0.03,
+        },
+    },
+    {
+        "name": "vanishing-gradients",
+        "label": "Vanishing gradients",
+        "description": "Six sigmoid layers: watch the gradient norms panel, where the first layers get "
+        "thousands of times less signal than the last and barely learn.",
+        "config": {"dataset": "circle", "hidden_layers": [8] * 6, "activation": "sigmoid", "init": "uniform"},
+    },
+    {
+        "name": "relu-he",
+        "label": "…cured by ReLU + He",
+        "description": "The same deep net with ReLU and He init: every layer gets a healthy gradient.",
+        "config": {
+            "dataset": "circle",
+            "hidden_layers": [8] * 6,
+            "activation": "relu",
+            "init": "he",
+            "learning_rate": 0.01,
         },
     },
     {

@@ -191,3 +191,14 @@ def test_token_is_required_when_configured():
             connect(url)
         with connect(url + "?token=s3cret") as ws:
             assert ws.recv(timeout=10)
+
+
+def test_frames_carry_metrics_gradient_norms_and_histograms(session):
+    _, client = session
+    client.send({"type": "step"})
+    frame = client.frame(lambda f: f["epoch"] == 1)
+    assert set(frame["metrics"]) == {"train", "test"}
+    assert 0 <= frame["metrics"]["test"]["roc_auc"] <= 1
+    assert frame["learning_rate"] == 0.03 and len(frame["grad_norms"]) == 3
+    assert [len(h["counts"]) for h in frame["weight_hist"]] == [20, 20, 20]
+    assert len(frame["activation_hist"]) == 2

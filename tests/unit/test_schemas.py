@@ -30,6 +30,7 @@ DOCUMENTED_DEFAULTS = {
     "schedule": "constant",
     "schedule_epochs": 1000,
     "schedule_factor": 0.5,
+    "init": "uniform",
     "speed": 0,
     "stop_epoch": 0,
     "stop_loss": 0.0,

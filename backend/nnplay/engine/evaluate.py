@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from ..models.mlp import Arch, Params, forward
+from .train import batch_loss
 
 GRID_SIZE = 100
 NEURON_GRID_SIZE = 10
@@ -31,6 +32,11 @@ class Evaluation(NamedTuple):
     test_accuracy: jax.Array
     output_grid: jax.Array  # (GRID_SIZE**2,) uint8
     neuron_grids: jax.Array  # (depth, width, NEURON_GRID_SIZE**2) uint8
+    train_out: jax.Array  # (n_pad,) the net's output at each training point (rows past n: padding)
+    test_out: jax.Array
+    train_hidden: jax.Array  # (depth, n_pad, width) hidden activations at the training points
+    grad_w: jax.Array  # (depth + 1,) L2 norm of the training loss's gradient per layer's weights
+    grad_b: jax.Array  # (depth + 1,) ... and per layer's biases
 
 
 def quantize(values: jax.Array) -> jax.Array:
@@ -40,19 +46,33 @@ def quantize(values: jax.Array) -> jax.Array:
 
 def _loss_and_accuracy(
     params: Params, arch: Arch, x: jax.Array, y: jax.Array, n: jax.Array
-) -> tuple[jax.Array, jax.Array]:
-    out, _ = forward(params, arch, x)
+) -> tuple[jax.Array, jax.Array, jax.Array, list[jax.Array]]:
+    out, hidden = forward(params, arch, x)
     mask = (jnp.arange(x.shape[0]) < n).astype(jnp.float32)
     count = jnp.maximum(n.astype(jnp.float32), 1.0)
     loss = jnp.sum(mask * 0.5 * (out - y) ** 2) / count
     correct = jnp.where(out >= 0, 1.0, -1.0) == y
-    return loss, jnp.sum(mask * correct) / count
+    return loss, jnp.sum(mask * correct) / count, out, hidden
+
+
+def gradient_norms(params: Params, arch: Arch, data: EvalData) -> tuple[jax.Array, jax.Array]:
+    """Per-layer L2 norms of the full training loss's gradient: weights and biases, output layer last.
+
+    This is what shows vanishing gradients: deep sigmoid layers get orders of magnitude less signal.
+    """
+    mask = (jnp.arange(data.train_x.shape[0]) < data.train_n).astype(jnp.float32)
+    grads = jax.grad(batch_loss)(params, arch, data.train_x, data.train_y, mask)
+    grad_w = jnp.concatenate([jnp.sqrt(jnp.sum(grads.w**2, axis=(1, 2))), jnp.linalg.norm(grads.w_out)[None]])
+    grad_b = jnp.concatenate([jnp.sqrt(jnp.sum(grads.b**2, axis=1)), jnp.abs(grads.b_out)[None]])
+    return grad_w, grad_b
 
 
 def evaluate(params: Params, arch: Arch, data: EvalData) -> Evaluation:
     """Everything a frame needs, in one pass (jit it)."""
-    train_loss, train_acc = _loss_and_accuracy(params, arch, data.train_x, data.train_y, data.train_n)
-    test_loss, test_acc = _loss_and_accuracy(params, arch, data.test_x, data.test_y, data.test_n)
+    train_loss, train_acc, train_out, train_hidden = _loss_and_accuracy(
+        params, arch, data.train_x, data.train_y, data.train_n
+    )
+    test_loss, test_acc, test_out, _ = _loss_and_accuracy(params, arch, data.test_x, data.test_y, data.test_n)
     out, hidden = forward(params, arch, data.grid_x)
     # Thumbnails average 10 x 10 blocks of the full grid, as TF Playground does.
     block = GRID_SIZE // NEURON_GRID_SIZE
@@ -60,7 +80,20 @@ def evaluate(params: Params, arch: Arch, data: EvalData) -> Evaluation:
     depth, _, width = stacked.shape
     grids = stacked.reshape(depth, NEURON_GRID_SIZE, block, NEURON_GRID_SIZE, block, width)
     thumbs = grids.mean(axis=(2, 4)).transpose(0, 3, 1, 2).reshape(depth, width, -1)
-    return Evaluation(train_loss, test_loss, train_acc, test_acc, quantize(out), quantize(thumbs))
+    grad_w, grad_b = gradient_norms(params, arch, data)
+    return Evaluation(
+        train_loss,
+        test_loss,
+        train_acc,
+        test_acc,
+        quantize(out),
+        quantize(thumbs),
+        train_out,
+        test_out,
+        jnp.stack(train_hidden),
+        grad_w,
+        grad_b,
+    )
 
 
 @cache

@@ -8,7 +8,8 @@ a consistent plan. Compiled code is untouched unless the net outgrows its padded
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +21,7 @@ from ..models.mlp import Arch, MlpShape, Params, init_params, make_arch
 from ..schemas import ConfigError, TrainConfig
 from .evaluate import GRID_SIZE, NEURON_GRID_SIZE, EvalData, compiled_evaluate
 from .exact import BatchedData, ExactSpec, batch_data, compiled_exact_chunk
+from .metrics import binary_metrics
 from .optimizers import Hyper, OptimizerSpec, TrainState, init_state, make_hyper, schedule_value
 from .runtime import background_compiles
 from .train import MAX_BATCH, ChunkResult, TrainData, compiled_train_chunk
@@ -49,6 +51,23 @@ class FrameData:
     neuron_grids: np.ndarray  # (sum(hidden_layers), NEURON_GRID_SIZE**2) uint8
     weights: list[np.ndarray]  # exact-shape float32 (in, out) per layer, output last
     biases: list[np.ndarray]
+    learning_rate: float = 0.0  # the schedule's current value
+    metrics: dict[str, Any] | None = None  # {"train": {...}, "test": {...}} for classification
+    grad_norms: list[float] = field(default_factory=list)  # per layer (output last): |dLoss/dW|
+    weight_hist: list[dict[str, Any]] = field(default_factory=list)  # per layer: lo, hi, counts
+    activation_hist: list[dict[str, Any]] = field(default_factory=list)  # per hidden layer
+
+
+HIST_BINS = 20
+
+
+def histogram(values: np.ndarray) -> dict[str, Any]:
+    """Counts in HIST_BINS equal bins over a range symmetric about 0 (so sign stays readable)."""
+    values = values[np.isfinite(values)]
+    reach = float(np.abs(values).max()) if values.size else 0.0
+    reach = reach or 1e-6
+    counts, _ = np.histogram(values, bins=HIST_BINS, range=(-reach, reach))
+    return {"lo": -reach, "hi": reach, "counts": counts.tolist()}
 
 
 @dataclass(frozen=True)
@@ -197,7 +216,9 @@ class Trainer:
 
     def init_params(self) -> TrainState:
         """Fresh weights from the config's seed (deterministic), a fresh optimizer state, epoch 0."""
-        params = init_params(jax.random.PRNGKey(self.config.seed), self.plan.shape)
+        config = self.config
+        sizes = [len(config.features), *config.hidden_layers, 1]
+        params = init_params(jax.random.PRNGKey(config.seed), self.plan.shape, config.init, sizes)
         return init_state(self.plan.optimizer, params)
 
     def fit_params(self, state: TrainState | Params, plan: Plan | None = None) -> TrainState:
@@ -334,6 +355,16 @@ class Trainer:
         weights.append(np.asarray(host.w_out[rows][:, None], np.float32))
         biases.append(np.asarray([host.b_out], np.float32))
         classify = plan.config.problem == "classification"
+        split = plan.split
+        n_train, n_test = len(split.train_y), len(split.test_y)
+        metrics = None
+        if classify:
+            metrics = {
+                "train": binary_metrics(split.train_y, ev.train_out[:n_train]),
+                "test": binary_metrics(split.test_y, ev.test_out[:n_test], with_curve=True),
+            }
+        depth = len(layers)
+        hidden = ev.train_hidden[:depth, :n_train]
         return FrameData(
             train_loss=float(ev.train_loss),
             test_loss=float(ev.test_loss),
@@ -343,4 +374,9 @@ class Trainer:
             neuron_grids=np.concatenate(thumbs) if thumbs else empty,
             weights=weights,
             biases=biases,
+            learning_rate=self.current_learning_rate(state),
+            metrics=metrics,
+            grad_norms=[float(v) for v in [*ev.grad_w[:depth], ev.grad_w[-1]]],
+            weight_hist=[histogram(w.ravel()) for w in weights],
+            activation_hist=[histogram(hidden[layer, :, :n].ravel()) for layer, n in enumerate(layers)],
         )

@@ -78,17 +78,44 @@ def make_arch(
     return Arch(jnp.asarray(fmask), jnp.asarray(nmask), jnp.asarray(active), jnp.asarray(codes))
 
 
-def init_params(key: jax.Array, shape: MlpShape) -> Params:
-    """TF Playground's init: weights uniform in [-0.5, 0.5], biases 0.1."""
+INITIALIZERS = ("uniform", "xavier", "he", "zeros")
+
+
+def init_params(
+    key: jax.Array, shape: MlpShape, kind: str = "uniform", sizes: list[int] | None = None
+) -> Params:
+    """Initial weights. `sizes` = [inputs, *hidden, 1] of the exact net sets the fans of each layer.
+
+    uniform: TF Playground's U(-0.5, 0.5), biases 0.1. xavier: Glorot uniform, limit sqrt(6 / (in + out)).
+    he: normal with std sqrt(2 / in) (for ReLU). zeros: every weight 0 (all neurons stay identical).
+    The last three start biases at 0.
+    """
     k_hidden, k_out = jax.random.split(key)
-    w = jax.random.uniform(k_hidden, (shape.depth, shape.width, shape.width), jnp.float32, -0.5, 0.5)
-    w_out = jax.random.uniform(k_out, (shape.width,), jnp.float32, -0.5, 0.5)
-    return Params(
-        w=w,
-        b=jnp.full((shape.depth, shape.width), 0.1, jnp.float32),
-        w_out=w_out,
-        b_out=jnp.asarray(0.1, jnp.float32),
-    )
+    depth, width = shape.depth, shape.width
+    if kind == "uniform":
+        w = jax.random.uniform(k_hidden, (depth, width, width), jnp.float32, -0.5, 0.5)
+        w_out = jax.random.uniform(k_out, (width,), jnp.float32, -0.5, 0.5)
+        return Params(w, jnp.full((depth, width), 0.1, jnp.float32), w_out, jnp.asarray(0.1, jnp.float32))
+    if kind not in INITIALIZERS:
+        raise ValueError(f"unknown initializer {kind!r}; choose one of {', '.join(INITIALIZERS)}")
+    sizes = sizes or [N_FEATURES, *([width] * depth), 1]
+    hidden = sizes[1:-1]
+    # fans per padded layer: exact for existing layers, the padded width for absent ones
+    fan_in = np.asarray([sizes[0], *hidden][:depth] + [width] * (depth - len(hidden)), np.float32)[:depth]
+    fan_out = np.asarray(hidden[:depth] + [width] * (depth - len(hidden)), np.float32)[:depth]
+    out_in = float(hidden[-1] if hidden else sizes[0])
+    zeros = jnp.zeros
+    if kind == "zeros":
+        return Params(zeros((depth, width, width)), zeros((depth, width)), zeros((width,)), jnp.asarray(0.0))
+    if kind == "xavier":
+        limit = jnp.asarray(np.sqrt(6.0 / (fan_in + fan_out)))[:, None, None]
+        w = jax.random.uniform(k_hidden, (depth, width, width), jnp.float32, -1.0, 1.0) * limit
+        w_out = jax.random.uniform(k_out, (width,), jnp.float32, -1.0, 1.0) * np.sqrt(6.0 / (out_in + 1))
+    else:  # he
+        std = jnp.asarray(np.sqrt(2.0 / fan_in))[:, None, None]
+        w = jax.random.normal(k_hidden, (depth, width, width), jnp.float32) * std
+        w_out = jax.random.normal(k_out, (width,), jnp.float32) * np.sqrt(2.0 / out_in)
+    return Params(w, zeros((depth, width)), w_out, jnp.asarray(0.0, jnp.float32))
 
 
 def activate(z: jax.Array, code: jax.Array) -> jax.Array:
