@@ -24,6 +24,6 @@ class ServerSettings(BaseSettings):
     max_sessions_per_client: int = Field(default=16, ge=1)
     idle_timeout_s: float = Field(default=3600.0, gt=0)
     frontend_dir: Path = REPO_FRONTEND
-    max_body_bytes: int = 64 * 1024
+    max_body_bytes: int = 300 * 1024  # CSV uploads are capped at 256 KB by their own check
     warmup: bool = True  # compile the default kernels at start-up, so the first Play is instant
     compilation_cache: bool = True

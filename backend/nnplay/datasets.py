@@ -133,7 +133,7 @@ GENERATORS = {
 
 def generate(name: str, noise_percent: int, train_ratio_percent: int, seed: int) -> Split:
     """Generate, shuffle once (TF Playground never reshuffles) and split a data set."""
-    if name not in GENERATORS:
+    if name not in GENERATORS:  # "custom" has no generator: its points come from the person
         raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(GENERATORS)}")
     rng = np.random.default_rng(seed)
     n = NUM_SAMPLES[DATASET_PROBLEM[name]]
@@ -142,3 +142,11 @@ def generate(name: str, noise_percent: int, train_ratio_percent: int, seed: int)
     xy, labels = xy[order].astype(np.float32), labels[order].astype(np.float32)
     split = int(len(xy) * train_ratio_percent / 100)
     return Split(xy[:split], labels[:split], xy[split:], labels[split:])
+
+
+def custom_split(points: np.ndarray, labels: np.ndarray, train_ratio_percent: int, seed: int) -> Split:
+    """A person's own points, shuffled by the seed and split like the generated sets."""
+    order = np.random.default_rng(seed).permutation(len(points))
+    xy, y = np.asarray(points, np.float32)[order], np.asarray(labels, np.float32)[order]
+    split = int(len(xy) * train_ratio_percent / 100)
+    return Split(xy[:split], y[:split], xy[split:], y[split:])

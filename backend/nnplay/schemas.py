@@ -29,14 +29,17 @@ def _field(name: str) -> Any:
     return Field(default, description=setting.help, **bounds)
 
 
+DatasetName = Literal[
+    "circle", "xor", "gauss", "spiral", "moons", "checkerboard", "plane", "multigauss", "custom"
+]
+
+
 class TrainConfig(BaseModel):
     """Everything that defines a run; immutable, so edits make a new config."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
-    dataset: Literal["circle", "xor", "gauss", "spiral", "moons", "checkerboard", "plane", "multigauss"] = (
-        _field("dataset")
-    )
+    dataset: DatasetName = _field("dataset")
     problem: Literal["classification", "regression"] = _field("problem")
     noise: int = _field("noise")
     train_ratio: int = _field("train_ratio")
@@ -93,7 +96,7 @@ class TrainConfig(BaseModel):
                     f"neurons in hidden layer {i + 1} must be between 1 and {limits['max_neurons']} "
                     f"in {self.mode} mode, got {n}",
                 )
-        if DATASET_PROBLEM[self.dataset] != self.problem:
+        if DATASET_PROBLEM[self.dataset] not in (self.problem, "any"):
             raise ConfigError(
                 "dataset",
                 f"data set {self.dataset!r} is for {DATASET_PROBLEM[self.dataset]}, "
@@ -179,6 +182,30 @@ class Ping(BaseModel):
     type: Literal["ping"]
 
 
+Coordinate = Annotated[float, Field(ge=-6.0, le=6.0, allow_inf_nan=False)]
+
+
+class AddPoint(BaseModel):
+    """Add a point of the person's own data (switches to the "custom" data set)."""
+
+    type: Literal["add_point"]
+    x1: Coordinate
+    x2: Coordinate
+    label: float = Field(allow_inf_nan=False)
+
+
+class RemovePoint(BaseModel):
+    """Remove the point of the person's own data nearest to (x1, x2), if one lies within 0.5."""
+
+    type: Literal["remove_point"]
+    x1: Coordinate
+    x2: Coordinate
+
+
+class ClearPoints(BaseModel):
+    type: Literal["clear_points"]
+
+
 class Rollback(BaseModel):
     """Go back to the weights and epoch of the last frame before training diverged."""
 
@@ -214,7 +241,31 @@ class SetBias(BaseModel):
 
 
 ClientMessage = Annotated[
-    Start | Pause | Step | Reset | Ping | Configure | SetWeight | SetBias | Rollback,
+    Start
+    | Pause
+    | Step
+    | Reset
+    | Ping
+    | Configure
+    | SetWeight
+    | SetBias
+    | Rollback
+    | AddPoint
+    | RemovePoint
+    | ClearPoints,
     Field(discriminator="type"),
 ]
-MESSAGE_TYPES = ("start", "pause", "step", "reset", "configure", "set_weight", "set_bias", "rollback", "ping")
+MESSAGE_TYPES = (
+    "start",
+    "pause",
+    "step",
+    "reset",
+    "configure",
+    "set_weight",
+    "set_bias",
+    "rollback",
+    "add_point",
+    "remove_point",
+    "clear_points",
+    "ping",
+)

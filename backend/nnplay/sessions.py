@@ -17,10 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from . import protocol
+from .datasets import MAX_POINTS
 from .engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE
 from .engine.trainer import ChunkOutcome, FrameData, Trainer
 from .schemas import ConfigError, TrainConfig, make_config
+from .userdata import PointsError, check_point, parse_csv
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,10 @@ class Session:
         self._pending_steps = 0
         self._pending_edits: list[Any] = []  # set_weight / set_bias messages, applied in order
         self._pending_rollback = False
+        self._pending_points = False  # the person's own points changed: the trainer must get them
+        # A person's own points (data set "custom"): part of what they built, kept with the session.
+        self.custom_points = np.zeros((0, 2), np.float32)
+        self.custom_labels = np.zeros(0, np.float32)
         self._last_good: tuple[Any, int] | None = None  # (params, epoch) of the last healthy frame
         self._best: tuple[Any, int, float] | None = None  # (params, epoch, test loss) for early stopping
         self._last_frame_at = 0.0
@@ -233,6 +241,12 @@ class Session:
                 return self.configure(message.changes)
             except ConfigError as exc:
                 return protocol.error_message("invalid_value", exc.message, exc.field)
+        if kind in ("add_point", "remove_point", "clear_points"):
+            try:
+                self.edit_points(message)
+            except PointsError as exc:
+                return protocol.error_message("invalid_value", str(exc), "label")
+            return None
         if kind in ("set_weight", "set_bias"):
             if self._pending_config is not None or self._pending_reset:
                 return protocol.error_message(
@@ -247,6 +261,46 @@ class Session:
             return None
         getattr(self, kind)()
         return None
+
+    def edit_points(self, message: Any) -> None:
+        """Add, remove or clear points of the person's own data; the first edit starts from the current
+        data set's points, so one can add to what one sees. Raises PointsError."""
+        problem = self.config.problem
+        if self.config.dataset != "custom":
+            split = self.trainer.plan.split
+            self.custom_points = np.concatenate([split.train_x, split.test_x])
+            self.custom_labels = np.concatenate([split.train_y, split.test_y])
+        if message.type == "add_point":
+            if len(self.custom_points) >= MAX_POINTS:
+                raise PointsError(f"there are already {MAX_POINTS} points; remove some first")
+            label = check_point(message.x1, message.x2, message.label, problem)
+            self.custom_points = np.vstack([self.custom_points, [[message.x1, message.x2]]]).astype(
+                np.float32
+            )
+            self.custom_labels = np.append(self.custom_labels, np.float32(label))
+        elif message.type == "remove_point" and len(self.custom_points):
+            distance = np.hypot(*(self.custom_points - (message.x1, message.x2)).T)
+            nearest = int(np.argmin(distance))
+            if distance[nearest] <= 0.5:
+                self.custom_points = np.delete(self.custom_points, nearest, axis=0)
+                self.custom_labels = np.delete(self.custom_labels, nearest)
+        elif message.type == "clear_points":
+            self.custom_points = np.zeros((0, 2), np.float32)
+            self.custom_labels = np.zeros(0, np.float32)
+        self._points_changed()
+
+    def replace_points(self, csv_text: str) -> int:
+        """The person's own data from a CSV file (x1,x2,label); raises PointsError, changing nothing."""
+        points, labels = parse_csv(csv_text, self.config.problem)
+        self.custom_points, self.custom_labels = points, labels
+        self._points_changed()
+        return len(points)
+
+    def _points_changed(self) -> None:
+        self._pending_points = True
+        if self.config.dataset != "custom":
+            self.configure({"dataset": "custom"})
+        self._wake.set()
 
     def _apply_edit(self, message: Any, params: Any) -> Any:
         if message.type == "set_weight":
@@ -287,13 +341,16 @@ class Session:
         )
 
     async def _apply_pending(self) -> None:
+        if self._pending_points:
+            self._pending_points = False
+            points, labels = self.custom_points, self.custom_labels
+            if await asyncio.to_thread(self.trainer.set_custom_points, points, labels):
+                self._data_changed()
         if self._pending_config is not None:
             config, self._pending_config = self._pending_config, None
             data_changed, self.params = await asyncio.to_thread(self._configure, config, self.params)
             if data_changed:
-                self.data_version += 1
-                self._data_message = self._encode_data()
-                self._broadcast(self._data_message)
+                self._data_changed()
             self._sec_per_epoch.clear()  # another config trains at another speed: measure again
             self._best = None  # early stopping compares losses of the same net only
             if self.state == "diverged":
@@ -322,6 +379,13 @@ class Session:
                 with contextlib.suppress(ConfigError):  # validated on arrival; the net has not changed since
                     self.params = self._apply_edit(edit, self.params)
             self._needs_frame = True
+
+    def _data_changed(self) -> None:
+        self.data_version += 1
+        self._data_message = self._encode_data()
+        self._broadcast(self._data_message)
+        self._needs_frame = True
+        self._best = None
 
     def _configure(self, config: TrainConfig, params: Any) -> tuple[bool, Any]:
         """In a worker thread: adopt the config and fit the state to it (may set up optimizer state)."""

@@ -30,6 +30,7 @@ DATASETS: tuple[tuple[str, str, str], ...] = (
     ("checkerboard", "Checkerboard", "classification"),
     ("plane", "Plane", "regression"),
     ("multigauss", "Multi Gaussian", "regression"),
+    ("custom", "Your own data", "any"),  # points drawn on the plot or uploaded as CSV
 )
 DATASET_PROBLEM: dict[str, str] = {name: problem for name, _, problem in DATASETS}
 

@@ -22,6 +22,7 @@ def test_schema_serves_every_setting_of_the_table(base_url):
         "spiral",
         "moons",
         "checkerboard",
+        "custom",
         "plane",
         "multigauss",
     }
@@ -56,7 +57,7 @@ def test_unknown_session_is_404(base_url):
 def test_oversized_body_is_refused_with_413(base_url):
     response = httpx.post(
         base_url + "/api/sessions",
-        content=b"{" + b" " * 100_000 + b"}",
+        content=b"{" + b" " * 400_000 + b"}",
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413

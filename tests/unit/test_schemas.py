@@ -274,6 +274,7 @@ def test_schema_has_datasets_limits_features_and_grid():
         {"name": "checkerboard", "label": "Checkerboard", "problem": "classification"},
         {"name": "plane", "label": "Plane", "problem": "regression"},
         {"name": "multigauss", "label": "Multi Gaussian", "problem": "regression"},
+        {"name": "custom", "label": "Your own data", "problem": "any"},
     ]
     assert result["limits"] == {
         "reference": {"max_layers": 6, "max_neurons": 8},

@@ -140,14 +140,23 @@ def _data_arrays(split: datasets.Split, width: int) -> tuple[np.ndarray, TrainDa
     return train_features, TrainData(train_x, train_y, n_train), eval_data
 
 
-def make_plan(config: TrainConfig, previous: Plan | None = None) -> Plan:
-    """Derive a plan from a config, reusing the previous plan's data when data settings are unchanged."""
+def make_plan(
+    config: TrainConfig, previous: Plan | None = None, custom: tuple[np.ndarray, np.ndarray] | None = None
+) -> Plan:
+    """Derive a plan from a config, reusing the previous plan's data when data settings are unchanged.
+
+    `custom` holds a person's own points (used when the data set is "custom"; pass previous=None when
+    they changed).
+    """
     shape = MlpShape.bucket_for(config.hidden_layers)
     same_data = previous is not None and all(
         getattr(previous.config, f) == getattr(config, f) for f in DATA_FIELDS
     )
     if previous is not None and same_data:
         split = previous.split
+    elif config.dataset == "custom":
+        points, labels = custom if custom is not None else (np.zeros((0, 2)), np.zeros(0))
+        split = datasets.custom_split(points, labels, config.train_ratio, config.seed)
     else:
         split = datasets.generate(config.dataset, config.noise, config.train_ratio, config.seed)
     if previous is not None and same_data and previous.shape.width == shape.width:
@@ -199,6 +208,7 @@ class Trainer:
     """Runs one config's training and evaluation on the jitted kernels."""
 
     def __init__(self, config: TrainConfig) -> None:
+        self.custom: tuple[np.ndarray, np.ndarray] | None = None  # a person's own points, if any
         self.plan = make_plan(config)
         self._exact: _ExactKernel | None = None
 
@@ -209,8 +219,16 @@ class Trainer:
     def configure(self, config: TrainConfig) -> bool:
         """Adopt a new config; returns whether the data changed."""
         old = self.plan
-        self.plan = make_plan(config, old)
+        self.plan = make_plan(config, old, self.custom)
         return self.plan.split is not old.split
+
+    def set_custom_points(self, points: np.ndarray, labels: np.ndarray) -> bool:
+        """Keep a person's own points; returns whether the data in use changed (data set "custom")."""
+        self.custom = (np.asarray(points, np.float32).reshape(-1, 2), np.asarray(labels, np.float32))
+        if self.config.dataset != "custom":
+            return False
+        self.plan = make_plan(self.config, None, self.custom)
+        return True
 
     # ---- training state -----------------------------------------------------------------------
 

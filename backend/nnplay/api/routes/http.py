@@ -12,6 +12,7 @@ from ... import __version__
 from ...schemas import ConfigError
 from ...sessions import SessionNotFound, TooManySessions
 from ...settings import schema
+from ...userdata import PointsError
 from ..deps import sessions_of, token_ok
 
 router = APIRouter(prefix="/api")
@@ -56,6 +57,24 @@ def get_session(session_id: str, request: Request) -> dict[str, Any]:
         return sessions_of(request).get(session_id).summary()
     except SessionNotFound:
         raise HTTPException(404, f"no session with id {session_id!r} (it may have expired)") from None
+
+
+@router.post("/sessions/{session_id}/points")
+async def upload_points(session_id: str, request: Request) -> Any:
+    """Replace the session's own data with a CSV body (x1,x2,label); the data set becomes "custom"."""
+    _require_token(request)
+    try:
+        session = sessions_of(request).get(session_id)
+    except SessionNotFound:
+        raise HTTPException(404, f"no session with id {session_id!r}") from None
+    body = await request.body()
+    try:
+        count = session.replace_points(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return JSONResponse({"detail": [{"field": "file", "message": "the file is not UTF-8 text"}]}, 422)
+    except PointsError as exc:
+        return JSONResponse({"detail": [{"field": "file", "message": str(exc)}]}, status_code=422)
+    return {"points": count, "config": session.config.public()}
 
 
 @router.delete("/sessions/{session_id}", status_code=204)
