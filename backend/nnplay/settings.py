@@ -214,7 +214,7 @@ PRESETS: tuple[dict[str, Any], ...] = (
     },
     {
         "name": "relu-he",
-        "label": "…cured by ReLU + He",
+        "label": "Deep net cured by ReLU + He",
         "description": "The same deep net with ReLU and He init: every layer gets a healthy gradient.",
         "config": {
             "dataset": "circle",

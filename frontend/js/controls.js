@@ -1,119 +1,289 @@
 // Builds every control from the /api/schema settings table and keeps them in step
 // with the store. Controls never talk to the socket: user changes go out through
-// the `onConfigure(changes)` / `onCommand(type)` / `onView(patch)` callbacks.
+// the `onConfigure(changes)` / `onCommand(type)` / `onView(patch)` / `onPreset(preset)`
+// callbacks. Each control carries its setting's help as a tooltip and can be hidden
+// by name (the `hide` URL parameter).
 
 import { createLayerEditor } from "./layerEditor.js";
-import { limitsForMode } from "./settings.js";
-import { createToggleButton, createWidget } from "./widgets.js";
+import { drawPointsThumbnail, sketchPoints } from "./previews.js";
+import { limitsForMode, problemOfDataset } from "./settings.js";
+import { attachHelp } from "./tooltip.js";
+import { createSelect, createToggleButton, createWidget, testIdOf } from "./widgets.js";
 
-// Where each settings group goes on the page; unknown groups land in "extra".
-const SLOT_OF_GROUP = { hyper: "toolbar", data: "data" };
+// Where settings go: the toolbar holds the few every lesson touches, the data panel the
+// data settings; the rest go to "More settings", one section per group.
+const SLOT_OF_NAME = {
+  speed: "run",
+  problem: "toolbar",
+  learning_rate: "toolbar",
+  activation: "toolbar",
+  regularization: "toolbar",
+  regularization_rate: "toolbar",
+  seed: "extra",
+};
+const SLOT_OF_GROUP = { data: "data" };
+const GROUP_TITLES = { hyper: "Optimizer", stopping: "Stopping", network: "Network", data: "Data", output: "Output" };
+const THUMBNAIL_PX = 64;
+const PROBLEM_TITLES = { classification: "Classification", regression: "Regression", any: "Your own" };
+
+const RUN_HELP = {
+  play: "Start or pause training (shortcut: Space).",
+  step: "Train exactly one epoch, then pause (shortcut: →).",
+  reset: "Start over: new initial weights from the seed, epoch 0 (shortcut: r).",
+};
+
+function formatSpeed(epochs) {
+  if (epochs === 0) return "max";
+  return `${epochs} / frame`;
+}
 
 /**
- * slots: {toolbar, data, datasets, features, layers, extra, view} container elements;
- * run: {play, step, reset} buttons already in the page.
+ * slots: {toolbar, run, data, datasets, layers, extra, view, presets, regenerate} container
+ * elements; run: {play, step, reset} buttons already in the page.
+ * Returns {register(names, element), hide(names)}.
  */
-export function createControls({ schema, store, slots, run, onConfigure, onCommand, onView }) {
-  const syncers = []; // (state) => void, run on every config/view change and on re-sync
+export function createControls({ schema, store, slots, run, onConfigure, onCommand, onView, onPreset }) {
+  const syncers = []; // (state, changed) => void, run on every config/view change and on re-sync
+  const hideable = new Map(); // lower-cased name -> elements
+
+  function register(names, element) {
+    for (const name of names) {
+      if (!name) continue;
+      const key = String(name).toLowerCase();
+      if (!hideable.has(key)) hideable.set(key, []);
+      hideable.get(key).push(element);
+    }
+  }
 
   // Run buttons: play toggles between start and pause by the training state.
   run.play.addEventListener("click", () => onCommand(isRunning(store.get().runState) ? "pause" : "start"));
   run.step.addEventListener("click", () => onCommand("step"));
   run.reset.addEventListener("click", () => onCommand("reset"));
+  for (const [name, button] of Object.entries(run)) {
+    attachHelp(button, RUN_HELP[name]);
+    register([name], button);
+  }
   function syncRun(state) {
     const running = isRunning(state.runState);
     run.play.setAttribute("aria-pressed", String(running));
     run.play.querySelector(".glyph").textContent = running ? "❚❚" : "▶";
-    run.play.title = running ? "Pause training" : "Start training";
+  }
+
+  const extraSections = new Map();
+  function extraSection(group) {
+    if (!extraSections.has(group)) {
+      const fieldset = document.createElement("fieldset");
+      fieldset.className = "settings-section stacked-settings";
+      const legend = document.createElement("legend");
+      legend.textContent = GROUP_TITLES[group] || group.charAt(0).toUpperCase() + group.slice(1);
+      fieldset.append(legend);
+      slots.extra.append(fieldset);
+      extraSections.set(group, fieldset);
+    }
+    return extraSections.get(group);
   }
 
   for (const setting of schema.settings) {
     if (setting.name === "dataset") buildDatasets(setting);
-    else if (setting.name === "problem") buildProblemReadout();
-    else if (setting.type === "features") buildFeatures(setting);
+    else if (setting.name === "problem") buildProblem(setting);
+    else if (setting.type === "features") continue; // the network diagram's input column
     else if (setting.type === "layers") buildLayers(setting);
     else buildGeneric(setting);
   }
+  buildRegenerate();
+  buildPresets();
   buildViewOptions();
 
+  function settingNames(setting) {
+    return [setting.name, setting.url_key, testIdOf(setting.name)];
+  }
+
   function buildGeneric(setting) {
-    const widget = createWidget(setting, (value) => onConfigure({ [setting.name]: value }));
+    const options = setting.name === "speed" ? { formatChoice: formatSpeed } : {};
+    const widget = createWidget(setting, (value) => onConfigure({ [setting.name]: value }), options);
     if (!widget) return;
-    const slot = slots[SLOT_OF_GROUP[setting.group]] || slots.extra;
+    const slotName = SLOT_OF_NAME[setting.name] || SLOT_OF_GROUP[setting.group] || "extra";
+    const slot = slotName === "extra" ? extraSection(setting.group) : slots[slotName];
     slot.append(widget.element);
+    register(settingNames(setting), widget.element);
     syncers.push((state) => widget.sync(state.config[setting.name]));
   }
 
-  // The problem type follows the data set, so both go out in one configure.
+  // Switching the problem type picks that problem's first data set: both go in one configure.
+  function buildProblem(setting) {
+    const widget = createSelect(
+      setting,
+      (problem) => {
+        const changes = { [setting.name]: problem };
+        const currentProblem = problemOfDataset(schema, store.get().config.dataset);
+        // A data set made for the other problem is swapped; one for any problem is kept.
+        if (setting.choices.includes(currentProblem) && currentProblem !== problem) {
+          const first = schema.datasets.find((d) => d.problem === problem);
+          if (first) changes.dataset = first.name;
+        }
+        onConfigure(changes);
+      },
+      { testId: "problem-type" },
+    );
+    slots[SLOT_OF_NAME.problem].append(widget.element);
+    register([...settingNames(setting), "problem-type", "problemType"], widget.element);
+    syncers.push((state) => widget.sync(state.config[setting.name]));
+  }
+
+  // Data sets as thumbnails: a sketch of each shape, the selected one drawn from the real data.
   function buildDatasets(setting) {
-    const buttons = schema.datasets.map((dataset) => {
-      const toggle = createToggleButton({
-        testId: `dataset-${dataset.name}`,
-        text: dataset.label || dataset.name,
-        title: `${dataset.label || dataset.name} (${dataset.problem})`,
-        onClick: () => {
-          const changes = { [setting.name]: dataset.name };
-          if (dataset.problem) changes.problem = dataset.problem;
-          onConfigure(changes);
-        },
-      });
-      toggle.element.classList.add(`problem-${dataset.problem}`);
-      slots.datasets.append(toggle.element);
-      return [dataset.name, toggle];
-    });
-    syncers.push((state) => {
-      for (const [name, toggle] of buttons) toggle.sync(state.config[setting.name] === name);
-    });
-  }
+    const byProblem = new Map();
+    for (const dataset of schema.datasets) {
+      if (!byProblem.has(dataset.problem)) byProblem.set(dataset.problem, []);
+      byProblem.get(dataset.problem).push(dataset);
+    }
+    const thumbnails = new Map(); // name -> {toggle, canvas, problem}
+    // A data set for any problem (e.g. the person's own points) keeps the current problem type.
+    const problems = schema.settings.find((s) => s.name === "problem")?.choices || [];
+    for (const [problem, datasets] of byProblem) {
+      const group = document.createElement("div");
+      group.className = "dataset-group";
+      const heading = document.createElement("span");
+      heading.className = "dataset-group-label";
+      heading.id = `datasets-${problem}`;
+      heading.textContent = PROBLEM_TITLES[problem] || "Other";
+      const grid = document.createElement("div");
+      grid.className = "dataset-grid";
+      grid.setAttribute("role", "group");
+      grid.setAttribute("aria-labelledby", heading.id);
+      group.append(heading, grid);
+      slots.datasets.append(group);
+      for (const dataset of datasets) {
+        const text = dataset.label || dataset.name;
+        const toggle = createToggleButton({
+          testId: `dataset-${dataset.name}`,
+          text: "",
+          onClick: () => {
+            const changes = { [setting.name]: dataset.name };
+            if (problems.includes(dataset.problem)) changes.problem = dataset.problem;
+            onConfigure(changes);
+          },
+        });
+        toggle.element.classList.add("dataset-button", `problem-${dataset.problem}`);
+        const canvas = document.createElement("canvas");
+        canvas.width = THUMBNAIL_PX;
+        canvas.height = THUMBNAIL_PX;
+        canvas.setAttribute("aria-hidden", "true");
+        const caption = document.createElement("span");
+        caption.className = "dataset-label";
+        caption.textContent = text;
+        toggle.element.append(canvas, caption);
+        toggle.element.setAttribute("aria-label", `${text} (${dataset.problem})`);
+        grid.append(toggle.element);
+        attachHelp(toggle.element, setting.help);
+        thumbnails.set(dataset.name, { toggle, canvas, problem: dataset.problem });
+        drawSketch(dataset.name);
+      }
+    }
+    register([...settingNames(setting), "datasets"], slots.datasets);
 
-  function buildProblemReadout() {
-    const readout = document.createElement("p");
-    readout.className = "problem-readout";
-    readout.dataset.testid = "problem";
-    slots.datasets.after(readout);
-    syncers.push((state) => {
-      readout.textContent = `Problem: ${state.config.problem}`;
-    });
-  }
-
-  // Features keep the schema's order so the first layer's weight rows are stable.
-  function buildFeatures(setting) {
-    const features = schema.features.length ? schema.features : setting.choices.map((name) => ({ name }));
-    const order = features.map((feature) => feature.name);
-    const toggles = features.map((feature) => {
-      const text = feature.label || feature.name;
-      const toggle = createToggleButton({
-        testId: `feature-${feature.name}`,
-        text,
-        title: `Use ${text} as an input`,
-        onClick: () => {
-          const active = new Set(store.get().config[setting.name] || []);
-          if (active.has(feature.name)) active.delete(feature.name);
-          else active.add(feature.name);
-          onConfigure({ [setting.name]: order.filter((name) => active.has(name)) });
-        },
+    function drawSketch(name) {
+      const { canvas, problem } = thumbnails.get(name);
+      const points = sketchPoints(name);
+      drawPointsThumbnail(canvas, points ? [points] : [], {
+        domain: schema.grid?.domain,
+        classification: problem !== "regression",
       });
-      slots.features.append(toggle.element);
-      return [feature.name, toggle];
-    });
-    syncers.push((state) => {
-      const active = new Set(state.config[setting.name] || []);
-      for (const [name, toggle] of toggles) toggle.sync(active.has(name));
+      // A data set newer than this page's sketches: it is drawn from its data once selected.
+      if (!points) drawUnknownSketch(canvas);
+    }
+
+    let drawnFromData = null; // the thumbnail currently showing real data
+    syncers.push((state, changed) => {
+      const selected = state.config[setting.name];
+      for (const [name, { toggle }] of thumbnails) toggle.sync(selected === name);
+      if (changed && !changed.has("data") && !changed.has("config")) return;
+      const data = state.data;
+      const entry = thumbnails.get(selected);
+      if (drawnFromData && drawnFromData !== selected) {
+        drawSketch(drawnFromData);
+        drawnFromData = null;
+      }
+      // The data message and the config message can arrive in either order: draw only a match.
+      if (data && entry && (data.problem === entry.problem || !problems.includes(entry.problem))) {
+        drawPointsThumbnail(
+          entry.canvas,
+          [
+            { xs: data.trainX, ys: data.trainY },
+            { xs: data.testX, ys: data.testY },
+          ],
+          { domain: schema.grid?.domain, classification: data.problem !== "regression" },
+        );
+        drawnFromData = selected;
+      }
     });
   }
 
   function buildLayers(setting) {
     const editor = createLayerEditor(slots.layers, (layers) => onConfigure({ [setting.name]: layers }));
+    attachHelp(slots.layers, setting.help);
+    register([...settingNames(setting), "layers", "layer-editor"], slots.layers);
     syncers.push((state) =>
       editor.sync(state.config[setting.name], limitsForMode(schema, state.config.mode)),
     );
   }
 
+  // A new random seed: the same data set, freshly sampled (the seed goes into the link).
+  function buildRegenerate() {
+    const seed = schema.settings.find((s) => s.name === "seed");
+    if (!seed) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "text-button";
+    button.dataset.testid = "regenerate";
+    button.textContent = "Regenerate data";
+    const max = Number.isFinite(seed.max) ? seed.max : 2 ** 31 - 1;
+    const min = Number.isFinite(seed.min) ? seed.min : 0;
+    button.addEventListener("click", () =>
+      onConfigure({ seed: min + Math.floor(Math.random() * (max - min + 1)) }),
+    );
+    const wrapper = document.createElement("div");
+    wrapper.className = "control regenerate";
+    wrapper.append(button);
+    slots.regenerate.append(wrapper);
+    attachHelp(wrapper, `Samples the data again with a new random seed. ${seed.help || ""}`.trim(), button);
+    register(["regenerate", "regenerateData", "regenerate-data"], wrapper);
+  }
+
+  function buildPresets() {
+    const presets = Array.isArray(schema.presets) ? schema.presets : [];
+    if (presets.length === 0) {
+      slots.presets.hidden = true;
+      return;
+    }
+    for (const preset of presets) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "preset-button";
+      button.dataset.testid = `preset-${preset.name}`;
+      button.textContent = preset.label || preset.name;
+      button.addEventListener("click", () => onPreset(preset));
+      slots.presets.append(button);
+      attachHelp(button, preset.description);
+    }
+    register(["presets"], slots.presets.closest("[data-hide-root]") || slots.presets);
+  }
+
   // Client-only view options (not settings: they never reach the server).
   function buildViewOptions() {
     const options = [
-      { key: "showTestData", testId: "show-test-data", text: "Show test data" },
-      { key: "discretize", testId: "discretize-output", text: "Discretize output" },
+      {
+        key: "showTestData",
+        testId: "show-test-data",
+        text: "Show test data",
+        help: "Draws the held-out test points too (outlined in black): the net never trains on them.",
+      },
+      {
+        key: "discretize",
+        testId: "discretize",
+        text: "Discretize output",
+        help: "Shows only the predicted class (the sign of the output) instead of the shades of confidence.",
+      },
     ];
     for (const option of options) {
       const input = document.createElement("input");
@@ -125,24 +295,45 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
       label.className = "control-checkbox";
       label.append(input, ` ${option.text}`);
       slots.view.append(label);
+      attachHelp(label, option.help, input);
+      register([option.key, option.testId], label);
       syncers.push((state) => {
         input.checked = Boolean(state.view[option.key]);
       });
     }
   }
 
-  function syncAll(state) {
+  function syncAll(state, changed) {
     if (!state.config) return;
-    for (const sync of syncers) sync(state);
+    for (const sync of syncers) sync(state, changed);
   }
 
   store.subscribe((state, changed) => {
     if (changed.has("runState")) syncRun(state);
     // "resync" is bumped after a rejected configure, to undo what the user changed.
-    if (changed.has("config") || changed.has("view") || changed.has("resync")) syncAll(state);
+    if (["config", "view", "resync", "data"].some((key) => changed.has(key))) syncAll(state, changed);
   });
   syncRun(store.get());
-  syncAll(store.get());
+  syncAll(store.get(), null);
+
+  return {
+    register,
+    /** Hides the controls named (setting names, URL keys or control names), for classroom links. */
+    hide(names) {
+      for (const name of names) {
+        for (const element of hideable.get(String(name).trim().toLowerCase()) || []) element.hidden = true;
+      }
+    },
+  };
+}
+
+function drawUnknownSketch(canvas) {
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#9aa0a6";
+  ctx.font = `${Math.round(canvas.width / 2)}px system-ui, sans-serif`;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  ctx.fillText("?", canvas.width / 2, canvas.height / 2);
 }
 
 function isRunning(runState) {

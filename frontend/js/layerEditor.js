@@ -2,6 +2,8 @@
 // layer, and add/remove a neuron per layer. Layer 0 is the first hidden layer.
 // Its columns line up with the network diagram's (inputs, hidden..., output).
 
+import { networkColumnTemplate } from "./network.js";
+
 const NEW_LAYER_NEURONS = 2; // what TensorFlow Playground gives a new layer
 
 function iconButton(testId, text, label, onClick) {
@@ -27,7 +29,7 @@ export function createLayerEditor(container, commit) {
 
   function render() {
     container.replaceChildren();
-    container.style.gridTemplateColumns = `repeat(${layers.length + 2}, minmax(0, 1fr))`;
+    container.style.gridTemplateColumns = networkColumnTemplate(layers.length);
 
     const layerCell = document.createElement("div");
     layerCell.className = "layer-editor-cell layer-count";

@@ -7,12 +7,18 @@ import { decodeData, decodeFrame } from "./frames.js";
 import { createHeatmap } from "./heatmap.js";
 import { createLossChart } from "./lossChart.js";
 import { createNetworkView } from "./network.js";
+import { createValuePopover } from "./popover.js";
 import { bindReadouts } from "./readouts.js";
 import { createSessionDroppingInvalid, resolveSession, writeSessionToUrl } from "./session.js";
+import { defaultConfig } from "./settings.js";
+import { installShortcuts } from "./shortcuts.js";
 import { createStore } from "./store.js";
 import { CLOSE_FOREIGN_ORIGIN, CLOSE_UNKNOWN_SESSION, createStream, sessionSocketUrl } from "./stream.js";
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+
+// The server refuses edited weights and biases beyond this (docs/protocol.md, set_weight).
+const MAX_EDIT_VALUE = 100;
 
 // Divergence is shown in the error area too: its advice is too long for the status line.
 // It stays until the run leaves the diverged state or a settings change is accepted.
@@ -54,22 +60,38 @@ async function start() {
   let stream = null;
   const send = (message) => stream.send(message);
 
-  createControls({
+  const isRunning = () => ["training", "compiling"].includes(store.get().runState);
+  const command = (type) => send({ type });
+
+  const controls = createControls({
     schema,
     store,
     slots: {
       toolbar: byTestId("toolbar-settings"),
+      run: byTestId("run-settings"),
       data: byTestId("data-settings"),
       datasets: byTestId("datasets"),
-      features: byTestId("features"),
       layers: byTestId("layer-editor"),
       extra: byTestId("extra-settings"),
       view: byTestId("view-options"),
+      presets: byTestId("presets"),
+      regenerate: byTestId("data-actions"),
     },
     run: { play: byTestId("play"), step: byTestId("step"), reset: byTestId("reset") },
     onConfigure: (changes) => send({ type: "configure", changes }),
-    onCommand: (type) => send({ type }),
+    onCommand: command,
     onView: (patch) => store.set({ view: { ...store.get().view, ...patch } }),
+    // A preset is a whole lesson: the defaults overlaid by its settings, started from epoch 0.
+    onPreset: (preset) => {
+      send({ type: "configure", changes: { ...defaultConfig(schema), ...preset.config } });
+      send({ type: "reset" });
+    },
+  });
+
+  installShortcuts(document, {
+    playPause: () => command(isRunning() ? "pause" : "start"),
+    step: () => command("step"),
+    reset: () => command("reset"),
   });
 
   bindReadouts(
@@ -80,7 +102,7 @@ async function start() {
       lossTest: byTestId("loss-test"),
       accuracyTrain: byTestId("accuracy-train"),
       accuracyTest: byTestId("accuracy-test"),
-      speed: byTestId("speed"),
+      speed: byTestId("epochs-per-second"),
       status: byTestId("status"),
       error: byTestId("error"),
       errorText: byTestId("error-text"),
@@ -90,10 +112,49 @@ async function start() {
   );
 
   const featureLabels = new Map(schema.features.map((f) => [f.name, f.label || f.name]));
-  const heatmap = createHeatmap(byTestId("output-heatmap"), { domain: schema.grid?.domain });
+  const heatmap = createHeatmap(byTestId("output-heatmap"), {
+    domain: schema.grid?.domain,
+    caption: byTestId("heatmap-caption"),
+    featureLabels,
+  });
   const lossChart = createLossChart(byTestId("loss-chart"));
-  const network = createNetworkView(byTestId("network"), { featureLabels });
-  network.setInputs(store.get().config.features || []);
+  const popover = createValuePopover();
+  const hidden = (new URLSearchParams(window.location.search).get("hide") || "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const network = createNetworkView(byTestId("network"), {
+    features: schema.features,
+    domain: schema.grid?.domain,
+    featuresHelp: schema.settings.find((s) => s.name === "features")?.help,
+    // Hiding "features" locks the inputs: only the active ones show, and they cannot be toggled.
+    lockFeatures: hidden.some((name) => name.toLowerCase() === "features"),
+    onToggleFeature: (name) => {
+      const order = schema.features.map((f) => f.name);
+      const active = new Set(store.get().config.features || []);
+      if (active.has(name)) active.delete(name);
+      else active.add(name);
+      send({ type: "configure", changes: { features: order.filter((f) => active.has(f)) } });
+    },
+    onInspect: (target) => heatmap.inspect(target),
+    onEdit: (edit) =>
+      popover.open({
+        anchor: edit.anchor,
+        label: edit.label,
+        value: edit.value,
+        max: MAX_EDIT_VALUE,
+        onCommit: (value) => {
+          network.noteEdit(edit, value);
+          send(
+            edit.kind === "weight"
+              ? { type: "set_weight", layer: edit.layer, source: edit.source, target: edit.target, value }
+              : { type: "set_bias", layer: edit.layer, neuron: edit.neuron, value },
+          );
+        },
+      }),
+  });
+  network.setConfig(store.get().config);
+  controls.hide(hidden);
 
   store.subscribe((state, changed) => {
     if (changed.has("frame") && state.frame) {
@@ -109,7 +170,7 @@ async function start() {
     }
     if (changed.has("view")) heatmap.setOptions(state.view);
     if (changed.has("config")) {
-      network.setInputs(state.config.features || []);
+      network.setConfig(state.config);
       writeSessionToUrl(schema, state.sessionId, state.config);
     }
   });

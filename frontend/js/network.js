@@ -1,67 +1,163 @@
-// The network diagram: input features, one column per hidden layer with a small
-// heat map per neuron (the frame's `neuron_grids`), the output node, and links
-// coloured and sized by weight.
+// The network diagram: the input features (each a toggle showing its own heat map),
+// one column per hidden layer with a live heat map per neuron (the frame's
+// `neuron_grids`) and its bias, the output node, and the links coloured and sized
+// by weight. Each map is painted 1:1 into a canvas of the grid's own size (10 x 10)
+// and scaled up by CSS: the browser then copies 100 pixels per neuron and frame. Neurons and links are focusable: hovering or focusing a neuron asks
+// for it to be shown enlarged (`onInspect`), clicking a link or a neuron asks to
+// edit its weight or bias (`onEdit`), clicking a feature toggles it (`onToggleFeature`).
 
 import { BYTE_TO_RGBA, colorOf, paintGrid } from "./palette.js";
+import { paintFeature } from "./previews.js";
+import { attachHelp } from "./tooltip.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MAX_LINK_WIDTH_PX = 5;
 const MAX_LINKS = 3000; // beyond this the links are left out; the neurons are still drawn
+const FEATURE_GRID_SIZE = 24;
+
+/** CSS column template shared with the layer editor, so its buttons sit above their layers. */
+export function networkColumnTemplate(hiddenCount) {
+  return `var(--input-column) repeat(${hiddenCount + 1}, minmax(0, 1fr))`;
+}
+
+/** "0_2" for hidden neuron 2 of layer 0, the feature name for an input, "output" for the output. */
+function nodeKey(column, index, inputs, hiddenCount) {
+  if (column === 0) return inputs[index];
+  if (column === hiddenCount + 1) return "output";
+  return `${column - 1}_${index}`;
+}
+
+function nodeName(column, index, hiddenCount, featureLabels, inputs) {
+  if (column === 0) return featureLabels.get(inputs[index]) || inputs[index];
+  if (column === hiddenCount + 1) return "the output";
+  return `neuron ${column},${index + 1}`;
+}
+
+function formatWeight(value) {
+  return Number.isFinite(value) ? String(Number(value.toPrecision(4))) : "—";
+}
 
 /**
- * Creates the diagram inside `container`. `featureLabels` maps feature name -> label.
- * Returns {setInputs(featureNames), update(frame), reset()}.
+ * Creates the diagram inside `container`.
+ * Options: features (schema.features: [{name, label}]), domain of the plane, featuresHelp
+ * (the features setting's help, as the input column's tooltip), lockFeatures
+ * (show only the active features, not toggleable), onToggleFeature(name), onInspect(target | null) with target {kind: "neuron", layer, index}
+ * or {kind: "feature", name}, onEdit({kind: "weight"|"bias", layer, source?, target?, neuron?,
+ * value, label, anchor}).
+ * Returns {setConfig(config), noteEdit(edit, value), update(frame), reset()}.
  */
-export function createNetworkView(container, { featureLabels = new Map() } = {}) {
+export function createNetworkView(
+  container,
+  { features = [], domain = [-6, 6], featuresHelp = "", lockFeatures = false, onToggleFeature, onInspect, onEdit },
+) {
   container.classList.add("network");
+  container.classList.toggle("features-locked", lockFeatures);
+  const featureLabels = new Map(features.map((f) => [f.name, f.label || f.name]));
+
   const links = document.createElementNS(SVG_NS, "svg");
   links.classList.add("network-links");
-  links.setAttribute("aria-hidden", "true");
+  links.setAttribute("role", "group");
+  links.setAttribute("aria-label", "Weights: use the arrow keys to move between them, Enter to edit one");
   const columns = document.createElement("div");
   columns.className = "network-columns";
   container.append(links, columns);
 
-  let inputs = [];
+  // The input column holds every feature, active or not, and never needs rebuilding.
+  const inputColumn = document.createElement("div");
+  inputColumn.className = "network-column input-column";
+  inputColumn.setAttribute("role", "group");
+  inputColumn.setAttribute("aria-label", "Input features");
+  const featureTiles = new Map(
+    features.map((feature) => {
+      const tile = document.createElement("button");
+      tile.type = "button";
+      tile.className = "feature-node";
+      tile.dataset.testid = `feature-${feature.name}`;
+      tile.setAttribute("aria-pressed", "false");
+      const label = document.createElement("span");
+      label.className = "feature-label";
+      label.textContent = feature.label || feature.name;
+      const canvas = document.createElement("canvas");
+      canvas.className = "node";
+      canvas.setAttribute("aria-hidden", "true");
+      paintFeature(canvas, feature.name, FEATURE_GRID_SIZE, domain);
+      tile.append(label, canvas);
+      if (lockFeatures) tile.setAttribute("aria-disabled", "true");
+      tile.addEventListener("click", () => {
+        if (!lockFeatures) onToggleFeature(feature.name);
+      });
+      const inspect = () => onInspect({ kind: "feature", name: feature.name });
+      tile.addEventListener("mouseenter", inspect);
+      tile.addEventListener("focus", inspect);
+      tile.addEventListener("mouseleave", () => onInspect(null));
+      tile.addEventListener("blur", () => onInspect(null));
+      inputColumn.append(tile);
+      attachHelp(tile, `${feature.label || feature.name}: ${featuresHelp} Click to add or remove it.`);
+      return [feature.name, { tile, canvas }];
+    }),
+  );
+
+  let inputs = []; // active features, in config order (= the first weight matrix's rows)
   let layers = null; // hidden layer sizes the DOM was built for
-  let nodeColumns = []; // per column, the node elements
-  let lineColumns = []; // per weight matrix, the <line> elements (row-major in x out)
+  let nodeColumns = []; // per column, the elements links attach to
+  let mapCanvases = []; // per hidden layer, each neuron's map canvas
+  let outputCanvas = null;
+  let neuronButtons = []; // per hidden layer, the neuron buttons
+  let biasMarks = []; // per hidden layer, the bias marks
+  let outputButton = null;
+  let lineColumns = []; // per weight matrix, {group, line} per link (row-major in x out)
+  let linkGroups = []; // all link groups in document order, for arrow-key navigation
   let frame = null;
   let drawPending = false;
+  let focusedLinkKey = null; // keep keyboard focus on a link across rebuilds
+  // Values just typed in, shown if the popover is reopened before the frame carrying them arrives.
+  const typedValues = new Map();
+  const editKey = (edit) =>
+    edit.kind === "weight"
+      ? `weight:${edit.layer}:${edit.source}:${edit.target}`
+      : `bias:${edit.layer}:${edit.neuron}`;
 
   function build(hiddenLayers) {
     layers = hiddenLayers.slice();
-    columns.replaceChildren();
-    nodeColumns = [];
-    const count = layers.length + 2;
-    columns.style.gridTemplateColumns = `repeat(${count}, minmax(0, 1fr))`;
+    for (const column of columns.querySelectorAll(".hidden-column, .output-column")) column.remove();
+    if (!inputColumn.isConnected) columns.append(inputColumn);
+    columns.style.gridTemplateColumns = networkColumnTemplate(layers.length);
+    const widest = Math.max(inputs.length, ...layers, 1);
+    container.style.setProperty("--node-size", widest > 16 ? "16px" : widest > 8 ? "24px" : "38px");
 
-    const inputColumn = addColumn();
-    nodeColumns.push(
-      inputs.map((name) => {
-        const node = document.createElement("div");
-        node.className = "node input-node";
-        node.textContent = featureLabels.get(name) || name;
-        inputColumn.append(node);
-        return node;
-      }),
-    );
+    nodeColumns = [inputs.map((name) => featureTiles.get(name)?.canvas).filter(Boolean)];
+    neuronButtons = [];
+    mapCanvases = [];
+    biasMarks = [];
     layers.forEach((size, layerIndex) => {
-      const column = addColumn();
-      const nodes = [];
+      const column = addColumn("hidden-column", `Hidden layer ${layerIndex + 1}`);
+      const buttons = [];
+      const canvases = [];
+      const marks = [];
       for (let n = 0; n < size; n += 1) {
-        const canvas = document.createElement("canvas");
-        canvas.className = "node neuron";
-        canvas.dataset.testid = `neuron-${layerIndex}-${n}`;
-        column.append(canvas);
-        nodes.push(canvas);
+        const { button, canvas, mark } = neuronButton(layerIndex, n);
+        column.append(button);
+        buttons.push(button);
+        canvases.push(canvas);
+        marks.push(mark);
       }
-      nodeColumns.push(nodes);
+      nodeColumns.push(buttons);
+      mapCanvases.push(canvases);
+      neuronButtons.push(buttons);
+      biasMarks.push(marks);
     });
-    const outputColumn = addColumn();
-    const output = document.createElement("canvas");
-    output.className = "node output-node";
-    outputColumn.append(output);
-    nodeColumns.push([output]);
+    const outputColumn = addColumn("output-column", "Output");
+    outputButton = document.createElement("button");
+    outputButton.type = "button";
+    outputButton.className = "node output-node";
+    outputButton.dataset.testid = "output-node";
+    outputButton.setAttribute("aria-label", "Output neuron: edit its bias");
+    outputCanvas = document.createElement("canvas");
+    outputCanvas.setAttribute("aria-hidden", "true");
+    outputButton.append(outputCanvas);
+    outputButton.addEventListener("click", () => editBias(layers.length, 0, "the output", outputButton));
+    outputColumn.append(outputButton);
+    nodeColumns.push([outputButton]);
 
     container.setAttribute(
       "aria-label",
@@ -70,50 +166,159 @@ export function createNetworkView(container, { featureLabels = new Map() } = {})
     placeLinks();
   }
 
-  // The container is role="img" with a summary label, so columns carry no labels of their own.
-  function addColumn() {
+  function addColumn(className, label) {
     const column = document.createElement("div");
-    column.className = "network-column";
+    column.className = `network-column ${className}`;
+    column.setAttribute("role", "group");
+    column.setAttribute("aria-label", label);
     columns.append(column);
     return column;
   }
 
-  // Lines go from each node's right edge to each node's left edge in the next column.
+  function neuronButton(layerIndex, n) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "node neuron";
+    button.dataset.testid = `neuron-${layerIndex}-${n}`;
+    const name = `neuron ${layerIndex + 1},${n + 1}`;
+    button.setAttribute(
+      "aria-label",
+      `Neuron ${n + 1} of hidden layer ${layerIndex + 1}: shows its output; press Enter to edit its bias`,
+    );
+    const canvas = document.createElement("canvas");
+    canvas.setAttribute("aria-hidden", "true");
+    const mark = document.createElement("span");
+    mark.className = "bias-mark";
+    mark.setAttribute("aria-hidden", "true");
+    button.append(canvas, mark);
+    const inspect = () => onInspect({ kind: "neuron", layer: layerIndex, index: n });
+    button.addEventListener("mouseenter", inspect);
+    button.addEventListener("focus", inspect);
+    button.addEventListener("mouseleave", () => onInspect(null));
+    button.addEventListener("blur", () => onInspect(null));
+    button.addEventListener("click", () => editBias(layerIndex, n, name, button));
+    return { button, canvas, mark };
+  }
+
+  function editBias(layer, neuron, name, anchor) {
+    const biases = frame && frame.biases[layer];
+    const edit = { kind: "bias", layer, neuron, label: `Bias of ${name}`, anchor };
+    edit.value = typedValues.get(editKey(edit)) ?? (biases && neuron < biases.length ? biases[neuron] : 0);
+    onEdit(edit);
+  }
+
+  function editWeight(w, source, target, group) {
+    const weights = frame && frame.weights[w];
+    const columnsOut = w < layers.length ? layers[w] : 1;
+    const index = source * columnsOut + target;
+    const edit = { kind: "weight", layer: w, source, target, label: group.dataset.name, anchor: group };
+    edit.value = typedValues.get(editKey(edit)) ?? (weights && index < weights.length ? weights[index] : 0);
+    onEdit(edit);
+  }
+
+  // Each link: a wide transparent line (easy to hit and to show focus) under the visible one.
   function placeLinks() {
+    const hadFocus = links.contains(document.activeElement);
     links.replaceChildren();
     lineColumns = [];
+    linkGroups = [];
     let linkCount = 0;
     for (let c = 0; c + 1 < nodeColumns.length; c += 1) {
       linkCount += nodeColumns[c].length * nodeColumns[c + 1].length;
     }
     // Thousands of SVG lines repainted every frame would stall the page (extended mode).
-    if (linkCount > MAX_LINKS) return;
+    if (linkCount > MAX_LINKS) {
+      requestDraw(); // the neurons are still drawn
+      return;
+    }
     const box = container.getBoundingClientRect();
     links.setAttribute("width", String(box.width));
     links.setAttribute("height", String(box.height));
+    const hiddenCount = layers.length;
+    const fragment = document.createDocumentFragment();
     for (let c = 0; c + 1 < nodeColumns.length; c += 1) {
-      const lines = [];
-      for (const from of nodeColumns[c]) {
+      const entries = [];
+      nodeColumns[c].forEach((from, source) => {
         const a = from.getBoundingClientRect();
-        for (const to of nodeColumns[c + 1]) {
+        nodeColumns[c + 1].forEach((to, target) => {
           const b = to.getBoundingClientRect();
+          const fromKey = nodeKey(c, source, inputs, hiddenCount);
+          const toKey = nodeKey(c + 1, target, inputs, hiddenCount);
+          const group = document.createElementNS(SVG_NS, "g");
+          group.classList.add("link");
+          group.dataset.testid = `link-${fromKey}-${toKey}`;
+          group.dataset.name = `Weight from ${nodeName(c, source, hiddenCount, featureLabels, inputs)} to ${nodeName(c + 1, target, hiddenCount, featureLabels, inputs)}`;
+          group.setAttribute("role", "button");
+          group.setAttribute("tabindex", "-1");
+          group.setAttribute("aria-label", group.dataset.name);
+          const coords = {
+            x1: a.right - box.left,
+            y1: a.top + a.height / 2 - box.top,
+            x2: b.left - box.left,
+            y2: b.top + b.height / 2 - box.top,
+          };
+          const hit = document.createElementNS(SVG_NS, "line");
+          hit.classList.add("link-hit");
           const line = document.createElementNS(SVG_NS, "line");
-          line.setAttribute("x1", String(a.right - box.left));
-          line.setAttribute("y1", String(a.top + a.height / 2 - box.top));
-          line.setAttribute("x2", String(b.left - box.left));
-          line.setAttribute("y2", String(b.top + b.height / 2 - box.top));
+          line.classList.add("link-line");
+          for (const element of [hit, line]) {
+            for (const [key, value] of Object.entries(coords)) element.setAttribute(key, value.toFixed(1));
+          }
           line.setAttribute("stroke", "#cccccc");
           line.setAttribute("stroke-width", "1");
-          links.append(line);
-          lines.push(line);
-        }
-      }
-      lineColumns.push(lines);
+          group.append(hit, line);
+          const w = c;
+          group.addEventListener("click", () => editWeight(w, source, target, group));
+          group.addEventListener("keydown", (event) => onLinkKey(event, w, source, target, group));
+          group.addEventListener("focus", () => {
+            focusedLinkKey = group.dataset.testid;
+            const value = currentWeight(w, source, target);
+            group.setAttribute("aria-label", `${group.dataset.name}: ${formatWeight(value)}`);
+          });
+          fragment.append(group);
+          entries.push({ group, line, color: null, width: null });
+          linkGroups.push(group);
+        });
+      });
+      lineColumns.push(entries);
     }
+    links.append(fragment);
+    // One link is in the tab order (roving tabindex): the last focused one, else the first.
+    const again = linkGroups.find((g) => g.dataset.testid === focusedLinkKey);
+    const tabStop = again || linkGroups[0];
+    if (tabStop) tabStop.setAttribute("tabindex", "0");
+    if (again && hadFocus) again.focus();
     requestDraw();
   }
 
-  function paintCanvas(canvas, bytes, offset, size) {
+  function currentWeight(w, source, target) {
+    const weights = frame && frame.weights[w];
+    const columnsOut = w < layers.length ? layers[w] : 1;
+    return weights ? weights[source * columnsOut + target] : NaN;
+  }
+
+  function onLinkKey(event, w, source, target, group) {
+    const index = linkGroups.indexOf(group);
+    let next = null;
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      editWeight(w, source, target, group);
+      return;
+    }
+    if (event.key === "ArrowDown" || event.key === "ArrowRight") next = linkGroups[index + 1];
+    else if (event.key === "ArrowUp" || event.key === "ArrowLeft") next = linkGroups[index - 1];
+    else if (event.key === "Home") next = linkGroups[0];
+    else if (event.key === "End") next = linkGroups[linkGroups.length - 1];
+    else return;
+    event.preventDefault();
+    if (!next) return;
+    group.setAttribute("tabindex", "-1");
+    next.setAttribute("tabindex", "0");
+    next.focus();
+  }
+
+  function paintMap(canvas, bytes, offset, size) {
+    if (!canvas) return;
     if (canvas.width !== size) {
       canvas.width = size;
       canvas.height = size;
@@ -130,29 +335,51 @@ export function createNetworkView(container, { featureLabels = new Map() } = {})
     const cells = size * size;
     let offset = 0;
     layers.forEach((count, layerIndex) => {
+      const biases = frame.biases[layerIndex];
+      const canvases = mapCanvases[layerIndex] || [];
       for (let n = 0; n < count; n += 1) {
         if (frame.neuronGrids.length >= offset + cells) {
-          paintCanvas(nodeColumns[layerIndex + 1][n], frame.neuronGrids, offset, size);
+          paintMap(canvases[n], frame.neuronGrids, offset, size);
         }
         offset += cells;
+        const mark = biasMarks[layerIndex][n];
+        if (biases && n < biases.length && mark) {
+          const colour = biasColour(biases[n]);
+          if (mark.dataset.colour !== colour) {
+            mark.dataset.colour = colour;
+            mark.style.background = colour;
+          }
+        }
       }
     });
-    const outputNode = nodeColumns[nodeColumns.length - 1][0];
     if (frame.outputGrid.length === frame.gridSize * frame.gridSize) {
-      paintCanvas(outputNode, frame.outputGrid, 0, frame.gridSize);
+      paintMap(outputCanvas, frame.outputGrid, 0, frame.gridSize);
     }
     frame.weights.forEach((weights, w) => {
-      const lines = lineColumns[w];
-      if (!lines || lines.length !== weights.length) return;
+      const entries = lineColumns[w];
+      if (!entries || entries.length !== weights.length) return;
       for (let i = 0; i < weights.length; i += 1) {
-        const [r, g, b] = colorOf(weights[i]);
-        lines[i].setAttribute("stroke", `rgb(${r}, ${g}, ${b})`);
-        lines[i].setAttribute(
-          "stroke-width",
-          String(Math.min(MAX_LINK_WIDTH_PX, 0.6 + Math.abs(weights[i]) * 1.5)),
-        );
+        // Quantized so that unchanged-looking links cost no DOM writes.
+        const value = weights[i];
+        const colourStep = Math.round(Math.max(-1, Math.min(1, value)) * 40);
+        const widthStep = Math.round(Math.min(MAX_LINK_WIDTH_PX, 0.6 + Math.abs(value) * 1.5) * 10);
+        const entry = entries[i];
+        if (entry.color !== colourStep) {
+          entry.color = colourStep;
+          const [r, g, b] = colorOf(colourStep / 40);
+          entry.line.setAttribute("stroke", `rgb(${r}, ${g}, ${b})`);
+        }
+        if (entry.width !== widthStep) {
+          entry.width = widthStep;
+          entry.line.setAttribute("stroke-width", String(widthStep / 10));
+        }
       }
     });
+  }
+
+  function biasColour(value) {
+    const [r, g, b] = colorOf(Math.round(Math.max(-1, Math.min(1, value)) * 20) / 20);
+    return `rgb(${r}, ${g}, ${b})`;
   }
 
   function requestDraw() {
@@ -164,7 +391,7 @@ export function createNetworkView(container, { featureLabels = new Map() } = {})
     });
   }
 
-  function sameLayers(a, b) {
+  function sameList(a, b) {
     return a !== null && a.length === b.length && a.every((v, i) => v === b[i]);
   }
 
@@ -173,15 +400,31 @@ export function createNetworkView(container, { featureLabels = new Map() } = {})
   }).observe(container);
 
   return {
-    setInputs(featureNames) {
-      inputs = featureNames.slice();
-      build(layers || []);
+    /** Follows the config: which features are active (and in what order), and the layers before any frame. */
+    setConfig(config) {
+      const active = config.features || [];
+      for (const [name, { tile }] of featureTiles) {
+        const on = active.includes(name);
+        tile.setAttribute("aria-pressed", String(on));
+        const label = featureLabels.get(name);
+        tile.setAttribute("aria-label", `${label}: ${on ? "used as an input" : "not used"}`);
+      }
+      const layersNow = frame ? frame.layers : config.hidden_layers || [];
+      if (!sameList(inputs, active) || layers === null) {
+        inputs = active.slice();
+        build(layersNow);
+      }
+    },
+    /** Remembers a value the user just sent for `edit` (as passed to onEdit) until the next frame. */
+    noteEdit(edit, value) {
+      typedValues.set(editKey(edit), value);
     },
     update(newFrame) {
       frame = newFrame;
+      typedValues.clear();
       // A frame may lag a configure; draw the layers it describes. Links whose
       // weight count disagrees with the drawn inputs are skipped until they agree.
-      if (!sameLayers(layers, frame.layers)) build(frame.layers);
+      if (!sameList(layers, frame.layers)) build(frame.layers);
       requestDraw();
     },
     reset() {

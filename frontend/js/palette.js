@@ -56,3 +56,17 @@ export function paintGrid(imageData, bytes, offset, size, table = BYTE_TO_RGBA) 
     out[o + 3] = 255;
   }
 }
+
+/** Paints `values` (numbers in [-1, 1], row-major, row 0 on top) into an ImageData at grid strength. */
+export function paintValues(imageData, values, table = BYTE_TO_RGBA) {
+  const out = imageData.data;
+  for (let i = 0; i < values.length; i += 1) {
+    const byte = Math.max(0, Math.min(255, Math.round((values[i] + 1) * 127.5)));
+    const t = byte * 4;
+    const o = i * 4;
+    out[o] = table[t];
+    out[o + 1] = table[t + 1];
+    out[o + 2] = table[t + 2];
+    out[o + 3] = 255;
+  }
+}

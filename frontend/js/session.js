@@ -67,7 +67,7 @@ export async function createSessionDroppingInvalid(config) {
   return { session: await createSession({}), notices };
 }
 
-/** Puts the session id and the non-default settings in the URL, without a history entry. */
+/** Puts the session id and the whole config in the URL, without a history entry. */
 export function writeSessionToUrl(schema, sessionId, config) {
   // session first, then any other parameters (e.g. token), then the settings in table order
   const params = new URLSearchParams({ [SESSION_PARAM]: sessionId });

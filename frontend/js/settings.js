@@ -73,21 +73,17 @@ export function queryHasConfig(schema, searchParams) {
   return schema.settings.some((s) => searchParams.has(s.url_key || s.name));
 }
 
-function sameValue(a, b) {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /**
- * Writes the config into `searchParams` (mutating it), in table order: settings that
- * differ from their default get their `url_key`, the others are left out so links stay short.
+ * Writes the whole config into `searchParams` (mutating it), in table order, each setting
+ * under its `url_key`. Defaults are written too: a shared link must mean the same run even
+ * if the server's defaults change, and a link that names settings always starts its own
+ * session instead of resuming whichever one the visitor's browser remembers.
  */
 export function writeConfigToQuery(schema, config, searchParams) {
   for (const setting of schema.settings) searchParams.delete(setting.url_key || setting.name);
   for (const setting of schema.settings) {
     const value = config[setting.name];
-    if (value !== undefined && !sameValue(value, setting.default)) {
-      searchParams.append(setting.url_key || setting.name, encodeValue(value));
-    }
+    if (value !== undefined) searchParams.append(setting.url_key || setting.name, encodeValue(value));
   }
   return searchParams;
 }

@@ -1,5 +1,8 @@
 // Form widgets for single settings, built from a settings-table entry.
 // Each widget is {element, sync(value)}; `commit(value)` is called on a user change.
+// Every widget shows its setting's `help` as a tooltip (hover and keyboard focus).
+
+import { attachHelp } from "./tooltip.js";
 
 let nextId = 0;
 const MAX_SLIDER_STOPS = 200;
@@ -24,16 +27,19 @@ function labelled(setting, control) {
   const label = document.createElement("label");
   label.htmlFor = control.id;
   label.textContent = setting.label || setting.name;
-  if (setting.help) label.title = setting.help;
   wrapper.append(label, control);
+  attachHelp(wrapper, setting.help, control);
   return wrapper;
 }
 
-/** A <select> over setting.choices; option values are indices so floats round-trip exactly. */
-export function createSelect(setting, commit) {
+/**
+ * A <select> over setting.choices; option values are indices so floats round-trip exactly.
+ * `formatChoice(choice)` gives an option's text; `testId` overrides the default data-testid.
+ */
+export function createSelect(setting, commit, { formatChoice = String, testId } = {}) {
   const select = document.createElement("select");
   select.id = uniqueId(setting.name);
-  select.dataset.testid = testIdOf(setting.name);
+  select.dataset.testid = testId || testIdOf(setting.name);
   let choices = [];
 
   function renderOptions(newChoices) {
@@ -42,7 +48,7 @@ export function createSelect(setting, commit) {
       ...choices.map((choice, i) => {
         const option = document.createElement("option");
         option.value = String(i);
-        option.textContent = String(choice);
+        option.textContent = formatChoice(choice);
         return option;
       }),
     );
@@ -155,9 +161,11 @@ export function createToggleButton({ testId, text, title, onClick }) {
   };
 }
 
-/** Picks the widget a setting's type and bounds call for. */
-export function createWidget(setting, commit) {
-  if (Array.isArray(setting.choices) && setting.type !== "features") return createSelect(setting, commit);
+/** Picks the widget a setting's type and bounds call for; `options` go to createSelect. */
+export function createWidget(setting, commit, options = {}) {
+  if (Array.isArray(setting.choices) && setting.type !== "features") {
+    return createSelect(setting, commit, options);
+  }
   if (setting.type === "bool") return createCheckbox(setting, commit);
   if (setting.type === "int" || setting.type === "float") {
     // A slider only where every stop can be reached by hand (not, say, a 31-bit seed).

@@ -8,7 +8,7 @@ import pytest
 
 from nnplay.schemas import make_config
 
-from conftest import create_session, open_client
+from live import create_session, open_client
 
 
 def weights(frame, layer):

@@ -74,7 +74,7 @@ def test_page_plotly_and_security_headers_are_served(base_url):
 
 
 def test_session_limits_evict_unwatched_sessions_then_refuse_with_429():
-    from conftest import open_client, serve
+    from live import open_client, serve
 
     def create(base):
         return httpx.post(base + "/api/sessions", json={})

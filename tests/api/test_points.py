@@ -3,7 +3,7 @@
 import httpx
 import numpy as np
 
-from conftest import create_session, open_client
+from live import create_session, open_client
 
 
 def all_points(data):

@@ -2,7 +2,7 @@
 
 import httpx
 
-from conftest import create_session, open_client
+from live import create_session, open_client
 
 
 def paused_status(client, timeout=60):

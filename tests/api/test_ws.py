@@ -4,7 +4,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from conftest import create_session, open_client, serve
+from live import create_session, open_client, serve
 
 
 def test_connect_sends_hello_data_and_a_first_frame(session):

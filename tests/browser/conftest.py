@@ -27,6 +27,40 @@ FIRST_FRAME_TIMEOUT_MS = 60_000
 CONNECTED = re.compile(r"^connected · ")
 LOSS_TEXT = re.compile(r"^\d+\.\d{3}$")
 
+# Samples the canvases a selector matches (every 7th pixel's RGBA, one after the other) so two
+# renderings can be compared from Python. The output heat map is two canvases: grid and points.
+_CANVAS_SAMPLE_JS = """(selector) => {
+    const sample = [];
+    for (const canvas of document.querySelectorAll(selector)) {
+        const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+        for (let i = 0; i < data.length; i += 4 * 7) {
+            sample.push(data[i], data[i + 1], data[i + 2], data[i + 3]);
+        }
+    }
+    return sample;
+}"""
+
+# The pixels of one neuron's map (its grid, 1:1, in the canvas inside its button).
+_NEURON_MAP_SAMPLE_JS = """(testId) => {
+    const canvas = document.querySelector(`[data-testid="${testId}"] canvas`);
+    return Array.from(canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data);
+}"""
+
+# A point on a weight link where that link (not a crossing one) is on top, in page coordinates.
+_LINK_POINT_JS = """(testId) => {
+    const group = document.querySelector(`[data-testid="${testId}"]`);
+    const line = group.querySelector(".link-line");
+    const svg = group.ownerSVGElement.getBoundingClientRect();
+    const at = (name) => Number(line.getAttribute(name));
+    for (const t of [0.4, 0.3, 0.5, 0.6, 0.25, 0.7, 0.2, 0.8]) {
+        const x = svg.left + at("x1") + (at("x2") - at("x1")) * t;
+        const y = svg.top + at("y1") + (at("y2") - at("y1")) * t;
+        const hit = document.elementFromPoint(x, y);
+        if (hit && group.contains(hit)) return [x, y];
+    }
+    return null;
+}"""
+
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
@@ -191,6 +225,31 @@ class Playground:
         assert response.status == 200, response.text()
         return dict(response.json())
 
+    def wait_until(self, condition: Callable[[], Any], timeout_s: float, what: str) -> Any:
+        """Polls `condition` until it returns something truthy (and returns that)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+            time.sleep(0.1)
+
+    def canvas_sample(self, selector: str = "[data-testid=output-heatmap] canvas") -> list[int]:
+        """Sampled RGBA values of the canvases `selector` matches, to tell whether what they show changed."""
+        return list(self.page.evaluate(_CANVAS_SAMPLE_JS, selector))
+
+    def neuron_map(self, test_id: str) -> list[int]:
+        """The RGBA pixels of a neuron's (or the output node's) map in the network diagram."""
+        return list(self.page.evaluate(_NEURON_MAP_SAMPLE_JS, test_id))
+
+    def click_link(self, test_id: str) -> None:
+        """Clicks a weight link where no crossing link lies over it."""
+        point = self.page.evaluate(_LINK_POINT_JS, test_id)
+        assert point, f"no clickable point on {test_id}"
+        self.page.mouse.click(*point)
+
     def wait_for_server(
         self, predicate: Callable[[dict[str, Any]], bool], timeout_s: float = 10.0
     ) -> dict[str, Any]:
@@ -215,3 +274,19 @@ def playground(page: Page, console_errors: ConsoleErrors) -> Playground:
 def app(playground: Playground) -> Playground:
     """The playground opened on a fresh session, connected and showing its first frame."""
     return playground.open()
+
+
+@pytest.fixture
+def new_tab(page: Page) -> Iterator[Callable[[str], Playground]]:
+    """Opens a path in another tab of the same browser (as pasting a link would); checks its console too."""
+    tabs: list[Playground] = []
+
+    def open_tab(path: str) -> Playground:
+        tab = page.context.new_page()
+        playground = Playground(tab, ConsoleErrors(tab))
+        tabs.append(playground)
+        return playground.open(path)
+
+    yield open_tab
+    for tab in tabs:
+        assert tab.console.unexpected() == []
