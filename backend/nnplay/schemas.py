@@ -45,7 +45,9 @@ class TrainConfig(BaseModel):
     train_ratio: int = _field("train_ratio")
     batch_size: int = _field("batch_size")
     learning_rate: float = _field("learning_rate")
-    activation: Literal["relu", "tanh", "sigmoid", "linear"] = _field("activation")
+    activation: Literal[
+        "relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "swish", "softplus"
+    ] = _field("activation")
     regularization: Literal["none", "l1", "l2"] = _field("regularization")
     regularization_rate: float = _field("regularization_rate")
     features: tuple[str, ...] = _field("features")

@@ -34,7 +34,18 @@ DATASETS: tuple[tuple[str, str, str], ...] = (
 )
 DATASET_PROBLEM: dict[str, str] = {name: problem for name, _, problem in DATASETS}
 
-ACTIVATIONS: tuple[str, ...] = ("relu", "tanh", "sigmoid", "linear")
+# TF Playground's four first; the rest compile a kernel of their own when first chosen.
+ACTIVATIONS: tuple[str, ...] = (
+    "relu",
+    "tanh",
+    "sigmoid",
+    "linear",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "swish",
+    "softplus",
+)
 REGULARIZATIONS: tuple[str, ...] = ("none", "l1", "l2")
 PROBLEMS: tuple[str, ...] = ("classification", "regression")
 MODES: tuple[str, ...] = ("reference", "extended")
@@ -94,7 +105,8 @@ SETTINGS: tuple[Setting, ...] = (
             "How big a step each update takes: too small learns slowly, too large overshoots and diverges.",
             "learningRate", "hyper", min=0.00001, max=10.0, choices=LEARNING_RATES),
     Setting("activation", "Activation", "choice", "tanh",
-            "The non-linearity of the hidden neurons: without one, any depth is just a linear model.",
+            "The non-linearity of the hidden neurons: without one, any depth is just a linear model. "
+            "ReLU's relatives (leaky ReLU, ELU, GELU, swish, softplus) avoid its dead neurons.",
             "activation", "hyper", choices=ACTIVATIONS),
     Setting("regularization", "Regularization", "choice", "none",
             "Penalises large weights: L2 shrinks all of them, L1 drives unneeded ones to exactly zero.",

@@ -99,3 +99,26 @@ def test_init_follows_tf_playground():
     w = np.asarray(params.w)
     assert w.min() >= -0.5 and w.max() <= 0.5 and w.std() > 0.2
     assert np.all(np.asarray(params.b) == np.float32(0.1)) and float(params.b_out) == np.float32(0.1)
+
+
+EXTRA_FORMS = {
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    "elu": lambda z: np.where(z > 0, z, np.expm1(z)),
+    "gelu": lambda z: 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z**3))),
+    "swish": lambda z: z / (1 + np.exp(-z)),
+    "softplus": lambda z: np.log1p(np.exp(z)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTRA_FORMS))
+def test_extra_activation_in_the_padded_net_equals_its_closed_form(name):
+    shape = MlpShape(6, 8)
+    params = init_params(jax.random.PRNGKey(4), shape)
+    arch = make_arch(shape, feature_mask(["x1", "x2", "x1_x2"]), [5, 3], name, "tanh")
+    out, _ = mlp_forward(params, arch, padded_inputs(shape))
+    layers = exact_layers(params, [0, 1, 4], [5, 3])
+    h = features(POINTS, [0, 1, 4])
+    for w, b in layers[:-1]:
+        h = EXTRA_FORMS[name](h @ w + b)
+    expected = np.tanh(h @ layers[-1][0] + layers[-1][1])[:, 0]
+    np.testing.assert_allclose(np.asarray(out), expected, rtol=2e-5, atol=2e-5)

@@ -260,7 +260,8 @@ def test_schema_numeric_settings_carry_their_ranges():
     rows = {row["name"]: row for row in schema()["settings"]}
     assert (rows["noise"]["min"], rows["noise"]["max"], rows["noise"]["step"]) == (0, 50, 5)
     assert (rows["learning_rate"]["min"], rows["learning_rate"]["max"]) == (1e-5, 10)
-    assert rows["activation"]["choices"] == ["relu", "tanh", "sigmoid", "linear"]
+    assert rows["activation"]["choices"][:4] == ["relu", "tanh", "sigmoid", "linear"]
+    assert set(rows["activation"]["choices"][4:]) == {"leaky_relu", "elu", "gelu", "swish", "softplus"}
 
 
 def test_schema_has_datasets_limits_features_and_grid():

@@ -126,3 +126,22 @@ def test_high_learning_rate_with_relu_diverges_and_keeps_usable_weights(lr):
     assert outcome.diverged and outcome.epochs < 500
     ev = trainer.evaluate(outcome.params)
     assert np.isfinite(ev.train_loss) and np.isfinite(ev.test_loss)
+
+
+def test_switching_to_a_new_activation_kind_compiles_once_and_padded_matches_exact():
+    trainer = Trainer(make_config(None, {"activation": "elu"}))
+    state = trainer.train(trainer.init_params(), 2).params  # compiles the elu kernel
+    trainer.configure(make_config(trainer.config, {"activation": "tanh"}))
+    state = trainer.train(trainer.fit_params(state), 1).params  # ... and the blended one
+    trainer.evaluate(state)
+    trainer.configure(make_config(trainer.config, {"activation": "elu"}))
+    trainer.evaluate(state)
+    before = runtime.compile_count()
+    for activation in ("elu", "tanh", "elu", "relu"):  # elu is compiled already, the blend too
+        trainer.configure(make_config(trainer.config, {"activation": activation}))
+        state = trainer.train(trainer.fit_params(state), 1).params
+        trainer.evaluate(state)
+    assert runtime.compile_count() == before
+    padded = losses_after({"activation": "gelu", "dataset": "xor"}, 30, exact=False)
+    exact = losses_after({"activation": "gelu", "dataset": "xor"}, 30, exact=True)
+    np.testing.assert_allclose(padded[:2], exact[:2], rtol=1e-3)

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..models.mlp import Params
+from ..models.mlp import EXTRA_ACTIVATIONS, Params
 from .optimizers import (
     Hyper,
     OptimizerSpec,
@@ -39,6 +39,7 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "tanh": jnp.tanh,
     "sigmoid": jax.nn.sigmoid,
     "linear": lambda z: z,
+    **EXTRA_ACTIVATIONS,
 }
 
 

@@ -7,6 +7,7 @@ unchanged. Every hidden layer is width x width; the input features are padded to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -48,13 +49,36 @@ class Params(NamedTuple):
     b_out: jax.Array  # ()
 
 
+# Activations beyond TF Playground's four: each is compiled in (a "layer kind" change recompiles once),
+# while switching among the four blended ones is a traced edit.
+EXTRA_ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "leaky_relu": lambda z: jax.nn.leaky_relu(z, 0.01),
+    "elu": jax.nn.elu,
+    "gelu": jax.nn.gelu,
+    "swish": jax.nn.swish,
+    "softplus": jax.nn.softplus,
+}
+
+
+@jax.tree_util.register_static
+@dataclass(frozen=True)
+class ActivationKind:
+    """Static part of an Arch: None for the traced blend of ACTIVATION_NAMES, else an EXTRA_ACTIVATIONS key.
+
+    Being a static pytree node, it is part of jit's cache key: only a change of kind recompiles.
+    """
+
+    extra: str | None = None
+
+
 class Arch(NamedTuple):
-    """Which parts of the padded net exist, and their activations; all traced, so edits are free."""
+    """Which parts of the padded net exist, and their activations; traced, so edits are free."""
 
     feature_mask: jax.Array  # (width,) 1 for selected input features
     neuron_mask: jax.Array  # (depth, width) 1 for existing neurons (all 0 in absent layers)
     layer_active: jax.Array  # (depth,) 1 for existing layers (a prefix)
     activation: jax.Array  # (depth + 1, len(ACTIVATION_NAMES)) one-hot per layer; last row = output
+    kind: ActivationKind = ActivationKind()  # the hidden layers' compiled-in activation, if any
 
 
 def make_arch(
@@ -73,9 +97,12 @@ def make_arch(
     active = np.zeros(shape.depth, np.float32)
     active[: len(hidden_layers)] = 1.0
     codes = np.zeros((shape.depth + 1, len(ACTIVATION_NAMES)), np.float32)
-    codes[:-1, ACTIVATION_NAMES.index(activation)] = 1.0
+    extra = activation if activation in EXTRA_ACTIVATIONS else None
+    if extra is None:
+        codes[:-1, ACTIVATION_NAMES.index(activation)] = 1.0
     codes[-1, ACTIVATION_NAMES.index(output_activation)] = 1.0
-    return Arch(jnp.asarray(fmask), jnp.asarray(nmask), jnp.asarray(active), jnp.asarray(codes))
+    kind = ActivationKind(extra)
+    return Arch(jnp.asarray(fmask), jnp.asarray(nmask), jnp.asarray(active), jnp.asarray(codes), kind)
 
 
 INITIALIZERS = ("uniform", "xavier", "he", "zeros")
@@ -136,7 +163,10 @@ def forward(params: Params, arch: Arch, x: jax.Array) -> tuple[jax.Array, list[j
     for layer in range(params.w.shape[0]):
         # Plain dots: on jax 0.10's CPU runtime they beat broadcast-multiply-and-sum at every width.
         z = h @ params.w[layer] + params.b[layer]
-        a = activate(z, arch.activation[layer]) * arch.neuron_mask[layer]
+        if arch.kind.extra is None:
+            a = activate(z, arch.activation[layer]) * arch.neuron_mask[layer]
+        else:
+            a = EXTRA_ACTIVATIONS[arch.kind.extra](z) * arch.neuron_mask[layer]
         h = jnp.where(arch.layer_active[layer] > 0, a, h)
         hidden.append(a)
     out = activate(h @ params.w_out + params.b_out, arch.activation[-1])
