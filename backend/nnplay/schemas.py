@@ -62,6 +62,7 @@ class TrainConfig(BaseModel):
     schedule_epochs: int = _field("schedule_epochs")
     schedule_factor: float = _field("schedule_factor")
     init: Literal["uniform", "xavier", "he", "zeros"] = _field("init")
+    dropout: float = _field("dropout")
     speed: int = _field("speed")
     stop_epoch: int = _field("stop_epoch")
     stop_loss: float = _field("stop_loss")

@@ -153,6 +153,10 @@ SETTINGS: tuple[Setting, ...] = (
             "How weights start (applied at the next reset): uniform ±0.5 (TF Playground), Xavier/Glorot for "
             "tanh/sigmoid, He for ReLU, or zeros, which leaves every neuron of a layer identical forever.",
             "init", "network", choices=("uniform", "xavier", "he", "zeros")),
+    Setting("dropout", "Dropout rate", "float", 0.0,
+            "In training, each hidden neuron is switched off with this probability at every update, so the "
+            "net cannot lean on any single one: a guard against overfitting. Evaluation uses every neuron.",
+            "dropout", "network", min=0.0, max=0.9, choices=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)),
     Setting("speed", "Speed", "int", 0,
             "Epochs per frame: 1 shows every single update; 'max' (0) trains as fast as the device allows.",
             "speed", "output", min=0, max=1000, choices=(0, 1, 2, 5, 10, 20, 50, 100, 200, 500)),

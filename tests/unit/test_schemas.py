@@ -31,6 +31,7 @@ DOCUMENTED_DEFAULTS = {
     "schedule_epochs": 1000,
     "schedule_factor": 0.5,
     "init": "uniform",
+    "dropout": 0.0,
     "speed": 0,
     "stop_epoch": 0,
     "stop_loss": 0.0,

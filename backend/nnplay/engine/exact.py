@@ -19,11 +19,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..models.mlp import EXTRA_ACTIVATIONS, Params
+from ..models.mlp import EXTRA_ACTIVATIONS, Params, drop
 from .optimizers import (
     Hyper,
     OptimizerSpec,
     TrainState,
+    dropout_key,
     is_params,
     make_optimizer,
     map_moments,
@@ -52,6 +53,7 @@ class ExactSpec:
     activation: str
     output_activation: str
     regularization: str  # none | l1 | l2: plain SGD skips the penalty's ops entirely
+    dropout: bool  # compiled in only when a rate is set (the rate itself is traced)
     batch_size: int
     n_train: int
     optimizer: OptimizerSpec
@@ -116,19 +118,29 @@ def make_exact_chunk(spec: ExactSpec) -> Callable[[TrainState, Hyper, BatchedDat
     optimizer, schedule = spec.optimizer.optimizer, spec.optimizer.schedule
     steps_per_epoch = -(-spec.n_train // spec.batch_size)
 
-    def loss(layers: Layers, x: jax.Array, y: jax.Array) -> jax.Array:
+    def loss(
+        layers: Layers, x: jax.Array, y: jax.Array, drop_key: jax.Array | None, rate: jax.Array
+    ) -> jax.Array:
         h = x
-        for w, b in layers[:-1]:
+        for layer, (w, b) in enumerate(layers[:-1]):
             h = act(h @ w + b)
+            if drop_key is not None:
+                h = drop(h, jax.random.fold_in(drop_key, layer), rate)
         w, b = layers[-1]
         return jnp.mean(0.5 * (out_act(h @ w + b)[:, 0] - y) ** 2)
 
     grad = jax.grad(loss)
 
     def step(
-        layers: Layers, opt_state: Any, hyper: Hyper, lr: jax.Array, x: jax.Array, y: jax.Array
+        layers: Layers,
+        opt_state: Any,
+        hyper: Hyper,
+        lr: jax.Array,
+        x: jax.Array,
+        y: jax.Array,
+        drop_key: jax.Array | None = None,
     ) -> tuple[Layers, Any]:
-        grads = grad(layers, x, y)
+        grads = grad(layers, x, y, drop_key, hyper.dropout)
         if optimizer == "sgd":  # TF Playground's update (plain SGD skips the penalty's ops entirely)
             if spec.regularization == "none":
                 return [
@@ -152,22 +164,24 @@ def make_exact_chunk(spec: ExactSpec) -> Callable[[TrainState, Hyper, BatchedDat
             def batch(
                 carry: tuple[Layers, Any], xs: tuple[jax.Array, ...]
             ) -> tuple[tuple[Layers, Any], None]:
-                x, y, *k = xs  # k: the batch's index, passed only to a schedule that needs it
+                x, y, *k = xs  # k: the batch's index, passed only to a schedule or dropout that need it
                 lr = (
                     scheduled_rate(schedule, hyper, s.epoch, k[0], steps_per_epoch)
-                    if k
+                    if k and schedule != "constant"
                     else hyper.learning_rate
                 )
-                return step(*carry, hyper, lr, x, y), None
+                drop_key = dropout_key(hyper, s.epoch, k[0]) if spec.dropout else None
+                return step(*carry, hyper, lr, x, y, drop_key), None
 
             n_full = data.x.shape[0]
             xs: tuple[jax.Array, ...] = (data.x, data.y)
-            if schedule != "constant":
+            if schedule != "constant" or spec.dropout:
                 xs += (jnp.arange(n_full, dtype=jnp.int32),)
             carry, _ = jax.lax.scan(batch, (s.layers, s.opt_state), xs, unroll=SCAN_UNROLL)
             if spec.n_train % spec.batch_size:
                 lr = scheduled_rate(schedule, hyper, s.epoch, n_full, steps_per_epoch)
-                carry = step(*carry, hyper, lr, data.rest_x, data.rest_y)
+                drop_key = dropout_key(hyper, s.epoch, n_full) if spec.dropout else None
+                carry = step(*carry, hyper, lr, data.rest_x, data.rest_y, drop_key)
             return ExactState(*carry, s.epoch + 1)
 
         start = ExactState(

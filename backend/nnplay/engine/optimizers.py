@@ -41,6 +41,13 @@ class Hyper(NamedTuple):
     weight_decay: jax.Array  # f32 (): AdamW's decoupled decay
     schedule_epochs: jax.Array  # i32 (): N of the schedule
     schedule_factor: jax.Array  # f32 (): the step schedule's factor
+    dropout: jax.Array  # f32 (): the rate at which hidden units are dropped in training
+    seed: jax.Array  # i32 (): seeds dropout's masks, with the epoch and the step (deterministic)
+
+
+def dropout_key(hyper: Hyper, epoch: jax.Array, step: jax.Array | int) -> jax.Array:
+    """The PRNG key of one update's dropout masks: a pure function of (seed, epoch, step)."""
+    return jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(hyper.seed), epoch), step)
 
 
 def make_hyper(
@@ -53,6 +60,8 @@ def make_hyper(
     weight_decay: float = 0.0,
     schedule_epochs: int = 1000,
     schedule_factor: float = 0.5,
+    dropout: float = 0.0,
+    seed: int = 0,
 ) -> Hyper:
     """Host values -> the traced scalars the kernels take (fixed dtypes, so edits hit jit's cache)."""
     f32, i32 = np.float32, np.int32
@@ -65,6 +74,8 @@ def make_hyper(
         weight_decay=jnp.asarray(weight_decay, f32),
         schedule_epochs=jnp.asarray(schedule_epochs, i32),
         schedule_factor=jnp.asarray(schedule_factor, f32),
+        dropout=jnp.asarray(dropout, f32),
+        seed=jnp.asarray(seed, i32),
     )
 
 

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from ..models.mlp import Arch, MlpShape, Params, forward, weight_masks
-from .optimizers import Hyper, TrainState, make_optimizer, penalty_gradient, scheduled_rate
+from .optimizers import Hyper, TrainState, dropout_key, make_optimizer, penalty_gradient, scheduled_rate
 
 MAX_BATCH = 30
 T = TypeVar("T")
@@ -34,9 +34,16 @@ class ChunkResult(NamedTuple):
     diverged: jax.Array  # bool () an epoch produced non-finite weights (they were discarded)
 
 
-def batch_loss(params: Params, arch: Arch, x: jax.Array, y: jax.Array, mask: jax.Array) -> jax.Array:
+def batch_loss(
+    params: Params,
+    arch: Arch,
+    x: jax.Array,
+    y: jax.Array,
+    mask: jax.Array,
+    dropout: tuple[jax.Array, jax.Array] | None = None,
+) -> jax.Array:
     """Mean over the masked points of 1/2 (output - target)^2 (TF Playground's square loss)."""
-    out, _ = forward(params, arch, x)
+    out, _ = forward(params, arch, x, dropout)
     return jnp.sum(mask * 0.5 * (out - y) ** 2) / jnp.maximum(jnp.sum(mask), 1.0)
 
 
@@ -109,7 +116,8 @@ def train_epoch(state: TrainState, arch: Arch, hyper: Hyper, data: TrainData) ->
         x = jax.lax.dynamic_slice(data.x, (start, 0), (MAX_BATCH, width))
         y = jax.lax.dynamic_slice(data.y, (start,), (MAX_BATCH,))
         mask = ((offsets < batch) & (start + offsets < data.n)).astype(jnp.float32)
-        grads = jax.grad(batch_loss)(params, arch, x, y, mask)
+        drop = (dropout_key(hyper, state.epoch, k), hyper.dropout) if arch.kind.dropout else None
+        grads = jax.grad(batch_loss)(params, arch, x, y, mask, drop)
         lr = scheduled_rate(spec.schedule, hyper, state.epoch, k, n_steps)
         return apply_update(spec.optimizer, params, opt_state, grads, hyper, lr, masks)
 

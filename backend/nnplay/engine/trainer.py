@@ -178,7 +178,12 @@ def make_plan(
         train_data=train_data,
         eval_data=eval_data,
         arch=make_arch(
-            shape, fmask, config.hidden_layers, config.activation, output_activation(config.problem)
+            shape,
+            fmask,
+            config.hidden_layers,
+            config.activation,
+            output_activation(config.problem),
+            dropout=config.dropout > 0,
         ),
         hyper=make_hyper(
             config.learning_rate,
@@ -189,6 +194,8 @@ def make_plan(
             weight_decay=config.weight_decay,
             schedule_epochs=config.schedule_epochs,
             schedule_factor=config.schedule_factor,
+            dropout=config.dropout,
+            seed=config.seed,
         ),
         optimizer=optimizer,
         exact_spec=ExactSpec(
@@ -197,6 +204,7 @@ def make_plan(
             activation=config.activation,
             output_activation=output_activation(config.problem),
             regularization=config.regularization if rate > 0 else "none",
+            dropout=config.dropout > 0,
             batch_size=config.batch_size,
             n_train=len(split.train_x),
             optimizer=optimizer,

@@ -62,13 +62,16 @@ EXTRA_ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 
 @jax.tree_util.register_static
 @dataclass(frozen=True)
-class ActivationKind:
-    """Static part of an Arch: None for the traced blend of ACTIVATION_NAMES, else an EXTRA_ACTIVATIONS key.
+class LayerKind:
+    """Static part of an Arch: what the hidden layers compute, beyond traced masks and codes.
 
-    Being a static pytree node, it is part of jit's cache key: only a change of kind recompiles.
+    `extra`: None for the traced blend of ACTIVATION_NAMES, else an EXTRA_ACTIVATIONS key; `dropout`:
+    whether training drops units (the rate itself is traced). Being a static pytree node, it is part of
+    jit's cache key: only a change of kind recompiles.
     """
 
     extra: str | None = None
+    dropout: bool = False
 
 
 class Arch(NamedTuple):
@@ -78,7 +81,7 @@ class Arch(NamedTuple):
     neuron_mask: jax.Array  # (depth, width) 1 for existing neurons (all 0 in absent layers)
     layer_active: jax.Array  # (depth,) 1 for existing layers (a prefix)
     activation: jax.Array  # (depth + 1, len(ACTIVATION_NAMES)) one-hot per layer; last row = output
-    kind: ActivationKind = ActivationKind()  # the hidden layers' compiled-in activation, if any
+    kind: LayerKind = LayerKind()  # the hidden layers' compiled-in activation, if any
 
 
 def make_arch(
@@ -87,6 +90,7 @@ def make_arch(
     hidden_layers: tuple[int, ...] | list[int],
     activation: str,
     output_activation: str,
+    dropout: bool = False,
 ) -> Arch:
     """Masks and activation codes for an exact architecture inside a padded shape (host-side)."""
     fmask = np.zeros(shape.width, np.float32)
@@ -101,7 +105,7 @@ def make_arch(
     if extra is None:
         codes[:-1, ACTIVATION_NAMES.index(activation)] = 1.0
     codes[-1, ACTIVATION_NAMES.index(output_activation)] = 1.0
-    kind = ActivationKind(extra)
+    kind = LayerKind(extra, dropout)
     return Arch(jnp.asarray(fmask), jnp.asarray(nmask), jnp.asarray(active), jnp.asarray(codes), kind)
 
 
@@ -156,8 +160,19 @@ def activate(z: jax.Array, code: jax.Array) -> jax.Array:
     return scale * jax.nn.sigmoid(slope * z) + shift + relu * jax.nn.relu(z) + linear * z
 
 
-def forward(params: Params, arch: Arch, x: jax.Array) -> tuple[jax.Array, list[jax.Array]]:
-    """x: (n, width) padded features -> (output (n,), hidden activations per padded layer (n, width))."""
+def drop(a: jax.Array, key: jax.Array, rate: jax.Array) -> jax.Array:
+    """Inverted dropout: zero each unit with probability `rate`, scale the rest by 1 / (1 - rate)."""
+    keep = jax.random.bernoulli(key, 1.0 - rate, a.shape)
+    return jnp.where(keep, a / (1.0 - rate), 0.0)
+
+
+def forward(
+    params: Params, arch: Arch, x: jax.Array, dropout: tuple[jax.Array, jax.Array] | None = None
+) -> tuple[jax.Array, list[jax.Array]]:
+    """x: (n, width) padded features -> (output (n,), hidden activations per padded layer (n, width)).
+
+    `dropout` = (key, rate) in training when the arch has dropout; evaluation passes None (no dropout).
+    """
     h = x * arch.feature_mask
     hidden = []
     for layer in range(params.w.shape[0]):
@@ -167,6 +182,8 @@ def forward(params: Params, arch: Arch, x: jax.Array) -> tuple[jax.Array, list[j
             a = activate(z, arch.activation[layer]) * arch.neuron_mask[layer]
         else:
             a = EXTRA_ACTIVATIONS[arch.kind.extra](z) * arch.neuron_mask[layer]
+        if arch.kind.dropout and dropout is not None:
+            a = drop(a, jax.random.fold_in(dropout[0], layer), dropout[1])
         h = jnp.where(arch.layer_active[layer] > 0, a, h)
         hidden.append(a)
     out = activate(h @ params.w_out + params.b_out, arch.activation[-1])
