@@ -152,6 +152,19 @@ def _frames(ws: ClientConnection, seconds: float) -> Iterator[tuple[float, bytes
                 yield time.perf_counter(), message, decoded
 
 
+def _config_reply(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    end = time.perf_counter() + timeout
+    while (left := end - time.perf_counter()) > 0:
+        message = ws.recv(timeout=left)
+        if isinstance(message, str):
+            reply: dict[str, Any] = json.loads(message)
+            if reply.get("type") == "config":
+                return reply
+            if reply.get("type") == "error":
+                raise RuntimeError(f"the server refused an edit: {reply['message']}")
+    raise TimeoutError("no config reply")
+
+
 def _wait_training(ws: ClientConnection, min_epochs: int, timeout: float = 60) -> None:
     for _, _, frame in _frames(ws, timeout):
         if frame["epoch"] >= min_epochs and frame["state"] == "training":
@@ -241,13 +254,13 @@ def edit_figures(base: str, n_edits: int) -> dict[str, float]:
         _wait_training(ws, 1)
         config = httpx.get(f"{base}/api/sessions/{session_id}").json()["config"]
         compiles_before, exact_before = runtime.compile_count(), runtime.background_compile_count()
-        version = httpx.get(f"{base}/api/sessions/{session_id}").json()["config_version"]
         for _ in range(n_edits):
             changes = random_edit(rng, config)
             sent = time.perf_counter()
             ws.send(json.dumps({"type": "configure", "changes": changes}))
             config.update(changes)
-            version += 1
+            # The server answers every configure with the config and its version (unchanged for a no-op).
+            version = _config_reply(ws)["config_version"]
             for t, _, frame in _frames(ws, 10):
                 if frame["config_version"] >= version:
                     latencies.append(t - sent)
