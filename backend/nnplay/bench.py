@@ -12,12 +12,10 @@ import itertools
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +32,7 @@ from .engine import runtime
 from .engine.exact import ACTIVATIONS
 from .engine.trainer import Trainer
 from .features import all_features
+from .inprocess import free_port, running_server
 from .schemas import make_config
 from .settings import FEATURE_NAMES
 
@@ -99,38 +98,6 @@ def kernel_epochs_per_second(changes: dict[str, Any], exact: bool, seconds: floa
 
 
 # ---- a real server ---------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def running_server() -> Iterator[str]:
-    """The real app under uvicorn in a thread of this process (so compile counts are visible)."""
-    import uvicorn
-
-    from .app import create_app
-    from .config import ServerSettings
-
-    port = _free_port()
-    app = create_app(ServerSettings(port=port, warmup=False))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(base + "/api/health").status_code == 200:
-                break
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def _open(base: str, changes: dict[str, Any]) -> tuple[str, ClientConnection]:
@@ -292,7 +259,7 @@ def recompile_baseline_ms() -> float:
 
 def cold_start_s(cache_dir: str) -> float:
     """A fresh `nnplay serve` process to the first training frame at a client."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": cache_dir, "NNPLAY_WARMUP": "true"}
     started = time.perf_counter()
     proc = subprocess.Popen(

@@ -6,46 +6,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import msgpack
-import uvicorn
 from websockets.sync.client import ClientConnection, connect
 
-from nnplay.app import create_app
-from nnplay.config import ServerSettings
+from nnplay.inprocess import running_server
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serve(**settings: Any) -> Iterator[str]:
-    port = free_port()
-    app = create_app(ServerSettings(port=port, warmup=False, **settings))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(base + "/api/health").status_code == 200:
-                break
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(15)
+serve = running_server  # the real app on a free loopback port, in a thread (the benchmark's helper too)
 
 
 class Client:
