@@ -91,7 +91,8 @@ class Session:
         # A person's own points (data set "custom"): part of what they built, kept with the session.
         self.custom_points = np.zeros((0, 2), np.float32)
         self.custom_labels = np.zeros(0, np.float32)
-        self._last_good: tuple[Any, int] | None = None  # (params, epoch) of the last healthy frame
+        # (params, epoch) of the last healthy frame; the initial weights count as one
+        self._last_good: tuple[Any, int] | None = (self.params, 0)
         self._best: tuple[Any, int, float] | None = None  # (params, epoch, test loss) for early stopping
         self._last_frame_at = 0.0
         self._needs_frame = True
@@ -259,8 +260,8 @@ class Session:
             self._pending_edits.append(message)
             self._wake.set()
             return None
-        getattr(self, kind)()
-        return None
+        reply: str | None = getattr(self, kind)()
+        return reply
 
     def edit_points(self, message: Any) -> None:
         """Add, remove or clear points of the person's own data; the first edit starts from the current
@@ -367,10 +368,11 @@ class Session:
         if self._pending_reset:
             self._pending_reset = False
             self._pending_rollback = False
-            self._last_good = self._best = None
+            self._best = None
             self._pending_edits.clear()
             self.params = self.trainer.init_params()
             self.epoch = 0
+            self._last_good = (self.params, 0)
             self._set_state("paused")
             self._needs_frame = True
         if self._pending_edits:
@@ -500,15 +502,14 @@ class Session:
                     f"back to the best weights, from epoch {best[1]} (test loss {best[2]:.4g})",
                 )
 
-    def rollback(self) -> None:
-        """Back to the weights and epoch of the last healthy frame (after a divergence)."""
+    def rollback(self) -> str | None:
+        """Back to the weights and epoch of the last healthy frame (after a divergence); answers the sender
+        alone when there is nothing to go back to."""
         if self._last_good is None:
-            self._broadcast(
-                protocol.error_message("nothing_to_roll_back", "there is no earlier good state yet")
-            )
-            return
+            return protocol.error_message("nothing_to_roll_back", "there is no earlier good state yet")
         self._pending_rollback = True
         self._wake.set()
+        return None
 
     def _train_and_evaluate(self, params: Any, epochs: int) -> tuple[ChunkOutcome, FrameData, float, float]:
         started = time.perf_counter()

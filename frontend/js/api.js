@@ -15,13 +15,14 @@ export function accessToken() {
   return new URLSearchParams(window.location.search).get("token");
 }
 
-async function requestJson(method, path, body) {
+// `body` is sent as JSON, or as it is when `contentType` names another type (e.g. text/csv).
+async function requestJson(method, path, body, contentType = "application/json") {
   const init = { method, headers: { Accept: "application/json" } };
   const token = accessToken();
   if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = contentType;
+    init.body = contentType === "application/json" ? JSON.stringify(body) : body;
   }
   const response = await fetch(path, init);
   const parsed = await response.json().catch(() => null);
@@ -49,6 +50,14 @@ export async function getSession(id) {
     if (error instanceof ApiError && error.status === 404) return null;
     throw error;
   }
+}
+
+/**
+ * Replaces the session's own points with a CSV text (x1,x2,label rows); resolves to
+ * {points, config}; a 422 (a bad line) throws an ApiError whose body names the line.
+ */
+export function uploadPoints(sessionId, csvText) {
+  return requestJson("POST", `/api/sessions/${encodeURIComponent(sessionId)}/points`, csvText, "text/csv");
 }
 
 /** Readable messages from a 422 body: {"detail": [{"field", "message"}]}. */

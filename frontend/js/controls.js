@@ -11,7 +11,8 @@ import { attachHelp } from "./tooltip.js";
 import { createSelect, createToggleButton, createWidget, testIdOf } from "./widgets.js";
 
 // Where settings go: the toolbar holds the few every lesson touches, the data panel the
-// data settings; the rest go to "More settings", one section per group.
+// data settings, the training panel the optimizer and stopping groups, the network panel the
+// network's; the rest go to "More settings", one section per group.
 const SLOT_OF_NAME = {
   speed: "run",
   problem: "toolbar",
@@ -21,7 +22,14 @@ const SLOT_OF_NAME = {
   regularization_rate: "toolbar",
   seed: "extra",
 };
-const SLOT_OF_GROUP = { data: "data" };
+const SLOT_OF_GROUP = { data: "data", hyper: "optimizer", stopping: "stopping", network: "network" };
+// Settings that only mean something for some values of others: shown only then.
+const APPLIES_WHEN = {
+  momentum: (config) => ["momentum", "nesterov", "adam", "adamw"].includes(config.optimizer),
+  weight_decay: (config) => config.optimizer === "adamw",
+  schedule_epochs: (config) => config.schedule !== "constant",
+  schedule_factor: (config) => config.schedule === "step",
+};
 const GROUP_TITLES = { hyper: "Optimizer", stopping: "Stopping", network: "Network", data: "Data", output: "Output" };
 const THUMBNAIL_PX = 64;
 const PROBLEM_TITLES = { classification: "Classification", regression: "Regression", any: "Your own" };
@@ -38,8 +46,9 @@ function formatSpeed(epochs) {
 }
 
 /**
- * slots: {toolbar, run, data, datasets, layers, extra, view, presets, regenerate} container
- * elements; run: {play, step, reset} buttons already in the page.
+ * slots: {toolbar, run, data, datasets, layers, extra, view, presets, regenerate, optimizer,
+ * stopping, network} container elements (a missing one sends its settings to "More settings");
+ * run: {play, step, reset} buttons already in the page.
  * Returns {register(names, element), hide(names)}.
  */
 export function createControls({ schema, store, slots, run, onConfigure, onCommand, onView, onPreset }) {
@@ -103,10 +112,37 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
     const widget = createWidget(setting, (value) => onConfigure({ [setting.name]: value }), options);
     if (!widget) return;
     const slotName = SLOT_OF_NAME[setting.name] || SLOT_OF_GROUP[setting.group] || "extra";
-    const slot = slotName === "extra" ? extraSection(setting.group) : slots[slotName];
+    const slot = slotName === "extra" || !slots[slotName] ? extraSection(setting.group) : slots[slotName];
     slot.append(widget.element);
     register(settingNames(setting), widget.element);
     syncers.push((state) => widget.sync(state.config[setting.name]));
+    const applies = APPLIES_WHEN[setting.name];
+    if (applies) {
+      // Not `hidden`: that belongs to the `hide` URL parameter, which must keep winning.
+      syncers.push((state) => {
+        widget.element.dataset.applies = String(applies(state.config));
+      });
+    }
+    if (setting.name === "init") addResetNote(widget.element);
+  }
+
+  // New initial weights only come with a reset: say so, louder once the choice differs from the
+  // weights in use (`state.initInEffect`, which the page updates when it sends a reset).
+  function addResetNote(wrapper) {
+    const note = document.createElement("p");
+    note.className = "setting-note";
+    note.id = "init-note";
+    note.dataset.testid = "init-note";
+    const control = wrapper.querySelector("select, input");
+    control.setAttribute("aria-describedby", `${control.getAttribute("aria-describedby") || ""} init-note`.trim());
+    wrapper.append(note);
+    syncers.push((state) => {
+      const pending = state.initInEffect !== undefined && state.config.init !== state.initInEffect;
+      note.classList.toggle("pending", pending);
+      note.textContent = pending
+        ? `Applies at the next reset: press Reset (r) to start from ${state.config.init} weights.`
+        : "Applies at the next reset.";
+    });
   }
 
   // Switching the problem type picks that problem's first data set: both go in one configure.
@@ -189,8 +225,9 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
         domain: schema.grid?.domain,
         classification: problem !== "regression",
       });
-      // A data set newer than this page's sketches: it is drawn from its data once selected.
-      if (!points) drawUnknownSketch(canvas);
+      // The person's own data is drawn from its points once selected; a data set newer than
+      // this page's sketches likewise.
+      if (!points) drawGlyph(canvas, name === "custom" ? "✎" : "?");
     }
 
     let drawnFromData = null; // the thumbnail currently showing real data
@@ -311,7 +348,9 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
   store.subscribe((state, changed) => {
     if (changed.has("runState")) syncRun(state);
     // "resync" is bumped after a rejected configure, to undo what the user changed.
-    if (["config", "view", "resync", "data"].some((key) => changed.has(key))) syncAll(state, changed);
+    if (["config", "view", "resync", "data", "initInEffect"].some((key) => changed.has(key))) {
+      syncAll(state, changed);
+    }
   });
   syncRun(store.get());
   syncAll(store.get(), null);
@@ -327,13 +366,13 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
   };
 }
 
-function drawUnknownSketch(canvas) {
+function drawGlyph(canvas, glyph) {
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "#9aa0a6";
   ctx.font = `${Math.round(canvas.width / 2)}px system-ui, sans-serif`;
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
-  ctx.fillText("?", canvas.width / 2, canvas.height / 2);
+  ctx.fillText(glyph, canvas.width / 2, canvas.height / 2);
 }
 
 function isRunning(runState) {

@@ -48,5 +48,11 @@ export function decodeFrame(message) {
     neuronGrids: uint8(message.neuron_grids),
     weights: (message.weights || []).map(float32),
     biases: (message.biases || []).map(float32),
+    // The training toolbox's read-outs (plain numbers and small lists, sent as they are).
+    learningRate: message.learning_rate ?? null,
+    metrics: message.metrics ?? null, // null for regression, else {train, test}
+    gradNorms: message.grad_norms || [], // per layer, output last
+    weightHist: message.weight_hist || [], // per layer, output last: {lo, hi, counts}
+    activationHist: message.activation_hist || [], // per hidden layer: {lo, hi, counts}
   };
 }

@@ -1,12 +1,15 @@
 // Wires the page: schema -> session -> store; controls -> store/socket;
 // socket messages -> store -> renderers. Only this module touches the socket.
 
-import { accessToken, fetchSchema } from "./api.js";
+import { accessToken, fetchSchema, uploadPoints } from "./api.js";
 import { createControls } from "./controls.js";
+import { bindDivergenceBanner } from "./divergence.js";
 import { decodeData, decodeFrame } from "./frames.js";
 import { createHeatmap } from "./heatmap.js";
+import { createInsightPanel } from "./insights.js";
 import { createLossChart } from "./lossChart.js";
 import { createNetworkView } from "./network.js";
+import { createOwnDataTools } from "./ownData.js";
 import { createValuePopover } from "./popover.js";
 import { bindReadouts } from "./readouts.js";
 import { createSessionDroppingInvalid, resolveSession, writeSessionToUrl } from "./session.js";
@@ -19,15 +22,6 @@ const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 
 // The server refuses edited weights and biases beyond this (docs/protocol.md, set_weight).
 const MAX_EDIT_VALUE = 100;
-
-// Divergence is shown in the error area too: its advice is too long for the status line.
-// It stays until the run leaves the diverged state or a settings change is accepted.
-function errorForStatus(message, currentError) {
-  if (message.state === "diverged") {
-    return { message: message.message || "training diverged", code: "diverged" };
-  }
-  return currentError && currentError.code === "diverged" ? null : currentError;
-}
 
 function showFatal(message) {
   const status = byTestId("status");
@@ -54,6 +48,9 @@ async function start() {
     error: notices.length ? { message: `Ignored settings from the link: ${notices.join("; ")}` } : null,
     resync: 0,
     view: { showTestData: false, discretize: false },
+    // The init setting the current weights were made with, as far as this page knows: a new
+    // choice only applies at the next reset.
+    initInEffect: session.config.init,
   });
   writeSessionToUrl(schema, session.id, session.config);
 
@@ -61,7 +58,10 @@ async function start() {
   const send = (message) => stream.send(message);
 
   const isRunning = () => ["training", "compiling"].includes(store.get().runState);
-  const command = (type) => send({ type });
+  const command = (type) => {
+    if (type === "reset") store.set({ initInEffect: store.get().config.init });
+    send({ type });
+  };
 
   const controls = createControls({
     schema,
@@ -76,6 +76,9 @@ async function start() {
       view: byTestId("view-options"),
       presets: byTestId("presets"),
       regenerate: byTestId("data-actions"),
+      optimizer: byTestId("optimizer-settings"),
+      stopping: byTestId("stopping-settings"),
+      network: byTestId("network-settings"),
     },
     run: { play: byTestId("play"), step: byTestId("step"), reset: byTestId("reset") },
     onConfigure: (changes) => send({ type: "configure", changes }),
@@ -83,8 +86,10 @@ async function start() {
     onView: (patch) => store.set({ view: { ...store.get().view, ...patch } }),
     // A preset is a whole lesson: the defaults overlaid by its settings, started from epoch 0.
     onPreset: (preset) => {
-      send({ type: "configure", changes: { ...defaultConfig(schema), ...preset.config } });
+      const changes = { ...defaultConfig(schema), ...preset.config };
+      send({ type: "configure", changes });
       send({ type: "reset" });
+      store.set({ initInEffect: changes.init });
     },
   });
 
@@ -110,6 +115,16 @@ async function start() {
     },
     () => store.set({ error: null }),
   );
+  bindDivergenceBanner(
+    store,
+    {
+      banner: byTestId("divergence"),
+      headline: byTestId("divergence-headline"),
+      message: byTestId("divergence-message"),
+      rollback: byTestId("rollback"),
+    },
+    () => command("rollback"),
+  );
 
   const featureLabels = new Map(schema.features.map((f) => [f.name, f.label || f.name]));
   const heatmap = createHeatmap(byTestId("output-heatmap"), {
@@ -118,6 +133,18 @@ async function start() {
     featureLabels,
   });
   const lossChart = createLossChart(byTestId("loss-chart"));
+  const insights = createInsightPanel(byTestId("insight-body"), byTestId("insight-toggle"));
+  createOwnDataTools({
+    tools: byTestId("own-data-tools"),
+    note: byTestId("own-data-note"),
+    hint: byTestId("own-data-hint"),
+    plane: byTestId("output-heatmap"),
+    domain: schema.grid?.domain,
+    store,
+    send,
+    upload: (csvText) => uploadPoints(store.get().sessionId, csvText),
+    onError: (message) => store.set({ error: { message } }),
+  });
   const popover = createValuePopover();
   const hidden = (new URLSearchParams(window.location.search).get("hide") || "")
     .split(",")
@@ -154,6 +181,9 @@ async function start() {
       }),
   });
   network.setConfig(store.get().config);
+  insights.setProblem(store.get().config.problem);
+  controls.register(["own-data", "ownData", "draw"], byTestId("own-data"));
+  controls.register(["insight", "insights"], byTestId("insight-panel"));
   controls.hide(hidden);
 
   store.subscribe((state, changed) => {
@@ -161,6 +191,7 @@ async function start() {
       heatmap.update(state.frame);
       lossChart.update(state.frame);
       network.update(state.frame);
+      insights.update(state.frame);
     }
     if (changed.has("data") && state.data) {
       heatmap.setData(state.data);
@@ -171,6 +202,7 @@ async function start() {
     if (changed.has("view")) heatmap.setOptions(state.view);
     if (changed.has("config")) {
       network.setConfig(state.config);
+      insights.setProblem(state.config.problem);
       writeSessionToUrl(schema, state.sessionId, state.config);
     }
   });
@@ -185,7 +217,6 @@ async function start() {
           statusMessage: message.message || "",
           epoch: message.epoch,
           device: message.device,
-          error: errorForStatus(message, store.get().error),
         });
         break;
       case "status":
@@ -193,7 +224,6 @@ async function start() {
           runState: message.state,
           epoch: message.epoch ?? store.get().epoch,
           statusMessage: message.message || "",
-          error: errorForStatus(message, store.get().error),
         });
         break;
       case "config":
@@ -242,6 +272,7 @@ async function start() {
     lossChart.reset();
     network.reset();
     heatmap.reset();
+    insights.reset();
     writeSessionToUrl(schema, fresh.id, fresh.config);
     stream.setUrl(sessionSocketUrl(fresh.id, accessToken()));
   }

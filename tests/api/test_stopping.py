@@ -77,3 +77,30 @@ def test_patience_zero_and_unknown_switch_values_are_rejected(base_url):
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == "patience"
     response = httpx.post(base_url + "/api/sessions", json={"config": {"early_stopping": "maybe"}})
     assert response.status_code == 422 and "off, on" in response.json()["detail"][0]["message"]
+
+
+def test_divergence_in_the_very_first_chunk_rolls_back_to_the_initial_weights(base_url):
+    config = {"dataset": "plane", "problem": "regression", "learning_rate": 10, "activation": "relu"}
+    session_id = create_session(base_url, config)
+    with open_client(base_url, session_id) as client:
+        initial = client.frame()
+        client.send({"type": "start"})
+        client.wait_for(lambda m: m.get("type") == "status" and m["state"] == "diverged", timeout=60)
+        client.send({"type": "rollback"})
+        status = client.wait_for(lambda m: m.get("type") == "status" and "rolled back" in m["message"])
+        restored = client.frame(lambda f: f["state"] == "paused" and f["epoch"] == 0)
+    assert "epoch 0" in status["message"]
+    assert restored["weights"] == initial["weights"]
+
+
+def test_an_empty_own_data_set_trains_and_evaluates_without_error(base_url):
+    session_id = create_session(base_url, {"dataset": "custom"})
+    with open_client(base_url, session_id) as client:
+        client.send({"type": "step"})
+        frame = client.frame(lambda f: f["epoch"] == 1)
+        assert frame["metrics"]["test"]["roc_auc"] is None
+        client.send({"type": "clear_points"})
+        client.send({"type": "ping"})
+        client.wait_for(lambda m: m.get("type") == "pong")
+    summary = httpx.get(f"{base_url}/api/sessions/{session_id}").json()
+    assert summary["state"] == "paused" and "error" not in summary["message"]

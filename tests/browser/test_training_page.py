@@ -57,13 +57,16 @@ def test_play_makes_epoch_rise_and_test_loss_fall_on_circle(app):
     assert corner[0] > corner[2], f"corner should be orange, got rgba {corner}"
 
 
-def test_divergence_is_reported_in_the_status_and_the_error_area(playground):
+def test_divergence_is_reported_in_the_status_and_a_banner_that_goes_when_settings_change(playground):
     playground.open("/?learningRate=10&activation=linear&dataset=plane&features=x1,x2,x1_sq,x2_sq,x1_x2")
     playground.by_test_id("play").click()
     expect(playground.by_test_id("status")).to_contain_text("diverged: ", timeout=TRAINING_TIMEOUT_S * 1000)
-    expect(playground.by_test_id("error")).to_contain_text("learning rate", ignore_case=True)
+    banner = playground.by_test_id("divergence")
+    expect(banner).to_contain_text("learning rate", ignore_case=True)
+    expect(banner.get_by_test_id("rollback")).to_be_visible()
     expect(playground.by_test_id("play")).to_have_attribute("aria-pressed", "false")
     playground.by_test_id("learning-rate").select_option(label="0.01")
+    expect(banner).to_be_hidden()
     expect(playground.by_test_id("error-text")).to_have_text("")
 
 

@@ -89,6 +89,6 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, with_curve: bool = Fa
         "classes": [-1, 1],
         "confusion_matrix": confusion_matrix(labels, predicted, np.asarray([-1.0, 1.0])).tolist(),
     }
-    if with_curve and np.all(np.isfinite(scores)):
+    if with_curve and len(scores) and np.all(np.isfinite(scores)):
         result["roc_fpr"], result["roc_tpr"] = _thin(*roc_curve(labels, scores), ROC_POINTS)
     return result
