@@ -12,8 +12,10 @@ from .settings import SETTINGS, Setting
 
 
 def _parse_value(setting: Setting, text: str) -> Any:
-    if setting.type == "features":
+    if setting.type in ("features", "choice_list"):
         return [part.strip() for part in text.split(",") if part.strip()]
+    if setting.type == "float_list":
+        return [float(part) for part in text.split(",") if part.strip()]
     if setting.type == "layers":
         return [int(part) for part in text.split(",") if part.strip()]
     if setting.type == "int":
@@ -27,7 +29,7 @@ def _add_setting_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (the same table as the page)")
     for s in SETTINGS:
         hint = f"{s.help} Default: {s.default}."
-        if s.type in ("features", "layers"):
+        if s.type in ("features", "layers", "choice_list", "float_list"):
             hint += " Comma-separated" + (" (empty for none)." if s.type == "layers" else ".")
         group.add_argument(f"--{s.name.replace('_', '-')}", dest=s.name, metavar=s.type.upper(), help=hint)
 

@@ -119,6 +119,31 @@ def _checkerboard(n: int, noise: float, rng: np.random.Generator) -> tuple[np.nd
     return xy, np.where(cells % 2 == 0, 1.0, -1.0)
 
 
+def _blobs(n: int, noise: float, rng: np.random.Generator, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """`classes` round Gaussian blobs, centres evenly on a circle of radius 3.5; noise widens them."""
+    sd = 0.6 + noise * 3.0  # noise 0..0.5 -> sd 0.6..2.1 (overlapping at the top)
+    label = np.arange(n) % classes
+    angle = 2 * np.pi * label / classes + np.pi / 2
+    centres = 3.5 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    return centres + rng.normal(0.0, sd, (n, 2)), label.astype(np.float64)
+
+
+def _spirals(n: int, noise: float, rng: np.random.Generator, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """One spiral arm per class (the two-arm spiral's shape, arms 2 pi / classes apart)."""
+    per_arm = n // classes
+    i = np.arange(per_arm)
+    r = i / per_arm * 5.0
+    arms, labels = [], []
+    for arm in range(classes):
+        t = 1.75 * i / per_arm * 2 * np.pi + 2 * np.pi * arm / classes
+        jitter = rng.uniform(-1.0, 1.0, (per_arm, 2)) * noise
+        arms.append(np.stack([r * np.sin(t), r * np.cos(t)], axis=1) + jitter)
+        labels.append(np.full(per_arm, float(arm)))
+    return np.concatenate(arms), np.concatenate(labels)
+
+
+MULTICLASS_GENERATORS = {"blobs": _blobs, "spirals": _spirals}
+
 GENERATORS = {
     "circle": _circle,
     "xor": _xor,
@@ -131,13 +156,20 @@ GENERATORS = {
 }
 
 
-def generate(name: str, noise_percent: int, train_ratio_percent: int, seed: int) -> Split:
-    """Generate, shuffle once (TF Playground never reshuffles) and split a data set."""
-    if name not in GENERATORS:  # "custom" has no generator: its points come from the person
-        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(GENERATORS)}")
+def generate(name: str, noise_percent: int, train_ratio_percent: int, seed: int, classes: int = 3) -> Split:
+    """Generate, shuffle once (TF Playground never reshuffles) and split a data set.
+
+    Binary sets label +1/-1; the multi-class ones (blobs, spirals) label 0..classes-1.
+    """
     rng = np.random.default_rng(seed)
-    n = NUM_SAMPLES[DATASET_PROBLEM[name]]
-    xy, labels = GENERATORS[name](n, noise_percent / 100.0, rng)
+    n = NUM_SAMPLES[DATASET_PROBLEM.get(name, "classification")]
+    if name in MULTICLASS_GENERATORS:
+        xy, labels = MULTICLASS_GENERATORS[name](n, noise_percent / 100.0, rng, classes)
+    elif name in GENERATORS:
+        xy, labels = GENERATORS[name](n, noise_percent / 100.0, rng)
+    else:  # "custom" has no generator: its points come from the person
+        names = ", ".join([*GENERATORS, *MULTICLASS_GENERATORS])
+        raise ValueError(f"unknown data set {name!r}; choose one of {names}")
     order = rng.permutation(len(xy))
     xy, labels = xy[order].astype(np.float32), labels[order].astype(np.float32)
     split = int(len(xy) * train_ratio_percent / 100)

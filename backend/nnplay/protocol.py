@@ -88,13 +88,15 @@ def encode_data(
     train_y: np.ndarray,
     test_x: np.ndarray,
     test_y: np.ndarray,
+    classes: int = 2,
 ) -> bytes:
-    """The points of a data set as a binary `data` message."""
+    """The points of a data set as a binary `data` message (`classes`: K, 2 binary, 0 regression)."""
     return msgpack.packb(
         {
             "type": "data",
             "data_version": version,
             "problem": problem,
+            "classes": classes,
             "train_x": np.ascontiguousarray(train_x, np.float32).tobytes(),
             "train_y": np.ascontiguousarray(train_y, np.float32).tobytes(),
             "test_x": np.ascontiguousarray(test_x, np.float32).tobytes(),
@@ -125,10 +127,16 @@ def encode_frame(
     grad_norms: list[float] | None = None,
     weight_hist: list[dict[str, Any]] | None = None,
     activation_hist: list[dict[str, Any]] | None = None,
+    outputs: int = 1,
+    output_classes: np.ndarray | None = None,
 ) -> bytes:
     """One training frame as binary msgpack (grids uint8, weights float32)."""
+    extra: dict[str, Any] = {}
+    if output_classes is not None:  # multi-class: the predicted class of every output cell
+        extra["output_classes"] = np.ascontiguousarray(output_classes, np.uint8).tobytes()
     return msgpack.packb(
         {
+            **extra,
             "type": "frame",
             "epoch": int(epoch),
             "state": state,
@@ -142,6 +150,7 @@ def encode_frame(
             "output_grid": np.ascontiguousarray(output_grid, np.uint8).tobytes(),
             "neuron_grid_size": neuron_grid_size,
             "layers": list(layers),
+            "outputs": int(outputs),
             "neuron_grids": np.ascontiguousarray(neuron_grids, np.uint8).tobytes(),
             "weights": [np.ascontiguousarray(w, np.float32).tobytes() for w in weights],
             "biases": [np.ascontiguousarray(b, np.float32).tobytes() for b in biases],

@@ -6,7 +6,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .settings import DATASET_PROBLEM, FEATURE_NAMES, LIMITS, SETTINGS_BY_NAME, describe_range
+from .settings import (
+    DATASET_PROBLEM,
+    FEATURE_NAMES,
+    LIMITS,
+    SETTINGS_BY_NAME,
+    dataset_classes,
+    describe_range,
+)
 
 
 class ConfigError(ValueError):
@@ -30,8 +37,22 @@ def _field(name: str) -> Any:
 
 
 DatasetName = Literal[
-    "circle", "xor", "gauss", "spiral", "moons", "checkerboard", "plane", "multigauss", "custom"
+    "circle",
+    "xor",
+    "gauss",
+    "spiral",
+    "moons",
+    "checkerboard",
+    "blobs",
+    "spirals",
+    "plane",
+    "multigauss",
+    "custom",
 ]
+ActivationName = Literal[
+    "relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "swish", "softplus"
+]
+DropoutRate = Annotated[float, Field(ge=0.0, le=0.9, allow_inf_nan=False)]
 
 
 class TrainConfig(BaseModel):
@@ -41,15 +62,16 @@ class TrainConfig(BaseModel):
 
     dataset: DatasetName = _field("dataset")
     problem: Literal["classification", "regression"] = _field("problem")
+    classes: int = _field("classes")
     noise: int = _field("noise")
     train_ratio: int = _field("train_ratio")
     batch_size: int = _field("batch_size")
     learning_rate: float = _field("learning_rate")
-    activation: Literal[
-        "relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "swish", "softplus"
-    ] = _field("activation")
+    activation: ActivationName = _field("activation")
+    layer_activations: tuple[ActivationName, ...] = _field("layer_activations")
     regularization: Literal["none", "l1", "l2"] = _field("regularization")
     regularization_rate: float = _field("regularization_rate")
+    loss: Literal["square", "cross_entropy", "huber"] = _field("loss")
     features: tuple[str, ...] = _field("features")
     hidden_layers: tuple[int, ...] = _field("hidden_layers")
     mode: Literal["reference", "extended"] = _field("mode")
@@ -63,6 +85,8 @@ class TrainConfig(BaseModel):
     schedule_factor: float = _field("schedule_factor")
     init: Literal["uniform", "xavier", "he", "zeros"] = _field("init")
     dropout: float = _field("dropout")
+    layer_dropout: tuple[DropoutRate, ...] = _field("layer_dropout")
+    batch_norm: Literal["off", "on"] = _field("batch_norm")
     speed: int = _field("speed")
     stop_epoch: int = _field("stop_epoch")
     stop_loss: float = _field("stop_loss")
@@ -105,7 +129,48 @@ class TrainConfig(BaseModel):
                 f"data set {self.dataset!r} is for {DATASET_PROBLEM[self.dataset]}, "
                 f"but the problem type is {self.problem}",
             )
+        self._check_loss()
+        if self.batch_norm == "on" and self.batch_size < 2:
+            raise ConfigError(
+                "batch_size",
+                "batch norm normalises over a batch, so it needs a batch size of at least 2, got 1",
+            )
+        # Per-layer lists describe the layers that exist: entries past the last layer are dropped.
+        depth = len(self.hidden_layers)
+        for name in ("layer_activations", "layer_dropout"):
+            if len(getattr(self, name)) > depth:
+                object.__setattr__(self, name, getattr(self, name)[:depth])
         return self
+
+    def _check_loss(self) -> None:
+        kind = "value" if self.problem == "regression" else dataset_classes(self.dataset)
+        if kind == "multi" and self.loss != "cross_entropy":
+            raise ConfigError(
+                "loss",
+                f"data set {self.dataset!r} has {self.classes} classes: it needs the cross_entropy loss "
+                f"(a softmax over one output per class), got {self.loss}",
+            )
+        if kind == "value" and self.loss == "cross_entropy":
+            raise ConfigError("loss", "cross_entropy is a loss for classes; regression uses square or huber")
+        if kind == "binary" and self.loss == "huber":
+            raise ConfigError(
+                "loss", "huber is a regression loss; classification uses square or cross_entropy"
+            )
+
+    @property
+    def n_classes(self) -> int:
+        """Outputs of the net: the classes of a multi-class data set, else 1."""
+        return self.classes if dataset_classes(self.dataset) == "multi" else 1
+
+    def layer_activation(self, layer: int) -> str:
+        """The activation of hidden layer `layer` (its own entry, else the global one)."""
+        entries = self.layer_activations
+        return entries[layer] if layer < len(entries) else self.activation
+
+    def layer_dropout_rate(self, layer: int) -> float:
+        """The dropout rate of hidden layer `layer` (its own entry, else the global one)."""
+        entries = self.layer_dropout
+        return entries[layer] if layer < len(entries) else self.dropout
 
     def public(self) -> dict[str, Any]:
         """JSON-ready dict with lists (not tuples), as sent to the page."""

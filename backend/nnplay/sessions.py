@@ -188,7 +188,15 @@ class Session:
             split.train_y,
             split.test_x,
             split.test_y,
+            classes=self._classes(),
         )
+
+    def _classes(self) -> int:
+        """K for a multi-class data set, 2 for a binary one, 0 for regression (the `data` message's)."""
+        config = self.trainer.config
+        if config.problem == "regression":
+            return 0
+        return config.n_classes if config.n_classes > 1 else 2
 
     # ---- commands (called on the event loop; applied between chunks) --------------------------
 
@@ -552,6 +560,8 @@ class Session:
             grad_norms=ev.grad_norms,
             weight_hist=ev.weight_hist,
             activation_hist=ev.activation_hist,
+            outputs=ev.outputs,
+            output_classes=ev.output_classes,
         )
         self.last_frame = frame
         for sub in self.subscribers:

@@ -28,11 +28,23 @@ DATASETS: tuple[tuple[str, str, str], ...] = (
     ("spiral", "Spiral", "classification"),
     ("moons", "Moons", "classification"),
     ("checkerboard", "Checkerboard", "classification"),
+    ("blobs", "Blobs", "classification"),  # multi-class: `classes` Gaussian blobs
+    ("spirals", "Spirals", "classification"),  # multi-class: one spiral arm per class
     ("plane", "Plane", "regression"),
     ("multigauss", "Multi Gaussian", "regression"),
     ("custom", "Your own data", "any"),  # points drawn on the plot or uploaded as CSV
 )
 DATASET_PROBLEM: dict[str, str] = {name: problem for name, _, problem in DATASETS}
+MULTICLASS_DATASETS: frozenset[str] = frozenset({"blobs", "spirals"})  # labels 0..classes-1
+MAX_CLASSES = 8
+
+
+def dataset_classes(name: str) -> str:
+    """ "multi" (labels 0..K-1), "binary" (labels +1/-1) or "value" (regression targets)."""
+    if name in MULTICLASS_DATASETS:
+        return "multi"
+    return "value" if DATASET_PROBLEM[name] == "regression" else "binary"
+
 
 # TF Playground's four first; the rest compile a kernel of their own when first chosen.
 ACTIVATIONS: tuple[str, ...] = (
@@ -47,6 +59,7 @@ ACTIVATIONS: tuple[str, ...] = (
     "softplus",
 )
 REGULARIZATIONS: tuple[str, ...] = ("none", "l1", "l2")
+LOSSES: tuple[str, ...] = ("square", "cross_entropy", "huber")
 PROBLEMS: tuple[str, ...] = ("classification", "regression")
 MODES: tuple[str, ...] = ("reference", "extended")
 
@@ -59,7 +72,7 @@ LIMITS: dict[str, dict[str, int]] = {
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
-SettingType = Literal["float", "int", "choice", "features", "layers"]
+SettingType = Literal["float", "int", "choice", "features", "layers", "choice_list", "float_list"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,11 @@ class Setting:
     def public(self) -> dict[str, Any]:
         row = asdict(self)
         row["choices"] = list(self.choices)
-        return {key: value for key, value in row.items() if value is not None and value != []}
+        return {
+            key: value
+            for key, value in row.items()
+            if value is not None and (value != [] or key == "default")
+        }
 
 
 # fmt: off
@@ -92,6 +109,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("problem", "Problem type", "choice", "classification",
             "Classification predicts a class (+1 or -1); regression predicts a number.",
             "problem", "data", choices=PROBLEMS),
+    Setting("classes", "Classes", "int", 3,
+            "How many classes the multi-class data sets (blobs, spirals) have; their net ends in one "
+            "output per class and a softmax.",
+            "classes", "data", min=3, max=MAX_CLASSES, step=1),
     Setting("noise", "Noise", "int", 0,
             "How much the points are scattered: noisy data is harder to fit and easier to overfit.",
             "noise", "data", min=0, max=50, step=5),
@@ -108,12 +129,22 @@ SETTINGS: tuple[Setting, ...] = (
             "The non-linearity of the hidden neurons: without one, any depth is just a linear model. "
             "ReLU's relatives (leaky ReLU, ELU, GELU, swish, softplus) avoid its dead neurons.",
             "activation", "hyper", choices=ACTIVATIONS),
+    Setting("layer_activations", "Activation per layer", "choice_list", [],
+            "The activation of each hidden layer, first layer first; layers past the end of the list use "
+            "the activation above.",
+            "layerActivations", "network", choices=ACTIVATIONS),
     Setting("regularization", "Regularization", "choice", "none",
             "Penalises large weights: L2 shrinks all of them, L1 drives unneeded ones to exactly zero.",
             "regularization", "hyper", choices=REGULARIZATIONS),
     Setting("regularization_rate", "Regularization rate", "float", 0.0,
             "How strongly the penalty pulls weights towards zero.",
             "regularizationRate", "hyper", min=0.0, max=10.0, choices=REGULARIZATION_RATES),
+    Setting("loss", "Loss", "choice", "square",
+            "What training minimises. Square: ½(output − target)², TensorFlow Playground's, with a tanh "
+            "output for classes. Cross-entropy: a sigmoid output for two classes, a softmax over one output "
+            "per class for more; it punishes confident mistakes hard and is the standard for classes. "
+            "Huber (regression): square near the target, linear far away, so outliers pull less.",
+            "loss", "hyper", choices=LOSSES),
     Setting("features", "Features", "features", ["x1", "x2"],
             "Which properties of each point the network sees as input.",
             "features", "network", choices=FEATURE_NAMES),
@@ -157,6 +188,15 @@ SETTINGS: tuple[Setting, ...] = (
             "In training, each hidden neuron is switched off with this probability at every update, so the "
             "net cannot lean on any single one: a guard against overfitting. Evaluation uses every neuron.",
             "dropout", "network", min=0.0, max=0.9, choices=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)),
+    Setting("layer_dropout", "Dropout per layer", "float_list", [],
+            "The dropout rate of each hidden layer, first layer first; layers past the end of the list use "
+            "the dropout rate above.",
+            "layerDropout", "network", min=0.0, max=0.9, choices=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)),
+    Setting("batch_norm", "Batch norm", "choice", "off",
+            "Normalises every hidden neuron's input over the batch (mean 0, variance 1) before its bias and "
+            "activation: deep nets train faster and tolerate larger learning rates. Evaluation uses the "
+            "statistics of the whole training set instead of a batch's.",
+            "batchNorm", "network", choices=("off", "on")),
     Setting("speed", "Speed", "int", 0,
             "Epochs per frame: 1 shows every single update; 'max' (0) trains as fast as the device allows.",
             "speed", "output", min=0, max=1000, choices=(0, 1, 2, 5, 10, 20, 50, 100, 200, 500)),
@@ -257,6 +297,10 @@ def describe_range(setting: Setting) -> str:
         return "a list of " + ", ".join(setting.choices)
     if setting.type == "layers":
         return "a list of neuron counts per hidden layer"
+    if setting.type == "choice_list":
+        return "a list (one per hidden layer) of " + ", ".join(setting.choices)
+    if setting.type == "float_list":
+        return f"a list (one per hidden layer) of numbers between {setting.min:g} and {setting.max:g}"
     if setting.type == "int":  # exact integers: the seed's limit 2147483647 must not print as 2.14748e+09
         return f"between {int(setting.min or 0)} and {int(setting.max or 0)}"
     return f"between {setting.min:g} and {setting.max:g}"
@@ -267,7 +311,10 @@ def schema() -> dict[str, Any]:
     return {
         "settings": [s.public() for s in SETTINGS],
         "features": [{"name": n, "label": label} for n, label in FEATURES],
-        "datasets": [{"name": n, "label": label, "problem": p} for n, label, p in DATASETS],
+        "datasets": [
+            {"name": n, "label": label, "problem": p, "classes": dataset_classes(n)}
+            for n, label, p in DATASETS
+        ],
         "activations": list(ACTIVATIONS),
         "presets": list(PRESETS),
         "limits": LIMITS,

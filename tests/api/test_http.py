@@ -22,6 +22,8 @@ def test_schema_serves_every_setting_of_the_table(base_url):
         "spiral",
         "moons",
         "checkerboard",
+        "blobs",
+        "spirals",
         "custom",
         "plane",
         "multigauss",

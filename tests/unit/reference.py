@@ -34,7 +34,7 @@ def exact_layers(params, selected: list[int], hidden: list[int]) -> list[tuple[n
         layers.append((w[layer][np.ix_(rows, range(n))], b[layer][:n]))
         rows = list(range(n))
     layers.append(
-        (np.asarray(params.w_out, np.float64)[rows][:, None], np.asarray([params.b_out], np.float64))
+        (np.asarray(params.w_out, np.float64)[rows][:, :1], np.asarray(params.b_out, np.float64)[:1])
     )
     return layers
 

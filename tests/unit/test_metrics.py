@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk
 
-from nnplay.engine.metrics import binary_metrics, confusion_matrix, roc_auc, roc_curve
+from nnplay.engine.metrics import binary_metrics, confusion_matrix, multiclass_metrics, roc_auc, roc_curve
 
 
 def predictions(seed: int, n: int = 300, ties: bool = False):
@@ -61,3 +61,28 @@ def test_confusion_matrix_counts_multiclass_like_scikit_learn():
     classes = np.arange(4)
     expected = sk.confusion_matrix(labels, predicted, labels=classes)
     assert confusion_matrix(labels, predicted, classes).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(("seed", "k"), [(0, 3), (1, 5), (2, 8)])
+def test_multiclass_metrics_match_scikit_learn(seed, k):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, 400)
+    logits = rng.normal(0, 1, (400, k)) + 1.5 * np.eye(k)[labels] * rng.uniform(0, 1, (400, 1))
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    predicted = probabilities.argmax(axis=1)
+    ours = multiclass_metrics(labels.astype(np.float32), probabilities)
+    assert ours["accuracy"] == pytest.approx(sk.accuracy_score(labels, predicted))
+    assert ours["precision"] == pytest.approx(sk.precision_score(labels, predicted, average="macro"))
+    assert ours["recall"] == pytest.approx(sk.recall_score(labels, predicted, average="macro"))
+    assert ours["f1"] == pytest.approx(sk.f1_score(labels, predicted, average="macro"))
+    expected_auc = sk.roc_auc_score(labels, probabilities, multi_class="ovr", average="macro")
+    assert ours["roc_auc"] == pytest.approx(expected_auc)
+    assert ours["confusion_matrix"] == sk.confusion_matrix(labels, predicted, labels=range(k)).tolist()
+    assert ours["classes"] == list(range(k))
+
+
+def test_multiclass_auc_is_undefined_when_a_class_is_missing():
+    probabilities = np.asarray([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
+    result = multiclass_metrics(np.asarray([0.0, 1.0]), probabilities)
+    assert result["roc_auc"] is None and result["accuracy"] == 1.0
+    assert result["confusion_matrix"] == [[1, 0, 0], [0, 1, 0], [0, 0, 0]]

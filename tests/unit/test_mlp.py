@@ -98,7 +98,9 @@ def test_init_follows_tf_playground():
     params = init_params(jax.random.PRNGKey(0), MlpShape(6, 8))
     w = np.asarray(params.w)
     assert w.min() >= -0.5 and w.max() <= 0.5 and w.std() > 0.2
-    assert np.all(np.asarray(params.b) == np.float32(0.1)) and float(params.b_out) == np.float32(0.1)
+    assert np.all(np.asarray(params.b) == np.float32(0.1)) and np.all(
+        np.asarray(params.b_out) == np.float32(0.1)
+    )
 
 
 EXTRA_FORMS = {

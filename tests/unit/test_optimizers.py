@@ -85,7 +85,15 @@ def padded_run(spec: OptimizerSpec, epochs: int, batch: int = N_POINTS, l2: floa
 def exact_run(spec: OptimizerSpec, epochs: int, l2: float = 0.0):
     """Train the exact kernel on the fixed batch; returns the final (padded) state."""
     exact = ExactSpec(
-        tuple(INDICES), tuple(HIDDEN), "tanh", "tanh", "l2" if l2 else "none", False, N_POINTS, N_POINTS, spec
+        tuple(INDICES),
+        tuple(HIDDEN),
+        ("tanh",) * len(HIDDEN),
+        "tanh",
+        "l2" if l2 else "none",
+        False,
+        N_POINTS,
+        N_POINTS,
+        spec,
     )
     data = batch_data(exact, all_features(POINTS), LABELS)
     result = jax.jit(make_exact_chunk(exact))(_start(spec), _hyper(l2=l2), data, jnp.int32(epochs))

@@ -14,6 +14,7 @@ from nnplay.settings import SETTINGS, schema
 DOCUMENTED_DEFAULTS = {
     "dataset": "circle",
     "problem": "classification",
+    "classes": 3,
     "noise": 0,
     "train_ratio": 50,
     "batch_size": 10,
@@ -21,6 +22,10 @@ DOCUMENTED_DEFAULTS = {
     "activation": "tanh",
     "regularization": "none",
     "regularization_rate": 0.0,
+    "loss": "square",
+    "layer_activations": [],
+    "layer_dropout": [],
+    "batch_norm": "off",
     "features": ["x1", "x2"],
     "hidden_layers": [4, 2],
     "mode": "reference",
@@ -268,15 +273,17 @@ def test_schema_numeric_settings_carry_their_ranges():
 def test_schema_has_datasets_limits_features_and_grid():
     result = schema()
     assert result["datasets"] == [
-        {"name": "circle", "label": "Circle", "problem": "classification"},
-        {"name": "xor", "label": "Exclusive or", "problem": "classification"},
-        {"name": "gauss", "label": "Gaussian", "problem": "classification"},
-        {"name": "spiral", "label": "Spiral", "problem": "classification"},
-        {"name": "moons", "label": "Moons", "problem": "classification"},
-        {"name": "checkerboard", "label": "Checkerboard", "problem": "classification"},
-        {"name": "plane", "label": "Plane", "problem": "regression"},
-        {"name": "multigauss", "label": "Multi Gaussian", "problem": "regression"},
-        {"name": "custom", "label": "Your own data", "problem": "any"},
+        {"name": "circle", "label": "Circle", "problem": "classification", "classes": "binary"},
+        {"name": "xor", "label": "Exclusive or", "problem": "classification", "classes": "binary"},
+        {"name": "gauss", "label": "Gaussian", "problem": "classification", "classes": "binary"},
+        {"name": "spiral", "label": "Spiral", "problem": "classification", "classes": "binary"},
+        {"name": "moons", "label": "Moons", "problem": "classification", "classes": "binary"},
+        {"name": "checkerboard", "label": "Checkerboard", "problem": "classification", "classes": "binary"},
+        {"name": "blobs", "label": "Blobs", "problem": "classification", "classes": "multi"},
+        {"name": "spirals", "label": "Spirals", "problem": "classification", "classes": "multi"},
+        {"name": "plane", "label": "Plane", "problem": "regression", "classes": "value"},
+        {"name": "multigauss", "label": "Multi Gaussian", "problem": "regression", "classes": "value"},
+        {"name": "custom", "label": "Your own data", "problem": "any", "classes": "binary"},
     ]
     assert result["limits"] == {
         "reference": {"max_layers": 6, "max_neurons": 8},

@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..models.mlp import Arch, Params, forward
+from ..models.losses import correct, point_loss, score
+from ..models.mlp import Arch, Params, Stats, forward, forward_with_stats
 from .train import batch_loss
 
 GRID_SIZE = 100
@@ -30,9 +31,10 @@ class Evaluation(NamedTuple):
     test_loss: jax.Array
     train_accuracy: jax.Array
     test_accuracy: jax.Array
-    output_grid: jax.Array  # (GRID_SIZE**2,) uint8
+    output_grid: jax.Array  # (GRID_SIZE**2,) uint8: the output, or (softmax) the top class's 2p - 1
+    output_classes: jax.Array  # (GRID_SIZE**2,) uint8 predicted class (softmax), else (0,)
     neuron_grids: jax.Array  # (depth, width, NEURON_GRID_SIZE**2) uint8
-    train_out: jax.Array  # (n_pad,) the net's output at each training point (rows past n: padding)
+    train_out: jax.Array  # (n_pad,) the score at each training point (softmax: (n_pad, K) probabilities)
     test_out: jax.Array
     train_hidden: jax.Array  # (depth, n_pad, width) hidden activations at the training points
     grad_w: jax.Array  # (depth + 1,) L2 norm of the training loss's gradient per layer's weights
@@ -45,14 +47,23 @@ def quantize(values: jax.Array) -> jax.Array:
 
 
 def _loss_and_accuracy(
-    params: Params, arch: Arch, x: jax.Array, y: jax.Array, n: jax.Array
+    params: Params, arch: Arch, x: jax.Array, y: jax.Array, n: jax.Array, stats: Stats | None
 ) -> tuple[jax.Array, jax.Array, jax.Array, list[jax.Array]]:
-    out, hidden = forward(params, arch, x)
+    out, hidden = forward(params, arch, x, stats=stats)
     mask = (jnp.arange(x.shape[0]) < n).astype(jnp.float32)
     count = jnp.maximum(n.astype(jnp.float32), 1.0)
-    loss = jnp.sum(mask * 0.5 * (out - y) ** 2) / count
-    correct = jnp.where(out >= 0, 1.0, -1.0) == y
-    return loss, jnp.sum(mask * correct) / count, out, hidden
+    kind = arch.kind.loss
+    loss = jnp.sum(mask * point_loss(out, y, kind)) / count
+    return loss, jnp.sum(mask * correct(out, y, kind)) / count, score(out, kind), hidden
+
+
+def training_stats(params: Params, arch: Arch, data: EvalData) -> Stats | None:
+    """Batch norm's evaluation statistics: each neuron's mean and variance over the whole training set
+    (what running averages of batch statistics estimate, computed exactly). None without batch norm."""
+    if not arch.kind.batch_norm:
+        return None
+    rows = (jnp.arange(data.train_x.shape[0]) < data.train_n).astype(jnp.float32)
+    return forward_with_stats(params, arch, data.train_x, rows=rows)[2]
 
 
 def gradient_norms(params: Params, arch: Arch, data: EvalData) -> tuple[jax.Array, jax.Array]:
@@ -63,17 +74,26 @@ def gradient_norms(params: Params, arch: Arch, data: EvalData) -> tuple[jax.Arra
     mask = (jnp.arange(data.train_x.shape[0]) < data.train_n).astype(jnp.float32)
     grads = jax.grad(batch_loss)(params, arch, data.train_x, data.train_y, mask)
     grad_w = jnp.concatenate([jnp.sqrt(jnp.sum(grads.w**2, axis=(1, 2))), jnp.linalg.norm(grads.w_out)[None]])
-    grad_b = jnp.concatenate([jnp.sqrt(jnp.sum(grads.b**2, axis=1)), jnp.abs(grads.b_out)[None]])
+    grad_b = jnp.concatenate([jnp.sqrt(jnp.sum(grads.b**2, axis=1)), jnp.linalg.norm(grads.b_out)[None]])
     return grad_w, grad_b
 
 
 def evaluate(params: Params, arch: Arch, data: EvalData) -> Evaluation:
     """Everything a frame needs, in one pass (jit it)."""
+    stats = training_stats(params, arch, data)
     train_loss, train_acc, train_out, train_hidden = _loss_and_accuracy(
-        params, arch, data.train_x, data.train_y, data.train_n
+        params, arch, data.train_x, data.train_y, data.train_n, stats
     )
-    test_loss, test_acc, test_out, _ = _loss_and_accuracy(params, arch, data.test_x, data.test_y, data.test_n)
-    out, hidden = forward(params, arch, data.grid_x)
+    test_loss, test_acc, test_out, _ = _loss_and_accuracy(
+        params, arch, data.test_x, data.test_y, data.test_n, stats
+    )
+    out, hidden = forward(params, arch, data.grid_x, stats=stats)
+    grid = score(out, arch.kind.loss)
+    if arch.kind.loss == "softmax":
+        classes = jnp.argmax(grid, axis=1).astype(jnp.uint8)
+        grid = 2.0 * jnp.max(grid, axis=1) - 1.0
+    else:
+        classes = jnp.zeros((0,), jnp.uint8)
     # Thumbnails average 10 x 10 blocks of the full grid, as TF Playground does.
     block = GRID_SIZE // NEURON_GRID_SIZE
     stacked = jnp.stack(hidden)  # (depth, cells, width)
@@ -86,7 +106,8 @@ def evaluate(params: Params, arch: Arch, data: EvalData) -> Evaluation:
         test_loss,
         train_acc,
         test_acc,
-        quantize(out),
+        quantize(grid),
+        classes,
         quantize(thumbs),
         train_out,
         test_out,
@@ -101,6 +122,6 @@ def compiled_evaluate() -> Any:
     return jax.jit(evaluate)
 
 
-def predict(params: Params, arch: Arch, x: jax.Array) -> jax.Array:
-    """Outputs for padded features x (used by the CLI and tests)."""
-    return forward(params, arch, x)[0]
+def predict(params: Params, arch: Arch, x: jax.Array, stats: Stats | None = None) -> jax.Array:
+    """Scores for padded features x (used by the CLI and tests): see models.losses.score."""
+    return score(forward(params, arch, x, stats=stats)[0], arch.kind.loss)

@@ -19,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..models.mlp import EXTRA_ACTIVATIONS, Params, drop
+from ..models.losses import point_loss
+from ..models.mlp import BN_EPSILON, EXTRA_ACTIVATIONS, Params, drop
 from .optimizers import (
     Hyper,
     OptimizerSpec,
@@ -50,13 +51,16 @@ class ExactSpec:
 
     features: tuple[int, ...]  # indices of the selected features
     hidden: tuple[int, ...]
-    activation: str
+    activations: tuple[str, ...]  # one per hidden layer
     output_activation: str
     regularization: str  # none | l1 | l2: plain SGD skips the penalty's ops entirely
-    dropout: bool  # compiled in only when a rate is set (the rate itself is traced)
+    dropout: bool  # compiled in only when a rate is set (the rates themselves are traced)
     batch_size: int
     n_train: int
     optimizer: OptimizerSpec
+    loss: str = "square"  # models.mlp.LOSS_KINDS
+    outputs: int = 1  # output columns in use (classes for "softmax")
+    batch_norm: bool = False
 
 
 class BatchedData(NamedTuple):
@@ -88,7 +92,7 @@ def _extract(params: Params, spec: ExactSpec) -> Layers:
     for layer, n in enumerate(spec.hidden):
         layers.append((params.w[layer][rows][:, :n], params.b[layer][:n]))
         rows = np.arange(n)
-    layers.append((params.w_out[rows][:, None], params.b_out[None]))
+    layers.append((params.w_out[rows][:, : spec.outputs], params.b_out[: spec.outputs]))
     return layers
 
 
@@ -100,7 +104,9 @@ def _insert(params: Params, layers: Layers, spec: ExactSpec) -> Params:
         b = b.at[layer, :n].set(layers[layer][1])
         rows = np.arange(n)
     w_out_new, b_out_new = layers[-1]
-    return Params(w, b, params.w_out.at[rows].set(w_out_new[:, 0]), b_out_new[0])
+    columns = np.arange(spec.outputs)
+    w_out = params.w_out.at[rows[:, None], columns[None, :]].set(w_out_new)
+    return Params(w, b, w_out, params.b_out.at[: spec.outputs].set(b_out_new))
 
 
 class ExactState(NamedTuple):
@@ -113,7 +119,7 @@ class ExactState(NamedTuple):
 
 def make_exact_chunk(spec: ExactSpec) -> Callable[[TrainState, Hyper, BatchedData, jax.Array], ChunkResult]:
     """A pure chunk function for `spec` (jit it)."""
-    act = ACTIVATIONS[spec.activation]
+    acts = [ACTIVATIONS[name] for name in spec.activations]
     out_act = ACTIVATIONS[spec.output_activation]
     optimizer, schedule = spec.optimizer.optimizer, spec.optimizer.schedule
     steps_per_epoch = -(-spec.n_train // spec.batch_size)
@@ -123,11 +129,18 @@ def make_exact_chunk(spec: ExactSpec) -> Callable[[TrainState, Hyper, BatchedDat
     ) -> jax.Array:
         h = x
         for layer, (w, b) in enumerate(layers[:-1]):
-            h = act(h @ w + b)
+            z = h @ w
+            if spec.batch_norm:  # the batch's statistics, as models.mlp's _normalise
+                mean = jnp.mean(z, axis=0)
+                z = (z - mean) * jax.lax.rsqrt(jnp.mean((z - mean) ** 2, axis=0) + BN_EPSILON)
+            h = acts[layer](z + b)
             if drop_key is not None:
-                h = drop(h, jax.random.fold_in(drop_key, layer), rate)
+                h = drop(h, jax.random.fold_in(drop_key, layer), rate[layer])
         w, b = layers[-1]
-        return jnp.mean(0.5 * (out_act(h @ w + b)[:, 0] - y) ** 2)
+        z = h @ w + b
+        if spec.loss == "square":
+            return jnp.mean(0.5 * (out_act(z[:, 0]) - y) ** 2)
+        return jnp.mean(point_loss(z if spec.loss == "softmax" else z[:, 0], y, spec.loss))
 
     grad = jax.grad(loss)
 

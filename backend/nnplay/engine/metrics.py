@@ -92,3 +92,34 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, with_curve: bool = Fa
     if with_curve and len(scores) and np.all(np.isfinite(scores)):
         result["roc_fpr"], result["roc_tpr"] = _thin(*roc_curve(labels, scores), ROC_POINTS)
     return result
+
+
+def multiclass_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
+    """Accuracy; precision, recall and F1 averaged over the classes (macro); one-vs-rest ROC-AUC
+    averaged over the classes (None unless every class is present); the K x K confusion matrix.
+
+    `labels` are class indices 0..K-1; `probabilities` (n, K) are the softmax outputs.
+    """
+    labels = np.asarray(labels).astype(np.int64)
+    probabilities = np.asarray(probabilities, np.float64)
+    k = probabilities.shape[1]
+    classes = np.arange(k)
+    predicted = probabilities.argmax(axis=1) if len(labels) else labels
+    counts = confusion_matrix(labels, predicted, classes)
+    tp = np.diag(counts).astype(np.float64)
+    precision = [_safe_div(tp[c], counts[:, c].sum()) for c in classes]
+    recall = [_safe_div(tp[c], counts[c, :].sum()) for c in classes]
+    f1 = [_safe_div(2 * p * r, p + r) for p, r in zip(precision, recall, strict=True)]
+    auc = None
+    if np.all(np.isfinite(probabilities)) and all(np.any(labels == c) for c in classes):
+        per_class = [roc_auc(np.where(labels == c, 1.0, -1.0), probabilities[:, c]) for c in classes]
+        auc = float(np.mean([a for a in per_class if a is not None]))
+    return {
+        "accuracy": _safe_div(float(tp.sum()), len(labels)),
+        "precision": float(np.mean(precision)),
+        "recall": float(np.mean(recall)),
+        "f1": float(np.mean(f1)),
+        "roc_auc": auc,
+        "classes": classes.tolist(),
+        "confusion_matrix": counts.tolist(),
+    }

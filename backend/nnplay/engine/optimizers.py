@@ -13,7 +13,7 @@ penalised loss: an L1/L2 penalty adds rate * R'(w) to the weights' gradient befo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
@@ -23,11 +23,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..models.mlp import Params
+from ..models.mlp import DEPTH_BUCKETS, Params
 from ..settings import SETTINGS_BY_NAME
 
 OPTIMIZERS: tuple[str, ...] = SETTINGS_BY_NAME["optimizer"].choices
 SCHEDULES: tuple[str, ...] = SETTINGS_BY_NAME["schedule"].choices
+MAX_DEPTH = DEPTH_BUCKETS[-1]
 
 
 class Hyper(NamedTuple):
@@ -41,7 +42,7 @@ class Hyper(NamedTuple):
     weight_decay: jax.Array  # f32 (): AdamW's decoupled decay
     schedule_epochs: jax.Array  # i32 (): N of the schedule
     schedule_factor: jax.Array  # f32 (): the step schedule's factor
-    dropout: jax.Array  # f32 (): the rate at which hidden units are dropped in training
+    dropout: jax.Array  # f32 (MAX_DEPTH,): per hidden layer, the rate at which its units are dropped
     seed: jax.Array  # i32 (): seeds dropout's masks, with the epoch and the step (deterministic)
 
 
@@ -60,11 +61,17 @@ def make_hyper(
     weight_decay: float = 0.0,
     schedule_epochs: int = 1000,
     schedule_factor: float = 0.5,
-    dropout: float = 0.0,
+    dropout: float | Sequence[float] = 0.0,
     seed: int = 0,
 ) -> Hyper:
-    """Host values -> the traced scalars the kernels take (fixed dtypes, so edits hit jit's cache)."""
+    """Host values -> the traced scalars the kernels take (fixed dtypes and shapes, so edits hit jit's
+    cache). `dropout`: one rate for every hidden layer, or one per layer (missing layers: 0)."""
     f32, i32 = np.float32, np.int32
+    rates = np.zeros(MAX_DEPTH, f32)
+    if isinstance(dropout, int | float):
+        rates[:] = dropout
+    else:
+        rates[: len(dropout)] = dropout
     return Hyper(
         learning_rate=jnp.asarray(learning_rate, f32),
         l1=jnp.asarray(l1, f32),
@@ -74,7 +81,7 @@ def make_hyper(
         weight_decay=jnp.asarray(weight_decay, f32),
         schedule_epochs=jnp.asarray(schedule_epochs, i32),
         schedule_factor=jnp.asarray(schedule_factor, f32),
-        dropout=jnp.asarray(dropout, f32),
+        dropout=jnp.asarray(rates),
         seed=jnp.asarray(seed, i32),
     )
 

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from ..models.losses import point_loss
 from ..models.mlp import Arch, MlpShape, Params, forward, weight_masks
 from .optimizers import Hyper, TrainState, dropout_key, make_optimizer, penalty_gradient, scheduled_rate
 
@@ -42,9 +43,9 @@ def batch_loss(
     mask: jax.Array,
     dropout: tuple[jax.Array, jax.Array] | None = None,
 ) -> jax.Array:
-    """Mean over the masked points of 1/2 (output - target)^2 (TF Playground's square loss)."""
-    out, _ = forward(params, arch, x, dropout)
-    return jnp.sum(mask * 0.5 * (out - y) ** 2) / jnp.maximum(jnp.sum(mask), 1.0)
+    """Mean loss over the masked points (the arch's loss kind; "square" is TF Playground's)."""
+    out, _ = forward(params, arch, x, dropout, rows=mask)
+    return jnp.sum(mask * point_loss(out, y, arch.kind.loss)) / jnp.maximum(jnp.sum(mask), 1.0)
 
 
 class UpdateMasks(NamedTuple):
@@ -52,12 +53,13 @@ class UpdateMasks(NamedTuple):
 
     w: jax.Array  # (depth, width, width)
     b: jax.Array  # (depth, width)
-    w_out: jax.Array  # (width,)
+    w_out: jax.Array  # (width, MAX_OUTPUTS)
+    b_out: jax.Array  # (MAX_OUTPUTS,)
 
 
 def update_masks(arch: Arch) -> UpdateMasks:
     w_mask, out_mask = weight_masks(arch)
-    return UpdateMasks(w_mask, arch.neuron_mask, out_mask)
+    return UpdateMasks(w_mask, arch.neuron_mask, out_mask, arch.out_mask)
 
 
 def apply_update(
@@ -85,7 +87,9 @@ def apply_update(
     )
     tx = make_optimizer(optimizer, learning_rate, hyper.momentum, hyper.weight_decay)
     updates, opt_state = tx.update(grads, opt_state, params)
-    updates = Params(updates.w * masks.w, updates.b * masks.b, updates.w_out * masks.w_out, updates.b_out)
+    updates = Params(
+        updates.w * masks.w, updates.b * masks.b, updates.w_out * masks.w_out, updates.b_out * masks.b_out
+    )
     return optax.apply_updates(params, updates), opt_state
 
 

@@ -17,18 +17,18 @@ import numpy as np
 
 from .. import datasets
 from ..features import all_features, feature_mask, grid_points
-from ..models.mlp import Arch, MlpShape, Params, init_params, make_arch
+from ..models.mlp import Arch, LayerKind, MlpShape, Params, init_params, make_arch
 from ..schemas import ConfigError, TrainConfig
 from .evaluate import GRID_SIZE, NEURON_GRID_SIZE, EvalData, compiled_evaluate
 from .exact import BatchedData, ExactSpec, batch_data, compiled_exact_chunk
-from .metrics import binary_metrics
+from .metrics import binary_metrics, multiclass_metrics
 from .optimizers import Hyper, OptimizerSpec, TrainState, init_state, make_hyper, schedule_value
 from .runtime import background_compiles
 from .train import MAX_BATCH, ChunkResult, TrainData, compiled_train_chunk
 
-DATA_FIELDS = ("dataset", "noise", "train_ratio", "seed")
-# (bucket, optimizer) pairs whose padded kernel has run (so it is compiled)
-_WARM_KERNELS: set[tuple[MlpShape, OptimizerSpec]] = set()
+DATA_FIELDS = ("dataset", "noise", "train_ratio", "seed", "classes")
+# (bucket, optimizer, layer kind) whose padded kernel has run (so it is compiled)
+_WARM_KERNELS: set[tuple[MlpShape, OptimizerSpec, LayerKind]] = set()
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class FrameData:
     test_loss: float
     train_accuracy: float | None
     test_accuracy: float | None
-    output_grid: np.ndarray  # (GRID_SIZE**2,) uint8
+    output_grid: np.ndarray  # (GRID_SIZE**2,) uint8 (multi-class: the top class's probability p as 2p - 1)
     neuron_grids: np.ndarray  # (sum(hidden_layers), NEURON_GRID_SIZE**2) uint8
     weights: list[np.ndarray]  # exact-shape float32 (in, out) per layer, output last
     biases: list[np.ndarray]
@@ -56,6 +56,8 @@ class FrameData:
     grad_norms: list[float] = field(default_factory=list)  # per layer (output last): |dLoss/dW|
     weight_hist: list[dict[str, Any]] = field(default_factory=list)  # per layer: lo, hi, counts
     activation_hist: list[dict[str, Any]] = field(default_factory=list)  # per hidden layer
+    outputs: int = 1  # output neurons: the classes of a multi-class net
+    output_classes: np.ndarray | None = None  # (GRID_SIZE**2,) uint8 predicted class, multi-class only
 
 
 HIST_BINS = 20
@@ -109,6 +111,13 @@ def output_activation(problem: str) -> str:
     return "tanh" if problem == "classification" else "linear"
 
 
+def loss_kind(config: TrainConfig) -> str:
+    """The engine's loss kind (models.mlp.LOSS_KINDS) for a config's loss and data."""
+    if config.loss == "cross_entropy":
+        return "softmax" if config.n_classes > 1 else "bce"
+    return config.loss
+
+
 def resize_params(params: Params, shape: MlpShape, key: jax.Array) -> Params:
     """Move params into another bucket: overlapping weights kept, new ones freshly initialised."""
     fresh = init_params(key, shape)
@@ -117,7 +126,7 @@ def resize_params(params: Params, shape: MlpShape, key: jax.Array) -> Params:
     return Params(
         w=fresh.w.at[:depth, :width, :width].set(params.w[:depth, :width, :width]),
         b=fresh.b.at[:depth, :width].set(params.b[:depth, :width]),
-        w_out=fresh.w_out.at[:width].set(params.w_out[:width]),
+        w_out=fresh.w_out.at[:width].set(params.w_out[:width]),  # every output column moves over
         b_out=params.b_out,
     )
 
@@ -158,7 +167,9 @@ def make_plan(
         points, labels = custom if custom is not None else (np.zeros((0, 2)), np.zeros(0))
         split = datasets.custom_split(points, labels, config.train_ratio, config.seed)
     else:
-        split = datasets.generate(config.dataset, config.noise, config.train_ratio, config.seed)
+        split = datasets.generate(
+            config.dataset, config.noise, config.train_ratio, config.seed, classes=config.classes
+        )
     if previous is not None and same_data and previous.shape.width == shape.width:
         train_features, train_data, eval_data = (
             previous.train_features,
@@ -170,6 +181,12 @@ def make_plan(
     fmask = feature_mask(config.features)
     rate = config.regularization_rate
     optimizer = OptimizerSpec(config.optimizer, config.schedule)
+    depth = len(config.hidden_layers)
+    activations = tuple(config.layer_activation(layer) for layer in range(depth))
+    dropout_rates = [config.layer_dropout_rate(layer) for layer in range(depth)]
+    dropout = any(rate > 0 for rate in dropout_rates)
+    batch_norm = config.batch_norm == "on"
+    loss = loss_kind(config)
     return Plan(
         config=config,
         shape=shape,
@@ -181,9 +198,12 @@ def make_plan(
             shape,
             fmask,
             config.hidden_layers,
-            config.activation,
+            activations if depth else config.activation,
             output_activation(config.problem),
-            dropout=config.dropout > 0,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            loss=loss,
+            outputs=config.n_classes,
         ),
         hyper=make_hyper(
             config.learning_rate,
@@ -194,20 +214,23 @@ def make_plan(
             weight_decay=config.weight_decay,
             schedule_epochs=config.schedule_epochs,
             schedule_factor=config.schedule_factor,
-            dropout=config.dropout,
+            dropout=dropout_rates,
             seed=config.seed,
         ),
         optimizer=optimizer,
         exact_spec=ExactSpec(
             features=tuple(int(i) for i in np.flatnonzero(fmask)),
             hidden=tuple(config.hidden_layers),
-            activation=config.activation,
+            activations=activations,
             output_activation=output_activation(config.problem),
             regularization=config.regularization if rate > 0 else "none",
-            dropout=config.dropout > 0,
+            dropout=dropout,
             batch_size=config.batch_size,
             n_train=len(split.train_x),
             optimizer=optimizer,
+            loss=loss,
+            outputs=config.n_classes,
+            batch_norm=batch_norm,
         ),
     )
 
@@ -243,7 +266,7 @@ class Trainer:
     def init_params(self) -> TrainState:
         """Fresh weights from the config's seed (deterministic), a fresh optimizer state, epoch 0."""
         config = self.config
-        sizes = [len(config.features), *config.hidden_layers, 1]
+        sizes = [len(config.features), *config.hidden_layers, config.n_classes]
         params = init_params(jax.random.PRNGKey(config.seed), self.plan.shape, config.init, sizes)
         return init_state(self.plan.optimizer, params)
 
@@ -298,7 +321,7 @@ class Trainer:
         if layer > len(hidden):
             raise ConfigError("layer", f"layer must be between 0 and {len(hidden)}, got {layer}")
         rows = self._rows(layer)
-        columns = hidden[layer] if layer < len(hidden) else 1
+        columns = hidden[layer] if layer < len(hidden) else self.config.n_classes
         if source >= len(rows):
             raise ConfigError("source", f"source must be between 0 and {len(rows) - 1}, got {source}")
         if target >= columns:
@@ -306,7 +329,7 @@ class Trainer:
         state = self.fit_params(state)
         params, row = state.params, int(rows[source])
         if layer == len(hidden):
-            return replace(state, params=params._replace(w_out=params.w_out.at[row].set(value)))
+            return replace(state, params=params._replace(w_out=params.w_out.at[row, target].set(value)))
         return replace(state, params=params._replace(w=params.w.at[layer, row, target].set(value)))
 
     def set_bias(self, state: TrainState | Params, layer: int, neuron: int, value: float) -> TrainState:
@@ -314,21 +337,22 @@ class Trainer:
         hidden = self.config.hidden_layers
         if layer > len(hidden):
             raise ConfigError("layer", f"layer must be between 0 and {len(hidden)}, got {layer}")
-        size = hidden[layer] if layer < len(hidden) else 1
+        size = hidden[layer] if layer < len(hidden) else self.config.n_classes
         if neuron >= size:
             raise ConfigError("neuron", f"neuron must be between 0 and {size - 1}, got {neuron}")
         state = self.fit_params(state)
         params = state.params
         if layer == len(hidden):
-            return replace(state, params=params._replace(b_out=jnp.asarray(value, jnp.float32)))
+            return replace(state, params=params._replace(b_out=params.b_out.at[neuron].set(value)))
         return replace(state, params=params._replace(b=params.b.at[layer, neuron].set(value)))
 
     # ---- kernels ------------------------------------------------------------------------------
 
     @property
     def padded_ready(self) -> bool:
-        """Whether the padded kernel of the current bucket and optimizer has been compiled in this process."""
-        return (self.plan.shape, self.plan.optimizer) in _WARM_KERNELS
+        """Whether the padded kernel of the current bucket, optimizer and layer kind (activations, dropout,
+        batch norm, loss) has been compiled in this process."""
+        return (self.plan.shape, self.plan.optimizer, self.plan.arch.kind) in _WARM_KERNELS
 
     @property
     def exact_ready(self) -> bool:
@@ -360,7 +384,7 @@ class Trainer:
         else:
             fn = compiled_train_chunk(plan.shape)
             result, kernel = fn(state, plan.arch, plan.hyper, plan.train_data, n), "padded"
-            _WARM_KERNELS.add((plan.shape, plan.optimizer))
+            _WARM_KERNELS.add((plan.shape, plan.optimizer, plan.arch.kind))
         return ChunkOutcome(result.state, int(result.epochs), bool(result.diverged), kernel)
 
     def evaluate(self, state: TrainState | Params) -> FrameData:
@@ -378,13 +402,19 @@ class Trainer:
             weights.append(np.asarray(host.w[layer][np.ix_(rows, np.arange(n))], np.float32))
             biases.append(np.asarray(host.b[layer][:n], np.float32))
             rows = np.arange(n)
-        weights.append(np.asarray(host.w_out[rows][:, None], np.float32))
-        biases.append(np.asarray([host.b_out], np.float32))
+        outputs = plan.config.n_classes
+        weights.append(np.asarray(host.w_out[rows][:, :outputs], np.float32))
+        biases.append(np.asarray(host.b_out[:outputs], np.float32))
         classify = plan.config.problem == "classification"
         split = plan.split
         n_train, n_test = len(split.train_y), len(split.test_y)
         metrics = None
-        if classify:
+        if classify and outputs > 1:
+            metrics = {
+                "train": multiclass_metrics(split.train_y, ev.train_out[:n_train, :outputs]),
+                "test": multiclass_metrics(split.test_y, ev.test_out[:n_test, :outputs]),
+            }
+        elif classify:
             metrics = {
                 "train": binary_metrics(split.train_y, ev.train_out[:n_train]),
                 "test": binary_metrics(split.test_y, ev.test_out[:n_test], with_curve=True),
@@ -405,4 +435,6 @@ class Trainer:
             grad_norms=[float(v) for v in [*ev.grad_w[:depth], ev.grad_w[-1]]],
             weight_hist=[histogram(w.ravel()) for w in weights],
             activation_hist=[histogram(hidden[layer, :, :n].ravel()) for layer, n in enumerate(layers)],
+            outputs=outputs,
+            output_classes=np.asarray(ev.output_classes) if outputs > 1 else None,
         )

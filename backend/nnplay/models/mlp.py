@@ -7,7 +7,7 @@ unchanged. Every hidden layer is width x width; the input features are padded to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -19,6 +19,9 @@ ACTIVATION_NAMES = ("relu", "tanh", "sigmoid", "linear")
 N_FEATURES = 7
 WIDTH_BUCKETS = (8, 16, 32, 64)
 DEPTH_BUCKETS = (6, 12)
+MAX_OUTPUTS = 8  # the output layer is always this wide; binary and regression nets use column 0
+LOSS_KINDS = ("square", "bce", "softmax", "huber")
+BN_EPSILON = 1e-5
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,8 @@ class MlpShape:
 class Params(NamedTuple):
     w: jax.Array  # (depth, width, width): layer l maps its input (rows) to its neurons (columns)
     b: jax.Array  # (depth, width)
-    w_out: jax.Array  # (width,)
-    b_out: jax.Array  # ()
+    w_out: jax.Array  # (width, MAX_OUTPUTS): one column per output (class); binary/regression use column 0
+    b_out: jax.Array  # (MAX_OUTPUTS,)
 
 
 # Activations beyond TF Playground's four: each is compiled in (a "layer kind" change recompiles once),
@@ -63,15 +66,23 @@ EXTRA_ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 @jax.tree_util.register_static
 @dataclass(frozen=True)
 class LayerKind:
-    """Static part of an Arch: what the hidden layers compute, beyond traced masks and codes.
+    """Static part of an Arch: what the net computes, beyond traced masks and codes.
 
-    `extra`: None for the traced blend of ACTIVATION_NAMES, else an EXTRA_ACTIVATIONS key; `dropout`:
-    whether training drops units (the rate itself is traced). Being a static pytree node, it is part of
-    jit's cache key: only a change of kind recompiles.
+    `extras`: per padded hidden layer, None for the traced blend of ACTIVATION_NAMES, else an
+    EXTRA_ACTIVATIONS key; `dropout`: whether training drops units (the rates are traced); `batch_norm`:
+    whether hidden pre-activations are normalised; `loss`: one of LOSS_KINDS (square: TF Playground's
+    1/2 (out - y)^2 after the output activation; bce: sigmoid + binary cross-entropy on labels +1/-1;
+    softmax: softmax + cross-entropy on class indices; huber: Huber loss of the linear output). Being a
+    static pytree node, it is part of jit's cache key: only a change of kind recompiles.
     """
 
-    extra: str | None = None
+    extras: tuple[str | None, ...] = ()
     dropout: bool = False
+    batch_norm: bool = False
+    loss: str = "square"
+
+    def extra(self, layer: int) -> str | None:
+        return self.extras[layer] if layer < len(self.extras) else None
 
 
 class Arch(NamedTuple):
@@ -81,18 +92,28 @@ class Arch(NamedTuple):
     neuron_mask: jax.Array  # (depth, width) 1 for existing neurons (all 0 in absent layers)
     layer_active: jax.Array  # (depth,) 1 for existing layers (a prefix)
     activation: jax.Array  # (depth + 1, len(ACTIVATION_NAMES)) one-hot per layer; last row = output
-    kind: LayerKind = LayerKind()  # the hidden layers' compiled-in activation, if any
+    out_mask: jax.Array  # (MAX_OUTPUTS,) 1 for the outputs in use (one per class, else just the first)
+    kind: LayerKind = LayerKind()  # compiled-in activations, dropout, batch norm and loss
 
 
 def make_arch(
     shape: MlpShape,
     feature_mask: np.ndarray,
     hidden_layers: tuple[int, ...] | list[int],
-    activation: str,
+    activation: str | Sequence[str],
     output_activation: str,
     dropout: bool = False,
+    *,
+    batch_norm: bool = False,
+    loss: str = "square",
+    outputs: int = 1,
 ) -> Arch:
-    """Masks and activation codes for an exact architecture inside a padded shape (host-side)."""
+    """Masks and activation codes for an exact architecture inside a padded shape (host-side).
+
+    `activation`: one name for every hidden layer, or one per hidden layer.
+    """
+    if loss not in LOSS_KINDS:
+        raise ValueError(f"unknown loss {loss!r}; losses are {', '.join(LOSS_KINDS)}")
     fmask = np.zeros(shape.width, np.float32)
     fmask[: len(feature_mask)] = feature_mask
     nmask = np.zeros((shape.depth, shape.width), np.float32)
@@ -100,13 +121,29 @@ def make_arch(
         nmask[layer, :n] = 1.0
     active = np.zeros(shape.depth, np.float32)
     active[: len(hidden_layers)] = 1.0
+    names = [activation] * len(hidden_layers) if isinstance(activation, str) else list(activation)
+    default = activation if isinstance(activation, str) else "tanh"
+    names += [default] * (shape.depth - len(names))  # absent layers: never used, kept traced-cheap
     codes = np.zeros((shape.depth + 1, len(ACTIVATION_NAMES)), np.float32)
-    extra = activation if activation in EXTRA_ACTIVATIONS else None
-    if extra is None:
-        codes[:-1, ACTIVATION_NAMES.index(activation)] = 1.0
+    extras: list[str | None] = []
+    for layer, name in enumerate(names[: shape.depth]):
+        extra = name if name in EXTRA_ACTIVATIONS and layer < len(hidden_layers) else None
+        extras.append(extra)
+        codes[layer, ACTIVATION_NAMES.index(name if name in ACTIVATION_NAMES else "linear")] = 1.0
     codes[-1, ACTIVATION_NAMES.index(output_activation)] = 1.0
-    kind = LayerKind(extra, dropout)
-    return Arch(jnp.asarray(fmask), jnp.asarray(nmask), jnp.asarray(active), jnp.asarray(codes), kind)
+    out_mask = np.zeros(MAX_OUTPUTS, np.float32)
+    out_mask[:outputs] = 1.0
+    while extras and extras[-1] is None:  # a canonical key: trailing blends are the default
+        extras.pop()
+    kind = LayerKind(tuple(extras), dropout, batch_norm, loss)
+    return Arch(
+        jnp.asarray(fmask),
+        jnp.asarray(nmask),
+        jnp.asarray(active),
+        jnp.asarray(codes),
+        jnp.asarray(out_mask),
+        kind,
+    )
 
 
 INITIALIZERS = ("uniform", "xavier", "he", "zeros")
@@ -122,11 +159,19 @@ def init_params(
     The last three start biases at 0.
     """
     k_hidden, k_out = jax.random.split(key)
+    k_more = jax.random.fold_in(k_out, 1)  # outputs past the first (classes): their own stream
     depth, width = shape.depth, shape.width
+
+    def outputs(draw: Callable[[jax.Array, tuple[int, ...]], jax.Array]) -> jax.Array:
+        # Column 0 is drawn exactly as a single output always was, so binary runs keep their weights.
+        return jnp.concatenate([draw(k_out, (width,))[:, None], draw(k_more, (width, MAX_OUTPUTS - 1))], 1)
+
     if kind == "uniform":
         w = jax.random.uniform(k_hidden, (depth, width, width), jnp.float32, -0.5, 0.5)
-        w_out = jax.random.uniform(k_out, (width,), jnp.float32, -0.5, 0.5)
-        return Params(w, jnp.full((depth, width), 0.1, jnp.float32), w_out, jnp.asarray(0.1, jnp.float32))
+        w_out = outputs(lambda k, s: jax.random.uniform(k, s, jnp.float32, -0.5, 0.5))
+        return Params(
+            w, jnp.full((depth, width), 0.1, jnp.float32), w_out, jnp.full((MAX_OUTPUTS,), 0.1, jnp.float32)
+        )
     if kind not in INITIALIZERS:
         raise ValueError(f"unknown initializer {kind!r}; choose one of {', '.join(INITIALIZERS)}")
     sizes = sizes or [N_FEATURES, *([width] * depth), 1]
@@ -136,17 +181,24 @@ def init_params(
     fan_out = np.asarray(hidden[:depth] + [width] * (depth - len(hidden)), np.float32)[:depth]
     out_in = float(hidden[-1] if hidden else sizes[0])
     zeros = jnp.zeros
+    out_fan = float(sizes[-1])
     if kind == "zeros":
-        return Params(zeros((depth, width, width)), zeros((depth, width)), zeros((width,)), jnp.asarray(0.0))
+        return Params(
+            zeros((depth, width, width)),
+            zeros((depth, width)),
+            zeros((width, MAX_OUTPUTS)),
+            zeros(MAX_OUTPUTS),
+        )
     if kind == "xavier":
         limit = jnp.asarray(np.sqrt(6.0 / (fan_in + fan_out)))[:, None, None]
         w = jax.random.uniform(k_hidden, (depth, width, width), jnp.float32, -1.0, 1.0) * limit
-        w_out = jax.random.uniform(k_out, (width,), jnp.float32, -1.0, 1.0) * np.sqrt(6.0 / (out_in + 1))
+        out_limit = np.sqrt(6.0 / (out_in + out_fan))
+        w_out = outputs(lambda k, s: jax.random.uniform(k, s, jnp.float32, -1.0, 1.0)) * out_limit
     else:  # he
         std = jnp.asarray(np.sqrt(2.0 / fan_in))[:, None, None]
         w = jax.random.normal(k_hidden, (depth, width, width), jnp.float32) * std
-        w_out = jax.random.normal(k_out, (width,), jnp.float32) * np.sqrt(2.0 / out_in)
-    return Params(w, zeros((depth, width)), w_out, jnp.asarray(0.0, jnp.float32))
+        w_out = outputs(lambda k, s: jax.random.normal(k, s, jnp.float32)) * np.sqrt(2.0 / out_in)
+    return Params(w, zeros((depth, width)), w_out, zeros(MAX_OUTPUTS, jnp.float32))
 
 
 def activate(z: jax.Array, code: jax.Array) -> jax.Array:
@@ -166,35 +218,90 @@ def drop(a: jax.Array, key: jax.Array, rate: jax.Array) -> jax.Array:
     return jnp.where(keep, a / (1.0 - rate), 0.0)
 
 
-def forward(
-    params: Params, arch: Arch, x: jax.Array, dropout: tuple[jax.Array, jax.Array] | None = None
-) -> tuple[jax.Array, list[jax.Array]]:
-    """x: (n, width) padded features -> (output (n,), hidden activations per padded layer (n, width)).
+Stats = list[tuple[jax.Array, jax.Array]]  # per padded hidden layer: (mean, variance) of each neuron
 
-    `dropout` = (key, rate) in training when the arch has dropout; evaluation passes None (no dropout).
+
+def _normalise(
+    z: jax.Array, rows: jax.Array | None, stats: tuple[jax.Array, jax.Array] | None
+) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
+    """Batch norm without a learned scale: (z - mean) / sqrt(var + eps). The layer's bias, added after,
+    is its shift. Statistics are the batch's (over the rows in use) unless `stats` are given."""
+    if stats is None:
+        weights = jnp.ones(z.shape[0], z.dtype) if rows is None else rows
+        count = jnp.maximum(jnp.sum(weights), 1.0)
+        mean = weights @ z / count
+        var = weights @ (z - mean) ** 2 / count
+        stats = (mean, var)
+    mean, var = stats
+    return (z - mean) * jax.lax.rsqrt(var + BN_EPSILON), stats
+
+
+def forward_with_stats(
+    params: Params,
+    arch: Arch,
+    x: jax.Array,
+    dropout: tuple[jax.Array, jax.Array] | None = None,
+    rows: jax.Array | None = None,
+    stats: Stats | None = None,
+) -> tuple[jax.Array, list[jax.Array], Stats]:
+    """x: (n, width) padded features -> (output, hidden activations per padded layer (n, width), the
+    batch-norm statistics used per layer).
+
+    The output is (n,) for the single-output losses (after the output activation for "square", the raw
+    logit for "bce", the value for "huber") and (n, MAX_OUTPUTS) logits for "softmax", unused classes
+    at -1e9. `dropout` = (key, per-layer rates) in training; evaluation passes None (no dropout).
+    With batch norm, `rows` (n,) marks the rows that count in the batch statistics, or `stats` (from a
+    pass over the training set) replace them: that is evaluation mode.
     """
     h = x * arch.feature_mask
-    hidden = []
+    hidden: list[jax.Array] = []
+    used: Stats = []
     for layer in range(params.w.shape[0]):
         # Plain dots: on jax 0.10's CPU runtime they beat broadcast-multiply-and-sum at every width.
-        z = h @ params.w[layer] + params.b[layer]
-        if arch.kind.extra is None:
+        z = h @ params.w[layer]
+        if arch.kind.batch_norm:
+            z, layer_stats = _normalise(z, rows, None if stats is None else stats[layer])
+            used.append(layer_stats)
+        z = z + params.b[layer]
+        extra = arch.kind.extra(layer)
+        if extra is None:
             a = activate(z, arch.activation[layer]) * arch.neuron_mask[layer]
         else:
-            a = EXTRA_ACTIVATIONS[arch.kind.extra](z) * arch.neuron_mask[layer]
+            a = EXTRA_ACTIVATIONS[extra](z) * arch.neuron_mask[layer]
         if arch.kind.dropout and dropout is not None:
-            a = drop(a, jax.random.fold_in(dropout[0], layer), dropout[1])
+            rates = dropout[1]  # one rate per layer, or one for all
+            a = drop(a, jax.random.fold_in(dropout[0], layer), rates[layer] if jnp.ndim(rates) else rates)
         h = jnp.where(arch.layer_active[layer] > 0, a, h)
         hidden.append(a)
-    out = activate(h @ params.w_out + params.b_out, arch.activation[-1])
+    z = h @ params.w_out + params.b_out
+    loss = arch.kind.loss
+    if loss == "softmax":
+        out = jnp.where(arch.out_mask > 0, z, -1e9)
+    elif loss == "square":
+        out = activate(z[:, 0], arch.activation[-1])
+    else:
+        out = z[:, 0]
+    return out, hidden, used
+
+
+def forward(
+    params: Params,
+    arch: Arch,
+    x: jax.Array,
+    dropout: tuple[jax.Array, jax.Array] | None = None,
+    rows: jax.Array | None = None,
+    stats: Stats | None = None,
+) -> tuple[jax.Array, list[jax.Array]]:
+    """forward_with_stats without the statistics."""
+    out, hidden, _ = forward_with_stats(params, arch, x, dropout, rows, stats)
     return out, hidden
 
 
 def weight_masks(arch: Arch) -> tuple[jax.Array, jax.Array]:
-    """1 where a weight exists: (depth, width, width) for hidden layers and (width,) for the output."""
+    """1 where a weight exists: (depth, width, width) hidden, (width, MAX_OUTPUTS) output."""
     masks = []
     incoming = arch.feature_mask
     for layer in range(arch.neuron_mask.shape[0]):
         masks.append(incoming[:, None] * arch.neuron_mask[layer][None, :])
         incoming = jnp.where(arch.layer_active[layer] > 0, arch.neuron_mask[layer], incoming)
-    return jnp.stack(masks), incoming
+    return jnp.stack(masks), incoming[:, None] * arch.out_mask[None, :]

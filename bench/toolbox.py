@@ -1,6 +1,7 @@
-"""Epochs/s of the training kernels per optimizer: the default net and spiral 6x8, padded and exact.
+"""The cost of each training-toolbox feature: epochs/s of the padded and exact kernels with it, as a
+ratio to plain SGD measured in the same run, on the default net and on spiral 6x8 (all features).
 
-    .venv/bin/python bench/optimizers.py [--optimizers sgd,adam] [--seconds 1.0] [--rounds 5] [--cpu-time]
+    .venv/bin/python bench/toolbox.py [--variants sgd,adam,dropout,batch_norm] [--seconds 1.0] [--rounds 5]
 
 Each figure is the median (and best) of several rounds, so that a busy machine skews it less. It reports;
 it never asserts.
@@ -19,6 +20,16 @@ from nnplay.engine.trainer import Trainer
 from nnplay.schemas import make_config
 
 CHUNK_EPOCHS = 100
+# Each variant is laid over each case; "sgd" (TF Playground's update, no extras) is the baseline.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "sgd": {},
+    "adam": {"optimizer": "adam"},
+    "dropout": {"dropout": 0.2},
+    "batch_norm": {"batch_norm": "on"},
+    "cross_entropy": {"loss": "cross_entropy"},
+    "gelu": {"activation": "gelu"},
+    "softmax 5 classes": {"dataset": "blobs", "loss": "cross_entropy", "classes": 5},
+}
 
 
 def epochs_per_second(
@@ -44,7 +55,9 @@ def epochs_per_second(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--optimizers", default="sgd,adam")
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help="comma-separated, of: " + ", ".join(VARIANTS)
+    )
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
@@ -55,17 +68,21 @@ def main() -> None:
     args = parser.parse_args()
     runtime.enable_compilation_cache()
     unit = "epochs per CPU second" if args.cpu_time else "epochs/s"
-    print(f"{'case':26} {'optimizer':9} {'kernel':7} {'median':>9} {'best':>9}  {unit}")
+    print(f"{'case':26} {'variant':18} {'kernel':7} {'median':>9} {'best':>9} {'vs sgd':>7}  ({unit})")
+    variants = ["sgd", *[v for v in args.variants.split(",") if v != "sgd"]]
     for name, changes in CASES.items():
-        for optimizer in args.optimizers.split(","):
-            extra = {} if optimizer == "sgd" else {"optimizer": optimizer}
+        baseline: dict[bool, float] = {}
+        for variant in variants:
             for exact in (False, True):
                 rates = epochs_per_second(
-                    {**changes, **extra}, exact, args.seconds, args.rounds, args.cpu_time
+                    {**changes, **VARIANTS[variant]}, exact, args.seconds, args.rounds, args.cpu_time
                 )
+                median = statistics.median(rates)
+                baseline.setdefault(exact, median)
                 kernel = "exact" if exact else "padded"
                 print(
-                    f"{name:26} {optimizer:9} {kernel:7} {statistics.median(rates):9,.0f} {max(rates):9,.0f}",
+                    f"{name:26} {variant:18} {kernel:7} {median:9,.0f} {max(rates):9,.0f} "
+                    f"{median / baseline[exact]:6.2f}x",
                     flush=True,
                 )
 
