@@ -87,6 +87,7 @@ class TrainConfig(BaseModel):
     dropout: float = _field("dropout")
     layer_dropout: tuple[DropoutRate, ...] = _field("layer_dropout")
     batch_norm: Literal["off", "on"] = _field("batch_norm")
+    shuffle: Literal["off", "on"] = _field("shuffle")
     speed: int = _field("speed")
     stop_epoch: int = _field("stop_epoch")
     stop_loss: float = _field("stop_loss")
@@ -161,6 +162,11 @@ class TrainConfig(BaseModel):
     def n_classes(self) -> int:
         """Outputs of the net: the classes of a multi-class data set, else 1."""
         return self.classes if dataset_classes(self.dataset) == "multi" else 1
+
+    @property
+    def reshuffles(self) -> bool:
+        """Whether training visits the points in a new order every epoch (batch norm implies it)."""
+        return self.shuffle == "on" or self.batch_norm == "on"
 
     def layer_activation(self, layer: int) -> str:
         """The activation of hidden layer `layer` (its own entry, else the global one)."""

@@ -195,8 +195,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("batch_norm", "Batch norm", "choice", "off",
             "Normalises every hidden neuron's input over the batch (mean 0, variance 1) before its bias and "
             "activation: deep nets train faster and tolerate larger learning rates. Evaluation uses the "
-            "statistics of the whole training set instead of a batch's.",
+            "statistics of the whole training set instead of a batch's. Batch norm always reshuffles the "
+            "points every epoch: in fixed batches a net learns to lean on its batch-mates.",
             "batchNorm", "network", choices=("off", "on")),
+    Setting("shuffle", "Reshuffle every epoch", "choice", "off",
+            "Visit the training points in a new random order every epoch, as most training code does. "
+            "TensorFlow Playground keeps one order ('off').",
+            "shuffle", "data", choices=("off", "on")),
     Setting("speed", "Speed", "int", 0,
             "Epochs per frame: 1 shows every single update; 'max' (0) trains as fast as the device allows.",
             "speed", "output", min=0, max=1000, choices=(0, 1, 2, 5, 10, 20, 50, 100, 200, 500)),
@@ -278,6 +283,27 @@ PRESETS: tuple[dict[str, Any], ...] = (
             "activation": "relu",
             "init": "he",
             "learning_rate": 0.01,
+        },
+    },
+    {
+        "name": "blobs-softmax",
+        "label": "Five classes: softmax",
+        "description": "Five blobs, one output neuron per class and a softmax over them, trained on "
+        "cross-entropy. Watch the confusion matrix empty out off its diagonal.",
+        "config": {"dataset": "blobs", "classes": 5, "loss": "cross_entropy", "hidden_layers": [6]},
+    },
+    {
+        "name": "batch-norm",
+        "label": "Batch norm rescues a deep sigmoid net",
+        "description": "The vanishing-gradients net again, with batch norm: every layer's input is "
+        "re-centred and rescaled, so gradients reach the first layers and it learns in a few dozen "
+        "epochs. Switch batch norm off to see it stall.",
+        "config": {
+            "dataset": "circle",
+            "hidden_layers": [8] * 6,
+            "activation": "sigmoid",
+            "init": "uniform",
+            "batch_norm": "on",
         },
     },
     {

@@ -26,6 +26,7 @@ DOCUMENTED_DEFAULTS = {
     "layer_activations": [],
     "layer_dropout": [],
     "batch_norm": "off",
+    "shuffle": "off",
     "features": ["x1", "x2"],
     "hidden_layers": [4, 2],
     "mode": "reference",

@@ -32,7 +32,7 @@ from .optimizers import (
     penalty_gradient,
     scheduled_rate,
 )
-from .train import ChunkResult, healthy, regularized_update, run_epochs
+from .train import ChunkResult, healthy, regularized_update, run_epochs, shuffle_order
 
 SCAN_UNROLL = 5  # measured: 1.8x over no unrolling for the default net; 25 was slower than 5
 
@@ -61,6 +61,7 @@ class ExactSpec:
     loss: str = "square"  # models.mlp.LOSS_KINDS
     outputs: int = 1  # output columns in use (classes for "softmax")
     batch_norm: bool = False
+    shuffle: bool = False  # a fresh order of the points every epoch (train.shuffle_order)
 
 
 class BatchedData(NamedTuple):
@@ -172,8 +173,20 @@ def make_exact_chunk(spec: ExactSpec) -> Callable[[TrainState, Hyper, BatchedDat
         updates, opt_state = tx.update(grads, opt_state, layers)
         return optax.apply_updates(layers, updates), opt_state
 
+    def reshuffled(data: BatchedData, hyper: Hyper, epoch: jax.Array) -> BatchedData:
+        """The points in this epoch's random order, batched again (static shapes throughout)."""
+        width = data.x.shape[2]
+        x = jnp.concatenate([data.x.reshape(-1, width), data.rest_x])
+        y = jnp.concatenate([data.y.reshape(-1), data.rest_y])
+        order = shuffle_order(hyper, epoch, spec.n_train)[: spec.n_train]
+        x, y = x[order], y[order]
+        full = data.x.shape[0] * data.x.shape[1]
+        return BatchedData(x[:full].reshape(data.x.shape), y[:full].reshape(data.y.shape), x[full:], y[full:])
+
     def chunk(state: TrainState, hyper: Hyper, data: BatchedData, n_epochs: jax.Array) -> ChunkResult:
         def epoch(s: ExactState) -> ExactState:
+            epoch_data = reshuffled(data, hyper, s.epoch) if spec.shuffle else data
+
             def batch(
                 carry: tuple[Layers, Any], xs: tuple[jax.Array, ...]
             ) -> tuple[tuple[Layers, Any], None]:
@@ -186,15 +199,15 @@ def make_exact_chunk(spec: ExactSpec) -> Callable[[TrainState, Hyper, BatchedDat
                 drop_key = dropout_key(hyper, s.epoch, k[0]) if spec.dropout else None
                 return step(*carry, hyper, lr, x, y, drop_key), None
 
-            n_full = data.x.shape[0]
-            xs: tuple[jax.Array, ...] = (data.x, data.y)
+            n_full = epoch_data.x.shape[0]
+            xs: tuple[jax.Array, ...] = (epoch_data.x, epoch_data.y)
             if schedule != "constant" or spec.dropout:
                 xs += (jnp.arange(n_full, dtype=jnp.int32),)
             carry, _ = jax.lax.scan(batch, (s.layers, s.opt_state), xs, unroll=SCAN_UNROLL)
             if spec.n_train % spec.batch_size:
                 lr = scheduled_rate(schedule, hyper, s.epoch, n_full, steps_per_epoch)
                 drop_key = dropout_key(hyper, s.epoch, n_full) if spec.dropout else None
-                carry = step(*carry, hyper, lr, data.rest_x, data.rest_y, drop_key)
+                carry = step(*carry, hyper, lr, epoch_data.rest_x, epoch_data.rest_y, drop_key)
             return ExactState(*carry, s.epoch + 1)
 
         start = ExactState(

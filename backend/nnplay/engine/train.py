@@ -15,11 +15,14 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from ..datasets import MAX_POINTS
 from ..models.losses import point_loss
 from ..models.mlp import Arch, MlpShape, Params, forward, weight_masks
 from .optimizers import Hyper, TrainState, dropout_key, make_optimizer, penalty_gradient, scheduled_rate
 
 MAX_BATCH = 30
+TRAIN_ROWS = MAX_POINTS + MAX_BATCH  # rows of the padded training arrays
+SHUFFLE_STREAM = 1_000_003  # folded into the epoch's key for its order (dropout folds in step numbers)
 T = TypeVar("T")
 
 
@@ -105,8 +108,20 @@ def regularized_update(w: jax.Array, g: jax.Array, hyper: Hyper, mask: jax.Array
     return jnp.where(crossed, 0.0, regularized)
 
 
+def shuffle_order(hyper: Hyper, epoch: jax.Array, n: jax.Array | int) -> jax.Array:
+    """A random order of the first n of TRAIN_ROWS rows for this epoch (a pure function of seed and
+    epoch), the other rows after them. Both kernels draw the same TRAIN_ROWS numbers, so they agree."""
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(hyper.seed), epoch), SHUFFLE_STREAM)
+    u = jax.random.uniform(key, (TRAIN_ROWS,))
+    return jnp.argsort(jnp.where(jnp.arange(TRAIN_ROWS) < n, u, 2.0))
+
+
 def train_epoch(state: TrainState, arch: Arch, hyper: Hyper, data: TrainData) -> TrainState:
-    """One pass over the training points in order, in batches of `batch_size` (the last may be short)."""
+    """One pass over the training points, in batches of `batch_size` (the last may be short): in the
+    data's order, or in a fresh random order every epoch when the arch shuffles."""
+    if arch.kind.shuffle:
+        order = shuffle_order(hyper, state.epoch, data.n)
+        data = data._replace(x=data.x[order], y=data.y[order])
     width = data.x.shape[1]
     batch = hyper.batch_size
     n_steps = (data.n + batch - 1) // batch

@@ -204,6 +204,7 @@ def make_plan(
             batch_norm=batch_norm,
             loss=loss,
             outputs=config.n_classes,
+            shuffle=config.reshuffles,
         ),
         hyper=make_hyper(
             config.learning_rate,
@@ -231,6 +232,7 @@ def make_plan(
             loss=loss,
             outputs=config.n_classes,
             batch_norm=batch_norm,
+            shuffle=config.reshuffles,
         ),
     )
 

@@ -70,7 +70,8 @@ class LayerKind:
 
     `extras`: per padded hidden layer, None for the traced blend of ACTIVATION_NAMES, else an
     EXTRA_ACTIVATIONS key; `dropout`: whether training drops units (the rates are traced); `batch_norm`:
-    whether hidden pre-activations are normalised; `loss`: one of LOSS_KINDS (square: TF Playground's
+    whether hidden pre-activations are normalised; `shuffle`: whether training reshuffles its points every
+    epoch (TF Playground keeps one order); `loss`: one of LOSS_KINDS (square: TF Playground's
     1/2 (out - y)^2 after the output activation; bce: sigmoid + binary cross-entropy on labels +1/-1;
     softmax: softmax + cross-entropy on class indices; huber: Huber loss of the linear output). Being a
     static pytree node, it is part of jit's cache key: only a change of kind recompiles.
@@ -80,6 +81,7 @@ class LayerKind:
     dropout: bool = False
     batch_norm: bool = False
     loss: str = "square"
+    shuffle: bool = False
 
     def extra(self, layer: int) -> str | None:
         return self.extras[layer] if layer < len(self.extras) else None
@@ -107,6 +109,7 @@ def make_arch(
     batch_norm: bool = False,
     loss: str = "square",
     outputs: int = 1,
+    shuffle: bool = False,
 ) -> Arch:
     """Masks and activation codes for an exact architecture inside a padded shape (host-side).
 
@@ -135,7 +138,7 @@ def make_arch(
     out_mask[:outputs] = 1.0
     while extras and extras[-1] is None:  # a canonical key: trailing blends are the default
         extras.pop()
-    kind = LayerKind(tuple(extras), dropout, batch_norm, loss)
+    kind = LayerKind(tuple(extras), dropout, batch_norm, loss, shuffle)
     return Arch(
         jnp.asarray(fmask),
         jnp.asarray(nmask),
