@@ -222,10 +222,27 @@ def describe_errors(exc: ValidationError) -> list[dict[str, str]]:
     return seen
 
 
+def _fitting_loss(data: dict[str, Any]) -> Any:
+    """The loss to use when a change does not name one: the current loss if it suits the data, else
+    cross_entropy for multi-class data and square otherwise (TF Playground's)."""
+    loss = data.get("loss", SETTINGS_BY_NAME["loss"].default)
+    dataset = data.get("dataset", SETTINGS_BY_NAME["dataset"].default)
+    if data.get("problem") == "regression":
+        return "square" if loss == "cross_entropy" else loss
+    if isinstance(dataset, str) and dataset in DATASET_PROBLEM and dataset_classes(dataset) == "multi":
+        return "cross_entropy"
+    return "square" if loss == "huber" else loss
+
+
 def make_config(base: TrainConfig | None = None, changes: dict[str, Any] | None = None) -> TrainConfig:
-    """Validate `changes` on top of `base` (or the defaults); raise ConfigError naming the first bad field."""
+    """Validate `changes` on top of `base` (or the defaults); raise ConfigError naming the first bad field.
+
+    Changes that do not name a loss get one that suits their data (_fitting_loss); a loss named
+    explicitly is validated as it is."""
     data = base.public() if base is not None else {}
     data.update(changes or {})
+    if changes is not None and "loss" not in changes:
+        data["loss"] = _fitting_loss(data)
     try:
         return TrainConfig.model_validate(data)
     except ValidationError as exc:

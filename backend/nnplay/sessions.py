@@ -24,6 +24,7 @@ from .datasets import MAX_POINTS
 from .engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE
 from .engine.trainer import ChunkOutcome, FrameData, Trainer
 from .schemas import ConfigError, TrainConfig, make_config
+from .settings import dataset_classes
 from .userdata import PointsError, check_point, parse_csv
 
 log = logging.getLogger(__name__)
@@ -254,7 +255,8 @@ class Session:
             try:
                 self.edit_points(message)
             except PointsError as exc:
-                return protocol.error_message("invalid_value", str(exc), "label")
+                field = "dataset" if dataset_classes(self.config.dataset) == "multi" else "label"
+                return protocol.error_message("invalid_value", str(exc), field)
             return None
         if kind in ("set_weight", "set_bias"):
             if self._pending_config is not None or self._pending_reset:
@@ -275,6 +277,12 @@ class Session:
         """Add, remove or clear points of the person's own data; the first edit starts from the current
         data set's points, so one can add to what one sees. Raises PointsError."""
         problem = self.config.problem
+        if dataset_classes(self.config.dataset) == "multi" and message.type != "clear_points":
+            raise PointsError(
+                f"your own points have two classes (1 and -1), so they cannot start from the "
+                f"{self.config.classes}-class data set {self.config.dataset!r}: pick a two-class data set, "
+                "or clear the points and draw from scratch"
+            )
         if self.config.dataset != "custom":
             split = self.trainer.plan.split
             self.custom_points = np.concatenate([split.train_x, split.test_x])

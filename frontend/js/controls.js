@@ -5,8 +5,8 @@
 // by name (the `hide` URL parameter).
 
 import { createLayerEditor } from "./layerEditor.js";
-import { drawPointsThumbnail, sketchPoints } from "./previews.js";
-import { limitsForMode, problemOfDataset } from "./settings.js";
+import { drawPointsThumbnail, sketchClasses, sketchPoints } from "./previews.js";
+import { labelKind, limitsForMode, problemOfDataset, validLosses, withConsistentLoss } from "./settings.js";
 import { attachHelp } from "./tooltip.js";
 import { createSelect, createToggleButton, createWidget, testIdOf } from "./widgets.js";
 
@@ -29,6 +29,29 @@ const APPLIES_WHEN = {
   weight_decay: (config) => config.optimizer === "adamw",
   schedule_epochs: (config) => config.schedule !== "constant",
   schedule_factor: (config) => config.schedule === "step",
+};
+// Where a setting's applicability depends on the schema too (the data sets' kinds of labels).
+const APPLIES_WITH_SCHEMA = {
+  classes: (schema, config) => labelKind(schema, config) === "multi",
+};
+// A global setting whose per-layer list is emptied with it, so that every layer follows the new value.
+const PER_LAYER_LIST = { activation: "layer_activations", dropout: "layer_dropout" };
+// Per-layer settings edited in the layer editor, above each hidden layer.
+const PER_LAYER_SETTINGS = [
+  {
+    list: "layer_activations",
+    global: "activation",
+    testId: "layer-activation",
+    label: "Activation",
+    format: String,
+  },
+  { list: "layer_dropout", global: "dropout", testId: "layer-dropout", label: "Dropout", format: String },
+];
+const LOSS_NOTES = {
+  multi: "Multi-class data trains on cross-entropy: a softmax over one output per class.",
+  binary:
+    "Two classes: square error after a tanh, or cross-entropy after a sigmoid. Huber is for regression.",
+  value: "Regression: square error, or Huber (outliers pull less). Cross-entropy is for classes.",
 };
 const GROUP_TITLES = { hyper: "Optimizer", stopping: "Stopping", network: "Network", data: "Data", output: "Output" };
 const THUMBNAIL_PX = 64;
@@ -97,6 +120,7 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
     else if (setting.name === "problem") buildProblem(setting);
     else if (setting.type === "features") continue; // the network diagram's input column
     else if (setting.type === "layers") buildLayers(setting);
+    else if (setting.type === "choice_list" || setting.type === "float_list") continue; // in the layer editor
     else buildGeneric(setting);
   }
   buildRegenerate();
@@ -109,14 +133,27 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
 
   function buildGeneric(setting) {
     const options = setting.name === "speed" ? { formatChoice: formatSpeed } : {};
-    const widget = createWidget(setting, (value) => onConfigure({ [setting.name]: value }), options);
+    const perLayer = PER_LAYER_LIST[setting.name];
+    const hasPerLayer = perLayer && schema.settings.some((s) => s.name === perLayer);
+    const commit = (value) => {
+      const changes = { [setting.name]: value };
+      if (hasPerLayer) changes[perLayer] = [];
+      // The loss's own choices are limited to consistent ones; anything else brings the loss along.
+      onConfigure(
+        setting.name === "loss" ? changes : withConsistentLoss(schema, store.get().config, changes),
+      );
+    };
+    const widget = createWidget(setting, commit, options);
     if (!widget) return;
     const slotName = SLOT_OF_NAME[setting.name] || SLOT_OF_GROUP[setting.group] || "extra";
     const slot = slotName === "extra" || !slots[slotName] ? extraSection(setting.group) : slots[slotName];
     slot.append(widget.element);
     register(settingNames(setting), widget.element);
     syncers.push((state) => widget.sync(state.config[setting.name]));
-    const applies = APPLIES_WHEN[setting.name];
+    const appliesWithSchema = APPLIES_WITH_SCHEMA[setting.name];
+    const applies = appliesWithSchema
+      ? (config) => appliesWithSchema(schema, config)
+      : APPLIES_WHEN[setting.name];
     if (applies) {
       // Not `hidden`: that belongs to the `hide` URL parameter, which must keep winning.
       syncers.push((state) => {
@@ -124,6 +161,27 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
       });
     }
     if (setting.name === "init") addResetNote(widget.element);
+    if (setting.name === "loss") addLossChoices(setting, widget.element);
+  }
+
+  // Only the losses the current data allows can be chosen; a note says why.
+  function addLossChoices(setting, wrapper) {
+    const select = wrapper.querySelector("select");
+    const note = document.createElement("p");
+    note.className = "setting-note";
+    note.id = "loss-note";
+    note.dataset.testid = "loss-note";
+    const describedBy = select.getAttribute("aria-describedby") || "";
+    select.setAttribute("aria-describedby", `${describedBy} loss-note`.trim());
+    wrapper.append(note);
+    syncers.push((state) => {
+      const valid = validLosses(schema, state.config);
+      for (const option of select.options) {
+        const choice = setting.choices[Number(option.value)];
+        option.disabled = choice !== undefined && !valid.includes(choice);
+      }
+      note.textContent = LOSS_NOTES[labelKind(schema, state.config)];
+    });
   }
 
   // New initial weights only come with a reset: say so, louder once the choice differs from the
@@ -157,7 +215,7 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
           const first = schema.datasets.find((d) => d.problem === problem);
           if (first) changes.dataset = first.name;
         }
-        onConfigure(changes);
+        onConfigure(withConsistentLoss(schema, store.get().config, changes));
       },
       { testId: "problem-type" },
     );
@@ -197,7 +255,7 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
           onClick: () => {
             const changes = { [setting.name]: dataset.name };
             if (problems.includes(dataset.problem)) changes.problem = dataset.problem;
-            onConfigure(changes);
+            onConfigure(withConsistentLoss(schema, store.get().config, changes));
           },
         });
         toggle.element.classList.add("dataset-button", `problem-${dataset.problem}`);
@@ -212,7 +270,12 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
         toggle.element.setAttribute("aria-label", `${text} (${dataset.problem})`);
         grid.append(toggle.element);
         attachHelp(toggle.element, setting.help);
-        thumbnails.set(dataset.name, { toggle, canvas, problem: dataset.problem });
+        thumbnails.set(dataset.name, {
+          toggle,
+          canvas,
+          problem: dataset.problem,
+          multi: dataset.classes === "multi",
+        });
         drawSketch(dataset.name);
       }
     }
@@ -223,7 +286,7 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
       const points = sketchPoints(name);
       drawPointsThumbnail(canvas, points ? [points] : [], {
         domain: schema.grid?.domain,
-        classification: problem !== "regression",
+        classes: sketchClasses(name, problem),
       });
       // The person's own data is drawn from its points once selected; a data set newer than
       // this page's sketches likewise.
@@ -242,27 +305,42 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
         drawnFromData = null;
       }
       // The data message and the config message can arrive in either order: draw only a match.
-      if (data && entry && (data.problem === entry.problem || !problems.includes(entry.problem))) {
+      const sameKind = (data?.classes > 2) === entry?.multi;
+      const sameProblem =
+        data && entry && (data.problem === entry.problem || !problems.includes(entry.problem));
+      if (sameKind && sameProblem) {
         drawPointsThumbnail(
           entry.canvas,
           [
             { xs: data.trainX, ys: data.trainY },
             { xs: data.testX, ys: data.testY },
           ],
-          { domain: schema.grid?.domain, classification: data.problem !== "regression" },
+          { domain: schema.grid?.domain, classes: data.classes },
         );
         drawnFromData = selected;
       }
     });
   }
 
+  // The layer editor also holds the per-layer settings: one select per hidden layer for each.
   function buildLayers(setting) {
-    const editor = createLayerEditor(slots.layers, (layers) => onConfigure({ [setting.name]: layers }));
+    const byName = new Map(schema.settings.map((s) => [s.name, s]));
+    const perLayer = PER_LAYER_SETTINGS.filter(
+      ({ list, global }) => byName.has(list) && byName.has(global),
+    ).map((spec) => {
+      const listSetting = byName.get(spec.list);
+      const fallback = byName.get(spec.global).choices || [];
+      const choices = listSetting.choices?.length ? listSetting.choices : fallback;
+      return { ...spec, choices, help: listSetting.help };
+    });
+    const editor = createLayerEditor(slots.layers, {
+      layersName: setting.name,
+      perLayer,
+      commit: onConfigure,
+    });
     attachHelp(slots.layers, setting.help);
     register([...settingNames(setting), "layers", "layer-editor"], slots.layers);
-    syncers.push((state) =>
-      editor.sync(state.config[setting.name], limitsForMode(schema, state.config.mode)),
-    );
+    syncers.push((state) => editor.sync(state.config, limitsForMode(schema, state.config.mode)));
   }
 
   // A new random seed: the same data set, freshly sampled (the seed goes into the link).
@@ -319,7 +397,9 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
         key: "discretize",
         testId: "discretize",
         text: "Discretize output",
-        help: "Shows only the predicted class (the sign of the output) instead of the shades of confidence.",
+        help:
+          "Shows only the predicted class (the sign of the output, or the most likely of several classes) " +
+          "instead of the shades of confidence.",
       },
     ];
     for (const option of options) {
@@ -360,7 +440,18 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
     /** Hides the controls named (setting names, URL keys or control names), for classroom links. */
     hide(names) {
       for (const name of names) {
-        for (const element of hideable.get(String(name).trim().toLowerCase()) || []) element.hidden = true;
+        const key = String(name).trim().toLowerCase();
+        for (const element of hideable.get(key) || []) element.hidden = true;
+        // The per-layer selects are rebuilt with the layers: hidden by a class on their editor.
+        for (const spec of PER_LAYER_SETTINGS) {
+          const aliases = [spec.list, spec.global, spec.testId].map((n) => n.toLowerCase());
+          const urlKeys = schema.settings
+            .filter((s) => s.name === spec.list || s.name === spec.global)
+            .map((s) => String(s.url_key || "").toLowerCase());
+          if ([...aliases, ...urlKeys, ...aliases.map(testIdOf)].includes(key)) {
+            slots.layers.classList.add(`hide-${spec.testId}`);
+          }
+        }
       }
     },
   };

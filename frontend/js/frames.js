@@ -18,11 +18,15 @@ export function gridValue(byte) {
   return Math.max(-1, Math.min(1, byte / 127.5 - 1));
 }
 
-/** `data` message -> {version, problem, trainX, trainY, testX, testY}. */
+/**
+ * `data` message -> {version, problem, classes, trainX, trainY, testX, testY}. `classes` is K for
+ * multi-class data (labels 0..K-1), 2 for binary (labels +1/-1), 0 for regression.
+ */
 export function decodeData(message) {
   return {
     version: message.data_version,
     problem: message.problem,
+    classes: message.classes ?? (message.problem === "regression" ? 0 : 2),
     trainX: float32(message.train_x),
     trainY: float32(message.train_y),
     testX: float32(message.test_x),
@@ -43,6 +47,10 @@ export function decodeFrame(message) {
     epochsPerSecond: message.epochs_per_second ?? null,
     gridSize: message.grid_size,
     outputGrid: uint8(message.output_grid),
+    // Multi-class: the predicted class per output cell (outputGrid then holds its probability p
+    // as 2p - 1); empty for one output.
+    outputs: message.outputs ?? 1,
+    outputClasses: uint8(message.output_classes),
     neuronGridSize: message.neuron_grid_size,
     layers: message.layers || [],
     neuronGrids: uint8(message.neuron_grids),

@@ -1,12 +1,13 @@
 // The output heat map: the network's output over the input plane, with the data
-// points over it. It can instead show one hidden neuron's grid or one input feature
-// ("inspect"), enlarged. The grid is painted 1:1 into a canvas of its own size
-// (100 x 100, or 10 x 10 for a neuron) that CSS scales up smoothly; the points live in
-// a second canvas on top that is redrawn only when the data or the options change.
-// Per frame the browser thus uploads 100 x 100 pixels, not the whole picture.
+// points over it. For multi-class data it is a decision map instead: each cell in its
+// predicted class's colour, strong where the net is confident. It can instead show one
+// hidden neuron's grid or one input feature ("inspect"), enlarged. The grid is painted 1:1
+// into a canvas of its own size (100 x 100, or 10 x 10 for a neuron) that CSS scales up
+// smoothly; the points live in a second canvas on top that is redrawn only when the data or
+// the options change. Per frame the browser thus uploads 100 x 100 pixels, not the whole picture.
 
-import { BYTE_TO_RGBA, BYTE_TO_RGBA_DISCRETE, colorOf, paintGrid, paintValues } from "./palette.js";
-import { featureGrid } from "./previews.js";
+import { BYTE_TO_RGBA, BYTE_TO_RGBA_DISCRETE, paintClassGrid, paintGrid, paintValues } from "./palette.js";
+import { featureGrid, pointColour } from "./previews.js";
 
 const POINT_RADIUS_PX = 3.2;
 const FEATURE_GRID_SIZE = 50;
@@ -82,6 +83,17 @@ export function createHeatmap(
     return { bytes: frame.neuronGrids, offset, size };
   }
 
+  // A frame with one output per class and the predicted class of every cell.
+  function isMultiClass() {
+    const cells = frame ? frame.gridSize * frame.gridSize : 0;
+    return (
+      frame !== null &&
+      frame.outputs > 1 &&
+      frame.outputClasses.length === cells &&
+      frame.outputGrid.length === cells
+    );
+  }
+
   function table() {
     return options.discretize ? BYTE_TO_RGBA_DISCRETE : BYTE_TO_RGBA;
   }
@@ -96,6 +108,15 @@ export function createHeatmap(
       if (!values) return false;
       const image = sizeGridCanvas(FEATURE_GRID_SIZE);
       paintValues(image, values, table());
+      gridCtx.putImageData(image, 0, 0);
+      return true;
+    }
+    if (!target && isMultiClass()) {
+      const image = sizeGridCanvas(frame.gridSize);
+      paintClassGrid(image, frame.outputClasses, frame.outputGrid, frame.gridSize, {
+        classes: frame.outputs,
+        discretize: options.discretize,
+      });
       gridCtx.putImageData(image, 0, 0);
       return true;
     }
@@ -116,13 +137,13 @@ export function createHeatmap(
     const [lo, hi] = domain;
     const scale = pointsCanvas.width / (hi - lo);
     const radius = POINT_RADIUS_PX * (window.devicePixelRatio || 1);
-    const classification = data.problem !== "regression";
+    const classes = data.classes ?? (data.problem === "regression" ? 0 : 2);
     pointsCtx.lineWidth = Math.max(1, radius / 3);
     pointsCtx.strokeStyle = stroke;
     for (let i = 0; i < ys.length; i += 1) {
       const px = (xs[2 * i] - lo) * scale;
       const py = (hi - xs[2 * i + 1]) * scale; // row 0 is the top: x2 = hi
-      const [r, g, b] = colorOf(classification ? Math.sign(ys[i]) || 1 : ys[i]);
+      const [r, g, b] = pointColour(ys[i], classes);
       pointsCtx.beginPath();
       pointsCtx.arc(px, py, radius, 0, 2 * Math.PI);
       pointsCtx.fillStyle = `rgb(${r}, ${g}, ${b})`;
@@ -153,6 +174,10 @@ export function createHeatmap(
   function describe() {
     let text = "showing the network output";
     let aria = label;
+    if (isMultiClass()) {
+      text = "showing the predicted class: the stronger the colour, the surer the net";
+      aria = "Predicted class over the input plane";
+    }
     if (target && target.kind === "neuron") {
       const name = `${target.layer + 1},${target.index + 1}`;
       text = `showing neuron ${name} (hidden layer ${target.layer + 1}, neuron ${target.index + 1})`;
@@ -172,7 +197,9 @@ export function createHeatmap(
 
   return {
     update(newFrame) {
+      const wasMultiClass = isMultiClass();
       frame = newFrame;
+      if (isMultiClass() !== wasMultiClass) describe();
       requestDraw();
     },
     setData(newData) {
@@ -192,6 +219,7 @@ export function createHeatmap(
     },
     reset() {
       frame = null;
+      describe();
       requestDraw();
     },
   };

@@ -1,8 +1,9 @@
 // The insight panel: what training does inside the net, live. Metrics and the confusion
-// matrix (classification), the ROC curve, the learning rate and every layer's gradient norm
-// over epochs, and histograms of a chosen layer's weights and activations. It can be
-// collapsed (a disclosure button, remembered in localStorage); nothing is drawn while it is
-// collapsed, and each chart only while it is on screen (js/renderScheduler.js).
+// matrix (classification, two classes or more), the ROC curve (two classes), the learning
+// rate and every layer's gradient norm over epochs, and histograms of a chosen layer's
+// weights and activations. It can be collapsed (a disclosure button, remembered in
+// localStorage); nothing is drawn while it is collapsed, and each chart only while it is on
+// screen (js/renderScheduler.js).
 
 import { createGradientChart, createLearningRateChart } from "./historyCharts.js";
 import { createConfusionMatrix, createMetricsTable } from "./metricsTables.js";
@@ -21,6 +22,28 @@ function element(tag, { className, text, testId, attributes = {} } = {}) {
 }
 
 let nextCard = 0;
+
+const WIDE_MATRIX_CLASSES = 4; // more classes than this: the confusion matrix takes two columns
+const METRICS_HINT = {
+  binary: "Precision: share of predicted +1 that are +1. Recall: share of +1 found. ROC-AUC 0.5 is chance.",
+  multi:
+    "Precision, recall and F1 are computed per class (that class against the rest) and averaged over " +
+    "the classes; ROC-AUC likewise. Accuracy is the share of points in their true class.",
+};
+const LOSS_NAMES = {
+  square: "half the squared error, ½(output − target)²",
+  huber: "the Huber loss: squared error near the target, linear far from it",
+  cross_entropy: "cross-entropy",
+};
+
+function regressionText(loss) {
+  const name = LOSS_NAMES[loss] || String(loss || "the squared error");
+  return (
+    "Accuracy, precision, recall, the ROC curve and the confusion matrix measure classification. " +
+    `This is a regression problem: its measure is the loss (${name}, averaged over the points) ` +
+    "in the Output panel."
+  );
+}
 
 /** A titled card with a one-line explanation; returns {card, body}. */
 function card(title, hint, className) {
@@ -68,11 +91,8 @@ export function createInsightPanel(body, toggle) {
   const poke = () => scheduler.poke();
 
   // Classification: metrics, confusion matrix, ROC. Regression: a note instead.
-  const metricsCard = card(
-    "Metrics",
-    "Precision: share of predicted +1 that are +1. Recall: share of +1 found. ROC-AUC 0.5 is chance.",
-    "card-metrics",
-  );
+  const metricsCard = card("Metrics", METRICS_HINT.binary, "card-metrics");
+  const metricsHint = metricsCard.querySelector(".card-hint");
   const metricsTable = element("table", { className: "insight-table", testId: "metrics" });
   metricsCard.append(metricsTable);
 
@@ -93,14 +113,21 @@ export function createInsightPanel(body, toggle) {
     "card-roc",
   );
   const rocBox = chartBox("roc-chart", "ROC curve of the test set");
-  rocCard.append(rocBox);
+  const rocNote = element("p", {
+    className: "insight-note",
+    testId: "roc-note",
+    text:
+      "A ROC curve compares two classes. With more classes the table's ROC-AUC is the average of " +
+      "each class against the rest.",
+  });
+  rocNote.hidden = true;
+  rocCard.append(rocBox, rocNote);
+  const rocHint = rocCard.querySelector(".card-hint");
 
   const regressionNote = element("p", {
     className: "insight-note",
     testId: "classification-only-note",
-    text:
-      "Accuracy, precision, recall, the ROC curve and the confusion matrix measure classification. " +
-      "This is a regression problem: its measure is the loss (mean squared error) in the Output panel.",
+    text: regressionText("square"),
   });
   regressionNote.hidden = true;
 
@@ -222,20 +249,39 @@ export function createInsightPanel(body, toggle) {
   toggle.addEventListener("click", () => setOpen(!open));
   setOpen(open);
 
+  // Classification or regression, and how many classes: which cards show, and how wide.
   let classification = true;
-  function setClassification(value) {
-    if (value === classification) return;
-    classification = value;
-    for (const section of [metricsCard, confusionCard, rocCard]) section.hidden = !classification;
+  let classCount = 2;
+  function layoutCards() {
+    const multiClass = classCount > 2;
+    // Many classes: the matrix takes two columns, and the note on the ROC curve moves to the metrics.
+    const wide = classCount > WIDE_MATRIX_CLASSES;
+    metricsCard.hidden = !classification;
+    confusionCard.hidden = !classification;
+    rocCard.hidden = !classification || wide;
     regressionNote.hidden = classification;
+    rocBox.hidden = multiClass;
+    rocHint.hidden = multiClass;
+    rocNote.hidden = !multiClass;
+    const noteHome = wide ? metricsCard : rocCard;
+    if (rocNote.parentElement !== noteHome) noteHome.append(rocNote);
+    confusionCard.classList.toggle("card-wide", wide);
+    metricsHint.textContent = multiClass ? METRICS_HINT.multi : METRICS_HINT.binary;
+  }
+  function setClassification(value, classes = classCount) {
+    if (value === classification && classes === classCount) return;
+    classification = value;
+    classCount = classes;
+    layoutCards();
   }
 
   return {
     update(frame) {
       latest = frame;
-      setClassification(frame.metrics !== null);
+      const classes = frame.metrics?.test?.classes;
+      setClassification(frame.metrics !== null, Array.isArray(classes) ? classes.length : 2);
       tablesView.invalidate();
-      if (frame.metrics) {
+      if (frame.metrics && classCount <= 2) {
         roc.update(frame.metrics.test);
         rocView.invalidate();
       }
@@ -246,9 +292,11 @@ export function createInsightPanel(body, toggle) {
       weightView.invalidate();
       activationView.invalidate();
     },
-    /** Before the first frame of a problem type arrives, follow the config's. */
-    setProblem(problem) {
-      if (!latest) setClassification(problem !== "regression");
+    /** Names the config's loss; before the first frame of a problem type arrives, follows its problem. */
+    setConfig(config) {
+      if (!latest) setClassification(config.problem !== "regression");
+      const text = regressionText(config.loss);
+      if (regressionNote.textContent !== text) regressionNote.textContent = text;
     },
     reset() {
       latest = null;

@@ -7,13 +7,14 @@ import { bindDivergenceBanner } from "./divergence.js";
 import { decodeData, decodeFrame } from "./frames.js";
 import { createHeatmap } from "./heatmap.js";
 import { createInsightPanel } from "./insights.js";
+import { createLegend } from "./legend.js";
 import { createLossChart } from "./lossChart.js";
 import { createNetworkView } from "./network.js";
 import { createOwnDataTools } from "./ownData.js";
 import { createValuePopover } from "./popover.js";
 import { bindReadouts } from "./readouts.js";
 import { createSessionDroppingInvalid, resolveSession, writeSessionToUrl } from "./session.js";
-import { defaultConfig } from "./settings.js";
+import { defaultConfig, outputCount, withConsistentLoss } from "./settings.js";
 import { installShortcuts } from "./shortcuts.js";
 import { createStore } from "./store.js";
 import { CLOSE_FOREIGN_ORIGIN, CLOSE_UNKNOWN_SESSION, createStream, sessionSocketUrl } from "./stream.js";
@@ -86,7 +87,8 @@ async function start() {
     onView: (patch) => store.set({ view: { ...store.get().view, ...patch } }),
     // A preset is a whole lesson: the defaults overlaid by its settings, started from epoch 0.
     onPreset: (preset) => {
-      const changes = { ...defaultConfig(schema), ...preset.config };
+      const lesson = { ...defaultConfig(schema), ...preset.config };
+      const changes = withConsistentLoss(schema, lesson, lesson);
       send({ type: "configure", changes });
       send({ type: "reset" });
       store.set({ initInEffect: changes.init });
@@ -132,6 +134,13 @@ async function start() {
     caption: byTestId("heatmap-caption"),
     featureLabels,
   });
+  const legend = createLegend({
+    scale: byTestId("legend-scale"),
+    binary: byTestId("legend-binary"),
+    negative: byTestId("legend-negative"),
+    positive: byTestId("legend-positive"),
+    classes: byTestId("legend-classes"),
+  });
   const lossChart = createLossChart(byTestId("loss-chart"));
   const insights = createInsightPanel(byTestId("insight-body"), byTestId("insight-toggle"));
   createOwnDataTools({
@@ -156,6 +165,7 @@ async function start() {
     featuresHelp: schema.settings.find((s) => s.name === "features")?.help,
     // Hiding "features" locks the inputs: only the active ones show, and they cannot be toggled.
     lockFeatures: hidden.some((name) => name.toLowerCase() === "features"),
+    outputCount: (config) => outputCount(schema, config),
     onToggleFeature: (name) => {
       const order = schema.features.map((f) => f.name);
       const active = new Set(store.get().config.features || []);
@@ -181,7 +191,7 @@ async function start() {
       }),
   });
   network.setConfig(store.get().config);
-  insights.setProblem(store.get().config.problem);
+  insights.setConfig(store.get().config);
   controls.register(["own-data", "ownData", "draw"], byTestId("own-data"));
   controls.register(["insight", "insights"], byTestId("insight-panel"));
   controls.hide(hidden);
@@ -195,14 +205,12 @@ async function start() {
     }
     if (changed.has("data") && state.data) {
       heatmap.setData(state.data);
-      const noun = state.data.problem === "regression" ? "target" : "class";
-      byTestId("legend-negative").textContent = `${noun} −1`;
-      byTestId("legend-positive").textContent = `${noun} +1`;
+      legend.setData(state.data);
     }
     if (changed.has("view")) heatmap.setOptions(state.view);
     if (changed.has("config")) {
       network.setConfig(state.config);
-      insights.setProblem(state.config.problem);
+      insights.setConfig(state.config);
       writeSessionToUrl(schema, state.sessionId, state.config);
     }
   });

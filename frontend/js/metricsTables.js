@@ -1,8 +1,9 @@
 // The insight panel's tables: classification metrics for the training and the test set, and
-// the test set's confusion matrix. Plain HTML tables (captions, header cells with scope) so a
-// screen reader can read them; each value cell has a data-testid and its exact number in
-// data-value.
+// the test set's confusion matrix (2 x 2 for classes -1/+1, K x K for classes 0..K-1). Plain
+// HTML tables (captions, header cells with scope) so a screen reader can read them; each
+// value cell has a data-testid and its exact number in data-value.
 
+import { classCss } from "./palette.js";
 import { formatMetric } from "./snapshotCharts.js";
 
 const METRICS = [
@@ -32,8 +33,9 @@ function setValue(element, value) {
 
 /** The metrics table (rows: metrics, columns: train and test) in `table`; returns {update(metrics)}. */
 export function createMetricsTable(table) {
+  const caption = cell("caption", BINARY_CAPTION);
   table.append(
-    cell("caption", "Classification metrics (positive class +1)"),
+    caption,
     (() => {
       const head = document.createElement("thead");
       const row = document.createElement("tr");
@@ -59,6 +61,11 @@ export function createMetricsTable(table) {
 
   return {
     update(metrics) {
+      const classes = metrics?.test?.classes;
+      const text = isMultiClass(classes)
+        ? `Classification metrics (averages over the ${classes.length} classes)`
+        : BINARY_CAPTION;
+      if (caption.textContent !== text) caption.textContent = text;
       for (const [split] of SPLITS) {
         for (const [name] of METRICS) setValue(cells.get(`${split}-${name}`), metrics?.[split]?.[name]);
       }
@@ -66,12 +73,36 @@ export function createMetricsTable(table) {
   };
 }
 
-function classLabel(value) {
+const BINARY_CAPTION = "Classification metrics (positive class +1)";
+
+// Multi-class frames name their classes 0..K-1; binary ones -1 and +1.
+function isMultiClass(classes) {
+  return Array.isArray(classes) && classes.length > 2;
+}
+
+function classLabel(value, multi) {
+  if (multi) return String(value);
   return value > 0 ? `+${value}` : `−${Math.abs(value)}`;
 }
 
-function classKey(value) {
+// Test ids: "confusion-neg-pos" (binary, as before), "confusion-0-2" (multi-class).
+function classKey(value, multi) {
+  if (multi) return String(value);
   return value > 0 ? "pos" : "neg";
+}
+
+// A header cell; for multi-class a swatch of the class's colour on the maps comes first.
+function classHeader(text, value, multi, scope) {
+  const th = cell("th", "", { scope });
+  if (multi) {
+    const swatch = document.createElement("span");
+    swatch.className = "class-swatch";
+    swatch.style.background = classCss(value);
+    swatch.setAttribute("aria-hidden", "true");
+    th.append(swatch);
+  }
+  th.append(text);
+  return th;
 }
 
 /**
@@ -84,21 +115,29 @@ export function createConfusionMatrix(table) {
 
   function build(newClasses) {
     classes = newClasses.slice();
+    const multi = isMultiClass(classes);
+    table.classList.toggle("multi-class", multi);
     table.replaceChildren(
       cell("caption", "Test set: rows are the true class, columns the predicted class"),
     );
     const head = document.createElement("thead");
     const row = document.createElement("tr");
-    row.append(cell("th", "true \\ predicted", { scope: "col" }));
-    for (const c of classes) row.append(cell("th", `predicted ${classLabel(c)}`, { scope: "col" }));
+    row.append(cell("th", multi ? "true \\ pred." : "true \\ predicted", { scope: "col" }));
+    for (const c of classes) {
+      // Many classes: the column headers say only the class (the caption says they are predictions).
+      const text = multi ? classLabel(c, multi) : `predicted ${classLabel(c, multi)}`;
+      const th = classHeader(text, c, multi, "col");
+      if (multi) th.setAttribute("aria-label", `predicted ${c}`);
+      row.append(th);
+    }
     head.append(row);
     const body = document.createElement("tbody");
     cells = classes.map((truth) => {
       const tr = document.createElement("tr");
-      tr.append(cell("th", `true ${classLabel(truth)}`, { scope: "row" }));
+      tr.append(classHeader(`true ${classLabel(truth, multi)}`, truth, multi, "row"));
       const tds = classes.map((predicted) => {
         const td = cell("td", "—", {
-          "data-testid": `confusion-${classKey(truth)}-${classKey(predicted)}`,
+          "data-testid": `confusion-${classKey(truth, multi)}-${classKey(predicted, multi)}`,
         });
         td.className = truth === predicted ? "hit" : "miss";
         tr.append(td);

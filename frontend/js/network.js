@@ -1,12 +1,14 @@
 // The network diagram: the input features (each a toggle showing its own heat map),
 // one column per hidden layer with a live heat map per neuron (the frame's
-// `neuron_grids`) and its bias, the output node, and the links coloured and sized
-// by weight. Each map is painted 1:1 into a canvas of the grid's own size (10 x 10)
-// and scaled up by CSS: the browser then copies 100 pixels per neuron and frame. Neurons and links are focusable: hovering or focusing a neuron asks
-// for it to be shown enlarged (`onInspect`), clicking a link or a neuron asks to
-// edit its weight or bias (`onEdit`), clicking a feature toggles it (`onToggleFeature`).
+// `neuron_grids`) and its bias, the output node (one per class for multi-class data, each
+// showing where its class wins), and the links coloured and sized by weight. Each map is
+// painted 1:1 into a canvas of the grid's own size (10 x 10) and scaled up by CSS: the
+// browser then copies 100 pixels per neuron and frame. Neurons and links are focusable:
+// hovering or focusing a neuron asks for it to be shown enlarged (`onInspect`), clicking a
+// link or a neuron asks to edit its weight or bias (`onEdit`), clicking a feature toggles it
+// (`onToggleFeature`).
 
-import { BYTE_TO_RGBA, colorOf, paintGrid } from "./palette.js";
+import { BYTE_TO_RGBA, classCss, colorOf, paintClassGrid, paintGrid } from "./palette.js";
 import { paintFeature } from "./previews.js";
 import { attachHelp } from "./tooltip.js";
 
@@ -20,16 +22,19 @@ export function networkColumnTemplate(hiddenCount) {
   return `var(--input-column) repeat(${hiddenCount + 1}, minmax(0, 1fr))`;
 }
 
-/** "0_2" for hidden neuron 2 of layer 0, the feature name for an input, "output" for the output. */
-function nodeKey(column, index, inputs, hiddenCount) {
+/**
+ * "0_2" for hidden neuron 2 of layer 0, the feature name for an input, "output" for the single
+ * output, "output-2" for class 2's output when there is one per class.
+ */
+function nodeKey(column, index, inputs, hiddenCount, outputs) {
   if (column === 0) return inputs[index];
-  if (column === hiddenCount + 1) return "output";
+  if (column === hiddenCount + 1) return outputs > 1 ? `output-${index}` : "output";
   return `${column - 1}_${index}`;
 }
 
-function nodeName(column, index, hiddenCount, featureLabels, inputs) {
+function nodeName(column, index, hiddenCount, featureLabels, inputs, outputs) {
   if (column === 0) return featureLabels.get(inputs[index]) || inputs[index];
-  if (column === hiddenCount + 1) return "the output";
+  if (column === hiddenCount + 1) return outputs > 1 ? `the output for class ${index}` : "the output";
   return `neuron ${column},${index + 1}`;
 }
 
@@ -43,12 +48,21 @@ function formatWeight(value) {
  * (the features setting's help, as the input column's tooltip), lockFeatures
  * (show only the active features, not toggleable), onToggleFeature(name), onInspect(target | null) with target {kind: "neuron", layer, index}
  * or {kind: "feature", name}, onEdit({kind: "weight"|"bias", layer, source?, target?, neuron?,
- * value, label, anchor}).
+ * value, label, anchor}); outputCount(config), the output neurons a config's net has before a frame says.
  * Returns {setConfig(config), noteEdit(edit, value), update(frame), reset()}.
  */
 export function createNetworkView(
   container,
-  { features = [], domain = [-6, 6], featuresHelp = "", lockFeatures = false, onToggleFeature, onInspect, onEdit },
+  {
+    features = [],
+    domain = [-6, 6],
+    featuresHelp = "",
+    lockFeatures = false,
+    outputCount = () => 1,
+    onToggleFeature,
+    onInspect,
+    onEdit,
+  },
 ) {
   container.classList.add("network");
   container.classList.toggle("features-locked", lockFeatures);
@@ -99,12 +113,12 @@ export function createNetworkView(
 
   let inputs = []; // active features, in config order (= the first weight matrix's rows)
   let layers = null; // hidden layer sizes the DOM was built for
+  let outputs = 1; // output neurons the DOM was built for (K for multi-class data)
   let nodeColumns = []; // per column, the elements links attach to
   let mapCanvases = []; // per hidden layer, each neuron's map canvas
-  let outputCanvas = null;
+  let outputCanvases = []; // one per output neuron
   let neuronButtons = []; // per hidden layer, the neuron buttons
   let biasMarks = []; // per hidden layer, the bias marks
-  let outputButton = null;
   let lineColumns = []; // per weight matrix, {group, line} per link (row-major in x out)
   let linkGroups = []; // all link groups in document order, for arrow-key navigation
   let frame = null;
@@ -117,8 +131,9 @@ export function createNetworkView(
       ? `weight:${edit.layer}:${edit.source}:${edit.target}`
       : `bias:${edit.layer}:${edit.neuron}`;
 
-  function build(hiddenLayers) {
+  function build(hiddenLayers, outputNeurons) {
     layers = hiddenLayers.slice();
+    outputs = outputNeurons;
     for (const column of columns.querySelectorAll(".hidden-column, .output-column")) column.remove();
     if (!inputColumn.isConnected) columns.append(inputColumn);
     columns.style.gridTemplateColumns = networkColumnTemplate(layers.length);
@@ -146,22 +161,17 @@ export function createNetworkView(
       neuronButtons.push(buttons);
       biasMarks.push(marks);
     });
-    const outputColumn = addColumn("output-column", "Output");
-    outputButton = document.createElement("button");
-    outputButton.type = "button";
-    outputButton.className = "node output-node";
-    outputButton.dataset.testid = "output-node";
-    outputButton.setAttribute("aria-label", "Output neuron: edit its bias");
-    outputCanvas = document.createElement("canvas");
-    outputCanvas.setAttribute("aria-hidden", "true");
-    outputButton.append(outputCanvas);
-    outputButton.addEventListener("click", () => editBias(layers.length, 0, "the output", outputButton));
-    outputColumn.append(outputButton);
-    nodeColumns.push([outputButton]);
+    const outputColumn = addColumn("output-column", outputs > 1 ? `Outputs, one per class` : "Output");
+    outputColumn.classList.toggle("per-class", outputs > 1);
+    const outputButtons = Array.from({ length: outputs }, (_, k) => outputNode(k));
+    for (const { button } of outputButtons) outputColumn.append(button);
+    outputCanvases = outputButtons.map(({ canvas }) => canvas);
+    nodeColumns.push(outputButtons.map(({ button }) => button));
 
     container.setAttribute(
       "aria-label",
-      `Network: ${inputs.length} inputs, hidden layers ${layers.join(", ") || "none"}, 1 output`,
+      `Network: ${inputs.length} inputs, hidden layers ${layers.join(", ") || "none"}, ` +
+        (outputs > 1 ? `${outputs} outputs (one per class)` : "1 output"),
     );
     placeLinks();
   }
@@ -173,6 +183,34 @@ export function createNetworkView(
     column.setAttribute("aria-label", label);
     columns.append(column);
     return column;
+  }
+
+  // The single output, or (multi-class) class k's output, ringed in the class's colour.
+  function outputNode(k) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "node output-node";
+    const canvas = document.createElement("canvas");
+    canvas.setAttribute("aria-hidden", "true");
+    button.append(canvas);
+    let name = "the output";
+    if (outputs > 1) {
+      name = `the output for class ${k}`;
+      button.classList.add("class-output");
+      button.style.setProperty("--class-colour", classCss(k));
+      button.dataset.testid = `output-node-${k}`;
+      button.setAttribute("aria-label", `Output for class ${k}: where it wins; press Enter to edit its bias`);
+      const tag = document.createElement("span");
+      tag.className = "output-class-label";
+      tag.setAttribute("aria-hidden", "true");
+      tag.textContent = String(k); // the class's number (its colour is in the legend)
+      button.append(tag);
+    } else {
+      button.dataset.testid = "output-node";
+      button.setAttribute("aria-label", "Output neuron: edit its bias");
+    }
+    button.addEventListener("click", () => editBias(layers.length, k, name, button));
+    return { button, canvas };
   }
 
   function neuronButton(layerIndex, n) {
@@ -209,7 +247,7 @@ export function createNetworkView(
 
   function editWeight(w, source, target, group) {
     const weights = frame && frame.weights[w];
-    const columnsOut = w < layers.length ? layers[w] : 1;
+    const columnsOut = w < layers.length ? layers[w] : outputs;
     const index = source * columnsOut + target;
     const edit = { kind: "weight", layer: w, source, target, label: group.dataset.name, anchor: group };
     edit.value = typedValues.get(editKey(edit)) ?? (weights && index < weights.length ? weights[index] : 0);
@@ -242,12 +280,14 @@ export function createNetworkView(
         const a = from.getBoundingClientRect();
         nodeColumns[c + 1].forEach((to, target) => {
           const b = to.getBoundingClientRect();
-          const fromKey = nodeKey(c, source, inputs, hiddenCount);
-          const toKey = nodeKey(c + 1, target, inputs, hiddenCount);
+          const fromKey = nodeKey(c, source, inputs, hiddenCount, outputs);
+          const toKey = nodeKey(c + 1, target, inputs, hiddenCount, outputs);
           const group = document.createElementNS(SVG_NS, "g");
           group.classList.add("link");
           group.dataset.testid = `link-${fromKey}-${toKey}`;
-          group.dataset.name = `Weight from ${nodeName(c, source, hiddenCount, featureLabels, inputs)} to ${nodeName(c + 1, target, hiddenCount, featureLabels, inputs)}`;
+          const fromName = nodeName(c, source, hiddenCount, featureLabels, inputs, outputs);
+          const toName = nodeName(c + 1, target, hiddenCount, featureLabels, inputs, outputs);
+          group.dataset.name = `Weight from ${fromName} to ${toName}`;
           group.setAttribute("role", "button");
           group.setAttribute("tabindex", "-1");
           group.setAttribute("aria-label", group.dataset.name);
@@ -293,7 +333,7 @@ export function createNetworkView(
 
   function currentWeight(w, source, target) {
     const weights = frame && frame.weights[w];
-    const columnsOut = w < layers.length ? layers[w] : 1;
+    const columnsOut = w < layers.length ? layers[w] : outputs;
     return weights ? weights[source * columnsOut + target] : NaN;
   }
 
@@ -329,19 +369,32 @@ export function createNetworkView(
     ctx.putImageData(image, 0, 0);
   }
 
+  // Where class k wins, shaded by confidence; white elsewhere.
+  function paintClassMap(canvas, shown, k) {
+    const size = shown.gridSize;
+    if (canvas.width !== size) {
+      canvas.width = size;
+      canvas.height = size;
+    }
+    const ctx = canvas.getContext("2d");
+    const image = ctx.createImageData(size, size);
+    paintClassGrid(image, shown.outputClasses, shown.outputGrid, size, { classes: outputs, onlyClass: k });
+    ctx.putImageData(image, 0, 0);
+  }
+
   function draw() {
     if (!frame) return;
     const size = frame.neuronGridSize;
-    const cells = size * size;
+    const neuronCells = size * size;
     let offset = 0;
     layers.forEach((count, layerIndex) => {
       const biases = frame.biases[layerIndex];
       const canvases = mapCanvases[layerIndex] || [];
       for (let n = 0; n < count; n += 1) {
-        if (frame.neuronGrids.length >= offset + cells) {
+        if (frame.neuronGrids.length >= offset + neuronCells) {
           paintMap(canvases[n], frame.neuronGrids, offset, size);
         }
-        offset += cells;
+        offset += neuronCells;
         const mark = biasMarks[layerIndex][n];
         if (biases && n < biases.length && mark) {
           const colour = biasColour(biases[n]);
@@ -352,8 +405,11 @@ export function createNetworkView(
         }
       }
     });
-    if (frame.outputGrid.length === frame.gridSize * frame.gridSize) {
-      paintMap(outputCanvas, frame.outputGrid, 0, frame.gridSize);
+    const cells = frame.gridSize * frame.gridSize;
+    if (frame.outputGrid.length === cells && outputs > 1 && frame.outputClasses.length === cells) {
+      outputCanvases.forEach((canvas, k) => paintClassMap(canvas, frame, k));
+    } else if (frame.outputGrid.length === cells && outputs === 1) {
+      paintMap(outputCanvases[0], frame.outputGrid, 0, frame.gridSize);
     }
     frame.weights.forEach((weights, w) => {
       const entries = lineColumns[w];
@@ -410,9 +466,10 @@ export function createNetworkView(
         tile.setAttribute("aria-label", `${label}: ${on ? "used as an input" : "not used"}`);
       }
       const layersNow = frame ? frame.layers : config.hidden_layers || [];
-      if (!sameList(inputs, active) || layers === null) {
+      const outputsNow = frame ? frame.outputs : outputCount(config);
+      if (!sameList(inputs, active) || layers === null || outputsNow !== outputs) {
         inputs = active.slice();
-        build(layersNow);
+        build(layersNow, outputsNow);
       }
     },
     /** Remembers a value the user just sent for `edit` (as passed to onEdit) until the next frame. */
@@ -424,12 +481,12 @@ export function createNetworkView(
       typedValues.clear();
       // A frame may lag a configure; draw the layers it describes. Links whose
       // weight count disagrees with the drawn inputs are skipped until they agree.
-      if (!sameList(layers, frame.layers)) build(frame.layers);
+      if (!sameList(layers, frame.layers) || frame.outputs !== outputs) build(frame.layers, frame.outputs);
       requestDraw();
     },
     reset() {
       frame = null;
-      build(layers || []);
+      build(layers || [], outputs);
     },
   };
 }

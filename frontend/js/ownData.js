@@ -239,7 +239,23 @@ export function createOwnDataTools({ tools, note, hint, plane, domain = [-6, 6],
     }
   }
 
+  // Your own data has two classes (or values): the multi-class sets' points cannot seed it.
+  let multiClass = false;
+  function syncMultiClass(data) {
+    const now = Boolean(data && data.classes > 2);
+    if (now === multiClass) return;
+    multiClass = now;
+    if (multiClass) setDrawing(false);
+    for (const control of [drawToggle.element, clear, fileInput]) control.disabled = multiClass;
+    fileLabel.classList.toggle("disabled", multiClass);
+    note.textContent = multiClass
+      ? "Your own data has two classes (+1 and −1): choose 'Your own data' or a two-class data set " +
+        "to draw or upload points."
+      : "";
+  }
+
   store.subscribe((state, changed) => {
+    if (changed.has("data")) syncMultiClass(state.data);
     if (changed.has("config")) syncChoices();
     // The own data set, still empty: drawing is the way to fill it, so the tools open by themselves.
     if (changed.has("data") && state.data && state.config.dataset === "custom" && !drawing) {

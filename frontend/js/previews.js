@@ -1,9 +1,10 @@
 // Small pictures drawn entirely in the page (nothing fetched): a sketch of each data
 // set's shape for its thumbnail, and each input feature's value over the input plane.
 
-import { colorOf, paintValues } from "./palette.js";
+import { classColour, colorOf, paintValues } from "./palette.js";
 
 const SKETCH_POINTS = 160;
+const SKETCH_CLASSES = 3; // the multi-class sketches show the default number of classes
 
 // A small seeded generator (mulberry32) so every sketch looks the same on every visit.
 function seededRandom(seed) {
@@ -60,6 +61,19 @@ const SKETCHES = {
     const y = random() * 12 - 6;
     return [x, y, (Math.floor(x / 3) + Math.floor(y / 3)) % 2 === 0 ? 1 : -1];
   },
+  // Multi-class (labels 0..K-1), after the server's generators.
+  blobs(random, i) {
+    const label = i % SKETCH_CLASSES;
+    const angle = (2 * Math.PI * label) / SKETCH_CLASSES + Math.PI / 2;
+    const x = 3.5 * Math.cos(angle) + 0.7 * normal(random);
+    return [x, 3.5 * Math.sin(angle) + 0.7 * normal(random), label];
+  },
+  spirals(random, i) {
+    const label = i % SKETCH_CLASSES;
+    const step = Math.floor(i / SKETCH_CLASSES) / (SKETCH_POINTS / SKETCH_CLASSES);
+    const t = step * 1.75 * 2 * Math.PI + (2 * Math.PI * label) / SKETCH_CLASSES;
+    return [step * 5 * Math.sin(t), step * 5 * Math.cos(t), label];
+  },
   plane(random) {
     const x = random() * 12 - 6;
     const y = random() * 12 - 6;
@@ -82,6 +96,12 @@ const SKETCHES = {
   },
 };
 
+/** Classes of a data set's sketch, as `drawPointsThumbnail` takes them. */
+export function sketchClasses(name, problem) {
+  if (name === "blobs" || name === "spirals") return SKETCH_CLASSES;
+  return problem === "regression" ? 0 : 2;
+}
+
 /** Points {xs (x1,x2 pairs), ys} sketching a named data set; null for an unknown name. */
 export function sketchPoints(name) {
   const make = SKETCHES[name];
@@ -98,8 +118,17 @@ export function sketchPoints(name) {
   return { xs, ys };
 }
 
-/** Draws points (coloured by label) on a white canvas; `domain` is the plane's [lo, hi]. */
-export function drawPointsThumbnail(canvas, sets, { domain = [-6, 6], classification = true } = {}) {
+/** Colour of a point: by class index (`classes` > 2), by sign (2 classes) or by value (0: regression). */
+export function pointColour(label, classes) {
+  if (classes > 2) return classColour(Math.round(label));
+  return colorOf(classes === 2 ? Math.sign(label) || 1 : label);
+}
+
+/**
+ * Draws points (coloured by label) on a white canvas; `domain` is the plane's [lo, hi]; `classes`
+ * as in a `data` message (K, 2 for +1/-1 labels, 0 for values).
+ */
+export function drawPointsThumbnail(canvas, sets, { domain = [-6, 6], classes = 2 } = {}) {
   const ctx = canvas.getContext("2d");
   const size = canvas.width;
   ctx.fillStyle = "#ffffff";
@@ -109,8 +138,7 @@ export function drawPointsThumbnail(canvas, sets, { domain = [-6, 6], classifica
   const radius = Math.max(1.2, size / 40);
   for (const { xs, ys } of sets) {
     for (let i = 0; i < ys.length; i += 1) {
-      const value = classification ? Math.sign(ys[i]) || 1 : ys[i];
-      const [r, g, b] = colorOf(value);
+      const [r, g, b] = pointColour(ys[i], classes);
       ctx.fillStyle = `rgb(${r}, ${g}, ${b})`;
       ctx.beginPath();
       ctx.arc((xs[2 * i] - lo) * scale, (hi - xs[2 * i + 1]) * scale, radius, 0, 2 * Math.PI);

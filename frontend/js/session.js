@@ -1,7 +1,14 @@
 // Finding the session this page works on, and keeping its id and config in the URL.
 
 import { ApiError, createSession, getSession, validationMessages } from "./api.js";
-import { configFromQuery, problemOfDataset, queryHasConfig, writeConfigToQuery } from "./settings.js";
+import {
+  configFromQuery,
+  defaultConfig,
+  problemOfDataset,
+  queryHasConfig,
+  withConsistentLoss,
+  writeConfigToQuery,
+} from "./settings.js";
 
 const STORAGE_KEY = "nnplay.session";
 const SESSION_PARAM = "session";
@@ -42,7 +49,9 @@ export async function resolveSession(schema) {
   const config = configFromQuery(schema, params);
   // A hand-written link may name a data set but not its problem type, which follows from it.
   if (config.dataset && !config.problem) config.problem = problemOfDataset(schema, config.dataset);
-  const result = await createSessionDroppingInvalid(config);
+  // Likewise the loss: "?dataset=blobs" alone means softmax and cross-entropy, not an error.
+  const full = withConsistentLoss(schema, { ...defaultConfig(schema), ...config }, config);
+  const result = await createSessionDroppingInvalid(full);
   rememberSessionId(result.session.id);
   return result;
 }

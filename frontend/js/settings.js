@@ -18,6 +18,45 @@ export function problemOfDataset(schema, datasetName) {
   return dataset ? dataset.problem : undefined;
 }
 
+/**
+ * What the labels of the data a config trains on are: "multi" (classes 0..K-1), "binary" (+1/-1)
+ * or "value" (regression). The person's own data follows the problem type.
+ */
+export function labelKind(schema, config) {
+  if (config.problem === "regression") return "value";
+  const dataset = schema.datasets.find((d) => d.name === config.dataset);
+  return dataset && dataset.classes === "multi" ? "multi" : "binary";
+}
+
+/** Output neurons of the net a config describes: K for multi-class data, else 1. */
+export function outputCount(schema, config) {
+  return labelKind(schema, config) === "multi" ? Number(config.classes) || 1 : 1;
+}
+
+// The losses each kind of labels allows (the server rejects the others, naming the field "loss").
+const LOSSES_FOR = {
+  multi: ["cross_entropy"],
+  binary: ["square", "cross_entropy"],
+  value: ["square", "huber"],
+};
+
+/** The losses the server accepts for a config's data. */
+export function validLosses(schema, config) {
+  return LOSSES_FOR[labelKind(schema, config)];
+}
+
+/**
+ * `changes` (a configure about to be sent) plus, when the loss in effect would not fit the data
+ * they lead to, the loss that does: cross-entropy for multi-class data, else square.
+ */
+export function withConsistentLoss(schema, config, changes) {
+  if (!schema.settings.some((s) => s.name === "loss")) return changes;
+  const next = { ...config, ...changes };
+  const valid = validLosses(schema, next);
+  if (valid.includes(next.loss)) return changes;
+  return { ...changes, loss: valid.includes("square") ? "square" : valid[0] };
+}
+
 /** Layer/neuron limits for a mode ("reference" | "extended"). */
 export function limitsForMode(schema, mode) {
   const limits = schema.limits || {};
@@ -45,7 +84,13 @@ function decodeValue(setting, text) {
       if (text === "false" || text === "0") return false;
       return undefined;
     case "features":
+    case "choice_list":
       return text === "" ? [] : text.split(",");
+    case "float_list": {
+      if (text === "") return [];
+      const values = text.split(",").map((part) => (part.trim() === "" ? NaN : Number(part)));
+      return values.every(Number.isFinite) ? values : undefined;
+    }
     case "layers": {
       if (text === "") return [];
       const counts = text.split(",").map(Number);

@@ -5,6 +5,7 @@ let nextId = 0;
 let tip = null; // the shared tooltip element
 let owner = null; // the element whose help is showing
 let pointerDownAt = 0;
+const descriptionIds = new Map(); // help text -> id of its description element
 let descriptions = null; // hidden container of the description texts (outside controls, so no name changes)
 
 const POINTER_FOCUS_MS = 400; // a focus this soon after a click came from the mouse, not the keyboard
@@ -66,19 +67,26 @@ function hide(element) {
 export function attachHelp(element, text, target = element) {
   if (!text) return;
   ensureTip();
-  nextId += 1;
-  const id = `help-${nextId}`;
-  const description = document.createElement("span");
-  description.id = id;
-  description.textContent = text;
-  descriptions.append(description);
+  // Controls rebuilt with the same help (e.g. the per-layer selects) share one description.
+  let id = descriptionIds.get(text);
+  if (!id) {
+    nextId += 1;
+    id = `help-${nextId}`;
+    const description = document.createElement("span");
+    description.id = id;
+    description.textContent = text;
+    descriptions.append(description);
+    descriptionIds.set(text, id);
+  }
   const describedBy = target.getAttribute("aria-describedby");
   target.setAttribute("aria-describedby", describedBy ? `${describedBy} ${id}` : id);
   element.dataset.help = text;
   element.dataset.helpId = id;
   element.addEventListener("mouseenter", () => show(element));
   element.addEventListener("mouseleave", () => hide(element));
-  element.addEventListener("focusin", () => {
+  element.addEventListener("focusin", (event) => {
+    // Help inside help (a per-layer select in the layer editor): the innermost one speaks.
+    if (event.target.closest("[data-help]") !== element) return;
     if (performance.now() - pointerDownAt > POINTER_FOCUS_MS) show(element);
   });
   element.addEventListener("focusout", () => hide(element));

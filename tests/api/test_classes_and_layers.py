@@ -32,6 +32,17 @@ def test_a_multiclass_session_streams_one_output_per_class_and_learns(base_url):
         assert edited["outputs"] == 5
 
 
+def test_drawing_a_point_on_multiclass_data_is_refused_and_nothing_changes(base_url):
+    session_id = create_session(base_url, {"dataset": "blobs"})  # the loss follows the data
+    with open_client(base_url, session_id) as client:
+        client.wait_for(lambda m: m.get("type") == "data")
+        client.send({"type": "add_point", "x1": 1.0, "x2": 1.0, "label": 1})
+        error = client.error()
+        assert error["field"] == "dataset" and "two classes" in error["message"]
+        config = httpx.get(f"{base_url}/api/sessions/{session_id}").json()["config"]
+        assert config["dataset"] == "blobs" and config["loss"] == "cross_entropy"
+
+
 def test_binary_frames_carry_no_class_map(session):
     _, client = session
     frame = client.frame()
@@ -41,7 +52,7 @@ def test_binary_frames_carry_no_class_map(session):
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"dataset": "blobs"}, "loss"),
+        ({"dataset": "blobs", "loss": "square"}, "loss"),
         ({"loss": "huber"}, "loss"),
         ({"batch_norm": "on", "batch_size": 1}, "batch_size"),
         ({"layer_dropout": [1.0]}, "layer_dropout"),

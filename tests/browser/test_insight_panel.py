@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from axe_playwright_python.sync_playwright import Axe
+from a11y import serious_violations
 from playwright.sync_api import expect
 from wire import Wire
 
@@ -189,11 +189,6 @@ def test_page_with_the_insight_panel_open_and_drawing_on_has_no_serious_accessib
     app.by_test_id("draw-mode").click()
     app.by_test_id("insight-panel").scroll_into_view_if_needed()
     app.wait_until(lambda: len(_chart(app, "grad-chart")) == 3, 10, "the gradient chart")
-    results = Axe().run(app.page)
-    serious = [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(app.page)
     assert serious == []
     expect(app.by_test_id("status")).to_have_text(re.compile("connected"))

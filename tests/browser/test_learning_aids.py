@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from axe_playwright_python.sync_playwright import Axe
+from a11y import serious_violations
 from playwright.sync_api import expect
 
 SPIRAL_6X8 = "/?dataset=spiral&features=x1,x2,x1_sq,x2_sq,x1_x2,sin_x1,sin_x2&networkShape=8,8,8,8,8,8"
 # Settings whose control is a group rather than one input: the group carries the help.
 GROUP_CONTROLS = {"dataset": "datasets", "hidden_layers": "layer-editor"}
+# Per-layer settings: one select per hidden layer (the first one checked), named after its layer.
+PER_LAYER_CONTROLS = {
+    "layer_activations": ("layer-activation-0", "Activation of hidden layer 1"),
+    "layer_dropout": ("layer-dropout-0", "Dropout of hidden layer 1"),
+}
 
 
 def _description(page, locator) -> str:
@@ -16,8 +21,9 @@ def _description(page, locator) -> str:
 
 
 def test_every_setting_has_a_label_and_a_tooltip_from_its_help_on_keyboard_focus(playground):
-    # AdamW with a step schedule uses every optimizer setting, so all of them are shown.
-    app = playground.open("/?optimizer=adamw&schedule=step")
+    # AdamW with a step schedule uses every optimizer setting, and multi-class blobs every data
+    # setting, so all of them are shown.
+    app = playground.open("/?optimizer=adamw&schedule=step&dataset=blobs")
     schema = app.page.request.get("/api/schema").json()
     # "More settings" holds the rarer ones; opened without a click, which would count as mouse focus.
     app.page.evaluate("document.querySelector('details.extra').open = true")
@@ -26,8 +32,11 @@ def test_every_setting_has_a_label_and_a_tooltip_from_its_help_on_keyboard_focus
     for setting in schema["settings"]:
         if setting["type"] == "features":
             continue  # the feature tiles: see the next test
-        test_id = GROUP_CONTROLS.get(setting["name"]) or (
-            "problem-type" if setting["name"] == "problem" else setting["name"].replace("_", "-")
+        per_layer_id, per_layer_label = PER_LAYER_CONTROLS.get(setting["name"], (None, None))
+        test_id = (
+            GROUP_CONTROLS.get(setting["name"])
+            or per_layer_id
+            or ("problem-type" if setting["name"] == "problem" else setting["name"].replace("_", "-"))
         )
         control = app.by_test_id(test_id)
         target = control.locator("button").first if test_id in GROUP_CONTROLS.values() else control
@@ -38,7 +47,7 @@ def test_every_setting_has_a_label_and_a_tooltip_from_its_help_on_keyboard_focus
         assert setting["help"] in _description(app.page, described), setting["name"]
         if test_id not in GROUP_CONTROLS.values():
             label = app.page.locator(f"label[for='{target.get_attribute('id')}']")
-            expect(label).to_contain_text(setting["label"])
+            expect(label).to_contain_text(per_layer_label or setting["label"])
         checked += 1
     assert checked >= len(schema["settings"]) - 1
 
@@ -118,20 +127,11 @@ def test_status_is_announced_and_every_control_is_labelled(app):
     assert unlabelled == []
 
 
-def _serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 def test_spiral_6x8_page_with_a_popover_open_has_no_serious_accessibility_violations(playground):
     playground.open(SPIRAL_6X8)
     playground.by_test_id("neuron-2-2").click()
     expect(playground.by_test_id("weight-popover")).to_be_visible()
-    assert _serious_violations(playground.page) == []
+    assert serious_violations(playground.page) == []
 
 
 def _wait_for_the_loss_chart(playground) -> None:

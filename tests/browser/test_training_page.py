@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from axe_playwright_python.sync_playwright import Axe
+from a11y import serious_violations
 from playwright.sync_api import expect
 
 TRAINING_TIMEOUT_S = 30.0
@@ -140,10 +140,5 @@ def test_screenshot_of_a_trained_network_is_saved(app, results_dir):
 
 
 def test_page_has_no_serious_accessibility_violations(app):
-    results = Axe().run(app.page)
-    serious = [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(app.page)
     assert serious == []

@@ -239,9 +239,10 @@ def test_hyperparameter_and_per_layer_edits_never_recompile():
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
-        ({"dataset": "blobs"}, "loss", "cross_entropy"),
+        ({"dataset": "blobs", "loss": "square"}, "loss", "cross_entropy"),
         ({"dataset": "plane", "problem": "regression", "loss": "cross_entropy"}, "loss", "regression"),
         ({"loss": "huber"}, "loss", "regression loss"),
+        ({"dataset": "plane", "problem": "regression", "loss": "cross_entropy"}, "loss", "square or huber"),
         ({"batch_norm": "on", "batch_size": 1}, "batch_size", "at least 2"),
         ({**BLOBS, "classes": 1}, "classes", "between 3 and 8"),
         ({**BLOBS, "classes": 9}, "classes", "between 3 and 8"),
@@ -254,3 +255,15 @@ def test_inconsistent_or_out_of_range_settings_name_the_field(changes, field, wo
     with pytest.raises(ConfigError) as info:
         make_config(None, changes)
     assert info.value.field == field and words in info.value.message, info.value.message
+
+
+def test_a_change_that_names_no_loss_gets_one_that_suits_its_data():
+    blobs = make_config(None, {"dataset": "blobs"})
+    assert blobs.loss == "cross_entropy"
+    plane = make_config(blobs, {"dataset": "plane", "problem": "regression"})
+    assert plane.loss == "square"
+    huber = make_config(plane, {"loss": "huber"})
+    assert make_config(huber, {"noise": 10}).loss == "huber"  # a loss that suits the data is kept
+    assert make_config(huber, {"dataset": "circle", "problem": "classification"}).loss == "square"
+    binary_ce = make_config(None, {"loss": "cross_entropy"})
+    assert make_config(binary_ce, {"dataset": "xor"}).loss == "cross_entropy"
