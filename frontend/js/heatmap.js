@@ -8,6 +8,7 @@
 
 import { BYTE_TO_RGBA, BYTE_TO_RGBA_DISCRETE, paintClassGrid, paintGrid, paintValues } from "./palette.js";
 import { featureGrid, pointColour } from "./previews.js";
+import { drawOnNextFrame } from "./renderScheduler.js";
 
 const POINT_RADIUS_PX = 3.2;
 const FEATURE_GRID_SIZE = 50;
@@ -41,7 +42,7 @@ export function createHeatmap(
   let options = { showTestData: false, discretize: false };
   let target = null; // what is inspected instead of the output, or null
   const featureGrids = new Map();
-  let drawPending = false;
+  const requestDraw = drawOnNextFrame(() => draw());
 
   // Only the points need the display's resolution; the grid canvas keeps the grid's.
   function resize() {
@@ -53,15 +54,6 @@ export function createHeatmap(
       pointsStale = true;
       requestDraw();
     }
-  }
-
-  function requestDraw() {
-    if (drawPending) return;
-    drawPending = true;
-    requestAnimationFrame(() => {
-      drawPending = false;
-      draw();
-    });
   }
 
   function sizeGridCanvas(size) {

@@ -10,6 +10,7 @@
 
 import { BYTE_TO_RGBA, classCss, colorOf, paintClassGrid, paintGrid } from "./palette.js";
 import { paintFeature } from "./previews.js";
+import { drawOnNextFrame } from "./renderScheduler.js";
 import { attachHelp } from "./tooltip.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -122,7 +123,7 @@ export function createNetworkView(
   let lineColumns = []; // per weight matrix, {group, line} per link (row-major in x out)
   let linkGroups = []; // all link groups in document order, for arrow-key navigation
   let frame = null;
-  let drawPending = false;
+  const requestDraw = drawOnNextFrame(() => draw());
   let focusedLinkKey = null; // keep keyboard focus on a link across rebuilds
   // Values just typed in, shown if the popover is reopened before the frame carrying them arrives.
   const typedValues = new Map();
@@ -436,15 +437,6 @@ export function createNetworkView(
   function biasColour(value) {
     const [r, g, b] = colorOf(Math.round(Math.max(-1, Math.min(1, value)) * 20) / 20);
     return `rgb(${r}, ${g}, ${b})`;
-  }
-
-  function requestDraw() {
-    if (drawPending) return;
-    drawPending = true;
-    requestAnimationFrame(() => {
-      drawPending = false;
-      draw();
-    });
   }
 
   function sameList(a, b) {

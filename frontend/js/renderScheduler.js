@@ -94,3 +94,19 @@ export function createRenderScheduler({ isActive = () => true } = {}) {
     },
   };
 }
+
+/**
+ * Returns request(): however often it is called, `draw` runs once, on the next animation frame.
+ * The heat maps and the network diagram redraw through it at the display's rate.
+ */
+export function drawOnNextFrame(draw) {
+  let pending = false;
+  return function request() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      draw();
+    });
+  };
+}
