@@ -410,3 +410,34 @@ def test_exact_kernels_are_shared_by_spec_and_never_keep_data():
     kernels.compile_exact(a, fresh_state(a)).result()
     assert kernels.exact_kernel(b.exact_spec) is kernels.exact_kernel(a.exact_spec)
     assert not np.array_equal(np.asarray(a.exact_data.x), np.asarray(b.exact_data.x))
+
+
+@pytest.mark.parametrize("dataset", ["circle", "spiral"])
+def test_relu_at_learning_rate_10_is_reported_stalled_and_rolls_back(dataset):
+    """The net dies (every point one class, the output saturated) without diverging: say so."""
+
+    async def go():
+        session, sub = await _session({"activation": "relu", "learning_rate": 10, "dataset": dataset})
+        session.handle(_msg(type="start"), sub)
+        await _until(lambda: session.state != "training" and session.epoch > 0)
+        stalled = (session.state, session.message)
+        session.handle(_msg(type="rollback"), sub)
+        await session.settled()
+        await session.close()
+        return stalled, session.epoch, session.state
+
+    (state, message), epoch, after = _run(go())
+    assert state == "stalled" and "stalled" in message and "learning rate 10" in message
+    assert epoch < 200 and after == "paused"
+
+
+def test_a_healthy_run_is_never_called_stalled():
+    async def go():
+        session, sub = await _session({"dataset": "spiral", "learning_rate": 0.3, "activation": "tanh"})
+        session.handle(_msg(type="start"), sub)
+        await _until(lambda: session.epoch > 1500)
+        state = session.state
+        await session.close()
+        return state
+
+    assert _run(go()) == "training"

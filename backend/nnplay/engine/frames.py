@@ -19,6 +19,7 @@ from .weights import fit_weights
 
 HIST_BINS = 20
 CONSTANT_RANGE = 1e-6  # a unit whose output varies less than this over the training points is dead
+SATURATED = 0.99  # a score this close to certain (|score| on TF Playground's [-1, 1] scale) is saturated
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class FrameData:
     output_classes: np.ndarray | None = None  # (GRID_SIZE**2,) uint8 predicted class, multi-class only
     dead_layers: list[int] = field(default_factory=list)  # hidden layers whose every unit is constant
     output_constant: bool = False  # the output is the same at every training point
+    saturated_one_class: bool = False  # every training point gets the same class, at full confidence
 
     @property
     def healthy(self) -> bool:
@@ -92,6 +94,18 @@ def _constant(values: np.ndarray) -> bool:
         return False
     spread = values.max(axis=0) - values.min(axis=0)
     return bool(np.all(spread < CONSTANT_RANGE))
+
+
+def _saturated_one_class(scores: np.ndarray, softmax: bool) -> bool:
+    """Whether every training point gets the same class with a saturated score (a net that gave up)."""
+    if scores.shape[0] == 0:
+        return False
+    if softmax:
+        classes, confidence = scores.argmax(axis=1), scores.max(axis=1)
+    else:
+        scores = scores.reshape(-1)
+        classes, confidence = scores >= 0, np.abs(scores)
+    return bool(np.all(classes == classes[0]) and np.all(confidence > SATURATED))
 
 
 def frame_data(plan: Plan, state: Any, detail: bool = True) -> FrameData:
@@ -144,4 +158,5 @@ def frame_data(plan: Plan, state: Any, detail: bool = True) -> FrameData:
         output_classes=np.asarray(ev.output_classes) if outputs > 1 else None,
         dead_layers=[layer for layer, n in enumerate(layers) if _constant(hidden[layer, :, :n])],
         output_constant=_constant(np.asarray(train_out)),
+        saturated_one_class=classify and _saturated_one_class(np.asarray(train_out), outputs > 1),
     )

@@ -51,6 +51,7 @@ class RunState:
         self.custom: tuple[np.ndarray, np.ndarray] | None = None  # a person's own points
         self.last_good: tuple[Any, int] | None = (params, 0)  # weights of the last healthy chunk
         self.early = EarlyStopping(plan.config.patience)
+        self.stall_since: int | None = None  # the epoch since which the net has looked stalled
 
     @property
     def config(self) -> TrainConfig:
@@ -92,6 +93,7 @@ class RunState:
         self.epoch = 0
         self.last_good = (self.params, 0)
         self.early = EarlyStopping(self.config.patience)
+        self.stall_since = None
         self.set_state("paused", force=True)
         self.needs_frame = True
 
@@ -100,6 +102,7 @@ class RunState:
             raise CommandFailed("nothing_to_roll_back", "there is no earlier good state yet")
         self.params, self.epoch = self.last_good
         self.params = fit_state(self.params, self.plan)
+        self.stall_since = None
         self.set_state("paused", f"rolled back to epoch {self.epoch}, the last good weights", force=True)
         self.needs_frame = True
 
@@ -119,6 +122,7 @@ class RunState:
         self.plan, self.params = plan, state
         self.config_version += 1
         self.early = EarlyStopping(plan.config.patience)
+        self.stall_since = None
         self.broadcast(
             protocol.json_message(
                 "config",
@@ -138,6 +142,15 @@ class RunState:
             self.set_state("paused", "settings changed; press play to continue from the last good weights")
         self.needs_frame = True
 
+    def _stalled(self, frame: FrameData) -> bool:
+        """Whether the net has looked stalled for STALL_EPOCHS (a look at epoch 0 does not count)."""
+        if self.epoch == 0 or not stopping.looks_stalled(frame):
+            self.stall_since = None
+            return False
+        if self.stall_since is None:
+            self.stall_since = self.epoch
+        return self.epoch - self.stall_since >= stopping.STALL_EPOCHS
+
     def data_changed(self) -> None:
         self.data_version += 1
         self.needs_frame = True
@@ -151,11 +164,11 @@ class RunState:
         if diverged or (frame is not None and not frame.healthy):
             self.set_state("diverged", stopping.divergence_message(config, self.epoch))
             return
-        stall = stopping.stall_message(config, self.epoch, frame) if frame is not None else None
-        if stall is not None:
-            self.set_state("stalled", stall)
+        if frame is not None and self._stalled(frame):
+            self.set_state("stalled", stopping.stall_message(config, self.epoch, frame))
             return
-        self.last_good = (self.params, self.epoch)
+        if self.stall_since is None:  # weights that merely look stalled are no good to go back to
+            self.last_good = (self.params, self.epoch)
         if self.state == "compiling":
             self.set_state("paused" if stepping else "training")
         if stepping:

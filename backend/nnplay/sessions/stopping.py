@@ -64,23 +64,28 @@ def divergence_message(config: TrainConfig, epoch: int) -> str:
     )
 
 
-def stall_message(config: TrainConfig, epoch: int, frame: FrameData) -> str | None:
-    """A plain-words explanation when the network has stopped learning for good, else None.
+STALL_EPOCHS = 200  # a net must look dead this long before it is called stalled (it may recover)
 
-    Stalled means the output is the same at every training point: nothing the net computes depends on
-    the input any more, so gradient descent cannot get it back (dead ReLU layers, saturated units, or
-    all-zero weights whose neurons stay identical).
-    """
-    if epoch == 0 or not frame.output_constant:
-        return None
+
+def looks_stalled(frame: FrameData) -> bool:
+    """The output no longer depends on the input (constant), or every point gets one class at full
+    confidence (a saturated output, as after too high a learning rate with ReLU)."""
+    return frame.output_constant or frame.saturated_one_class
+
+
+def stall_message(config: TrainConfig, epoch: int, frame: FrameData) -> str:
+    """A plain-words explanation of a stalled network (dead ReLU layers, a saturated output, or all-zero
+    weights whose neurons stay identical), with what to do."""
     if frame.dead_layers:
         layers = ", ".join(str(layer + 1) for layer in frame.dead_layers)
         noun = "layer" if len(frame.dead_layers) == 1 else "layers"
         cause = f"every neuron of hidden {noun} {layers} gives the same output for every point" + (
             " (dead ReLUs, stuck at 0)" if config.activation == "relu" else " (saturated)"
         )
+    elif frame.output_constant:
+        cause = "the output is the same for every point"
     else:
-        cause = "the output is the same for every point (it saturated)"
+        cause = "the output is saturated: every point gets the same class, at full confidence"
     if config.init == "zeros":
         advice = (
             "All weights started at zero, so every neuron computes the same thing and they never "
