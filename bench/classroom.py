@@ -59,7 +59,9 @@ def server(engine: str, max_sessions: int) -> Iterator[tuple[str, int]]:
         "PYTHONPATH": str(REPO_ROOT / "backend"),
     }
     cmd = [sys.executable, "-m", "nnplay", "serve", "--port", str(port)]
-    process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -201,16 +203,24 @@ def main() -> None:
                 row = asyncio.run(measure(base, pid, n, args.seconds))
                 results[engine].append(row)
                 print(engine, json.dumps(row), flush=True)
-    header = "| engine | sessions | epochs/s each (median) | slowest/median | aggregate | frames/s | cfg->frame p95 ms | CPU cores |"
-    print(header)
+    print(
+        "| engine | sessions | epochs/s each (median) | slowest/median | aggregate | frames/s "
+        "| cfg->frame p95 ms | CPU cores |"
+    )
     print("|" + "---|" * 8)
     for engine, rows in results.items():
         for r in rows:
-            print(
-                f"| {engine} | {r['sessions']} | {r['epochs_per_s_median']:,} | {r['slowest_over_median']} | "
-                f"{r['aggregate_epochs_per_s']:,} | {r['frames_per_s_median']} | {r['configure_to_frame_p95_ms']} | "
-                f"{r['server_cpu_cores']} |"
-            )
+            cells = [
+                engine,
+                r["sessions"],
+                f"{r['epochs_per_s_median']:,}",
+                r["slowest_over_median"],
+                f"{r['aggregate_epochs_per_s']:,}",
+                r["frames_per_s_median"],
+                r["configure_to_frame_p95_ms"],
+                r["server_cpu_cores"],
+            ]
+            print("| " + " | ".join(str(c) for c in cells) + " |")
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"seconds": args.seconds, "results": results}, indent=2))
