@@ -303,11 +303,13 @@ class Session(RunState):
 
     async def adopt_config(self, config: TrainConfig, keep_weights: bool) -> None:
         reason = None if keep_weights else self.fresh_run_reason(self.config, config)
+        old = self.plan
         plan, state = await asyncio.to_thread(
-            self._prepare, config, self.plan, self.custom, self.params, reason is not None
+            self._prepare, config, old, self.custom, self.params, reason is not None
         )
         self.adopt(plan, state, reason)
-        self._clock.forget()
+        if (plan.exact_spec, plan.shape, plan.arch.kind) != (old.exact_spec, old.shape, old.arch.kind):
+            self._clock.forget()  # another net trains at another speed: measure again
 
     async def edit_params(self, edit: Callable[..., Any], *args: Any) -> None:
         try:
