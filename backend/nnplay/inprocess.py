@@ -29,15 +29,17 @@ def free_port() -> int:
 def running_server(**settings: Any) -> Iterator[str]:
     """Serve the app with `settings` (start-up warm-up off unless asked); yields its base URL."""
     port = free_port()
-    app = create_app(ServerSettings(**{"port": port, "warmup": False, **settings}))
+    config = ServerSettings(**{"port": port, "warmup": False, **settings})
+    app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {config.token}"} if config.token else {}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(base + "/api/health").status_code == 200:
+            if httpx.get(base + "/api/health", headers=auth).status_code == 200:
                 break
         time.sleep(0.05)
     else:

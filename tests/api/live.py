@@ -16,7 +16,21 @@ from websockets.sync.client import ClientConnection, connect
 
 from nnplay.inprocess import running_server
 
-serve = running_server  # the real app on a free loopback port, in a thread (the benchmark's helper too)
+# Every test client comes from 127.0.0.1, so the shared server's rate limits are lifted; the security tests
+# start servers with the real defaults or tighter ones.
+UNLIMITED_RATES = {
+    "session_creations_per_minute": 1e9,
+    "session_creation_burst": 1_000_000,
+    "ws_messages_per_second": 1e9,
+    "ws_message_burst": 1_000_000,
+}
+
+
+@contextlib.contextmanager
+def serve(**settings: Any) -> Iterator[str]:
+    """The real app on a free loopback port, in a thread (the benchmark's helper), rate limits lifted."""
+    with running_server(**{**UNLIMITED_RATES, **settings}) as base:
+        yield base
 
 
 class Client:

@@ -1,4 +1,7 @@
-"""The websocket of a session: control messages in, JSON status and binary frames out."""
+"""The websocket of a session: control messages in, JSON status and binary frames out.
+
+Host, Origin and token are checked before the handshake (api/guards.py); messages are rate limited per
+client address here."""
 
 from __future__ import annotations
 
@@ -9,13 +12,11 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from ... import protocol
 from ...sessions import SessionNotFound, Subscriber
-from ..deps import origin_allowed, sessions_of, token_ok
+from ..deps import client_of, rate_limits_of, sessions_of
 
 router = APIRouter()
 
-CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
-CLOSE_UNAUTHORIZED = 4401
 
 
 async def _send_loop(websocket: WebSocket, sub: Subscriber) -> None:
@@ -35,12 +36,6 @@ async def _send_loop(websocket: WebSocket, sub: Subscriber) -> None:
 
 @router.websocket("/ws/sessions/{session_id}")
 async def session_socket(websocket: WebSocket, session_id: str) -> None:
-    if not origin_allowed(websocket):
-        await websocket.close(code=CLOSE_FORBIDDEN, reason="origin not allowed")
-        return
-    if not token_ok(websocket):
-        await websocket.close(code=CLOSE_UNAUTHORIZED, reason="token required")
-        return
     try:
         session = sessions_of(websocket).get(session_id)
     except SessionNotFound:
@@ -53,11 +48,16 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     await websocket.accept()
     sub = session.subscribe()
     sender = asyncio.create_task(_send_loop(websocket, sub))
+    limits, client = rate_limits_of(websocket), client_of(websocket)
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
+            refusal = limits.message_refusal(client)
+            if refusal is not None:
+                sub.push_control(protocol.error_message("rate_limited", refusal))
+                continue
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""
