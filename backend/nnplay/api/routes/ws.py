@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from ... import protocol
-from ...sessions import SessionNotFound, Subscriber
+from ...sessions import Session, SessionNotFound, Subscriber
 from ..deps import client_of, rate_limits_of, sessions_of
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 CLOSE_NOT_FOUND = 4404
@@ -32,6 +34,24 @@ async def _send_loop(websocket: WebSocket, sub: Subscriber) -> None:
         if sub.frame is not None:
             frame, sub.frame = sub.frame, None
             await websocket.send_bytes(frame)
+
+
+def _apply(session: Session, raw: str | bytes) -> str | None:
+    """Parse and apply one client message; the reply for its sender, if any. A failure of the server's
+    own (a bug) is logged and answered with an `internal` error: it never closes the connection."""
+    try:
+        parsed = protocol.parse_client_message(raw)
+    except protocol.ProtocolError as exc:
+        return protocol.error_message(exc.code, exc.message, exc.field)
+    except Exception:
+        log.exception("parsing a client message failed")
+        return protocol.error_message("internal", "the server failed to read this message (logged)")
+    try:
+        return session.handle(parsed)
+    except Exception:
+        log.exception("a %r message failed", parsed.type)
+        message = f"the server failed to apply this {parsed.type!r} message (logged); the session goes on"
+        return protocol.error_message("internal", message)
 
 
 @router.websocket("/ws/sessions/{session_id}")
@@ -61,12 +81,7 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""
-            try:
-                parsed = protocol.parse_client_message(raw)
-            except protocol.ProtocolError as exc:
-                sub.push_control(protocol.error_message(exc.code, exc.message, exc.field))
-                continue
-            reply = session.handle(parsed)
+            reply = _apply(session, raw)
             if reply is not None:
                 sub.push_control(reply)
     except WebSocketDisconnect:
