@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from typing import Any
@@ -34,6 +35,10 @@ def _add_setting_options(parser: argparse.ArgumentParser) -> None:
         group.add_argument(f"--{s.name.replace('_', '-')}", dest=s.name, metavar=s.type.upper(), help=hint)
 
 
+def _exit_after_shutdown(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -50,6 +55,9 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"nnplay: open http://{settings.host}:{settings.port}/", file=sys.stderr)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the default handler,
+    # which would end the process "killed by SIGTERM" (-15): after a clean shutdown, exit 0 instead.
+    signal.signal(signal.SIGTERM, _exit_after_shutdown)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
     return 0
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from .app import create_app
 from .config import ServerSettings
@@ -28,6 +29,13 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_server(**settings: Any) -> Iterator[str]:
     """Serve the app with `settings` (start-up warm-up off unless asked); yields its base URL."""
+    with running_app(**settings) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def running_app(**settings: Any) -> Iterator[tuple[str, FastAPI]]:
+    """As `running_server`, and the app too: its sessions can be inspected (fault tests)."""
     port = free_port()
     config = ServerSettings(**{"port": port, "warmup": False, **settings})
     app = create_app(config)
@@ -46,7 +54,7 @@ def running_server(**settings: Any) -> Iterator[str]:
         server.should_exit = True
         raise RuntimeError("the in-process server did not answer within 30 s")
     try:
-        yield base
+        yield base, app
     finally:
         server.should_exit = True
         thread.join(15)

@@ -135,8 +135,11 @@ class OriginGuard:
         guarded = scope["type"] == "websocket" or (
             scope["type"] == "http" and scope["method"] in STATE_CHANGING
         )
+        if not guarded:  # reads, and the lifespan scope (which has no headers)
+            await self.app(scope, receive, send)
+            return
         headers = Headers(scope=scope)
-        if guarded and not origin_allowed(headers, self.allowed_origins):
+        if not origin_allowed(headers, self.allowed_origins):
             action = "open a websocket" if scope["type"] == "websocket" else f"send {scope['method']}"
             detail = (
                 f"origin {headers.get('origin')!r} may not {action} here: only this server's own page "
