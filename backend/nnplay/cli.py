@@ -43,7 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
-    from .config import ServerSettings
+    from .config import WILDCARD_BINDS, ServerSettings
 
     overrides = {"host": args.host, "port": args.port}
     settings = ServerSettings(**{k: v for k, v in overrides.items() if v is not None})
@@ -52,6 +52,12 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             f"warning: serving on {settings.host} without NNPLAY_TOKEN: anyone who can reach this port "
             "can create and drive sessions",
+            file=sys.stderr,
+        )
+    if settings.host in WILDCARD_BINDS and not settings.allowed_hosts:
+        print(
+            f"note: bound to {settings.host!r}, the server answers only to localhost, 127.0.0.1, [::1] and "
+            f"{settings.host}; list the names people use to reach it in NNPLAY_ALLOWED_HOSTS (JSON list)",
             file=sys.stderr,
         )
     print(f"nnplay: open http://{settings.host}:{settings.port}/", file=sys.stderr)

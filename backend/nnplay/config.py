@@ -11,7 +11,7 @@ REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 
 # Hosts a browser on this machine uses to reach a loopback server; DNS rebinding sends anything else.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
-# Binding to these means "every interface": no Host header names them, so they are never implied.
+# Binding to these means "every interface": the names people use to reach it must be listed.
 WILDCARD_BINDS = ("0.0.0.0", "::", "[::]", "")
 
 
@@ -43,8 +43,10 @@ class ServerSettings(BaseSettings):
 
     def trusted_hosts(self) -> list[str]:
         """The Host header values (without port) this server answers to."""
-        hosts = [*LOOPBACK_HOSTS, *self.allowed_hosts]
+        # The bound address itself is safe to answer to (DNS rebinding needs a name the attacker owns);
+        # a wildcard bind implies no other name.
         bound = self.host.strip().lower()
-        if bound not in WILDCARD_BINDS:
+        hosts = [*LOOPBACK_HOSTS, *self.allowed_hosts]
+        if bound:
             hosts.append(f"[{bound}]" if ":" in bound and not bound.startswith("[") else bound)
         return list(dict.fromkeys(hosts))
