@@ -98,7 +98,7 @@ def run_training(changes: dict[str, Any], epochs: int) -> dict[str, Any]:
         **{key: test.get(key) for key in ("precision", "recall", "f1", "roc_auc", "confusion_matrix")},
         "train_metrics": {k: v for k, v in (ev.metrics or {}).get("train", {}).items() if k != "classes"},
         "learning_rate": ev.learning_rate,
-        "diverged": diverged or not (ev.train_loss < float("inf")),
+        "diverged": diverged or not ev.healthy,
         "seconds": round(seconds, 3),
         "config": config.public(),
     }

@@ -6,7 +6,7 @@ Pure functions of plain data: nothing here knows about jax, sessions or websocke
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol
 
 import msgpack
 import numpy as np
@@ -107,7 +107,7 @@ def encode_data(
     )
 
 
-def encode_frame(
+def encode_frame_fields(
     *,
     epoch: int,
     state: str,
@@ -132,7 +132,7 @@ def encode_frame(
     outputs: int = 1,
     output_classes: np.ndarray | None = None,
 ) -> bytes:
-    """One training frame as binary msgpack (grids uint8, weights float32)."""
+    """One training frame as binary msgpack (grids uint8, weights float32), from its fields."""
     extra: dict[str, Any] = {}
     if output_classes is not None:  # multi-class: the predicted class of every output cell
         extra["output_classes"] = np.ascontiguousarray(output_classes, np.uint8).tobytes()
@@ -162,6 +162,79 @@ def encode_frame(
             "weight_hist": _finite_tree(weight_hist or []),
             "activation_hist": _finite_tree(activation_hist or []),
         }
+    )
+
+
+class FrameNumbers(Protocol):
+    """What an evaluation of the net gives a frame (engine.frames.FrameData has these; no jax here)."""
+
+    @property
+    def train_loss(self) -> float | None: ...
+    @property
+    def test_loss(self) -> float | None: ...
+    @property
+    def train_accuracy(self) -> float | None: ...
+    @property
+    def test_accuracy(self) -> float | None: ...
+    @property
+    def output_grid(self) -> np.ndarray: ...
+    @property
+    def neuron_grids(self) -> np.ndarray: ...
+    @property
+    def weights(self) -> list[np.ndarray]: ...
+    @property
+    def biases(self) -> list[np.ndarray]: ...
+    @property
+    def learning_rate(self) -> float: ...
+    @property
+    def metrics(self) -> dict[str, Any] | None: ...
+    @property
+    def grad_norms(self) -> list[float]: ...
+    @property
+    def weight_hist(self) -> list[dict[str, Any]]: ...
+    @property
+    def activation_hist(self) -> list[dict[str, Any]]: ...
+    @property
+    def outputs(self) -> int: ...
+    @property
+    def output_classes(self) -> np.ndarray | None: ...
+
+
+def encode_frame(
+    frame: FrameNumbers,
+    *,
+    epoch: int,
+    state: str,
+    config_version: int,
+    epochs_per_second: float,
+    layers: list[int],
+    grid_size: int,
+    neuron_grid_size: int,
+) -> bytes:
+    """One training frame as binary msgpack: the evaluation's numbers plus the run's place."""
+    return encode_frame_fields(
+        epoch=epoch,
+        state=state,
+        config_version=config_version,
+        epochs_per_second=epochs_per_second,
+        layers=layers,
+        grid_size=grid_size,
+        neuron_grid_size=neuron_grid_size,
+        train_loss=frame.train_loss,
+        test_loss=frame.test_loss,
+        train_accuracy=frame.train_accuracy,
+        test_accuracy=frame.test_accuracy,
+        output_grid=frame.output_grid,
+        neuron_grids=frame.neuron_grids,
+        weights=frame.weights,
+        biases=frame.biases,
+        learning_rate=frame.learning_rate,
+        metrics=frame.metrics,
+        grad_norms=frame.grad_norms,
+        weight_hist=frame.weight_hist,
+        activation_hist=frame.activation_hist,
+        outputs=frame.outputs,
+        output_classes=frame.output_classes,
     )
 
 

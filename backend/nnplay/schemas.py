@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import reprlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -314,8 +314,20 @@ class Rollback(BaseModel):
 
 
 class Configure(BaseModel):
+    """A partial config change. In reference mode a change of data, problem or architecture starts a
+    fresh run (TF Playground's behaviour) unless `keep_weights` asks to continue from the current ones."""
+
     type: Literal["configure"]
     changes: dict[str, Any]
+    keep_weights: bool = False
+
+
+class Viewer(BaseModel):
+    """What a client shows: whether its tab is visible and whether its insight views are open."""
+
+    type: Literal["viewer"]
+    visible: bool = True
+    insights: bool = True
 
 
 MAX_WEIGHT = 100.0
@@ -353,20 +365,11 @@ ClientMessage = Annotated[
     | Rollback
     | AddPoint
     | RemovePoint
-    | ClearPoints,
+    | ClearPoints
+    | Viewer,
     Field(discriminator="type"),
 ]
-MESSAGE_TYPES = (
-    "start",
-    "pause",
-    "step",
-    "reset",
-    "configure",
-    "set_weight",
-    "set_bias",
-    "rollback",
-    "add_point",
-    "remove_point",
-    "clear_points",
-    "ping",
+# The message kinds, in the union's order (for "unknown type" errors): derived, never typed twice.
+MESSAGE_TYPES: tuple[str, ...] = tuple(
+    get_args(model.model_fields["type"].annotation)[0] for model in get_args(get_args(ClientMessage)[0])
 )

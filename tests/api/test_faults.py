@@ -171,8 +171,7 @@ def bytes_held(sub: Any) -> int:
     """What the server keeps for one subscriber: its queued control messages and its pending frame."""
     for _ in range(100):
         with contextlib.suppress(RuntimeError):  # the server's thread may change the queue meanwhile
-            queued = list(sub.control._queue)
-            return sum(len(m) for m in queued) + len(sub.frame or b"")
+            return int(sub.held_bytes())
     raise AssertionError("could not read the subscriber's queue")
 
 

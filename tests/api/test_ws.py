@@ -54,12 +54,13 @@ def test_reset_returns_to_epoch_zero_and_the_initial_weights(session):
     assert reset["weights"] == initial["weights"] and reset["test_loss"] == initial["test_loss"]
 
 
-def test_configure_applies_without_reset_and_reaches_every_client(base_url, session):
+def test_configure_keeping_weights_applies_without_reset_and_reaches_every_client(base_url, session):
     session_id, client = session
     client.send({"type": "start"})
     client.frame(lambda f: f["epoch"] > 20, timeout=60)
     with open_client(base_url, session_id) as viewer:
-        client.send({"type": "configure", "changes": {"learning_rate": 0.1, "hidden_layers": [5, 3, 2]}})
+        changes = {"learning_rate": 0.1, "hidden_layers": [5, 3, 2]}
+        client.send({"type": "configure", "changes": changes, "keep_weights": True})
         for c in (client, viewer):
             update = c.wait_for(lambda m: m.get("type") == "config")
             assert update["config"]["learning_rate"] == 0.1 and update["config"]["hidden_layers"] == [5, 3, 2]
@@ -67,6 +68,19 @@ def test_configure_applies_without_reset_and_reaches_every_client(base_url, sess
         assert frame["epoch"] > 20  # training went on: no reset
         assert len(frame["weights"]) == 4
     assert httpx.get(f"{base_url}/api/sessions/{session_id}").json()["config"]["hidden_layers"] == [5, 3, 2]
+
+
+def test_an_architecture_change_in_reference_mode_starts_a_fresh_run_and_says_why(base_url, session):
+    _, client = session
+    client.send({"type": "start"})
+    client.frame(lambda f: f["epoch"] > 20, timeout=60)
+    client.send({"type": "configure", "changes": {"hidden_layers": [3]}})
+    update = client.wait_for(lambda m: m.get("type") == "config")
+    status = client.wait_for(lambda m: m.get("type") == "status")
+    assert update["fresh_run"] is True and update["reason"] == "new network: the architecture changed"
+    assert (status["state"], status["epoch"], status["message"]) == ("paused", 0, update["reason"])
+    frame = client.frame(lambda f: f["config_version"] == update["config_version"])
+    assert frame["epoch"] == 0 and frame["layers"] == [3]
 
 
 BAD_MESSAGES = [

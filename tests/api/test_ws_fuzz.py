@@ -28,12 +28,6 @@ from live import Client, create_session, open_client, serve
 BATCHES = 110  # hypothesis examples
 BATCH_SIZE = 12  # messages per example: ~1,300 messages in all
 MIN_MESSAGES = 1000
-OK_FOR_VALID = {"busy"}  # a weight edit right after a configure may be asked to wait
-BUSY_NOTE = (
-    "sessions.py answers a weight edit `busy` while a configure is pending, before checking its indices, "
-    "so such a bad edit is not told what is wrong with it; commands applied in arrival order (issue 9, "
-    "item 1) remove the case"
-)
 
 
 @dataclass(frozen=True)
@@ -181,9 +175,7 @@ def bad_setting(draw: st.DrawFn) -> Bad:
     index = draw(st.sampled_from(["layer", "source", "target"]))
     message = {"type": "set_weight", "layer": 0, "source": 0, "target": 0, "value": 0.5}
     message[index] = draw(st.integers(50, 2**62))
-    # While a configure is pending, the session answers any weight edit `busy` (naming "layer") before
-    # it looks at the indices: see BUSY_NOTE.
-    return Bad(dumps(message), "bad weight index", frozenset({"invalid_value", "busy"}), index)
+    return Bad(dumps(message), "bad weight index", frozenset({"invalid_value"}), index)
 
 
 def bad_layers(layers: list[int]) -> bool:
@@ -271,27 +263,42 @@ def run() -> Iterator[Run]:
             yield Run(base, session_id, client, dict(hello["config"]))
 
 
+def receive(run: Run) -> dict[str, Any]:
+    """The next message; frames and announced configs are checked on the way."""
+    message = run.client.next(timeout=30)
+    kind = message.get("type")
+    if kind == "frame":
+        assert message["epoch"] >= run.last_epoch, "the epoch went backwards"
+        run.last_epoch = message["epoch"]
+        run.frames += 1
+    elif kind == "config":
+        TrainConfig.model_validate(message["config"])  # every announced config is a valid one
+        run.config = dict(message["config"])
+    return message
+
+
 def replies_until_pong(run: Run, pongs: int = 1) -> list[dict[str, Any]]:
-    """Everything that arrives until the `pongs`-th pong, the last one answering a ping sent now (replies
-    come in the order of their messages); frames are checked on the way."""
+    """Everything that arrives until the `pongs`-th pong, the last one answering a ping sent now. A
+    message is checked when it arrives, so its error comes before that pong; what it changes may come
+    later (a configure is announced once the run loop has applied it)."""
     run.client.send({"type": "ping"})
     replies = []
     while True:
-        message = run.client.next(timeout=30)
-        kind = message.get("type")
-        if kind == "pong":
+        message = receive(run)
+        if message.get("type") == "pong":
             pongs -= 1
             if pongs == 0:
                 return replies
             continue
-        if kind == "frame":
-            assert message["epoch"] >= run.last_epoch, "the epoch went backwards"
-            run.last_epoch = message["epoch"]
-            run.frames += 1
-        elif kind == "config":
-            TrainConfig.model_validate(message["config"])  # every announced config is a valid one
-            run.config = dict(message["config"])
         replies.append(message)
+
+
+def until_config_has(run: Run, changes: dict[str, Any]) -> None:
+    """Wait for the announcement of an accepted configure (none comes for a change that changes nothing:
+    that one is answered at once)."""
+    while any(run.config[name] != value for name, value in changes.items()):
+        message = receive(run)
+        assert message.get("type") != "error", message
 
 
 def send(run: Run, item: Bad | Good) -> None:
@@ -303,16 +310,12 @@ def send(run: Run, item: Bad | Good) -> None:
     errors = [m for m in replies_until_pong(run, 2 if pinged else 1) if m.get("type") == "error"]
     run.counts[item.category] += 1
     if isinstance(item, Good):
-        assert all(e["code"] in OK_FOR_VALID for e in errors), (item.message, errors)
+        assert errors == [], (item.message, errors)
         if item.message["type"] == "configure":
-            for name, value in item.message["changes"].items():
-                assert run.config[name] == value
+            until_config_has(run, item.message["changes"])
         return
     assert len(errors) == 1, (item.category, str(item.raw)[:200], errors)
     error = errors[0]
-    if error["code"] == "busy":
-        run.counts["answered busy"] += 1
-        return
     assert error["code"] in item.codes, (item.category, str(item.raw)[:200], error)
     assert error["message"], error
     if item.field is not None:
@@ -345,7 +348,7 @@ def test_a_thousand_fuzzed_messages_leave_the_connection_and_the_session_consist
     assert summary["epoch"] >= run.last_epoch
     TrainConfig.model_validate(summary["config"])
     assert summary["config"] == run.config  # what the last announcement said is what the session has
-    bad = sum(n for kind, n in run.counts.items() if not kind.startswith("valid") and kind != "answered busy")
+    bad = sum(n for kind, n in run.counts.items() if not kind.startswith("valid"))
     total = sum(run.counts.values())
     print(
         f"\nfuzzed {total} messages over one connection ({bad} bad, {total - bad} valid); "

@@ -14,7 +14,7 @@ from nnplay.protocol import (
     ProtocolError,
     decode,
     encode_data,
-    encode_frame,
+    encode_frame_fields,
     error_message,
     finite_or_none,
     json_message,
@@ -62,7 +62,7 @@ def _frame(**overrides):
 
 def test_frame_round_trips_scalar_fields():
     fields = _frame()
-    decoded = decode(encode_frame(**fields))
+    decoded = decode(encode_frame_fields(**fields))
     assert decoded["type"] == "frame"
     assert decoded["epoch"] == 1200
     assert decoded["state"] == "training"
@@ -78,7 +78,7 @@ def test_frame_round_trips_scalar_fields():
 
 
 def test_frame_is_plain_msgpack_with_bytes_fields():
-    raw = msgpack.unpackb(encode_frame(**_frame()))
+    raw = msgpack.unpackb(encode_frame_fields(**_frame()))
     assert isinstance(raw["output_grid"], bytes)
     assert isinstance(raw["neuron_grids"], bytes)
     assert all(isinstance(w, bytes) for w in raw["weights"])
@@ -86,7 +86,7 @@ def test_frame_is_plain_msgpack_with_bytes_fields():
 
 
 def test_frame_grids_decode_as_row_major_uint8():
-    decoded = decode(encode_frame(**_frame()))
+    decoded = decode(encode_frame_fields(**_frame()))
     assert decoded["output_grid"] == bytes(range(16))
     assert len(decoded["neuron_grids"]) == 6 * 2 * 2
     assert set(decoded["neuron_grids"]) == {200}
@@ -94,7 +94,7 @@ def test_frame_grids_decode_as_row_major_uint8():
 
 def test_frame_weights_and_biases_round_trip_as_float32():
     fields = _frame()
-    decoded = decode(encode_frame(**fields))
+    decoded = decode(encode_frame_fields(**fields))
     assert len(decoded["weights"]) == 3
     for raw, original in zip(decoded["weights"], fields["weights"], strict=True):
         back = np.frombuffer(raw, dtype=np.float32).reshape(original.shape)
@@ -105,7 +105,7 @@ def test_frame_weights_and_biases_round_trip_as_float32():
 
 def test_frame_converts_float64_weights_to_float32_bytes():
     weights = [np.array([[1.0, -2.0], [0.5, 3.0]], dtype=np.float64)]
-    decoded = decode(encode_frame(**_frame(weights=weights, biases=[np.zeros(2)])))
+    decoded = decode(encode_frame_fields(**_frame(weights=weights, biases=[np.zeros(2)])))
     assert len(decoded["weights"][0]) == 4 * 4
     assert np.frombuffer(decoded["weights"][0], np.float32).tolist() == [1.0, -2.0, 0.5, 3.0]
     assert len(decoded["biases"][0]) == 2 * 4
@@ -113,13 +113,13 @@ def test_frame_converts_float64_weights_to_float32_bytes():
 
 def test_frame_weights_are_row_major_in_by_out():
     w = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=np.float32).T  # (3, 2), not C-contiguous
-    decoded = decode(encode_frame(**_frame(weights=[w], biases=[np.zeros(2, np.float32)])))
+    decoded = decode(encode_frame_fields(**_frame(weights=[w], biases=[np.zeros(2, np.float32)])))
     assert np.frombuffer(decoded["weights"][0], np.float32).tolist() == [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
 
 
 def test_frame_sends_non_finite_losses_as_none():
     fields = _frame(train_loss=math.nan, test_loss=math.inf, train_accuracy=-math.inf, test_accuracy=None)
-    decoded = decode(encode_frame(**fields))
+    decoded = decode(encode_frame_fields(**fields))
     assert decoded["train_loss"] is None
     assert decoded["test_loss"] is None
     assert decoded["train_accuracy"] is None
@@ -127,7 +127,7 @@ def test_frame_sends_non_finite_losses_as_none():
 
 
 def test_frame_rounds_epochs_per_second_to_one_decimal():
-    decoded = decode(encode_frame(**_frame(epochs_per_second=np.float32(12.34))))
+    decoded = decode(encode_frame_fields(**_frame(epochs_per_second=np.float32(12.34))))
     assert decoded["epochs_per_second"] == 12.3
     assert isinstance(decoded["epoch"], int)
 

@@ -309,3 +309,19 @@ def test_schema_has_datasets_limits_features_and_grid():
 
 def test_schema_is_json_serialisable():
     assert json.loads(json.dumps(schema())) == schema()
+
+
+def test_every_choice_list_typed_as_a_literal_is_the_settings_tables():
+    """The Literal types of TrainConfig and the settings table must never drift apart."""
+    import typing
+
+    from nnplay.schemas import TrainConfig
+    from nnplay.settings import SETTINGS
+
+    by_name = {s.name: s for s in SETTINGS}
+    checked = 0
+    for name, info in TrainConfig.model_fields.items():
+        if typing.get_origin(info.annotation) is typing.Literal:
+            assert set(typing.get_args(info.annotation)) == set(by_name[name].choices), name
+            checked += 1
+    assert checked >= 10

@@ -77,10 +77,11 @@ def batch_data(spec: ExactSpec, features: np.ndarray, labels: np.ndarray) -> Bat
     y = labels[: spec.n_train]
     full = spec.n_train // spec.batch_size * spec.batch_size
     return BatchedData(
-        jnp.asarray(x[:full].reshape(-1, spec.batch_size, x.shape[1])),
-        jnp.asarray(y[:full].reshape(-1, spec.batch_size)),
-        jnp.asarray(x[full:]),
-        jnp.asarray(y[full:]),
+        # device_put, not jnp.asarray: a new shape must never cost a compile on the edit path
+        jax.device_put(np.ascontiguousarray(x[:full].reshape(-1, spec.batch_size, x.shape[1]), np.float32)),
+        jax.device_put(np.ascontiguousarray(y[:full].reshape(-1, spec.batch_size), np.float32)),
+        jax.device_put(np.ascontiguousarray(x[full:], np.float32)),
+        jax.device_put(np.ascontiguousarray(y[full:], np.float32)),
     )
 
 

@@ -48,7 +48,7 @@ async def create_session(body: CreateSession, request: Request) -> Any:
         return JSONResponse({"detail": [{"field": exc.field, "message": exc.message}]}, status_code=422)
     except TooManySessions as exc:
         raise HTTPException(429, str(exc)) from None
-    return {"id": session.id, "config": session.config.public()}
+    return {"id": session.id, "watch_id": session.watch_id, "config": session.config.public()}
 
 
 @router.get("/sessions/{session_id}")
@@ -68,7 +68,7 @@ async def upload_points(session_id: str, request: Request) -> Any:
         raise HTTPException(404, f"no session with id {session_id!r}") from None
     body = await request.body()
     try:
-        count = session.replace_points(body.decode("utf-8"))
+        count = await session.replace_points(body.decode("utf-8"))
     except UnicodeDecodeError:
         return JSONResponse({"detail": [{"field": "file", "message": "the file is not UTF-8 text"}]}, 422)
     except PointsError as exc:

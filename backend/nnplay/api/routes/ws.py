@@ -36,37 +36,36 @@ async def _send_loop(websocket: WebSocket, sub: Subscriber) -> None:
             await websocket.send_bytes(frame)
 
 
-def _apply(session: Session, raw: str | bytes) -> str | None:
-    """Parse and apply one client message; the reply for its sender, if any. A failure of the server's
-    own (a bug) is logged and answered with an `internal` error: it never closes the connection."""
+async def _not_found(websocket: WebSocket, what: str) -> None:
+    await websocket.accept()
+    await websocket.send_text(protocol.error_message("not_found", f"no {what} (it may have expired)"))
+    await websocket.close(code=CLOSE_NOT_FOUND, reason="unknown session")
+
+
+def _apply(session: Session, sub: Subscriber, raw: str | bytes) -> str | None:
+    """Parse and hand one client message to the session; the reply for its sender, if any. A failure of
+    the server's own (a bug) is logged and answered with an `internal_error`: it never closes the
+    connection."""
     try:
         parsed = protocol.parse_client_message(raw)
     except protocol.ProtocolError as exc:
         return protocol.error_message(exc.code, exc.message, exc.field)
     except Exception:
         log.exception("parsing a client message failed")
-        return protocol.error_message("internal", "the server failed to read this message (logged)")
+        return protocol.error_message("internal_error", "the server failed to read this message (logged)")
     try:
-        return session.handle(parsed)
+        return session.handle(parsed, sub)
     except Exception:
         log.exception("a %r message failed", parsed.type)
         message = f"the server failed to apply this {parsed.type!r} message (logged); the session goes on"
-        return protocol.error_message("internal", message)
+        return protocol.error_message("internal_error", message)
 
 
-@router.websocket("/ws/sessions/{session_id}")
-async def session_socket(websocket: WebSocket, session_id: str) -> None:
-    try:
-        session = sessions_of(websocket).get(session_id)
-    except SessionNotFound:
-        await websocket.accept()
-        await websocket.send_text(
-            protocol.error_message("not_found", f"no session with id {session_id!r} (it may have expired)")
-        )
-        await websocket.close(code=CLOSE_NOT_FOUND, reason="unknown session")
-        return
+async def _serve(websocket: WebSocket, session: Session, read_only: bool) -> None:
+    """Accept, subscribe, and take messages until the client goes; each message is checked and queued
+    by the session (a bad one gets an `error` and changes nothing)."""
     await websocket.accept()
-    sub = session.subscribe()
+    sub = session.subscribe(read_only=read_only)
     sender = asyncio.create_task(_send_loop(websocket, sub))
     limits, client = rate_limits_of(websocket), client_of(websocket)
     try:
@@ -81,7 +80,7 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""
-            reply = _apply(session, raw)
+            reply = _apply(session, sub, raw)
             if reply is not None:
                 sub.push_control(reply)
     except WebSocketDisconnect:
@@ -91,3 +90,25 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sender
         session.unsubscribe(sub)
+
+
+@router.websocket("/ws/sessions/{session_id}")
+async def session_socket(websocket: WebSocket, session_id: str) -> None:
+    """The owner's socket: watch and drive the run."""
+    try:
+        session = sessions_of(websocket).get(session_id)
+    except SessionNotFound:
+        await _not_found(websocket, f"session with id {session_id!r}")
+        return
+    await _serve(websocket, session, read_only=False)
+
+
+@router.websocket("/ws/watch/{watch_id}")
+async def watch_socket(websocket: WebSocket, watch_id: str) -> None:
+    """A read-only view of a run: the same messages and frames, every command but ping refused."""
+    try:
+        session = sessions_of(websocket).get_watched(watch_id)
+    except SessionNotFound:
+        await _not_found(websocket, f"run to watch with id {watch_id!r}")
+        return
+    await _serve(websocket, session, read_only=True)

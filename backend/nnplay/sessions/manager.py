@@ -1,0 +1,106 @@
+"""The sessions of a server: created within bounds (per client, in total), found by id, expired."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from ..schemas import Pause, make_config
+from .commands import Command
+from .session import Session
+
+
+class SessionNotFound(KeyError):
+    """No session has this id (it never existed, or it expired)."""
+
+
+class TooManySessions(RuntimeError):
+    """The server's session limit is reached and none is idle enough to evict."""
+
+
+class SessionManager:
+    """Creates, finds and expires sessions, within a bound."""
+
+    def __init__(
+        self, max_sessions: int = 64, idle_timeout_s: float = 3600.0, max_per_client: int = 16
+    ) -> None:
+        self.max_sessions = max_sessions
+        self.max_per_client = max_per_client
+        self.idle_timeout_s = idle_timeout_s
+        self._sessions: dict[str, Session] = {}
+        self._owners: dict[str, str] = {}  # session id -> the client (address) that created it
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    async def create(self, changes: dict[str, Any] | None = None, client: str = "") -> Session:
+        """A new paused session from defaults + `changes`; raises ConfigError or TooManySessions.
+
+        At a limit (per client, then in total) the least recently used session nobody watches makes room.
+        """
+        config = make_config(None, changes or {})
+        own = [s for sid, s in self._sessions.items() if self._owners.get(sid) == client]
+        if len(own) >= self.max_per_client and not await self._evict_one(own):
+            raise TooManySessions(
+                f"this client already has {self.max_per_client} sessions open; close some and try again"
+            )
+        if len(self._sessions) >= self.max_sessions and not await self._evict_one(self._sessions.values()):
+            raise TooManySessions(f"the server already runs {self.max_sessions} sessions; try again later")
+        session_id = secrets.token_urlsafe(9)
+        session = await asyncio.to_thread(Session, session_id, config)
+        self._sessions[session_id] = session
+        self._owners[session_id] = client
+        session.start_loop()
+        return session
+
+    def get(self, session_id: str) -> Session:
+        try:
+            return self._sessions[session_id]
+        except KeyError:
+            raise SessionNotFound(session_id) from None
+
+    def get_watched(self, watch_id: str) -> Session:
+        """The session whose read-only view is `watch_id`."""
+        for session in self._sessions.values():
+            if secrets.compare_digest(session.watch_id, watch_id):
+                return session
+        raise SessionNotFound(watch_id)
+
+    def sessions(self) -> list[Session]:
+        return list(self._sessions.values())
+
+    async def _evict_one(self, candidates: Iterable[Session]) -> bool:
+        idle = [s for s in candidates if not s.subscribers]
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda s: s.last_active)
+        await self.remove(oldest.id)
+        return True
+
+    async def remove(self, session_id: str) -> None:
+        session = self._sessions.pop(session_id, None)
+        self._owners.pop(session_id, None)
+        if session is not None:
+            await session.close()
+
+    async def expire_idle(self, pause_unwatched_s: float = 300.0) -> int:
+        """Remove sessions nobody watched for idle_timeout_s; pause training nobody watched for 5 min."""
+        now = time.monotonic()
+        for s in self._sessions.values():
+            if not s.subscribers and s.state == "training" and now - s.last_active > pause_unwatched_s:
+                s.enqueue(Command(Pause(type="pause")))
+        expired = [
+            s.id
+            for s in self._sessions.values()
+            if not s.subscribers and now - s.last_active > self.idle_timeout_s
+        ]
+        for session_id in expired:
+            await self.remove(session_id)
+        return len(expired)
+
+    async def close(self) -> None:
+        for session_id in list(self._sessions):
+            await self.remove(session_id)

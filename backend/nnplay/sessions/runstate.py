@@ -1,0 +1,184 @@
+"""The state of one run and the transitions commands and chunks make to it (no I/O, no threads).
+
+Subclassed by Session, which adds the run loop, the clients and the wire; every method here is called
+from the session's run loop only (see session.py for the concurrency model).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import protocol
+from ..engine.frames import FrameData
+from ..engine.plan import DATA_FIELDS, Plan
+from ..engine.weights import fit_state, fresh_state
+from ..schemas import TrainConfig
+from . import stopping
+from .stopping import EarlyStopping
+
+# In reference mode a change of any of these starts a fresh run, as TF Playground does.
+FRESH_RUN_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("problem",), "new problem type: the network starts over"),
+    (DATA_FIELDS, "new data: the network starts over on it"),
+    (("hidden_layers",), "new network: the architecture changed"),
+    (("features",), "new network: the input features changed"),
+)
+RUNNING = ("training", "compiling")
+
+
+class CommandFailed(Exception):
+    """A queued command that cannot be applied; `code`/`field` go into the sender's error."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+class RunState:
+    """Plan, weights, epoch and the run's state (paused | training | compiling | diverged | stalled)."""
+
+    def __init__(self, plan: Plan, params: Any) -> None:
+        self.plan = plan
+        self.params = params
+        self.epoch = 0
+        self.state = "paused"
+        self.message = ""
+        self.config_version = 1
+        self.data_version = 1
+        self.needs_frame = True
+        self.custom: tuple[np.ndarray, np.ndarray] | None = None  # a person's own points
+        self.last_good: tuple[Any, int] | None = (params, 0)  # weights of the last healthy chunk
+        self.early = EarlyStopping(plan.config.patience)
+        self.stall_since: int | None = None  # the epoch since which the net has looked stalled
+
+    @property
+    def config(self) -> TrainConfig:
+        """The config the run trains with now."""
+        return self.plan.config
+
+    @property
+    def custom_points(self) -> np.ndarray:
+        return self.custom[0] if self.custom else np.zeros((0, 2), np.float32)
+
+    @property
+    def custom_labels(self) -> np.ndarray:
+        return self.custom[1] if self.custom else np.zeros(0, np.float32)
+
+    def broadcast(self, message: str | bytes) -> None:  # pragma: no cover - Session sends it
+        raise NotImplementedError
+
+    def set_state(self, state: str, message: str = "", force: bool = False) -> None:
+        """Change the state; every client hears of it (with the epoch) when it changes, or if forced."""
+        if force or (state, message) != (self.state, self.message):
+            self.state, self.message = state, message
+            self.broadcast(protocol.json_message("status", state=state, epoch=self.epoch, message=message))
+
+    # ---- commands -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.plan.n_train == 0:
+            raise CommandFailed("no_data", stopping.NO_TRAINING_POINTS, "dataset")
+        if self.state not in RUNNING:
+            self.set_state("training")
+
+    def pause(self) -> None:
+        """Pause after the chunk that ran: the `status` carries the epoch the run really stopped at."""
+        self.set_state("paused", "" if self.state in RUNNING else self.message, force=True)
+        self.needs_frame = True
+
+    def reset(self) -> None:
+        self.params = fresh_state(self.plan)
+        self.epoch = 0
+        self.last_good = (self.params, 0)
+        self.early = EarlyStopping(self.config.patience)
+        self.stall_since = None
+        self.set_state("paused", force=True)
+        self.needs_frame = True
+
+    def rollback(self) -> None:
+        if self.last_good is None:
+            raise CommandFailed("nothing_to_roll_back", "there is no earlier good state yet")
+        self.params, self.epoch = self.last_good
+        self.params = fit_state(self.params, self.plan)
+        self.stall_since = None
+        self.set_state("paused", f"rolled back to epoch {self.epoch}, the last good weights", force=True)
+        self.needs_frame = True
+
+    @staticmethod
+    def fresh_run_reason(old: TrainConfig, new: TrainConfig) -> str | None:
+        """Why a config change starts a fresh run (reference mode), or None to keep the weights."""
+        if new.mode != "reference":
+            return None
+        for fields, reason in FRESH_RUN_REASONS:
+            if any(getattr(old, f) != getattr(new, f) for f in fields):
+                return reason
+        return None
+
+    def adopt(self, plan: Plan, state: Any, fresh_reason: str | None) -> None:
+        """Train with `plan` from now on, from `state` (fit to it); announce the config to every client."""
+        old = self.plan
+        self.plan, self.params = plan, state
+        self.config_version += 1
+        self.early = EarlyStopping(plan.config.patience)
+        self.stall_since = None
+        self.broadcast(
+            protocol.json_message(
+                "config",
+                config=plan.config.public(),
+                config_version=self.config_version,
+                fresh_run=fresh_reason is not None,
+                reason=fresh_reason or "",
+            )
+        )
+        if plan.split is not old.split:
+            self.data_changed()
+        if fresh_reason is not None:
+            self.epoch = 0
+            self.last_good = (state, 0)
+            self.set_state("paused", fresh_reason, force=True)
+        elif self.state in ("diverged", "stalled"):
+            self.set_state("paused", "settings changed; press play to continue from the last good weights")
+        self.needs_frame = True
+
+    def _stalled(self, frame: FrameData) -> bool:
+        """Whether the net has looked stalled for STALL_EPOCHS (a look at epoch 0 does not count)."""
+        if self.epoch == 0 or not stopping.looks_stalled(frame):
+            self.stall_since = None
+            return False
+        if self.stall_since is None:
+            self.stall_since = self.epoch
+        return self.epoch - self.stall_since >= stopping.STALL_EPOCHS
+
+    def data_changed(self) -> None:
+        self.data_version += 1
+        self.needs_frame = True
+        self.early = EarlyStopping(self.config.patience)
+
+    # ---- after a chunk ------------------------------------------------------------------------
+
+    def after_chunk(self, diverged: bool, frame: FrameData | None, stepping: bool) -> None:
+        """Divergence, a stalled net, stop conditions and early stopping, after a chunk trained."""
+        config = self.config
+        if diverged or (frame is not None and not frame.healthy):
+            self.set_state("diverged", stopping.divergence_message(config, self.epoch))
+            return
+        if frame is not None and self._stalled(frame):
+            self.set_state("stalled", stopping.stall_message(config, self.epoch, frame))
+            return
+        if self.stall_since is None:  # weights that merely look stalled are no good to go back to
+            self.last_good = (self.params, self.epoch)
+        if self.state == "compiling":
+            self.set_state("paused" if stepping else "training")
+        if stepping:
+            return
+        reason = stopping.stop_reason(config, self.epoch, frame)
+        if reason is not None:
+            self.set_state("paused", reason, force=True)
+        elif config.early_stopping == "on" and frame is not None:
+            self.early = self.early.update(frame.test_loss, self.epoch, self.params)
+            if self.early.should_stop(self.epoch):
+                self.params, self.epoch = self.early.best_state, self.early.best_epoch
+                self.needs_frame = True
+                self.set_state("paused", self.early.message(), force=True)

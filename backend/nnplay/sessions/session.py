@@ -1,0 +1,371 @@
+"""A session: one training run, its state and its run loop.
+
+Concurrency model (one owner): the session's state (plan, params, epoch, state, own points) is changed
+only by its run loop task, on the event loop. Websocket handlers never change it: they `accept` a
+message (commands.py), which checks it and queues it; the run loop applies queued commands one by one,
+in arrival order, between chunks. Worker threads run only pure functions of an immutable plan and a
+state (make_plan, train_chunk, frame_data) and return values. Exact kernels compile on the engine's own
+compile thread and are shared by every session with the same spec (engine/kernels.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import protocol
+from ..engine import kernels
+from ..engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE
+from ..engine.frames import FrameData, frame_data
+from ..engine.kernels import ChunkOutcome
+from ..engine.plan import Plan, make_plan
+from ..engine.weights import fit_state, fresh_state
+from ..schemas import ConfigError, TrainConfig, make_config
+from ..userdata import parse_csv
+from . import commands, stopping
+from .fanout import Fanout, Subscriber
+from .pacing import MAX_PACED_FPS, ChunkClock, frame_interval_s, paced_epochs
+from .runstate import RunState
+
+log = logging.getLogger(__name__)
+
+
+class Session(RunState):
+    """A training run that any number of clients can watch, and its owner's clients drive."""
+
+    def __init__(self, session_id: str, config: TrainConfig) -> None:
+        plan = make_plan(config)
+        super().__init__(plan, fresh_state(plan))
+        self.id = session_id
+        self.watch_id = secrets.token_urlsafe(9)  # a read-only view of the run, safe to share
+        self.accepted_config = config  # the newest accepted config (queued commands may not be applied)
+        self.fanout = Fanout()
+        self.last_active = time.monotonic()
+        self.epochs_per_second = 0.0
+        self.kernel = "padded"
+        self.last_eval: FrameData | None = None
+        self._clock = ChunkClock()
+        self._commands: deque[commands.Command] = deque()
+        self._wake = asyncio.Event()
+        self._last_frame_at = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._last_failure = ""
+        self._data_message = self.encode_data()
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    def start_loop(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"session-{self.id}")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    def subscribe(self, read_only: bool = False) -> Subscriber:
+        sub = Subscriber(read_only=read_only)
+        self.fanout.add(sub)
+        sub.push_control(self.hello(read_only))
+        sub.push_control(self._data_message)
+        if self.fanout.last_frame is not None:
+            sub.push_frame(self.fanout.last_frame)
+        self.viewers_changed()
+        self.touch()
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self.fanout.discard(sub)
+        self.touch()
+
+    @property
+    def subscribers(self) -> Fanout:
+        return self.fanout
+
+    @property
+    def last_frame(self) -> bytes | None:
+        return self.fanout.last_frame
+
+    def touch(self) -> None:
+        self.last_active = time.monotonic()
+
+    def enqueue(self, command: commands.Command) -> None:
+        self._commands.append(command)
+        self._wake.set()
+
+    def handle(self, message: Any, sub: Subscriber | None = None) -> str | None:
+        """Take one parsed client message (see commands.accept); returns a reply for the sender alone."""
+        return commands.accept(self, message, sub)
+
+    def viewers_changed(self) -> None:
+        """A viewer joined or its view changed: it should get a fresh frame soon."""
+        self.needs_frame = True
+        self._wake.set()
+
+    async def settled(self) -> None:
+        """Wait until every command queued so far has been applied."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.enqueue(commands.Command(commands.Barrier(), None, done))
+        await done
+
+    async def replace_points(self, csv_text: str) -> int:
+        """The person's own data from a CSV (x1,x2,label); raises PointsError, changing nothing.
+        Returns once the new data is what the run trains on."""
+        points, labels = parse_csv(csv_text, self.accepted_config.problem)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.enqueue(commands.Command(commands.ReplacePoints(points, labels), None, done))
+        await done
+        return len(points)
+
+    # ---- what clients see ---------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        ev = self.last_eval
+        return {
+            "id": self.id,
+            "watch_id": self.watch_id,
+            "config": self.config.public(),
+            "config_version": self.config_version,
+            "state": self.state,
+            "message": self.message,
+            "epoch": self.epoch,
+            "train_loss": protocol.finite_or_none(ev.train_loss) if ev else None,
+            "test_loss": protocol.finite_or_none(ev.test_loss) if ev else None,
+            "train_accuracy": protocol.finite_or_none(ev.train_accuracy) if ev else None,
+            "test_accuracy": protocol.finite_or_none(ev.test_accuracy) if ev else None,
+            "kernel": self.kernel,
+            "viewers": len(self.fanout),
+        }
+
+    def hello(self, read_only: bool = False) -> str:
+        from ..engine.runtime import device_info
+
+        return protocol.json_message(
+            "hello",
+            session=None if read_only else self.id,
+            watch_id=self.watch_id,
+            read_only=read_only,
+            config=self.config.public(),
+            config_version=self.config_version,
+            state=self.state,
+            message=self.message,
+            epoch=self.epoch,
+            **device_info(),
+        )
+
+    def broadcast(self, message: str | bytes) -> None:
+        self.fanout.broadcast(message)
+
+    # ---- the run loop -------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            while self._commands:
+                await self._apply(self._commands.popleft())
+            try:
+                if self.state in ("training", "compiling"):
+                    await self._train_chunk(stepping=False)
+                    continue
+                if self.needs_frame:
+                    await self._publish(await asyncio.to_thread(frame_data, self.plan, self.params))
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # one run's failure never takes the server down, nor loops
+                self._failed("internal_error", exc)
+                continue
+            await self._wake.wait()
+
+    async def _apply(self, command: commands.Command) -> None:
+        try:
+            await commands.apply(self, command)
+        except asyncio.CancelledError:
+            raise
+        except commands.CommandFailed as exc:
+            self._tell(command, protocol.error_message(exc.code, exc.message, exc.field))
+        except Exception as exc:
+            log.exception("session %s: %r failed", self.id, command.action)
+            self._tell(command, protocol.error_message("internal_error", f"could not apply it: {exc}"))
+        finally:
+            if command.done is not None and not command.done.done():
+                command.done.set_result(None)
+            if not self._commands:
+                self.accepted_config = self.config  # whatever failed, the next check starts from here
+
+    def _tell(self, command: commands.Command, message: str) -> None:
+        if command.origin is not None:
+            command.origin.push_control(message)
+        else:
+            self.broadcast(message)
+
+    def _failed(self, code: str, exc: Exception) -> None:
+        """Pause and say so once: a failure that repeats is logged once, never in a loop."""
+        text = f"{exc}"
+        if text != self._last_failure:
+            log.exception("session %s failed", self.id)
+            self._last_failure = text
+        self.needs_frame = False
+        self.broadcast(protocol.error_message(code, f"the run hit an error and was paused: {text}"))
+        self.set_state("paused", f"internal error: {text}; the session was paused", force=True)
+
+    # ---- training -----------------------------------------------------------------------------
+
+    def _frame_due(self) -> bool:
+        interval = frame_interval_s(
+            len(self.fanout), self.fanout.any_visible, stopping.needs_losses(self.config)
+        )
+        if interval is None:
+            return self.needs_frame
+        return self.needs_frame or time.perf_counter() - self._last_frame_at >= interval
+
+    @staticmethod
+    def _chunk(
+        plan: Plan, state: Any, epochs: int, frame: bool, detail: bool
+    ) -> tuple[ChunkOutcome, FrameData | None, float, float | None]:
+        """In a worker thread: train, then evaluate if a frame is due. Pure."""
+        started = time.perf_counter()
+        outcome = kernels.train_chunk(plan, state, epochs)
+        trained = time.perf_counter()
+        if not frame:
+            return outcome, None, trained - started, None
+        ev = frame_data(plan, outcome.params, detail)
+        return outcome, ev, trained - started, time.perf_counter() - trained
+
+    async def _train_chunk(self, stepping: bool) -> None:
+        """Train one chunk (one epoch when stepping) and publish its frame if one is due."""
+        plan, config = self.plan, self.config
+        if plan.n_train == 0:
+            self.set_state("paused", stopping.NO_TRAINING_POINTS, force=True)
+            return
+        if not stepping:
+            kernels.compile_exact(plan, self.params).add_done_callback(lambda _: self._wake.set())
+        kernel = "exact" if kernels.exact_kernel(plan.exact_spec) is not None else "padded"
+        with_frame = stepping or self._frame_due()
+        epochs = 1 if stepping else paced_epochs(self._clock.epochs_for(kernel, with_frame), config.speed)
+        if config.speed and not stepping:
+            wait = self._last_frame_at + 1 / MAX_PACED_FPS - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        if config.stop_epoch and not stepping:
+            if self.epoch >= config.stop_epoch:
+                self.set_state(
+                    "paused",
+                    f"stopped: epoch {self.epoch} is at or past the stop epoch {config.stop_epoch}; "
+                    "raise it or reset to train on",
+                )
+                return
+            epochs = min(epochs, config.stop_epoch - self.epoch)
+        if kernel == "padded" and not kernels.padded_ready(plan):
+            self.set_state("compiling", "compiling the network for this device…")
+        started = time.perf_counter()
+        detail = self.fanout.wants_detail or not self.fanout
+        outcome, frame, train_s, eval_s = await asyncio.to_thread(
+            self._chunk, plan, self.params, epochs, with_frame, detail
+        )
+        elapsed = time.perf_counter() - started
+        self.params, self.epoch, self.kernel = outcome.params, self.epoch + outcome.epochs, outcome.kernel
+        if not stepping:
+            self._clock.learn(outcome.kernel, outcome.epochs, train_s, eval_s)
+            rate = outcome.epochs / max(elapsed, 1e-6)
+            eps = self.epochs_per_second
+            self.epochs_per_second = rate if eps == 0 else 0.7 * eps + 0.3 * rate
+        self.after_chunk(outcome.diverged, frame, stepping)
+        if frame is not None:
+            await self._publish(frame)
+
+    async def step(self) -> None:
+        """One epoch, its frame, and a `status` saying the run is paused at the epoch it reached."""
+        if self.plan.n_train == 0:
+            raise commands.CommandFailed("no_data", stopping.NO_TRAINING_POINTS, "dataset")
+        if self.state in ("training", "compiling"):
+            self.state = "paused"
+        await self._train_chunk(stepping=True)
+        if self.state not in ("diverged", "stalled"):
+            self.set_state("paused", force=True)
+
+    @staticmethod
+    def _prepare(
+        config: TrainConfig, previous: Plan | None, custom: Any, params: Any, fresh: bool
+    ) -> tuple[Plan, Any]:
+        """In a worker thread: the plan of a config and the state fit for it (fresh weights if asked)."""
+        plan = make_plan(config, previous, custom)
+        return plan, fresh_state(plan) if fresh else fit_state(params, plan)
+
+    async def adopt_config(self, config: TrainConfig, keep_weights: bool) -> None:
+        reason = None if keep_weights else self.fresh_run_reason(self.config, config)
+        old = self.plan
+        plan, state = await asyncio.to_thread(
+            self._prepare, config, old, self.custom, self.params, reason is not None
+        )
+        self.adopt(plan, state, reason)
+        if (plan.exact_spec, plan.shape, plan.arch.kind) != (old.exact_spec, old.shape, old.arch.kind):
+            self._clock.forget()  # another net trains at another speed: measure again
+
+    async def edit_params(self, edit: Callable[..., Any], *args: Any) -> None:
+        try:
+            self.params = await asyncio.to_thread(edit, self.plan, self.params, *args)
+        except Exception as exc:  # the net changed since the edit was checked
+            field = getattr(exc, "field", "layer")
+            raise commands.CommandFailed("invalid_value", getattr(exc, "message", str(exc)), field) from None
+        self.needs_frame = True
+
+    async def set_points(self, points: np.ndarray, labels: np.ndarray) -> None:
+        config = self.config
+        if config.dataset != "custom":
+            try:
+                config = make_config(config, {"dataset": "custom"})
+            except ConfigError as exc:
+                raise commands.CommandFailed("invalid_value", exc.message, exc.field) from None
+        custom = (points, labels)
+        plan, state = await asyncio.to_thread(self._prepare, config, None, custom, self.params, False)
+        self.custom = custom
+        self.adopt(plan, state, None)
+        self._clock.forget()
+        if plan.n_train == 0 and self.state in ("training", "compiling"):
+            self.set_state("paused", stopping.NO_TRAINING_POINTS, force=True)
+
+    # ---- frames -------------------------------------------------------------------------------
+
+    async def _publish(self, ev: FrameData) -> None:
+        self.needs_frame = False
+        self._last_frame_at = time.perf_counter()
+        self.last_eval = ev
+        frame = protocol.encode_frame(
+            ev,
+            epoch=self.epoch,
+            state=self.state,
+            config_version=self.config_version,
+            epochs_per_second=self.epochs_per_second if self.state == "training" else 0.0,
+            layers=list(self.config.hidden_layers),
+            grid_size=GRID_SIZE,
+            neuron_grid_size=NEURON_GRID_SIZE,
+        )
+        self.fanout.publish(frame)
+
+    def encode_data(self) -> bytes:
+        split, config = self.plan.split, self.config
+        classes = 0 if config.problem == "regression" else max(config.n_classes, 2)
+        return protocol.encode_data(
+            self.data_version,
+            config.problem,
+            split.train_x,
+            split.train_y,
+            split.test_x,
+            split.test_y,
+            classes=classes,
+        )
+
+    def data_changed(self) -> None:
+        super().data_changed()
+        self._data_message = self.encode_data()
+        self.broadcast(self._data_message)

@@ -1,0 +1,443 @@
+"""Sessions without a server: commands in arrival order, honest pauses and steps, the run follows its
+data, empty data refused, failures reported once, and sessions' parts (clock, early stopping, fan-out)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from nnplay.engine import kernels
+from nnplay.engine.frames import frame_data
+from nnplay.engine.plan import make_plan
+from nnplay.engine.weights import fresh_state
+from nnplay.protocol import parse_client_message
+from nnplay.schemas import make_config
+from nnplay.sessions import Session, Subscriber
+from nnplay.sessions.pacing import ChunkClock, frame_interval_s
+from nnplay.sessions.stopping import EarlyStopping
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+def _msg(**fields):
+    return parse_client_message(json.dumps(fields))
+
+
+def _messages(sub: Subscriber) -> list[dict]:
+    out = []
+    while not sub.control.empty():
+        raw = sub.control.get_nowait()
+        if isinstance(raw, str):
+            out.append(json.loads(raw))
+    return out
+
+
+async def _session(changes=None) -> tuple[Session, Subscriber]:
+    session = await asyncio.to_thread(Session, "s", make_config(None, changes or {}))
+    session.start_loop()
+    sub = session.subscribe()
+    await session.settled()
+    return session, sub
+
+
+def _same_params(a, b) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True))
+
+
+async def _until(predicate, timeout_s=300.0):
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def test_pause_reports_the_epoch_the_run_really_stopped_at():
+    async def go():
+        session, sub = await _session()
+        session.handle(_msg(type="start"), sub)
+        await _until(lambda: session.epoch > 50)
+        session.handle(_msg(type="pause"), sub)
+        await session.settled()
+        paused = [m for m in _messages(sub) if m["type"] == "status" and m["state"] == "paused"]
+        epoch = session.epoch
+        await asyncio.sleep(0.2)
+        await session.close()
+        return paused[-1]["epoch"], epoch, session.epoch
+
+    reported, at_pause, later = _run(go())
+    assert reported == at_pause == later
+
+
+def test_step_and_reset_report_the_state_they_leave():
+    async def go():
+        session, sub = await _session()
+        _messages(sub)
+        session.handle(_msg(type="step"), sub)
+        session.handle(_msg(type="step"), sub)
+        await session.settled()
+        after_steps = [m for m in _messages(sub) if m["type"] == "status"]
+        session.handle(_msg(type="reset"), sub)
+        await session.settled()
+        after_reset = [m for m in _messages(sub) if m["type"] == "status"]
+        await session.close()
+        return after_steps, after_reset
+
+    after_steps, after_reset = _run(go())
+    assert [(m["state"], m["epoch"]) for m in after_steps] == [("paused", 1), ("paused", 2)]
+    assert [(m["state"], m["epoch"]) for m in after_reset] == [("paused", 0)]
+
+
+def test_a_weight_edit_sent_before_a_configure_is_applied_before_it():
+    async def go():
+        session, sub = await _session({"hidden_layers": [4, 2]})
+        session.handle(_msg(type="set_weight", layer=1, source=3, target=1, value=2.5), sub)
+        session.handle(_msg(type="configure", changes={"hidden_layers": [4]}, keep_weights=True), sub)
+        await session.settled()
+        w = np.asarray(session.params.params.w)
+        await session.close()
+        return w, _messages(sub)
+
+    w, messages = _run(go())
+    assert not [m for m in messages if m["type"] == "error"], messages
+    # layer 1 (4 -> 2) became unused by the configure, but its edited weight was applied first
+    assert w[1, 3, 1] == pytest.approx(2.5)
+
+
+def test_an_edit_that_no_longer_fits_after_a_queued_configure_is_reported_to_its_sender():
+    async def go():
+        session, sub = await _session({"hidden_layers": [4, 2], "mode": "extended"})
+        session.handle(_msg(type="configure", changes={"hidden_layers": [4]}), sub)
+        # checked against the accepted config [4]: layer 2 does not exist any more
+        reply = session.handle(_msg(type="set_bias", layer=2, neuron=0, value=1.0), sub)
+        await session.settled()
+        await session.close()
+        return reply
+
+    reply = json.loads(_run(go()))
+    assert reply["type"] == "error" and reply["field"] == "layer"
+
+
+async def _exact_session_then(change) -> tuple[Session, Subscriber]:
+    """A session whose exact kernel has trained, paused, then given `change` (a configure's changes, or
+    "flip": its own points with every label flipped, keeping their count)."""
+    session, sub = await _session({"dataset": "circle", "hidden_layers": [8, 8], "mode": "extended"})
+    session.handle(_msg(type="start"), sub)
+    await _until(lambda: session.kernel == "exact" and session.epoch > 100)
+    session.handle(_msg(type="pause"), sub)
+    await session.settled()
+    if change == "flip":
+        split = session.plan.split
+        points = np.vstack([split.train_x, split.test_x])
+        labels = np.concatenate([split.train_y, split.test_y])
+        rows = [f"{x1},{x2},{-y}" for (x1, x2), y in zip(points, labels, strict=True)]
+        await session.replace_points("\n".join(rows))
+    else:
+        session.handle(_msg(type="configure", changes=change), sub)
+        await session.settled()
+    return session, sub
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"dataset": "xor"}, {"noise": 45}, {"seed": 7}, "flip"],
+    ids=["dataset", "noise", "seed", "own-points-same-count"],
+)
+def test_the_exact_kernel_trains_on_the_new_data_after_a_data_change(change):
+    """Regression: the exact kernel kept the training set it was compiled with when the count stayed.
+    Twenty epochs in the session must equal twenty epochs computed from a fresh plan of the new data."""
+
+    async def go():
+        session, sub = await _exact_session_then(change)
+        start = session.params
+        for _ in range(20):
+            session.handle(_msg(type="step"), sub)
+        await session.settled()
+        kernel = session.kernel
+        reference_plan = make_plan(session.config, None, session.custom)
+        await session.close()
+        return start, session.params, kernel, reference_plan
+
+    start, trained, kernel, plan = _run(go())
+    assert kernel == "exact"
+    expected = start
+    for _ in range(20):
+        expected = kernels.train_chunk(plan, expected, 1).params
+    assert _same_params(trained.params, expected.params)
+
+
+def test_after_a_switch_to_xor_the_run_learns_xor():
+    async def go():
+        session, sub = await _exact_session_then({"dataset": "xor"})
+        session.handle(_msg(type="start"), sub)
+        start = session.epoch
+        await _until(lambda: session.epoch > start + 500)
+        session.handle(_msg(type="pause"), sub)
+        await session.settled()
+        ev = await asyncio.to_thread(frame_data, session.plan, session.params)
+        await session.close()
+        return ev
+
+    # A net still learning the circle is near chance on xor (45 % in the bug report).
+    assert _run(go()).train_accuracy >= 0.9
+
+
+def test_a_data_set_without_training_points_cannot_be_played_or_stepped_and_has_no_loss():
+    async def go():
+        session, sub = await _session({"dataset": "circle"})
+        session.handle(_msg(type="clear_points"), sub)
+        await session.settled()
+        _messages(sub)
+        session.handle(_msg(type="start"), sub)
+        session.handle(_msg(type="step"), sub)
+        await session.settled()
+        await _until(lambda: session.last_eval is not None and session.config.dataset == "custom")
+        await session.close()
+        return session, _messages(sub)
+
+    session, messages = _run(go())
+    errors = [m for m in messages if m["type"] == "error"]
+    assert len(errors) == 2 and all("no training points" in e["message"] for e in errors)
+    assert session.epoch == 0 and session.state == "paused"
+    assert session.last_eval.train_loss is None and session.last_eval.test_loss is None
+
+
+def test_a_failing_evaluation_is_reported_once_and_never_loops(monkeypatch):
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("evaluation exploded")
+
+    async def go():
+        session, sub = await _session()
+        monkeypatch.setattr("nnplay.sessions.session.frame_data", broken)
+        session.handle(_msg(type="configure", changes={"learning_rate": 0.1}), sub)
+        await session.settled()
+        await asyncio.sleep(0.5)
+        state = session.state
+        await session.close()
+        return state, _messages(sub)
+
+    state, messages = _run(go())
+    errors = [m for m in messages if m["type"] == "error"]
+    assert len(errors) == 1 and "evaluation exploded" in errors[0]["message"]
+    assert len(calls) == 1 and state == "paused"
+
+
+def test_a_watcher_may_only_ping():
+    async def go():
+        session, _ = await _session()
+        watcher = session.subscribe(read_only=True)
+        reply = session.handle(_msg(type="start"), watcher)
+        pong = session.handle(_msg(type="ping"), watcher)
+        await session.settled()
+        hello = _messages(watcher)[0]
+        await session.close()
+        return json.loads(reply), json.loads(pong), hello, session.state
+
+    reply, pong, hello, state = _run(go())
+    assert reply["code"] == "read_only" and pong["type"] == "pong" and state == "paused"
+    assert hello["read_only"] is True and hello["session"] is None and hello["watch_id"]
+
+
+def test_a_big_change_in_reference_mode_starts_a_fresh_run_unless_weights_are_kept():
+    async def go():
+        session, sub = await _session()
+        for _ in range(3):
+            session.handle(_msg(type="step"), sub)
+        session.handle(_msg(type="configure", changes={"dataset": "xor"}), sub)
+        await session.settled()
+        fresh_epoch = session.epoch
+        for _ in range(3):
+            session.handle(_msg(type="step"), sub)
+        session.handle(_msg(type="configure", changes={"dataset": "gauss"}, keep_weights=True), sub)
+        await session.settled()
+        kept_epoch = session.epoch
+        await session.close()
+        return fresh_epoch, kept_epoch, [m for m in _messages(sub) if m["type"] == "config"]
+
+    fresh_epoch, kept_epoch, configs = _run(go())
+    assert fresh_epoch == 0 and kept_epoch == 3
+    assert configs[0]["fresh_run"] is True and "data" in configs[0]["reason"]
+    assert configs[1]["fresh_run"] is False
+
+
+COMMANDS = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "type": st.just("configure"),
+            "changes": st.fixed_dictionaries(
+                {
+                    "learning_rate": st.sampled_from([0.003, 0.03, 0.3]),
+                }
+            ),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("configure"),
+            "changes": st.fixed_dictionaries(
+                {
+                    "hidden_layers": st.lists(st.integers(1, 4), min_size=1, max_size=3),
+                }
+            ),
+            "keep_weights": st.booleans(),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("configure"),
+            "changes": st.fixed_dictionaries(
+                {
+                    "dataset": st.sampled_from(["circle", "xor", "gauss"]),
+                }
+            ),
+            "keep_weights": st.booleans(),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("set_weight"),
+            "layer": st.just(0),
+            "source": st.just(0),
+            "target": st.just(0),
+            "value": st.floats(-2, 2),
+        }
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("set_bias"), "layer": st.just(0), "neuron": st.just(0), "value": st.floats(-2, 2)}
+    ),
+    st.just({"type": "step"}),
+    st.just({"type": "reset"}),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("add_point"),
+            "x1": st.floats(-5, 5),
+            "x2": st.floats(-5, 5),
+            "label": st.sampled_from([1, -1]),
+        }
+    ),
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking sessions takes minutes
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.lists(COMMANDS, min_size=1, max_size=8))
+def test_a_burst_of_commands_ends_where_the_same_commands_one_by_one_do(sequence):
+    async def go():
+        burst, burst_sub = await _session()
+        single, single_sub = await _session()
+        for message in sequence:
+            burst.handle(_msg(**message), burst_sub)
+        await burst.settled()
+        for message in sequence:
+            single.handle(_msg(**message), single_sub)
+            await single.settled()
+        # ... and the run goes on bitwise as a fresh session built from the final state does
+        rebuilt, rebuilt_sub = await _session(burst.config.public())
+        if burst.config.dataset == "custom":
+            await rebuilt.set_points(*burst.custom)
+        rebuilt.params, rebuilt.epoch = burst.params, burst.epoch
+        for session, sub in ((burst, burst_sub), (rebuilt, rebuilt_sub)):
+            for _ in range(3):
+                session.handle(_msg(type="step"), sub)
+            await session.settled()
+        for session in (burst, single, rebuilt):
+            await session.close()
+        return burst, single, rebuilt
+
+    burst, single, rebuilt = _run(go())
+    assert burst.config == single.config
+    assert burst.epoch - 3 == single.epoch
+    assert rebuilt.epoch == burst.epoch
+    assert _same_params(burst.params.params, rebuilt.params.params)
+
+
+def test_chunk_clock_fills_the_frame_budget_and_probes_first():
+    clock = ChunkClock()
+    assert clock.epochs_for("exact") == 1
+    clock.learn("exact", 100, 0.010, 0.004)
+    assert 200 <= clock.epochs_for("exact") <= 300
+    assert clock.epochs_for("exact", with_frame=False) > clock.epochs_for("exact")
+    clock.forget()
+    assert clock.epochs_for("exact") == 1
+
+
+def test_frames_follow_their_viewers():
+    assert frame_interval_s(2, any_visible=True, needs_losses=False) == 0.0
+    assert frame_interval_s(1, any_visible=False, needs_losses=False) == 0.5
+    assert frame_interval_s(0, any_visible=False, needs_losses=False) is None
+    assert frame_interval_s(0, any_visible=False, needs_losses=True) == 0.25
+
+
+def test_early_stopping_keeps_the_best_and_stops_after_patience():
+    es = EarlyStopping(patience=10)
+    es = es.update(0.5, 5, "a").update(0.4, 10, "b").update(0.45, 15, "c")
+    assert (es.best_loss, es.best_epoch, es.best_state) == (0.4, 10, "b")
+    assert not es.should_stop(19) and es.should_stop(20)
+    assert es.update(None, 30, "d") is es
+
+
+def test_a_subscriber_that_never_reads_holds_a_bounded_number_of_bytes():
+    async def go():
+        sub = Subscriber()
+        for i in range(10_000):
+            sub.push_control("x" * 100)
+            sub.push_frame(bytes(1000 + i % 7))
+        return sub.held_bytes(), sub.dropped_control
+
+    held, dropped = _run(go())
+    assert held <= 64 * 100 + 1006 and dropped == 10_000 - 64
+
+
+def test_exact_kernels_are_shared_by_spec_and_never_keep_data():
+    a = make_plan(make_config(None, {"dataset": "circle", "seed": 1}))
+    b = make_plan(make_config(None, {"dataset": "circle", "seed": 2}))
+    assert a.exact_spec == b.exact_spec
+    kernels.compile_exact(a, fresh_state(a)).result()
+    assert kernels.exact_kernel(b.exact_spec) is kernels.exact_kernel(a.exact_spec)
+    assert not np.array_equal(np.asarray(a.exact_data.x), np.asarray(b.exact_data.x))
+
+
+@pytest.mark.parametrize("dataset", ["circle", "spiral"])
+def test_relu_at_learning_rate_10_is_reported_stalled_and_rolls_back(dataset):
+    """The net dies (every point one class, the output saturated) without diverging: say so."""
+
+    async def go():
+        session, sub = await _session({"activation": "relu", "learning_rate": 10, "dataset": dataset})
+        session.handle(_msg(type="start"), sub)
+        await _until(lambda: session.state != "training" and session.epoch > 0)
+        stalled = (session.state, session.message)
+        session.handle(_msg(type="rollback"), sub)
+        await session.settled()
+        await session.close()
+        return stalled, session.epoch, session.state
+
+    (state, message), epoch, after = _run(go())
+    assert state == "stalled" and "stalled" in message and "learning rate 10" in message
+    assert epoch < 200 and after == "paused"
+
+
+def test_a_healthy_run_is_never_called_stalled():
+    async def go():
+        session, sub = await _session({"dataset": "spiral", "learning_rate": 0.3, "activation": "tanh"})
+        session.handle(_msg(type="start"), sub)
+        await _until(lambda: session.epoch > 1500)
+        state = session.state
+        await session.close()
+        return state
+
+    assert _run(go()) == "training"
