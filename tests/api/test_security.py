@@ -3,6 +3,7 @@ against a real server over real sockets."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -154,16 +155,22 @@ def routes_of_the_app() -> tuple[list[tuple[str, APIRoute]], list[str]]:
     return rest, sockets
 
 
-def fill(path: str, session_id: str) -> str:
-    """A concrete path: the session's id for {session_id}, a placeholder for other parameters."""
-    return re.sub(r"\{[^}]+\}", "x", path.replace("{session_id}", session_id))
+# Routes outside /api and /ws, public on purpose: they serve files, never data or state.
+PUBLIC_ROUTES = {"/vendor/plotly.min.js"}
+
+
+def fill(path: str, ids: dict[str, str]) -> str:
+    """A concrete path: the given ids for their parameters ({session_id}, {watch_id}), "x" for others."""
+    for name, value in ids.items():
+        path = path.replace("{" + name + "}", value)
+    return re.sub(r"\{[^}]+\}", "x", path)
 
 
 def test_every_rest_and_websocket_route_lives_under_a_guarded_prefix():
     rest, sockets = routes_of_the_app()
     assert rest and sockets
     for path, _ in rest:
-        assert path.startswith("/api/") or path == "/vendor/plotly.min.js", path
+        assert path.startswith("/api/") or path in PUBLIC_ROUTES, path
     for path in sockets:
         assert path.startswith("/ws/"), path
 
@@ -174,11 +181,14 @@ def test_the_token_when_set_is_required_by_every_rest_and_websocket_route():
     rest, sockets = routes_of_the_app()
     with serve(token=token) as base:
         session_id = httpx.post(base + "/api/sessions", json={}, headers=auth).json()["id"]
+        watch_id = httpx.get(f"{base}/api/sessions/{session_id}", headers=auth).json()["watch_id"]
+        ids = {"session_id": session_id, "watch_id": watch_id}
+        assert {"/ws/sessions/{session_id}", "/ws/watch/{watch_id}"} <= set(sockets)
         checked = 0
         for route_path, route in rest:
             if not route_path.startswith("/api/"):
                 continue
-            path = fill(route_path, session_id)
+            path = fill(route_path, ids)
             for method in sorted(route.methods - {"HEAD"}):
                 for bad in ({}, {"Authorization": "Bearer wrong"}):
                     refused = httpx.request(method, base + path, headers=bad, json={})
@@ -190,15 +200,15 @@ def test_the_token_when_set_is_required_by_every_rest_and_websocket_route():
         assert httpx.get(f"{base}/api/sessions/{session_id}?token={token}").status_code == 200
         assert httpx.get(f"{base}/api/schema", headers=auth).status_code == 200
         for socket_path in sockets:
-            path = fill(socket_path, session_id)
+            path = fill(socket_path, ids)
             for query in ("", "?token=wrong"):
                 with pytest.raises(InvalidStatus) as refused:
                     connect(ws_url(base, path + query))
                 assert refused.value.response.status_code == 401, path
                 assert b"token is required" in refused.value.response.body
-            if "{session_id}" in socket_path:
+            if "{session_id}" in socket_path or "{watch_id}" in socket_path:
                 with connect(ws_url(base, path + f"?token={token}")) as ws:
-                    assert ws.recv(timeout=10)
+                    assert json.loads(ws.recv(timeout=10))["type"] == "hello", path
         # the page and its scripts stay reachable: it reads the token from its own URL
         assert httpx.get(base + "/").status_code == 200
         assert httpx.delete(f"{base}/api/sessions/{session_id}", headers=auth).status_code == 204
