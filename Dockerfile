@@ -13,5 +13,5 @@ RUN useradd --create-home nnplay && mkdir -p /cache/jax && chown nnplay /cache/j
 USER nnplay
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4)"
+  CMD python -c "import os, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8000/api/health', headers={'Authorization': 'Bearer ' + os.environ.get('NNPLAY_TOKEN', '')}), timeout=4)"
 CMD ["nnplay", "serve"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything the tests need (Python deps, Debian's chromium) and run the whole suite + lint.
+# Set up everything the tests need (Python deps, Debian's chromium) and run lint, types and the whole suite.
 # Extra arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 install_into_venv "[dev]"
@@ -10,7 +10,8 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 cd "$ROOT"
-"$VENV/bin/ruff" check backend tests
-"$VENV/bin/ruff" format --check backend tests
+"$VENV/bin/ruff" check backend tests bench
+"$VENV/bin/ruff" format --check backend tests bench
+"$VENV/bin/mypy" backend/nnplay
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
 "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"

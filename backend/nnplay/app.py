@@ -1,31 +1,27 @@
-"""The FastAPI application factory: routes, the static page, plotly.js, security headers."""
+"""The FastAPI application factory: routes, the static page, plotly.js, the guards (api/guards.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
+from .api.deps import RateLimits
+from .api.guards import install_guards
 from .api.routes import http, ws
 from .config import ServerSettings
 from .engine.runtime import device_info, enable_compilation_cache
 from .sessions import SessionManager
 
 log = logging.getLogger(__name__)
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; connect-src 'self' ws: wss:; font-src 'self' data:; "
-    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-)
 
 
 def plotly_js_path() -> Path:
@@ -80,19 +76,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
     app.state.device = device_info()
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
-            return JSONResponse(
-                {"detail": f"request body is {length} bytes; the limit is {settings.max_body_bytes}"},
-                status_code=413,
-            )
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+    app.state.rate_limits = RateLimits(settings)
+    install_guards(app, settings)
 
     app.include_router(http.router)
     app.include_router(ws.router)

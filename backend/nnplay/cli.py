@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from typing import Any
@@ -34,11 +35,15 @@ def _add_setting_options(parser: argparse.ArgumentParser) -> None:
         group.add_argument(f"--{s.name.replace('_', '-')}", dest=s.name, metavar=s.type.upper(), help=hint)
 
 
+def _exit_after_shutdown(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
-    from .config import ServerSettings
+    from .config import WILDCARD_BINDS, ServerSettings
 
     overrides = {"host": args.host, "port": args.port}
     settings = ServerSettings(**{k: v for k, v in overrides.items() if v is not None})
@@ -49,7 +54,16 @@ def _serve(args: argparse.Namespace) -> int:
             "can create and drive sessions",
             file=sys.stderr,
         )
+    if settings.host in WILDCARD_BINDS and not settings.allowed_hosts:
+        print(
+            f"note: bound to {settings.host!r}, the server answers only to localhost, 127.0.0.1, [::1] and "
+            f"{settings.host}; list the names people use to reach it in NNPLAY_ALLOWED_HOSTS (JSON list)",
+            file=sys.stderr,
+        )
     print(f"nnplay: open http://{settings.host}:{settings.port}/", file=sys.stderr)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the default handler,
+    # which would end the process "killed by SIGTERM" (-15): after a clean shutdown, exit 0 instead.
+    signal.signal(signal.SIGTERM, _exit_after_shutdown)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
     return 0
 

@@ -9,6 +9,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 
+# Hosts a browser on this machine uses to reach a loopback server; DNS rebinding sends anything else.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+# Binding to these means "every interface": the names people use to reach it must be listed.
+WILDCARD_BINDS = ("0.0.0.0", "::", "[::]", "")
+
 
 class ServerSettings(BaseSettings):
     """Where to listen and how much to allow; safe defaults for a laptop."""
@@ -17,13 +22,31 @@ class ServerSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    # Extra origins allowed to open websockets; the page's own origin (same host) is always allowed.
+    # Extra host names (Host header, without port) the server answers to, besides loopback and the
+    # bound host; "*" allows any (only behind a proxy that checks Host itself). JSON list.
+    allowed_hosts: tuple[str, ...] = ()
+    # Extra origins allowed to open websockets and to change state; the page's own origin always is.
     allowed_origins: tuple[str, ...] = ()
-    token: str | None = None  # when set, /api/sessions and websockets require it (?token= or Bearer)
+    token: str | None = None  # when set, every /api and /ws route requires it (?token= or Bearer)
     max_sessions: int = Field(default=64, ge=1)
     max_sessions_per_client: int = Field(default=16, ge=1)
     idle_timeout_s: float = Field(default=3600.0, gt=0)
     frontend_dir: Path = REPO_FRONTEND
     max_body_bytes: int = 300 * 1024  # CSV uploads are capped at 256 KB by their own check
+    # Token buckets per client address: sustained rate and burst.
+    session_creations_per_minute: float = Field(default=30.0, gt=0)
+    session_creation_burst: int = Field(default=30, ge=1)
+    ws_messages_per_second: float = Field(default=100.0, gt=0)
+    ws_message_burst: int = Field(default=200, ge=1)
     warmup: bool = True  # compile the default kernels at start-up, so the first Play is instant
     compilation_cache: bool = True
+
+    def trusted_hosts(self) -> list[str]:
+        """The Host header values (without port) this server answers to."""
+        # The bound address itself is safe to answer to (DNS rebinding needs a name the attacker owns);
+        # a wildcard bind implies no other name.
+        bound = self.host.strip().lower()
+        hosts = [*LOOPBACK_HOSTS, *self.allowed_hosts]
+        if bound:
+            hosts.append(f"[{bound}]" if ":" in bound and not bound.startswith("[") else bound)
+        return list(dict.fromkeys(hosts))

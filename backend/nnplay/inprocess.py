@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from .app import create_app
 from .config import ServerSettings
@@ -28,23 +29,32 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_server(**settings: Any) -> Iterator[str]:
     """Serve the app with `settings` (start-up warm-up off unless asked); yields its base URL."""
+    with running_app(**settings) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def running_app(**settings: Any) -> Iterator[tuple[str, FastAPI]]:
+    """As `running_server`, and the app too: its sessions can be inspected (fault tests)."""
     port = free_port()
-    app = create_app(ServerSettings(**{"port": port, "warmup": False, **settings}))
+    config = ServerSettings(**{"port": port, "warmup": False, **settings})
+    app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {config.token}"} if config.token else {}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(base + "/api/health").status_code == 200:
+            if httpx.get(base + "/api/health", headers=auth).status_code == 200:
                 break
         time.sleep(0.05)
     else:
         server.should_exit = True
         raise RuntimeError("the in-process server did not answer within 30 s")
     try:
-        yield base
+        yield base, app
     finally:
         server.should_exit = True
         thread.join(15)

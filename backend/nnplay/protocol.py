@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from .schemas import MESSAGE_TYPES, ClientMessage, describe_errors
+from .schemas import MESSAGE_TYPES, ClientMessage, describe_errors, short_repr
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
@@ -55,7 +55,9 @@ def parse_client_message(raw: str | bytes) -> Any:
         if errors and errors[0].get("type") == "union_tag_invalid":
             kinds = ", ".join(MESSAGE_TYPES)
             raise ProtocolError(
-                "unknown_type", f"unknown message type {data.get('type')!r}; expected one of {kinds}", "type"
+                "unknown_type",
+                f"unknown message type {short_repr(data.get('type'))}; expected one of {kinds}",
+                "type",
             ) from None
         first = describe_errors(exc)[0]
         raise ProtocolError("invalid_message", first["message"], first["field"]) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -14,6 +15,15 @@ from .settings import (
     dataset_classes,
     describe_range,
 )
+
+_SHORT = reprlib.Repr()  # (Python 3.11's Repr takes no keyword arguments)
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 3, 60, 60, 6, 6
+
+
+def short_repr(value: Any) -> str:
+    """A value as an error message quotes it: bounded, so a huge or deeply nested input cannot blow up
+    the message (or the recursion limit while printing it)."""
+    return _SHORT.repr(value)
 
 
 class ConfigError(ValueError):
@@ -208,7 +218,7 @@ def _message_for(error: dict[str, Any]) -> tuple[str, str]:
     label = setting.label.lower()
     if error.get("type") in ("value_error", "assertion_error"):
         return field, f"{label}: {error['msg'].removeprefix('Value error, ')}"
-    return field, f"{label} must be {describe_range(setting)}, got {value!r}"
+    return field, f"{label} must be {describe_range(setting)}, got {short_repr(value)}"
 
 
 def describe_errors(exc: ValidationError) -> list[dict[str, str]]:

@@ -12,11 +12,33 @@ from typing import Any
 
 import httpx
 import msgpack
+from fastapi import FastAPI
 from websockets.sync.client import ClientConnection, connect
 
-from nnplay.inprocess import running_server
+from nnplay.inprocess import running_app, running_server
 
-serve = running_server  # the real app on a free loopback port, in a thread (the benchmark's helper too)
+# Every test client comes from 127.0.0.1, so the shared server's rate limits are lifted; the security tests
+# start servers with the real defaults or tighter ones.
+UNLIMITED_RATES = {
+    "session_creations_per_minute": 1e9,
+    "session_creation_burst": 1_000_000,
+    "ws_messages_per_second": 1e9,
+    "ws_message_burst": 1_000_000,
+}
+
+
+@contextlib.contextmanager
+def serve(**settings: Any) -> Iterator[str]:
+    """The real app on a free loopback port, in a thread (the benchmark's helper), rate limits lifted."""
+    with running_server(**{**UNLIMITED_RATES, **settings}) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serve_app(**settings: Any) -> Iterator[tuple[str, FastAPI]]:
+    """As `serve`, and the app too, to look at its sessions from the test."""
+    with running_app(**{**UNLIMITED_RATES, **settings}) as (base, app):
+        yield base, app
 
 
 class Client:

@@ -68,7 +68,8 @@ def test_oversized_body_is_refused_with_413(base_url):
 def test_page_plotly_and_security_headers_are_served(base_url):
     page = httpx.get(base_url + "/")
     assert page.status_code == 200 and "<html" in page.text.lower()
-    assert "default-src 'self'" in page.headers["content-security-policy"]
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "connect-src 'self';" in csp and " ws:" not in csp
     assert page.headers["x-content-type-options"] == "nosniff"
     plotly = httpx.get(base_url + "/vendor/plotly.min.js")
     assert plotly.status_code == 200 and len(plotly.content) > 1_000_000

@@ -109,6 +109,7 @@ def live_server() -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT / "backend"), env.get("PYTHONPATH")]))
+    env.setdefault("NNPLAY_SESSION_CREATIONS_PER_MINUTE", "6000")  # every test page comes from 127.0.0.1
     log_path = RESULTS_DIR / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

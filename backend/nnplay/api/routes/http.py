@@ -1,7 +1,10 @@
-"""REST routes: health, the settings schema, sessions. Thin: they translate HTTP to manager calls."""
+"""REST routes: health, the settings schema, sessions. Thin: they translate HTTP to manager calls.
+
+Host, Origin, token and body size are checked for every route before it runs (api/guards.py)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -13,7 +16,7 @@ from ...schemas import ConfigError
 from ...sessions import SessionNotFound, TooManySessions
 from ...settings import schema
 from ...userdata import PointsError
-from ..deps import sessions_of, token_ok
+from ..deps import client_of, rate_limits_of, sessions_of
 
 router = APIRouter(prefix="/api")
 
@@ -32,16 +35,14 @@ def get_schema() -> dict[str, Any]:
     return schema()
 
 
-def _require_token(request: Request) -> None:
-    if not token_ok(request):
-        raise HTTPException(401, "a valid token is required (?token=... or Authorization: Bearer ...)")
-
-
 @router.post("/sessions", status_code=201)
 async def create_session(body: CreateSession, request: Request) -> Any:
-    _require_token(request)
+    client = client_of(request)
+    refusal = rate_limits_of(request).creation_refusal(client)
+    if refusal is not None:
+        message, wait_s = refusal
+        raise HTTPException(429, message, headers={"Retry-After": str(math.ceil(wait_s))})
     try:
-        client = request.client.host if request.client else ""
         session = await sessions_of(request).create(body.config, client)
     except ConfigError as exc:
         return JSONResponse({"detail": [{"field": exc.field, "message": exc.message}]}, status_code=422)
@@ -52,7 +53,6 @@ async def create_session(body: CreateSession, request: Request) -> Any:
 
 @router.get("/sessions/{session_id}")
 def get_session(session_id: str, request: Request) -> dict[str, Any]:
-    _require_token(request)
     try:
         return sessions_of(request).get(session_id).summary()
     except SessionNotFound:
@@ -62,7 +62,6 @@ def get_session(session_id: str, request: Request) -> dict[str, Any]:
 @router.post("/sessions/{session_id}/points")
 async def upload_points(session_id: str, request: Request) -> Any:
     """Replace the session's own data with a CSV body (x1,x2,label); the data set becomes "custom"."""
-    _require_token(request)
     try:
         session = sessions_of(request).get(session_id)
     except SessionNotFound:
@@ -79,7 +78,6 @@ async def upload_points(session_id: str, request: Request) -> Any:
 
 @router.delete("/sessions/{session_id}", status_code=204)
 async def delete_session(session_id: str, request: Request) -> None:
-    _require_token(request)
     try:
         sessions_of(request).get(session_id)
     except SessionNotFound:

@@ -1,21 +1,24 @@
-"""The websocket of a session: control messages in, JSON status and binary frames out."""
+"""The websocket of a session: control messages in, JSON status and binary frames out.
+
+Host, Origin and token are checked before the handshake (api/guards.py); messages are rate limited per
+client address here."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from ... import protocol
 from ...sessions import Session, SessionNotFound, Subscriber
-from ..deps import origin_allowed, sessions_of, token_ok
+from ..deps import client_of, rate_limits_of, sessions_of
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
-CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
-CLOSE_UNAUTHORIZED = 4401
 
 
 async def _send_loop(websocket: WebSocket, sub: Subscriber) -> None:
@@ -33,21 +36,29 @@ async def _send_loop(websocket: WebSocket, sub: Subscriber) -> None:
             await websocket.send_bytes(frame)
 
 
-async def _refuse(websocket: WebSocket) -> bool:
-    """Close sockets from foreign origins or without the token; returns whether it did."""
-    if not origin_allowed(websocket):
-        await websocket.close(code=CLOSE_FORBIDDEN, reason="origin not allowed")
-        return True
-    if not token_ok(websocket):
-        await websocket.close(code=CLOSE_UNAUTHORIZED, reason="token required")
-        return True
-    return False
-
-
 async def _not_found(websocket: WebSocket, what: str) -> None:
     await websocket.accept()
     await websocket.send_text(protocol.error_message("not_found", f"no {what} (it may have expired)"))
     await websocket.close(code=CLOSE_NOT_FOUND, reason="unknown session")
+
+
+def _apply(session: Session, sub: Subscriber, raw: str | bytes) -> str | None:
+    """Parse and hand one client message to the session; the reply for its sender, if any. A failure of
+    the server's own (a bug) is logged and answered with an `internal_error`: it never closes the
+    connection."""
+    try:
+        parsed = protocol.parse_client_message(raw)
+    except protocol.ProtocolError as exc:
+        return protocol.error_message(exc.code, exc.message, exc.field)
+    except Exception:
+        log.exception("parsing a client message failed")
+        return protocol.error_message("internal_error", "the server failed to read this message (logged)")
+    try:
+        return session.handle(parsed, sub)
+    except Exception:
+        log.exception("a %r message failed", parsed.type)
+        message = f"the server failed to apply this {parsed.type!r} message (logged); the session goes on"
+        return protocol.error_message("internal_error", message)
 
 
 async def _serve(websocket: WebSocket, session: Session, read_only: bool) -> None:
@@ -56,20 +67,20 @@ async def _serve(websocket: WebSocket, session: Session, read_only: bool) -> Non
     await websocket.accept()
     sub = session.subscribe(read_only=read_only)
     sender = asyncio.create_task(_send_loop(websocket, sub))
+    limits, client = rate_limits_of(websocket), client_of(websocket)
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
+            refusal = limits.message_refusal(client)
+            if refusal is not None:
+                sub.push_control(protocol.error_message("rate_limited", refusal))
+                continue
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""
-            try:
-                parsed = protocol.parse_client_message(raw)
-            except protocol.ProtocolError as exc:
-                sub.push_control(protocol.error_message(exc.code, exc.message, exc.field))
-                continue
-            reply = session.handle(parsed, sub)
+            reply = _apply(session, sub, raw)
             if reply is not None:
                 sub.push_control(reply)
     except WebSocketDisconnect:
@@ -84,8 +95,6 @@ async def _serve(websocket: WebSocket, session: Session, read_only: bool) -> Non
 @router.websocket("/ws/sessions/{session_id}")
 async def session_socket(websocket: WebSocket, session_id: str) -> None:
     """The owner's socket: watch and drive the run."""
-    if await _refuse(websocket):
-        return
     try:
         session = sessions_of(websocket).get(session_id)
     except SessionNotFound:
@@ -97,8 +106,6 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
 @router.websocket("/ws/watch/{watch_id}")
 async def watch_socket(websocket: WebSocket, watch_id: str) -> None:
     """A read-only view of a run: the same messages and frames, every command but ping refused."""
-    if await _refuse(websocket):
-        return
     try:
         session = sessions_of(websocket).get_watched(watch_id)
     except SessionNotFound:
