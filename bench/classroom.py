@@ -53,9 +53,10 @@ def server(engine: str, max_sessions: int) -> Iterator[tuple[str, int]]:
         "NNPLAY_SCHEDULER": engine,
         "NNPLAY_MAX_SESSIONS": str(max_sessions),
         "NNPLAY_MAX_SESSIONS_PER_CLIENT": str(max_sessions),
-        "NNPLAY_SESSION_CREATE_RATE_PER_MIN": "100000",
-        "NNPLAY_MESSAGE_RATE_PER_S": "100000",
-        "NNPLAY_MESSAGE_BURST": "100000",
+        "NNPLAY_SESSION_CREATIONS_PER_MINUTE": "100000",
+        "NNPLAY_SESSION_CREATION_BURST": "100000",
+        "NNPLAY_WS_MESSAGES_PER_SECOND": "100000",
+        "NNPLAY_WS_MESSAGE_BURST": "100000",
         "PYTHONPATH": str(REPO_ROOT / "backend"),
     }
     cmd = [sys.executable, "-m", "nnplay", "serve", "--port", str(port)]
