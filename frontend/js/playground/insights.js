@@ -7,7 +7,7 @@
 
 import { createGradientChart, createLearningRateChart } from "./historyCharts.js";
 import { createConfusionMatrix, createMetricsTable } from "./metricsTables.js";
-import { createRenderScheduler } from "./renderScheduler.js";
+import { createRenderScheduler } from "../core/renderScheduler.js";
 import { createHistogramCharts, createRocChart } from "./snapshotCharts.js";
 
 const STORAGE_KEY = "nnplay.insights";

@@ -1,6 +1,6 @@
 // Finding the session this page works on, and keeping its id and config in the URL.
 
-import { ApiError, createSession, getSession, validationMessages } from "./api.js";
+import { ApiError, createSession, getSession, validationMessages } from "../core/api.js";
 import {
   configFromQuery,
   defaultConfig,
@@ -8,7 +8,7 @@ import {
   queryHasConfig,
   withConsistentLoss,
   writeConfigToQuery,
-} from "./settings.js";
+} from "../core/settings.js";
 
 const STORAGE_KEY = "nnplay.session";
 const SESSION_PARAM = "session";

@@ -1,23 +1,23 @@
 // Wires the page: schema -> session -> store; controls -> store/socket;
 // socket messages -> store -> renderers. Only this module touches the socket.
 
-import { accessToken, fetchSchema, uploadPoints } from "./api.js";
+import { accessToken, fetchSchema, uploadPoints } from "../core/api.js";
 import { createControls } from "./controls.js";
 import { bindDivergenceBanner } from "./divergence.js";
-import { decodeData, decodeFrame } from "./frames.js";
+import { decodeData, decodeFrame } from "../core/frames.js";
 import { createHeatmap } from "./heatmap.js";
 import { createInsightPanel } from "./insights.js";
 import { createLegend } from "./legend.js";
 import { createLossChart } from "./lossChart.js";
 import { createNetworkView } from "./network.js";
 import { createOwnDataTools } from "./ownData.js";
-import { createValuePopover } from "./popover.js";
+import { createValuePopover } from "../core/popover.js";
 import { bindReadouts } from "./readouts.js";
 import { createSessionDroppingInvalid, resolveSession, writeSessionToUrl } from "./session.js";
-import { defaultConfig, outputCount, withConsistentLoss } from "./settings.js";
+import { defaultConfig, outputCount, withConsistentLoss } from "../core/settings.js";
 import { installShortcuts } from "./shortcuts.js";
-import { createStore } from "./store.js";
-import { CLOSE_FOREIGN_ORIGIN, CLOSE_UNKNOWN_SESSION, createStream, sessionSocketUrl } from "./stream.js";
+import { createStore } from "../core/store.js";
+import { CLOSE_FOREIGN_ORIGIN, CLOSE_UNKNOWN_SESSION, createStream, sessionSocketUrl } from "../core/stream.js";
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 

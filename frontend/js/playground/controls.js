@@ -6,9 +6,9 @@
 
 import { createLayerEditor } from "./layerEditor.js";
 import { drawPointsThumbnail, sketchClasses, sketchPoints } from "./previews.js";
-import { labelKind, limitsForMode, problemOfDataset, validLosses, withConsistentLoss } from "./settings.js";
-import { attachHelp } from "./tooltip.js";
-import { createSelect, createToggleButton, createWidget, testIdOf } from "./widgets.js";
+import { labelKind, limitsForMode, problemOfDataset, validLosses, withConsistentLoss } from "../core/settings.js";
+import { attachHelp } from "../core/tooltip.js";
+import { createSelect, createToggleButton, createWidget, testIdOf } from "../core/widgets.js";
 
 // Where settings go: the toolbar holds the few every lesson touches, the data panel the
 // data settings, the training panel the optimizer and stopping groups, the network panel the

@@ -8,10 +8,10 @@
 // link or a neuron asks to edit its weight or bias (`onEdit`), clicking a feature toggles it
 // (`onToggleFeature`).
 
-import { BYTE_TO_RGBA, classCss, colorOf, paintClassGrid, paintGrid } from "./palette.js";
+import { BYTE_TO_RGBA, classCss, colorOf, paintClassGrid, paintGrid } from "../core/palette.js";
 import { paintFeature } from "./previews.js";
-import { drawOnNextFrame } from "./renderScheduler.js";
-import { attachHelp } from "./tooltip.js";
+import { drawOnNextFrame } from "../core/renderScheduler.js";
+import { attachHelp } from "../core/tooltip.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MAX_LINK_WIDTH_PX = 5;

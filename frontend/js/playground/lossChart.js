@@ -4,27 +4,7 @@
 // point arrives: parsing it takes over a second on a slow machine, and the page's
 // first frame should not wait for that.
 
-const PLOTLY_URL = "/vendor/plotly.min.js";
-let plotlyLoading = null;
-
-/** Resolves once the global `Plotly` exists, loading its script the first time. */
-export function loadPlotly() {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!plotlyLoading) {
-    plotlyLoading = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = PLOTLY_URL;
-      script.async = true;
-      script.addEventListener("load", () => resolve(window.Plotly));
-      script.addEventListener("error", () => {
-        plotlyLoading = null; // let a later point try again
-        reject(new Error(`could not load ${PLOTLY_URL}`));
-      });
-      document.head.append(script);
-    });
-  }
-  return plotlyLoading;
-}
+import { loadPlotly } from "../core/plotting.js";
 
 const REDRAW_INTERVAL_MS = 250; // at most 4 redraws a second
 const MAX_REDRAW_INTERVAL_MS = 1000;
