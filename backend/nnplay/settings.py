@@ -69,6 +69,32 @@ LIMITS: dict[str, dict[str, int]] = {
     "extended": {"max_layers": 12, "max_neurons": 64},
 }
 
+# The losses each kind of labels allows (TrainConfig rejects the others, naming the field "loss").
+LOSSES_FOR: dict[str, tuple[str, ...]] = {
+    "multi": ("cross_entropy",),
+    "binary": ("square", "cross_entropy"),
+    "value": ("square", "huber"),
+}
+
+# Weights and biases typed in by hand (set_weight / set_bias) must lie within +-MAX_EDIT_VALUE.
+MAX_EDIT_VALUE = 100.0
+
+# Settings that only mean something for some values of another: {setting: {other: values}}.
+# The page shows them only then; the server accepts them always (they are simply unused).
+APPLIES_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
+    "momentum": {"optimizer": ("momentum", "nesterov", "adam", "adamw")},
+    "weight_decay": {"optimizer": ("adamw",)},
+    "schedule_epochs": {"schedule": ("step", "cosine", "warmup")},
+    "schedule_factor": {"schedule": ("step",)},
+    "classes": {"dataset": tuple(sorted(MULTICLASS_DATASETS))},
+}
+
+# Where the page starts differently from an API client. Speed 1 (one epoch per frame, at most
+# ~60 frames/s: TF Playground's pace) lets a learner watch the boundary form: the circle is solved
+# in ~50-100 epochs (2-3 s), the spiral with all seven features in ~100, the spiral from raw
+# X1, X2 in ~1,000-2,000 (~30 s). API clients, `nnplay train` and the benchmarks keep "max" (0).
+PAGE_DEFAULTS: dict[str, Any] = {"speed": 1}
+
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
@@ -344,5 +370,9 @@ def schema() -> dict[str, Any]:
         "activations": list(ACTIVATIONS),
         "presets": list(PRESETS),
         "limits": LIMITS,
+        "losses_for": {kind: list(losses) for kind, losses in LOSSES_FOR.items()},
+        "applies_when": {name: {k: list(v) for k, v in rule.items()} for name, rule in APPLIES_WHEN.items()},
+        "max_edit_value": MAX_EDIT_VALUE,
+        "page_defaults": PAGE_DEFAULTS,
         "grid": {"size": 100, "neuron_size": 10, "domain": [-6.0, 6.0], "value_range": [-1.0, 1.0]},
     }

@@ -6,7 +6,14 @@
 
 import { createLayerEditor } from "./layerEditor.js";
 import { drawPointsThumbnail, sketchClasses, sketchPoints } from "./previews.js";
-import { labelKind, limitsForMode, problemOfDataset, validLosses, withConsistentLoss } from "../core/settings.js";
+import {
+  labelKind,
+  limitsForMode,
+  problemOfDataset,
+  settingApplies,
+  validLosses,
+  withConsistentLoss,
+} from "../core/settings.js";
 import { attachHelp } from "../core/tooltip.js";
 import { createSelect, createToggleButton, createWidget, testIdOf } from "../core/widgets.js";
 
@@ -23,17 +30,6 @@ const SLOT_OF_NAME = {
   seed: "extra",
 };
 const SLOT_OF_GROUP = { data: "data", hyper: "optimizer", stopping: "stopping", network: "network" };
-// Settings that only mean something for some values of others: shown only then.
-const APPLIES_WHEN = {
-  momentum: (config) => ["momentum", "nesterov", "adam", "adamw"].includes(config.optimizer),
-  weight_decay: (config) => config.optimizer === "adamw",
-  schedule_epochs: (config) => config.schedule !== "constant",
-  schedule_factor: (config) => config.schedule === "step",
-};
-// Where a setting's applicability depends on the schema too (the data sets' kinds of labels).
-const APPLIES_WITH_SCHEMA = {
-  classes: (schema, config) => labelKind(schema, config) === "multi",
-};
 // A global setting whose per-layer list is emptied with it, so that every layer follows the new value.
 const PER_LAYER_LIST = { activation: "layer_activations", dropout: "layer_dropout" };
 // Per-layer settings edited in the layer editor, above each hidden layer.
@@ -150,14 +146,10 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
     slot.append(widget.element);
     register(settingNames(setting), widget.element);
     syncers.push((state) => widget.sync(state.config[setting.name]));
-    const appliesWithSchema = APPLIES_WITH_SCHEMA[setting.name];
-    const applies = appliesWithSchema
-      ? (config) => appliesWithSchema(schema, config)
-      : APPLIES_WHEN[setting.name];
-    if (applies) {
+    if (schema.applies_when?.[setting.name]) {
       // Not `hidden`: that belongs to the `hide` URL parameter, which must keep winning.
       syncers.push((state) => {
-        widget.element.dataset.applies = String(applies(state.config));
+        widget.element.dataset.applies = String(settingApplies(schema, setting.name, state.config));
       });
     }
     if (setting.name === "init") addResetNote(widget.element);

@@ -21,9 +21,6 @@ import { CLOSE_FOREIGN_ORIGIN, CLOSE_UNKNOWN_SESSION, createStream, sessionSocke
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 
-// The server refuses edited weights and biases beyond this (docs/protocol.md, set_weight).
-const MAX_EDIT_VALUE = 100;
-
 function showFatal(message) {
   const status = byTestId("status");
   status.textContent = message;
@@ -179,7 +176,7 @@ async function start() {
         anchor: edit.anchor,
         label: edit.label,
         value: edit.value,
-        max: MAX_EDIT_VALUE,
+        max: schema.max_edit_value, // the server refuses edits beyond it
         onCommit: (value) => {
           network.noteEdit(edit, value);
           send(

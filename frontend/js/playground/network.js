@@ -8,7 +8,7 @@
 // link or a neuron asks to edit its weight or bias (`onEdit`), clicking a feature toggles it
 // (`onToggleFeature`).
 
-import { BYTE_TO_RGBA, classCss, colorOf, paintClassGrid, paintGrid } from "../core/palette.js";
+import { BYTE_TO_RGBA, classCss, cssColorOf, paintClassGrid, paintGrid } from "../core/palette.js";
 import { paintFeature } from "./previews.js";
 import { drawOnNextFrame } from "../core/renderScheduler.js";
 import { attachHelp } from "../core/tooltip.js";
@@ -423,8 +423,7 @@ export function createNetworkView(
         const entry = entries[i];
         if (entry.color !== colourStep) {
           entry.color = colourStep;
-          const [r, g, b] = colorOf(colourStep / 40);
-          entry.line.setAttribute("stroke", `rgb(${r}, ${g}, ${b})`);
+          entry.line.setAttribute("stroke", cssColorOf(colourStep / 40));
         }
         if (entry.width !== widthStep) {
           entry.width = widthStep;
@@ -435,8 +434,7 @@ export function createNetworkView(
   }
 
   function biasColour(value) {
-    const [r, g, b] = colorOf(Math.round(Math.max(-1, Math.min(1, value)) * 20) / 20);
-    return `rgb(${r}, ${g}, ${b})`;
+    return cssColorOf(Math.round(Math.max(-1, Math.min(1, value)) * 20) / 20);
   }
 
   function sameList(a, b) {
