@@ -1,16 +1,14 @@
 // The insight panel: what training does inside the net, live. Metrics and the confusion
 // matrix (classification, two classes or more), the ROC curve (two classes), the learning
 // rate and every layer's gradient norm over epochs, and histograms of a chosen layer's
-// weights and activations. It can be collapsed (a disclosure button, remembered in
-// localStorage); nothing is drawn while it is collapsed, and each chart only while it is on
-// screen (js/renderScheduler.js).
+// weights and activations. It opens on demand (the page's `open=insights`); nothing is drawn
+// while it is closed, and each chart only while it is on screen (core/renderScheduler.js).
+// Until the first epoch is trained it shows a line of text, not empty charts.
 
 import { createGradientChart, createLearningRateChart } from "./historyCharts.js";
 import { createConfusionMatrix, createMetricsTable } from "./metricsTables.js";
 import { createRenderScheduler } from "../core/renderScheduler.js";
 import { createHistogramCharts, createRocChart } from "./snapshotCharts.js";
-
-const STORAGE_KEY = "nnplay.insights";
 
 function element(tag, { className, text, testId, attributes = {} } = {}) {
   const node = document.createElement(tag);
@@ -65,28 +63,11 @@ function chartBox(testId, label) {
   });
 }
 
-function rememberedOpen() {
-  try {
-    return window.localStorage.getItem(STORAGE_KEY) !== "closed";
-  } catch {
-    return true;
-  }
-}
-
-function rememberOpen(open) {
-  try {
-    window.localStorage.setItem(STORAGE_KEY, open ? "open" : "closed");
-  } catch {
-    // storage can be disabled; the panel still works
-  }
-}
-
 /**
- * Builds the panel in `body`, collapsed and expanded by `toggle` (a button with aria-controls).
- * Returns {update(frame), setProblem(problem), reset()}.
+ * Builds the panel in `body` (closed). Returns {update(frame), setConfig(config), setOpen(open), reset()}.
  */
-export function createInsightPanel(body, toggle) {
-  let open = rememberedOpen();
+export function createInsightPanel(body) {
+  let open = false;
   const scheduler = createRenderScheduler({ isActive: () => open });
   const poke = () => scheduler.poke();
 
@@ -177,7 +158,19 @@ export function createInsightPanel(body, toggle) {
 
   const grid = element("div", { className: "insight-grid" });
   grid.append(regressionNote, metricsCard, confusionCard, rocCard, lrCard, gradCard, histCard);
-  body.append(grid);
+  const waiting = element("p", {
+    className: "chart-placeholder",
+    testId: "insight-waiting",
+    text: "Train for a few epochs (Play or Step) and the metrics, gradients and histograms appear here.",
+  });
+  grid.hidden = true;
+  body.append(waiting, grid);
+  function showCharts(trained) {
+    if (grid.hidden === !trained) return;
+    grid.hidden = !trained;
+    waiting.hidden = trained;
+    if (trained) poke();
+  }
 
   // Renderers, and their views in the scheduler.
   const metrics = createMetricsTable(metricsTable);
@@ -235,9 +228,7 @@ export function createInsightPanel(body, toggle) {
 
   function setOpen(value) {
     open = value;
-    toggle.setAttribute("aria-expanded", String(open));
     body.hidden = !open;
-    rememberOpen(open);
     if (open) {
       // Charts drawn before the panel closed may have a stale width.
       for (const box of [rocBox, lrBox, gradBox, weightBox, activationBox]) {
@@ -246,7 +237,6 @@ export function createInsightPanel(body, toggle) {
       poke();
     }
   }
-  toggle.addEventListener("click", () => setOpen(!open));
   setOpen(open);
 
   // Classification or regression, and how many classes: which cards show, and how wide.
@@ -278,6 +268,7 @@ export function createInsightPanel(body, toggle) {
   return {
     update(frame) {
       latest = frame;
+      showCharts(frame.epoch > 0);
       const classes = frame.metrics?.test?.classes;
       setClassification(frame.metrics !== null, Array.isArray(classes) ? classes.length : 2);
       tablesView.invalidate();
@@ -298,8 +289,10 @@ export function createInsightPanel(body, toggle) {
       const text = regressionText(config.loss);
       if (regressionNote.textContent !== text) regressionNote.textContent = text;
     },
+    setOpen,
     reset() {
       latest = null;
+      showCharts(false);
       lr.reset();
       grad.reset();
     },

@@ -1,23 +1,27 @@
-// Wires the page: schema -> session -> store; controls -> store/socket;
-// socket messages -> store -> renderers. Only this module touches the socket.
+// Wires the page: schema + address -> session -> store; controls -> store/socket; socket
+// messages -> store -> renderers; store -> address bar. Only connection.js touches the socket.
 
-import { accessToken, fetchSchema, uploadPoints } from "../core/api.js";
+import { fetchSchema, uploadPoints } from "../core/api.js";
+import { createValuePopover } from "../core/popover.js";
+import { defaultConfig, outputCount, pageDefaultConfig, withConsistentLoss } from "../core/settings.js";
+import { createStore } from "../core/store.js";
+import { connect } from "./connection.js";
 import { createControls } from "./controls.js";
 import { bindDivergenceBanner } from "./divergence.js";
-import { decodeData, decodeFrame } from "../core/frames.js";
 import { createHeatmap } from "./heatmap.js";
 import { createInsightPanel } from "./insights.js";
 import { createLegend } from "./legend.js";
 import { createLossChart } from "./lossChart.js";
 import { createNetworkView } from "./network.js";
+import { bindNotice, presetNotice } from "./notices.js";
 import { createOwnDataTools } from "./ownData.js";
-import { createValuePopover } from "../core/popover.js";
+import { bindPanels } from "./panels.js";
 import { bindReadouts } from "./readouts.js";
-import { createSessionDroppingInvalid, resolveSession, writeSessionToUrl } from "./session.js";
-import { defaultConfig, outputCount, withConsistentLoss } from "../core/settings.js";
+import { resolveSession } from "./session.js";
+import { createSharePanel } from "./sharePanel.js";
 import { installShortcuts } from "./shortcuts.js";
-import { createStore } from "../core/store.js";
-import { CLOSE_FOREIGN_ORIGIN, CLOSE_UNKNOWN_SESSION, createStream, sessionSocketUrl } from "../core/stream.js";
+import { linkTo, pageQuery, readPageUrl, writePageUrl } from "./urlState.js";
+import { reportViewer } from "./viewerReport.js";
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 
@@ -27,39 +31,77 @@ function showFatal(message) {
   status.dataset.state = "failed";
 }
 
-async function start() {
-  const schema = await fetchSchema();
-  const { session, notices } = await resolveSession(schema);
-
-  const store = createStore({
+/** The store's first state: this tab's session (or the run it watches) and the address's view. */
+async function initialState(schema) {
+  const url = readPageUrl(schema);
+  const view = { showTestData: false, discretize: false, lossLogX: false, keepWeights: false, ...url.view };
+  const common = {
     schema,
-    sessionId: session.id,
-    config: session.config,
     configVersion: null,
     connection: "connecting",
-    runState: session.state || "paused",
     statusMessage: "",
     device: "",
-    epoch: session.epoch ?? 0,
     frame: null,
     data: null,
-    error: notices.length ? { message: `Ignored settings from the link: ${notices.join("; ")}` } : null,
     resync: 0,
-    view: { showTestData: false, discretize: false },
+    view,
+    open: url.open,
+    hide: url.hide,
+    notice: null,
+    watchId: null,
+  };
+  const ignored = (notices) => (notices.length ? { message: `Ignored from the link: ${notices.join("; ")}` } : null);
+  if (url.watch) {
+    // Until the server's hello names the watched run's settings, show the defaults.
+    return {
+      ...common,
+      watching: url.watch,
+      readOnly: true,
+      sessionId: null,
+      config: pageDefaultConfig(schema),
+      runState: "paused",
+      epoch: 0,
+      error: null,
+      initInEffect: undefined,
+    };
+  }
+  const { session, notices } = await resolveSession(schema, url);
+  return {
+    ...common,
+    watching: null,
+    readOnly: false,
+    sessionId: session.id,
+    config: session.config,
+    runState: session.state || "paused",
+    epoch: session.epoch ?? 0,
+    error: ignored([...url.notices, ...notices]),
     // The init setting the current weights were made with, as far as this page knows: a new
     // choice only applies at the next reset.
     initInEffect: session.config.init,
-  });
-  writeSessionToUrl(schema, session.id, session.config);
+  };
+}
 
-  let stream = null;
-  const send = (message) => stream.send(message);
+async function start() {
+  const schema = await fetchSchema();
+  const store = createStore(await initialState(schema));
+  const urlState = () => {
+    const state = store.get();
+    return { config: state.config, view: state.view, open: state.open, hide: state.hide, watch: state.watching };
+  };
+  writePageUrl(schema, urlState());
 
+  let connection = null;
+  const send = (message) => connection.send(message);
   const isRunning = () => ["training", "compiling"].includes(store.get().runState);
   const command = (type) => {
     if (type === "reset") store.set({ initInEffect: store.get().config.init });
     send({ type });
   };
+  // In reference mode a change of data or network starts a fresh run, unless the learner asked
+  // to keep the weights.
+  const configure = (changes, keepWeights = store.get().view.keepWeights) =>
+    send({ type: "configure", changes, ...(keepWeights ? { keep_weights: true } : {}) });
+  const setView = (patch) => store.set({ view: { ...store.get().view, ...patch } });
 
   const controls = createControls({
     schema,
@@ -79,16 +121,17 @@ async function start() {
       network: byTestId("network-settings"),
     },
     run: { play: byTestId("play"), step: byTestId("step"), reset: byTestId("reset") },
-    onConfigure: (changes) => send({ type: "configure", changes }),
+    onConfigure: (changes) => configure(changes),
     onCommand: command,
-    onView: (patch) => store.set({ view: { ...store.get().view, ...patch } }),
-    // A preset is a whole lesson: the defaults overlaid by its settings, started from epoch 0.
+    onView: setView,
+    // A lesson: the defaults overlaid by its settings, started from epoch 0 (the reset that
+    // follows makes new weights, so the configure need not start a fresh run of its own).
     onPreset: (preset) => {
       const lesson = { ...defaultConfig(schema), ...preset.config };
       const changes = withConsistentLoss(schema, lesson, lesson);
-      send({ type: "configure", changes });
+      configure(changes, true);
       send({ type: "reset" });
-      store.set({ initInEffect: changes.init });
+      store.set({ initInEffect: changes.init, notice: presetNotice(preset) });
     },
   });
 
@@ -124,6 +167,13 @@ async function start() {
     },
     () => command("rollback"),
   );
+  bindNotice(store, {
+    box: byTestId("notice"),
+    title: byTestId("notice-title"),
+    text: byTestId("notice-text"),
+    lookFor: byTestId("notice-look-for"),
+    dismiss: byTestId("notice-dismiss"),
+  });
 
   const featureLabels = new Map(schema.features.map((f) => [f.name, f.label || f.name]));
   const heatmap = createHeatmap(byTestId("output-heatmap"), {
@@ -139,7 +189,7 @@ async function start() {
     classes: byTestId("legend-classes"),
   });
   const lossChart = createLossChart(byTestId("loss-chart"));
-  const insights = createInsightPanel(byTestId("insight-body"), byTestId("insight-toggle"));
+  const insights = createInsightPanel(byTestId("insight-body"));
   createOwnDataTools({
     tools: byTestId("own-data-tools"),
     note: byTestId("own-data-note"),
@@ -151,27 +201,99 @@ async function start() {
     upload: (csvText) => uploadPoints(store.get().sessionId, csvText),
     onError: (message) => store.set({ error: { message } }),
   });
+  const network = createNetwork(schema, store, { heatmap, configure, send });
+  insights.setConfig(store.get().config);
+
+  controls.register(["own-data", "ownData", "draw"], byTestId("own-data"));
+  controls.register(["insight", "insights"], byTestId("insight-panel"));
+  controls.register(["toolbox"], byTestId("toolbox-toggle"));
+  controls.register(["toolbox"], byTestId("toolbox"));
+  controls.register(["keepWeights", "keep-weights"], byTestId("keep-weights").closest("label"));
+  controls.register(["lossLogX", "loss-log-x"], byTestId("loss-log-x").closest("label"));
+  controls.hide(store.get().hide);
+
+  bindPanels(store, {
+    toolbox: { toggle: byTestId("toolbox-toggle"), apply: (open) => (byTestId("toolbox").hidden = !open) },
+    layers: {
+      toggle: byTestId("layers-toggle"),
+      apply: (open) => byTestId("layer-editor").classList.toggle("per-layer-open", open),
+    },
+    insights: { toggle: byTestId("insight-toggle"), apply: (open) => insights.setOpen(open) },
+  });
+  bindViewToggles(store, setView, { keepWeights: byTestId("keep-weights"), lossLogX: byTestId("loss-log-x") });
+
+  const share = createSharePanel({
+    schema,
+    button: byTestId("share"),
+    panel: byTestId("share-panel"),
+    state: () => {
+      const state = store.get();
+      return { config: state.config, view: state.view, open: state.open, watchId: state.watchId };
+    },
+  });
+  if (store.get().readOnly) enterReadOnly(schema, store);
+
+  store.subscribe((state, changed) => {
+    if (changed.has("frame") && state.frame) {
+      heatmap.update(state.frame);
+      lossChart.update(state.frame);
+      network.update(state.frame);
+      insights.update(state.frame);
+    }
+    if (changed.has("data") && state.data) {
+      heatmap.setData(state.data);
+      legend.setData(state.data);
+    }
+    if (changed.has("view")) {
+      heatmap.setOptions(state.view);
+      lossChart.setLogX(state.view.lossLogX);
+    }
+    if (changed.has("config")) {
+      network.setConfig(state.config);
+      insights.setConfig(state.config);
+      byTestId("own-data").dataset.applies = String(state.config.dataset === "custom");
+    }
+    if (["config", "view", "open", "watchId"].some((key) => changed.has(key))) {
+      writePageUrl(schema, urlState());
+      share.refresh();
+    }
+  });
+  heatmap.setOptions(store.get().view);
+  lossChart.setLogX(store.get().view.lossLogX);
+  byTestId("own-data").dataset.applies = String(store.get().config.dataset === "custom");
+
+  connection = connect(store, {
+    reset() {
+      lossChart.reset();
+      network.reset();
+      heatmap.reset();
+      insights.reset();
+    },
+  });
+  reportViewer(store, send);
+}
+
+/** The network diagram, its weight/bias editor and the feature toggles. */
+function createNetwork(schema, store, { heatmap, configure, send }) {
   const popover = createValuePopover();
-  const hidden = (new URLSearchParams(window.location.search).get("hide") || "")
-    .split(",")
-    .map((name) => name.trim())
-    .filter(Boolean);
+  const hidden = store.get().hide.map((name) => name.toLowerCase());
   const network = createNetworkView(byTestId("network"), {
     features: schema.features,
     domain: schema.grid?.domain,
     featuresHelp: schema.settings.find((s) => s.name === "features")?.help,
     // Hiding "features" locks the inputs: only the active ones show, and they cannot be toggled.
-    lockFeatures: hidden.some((name) => name.toLowerCase() === "features"),
+    lockFeatures: hidden.includes("features") || store.get().readOnly,
     outputCount: (config) => outputCount(schema, config),
     onToggleFeature: (name) => {
       const order = schema.features.map((f) => f.name);
       const active = new Set(store.get().config.features || []);
       if (active.has(name)) active.delete(name);
       else active.add(name);
-      send({ type: "configure", changes: { features: order.filter((f) => active.has(f)) } });
+      configure({ features: order.filter((f) => active.has(f)) });
     },
     onInspect: (target) => heatmap.inspect(target),
-    onEdit: (edit) =>
+    onEdit: (edit) => {
+      if (store.get().readOnly) return;
       popover.open({
         anchor: edit.anchor,
         label: edit.label,
@@ -185,115 +307,53 @@ async function start() {
               : { type: "set_bias", layer: edit.layer, neuron: edit.neuron, value },
           );
         },
-      }),
+      });
+    },
   });
   network.setConfig(store.get().config);
-  insights.setConfig(store.get().config);
-  controls.register(["own-data", "ownData", "draw"], byTestId("own-data"));
-  controls.register(["insight", "insights"], byTestId("insight-panel"));
-  controls.hide(hidden);
+  return network;
+}
 
+/** Checkboxes bound to boolean view options. */
+function bindViewToggles(store, setView, inputs) {
+  for (const [key, input] of Object.entries(inputs)) {
+    input.addEventListener("change", () => setView({ [key]: input.checked }));
+  }
+  const sync = (state) => {
+    for (const [key, input] of Object.entries(inputs)) input.checked = Boolean(state.view[key]);
+  };
   store.subscribe((state, changed) => {
-    if (changed.has("frame") && state.frame) {
-      heatmap.update(state.frame);
-      lossChart.update(state.frame);
-      network.update(state.frame);
-      insights.update(state.frame);
-    }
-    if (changed.has("data") && state.data) {
-      heatmap.setData(state.data);
-      legend.setData(state.data);
-    }
-    if (changed.has("view")) heatmap.setOptions(state.view);
-    if (changed.has("config")) {
-      network.setConfig(state.config);
-      insights.setConfig(state.config);
-      writeSessionToUrl(schema, state.sessionId, state.config);
-    }
+    if (changed.has("view")) sync(state);
   });
+  sync(store.get());
+}
 
-  function handleMessage(message) {
-    switch (message.type) {
-      case "hello":
-        store.set({
-          config: message.config,
-          configVersion: message.config_version ?? null,
-          runState: message.state,
-          statusMessage: message.message || "",
-          epoch: message.epoch,
-          device: message.device,
-        });
-        break;
-      case "status":
-        store.set({
-          runState: message.state,
-          epoch: message.epoch ?? store.get().epoch,
-          statusMessage: message.message || "",
-        });
-        break;
-      case "config":
-        store.set({ config: message.config, configVersion: message.config_version, error: null });
-        break;
-      case "error":
-        store.set({
-          error: { message: message.message, field: message.field, code: message.code },
-          resync: store.get().resync + 1,
-        });
-        break;
-      case "data":
-        store.set({ data: decodeData(message) });
-        break;
-      case "frame": {
-        // The run state comes only from hello/status: frames are latest-wins and can
-        // overtake a status message, so a frame's state may already be stale.
-        const frame = decodeFrame(message);
-        store.set({ frame, epoch: frame.epoch });
-        break;
-      }
-      default: // "pong" and anything newer than this page
-        break;
-    }
+/** A watcher sees everything and changes nothing: the controls that reach the server are inert. */
+function enterReadOnly(schema, store) {
+  document.body.classList.add("read-only");
+  const banner = byTestId("watch-banner");
+  banner.hidden = false;
+  for (const selector of [
+    ".run-buttons",
+    "[data-testid=run-settings]",
+    "[data-testid=toolbar-settings]",
+    "[data-testid=presets-control]",
+    ".data-panel",
+    "[data-testid=layer-editor]",
+    "[data-testid=toolbox]",
+    "[data-testid=own-data]",
+    ".keep-weights",
+  ]) {
+    for (const element of document.querySelectorAll(selector)) element.inert = true;
   }
-
-  // The server forgot the session (e.g. it restarted): carry on in a new one with the same config.
-  async function replaceSession(code) {
-    if (code !== CLOSE_UNKNOWN_SESSION) {
-      const why =
-        code === CLOSE_FOREIGN_ORIGIN ? "this page's origin is not allowed" : "a valid ?token= is required";
-      store.set({ error: { message: `The server refused the connection: ${why}.` } });
-      return;
-    }
-    const lost = store.get().sessionId;
-    const { session: fresh } = await createSessionDroppingInvalid(store.get().config);
-    store.set({
-      sessionId: fresh.id,
-      config: fresh.config,
-      epoch: 0,
-      frame: null,
-      error: {
-        message: `The server no longer had session ${lost}; started a new one with the same settings.`,
-      },
-    });
-    lossChart.reset();
-    network.reset();
-    heatmap.reset();
-    insights.reset();
-    writeSessionToUrl(schema, fresh.id, fresh.config);
-    stream.setUrl(sessionSocketUrl(fresh.id, accessToken()));
-  }
-
-  stream = createStream({
-    url: sessionSocketUrl(session.id, accessToken()),
-    onMessage: handleMessage,
-    onConnection: (connection) => store.set({ connection }),
-    onFatalClose: (code) =>
-      replaceSession(code).catch((error) => showFatal(`Could not start a new session: ${error.message}`)),
+  const ownCopy = byTestId("watch-own-copy");
+  const syncLink = () => {
+    ownCopy.href = linkTo(pageQuery(schema, { config: store.get().config, view: store.get().view }));
+  };
+  store.subscribe((state, changed) => {
+    if (changed.has("config")) syncLink();
   });
-  window.addEventListener("pagehide", () => stream.close());
-  // A page restored from the back/forward cache has a closed socket: start afresh.
-  window.addEventListener("pageshow", (event) => {
-    if (event.persisted) window.location.reload();
-  });
+  syncLink();
 }
 
 start().catch((error) => {

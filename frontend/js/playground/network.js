@@ -17,6 +17,9 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const MAX_LINK_WIDTH_PX = 5;
 const MAX_LINKS = 3000; // beyond this the links are left out; the neurons are still drawn
 const FEATURE_GRID_SIZE = 24;
+const NODE_GAP_PX = 10; // .network-column's gap
+const MIN_NODE_PX = 8;
+const MAX_NODE_PX = 64;
 
 /** CSS column template shared with the layer editor, so its buttons sit above their layers. */
 export function networkColumnTemplate(hiddenCount) {
@@ -75,7 +78,29 @@ export function createNetworkView(
   links.setAttribute("aria-label", "Weights: use the arrow keys to move between them, Enter to edit one");
   const columns = document.createElement("div");
   columns.className = "network-columns";
-  container.append(links, columns);
+  // The value of the link or bias under the pointer (or focus), next to it.
+  const readout = document.createElement("div");
+  readout.className = "value-readout";
+  readout.dataset.testid = "value-readout";
+  readout.setAttribute("aria-hidden", "true"); // the focused element's aria-label says the same
+  readout.hidden = true;
+  container.append(links, columns, readout);
+  let shown = null; // {value(): number, label, x, y} of what the readout describes
+
+  function showReadout(target) {
+    shown = target;
+    refreshReadout();
+  }
+  function refreshReadout() {
+    if (!shown) {
+      readout.hidden = true;
+      return;
+    }
+    readout.textContent = `${shown.label} ${formatWeight(shown.value())}`;
+    readout.style.left = `${shown.x}px`;
+    readout.style.top = `${shown.y}px`;
+    readout.hidden = false;
+  }
 
   // The input column holds every feature, active or not, and never needs rebuilding.
   const inputColumn = document.createElement("div");
@@ -138,8 +163,7 @@ export function createNetworkView(
     for (const column of columns.querySelectorAll(".hidden-column, .output-column")) column.remove();
     if (!inputColumn.isConnected) columns.append(inputColumn);
     columns.style.gridTemplateColumns = networkColumnTemplate(layers.length);
-    const widest = Math.max(inputs.length, ...layers, 1);
-    container.style.setProperty("--node-size", widest > 16 ? "16px" : widest > 8 ? "24px" : "38px");
+    fitNodes();
 
     nodeColumns = [inputs.map((name) => featureTiles.get(name)?.canvas).filter(Boolean)];
     neuronButtons = [];
@@ -230,11 +254,25 @@ export function createNetworkView(
     mark.className = "bias-mark";
     mark.setAttribute("aria-hidden", "true");
     button.append(canvas, mark);
-    const inspect = () => onInspect({ kind: "neuron", layer: layerIndex, index: n });
+    const inspect = () => {
+      onInspect({ kind: "neuron", layer: layerIndex, index: n });
+      const box = button.getBoundingClientRect();
+      const outer = container.getBoundingClientRect();
+      showReadout({
+        label: "bias",
+        value: () => currentBias(layerIndex, n),
+        x: box.left + box.width / 2 - outer.left,
+        y: box.bottom - outer.top + 10,
+      });
+    };
+    const leave = () => {
+      onInspect(null);
+      showReadout(null);
+    };
     button.addEventListener("mouseenter", inspect);
     button.addEventListener("focus", inspect);
-    button.addEventListener("mouseleave", () => onInspect(null));
-    button.addEventListener("blur", () => onInspect(null));
+    button.addEventListener("mouseleave", leave);
+    button.addEventListener("blur", leave);
     button.addEventListener("click", () => editBias(layerIndex, n, name, button));
     return { button, canvas, mark };
   }
@@ -258,6 +296,7 @@ export function createNetworkView(
   // Each link: a wide transparent line (easy to hit and to show focus) under the visible one.
   function placeLinks() {
     const hadFocus = links.contains(document.activeElement);
+    showReadout(null);
     links.replaceChildren();
     lineColumns = [];
     linkGroups = [];
@@ -311,10 +350,21 @@ export function createNetworkView(
           const w = c;
           group.addEventListener("click", () => editWeight(w, source, target, group));
           group.addEventListener("keydown", (event) => onLinkKey(event, w, source, target, group));
+          const showWeight = () =>
+            showReadout({
+              label: "weight",
+              value: () => currentWeight(w, source, target),
+              x: (coords.x1 + coords.x2) / 2,
+              y: (coords.y1 + coords.y2) / 2,
+            });
+          group.addEventListener("mouseenter", showWeight);
+          group.addEventListener("mouseleave", () => showReadout(null));
+          group.addEventListener("blur", () => showReadout(null));
           group.addEventListener("focus", () => {
             focusedLinkKey = group.dataset.testid;
             const value = currentWeight(w, source, target);
             group.setAttribute("aria-label", `${group.dataset.name}: ${formatWeight(value)}`);
+            showWeight();
           });
           fragment.append(group);
           entries.push({ group, line, color: null, width: null });
@@ -330,6 +380,11 @@ export function createNetworkView(
     if (tabStop) tabStop.setAttribute("tabindex", "0");
     if (again && hadFocus) again.focus();
     requestDraw();
+  }
+
+  function currentBias(layer, neuron) {
+    const biases = frame && frame.biases[layer];
+    return biases && neuron < biases.length ? biases[neuron] : NaN;
   }
 
   function currentWeight(w, source, target) {
@@ -385,6 +440,7 @@ export function createNetworkView(
 
   function draw() {
     if (!frame) return;
+    if (shown) refreshReadout();
     const size = frame.neuronGridSize;
     const neuronCells = size * size;
     let offset = 0;
@@ -441,8 +497,20 @@ export function createNetworkView(
     return a !== null && a.length === b.length && a.every((v, i) => v === b[i]);
   }
 
+  // Nodes as large as the panel's height allows for the tallest column (TF Playground's are
+  // fixed): the diagram fills its panel on a projector and still fits 64 neurons in extended mode.
+  function fitNodes() {
+    const widest = Math.max(...(layers || []), outputs, 1);
+    const height = container.clientHeight - 16;
+    const fit = Math.floor((height - (widest - 1) * NODE_GAP_PX) / widest);
+    const size = `${Math.max(MIN_NODE_PX, Math.min(MAX_NODE_PX, fit || MIN_NODE_PX))}px`;
+    if (container.style.getPropertyValue("--node-size") !== size) container.style.setProperty("--node-size", size);
+  }
+
   new ResizeObserver(() => {
-    if (layers !== null) placeLinks();
+    if (layers === null) return;
+    fitNodes();
+    placeLinks();
   }).observe(container);
 
   return {

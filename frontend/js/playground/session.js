@@ -1,56 +1,52 @@
-// Finding the session this page works on, and keeping its id and config in the URL.
+// Finding the session this tab works on.
 
 import { ApiError, createSession, getSession, validationMessages } from "../core/api.js";
-import {
-  configFromQuery,
-  defaultConfig,
-  problemOfDataset,
-  queryHasConfig,
-  withConsistentLoss,
-  writeConfigToQuery,
-} from "../core/settings.js";
+import { pageDefaultConfig, problemOfDataset, withConsistentLoss } from "../core/settings.js";
 
 const STORAGE_KEY = "nnplay.session";
-const SESSION_PARAM = "session";
 
+// The session id is kept per tab (sessionStorage): a reload resumes this tab's run, a new tab
+// starts its own, and the id never appears in a link.
 function rememberedSessionId() {
   try {
-    return window.localStorage.getItem(STORAGE_KEY);
+    return window.sessionStorage.getItem(STORAGE_KEY);
   } catch {
-    return null; // storage can be disabled; the URL still works
+    return null; // storage can be disabled: every load then starts a new run
   }
 }
 
-function rememberSessionId(id) {
+/** Remembers this tab's session id. */
+export function rememberSessionId(id) {
   try {
-    window.localStorage.setItem(STORAGE_KEY, id);
+    window.sessionStorage.setItem(STORAGE_KEY, id);
   } catch {
     // ignored: see rememberedSessionId
   }
 }
 
+const sameValue = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
 /**
- * Resumes the session named by ?session= (or, for a bare visit, the one in
- * localStorage) if the server still has it; otherwise creates one from the
- * settings in the URL query. Resolves to {session, notices}: `session` is the
- * server's {id, config, ...}; `notices` are messages about URL settings it refused.
+ * Resumes this tab's session if the server still has it and the address names no other
+ * settings (a reload keeps the address in step with the run, a pasted link does not); otherwise
+ * creates one from the page defaults overlaid by the address's settings. `url` is readPageUrl's
+ * result. Resolves to {session, notices}: `session` is the server's {id, config, ...}; `notices`
+ * are messages about settings it refused.
  */
-export async function resolveSession(schema) {
-  const params = new URLSearchParams(window.location.search);
-  const wantsConfig = queryHasConfig(schema, params);
-  const id = params.get(SESSION_PARAM) || (wantsConfig ? null : rememberedSessionId());
+export async function resolveSession(schema, url) {
+  const id = rememberedSessionId();
   if (id) {
     const existing = await getSession(id);
-    if (existing) {
-      rememberSessionId(existing.id);
-      return { session: existing, notices: [] };
-    }
+    const matches =
+      existing && Object.entries(url.config).every(([name, value]) => sameValue(existing.config[name], value));
+    if (existing && (!url.hasConfig || matches)) return { session: existing, notices: [] };
   }
-  const config = configFromQuery(schema, params);
+  const config = { ...url.config };
   // A hand-written link may name a data set but not its problem type, which follows from it.
   if (config.dataset && !config.problem) config.problem = problemOfDataset(schema, config.dataset);
   // Likewise the loss: "?dataset=blobs" alone means softmax and cross-entropy, not an error.
-  const full = withConsistentLoss(schema, { ...defaultConfig(schema), ...config }, config);
+  const base = { ...pageDefaultConfig(schema), ...config };
+  const full = { ...base, ...withConsistentLoss(schema, base, config) };
   const result = await createSessionDroppingInvalid(full);
   rememberSessionId(result.session.id);
   return result;
@@ -74,21 +70,4 @@ export async function createSessionDroppingInvalid(config) {
     }
   }
   return { session: await createSession({}), notices };
-}
-
-/** Puts the session id and the whole config in the URL, without a history entry. */
-export function writeSessionToUrl(schema, sessionId, config) {
-  // session first, then any other parameters (e.g. token), then the settings in table order
-  const params = new URLSearchParams({ [SESSION_PARAM]: sessionId });
-  for (const [key, value] of new URLSearchParams(window.location.search)) {
-    if (key !== SESSION_PARAM) params.append(key, value);
-  }
-  if (config) writeConfigToQuery(schema, config, params);
-  // Commas are legal in a query; leaving them unescaped keeps "networkShape=4,2" readable.
-  const query = params.toString().replaceAll("%2C", ",");
-  const url = `${window.location.pathname}?${query}${window.location.hash}`;
-  if (url !== `${window.location.pathname}${window.location.search}${window.location.hash}`) {
-    window.history.replaceState(null, "", url);
-  }
-  rememberSessionId(sessionId);
 }
