@@ -6,14 +6,8 @@
 
 import { createLayerEditor } from "./layerEditor.js";
 import { createDatasetPicker } from "./datasetPicker.js";
-import {
-  labelKind,
-  limitsForMode,
-  problemOfDataset,
-  settingApplies,
-  validLosses,
-  withConsistentLoss,
-} from "../core/settings.js";
+import { addLossChoices, addResetNote } from "./settingNotes.js";
+import { limitsForMode, problemOfDataset, settingApplies, withConsistentLoss } from "../core/settings.js";
 import { attachHelp } from "../core/tooltip.js";
 import { createSelect, createWidget, testIdOf } from "../core/widgets.js";
 
@@ -44,12 +38,6 @@ const PER_LAYER_SETTINGS = [
   },
   { list: "layer_dropout", global: "dropout", testId: "layer-dropout", label: "Dropout", format: String },
 ];
-const LOSS_NOTES = {
-  multi: "Multi-class data trains on cross-entropy: a softmax over one output per class.",
-  binary:
-    "Two classes: square error after a tanh, or cross-entropy after a sigmoid. Huber is for regression.",
-  value: "Regression: square error, or Huber (outliers pull less). Cross-entropy is for classes.",
-};
 const GROUP_TITLES = { hyper: "Optimizer", stopping: "Stopping", network: "Network", data: "Data", output: "Output" };
 
 const RUN_HELP = {
@@ -162,48 +150,9 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
         widget.element.dataset.applies = String(settingApplies(schema, setting.name, state.config));
       });
     }
-    if (setting.name === "init") addResetNote(widget.element);
+    if (setting.name === "init") addResetNote({ wrapper: widget.element, syncers });
     if (setting.name === "speed") addMaxSpeedButton(widget.element);
-    if (setting.name === "loss") addLossChoices(setting, widget.element);
-  }
-
-  // Only the losses the current data allows can be chosen; a note says why.
-  function addLossChoices(setting, wrapper) {
-    const select = wrapper.querySelector("select");
-    const note = document.createElement("p");
-    note.className = "setting-note";
-    note.id = "loss-note";
-    note.dataset.testid = "loss-note";
-    const describedBy = select.getAttribute("aria-describedby") || "";
-    select.setAttribute("aria-describedby", `${describedBy} loss-note`.trim());
-    wrapper.append(note);
-    syncers.push((state) => {
-      const valid = validLosses(schema, state.config);
-      for (const option of select.options) {
-        const choice = setting.choices[Number(option.value)];
-        option.disabled = choice !== undefined && !valid.includes(choice);
-      }
-      note.textContent = LOSS_NOTES[labelKind(schema, state.config)];
-    });
-  }
-
-  // New initial weights only come with a reset: say so, louder once the choice differs from the
-  // weights in use (`state.initInEffect`, which the page updates when it sends a reset).
-  function addResetNote(wrapper) {
-    const note = document.createElement("p");
-    note.className = "setting-note";
-    note.id = "init-note";
-    note.dataset.testid = "init-note";
-    const control = wrapper.querySelector("select, input");
-    control.setAttribute("aria-describedby", `${control.getAttribute("aria-describedby") || ""} init-note`.trim());
-    wrapper.append(note);
-    syncers.push((state) => {
-      const pending = state.initInEffect !== undefined && state.config.init !== state.initInEffect;
-      note.classList.toggle("pending", pending);
-      note.textContent = pending
-        ? `Applies at the next reset: press Reset (r) to start from ${state.config.init} weights.`
-        : "Applies at the next reset.";
-    });
+    if (setting.name === "loss") addLossChoices({ schema, setting, wrapper: widget.element, syncers });
   }
 
   // Switching the problem type picks that problem's first data set: both go in one configure.

@@ -3,7 +3,7 @@
 
 import { fetchSchema, uploadPoints } from "../core/api.js";
 import { createValuePopover } from "../core/popover.js";
-import { defaultConfig, outputCount, pageDefaultConfig, withConsistentLoss } from "../core/settings.js";
+import { outputCount, pageDefaultConfig, withConsistentLoss } from "../core/settings.js";
 import { createStore } from "../core/store.js";
 import { connect } from "./connection.js";
 import { createControls } from "./controls.js";
@@ -124,10 +124,11 @@ async function start() {
     onConfigure: (changes) => configure(changes),
     onCommand: command,
     onView: setView,
-    // A lesson: the defaults overlaid by its settings, started from epoch 0 (the reset that
-    // follows makes new weights, so the configure need not start a fresh run of its own).
+    // A lesson: the page's defaults (its watchable pace too) overlaid by its settings, started
+    // from epoch 0 (the reset that follows makes new weights, so the configure need not start a
+    // fresh run of its own).
     onPreset: (preset) => {
-      const lesson = { ...defaultConfig(schema), ...preset.config };
+      const lesson = { ...pageDefaultConfig(schema), ...preset.config };
       const changes = withConsistentLoss(schema, lesson, lesson);
       configure(changes, true);
       send({ type: "reset" });
@@ -251,7 +252,6 @@ async function start() {
     if (changed.has("config")) {
       network.setConfig(state.config);
       insights.setConfig(state.config);
-      byTestId("own-data").dataset.applies = String(state.config.dataset === "custom");
     }
     if (["config", "view", "open", "watchId"].some((key) => changed.has(key))) {
       writePageUrl(schema, urlState());
@@ -260,7 +260,6 @@ async function start() {
   });
   heatmap.setOptions(store.get().view);
   lossChart.setLogX(store.get().view.lossLogX);
-  byTestId("own-data").dataset.applies = String(store.get().config.dataset === "custom");
 
   connection = connect(store, {
     reset() {

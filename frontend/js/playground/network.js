@@ -9,13 +9,12 @@
 // (`onToggleFeature`).
 
 import { BYTE_TO_RGBA, classCss, cssColorOf, paintClassGrid, paintGrid } from "../core/palette.js";
-import { paintFeature } from "./previews.js";
 import { drawOnNextFrame } from "../core/renderScheduler.js";
 import { attachHelp } from "../core/tooltip.js";
+import { createLinkLayer, formatWeight } from "./networkLinks.js";
+import { paintFeature } from "./previews.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const MAX_LINK_WIDTH_PX = 5;
-const MAX_LINKS = 3000; // beyond this the links are left out; the neurons are still drawn
 const FEATURE_GRID_SIZE = 24;
 const NODE_GAP_PX = 10; // .network-column's gap
 const MIN_NODE_PX = 8;
@@ -40,10 +39,6 @@ function nodeName(column, index, hiddenCount, featureLabels, inputs, outputs) {
   if (column === 0) return featureLabels.get(inputs[index]) || inputs[index];
   if (column === hiddenCount + 1) return outputs > 1 ? `the output for class ${index}` : "the output";
   return `neuron ${column},${index + 1}`;
-}
-
-function formatWeight(value) {
-  return Number.isFinite(value) ? String(Number(value.toPrecision(4))) : "—";
 }
 
 /**
@@ -86,6 +81,24 @@ export function createNetworkView(
   readout.hidden = true;
   container.append(links, columns, readout);
   let shown = null; // {value(): number, label, x, y} of what the readout describes
+  const linkLayer = createLinkLayer(links, container, {
+    describe: (c, source, target) => {
+      const hiddenCount = layers.length;
+      const fromKey = nodeKey(c, source, inputs, hiddenCount, outputs);
+      const toKey = nodeKey(c + 1, target, inputs, hiddenCount, outputs);
+      const fromName = nodeName(c, source, hiddenCount, featureLabels, inputs, outputs);
+      const toName = nodeName(c + 1, target, hiddenCount, featureLabels, inputs, outputs);
+      return { testId: `link-${fromKey}-${toKey}`, name: `Weight from ${fromName} to ${toName}` };
+    },
+    weightOf: (w, source, target) => currentWeight(w, source, target),
+    onEdit: (w, source, target, group) => editWeight(w, source, target, group),
+    onHover: (target) => showReadout(target),
+  });
+  function placeLinks() {
+    showReadout(null);
+    linkLayer.place(nodeColumns);
+    requestDraw();
+  }
 
   function showReadout(target) {
     shown = target;
@@ -145,11 +158,8 @@ export function createNetworkView(
   let outputCanvases = []; // one per output neuron
   let neuronButtons = []; // per hidden layer, the neuron buttons
   let biasMarks = []; // per hidden layer, the bias marks
-  let lineColumns = []; // per weight matrix, {group, line} per link (row-major in x out)
-  let linkGroups = []; // all link groups in document order, for arrow-key navigation
   let frame = null;
   const requestDraw = drawOnNextFrame(() => draw());
-  let focusedLinkKey = null; // keep keyboard focus on a link across rebuilds
   // Values just typed in, shown if the popover is reopened before the frame carrying them arrives.
   const typedValues = new Map();
   const editKey = (edit) =>
@@ -293,95 +303,6 @@ export function createNetworkView(
     onEdit(edit);
   }
 
-  // Each link: a wide transparent line (easy to hit and to show focus) under the visible one.
-  function placeLinks() {
-    const hadFocus = links.contains(document.activeElement);
-    showReadout(null);
-    links.replaceChildren();
-    lineColumns = [];
-    linkGroups = [];
-    let linkCount = 0;
-    for (let c = 0; c + 1 < nodeColumns.length; c += 1) {
-      linkCount += nodeColumns[c].length * nodeColumns[c + 1].length;
-    }
-    // Thousands of SVG lines repainted every frame would stall the page (extended mode).
-    if (linkCount > MAX_LINKS) {
-      requestDraw(); // the neurons are still drawn
-      return;
-    }
-    const box = container.getBoundingClientRect();
-    links.setAttribute("width", String(box.width));
-    links.setAttribute("height", String(box.height));
-    const hiddenCount = layers.length;
-    const fragment = document.createDocumentFragment();
-    for (let c = 0; c + 1 < nodeColumns.length; c += 1) {
-      const entries = [];
-      nodeColumns[c].forEach((from, source) => {
-        const a = from.getBoundingClientRect();
-        nodeColumns[c + 1].forEach((to, target) => {
-          const b = to.getBoundingClientRect();
-          const fromKey = nodeKey(c, source, inputs, hiddenCount, outputs);
-          const toKey = nodeKey(c + 1, target, inputs, hiddenCount, outputs);
-          const group = document.createElementNS(SVG_NS, "g");
-          group.classList.add("link");
-          group.dataset.testid = `link-${fromKey}-${toKey}`;
-          const fromName = nodeName(c, source, hiddenCount, featureLabels, inputs, outputs);
-          const toName = nodeName(c + 1, target, hiddenCount, featureLabels, inputs, outputs);
-          group.dataset.name = `Weight from ${fromName} to ${toName}`;
-          group.setAttribute("role", "button");
-          group.setAttribute("tabindex", "-1");
-          group.setAttribute("aria-label", group.dataset.name);
-          const coords = {
-            x1: a.right - box.left,
-            y1: a.top + a.height / 2 - box.top,
-            x2: b.left - box.left,
-            y2: b.top + b.height / 2 - box.top,
-          };
-          const hit = document.createElementNS(SVG_NS, "line");
-          hit.classList.add("link-hit");
-          const line = document.createElementNS(SVG_NS, "line");
-          line.classList.add("link-line");
-          for (const element of [hit, line]) {
-            for (const [key, value] of Object.entries(coords)) element.setAttribute(key, value.toFixed(1));
-          }
-          line.setAttribute("stroke", "#cccccc");
-          line.setAttribute("stroke-width", "1");
-          group.append(hit, line);
-          const w = c;
-          group.addEventListener("click", () => editWeight(w, source, target, group));
-          group.addEventListener("keydown", (event) => onLinkKey(event, w, source, target, group));
-          const showWeight = () =>
-            showReadout({
-              label: "weight",
-              value: () => currentWeight(w, source, target),
-              x: (coords.x1 + coords.x2) / 2,
-              y: (coords.y1 + coords.y2) / 2,
-            });
-          group.addEventListener("mouseenter", showWeight);
-          group.addEventListener("mouseleave", () => showReadout(null));
-          group.addEventListener("blur", () => showReadout(null));
-          group.addEventListener("focus", () => {
-            focusedLinkKey = group.dataset.testid;
-            const value = currentWeight(w, source, target);
-            group.setAttribute("aria-label", `${group.dataset.name}: ${formatWeight(value)}`);
-            showWeight();
-          });
-          fragment.append(group);
-          entries.push({ group, line, color: null, width: null });
-          linkGroups.push(group);
-        });
-      });
-      lineColumns.push(entries);
-    }
-    links.append(fragment);
-    // One link is in the tab order (roving tabindex): the last focused one, else the first.
-    const again = linkGroups.find((g) => g.dataset.testid === focusedLinkKey);
-    const tabStop = again || linkGroups[0];
-    if (tabStop) tabStop.setAttribute("tabindex", "0");
-    if (again && hadFocus) again.focus();
-    requestDraw();
-  }
-
   function currentBias(layer, neuron) {
     const biases = frame && frame.biases[layer];
     return biases && neuron < biases.length ? biases[neuron] : NaN;
@@ -391,26 +312,6 @@ export function createNetworkView(
     const weights = frame && frame.weights[w];
     const columnsOut = w < layers.length ? layers[w] : outputs;
     return weights ? weights[source * columnsOut + target] : NaN;
-  }
-
-  function onLinkKey(event, w, source, target, group) {
-    const index = linkGroups.indexOf(group);
-    let next = null;
-    if (event.key === "Enter" || event.key === " ") {
-      event.preventDefault();
-      editWeight(w, source, target, group);
-      return;
-    }
-    if (event.key === "ArrowDown" || event.key === "ArrowRight") next = linkGroups[index + 1];
-    else if (event.key === "ArrowUp" || event.key === "ArrowLeft") next = linkGroups[index - 1];
-    else if (event.key === "Home") next = linkGroups[0];
-    else if (event.key === "End") next = linkGroups[linkGroups.length - 1];
-    else return;
-    event.preventDefault();
-    if (!next) return;
-    group.setAttribute("tabindex", "-1");
-    next.setAttribute("tabindex", "0");
-    next.focus();
   }
 
   function paintMap(canvas, bytes, offset, size) {
@@ -468,25 +369,7 @@ export function createNetworkView(
     } else if (frame.outputGrid.length === cells && outputs === 1) {
       paintMap(outputCanvases[0], frame.outputGrid, 0, frame.gridSize);
     }
-    frame.weights.forEach((weights, w) => {
-      const entries = lineColumns[w];
-      if (!entries || entries.length !== weights.length) return;
-      for (let i = 0; i < weights.length; i += 1) {
-        // Quantized so that unchanged-looking links cost no DOM writes.
-        const value = weights[i];
-        const colourStep = Math.round(Math.max(-1, Math.min(1, value)) * 40);
-        const widthStep = Math.round(Math.min(MAX_LINK_WIDTH_PX, 0.6 + Math.abs(value) * 1.5) * 10);
-        const entry = entries[i];
-        if (entry.color !== colourStep) {
-          entry.color = colourStep;
-          entry.line.setAttribute("stroke", cssColorOf(colourStep / 40));
-        }
-        if (entry.width !== widthStep) {
-          entry.width = widthStep;
-          entry.line.setAttribute("stroke-width", String(widthStep / 10));
-        }
-      }
-    });
+    linkLayer.paint(frame.weights);
   }
 
   function biasColour(value) {
