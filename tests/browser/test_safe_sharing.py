@@ -135,3 +135,27 @@ def test_hide_builder_link_hides_exactly_what_was_ticked(app, new_tab):
     for test_id in ("step", "reset", "batch-size", "activation", "speed", "dataset-circle", "feature-x1"):
         expect(other.by_test_id(test_id)).to_be_visible()
     assert other.session_id() != app.session_id()
+
+
+def test_a_watch_link_is_read_only_and_starts_no_run_of_its_own(page, live_server):
+    """What the page does on its own with ?watch=: the stream itself is the server's (/ws/watch/<id>)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    created: list[str] = []
+    page.on("request", lambda r: created.append(r.url) if r.method == "POST" else None)
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    page.goto(f"{live_server}/?watch=some-public-id&showTestData=true")
+    expect(page.get_by_test_id("watch-banner")).to_be_visible()
+    expect(page.get_by_test_id("watch-banner")).to_contain_text("read-only")
+    page.wait_for_timeout(300)  # let the page try whatever it would try
+    assert created == []  # no session was made for a watcher
+    assert page.evaluate("() => window.sessionStorage.getItem('nnplay.session')") is None
+    assert sockets and all("/ws/watch/some-public-id" in url for url in sockets)
+    for test_id in ("play", "learning-rate", "dataset-xor", "add-layer", "presets"):
+        locator = page.get_by_test_id(test_id)
+        assert locator.evaluate("(el) => el.closest('[inert]') !== null"), test_id
+    expect(page.get_by_test_id("show-test-data")).to_be_checked()  # the view stays the watcher's own
+    query = parse_qs(urlparse(page.url).query)
+    assert query["watch"] == ["some-public-id"] and "dataset" not in query
+    assert errors == []

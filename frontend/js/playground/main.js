@@ -20,8 +20,9 @@ import { bindReadouts } from "./readouts.js";
 import { resolveSession } from "./session.js";
 import { createSharePanel } from "./sharePanel.js";
 import { installShortcuts } from "./shortcuts.js";
-import { linkTo, pageQuery, readPageUrl, writePageUrl } from "./urlState.js";
+import { readPageUrl, writePageUrl } from "./urlState.js";
 import { reportViewer } from "./viewerReport.js";
+import { enterReadOnly } from "./watchMode.js";
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 
@@ -86,7 +87,9 @@ async function start() {
   const store = createStore(await initialState(schema));
   const urlState = () => {
     const state = store.get();
-    return { config: state.config, view: state.view, open: state.open, hide: state.hide, watch: state.watching };
+    // A watcher's address names the run it follows; its settings come from that run.
+    const config = state.watching ? null : state.config;
+    return { config, view: state.view, open: state.open, hide: state.hide, watch: state.watching };
   };
   writePageUrl(schema, urlState());
 
@@ -325,34 +328,6 @@ function bindViewToggles(store, setView, inputs) {
     if (changed.has("view")) sync(state);
   });
   sync(store.get());
-}
-
-/** A watcher sees everything and changes nothing: the controls that reach the server are inert. */
-function enterReadOnly(schema, store) {
-  document.body.classList.add("read-only");
-  const banner = byTestId("watch-banner");
-  banner.hidden = false;
-  for (const selector of [
-    ".run-buttons",
-    "[data-testid=run-settings]",
-    "[data-testid=toolbar-settings]",
-    "[data-testid=presets-control]",
-    ".data-panel",
-    "[data-testid=layer-editor]",
-    "[data-testid=toolbox]",
-    "[data-testid=own-data]",
-    ".keep-weights",
-  ]) {
-    for (const element of document.querySelectorAll(selector)) element.inert = true;
-  }
-  const ownCopy = byTestId("watch-own-copy");
-  const syncLink = () => {
-    ownCopy.href = linkTo(pageQuery(schema, { config: store.get().config, view: store.get().view }));
-  };
-  store.subscribe((state, changed) => {
-    if (changed.has("config")) syncLink();
-  });
-  syncLink();
 }
 
 start().catch((error) => {
