@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+from a11y import serious_violations
 from playwright.sync_api import expect
 
 # Every key of TF Playground's state (src/state.ts), as its own Share link writes them.
@@ -129,6 +130,7 @@ def test_hide_builder_link_hides_exactly_what_was_ticked(app, new_tab):
         app.by_test_id(f"hide-option-{name}").check()
     link = app.by_test_id("hide-link").input_value()
     assert parse_qs(urlparse(link).query)["hide"] == [",".join(ticked)]
+    assert serious_violations(app.page) == []  # the open share panel too
     other = new_tab(link)
     for test_id in ("play", "noise", "learning-rate", "feature-x1_sq"):
         expect(other.by_test_id(test_id)).to_be_hidden()
