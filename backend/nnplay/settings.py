@@ -69,6 +69,32 @@ LIMITS: dict[str, dict[str, int]] = {
     "extended": {"max_layers": 12, "max_neurons": 64},
 }
 
+# The losses each kind of labels allows (TrainConfig rejects the others, naming the field "loss").
+LOSSES_FOR: dict[str, tuple[str, ...]] = {
+    "multi": ("cross_entropy",),
+    "binary": ("square", "cross_entropy"),
+    "value": ("square", "huber"),
+}
+
+# Weights and biases typed in by hand (set_weight / set_bias) must lie within +-MAX_EDIT_VALUE.
+MAX_EDIT_VALUE = 100.0
+
+# Settings that only mean something for some values of another: {setting: {other: values}}.
+# The page shows them only then; the server accepts them always (they are simply unused).
+APPLIES_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
+    "momentum": {"optimizer": ("momentum", "nesterov", "adam", "adamw")},
+    "weight_decay": {"optimizer": ("adamw",)},
+    "schedule_epochs": {"schedule": ("step", "cosine", "warmup")},
+    "schedule_factor": {"schedule": ("step",)},
+    "classes": {"dataset": tuple(sorted(MULTICLASS_DATASETS))},
+}
+
+# Where the page starts differently from an API client. Speed 1 (one epoch per frame, at most
+# ~60 frames/s: TF Playground's pace) lets a learner watch the boundary form: the circle is solved
+# in ~50-100 epochs (2-3 s), the spiral with all seven features in ~100, the spiral from raw
+# X1, X2 in ~1,000-2,000 (~30 s). API clients, `nnplay train` and the benchmarks keep "max" (0).
+PAGE_DEFAULTS: dict[str, Any] = {"speed": 1}
+
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
@@ -231,12 +257,16 @@ PRESETS: tuple[dict[str, Any], ...] = (
         "label": "XOR needs a hidden layer",
         "description": "With no hidden layer the net can only draw one straight line and fails on XOR. "
         "Add a hidden layer (or the X₁·X₂ feature) and watch it succeed.",
+        "look_for": "the single straight boundary stuck near 50 % test accuracy; then, with a hidden "
+        "layer, the map splitting into four quadrants.",
         "config": {"dataset": "xor", "features": ["x1", "x2"], "hidden_layers": []},
     },
     {
         "name": "circle-features",
         "label": "The right features make it easy",
         "description": "X₁² and X₂² turn the circle into a straight-line problem: no hidden layer needed.",
+        "look_for": "the boundary becoming a ring within a few dozen epochs although the net has no "
+        "hidden layer.",
         "config": {"dataset": "circle", "features": ["x1_sq", "x2_sq"], "hidden_layers": []},
     },
     {
@@ -244,6 +274,8 @@ PRESETS: tuple[dict[str, Any], ...] = (
         "label": "Spiral from raw X₁, X₂",
         "description": "Only the coordinates as input: the net must build the spiral itself, "
         "which takes several layers and patience.",
+        "look_for": "the first layers' neurons drawing straight lines and stripes that later layers "
+        "bend into arms; the test loss falling in steps.",
         "config": {
             "dataset": "spiral",
             "features": ["x1", "x2"],
@@ -257,6 +289,8 @@ PRESETS: tuple[dict[str, Any], ...] = (
         "label": "Overfitting with 10 % training data",
         "description": "Few noisy points and a big net: the training loss keeps falling while the test loss "
         "rises. Try L2 regularization.",
+        "look_for": "the training loss (dotted) falling while the test loss (solid) turns upwards, "
+        "and the boundary wrapping around single noisy points.",
         "config": {
             "dataset": "gauss",
             "noise": 50,
@@ -271,12 +305,16 @@ PRESETS: tuple[dict[str, Any], ...] = (
         "label": "Vanishing gradients",
         "description": "Six sigmoid layers: watch the gradient norms panel, where the first layers get "
         "thousands of times less signal than the last and barely learn.",
+        "look_for": "in Insight → gradient norm, the first layers' lines far below the last one's; "
+        "the first layers' neurons barely change.",
         "config": {"dataset": "circle", "hidden_layers": [8] * 6, "activation": "sigmoid", "init": "uniform"},
     },
     {
         "name": "relu-he",
         "label": "Deep net cured by ReLU + He",
         "description": "The same deep net with ReLU and He init: every layer gets a healthy gradient.",
+        "look_for": "the gradient-norm lines of all layers close together, and the circle learnt in a"
+        " few hundred epochs.",
         "config": {
             "dataset": "circle",
             "hidden_layers": [8] * 6,
@@ -290,6 +328,8 @@ PRESETS: tuple[dict[str, Any], ...] = (
         "label": "Five classes: softmax",
         "description": "Five blobs, one output neuron per class and a softmax over them, trained on "
         "cross-entropy. Watch the confusion matrix empty out off its diagonal.",
+        "look_for": "five colours on the map, one output node per class, and the confusion matrix's "
+        "off-diagonal cells emptying.",
         "config": {"dataset": "blobs", "classes": 5, "loss": "cross_entropy", "hidden_layers": [6]},
     },
     {
@@ -298,6 +338,8 @@ PRESETS: tuple[dict[str, Any], ...] = (
         "description": "The vanishing-gradients net again, with batch norm: every layer's input is "
         "re-centred and rescaled, so gradients reach the first layers and it learns in a few dozen "
         "epochs. Switch batch norm off to see it stall.",
+        "look_for": "the loss dropping within a few dozen epochs where the same net without batch "
+        "norm stays flat.",
         "config": {
             "dataset": "circle",
             "hidden_layers": [8] * 6,
@@ -310,6 +352,8 @@ PRESETS: tuple[dict[str, Any], ...] = (
         "name": "regression-plane",
         "label": "Regression: fit a plane",
         "description": "Predict a number instead of a class: the colour is the predicted value.",
+        "look_for": "the colour turning into a smooth slope that matches the points' shades; the loss"
+        " falling towards 0.",
         "config": {"dataset": "plane", "problem": "regression", "hidden_layers": [2]},
     },
 )
@@ -344,5 +388,9 @@ def schema() -> dict[str, Any]:
         "activations": list(ACTIVATIONS),
         "presets": list(PRESETS),
         "limits": LIMITS,
+        "losses_for": {kind: list(losses) for kind, losses in LOSSES_FOR.items()},
+        "applies_when": {name: {k: list(v) for k, v in rule.items()} for name, rule in APPLIES_WHEN.items()},
+        "max_edit_value": MAX_EDIT_VALUE,
+        "page_defaults": PAGE_DEFAULTS,
         "grid": {"size": 100, "neuron_size": 10, "domain": [-6.0, 6.0], "value_range": [-1.0, 1.0]},
     }

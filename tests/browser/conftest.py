@@ -14,7 +14,6 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
@@ -205,20 +204,31 @@ class Playground:
         expect(self.page.get_by_test_id("status")).to_have_text(CONNECTED, timeout=FIRST_FRAME_TIMEOUT_MS)
         expect(self.page.get_by_test_id("loss-test")).to_have_text(LOSS_TEXT, timeout=FIRST_FRAME_TIMEOUT_MS)
 
+    def open_panel(self, name: str) -> None:
+        """Opens a panel shown on demand ("toolbox", "layers", "insight") by its toggle, if it is closed."""
+        toggle = self.by_test_id(f"{name}-toggle")
+        if toggle.get_attribute("aria-expanded") != "true":
+            toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+
     def by_test_id(self, test_id: str) -> Locator:
         return self.page.get_by_test_id(test_id)
 
     def epoch(self) -> int:
         return int(self.by_test_id("epoch").inner_text())
 
+    def loss_chart_points(self) -> int:
+        """How many points the loss chart draws (0 before the first trained epoch)."""
+        return int(self.by_test_id("loss-chart").get_attribute("data-points") or 0)
+
     def test_loss(self) -> float:
         return float(self.by_test_id("loss-test").inner_text())
 
     def session_id(self) -> str:
-        """The session id the page put in its URL."""
-        ids = parse_qs(urlparse(self.page.url).query).get("session")
-        assert ids, f"no ?session= in {self.page.url}"
-        return ids[0]
+        """This tab's session id (kept in sessionStorage, never in the URL)."""
+        session_id = self.page.evaluate("() => window.sessionStorage.getItem('nnplay.session')")
+        assert session_id, "the tab remembers no session"
+        return str(session_id)
 
     def server_session(self) -> dict[str, Any]:
         """What the server says about the page's session (GET /api/sessions/<id>)."""
@@ -273,8 +283,9 @@ def playground(page: Page, console_errors: ConsoleErrors) -> Playground:
 
 @pytest.fixture
 def app(playground: Playground) -> Playground:
-    """The playground opened on a fresh session, connected and showing its first frame."""
-    return playground.open()
+    """The playground opened on a fresh session at maximum speed (the tests train for many epochs;
+    the page's own watchable default is tested on its own), connected and showing its first frame."""
+    return playground.open("/?speed=0")
 
 
 @pytest.fixture

@@ -68,14 +68,9 @@ def test_legend_loss_chart_and_epoch_counter_follow_training(app):
     app.wait_until(lambda: app.epoch() > 300, 30, "300 epochs")
     expect(app.by_test_id("epochs-per-second")).to_have_text(re.compile(r"^\d+ epochs/s$"))
     app.by_test_id("play").click()
-    chart = "(document.querySelector('[data-testid=loss-chart]').data || [])"
-    app.wait_until(
-        lambda: app.page.evaluate(f"{chart}.length === 2 && {chart}.every((trace) => trace.x.length > 3)"),
-        5,
-        "both loss curves",
-    )
-    names = app.page.evaluate(f"{chart}.map((trace) => trace.name)")
-    assert names == ["train loss", "test loss"]
+    app.wait_until(lambda: app.loss_chart_points() > 3, 5, "the loss curves")
+    expect(app.by_test_id("loss-chart")).to_have_attribute("data-last-epoch", str(app.epoch()))
+    expect(app.by_test_id("loss-chart")).to_have_attribute("aria-label", re.compile(r"now test \d\.\d{3}"))
 
 
 def test_speed_select_caps_the_epochs_per_frame(app):

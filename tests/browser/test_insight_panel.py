@@ -45,7 +45,7 @@ def _cell(app, split: str, name: str):
 
 def test_metrics_table_shows_the_frames_metrics_and_the_sessions_accuracy(playground):
     wire = Wire(playground.page)
-    app = playground.open("/?dataset=xor&noise=30")
+    app = playground.open("/?dataset=xor&noise=30&speed=0&open=insights")
     session = _train(app, 100)
     wire.wait_for("frame", lambda f: f["epoch"] == session["epoch"])
     frame = wire.messages("frame")[-1]  # the last frame sent, which the page shows
@@ -67,8 +67,9 @@ def test_metrics_table_shows_the_frames_metrics_and_the_sessions_accuracy(playgr
 
 def test_roc_chart_and_confusion_matrix_show_for_classification_and_hide_for_regression(playground):
     wire = Wire(playground.page)
-    app = playground.open("/")
+    app = playground.open("/?open=insights")
     test_points = len(wire.wait_for("data")["test_y"]) // 4
+    app.by_test_id("step").click()  # the charts show from the first trained epoch on
     app.by_test_id("insight-panel").scroll_into_view_if_needed()
     roc = app.by_test_id("roc-chart")
     expect(roc).to_be_visible()
@@ -101,8 +102,11 @@ def test_roc_chart_and_confusion_matrix_show_for_classification_and_hide_for_reg
 
 
 def test_vanishing_gradients_preset_shows_the_first_layer_gradient_100x_below_the_last(app, results_dir):
-    app.by_test_id("preset-vanishing-gradients").click()
+    app.by_test_id("presets").select_option("vanishing-gradients")
     app.wait_for_server(lambda s: s["config"]["hidden_layers"] == [8] * 6 and s["epoch"] == 0)
+    app.by_test_id("speed-max").click()
+    app.wait_for_server(lambda s: s["config"]["speed"] == 0)
+    app.open_panel("insight")
     session = _train(app, 600, timeout_s=40)
     app.by_test_id("grad-chart").scroll_into_view_if_needed()
 
@@ -127,9 +131,11 @@ def test_vanishing_gradients_preset_shows_the_first_layer_gradient_100x_below_th
 
 def test_histograms_count_the_chosen_layers_weights_and_activations(playground):
     wire = Wire(playground.page)
-    app = playground.open("/")
+    app = playground.open("/?open=insights")
     data = wire.wait_for("data")
     train_points = len(data["train_y"]) // 4
+    expect(app.by_test_id("insight-waiting")).to_be_visible()  # no empty charts at epoch 0
+    app.by_test_id("step").click()
     app.by_test_id("weight-hist").scroll_into_view_if_needed()
     select = app.by_test_id("hist-layer")
     expect(select.locator("option")).to_have_text(["Hidden layer 1", "Hidden layer 2", "Output layer"])
@@ -153,7 +159,7 @@ def test_histograms_count_the_chosen_layers_weights_and_activations(playground):
 
 
 def test_learning_rate_chart_follows_a_step_schedule(playground):
-    app = playground.open("/?schedule=step&scheduleEpochs=10&scheduleFactor=0.5&speed=5")
+    app = playground.open("/?schedule=step&scheduleEpochs=10&scheduleFactor=0.5&speed=5&open=insights")
     _train(app, 40)
     app.by_test_id("lr-chart").scroll_into_view_if_needed()  # charts off screen are not drawn
 
@@ -167,25 +173,30 @@ def test_learning_rate_chart_follows_a_step_schedule(playground):
     assert len(set(trace["y"])) >= 3
 
 
-def test_insight_panel_collapses_from_the_keyboard_and_stays_as_left(app):
+def test_insight_panel_opens_on_demand_from_the_keyboard_and_the_link_remembers_it(app):
     toggle = app.by_test_id("insight-toggle")
     body = app.by_test_id("insight-body")
-    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(toggle).to_have_attribute("aria-expanded", "false")  # the first screen stays uncluttered
+    expect(body).to_be_hidden()
+    app.by_test_id("step").click()
     toggle.focus()
     app.page.keyboard.press("Enter")
-    expect(toggle).to_have_attribute("aria-expanded", "false")
-    expect(body).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(body).to_be_visible()
+    expect(app.page).to_have_url(re.compile(r"open=insights"))
     app.page.reload()
     app.wait_until_connected()
-    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    app.wait_until(lambda: len(_chart(app, "lr-chart")) == 1, 10, "the charts drawn after opening")
     toggle.focus()
     app.page.keyboard.press("Space")
-    expect(body).to_be_visible()
+    expect(body).to_be_hidden()
     expect(app.by_test_id("play")).to_have_attribute("aria-pressed", "false")  # Space did not play
-    app.wait_until(lambda: len(_chart(app, "lr-chart")) == 1, 10, "the charts drawn after opening")
 
 
 def test_page_with_the_insight_panel_open_and_drawing_on_has_no_serious_accessibility_violations(app):
+    app.by_test_id("step").click()
+    app.open_panel("insight")
     app.by_test_id("draw-mode").click()
     app.by_test_id("insight-panel").scroll_into_view_if_needed()
     app.wait_until(lambda: len(_chart(app, "grad-chart")) == 3, 10, "the gradient chart")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from a11y import serious_violations
 from playwright.sync_api import expect
 
-SPIRAL_6X8 = "/?dataset=spiral&features=x1,x2,x1_sq,x2_sq,x1_x2,sin_x1,sin_x2&networkShape=8,8,8,8,8,8"
+SPIRAL_6X8 = (
+    "/?dataset=spiral&features=x1,x2,x1_sq,x2_sq,x1_x2,sin_x1,sin_x2&networkShape=8,8,8,8,8,8&speed=0"
+)
 # Settings whose control is a group rather than one input: the group carries the help.
 GROUP_CONTROLS = {"dataset": "datasets", "hidden_layers": "layer-editor"}
 # Per-layer settings: one select per hidden layer (the first one checked), named after its layer.
@@ -23,10 +25,8 @@ def _description(page, locator) -> str:
 def test_every_setting_has_a_label_and_a_tooltip_from_its_help_on_keyboard_focus(playground):
     # AdamW with a step schedule uses every optimizer setting, and multi-class blobs every data
     # setting, so all of them are shown.
-    app = playground.open("/?optimizer=adamw&schedule=step&dataset=blobs")
+    app = playground.open("/?optimizer=adamw&schedule=step&dataset=blobs&open=toolbox,layers")
     schema = app.page.request.get("/api/schema").json()
-    # "More settings" holds the rarer ones; opened without a click, which would count as mouse focus.
-    app.page.evaluate("document.querySelector('details.extra').open = true")
     tooltip = app.by_test_id("tooltip")
     checked = 0
     for setting in schema["settings"]:
@@ -59,7 +59,8 @@ def test_buttons_presets_and_toggles_explain_themselves_on_focus(app):
         ("step", "one epoch"),
         ("reset", "epoch 0"),
         ("regenerate", "new random seed"),
-        ("preset-overfitting", "regularization"),
+        ("presets", "lesson"),
+        ("speed-max", "as fast as"),
         ("discretize", "predicted class"),
         ("show-test-data", "test points"),
     ):
@@ -89,7 +90,7 @@ def test_keyboard_shortcuts_play_step_and_reset_but_not_while_typing(app):
     app.by_test_id("reset").click()
     expect(app.by_test_id("epoch")).to_have_text("0")
     # In a text field the keys type; on a slider the arrows move the slider.
-    app.page.locator("details.extra summary").click()
+    app.open_panel("toolbox")
     seed = app.by_test_id("seed")
     seed.focus()
     app.page.keyboard.press("r")
@@ -135,11 +136,7 @@ def test_spiral_6x8_page_with_a_popover_open_has_no_serious_accessibility_violat
 
 
 def _wait_for_the_loss_chart(playground) -> None:
-    chart = "(document.querySelector('[data-testid=loss-chart]').data || [])"
-    playground.wait_until(
-        lambda: playground.page.evaluate(f"{chart}.length === 2 && {chart}[1].x.length > 3"), 10, "the chart"
-    )
-    playground.page.wait_for_timeout(600)  # the throttled chart draws its last points
+    playground.wait_until(lambda: playground.loss_chart_points() > 3, 10, "the chart")
 
 
 def test_screenshots_of_the_default_page_and_a_trained_spiral_6x8(playground, results_dir):

@@ -55,7 +55,7 @@ def _output_biases(frame: dict) -> np.ndarray:
 
 def _open_blobs(playground: Any, query: str = "") -> tuple[Wire, Any]:
     wire = Wire(playground.page)
-    app = playground.open("/" + query)
+    app = playground.open("/?speed=0&open=insights,toolbox,layers" + query.replace("?", "&"))
     app.by_test_id("dataset-blobs").click()
     app.wait_for_server(
         lambda s: (
@@ -151,7 +151,7 @@ def test_output_weight_of_a_class_is_edited_by_clicking_its_link(playground):
 
 
 def test_layer_activation_select_reaches_the_server_and_the_link(playground, new_tab):
-    app = playground.open("/")
+    app = playground.open("/?open=layers")
     first, second = app.by_test_id("layer-activation-0"), app.by_test_id("layer-activation-1")
     expect(first).to_have_accessible_name("Activation of hidden layer 1")
     expect(second.locator("option:checked")).to_have_text("tanh")  # the global activation
@@ -181,6 +181,8 @@ def test_layer_activation_select_reaches_the_server_and_the_link(playground, new
 
 
 def test_layer_dropout_select_reaches_the_server(app):
+    app.open_panel("layers")
+    app.open_panel("toolbox")
     select = app.by_test_id("layer-dropout-0")
     expect(select).to_have_accessible_name("Dropout of hidden layer 1")
     select.select_option(label="0.3")
@@ -231,6 +233,7 @@ def test_a_link_naming_only_a_multiclass_data_set_gets_cross_entropy(playground)
 
 
 def test_batch_norm_with_batch_size_one_is_refused_and_shown(app):
+    app.open_panel("toolbox")
     app.by_test_id("batch-norm").select_option(label="on")
     app.wait_for_server(lambda s: s["config"]["batch_norm"] == "on")
     batch = app.by_test_id("batch-size")
@@ -246,7 +249,7 @@ def test_batch_norm_with_batch_size_one_is_refused_and_shown(app):
 
 def test_a_new_kind_of_network_says_it_is_compiling(playground):
     wire = Wire(playground.page)
-    app = playground.open("/?dataset=spirals&classes=5&batchNorm=on&networkShape=3,3,3")
+    app = playground.open("/?dataset=spirals&classes=5&batchNorm=on&networkShape=3,3,3&open=layers")
     app.page.evaluate(RECORD_STATUS_JS)
     since = wire.count("status")
     app.by_test_id("play").click()
@@ -268,6 +271,7 @@ def test_a_new_kind_of_network_says_it_is_compiling(playground):
 def test_blobs_page_has_no_serious_accessibility_violations(playground):
     wire, app = _open_blobs(playground)
     wire.wait_for("frame", lambda f: f.get("outputs") == 3, timeout_s=60)
+    app.by_test_id("step").click()  # the insight charts show from the first trained epoch on
     app.by_test_id("insight-panel").scroll_into_view_if_needed()
     expect(app.by_test_id("confusion-matrix").locator("tbody tr")).to_have_count(3)
     serious = serious_violations(app.page)

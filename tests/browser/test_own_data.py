@@ -38,7 +38,7 @@ def test_drawn_points_reach_the_server_switch_to_your_own_data_and_train_nothing
     playground, results_dir
 ):
     wire = Wire(playground.page)
-    app = playground.open("/")
+    app = playground.open("/?speed=0")
     start = _count(wire.wait_for("data"))
     draw = app.by_test_id("draw-mode")
     expect(app.by_test_id("draw-class-neg")).to_be_hidden()

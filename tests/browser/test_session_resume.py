@@ -1,4 +1,4 @@
-"""Sessions outlive the page: a reload resumes the same run."""
+"""Sessions outlive the page: a reload resumes this tab's run; links never carry a session."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def test_reload_resumes_the_same_session_without_resetting_the_epoch(app):
     expect(app.by_test_id("epoch")).to_have_text("3")
 
 
-def test_bare_visit_resumes_the_session_remembered_in_local_storage(app):
+def test_bare_visit_in_the_same_tab_resumes_the_tabs_session(app):
     app.by_test_id("step").click()
     expect(app.by_test_id("epoch")).to_have_text("1")
     session_id = app.session_id()
@@ -25,8 +25,15 @@ def test_bare_visit_resumes_the_session_remembered_in_local_storage(app):
     expect(app.by_test_id("epoch")).to_have_text("1")
 
 
-def test_unknown_session_in_the_link_starts_a_new_one(playground):
-    playground.console.allow("404")  # Chromium logs the GET of the unknown session
-    playground.open("/?session=does-not-exist")
-    assert playground.session_id() != "does-not-exist"
-    assert playground.server_session()["epoch"] == 0
+def test_a_session_id_in_an_old_link_is_ignored_and_dropped_from_the_url(app, new_tab):
+    other = new_tab(f"/?session={app.session_id()}")
+    assert other.session_id() != app.session_id()
+    assert "session" not in other.page.url
+    assert other.server_session()["epoch"] == 0
+
+
+def test_a_link_with_other_settings_in_the_same_tab_starts_a_new_run(app):
+    first = app.session_id()
+    app.open("/?dataset=xor")
+    assert app.session_id() != first
+    assert app.server_session()["config"]["dataset"] == "xor"

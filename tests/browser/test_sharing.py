@@ -1,22 +1,15 @@
-"""Sharing: the configuration lives in the link, `hide` hides controls, presets load in one click."""
+"""Sharing: the configuration lives in the link, `hide` hides controls, lessons load in one choice."""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlparse
 
 from playwright.sync_api import expect
 
 THUMBNAIL = "[data-testid=dataset-xor] canvas"
 
 
-def _without_session(url: str) -> str:
-    parts = urlparse(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "session"]
-    return f"{parts.path}?{urlencode(query, safe=',')}"
-
-
-def test_link_without_session_reproduces_the_same_data_and_network_in_a_new_tab(app, new_tab):
+def test_the_address_reproduces_the_same_data_and_network_in_a_new_tab(app, new_tab):
     app.by_test_id("dataset-xor").click()
     app.by_test_id("noise").fill("15")
     app.by_test_id("feature-x1_x2").click()
@@ -28,7 +21,7 @@ def test_link_without_session_reproduces_the_same_data_and_network_in_a_new_tab(
     app.by_test_id("reset").click()  # weights from the seed, as a new session starts with
     app.wait_until(lambda: app.server_session()["epoch"] == 0, 5, "epoch 0")
     app.page.wait_for_timeout(500)
-    link = _without_session(app.page.url)
+    link = app.page.url  # the address bar holds the settings and nothing else
     assert f"seed={config['seed']}" in link
 
     other = new_tab(link)
@@ -45,7 +38,7 @@ def test_link_without_session_reproduces_the_same_data_and_network_in_a_new_tab(
 
 def test_hide_parameter_hides_the_named_controls(playground):
     playground.open("/?hide=noise,batchSize,problem,presets,regenerate")
-    for test_id in ("noise", "batch-size", "problem-type", "preset-xor-hidden-layer", "regenerate"):
+    for test_id in ("noise", "batch-size", "problem-type", "presets", "regenerate"):
         expect(playground.by_test_id(test_id)).to_be_hidden()
     for test_id in ("learning-rate", "train-ratio", "dataset-circle", "play"):
         expect(playground.by_test_id(test_id)).to_be_visible()
@@ -67,15 +60,14 @@ def test_hide_features_shows_only_the_active_inputs_and_locks_them(playground):
 def test_preset_loads_its_config_over_the_defaults_and_starts_from_epoch_zero(app):
     schema = app.page.request.get("/api/schema").json()
     preset = next(p for p in schema["presets"] if p["name"] == "xor-hidden-layer")
-    defaults = {s["name"]: s["default"] for s in schema["settings"]}
+    # A lesson runs at the page's watchable pace.
+    defaults = {**{s["name"]: s["default"] for s in schema["settings"]}, **schema["page_defaults"]}
     app.by_test_id("learning-rate").select_option(label="1")
     app.by_test_id("play").click()
     app.wait_until(lambda: app.epoch() > 50, 30, "some training")
-    for other in schema["presets"]:
-        expect(app.by_test_id(f"preset-{other['name']}")).to_have_text(other["label"])
-    button = app.by_test_id("preset-xor-hidden-layer")
-    expect(button).to_have_text(preset["label"])
-    button.click()
+    labels = app.by_test_id("presets").locator("option").all_inner_texts()
+    assert labels[1:] == [other["label"] for other in schema["presets"]]
+    app.by_test_id("presets").select_option("xor-hidden-layer")
     session = app.wait_for_server(lambda s: s["config"]["dataset"] == "xor" and s["epoch"] == 0)
     assert session["config"] == {**defaults, **preset["config"]}
     assert session["state"] != "training"
@@ -84,3 +76,7 @@ def test_preset_loads_its_config_over_the_defaults_and_starts_from_epoch_zero(ap
     expect(app.page.locator("[data-testid^='neuron-']:not([data-testid^='neuron-count'])")).to_have_count(0)
     expect(app.by_test_id("link-x1-output")).to_have_count(1)
     expect(app.page).to_have_url(re.compile(r"dataset=xor"))
+    # The lesson says on the page what it is about and what to look for, not only in a tooltip.
+    expect(app.by_test_id("notice-title")).to_have_text(f"Lesson: {preset['label']}")
+    expect(app.by_test_id("notice-text")).to_have_text(preset["description"])
+    expect(app.by_test_id("notice-look-for")).to_have_text(f"Look for: {preset['look_for']}")

@@ -42,9 +42,7 @@ def test_play_makes_epoch_rise_and_test_loss_fall_on_circle(app):
     app.by_test_id("play").click()
     assert app.epoch() > 0
     # The chart got the history, and the heat map shows the circle: blue (+1) inside, orange (-1) outside.
-    # Plotly is loaded after the first frame, and the chart redraws at most 4 times a second.
-    chart_points = "(document.querySelector('[data-testid=loss-chart]').data || [{}, {x: []}])[1].x.length"
-    _wait_for(lambda: app.page.evaluate(chart_points) > 1, 10, "the loss chart to show the history")
+    _wait_for(lambda: app.loss_chart_points() > 1, 10, "the loss chart to show the history")
     centre, corner = app.page.evaluate(
         """() => {
             const canvas = document.querySelector("[data-testid=output-heatmap] canvas");
@@ -125,9 +123,7 @@ def test_screenshot_of_a_trained_network_is_saved(app, results_dir):
     _wait_for(lambda: app.epoch() >= 300, TRAINING_TIMEOUT_S, "300 epochs")
     app.by_test_id("play").click()
     expect(app.by_test_id("play")).to_have_attribute("aria-pressed", "false")
-    chart = "(document.querySelector('[data-testid=loss-chart]').data || [])"
-    _wait_for(lambda: app.page.evaluate(f"{chart}.length === 2"), 10, "the loss chart")
-    app.page.wait_for_timeout(600)  # let the throttled loss chart draw its last points
+    _wait_for(lambda: app.loss_chart_points() > 3, 10, "the loss chart")
     path = results_dir / "nnplay-1280.png"
     app.page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000

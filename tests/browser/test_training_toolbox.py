@@ -14,6 +14,7 @@ def _shown(app) -> set[str]:
 
 
 def test_optimizer_and_schedule_reach_the_server_and_show_only_the_fields_they_use(app):
+    app.open_panel("toolbox")
     optimizer = app.by_test_id("optimizer-settings")
     for test_id in ("optimizer", "schedule", *CONDITIONAL):
         expect(optimizer.get_by_test_id(test_id)).to_have_count(1)
@@ -47,6 +48,7 @@ def test_optimizer_and_schedule_reach_the_server_and_show_only_the_fields_they_u
 
 
 def test_initial_weights_say_they_apply_at_the_next_reset(app):
+    app.open_panel("toolbox")
     note = app.by_test_id("init-note")
     expect(app.by_test_id("network-settings").get_by_test_id("init")).to_be_visible()
     expect(note).to_have_text("Applies at the next reset.")
@@ -58,6 +60,7 @@ def test_initial_weights_say_they_apply_at_the_next_reset(app):
 
 
 def test_stop_at_epoch_pauses_training_there_and_says_why(app):
+    app.open_panel("toolbox")
     stopping = app.by_test_id("stopping-settings")
     for test_id in ("stop-epoch", "stop-loss", "early-stopping", "patience"):
         expect(stopping.get_by_test_id(test_id)).to_be_visible()
@@ -74,7 +77,7 @@ def test_stop_at_epoch_pauses_training_there_and_says_why(app):
 
 
 def test_rollback_after_a_divergence_restores_the_last_good_weights_and_a_finite_loss(playground):
-    app = playground.open("/?dataset=plane&problem=regression&activation=relu")
+    app = playground.open("/?dataset=plane&problem=regression&activation=relu&speed=0")
     app.by_test_id("play").click()
     app.wait_until(lambda: app.epoch() > 200, 30, "200 healthy epochs")
     banner = app.by_test_id("divergence")

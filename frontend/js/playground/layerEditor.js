@@ -5,7 +5,7 @@
 // diagram's (inputs, hidden..., output).
 
 import { networkColumnTemplate } from "./network.js";
-import { attachHelp } from "./tooltip.js";
+import { attachHelp } from "../core/tooltip.js";
 
 const NEW_LAYER_NEURONS = 2; // what TensorFlow Playground gives a new layer
 

@@ -1,7 +1,7 @@
 // The output map's colour legend, following the data: the orange-white-blue scale with the two
 // classes (or targets) of binary and regression data, or one swatch per class for multi-class data.
 
-import { classCss } from "./palette.js";
+import { classCss } from "../core/palette.js";
 
 /**
  * elements: {scale (the -1..+1 bar), binary (the two point swatches), negative, positive (their

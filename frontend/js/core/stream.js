@@ -13,11 +13,20 @@ export const CLOSE_FOREIGN_ORIGIN = 4403;
 export const CLOSE_UNAUTHORIZED = 4401;
 const FATAL_CLOSE_CODES = new Set([CLOSE_UNKNOWN_SESSION, CLOSE_FOREIGN_ORIGIN, CLOSE_UNAUTHORIZED]);
 
-/** ws(s)://<host>/ws/sessions/<id> for the page's own host (plus ?token= when there is one). */
-export function sessionSocketUrl(sessionId, token = null, location = window.location) {
+function socketUrl(path, token, location) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const query = token ? `?token=${encodeURIComponent(token)}` : "";
-  return `${scheme}//${location.host}/ws/sessions/${encodeURIComponent(sessionId)}${query}`;
+  return `${scheme}//${location.host}${path}${query}`;
+}
+
+/** ws(s)://<host>/ws/sessions/<id> for the page's own host (plus ?token= when there is one). */
+export function sessionSocketUrl(sessionId, token = null, location = window.location) {
+  return socketUrl(`/ws/sessions/${encodeURIComponent(sessionId)}`, token, location);
+}
+
+/** ws(s)://<host>/ws/watch/<watch id>: a run followed read-only. */
+export function watchSocketUrl(watchId, token = null, location = window.location) {
+  return socketUrl(`/ws/watch/${encodeURIComponent(watchId)}`, token, location);
 }
 
 /**

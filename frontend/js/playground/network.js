@@ -8,15 +8,17 @@
 // link or a neuron asks to edit its weight or bias (`onEdit`), clicking a feature toggles it
 // (`onToggleFeature`).
 
-import { BYTE_TO_RGBA, classCss, colorOf, paintClassGrid, paintGrid } from "./palette.js";
+import { BYTE_TO_RGBA, classCss, cssColorOf, paintClassGrid, paintGrid } from "../core/palette.js";
+import { drawOnNextFrame } from "../core/renderScheduler.js";
+import { attachHelp } from "../core/tooltip.js";
+import { createLinkLayer, formatWeight } from "./networkLinks.js";
 import { paintFeature } from "./previews.js";
-import { drawOnNextFrame } from "./renderScheduler.js";
-import { attachHelp } from "./tooltip.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const MAX_LINK_WIDTH_PX = 5;
-const MAX_LINKS = 3000; // beyond this the links are left out; the neurons are still drawn
 const FEATURE_GRID_SIZE = 24;
+const NODE_GAP_PX = 10; // .network-column's gap
+const MIN_NODE_PX = 8;
+const MAX_NODE_PX = 64;
 
 /** CSS column template shared with the layer editor, so its buttons sit above their layers. */
 export function networkColumnTemplate(hiddenCount) {
@@ -37,10 +39,6 @@ function nodeName(column, index, hiddenCount, featureLabels, inputs, outputs) {
   if (column === 0) return featureLabels.get(inputs[index]) || inputs[index];
   if (column === hiddenCount + 1) return outputs > 1 ? `the output for class ${index}` : "the output";
   return `neuron ${column},${index + 1}`;
-}
-
-function formatWeight(value) {
-  return Number.isFinite(value) ? String(Number(value.toPrecision(4))) : "—";
 }
 
 /**
@@ -75,7 +73,47 @@ export function createNetworkView(
   links.setAttribute("aria-label", "Weights: use the arrow keys to move between them, Enter to edit one");
   const columns = document.createElement("div");
   columns.className = "network-columns";
-  container.append(links, columns);
+  // The value of the link or bias under the pointer (or focus), next to it.
+  const readout = document.createElement("div");
+  readout.className = "value-readout";
+  readout.dataset.testid = "value-readout";
+  readout.setAttribute("aria-hidden", "true"); // the focused element's aria-label says the same
+  readout.hidden = true;
+  container.append(links, columns, readout);
+  let shown = null; // {value(): number, label, x, y} of what the readout describes
+  const linkLayer = createLinkLayer(links, container, {
+    describe: (c, source, target) => {
+      const hiddenCount = layers.length;
+      const fromKey = nodeKey(c, source, inputs, hiddenCount, outputs);
+      const toKey = nodeKey(c + 1, target, inputs, hiddenCount, outputs);
+      const fromName = nodeName(c, source, hiddenCount, featureLabels, inputs, outputs);
+      const toName = nodeName(c + 1, target, hiddenCount, featureLabels, inputs, outputs);
+      return { testId: `link-${fromKey}-${toKey}`, name: `Weight from ${fromName} to ${toName}` };
+    },
+    weightOf: (w, source, target) => currentWeight(w, source, target),
+    onEdit: (w, source, target, group) => editWeight(w, source, target, group),
+    onHover: (target) => showReadout(target),
+  });
+  function placeLinks() {
+    showReadout(null);
+    linkLayer.place(nodeColumns);
+    requestDraw();
+  }
+
+  function showReadout(target) {
+    shown = target;
+    refreshReadout();
+  }
+  function refreshReadout() {
+    if (!shown) {
+      readout.hidden = true;
+      return;
+    }
+    readout.textContent = `${shown.label} ${formatWeight(shown.value())}`;
+    readout.style.left = `${shown.x}px`;
+    readout.style.top = `${shown.y}px`;
+    readout.hidden = false;
+  }
 
   // The input column holds every feature, active or not, and never needs rebuilding.
   const inputColumn = document.createElement("div");
@@ -120,11 +158,8 @@ export function createNetworkView(
   let outputCanvases = []; // one per output neuron
   let neuronButtons = []; // per hidden layer, the neuron buttons
   let biasMarks = []; // per hidden layer, the bias marks
-  let lineColumns = []; // per weight matrix, {group, line} per link (row-major in x out)
-  let linkGroups = []; // all link groups in document order, for arrow-key navigation
   let frame = null;
   const requestDraw = drawOnNextFrame(() => draw());
-  let focusedLinkKey = null; // keep keyboard focus on a link across rebuilds
   // Values just typed in, shown if the popover is reopened before the frame carrying them arrives.
   const typedValues = new Map();
   const editKey = (edit) =>
@@ -138,8 +173,7 @@ export function createNetworkView(
     for (const column of columns.querySelectorAll(".hidden-column, .output-column")) column.remove();
     if (!inputColumn.isConnected) columns.append(inputColumn);
     columns.style.gridTemplateColumns = networkColumnTemplate(layers.length);
-    const widest = Math.max(inputs.length, ...layers, 1);
-    container.style.setProperty("--node-size", widest > 16 ? "16px" : widest > 8 ? "24px" : "38px");
+    fitNodes();
 
     nodeColumns = [inputs.map((name) => featureTiles.get(name)?.canvas).filter(Boolean)];
     neuronButtons = [];
@@ -230,11 +264,25 @@ export function createNetworkView(
     mark.className = "bias-mark";
     mark.setAttribute("aria-hidden", "true");
     button.append(canvas, mark);
-    const inspect = () => onInspect({ kind: "neuron", layer: layerIndex, index: n });
+    const inspect = () => {
+      onInspect({ kind: "neuron", layer: layerIndex, index: n });
+      const box = button.getBoundingClientRect();
+      const outer = container.getBoundingClientRect();
+      showReadout({
+        label: "bias",
+        value: () => currentBias(layerIndex, n),
+        x: box.left + box.width / 2 - outer.left,
+        y: box.bottom - outer.top + 10,
+      });
+    };
+    const leave = () => {
+      onInspect(null);
+      showReadout(null);
+    };
     button.addEventListener("mouseenter", inspect);
     button.addEventListener("focus", inspect);
-    button.addEventListener("mouseleave", () => onInspect(null));
-    button.addEventListener("blur", () => onInspect(null));
+    button.addEventListener("mouseleave", leave);
+    button.addEventListener("blur", leave);
     button.addEventListener("click", () => editBias(layerIndex, n, name, button));
     return { button, canvas, mark };
   }
@@ -255,107 +303,15 @@ export function createNetworkView(
     onEdit(edit);
   }
 
-  // Each link: a wide transparent line (easy to hit and to show focus) under the visible one.
-  function placeLinks() {
-    const hadFocus = links.contains(document.activeElement);
-    links.replaceChildren();
-    lineColumns = [];
-    linkGroups = [];
-    let linkCount = 0;
-    for (let c = 0; c + 1 < nodeColumns.length; c += 1) {
-      linkCount += nodeColumns[c].length * nodeColumns[c + 1].length;
-    }
-    // Thousands of SVG lines repainted every frame would stall the page (extended mode).
-    if (linkCount > MAX_LINKS) {
-      requestDraw(); // the neurons are still drawn
-      return;
-    }
-    const box = container.getBoundingClientRect();
-    links.setAttribute("width", String(box.width));
-    links.setAttribute("height", String(box.height));
-    const hiddenCount = layers.length;
-    const fragment = document.createDocumentFragment();
-    for (let c = 0; c + 1 < nodeColumns.length; c += 1) {
-      const entries = [];
-      nodeColumns[c].forEach((from, source) => {
-        const a = from.getBoundingClientRect();
-        nodeColumns[c + 1].forEach((to, target) => {
-          const b = to.getBoundingClientRect();
-          const fromKey = nodeKey(c, source, inputs, hiddenCount, outputs);
-          const toKey = nodeKey(c + 1, target, inputs, hiddenCount, outputs);
-          const group = document.createElementNS(SVG_NS, "g");
-          group.classList.add("link");
-          group.dataset.testid = `link-${fromKey}-${toKey}`;
-          const fromName = nodeName(c, source, hiddenCount, featureLabels, inputs, outputs);
-          const toName = nodeName(c + 1, target, hiddenCount, featureLabels, inputs, outputs);
-          group.dataset.name = `Weight from ${fromName} to ${toName}`;
-          group.setAttribute("role", "button");
-          group.setAttribute("tabindex", "-1");
-          group.setAttribute("aria-label", group.dataset.name);
-          const coords = {
-            x1: a.right - box.left,
-            y1: a.top + a.height / 2 - box.top,
-            x2: b.left - box.left,
-            y2: b.top + b.height / 2 - box.top,
-          };
-          const hit = document.createElementNS(SVG_NS, "line");
-          hit.classList.add("link-hit");
-          const line = document.createElementNS(SVG_NS, "line");
-          line.classList.add("link-line");
-          for (const element of [hit, line]) {
-            for (const [key, value] of Object.entries(coords)) element.setAttribute(key, value.toFixed(1));
-          }
-          line.setAttribute("stroke", "#cccccc");
-          line.setAttribute("stroke-width", "1");
-          group.append(hit, line);
-          const w = c;
-          group.addEventListener("click", () => editWeight(w, source, target, group));
-          group.addEventListener("keydown", (event) => onLinkKey(event, w, source, target, group));
-          group.addEventListener("focus", () => {
-            focusedLinkKey = group.dataset.testid;
-            const value = currentWeight(w, source, target);
-            group.setAttribute("aria-label", `${group.dataset.name}: ${formatWeight(value)}`);
-          });
-          fragment.append(group);
-          entries.push({ group, line, color: null, width: null });
-          linkGroups.push(group);
-        });
-      });
-      lineColumns.push(entries);
-    }
-    links.append(fragment);
-    // One link is in the tab order (roving tabindex): the last focused one, else the first.
-    const again = linkGroups.find((g) => g.dataset.testid === focusedLinkKey);
-    const tabStop = again || linkGroups[0];
-    if (tabStop) tabStop.setAttribute("tabindex", "0");
-    if (again && hadFocus) again.focus();
-    requestDraw();
+  function currentBias(layer, neuron) {
+    const biases = frame && frame.biases[layer];
+    return biases && neuron < biases.length ? biases[neuron] : NaN;
   }
 
   function currentWeight(w, source, target) {
     const weights = frame && frame.weights[w];
     const columnsOut = w < layers.length ? layers[w] : outputs;
     return weights ? weights[source * columnsOut + target] : NaN;
-  }
-
-  function onLinkKey(event, w, source, target, group) {
-    const index = linkGroups.indexOf(group);
-    let next = null;
-    if (event.key === "Enter" || event.key === " ") {
-      event.preventDefault();
-      editWeight(w, source, target, group);
-      return;
-    }
-    if (event.key === "ArrowDown" || event.key === "ArrowRight") next = linkGroups[index + 1];
-    else if (event.key === "ArrowUp" || event.key === "ArrowLeft") next = linkGroups[index - 1];
-    else if (event.key === "Home") next = linkGroups[0];
-    else if (event.key === "End") next = linkGroups[linkGroups.length - 1];
-    else return;
-    event.preventDefault();
-    if (!next) return;
-    group.setAttribute("tabindex", "-1");
-    next.setAttribute("tabindex", "0");
-    next.focus();
   }
 
   function paintMap(canvas, bytes, offset, size) {
@@ -385,6 +341,7 @@ export function createNetworkView(
 
   function draw() {
     if (!frame) return;
+    if (shown) refreshReadout();
     const size = frame.neuronGridSize;
     const neuronCells = size * size;
     let offset = 0;
@@ -412,39 +369,31 @@ export function createNetworkView(
     } else if (frame.outputGrid.length === cells && outputs === 1) {
       paintMap(outputCanvases[0], frame.outputGrid, 0, frame.gridSize);
     }
-    frame.weights.forEach((weights, w) => {
-      const entries = lineColumns[w];
-      if (!entries || entries.length !== weights.length) return;
-      for (let i = 0; i < weights.length; i += 1) {
-        // Quantized so that unchanged-looking links cost no DOM writes.
-        const value = weights[i];
-        const colourStep = Math.round(Math.max(-1, Math.min(1, value)) * 40);
-        const widthStep = Math.round(Math.min(MAX_LINK_WIDTH_PX, 0.6 + Math.abs(value) * 1.5) * 10);
-        const entry = entries[i];
-        if (entry.color !== colourStep) {
-          entry.color = colourStep;
-          const [r, g, b] = colorOf(colourStep / 40);
-          entry.line.setAttribute("stroke", `rgb(${r}, ${g}, ${b})`);
-        }
-        if (entry.width !== widthStep) {
-          entry.width = widthStep;
-          entry.line.setAttribute("stroke-width", String(widthStep / 10));
-        }
-      }
-    });
+    linkLayer.paint(frame.weights);
   }
 
   function biasColour(value) {
-    const [r, g, b] = colorOf(Math.round(Math.max(-1, Math.min(1, value)) * 20) / 20);
-    return `rgb(${r}, ${g}, ${b})`;
+    return cssColorOf(Math.round(Math.max(-1, Math.min(1, value)) * 20) / 20);
   }
 
   function sameList(a, b) {
     return a !== null && a.length === b.length && a.every((v, i) => v === b[i]);
   }
 
+  // Nodes as large as the panel's height allows for the tallest column (TF Playground's are
+  // fixed): the diagram fills its panel on a projector and still fits 64 neurons in extended mode.
+  function fitNodes() {
+    const widest = Math.max(...(layers || []), outputs, 1);
+    const height = container.clientHeight - 16;
+    const fit = Math.floor((height - (widest - 1) * NODE_GAP_PX) / widest);
+    const size = `${Math.max(MIN_NODE_PX, Math.min(MAX_NODE_PX, fit || MIN_NODE_PX))}px`;
+    if (container.style.getPropertyValue("--node-size") !== size) container.style.setProperty("--node-size", size);
+  }
+
   new ResizeObserver(() => {
-    if (layers !== null) placeLinks();
+    if (layers === null) return;
+    fitNodes();
+    placeLinks();
   }).observe(container);
 
   return {

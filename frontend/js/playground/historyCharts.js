@@ -2,7 +2,7 @@
 // gradient norm of every layer (log scale: vanishing gradients show as lines far apart).
 // Each keeps its own history from the frames; drawing is left to the render scheduler.
 
-import { chartLayout, drawChart, sequentialColour } from "./plotting.js";
+import { chartLayout, drawChart, sequentialColour } from "../core/plotting.js";
 
 const MAX_POINTS = 1000; // per trace; older history is thinned, never dropped outright
 

@@ -5,10 +5,11 @@
 // by name (the `hide` URL parameter).
 
 import { createLayerEditor } from "./layerEditor.js";
-import { drawPointsThumbnail, sketchClasses, sketchPoints } from "./previews.js";
-import { labelKind, limitsForMode, problemOfDataset, validLosses, withConsistentLoss } from "./settings.js";
-import { attachHelp } from "./tooltip.js";
-import { createSelect, createToggleButton, createWidget, testIdOf } from "./widgets.js";
+import { createDatasetPicker } from "./datasetPicker.js";
+import { addLossChoices, addResetNote } from "./settingNotes.js";
+import { limitsForMode, problemOfDataset, settingApplies, withConsistentLoss } from "../core/settings.js";
+import { attachHelp } from "../core/tooltip.js";
+import { createSelect, createWidget, testIdOf } from "../core/widgets.js";
 
 // Where settings go: the toolbar holds the few every lesson touches, the data panel the
 // data settings, the training panel the optimizer and stopping groups, the network panel the
@@ -21,19 +22,9 @@ const SLOT_OF_NAME = {
   regularization: "toolbar",
   regularization_rate: "toolbar",
   seed: "extra",
+  shuffle: "extra",
 };
 const SLOT_OF_GROUP = { data: "data", hyper: "optimizer", stopping: "stopping", network: "network" };
-// Settings that only mean something for some values of others: shown only then.
-const APPLIES_WHEN = {
-  momentum: (config) => ["momentum", "nesterov", "adam", "adamw"].includes(config.optimizer),
-  weight_decay: (config) => config.optimizer === "adamw",
-  schedule_epochs: (config) => config.schedule !== "constant",
-  schedule_factor: (config) => config.schedule === "step",
-};
-// Where a setting's applicability depends on the schema too (the data sets' kinds of labels).
-const APPLIES_WITH_SCHEMA = {
-  classes: (schema, config) => labelKind(schema, config) === "multi",
-};
 // A global setting whose per-layer list is emptied with it, so that every layer follows the new value.
 const PER_LAYER_LIST = { activation: "layer_activations", dropout: "layer_dropout" };
 // Per-layer settings edited in the layer editor, above each hidden layer.
@@ -47,15 +38,7 @@ const PER_LAYER_SETTINGS = [
   },
   { list: "layer_dropout", global: "dropout", testId: "layer-dropout", label: "Dropout", format: String },
 ];
-const LOSS_NOTES = {
-  multi: "Multi-class data trains on cross-entropy: a softmax over one output per class.",
-  binary:
-    "Two classes: square error after a tanh, or cross-entropy after a sigmoid. Huber is for regression.",
-  value: "Regression: square error, or Huber (outliers pull less). Cross-entropy is for classes.",
-};
 const GROUP_TITLES = { hyper: "Optimizer", stopping: "Stopping", network: "Network", data: "Data", output: "Output" };
-const THUMBNAIL_PX = 64;
-const PROBLEM_TITLES = { classification: "Classification", regression: "Regression", any: "Your own" };
 
 const RUN_HELP = {
   play: "Start or pause training (shortcut: Space).",
@@ -116,7 +99,18 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
   }
 
   for (const setting of schema.settings) {
-    if (setting.name === "dataset") buildDatasets(setting);
+    if (setting.name === "dataset") {
+      const sync = createDatasetPicker({
+        schema,
+        store,
+        setting,
+        slot: slots.datasets,
+        onConfigure,
+        register,
+        settingNames,
+      });
+      syncers.push(sync);
+    }
     else if (setting.name === "problem") buildProblem(setting);
     else if (setting.type === "features") continue; // the network diagram's input column
     else if (setting.type === "layers") buildLayers(setting);
@@ -150,57 +144,15 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
     slot.append(widget.element);
     register(settingNames(setting), widget.element);
     syncers.push((state) => widget.sync(state.config[setting.name]));
-    const appliesWithSchema = APPLIES_WITH_SCHEMA[setting.name];
-    const applies = appliesWithSchema
-      ? (config) => appliesWithSchema(schema, config)
-      : APPLIES_WHEN[setting.name];
-    if (applies) {
+    if (schema.applies_when?.[setting.name]) {
       // Not `hidden`: that belongs to the `hide` URL parameter, which must keep winning.
       syncers.push((state) => {
-        widget.element.dataset.applies = String(applies(state.config));
+        widget.element.dataset.applies = String(settingApplies(schema, setting.name, state.config));
       });
     }
-    if (setting.name === "init") addResetNote(widget.element);
-    if (setting.name === "loss") addLossChoices(setting, widget.element);
-  }
-
-  // Only the losses the current data allows can be chosen; a note says why.
-  function addLossChoices(setting, wrapper) {
-    const select = wrapper.querySelector("select");
-    const note = document.createElement("p");
-    note.className = "setting-note";
-    note.id = "loss-note";
-    note.dataset.testid = "loss-note";
-    const describedBy = select.getAttribute("aria-describedby") || "";
-    select.setAttribute("aria-describedby", `${describedBy} loss-note`.trim());
-    wrapper.append(note);
-    syncers.push((state) => {
-      const valid = validLosses(schema, state.config);
-      for (const option of select.options) {
-        const choice = setting.choices[Number(option.value)];
-        option.disabled = choice !== undefined && !valid.includes(choice);
-      }
-      note.textContent = LOSS_NOTES[labelKind(schema, state.config)];
-    });
-  }
-
-  // New initial weights only come with a reset: say so, louder once the choice differs from the
-  // weights in use (`state.initInEffect`, which the page updates when it sends a reset).
-  function addResetNote(wrapper) {
-    const note = document.createElement("p");
-    note.className = "setting-note";
-    note.id = "init-note";
-    note.dataset.testid = "init-note";
-    const control = wrapper.querySelector("select, input");
-    control.setAttribute("aria-describedby", `${control.getAttribute("aria-describedby") || ""} init-note`.trim());
-    wrapper.append(note);
-    syncers.push((state) => {
-      const pending = state.initInEffect !== undefined && state.config.init !== state.initInEffect;
-      note.classList.toggle("pending", pending);
-      note.textContent = pending
-        ? `Applies at the next reset: press Reset (r) to start from ${state.config.init} weights.`
-        : "Applies at the next reset.";
-    });
+    if (setting.name === "init") addResetNote({ wrapper: widget.element, syncers });
+    if (setting.name === "speed") addMaxSpeedButton(widget.element);
+    if (setting.name === "loss") addLossChoices({ schema, setting, wrapper: widget.element, syncers });
   }
 
   // Switching the problem type picks that problem's first data set: both go in one configure.
@@ -222,104 +174,6 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
     slots[SLOT_OF_NAME.problem].append(widget.element);
     register([...settingNames(setting), "problem-type", "problemType"], widget.element);
     syncers.push((state) => widget.sync(state.config[setting.name]));
-  }
-
-  // Data sets as thumbnails: a sketch of each shape, the selected one drawn from the real data.
-  function buildDatasets(setting) {
-    const byProblem = new Map();
-    for (const dataset of schema.datasets) {
-      if (!byProblem.has(dataset.problem)) byProblem.set(dataset.problem, []);
-      byProblem.get(dataset.problem).push(dataset);
-    }
-    const thumbnails = new Map(); // name -> {toggle, canvas, problem}
-    // A data set for any problem (e.g. the person's own points) keeps the current problem type.
-    const problems = schema.settings.find((s) => s.name === "problem")?.choices || [];
-    for (const [problem, datasets] of byProblem) {
-      const group = document.createElement("div");
-      group.className = "dataset-group";
-      const heading = document.createElement("span");
-      heading.className = "dataset-group-label";
-      heading.id = `datasets-${problem}`;
-      heading.textContent = PROBLEM_TITLES[problem] || "Other";
-      const grid = document.createElement("div");
-      grid.className = "dataset-grid";
-      grid.setAttribute("role", "group");
-      grid.setAttribute("aria-labelledby", heading.id);
-      group.append(heading, grid);
-      slots.datasets.append(group);
-      for (const dataset of datasets) {
-        const text = dataset.label || dataset.name;
-        const toggle = createToggleButton({
-          testId: `dataset-${dataset.name}`,
-          text: "",
-          onClick: () => {
-            const changes = { [setting.name]: dataset.name };
-            if (problems.includes(dataset.problem)) changes.problem = dataset.problem;
-            onConfigure(withConsistentLoss(schema, store.get().config, changes));
-          },
-        });
-        toggle.element.classList.add("dataset-button", `problem-${dataset.problem}`);
-        const canvas = document.createElement("canvas");
-        canvas.width = THUMBNAIL_PX;
-        canvas.height = THUMBNAIL_PX;
-        canvas.setAttribute("aria-hidden", "true");
-        const caption = document.createElement("span");
-        caption.className = "dataset-label";
-        caption.textContent = text;
-        toggle.element.append(canvas, caption);
-        toggle.element.setAttribute("aria-label", `${text} (${dataset.problem})`);
-        grid.append(toggle.element);
-        attachHelp(toggle.element, setting.help);
-        thumbnails.set(dataset.name, {
-          toggle,
-          canvas,
-          problem: dataset.problem,
-          multi: dataset.classes === "multi",
-        });
-        drawSketch(dataset.name);
-      }
-    }
-    register([...settingNames(setting), "datasets"], slots.datasets);
-
-    function drawSketch(name) {
-      const { canvas, problem } = thumbnails.get(name);
-      const points = sketchPoints(name);
-      drawPointsThumbnail(canvas, points ? [points] : [], {
-        domain: schema.grid?.domain,
-        classes: sketchClasses(name, problem),
-      });
-      // The person's own data is drawn from its points once selected; a data set newer than
-      // this page's sketches likewise.
-      if (!points) drawGlyph(canvas, name === "custom" ? "✎" : "?");
-    }
-
-    let drawnFromData = null; // the thumbnail currently showing real data
-    syncers.push((state, changed) => {
-      const selected = state.config[setting.name];
-      for (const [name, { toggle }] of thumbnails) toggle.sync(selected === name);
-      if (changed && !changed.has("data") && !changed.has("config")) return;
-      const data = state.data;
-      const entry = thumbnails.get(selected);
-      if (drawnFromData && drawnFromData !== selected) {
-        drawSketch(drawnFromData);
-        drawnFromData = null;
-      }
-      // The data message and the config message can arrive in either order: draw only a match.
-      const sameKind = (data?.classes > 2) === entry?.multi;
-      const sameProblem =
-        data && entry && (data.problem === entry.problem || !problems.includes(entry.problem));
-      if (sameKind && sameProblem) {
-        drawPointsThumbnail(
-          entry.canvas,
-          [
-            { xs: data.trainX, ys: data.trainY },
-            { xs: data.testX, ys: data.testY },
-          ],
-          { domain: schema.grid?.domain, classes: data.classes },
-        );
-        drawnFromData = selected;
-      }
-    });
   }
 
   // The layer editor also holds the per-layer settings: one select per hidden layer for each.
@@ -365,23 +219,56 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
     register(["regenerate", "regenerateData", "regenerate-data"], wrapper);
   }
 
+  // Lessons: one select (a lesson loads in one choice; its description then shows on the page).
   function buildPresets() {
     const presets = Array.isArray(schema.presets) ? schema.presets : [];
+    const control = slots.presets.closest(".control") || slots.presets;
     if (presets.length === 0) {
-      slots.presets.hidden = true;
+      control.hidden = true;
       return;
     }
+    const prompt = document.createElement("option");
+    prompt.value = "";
+    prompt.textContent = "Choose a lesson…";
+    slots.presets.append(prompt);
     for (const preset of presets) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "preset-button";
-      button.dataset.testid = `preset-${preset.name}`;
-      button.textContent = preset.label || preset.name;
-      button.addEventListener("click", () => onPreset(preset));
-      slots.presets.append(button);
-      attachHelp(button, preset.description);
+      const option = document.createElement("option");
+      option.value = preset.name;
+      option.textContent = preset.label || preset.name;
+      option.title = preset.description || "";
+      slots.presets.append(option);
     }
-    register(["presets"], slots.presets.closest("[data-hide-root]") || slots.presets);
+    slots.presets.addEventListener("change", () => {
+      const preset = presets.find((p) => p.name === slots.presets.value);
+      slots.presets.value = "";
+      if (preset) onPreset(preset);
+    });
+    attachHelp(control, "Loads a lesson: its settings from epoch 0, and what to look for.", slots.presets);
+    register(["presets", "lessons"], control);
+  }
+
+  // "max" one click away from any other speed, and back to the speed it came from.
+  function addMaxSpeedButton(wrapper) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "toggle speed-max";
+    button.dataset.testid = "speed-max";
+    button.textContent = "max";
+    button.setAttribute("aria-pressed", "false");
+    button.setAttribute("aria-label", "Maximum speed");
+    let previous = schema.page_defaults?.speed || 1;
+    button.addEventListener("click", () => {
+      const speed = store.get().config.speed;
+      if (speed !== 0) previous = speed;
+      onConfigure({ speed: speed === 0 ? previous : 0 });
+    });
+    const select = wrapper.querySelector("select");
+    const row = document.createElement("div");
+    row.className = "inline-row";
+    select.replaceWith(row);
+    row.append(select, button);
+    attachHelp(button, "Trains as fast as the device allows (click again for the pace you had).");
+    syncers.push((state) => button.setAttribute("aria-pressed", String(state.config.speed === 0)));
   }
 
   // Client-only view options (not settings: they never reach the server).
@@ -455,15 +342,6 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
       }
     },
   };
-}
-
-function drawGlyph(canvas, glyph) {
-  const ctx = canvas.getContext("2d");
-  ctx.fillStyle = "#9aa0a6";
-  ctx.font = `${Math.round(canvas.width / 2)}px system-ui, sans-serif`;
-  ctx.textAlign = "center";
-  ctx.textBaseline = "middle";
-  ctx.fillText(glyph, canvas.width / 2, canvas.height / 2);
 }
 
 function isRunning(runState) {

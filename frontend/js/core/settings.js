@@ -2,14 +2,24 @@
 // The table is the one source of truth for names, defaults, ranges and URL keys;
 // nothing here knows a particular setting's range or default.
 
-/** Map of setting name -> setting entry. */
-export function settingsByName(schema) {
-  return new Map(schema.settings.map((setting) => [setting.name, setting]));
-}
-
 /** The full default config, as the table defines it. */
 export function defaultConfig(schema) {
   return Object.fromEntries(schema.settings.map((s) => [s.name, s.default]));
+}
+
+/** The config a fresh page starts from: the table's defaults and the page's own (e.g. a watchable speed). */
+export function pageDefaultConfig(schema) {
+  return { ...defaultConfig(schema), ...(schema.page_defaults || {}) };
+}
+
+/**
+ * Whether a setting means something in `config` (schema.applies_when, e.g. momentum only for the
+ * optimizers that use it). Settings without a rule always apply.
+ */
+export function settingApplies(schema, name, config) {
+  const rule = schema.applies_when?.[name];
+  if (!rule) return true;
+  return Object.entries(rule).every(([other, values]) => values.includes(config[other]));
 }
 
 /** The problem type ("classification" | "regression") of a named data set. */
@@ -33,16 +43,9 @@ export function outputCount(schema, config) {
   return labelKind(schema, config) === "multi" ? Number(config.classes) || 1 : 1;
 }
 
-// The losses each kind of labels allows (the server rejects the others, naming the field "loss").
-const LOSSES_FOR = {
-  multi: ["cross_entropy"],
-  binary: ["square", "cross_entropy"],
-  value: ["square", "huber"],
-};
-
-/** The losses the server accepts for a config's data. */
+/** The losses the server accepts for a config's data (schema.losses_for, by kind of labels). */
 export function validLosses(schema, config) {
-  return LOSSES_FOR[labelKind(schema, config)];
+  return schema.losses_for[labelKind(schema, config)];
 }
 
 /**
@@ -59,8 +62,7 @@ export function withConsistentLoss(schema, config, changes) {
 
 /** Layer/neuron limits for a mode ("reference" | "extended"). */
 export function limitsForMode(schema, mode) {
-  const limits = schema.limits || {};
-  return limits[mode] || limits.reference || { max_layers: 6, max_neurons: 8 };
+  return schema.limits[mode];
 }
 
 function encodeValue(value) {
@@ -79,10 +81,6 @@ function decodeValue(setting, text) {
       const n = Number(text);
       return text.trim() !== "" && Number.isInteger(n) ? n : undefined;
     }
-    case "bool":
-      if (text === "true" || text === "1") return true;
-      if (text === "false" || text === "0") return false;
-      return undefined;
     case "features":
     case "choice_list":
       return text === "" ? [] : text.split(",");

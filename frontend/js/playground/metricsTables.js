@@ -3,7 +3,7 @@
 // HTML tables (captions, header cells with scope) so a screen reader can read them; each
 // value cell has a data-testid and its exact number in data-value.
 
-import { classCss } from "./palette.js";
+import { classCss } from "../core/palette.js";
 import { formatMetric } from "./snapshotCharts.js";
 
 const METRICS = [

@@ -5,9 +5,9 @@
 // edit switches the session to the data set "custom"; its points come back as a `data`
 // message like any other data set's. Nothing here starts training.
 
-import { ApiError, validationMessages } from "./api.js";
-import { attachHelp } from "./tooltip.js";
-import { createToggleButton } from "./widgets.js";
+import { ApiError, validationMessages } from "../core/api.js";
+import { attachHelp } from "../core/tooltip.js";
+import { createToggleButton } from "../core/widgets.js";
 
 const KEY_STEP = 0.5; // plane units per arrow key press (Shift: ×4)
 const DECIMALS = 2;

@@ -13,11 +13,6 @@ function uint8(bytes) {
   return bytes ? bytes.slice() : new Uint8Array(0);
 }
 
-/** Byte grid value -> [-1, 1] (docs/protocol.md, "Grid value decoding"). */
-export function gridValue(byte) {
-  return Math.max(-1, Math.min(1, byte / 127.5 - 1));
-}
-
 /**
  * `data` message -> {version, problem, classes, trainX, trainY, testX, testY}. `classes` is K for
  * multi-class data (labels 0..K-1), 2 for binary (labels +1/-1), 0 for regression.

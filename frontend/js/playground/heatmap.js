@@ -6,9 +6,9 @@
 // smoothly; the points live in a second canvas on top that is redrawn only when the data or
 // the options change. Per frame the browser thus uploads 100 x 100 pixels, not the whole picture.
 
-import { BYTE_TO_RGBA, BYTE_TO_RGBA_DISCRETE, paintClassGrid, paintGrid, paintValues } from "./palette.js";
+import { BYTE_TO_RGBA, BYTE_TO_RGBA_DISCRETE, paintClassGrid, paintGrid, paintValues } from "../core/palette.js";
 import { featureGrid, pointColour } from "./previews.js";
-import { drawOnNextFrame } from "./renderScheduler.js";
+import { drawOnNextFrame } from "../core/renderScheduler.js";
 
 const POINT_RADIUS_PX = 3.2;
 const FEATURE_GRID_SIZE = 50;

@@ -126,23 +126,6 @@ export function createNumber(setting, commit) {
   };
 }
 
-/** A checkbox for a bool setting. */
-export function createCheckbox(setting, commit) {
-  const input = document.createElement("input");
-  input.type = "checkbox";
-  input.id = uniqueId(setting.name);
-  input.dataset.testid = testIdOf(setting.name);
-  input.addEventListener("change", () => commit(input.checked));
-  const element = labelled(setting, input);
-  element.classList.add("control-checkbox");
-  return {
-    element,
-    sync(value) {
-      input.checked = Boolean(value);
-    },
-  };
-}
-
 /** A button with aria-pressed; `sync(pressed)` sets its state. */
 export function createToggleButton({ testId, text, title, onClick }) {
   const button = document.createElement("button");
@@ -166,7 +149,6 @@ export function createWidget(setting, commit, options = {}) {
   if (Array.isArray(setting.choices) && setting.type !== "features") {
     return createSelect(setting, commit, options);
   }
-  if (setting.type === "bool") return createCheckbox(setting, commit);
   if (setting.type === "int" || setting.type === "float") {
     // A slider only where every stop can be reached by hand (not, say, a 31-bit seed).
     const bounded = Number.isFinite(setting.min) && Number.isFinite(setting.max);

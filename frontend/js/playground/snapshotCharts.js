@@ -1,8 +1,8 @@
 // Charts of the latest frame for the insight panel: the test set's ROC curve, and the
 // histograms of one layer's weights and of its neurons' outputs over the training points.
 
-import { chartLayout, drawChart } from "./plotting.js";
-import { NEGATIVE_CSS, POSITIVE_CSS } from "./palette.js";
+import { chartLayout, drawChart } from "../core/plotting.js";
+import { NEGATIVE_CSS, POSITIVE_CSS } from "../core/palette.js";
 
 const ACTIVATION_COLOUR = "#5f7f8c";
 

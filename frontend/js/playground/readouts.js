@@ -2,6 +2,9 @@
 // line and the error area. Numbers are plain ("1234", "0.012") so they are easy
 // to read and to test.
 
+const RATE_WINDOW_MS = 1500;
+const MIN_RATE_SPAN_MS = 300;
+
 /** "0.012" with 3 decimals, or "—" for a missing / non-finite loss. */
 export function formatLoss(value) {
   return typeof value === "number" && Number.isFinite(value) ? value.toFixed(3) : "—";
@@ -44,6 +47,22 @@ export function statusText(state) {
  * `onDismissError()` clears the error.
  */
 export function bindReadouts(store, elements, onDismissError) {
+  // Epochs per second as this page sees them arrive (at a paced speed the device could go faster,
+  // which is what a frame's own epochs_per_second measures): over the last second or so.
+  const seen = []; // [ms, epoch]
+  function observedRate(state) {
+    if (state.runState !== "training" || !state.frame) {
+      seen.length = 0;
+      return NaN;
+    }
+    const now = performance.now();
+    if (seen.length && state.frame.epoch < seen[seen.length - 1][1]) seen.length = 0; // a fresh run
+    seen.push([now, state.frame.epoch]);
+    while (seen.length > 2 && now - seen[1][0] > RATE_WINDOW_MS) seen.shift();
+    const [t0, e0] = seen[0];
+    return now - t0 >= MIN_RATE_SPAN_MS ? ((state.frame.epoch - e0) * 1000) / (now - t0) : NaN;
+  }
+
   elements.errorDismiss.addEventListener("click", onDismissError);
 
   function render(state, changed) {
@@ -57,10 +76,13 @@ export function bindReadouts(store, elements, onDismissError) {
       elements.accuracyTest.textContent = formatAccuracy(frame ? frame.testAccuracy : null);
     }
     if (has("frame") || has("runState")) {
-      const speed = state.frame && state.frame.epochsPerSecond;
+      const speed = observedRate(state);
       const training = state.runState === "training";
       elements.speed.textContent =
         training && Number.isFinite(speed) && speed > 0 ? `${Math.round(speed)} epochs/s` : "";
+      // What the device trains at while it trains (the frames' own figure), for benchmarks.
+      const deviceRate = state.frame && state.frame.epochsPerSecond;
+      elements.speed.dataset.serverRate = training && deviceRate > 0 ? String(Math.round(deviceRate)) : "";
     }
     if (has("connection") || has("runState") || has("statusMessage") || has("device")) {
       const text = statusText(state);

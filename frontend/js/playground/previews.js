@@ -1,7 +1,7 @@
 // Small pictures drawn entirely in the page (nothing fetched): a sketch of each data
 // set's shape for its thumbnail, and each input feature's value over the input plane.
 
-import { classColour, colorOf, paintValues } from "./palette.js";
+import { classColour, colorOf, paintValues } from "../core/palette.js";
 
 const SKETCH_POINTS = 160;
 const SKETCH_CLASSES = 3; // the multi-class sketches show the default number of classes

@@ -1,7 +1,27 @@
 // What the insight panel's Plotly charts share: loading Plotly, a plain layout, and a draw
 // call that reports "not yet" while Plotly is still loading.
 
-import { loadPlotly } from "./lossChart.js";
+const PLOTLY_URL = "/vendor/plotly.min.js";
+let plotlyLoading = null;
+
+/** Resolves once the global `Plotly` exists, loading its script the first time. */
+export function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotlyLoading) {
+    plotlyLoading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = PLOTLY_URL;
+      script.async = true;
+      script.addEventListener("load", () => resolve(window.Plotly));
+      script.addEventListener("error", () => {
+        plotlyLoading = null; // let a later point try again
+        reject(new Error(`could not load ${PLOTLY_URL}`));
+      });
+      document.head.append(script);
+    });
+  }
+  return plotlyLoading;
+}
 
 export const PLOT_CONFIG = { displayModeBar: false, responsive: true, staticPlot: false };
 export const INK = "#333333";
