@@ -11,7 +11,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from .evaluate import NEURON_GRID_SIZE, compiled_evaluate
+from .evaluate import NEURON_GRID_SIZE, Evaluation, compiled_evaluate
 from .metrics import binary_metrics, multiclass_metrics
 from .optimizers import TrainState, schedule_value
 from .plan import Plan
@@ -114,7 +114,14 @@ def frame_data(plan: Plan, state: Any, detail: bool = True) -> FrameData:
     `detail=False` leaves out what only the insight views draw (histograms, the ROC curve).
     """
     params = fit_weights(state if not isinstance(state, TrainState) else state.params, plan)
-    ev = jax.device_get(compiled_evaluate()(params, plan.arch, plan.eval_data))
+    return frame_from_evaluation(plan, state, compiled_evaluate()(params, plan.arch, plan.eval_data), detail)
+
+
+def frame_from_evaluation(plan: Plan, state: Any, evaluation: Evaluation, detail: bool = True) -> FrameData:
+    """The host side of a frame from the jitted evaluation of the state's weights (possibly one slot of a
+    batched evaluation): exact-shape weights, metrics, histograms, stall signs."""
+    params = fit_weights(state if not isinstance(state, TrainState) else state.params, plan)
+    ev = jax.device_get(evaluation)
     host = jax.device_get(params)
     layers = list(plan.config.hidden_layers)
     thumbs = [ev.neuron_grids[layer, :n] for layer, n in enumerate(layers)]
