@@ -14,9 +14,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
-from .api.routes import http, ws
+from .api.routes import http, images, ws
 from .config import ServerSettings
 from .engine.runtime import device_info, enable_compilation_cache
+from .imagelab.manager import ImageSessionManager
 from .sessions import SessionManager
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,14 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await app.state.sessions.close()
+            await app.state.image_sessions.close()
 
     app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.sessions = SessionManager(
         settings.max_sessions, settings.idle_timeout_s, settings.max_sessions_per_client
     )
+    app.state.image_sessions = ImageSessionManager(settings.max_sessions, settings.idle_timeout_s)
     app.state.device = device_info()
 
     @app.middleware("http")
@@ -96,6 +99,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     app.include_router(http.router)
     app.include_router(ws.router)
+    app.include_router(images.router)
 
     plotly_js = plotly_js_path()
 
