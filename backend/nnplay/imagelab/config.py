@@ -105,6 +105,10 @@ class ImageConfig(BaseModel):
         return data
 
 
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 def _describe(exc: ValidationError) -> ImageConfigError:
     error = exc.errors()[0]
     inner = (error.get("ctx") or {}).get("error")
@@ -123,7 +127,9 @@ def _describe(exc: ValidationError) -> ImageConfigError:
         return ImageConfigError(field, f"unknown setting {field!r}")
     if field in RANGES:
         label, low, high = RANGES[field]
-        return ImageConfigError(field, f"{label} must be between {low:g} and {high:g}, got {value!r}")
+        return ImageConfigError(
+            field, f"{label} must be between {_number(low)} and {_number(high)}, got {value!r}"
+        )
     return ImageConfigError(field, f"{field}: {error.get('msg', 'invalid')}")
 
 
