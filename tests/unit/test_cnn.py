@@ -46,7 +46,7 @@ def _shapes(stack):
 )
 def test_shapes_and_parameter_counts_match_the_arithmetic_and_flax(stack, expected):
     assert _shapes(stack) == expected
-    variables = init_variables(stack, jax.random.PRNGKey(0))
+    variables = init_variables(stack, 0)
     assert sum(x.size for x in jax.tree.leaves(variables["params"])) == sum(p for _, p in expected)
     logits, outputs = StackNet(stack).apply(variables, jnp.zeros((2, 8, 8, 1)), dropout_rates(stack))
     assert logits.shape == (2, 10)
@@ -100,7 +100,7 @@ def _numpy_conv_same(image, kernel, bias):
 
 def test_conv_layer_matches_a_numpy_cross_correlation():
     stack = (Layer("conv", filters=3, kernel=5, activation="linear"),)
-    variables = init_variables(stack, jax.random.PRNGKey(3))
+    variables = init_variables(stack, 3)
     image = np.random.default_rng(0).random((8, 8, 1)).astype(np.float32)
     _, (out,) = StackNet(stack).apply(variables, image[None], dropout_rates(stack))
     p = variables["params"]["conv_0"]
@@ -116,7 +116,7 @@ def test_gradients_of_the_conv_stack_match_finite_differences():
         Layer("dense", units=5, activation="tanh"),
     )
     with jax.enable_x64(True):
-        variables = init_variables(stack, jax.random.PRNGKey(1))
+        variables = init_variables(stack, 1)
         params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), variables["params"])
         rng = np.random.default_rng(2)
         images = jnp.asarray(rng.random((4, 8, 8, 1)))

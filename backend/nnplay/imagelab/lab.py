@@ -71,7 +71,7 @@ class Lab:
 
     def fresh_state(self) -> LabState:
         """New weights from the seed (a fresh run at epoch 0)."""
-        variables = init_variables(self.stack, jax.random.PRNGKey(self.config.seed))
+        variables = init_variables(self.stack, self.config.seed)
         return initial_state(self.config.optimizer, variables)
 
     def adopt(self, state: LabState) -> LabState:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import linen as nn
 
 INPUT_SHAPE = (8, 8, 1)
@@ -228,8 +230,35 @@ def dropout_rates(layers: Sequence[Layer]) -> jax.Array:
     return jnp.asarray(rates + [0.0] * (MAX_LAYERS - len(rates)), jnp.float32)
 
 
-def init_variables(layers: Sequence[Layer], key: jax.Array) -> dict[str, Any]:
-    """Fresh variables ('params' and, with batch norm, 'batch_stats') of a stack, from `key`."""
-    net = StackNet(architecture_key(layers))
-    variables = net.init(key, jnp.zeros((1, *INPUT_SHAPE)), dropout_rates(layers))
+@cache
+def _variable_shapes(layers: tuple[Layer, ...]) -> Any:
+    net = StackNet(layers)
+    return jax.eval_shape(
+        lambda: net.init(jax.random.PRNGKey(0), jnp.zeros((1, *INPUT_SHAPE)), jnp.zeros(MAX_LAYERS))
+    )
+
+
+def _initial_value(path: tuple[Any, ...], leaf: Any, rng: np.random.Generator) -> np.ndarray:
+    """flax's defaults, drawn with numpy: LeCun-normal kernels (truncated at 2 sigma), zero biases,
+    batch norm's scale and running variance 1, its shift and running mean 0."""
+    name = str(getattr(path[-1], "key", path[-1]))
+    shape = tuple(leaf.shape)
+    if name == "kernel":
+        std = 1.0 / math.sqrt(math.prod(shape[:-1])) / 0.87962566103423978  # flax's truncation factor
+        values = rng.standard_normal(shape)
+        while (outside := np.abs(values) > 2).any():
+            values[outside] = rng.standard_normal(int(outside.sum()))
+        return (values * std).astype(np.float32)
+    if name in ("scale", "var"):
+        return np.ones(shape, np.float32)
+    return np.zeros(shape, np.float32)
+
+
+def init_variables(layers: Sequence[Layer], seed: int) -> dict[str, Any]:
+    """Fresh variables ('params' and, with batch norm, 'batch_stats') of a stack: a pure function of
+    the architecture and the seed. Drawn on the host: an eager or jitted flax init would compile (slow)."""
+    rng = np.random.default_rng(seed)
+    shapes = _variable_shapes(architecture_key(layers))
+    variables = jax.tree_util.tree_map_with_path(lambda path, leaf: _initial_value(path, leaf, rng), shapes)
+    variables = jax.tree.map(jnp.asarray, variables)
     return {"params": variables["params"], "batch_stats": variables.get("batch_stats", {})}
