@@ -104,3 +104,17 @@ def test_config_errors_name_the_field(changes, field, message):
         make_image_config(None, changes)
     assert caught.value.field == field
     assert caught.value.message.startswith(message)
+
+
+def test_chunks_of_any_size_train_the_same_weights_as_whole_epochs():
+    lab = Lab(make_image_config(None, {"layers": [{"kind": "conv", "filters": 2}, {"kind": "flatten"}]}))
+    whole, _ = lab.train(lab.fresh_state(), 2)
+    chunked = lab.fresh_state()
+    while int(chunked.epoch) < 2:
+        chunked, _ = lab.train_steps(
+            chunked,
+            min(7, 2 * lab.steps_per_epoch - int(chunked.epoch) * lab.steps_per_epoch - int(chunked.step)),
+        )
+    assert (int(chunked.epoch), int(chunked.step)) == (2, 0)
+    for a, b in zip(jax.tree.leaves(whole.params), jax.tree.leaves(chunked.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -2,7 +2,7 @@
 
 `evaluate` gives the losses and accuracies (evaluation mode: no dropout, batch norm's running averages,
 no augmentation), every test digit's prediction, the chosen digit's feature maps through every layer and
-a few training digits exactly as the last epoch's first minibatch augmented them. `predict` gives a
+a few training digits exactly as the last minibatch trained augmented them. `predict` gives a
 drawn digit's class probabilities and its saliency (gradient of the predicted class's log-probability
 with respect to the input, times the input).
 """
@@ -44,7 +44,7 @@ class Evaluation:
     confusion: np.ndarray  # (10, 10) int: rows true class, columns predicted
     digit_maps: list[np.ndarray]  # the chosen test digit through each layer (one example's shape)
     digit_probabilities: np.ndarray  # (10,)
-    samples: np.ndarray  # (SAMPLES, 8, 8) training digits as the last epoch's first minibatch saw them
+    samples: np.ndarray  # (SAMPLES, 8, 8) training digits as the last minibatch saw them
 
 
 def _apply(layers: tuple[Layer, ...], variables: dict[str, Any], images: jax.Array, hyper: ImageHyper) -> Any:
@@ -62,6 +62,7 @@ def eval_kernel(key: EvalKey) -> Callable[..., dict[str, Any]]:
         test_y: jax.Array,
         digit: jax.Array,
         epoch: jax.Array,
+        step: jax.Array,
     ) -> dict[str, Any]:
         train_logits, _ = _apply(key.layers, variables, train_x, hyper)
         test_logits, _ = _apply(key.layers, variables, test_x, hyper)
@@ -69,10 +70,12 @@ def eval_kernel(key: EvalKey) -> Callable[..., dict[str, Any]]:
         probabilities = jax.nn.softmax(test_logits)
         predictions = jnp.argmax(test_logits, axis=1)
         confusion = jnp.zeros((CLASSES, CLASSES), jnp.int32).at[test_y, predictions].add(1)
-        # the first minibatch of the last epoch trained, augmented as that update saw it
-        last = jnp.maximum(epoch - 1, 0)
-        indices = epoch_order(hyper.seed, last, key.n_train, key.batch_size)[0]
-        augment_key, _ = step_keys(hyper.seed, last, 0)
+        # the last minibatch trained, augmented as that update saw it (the first one before any training)
+        steps_per_epoch = key.n_train // key.batch_size
+        last_epoch = jnp.where(step > 0, epoch, jnp.maximum(epoch - 1, 0))
+        last_step = jnp.where(step > 0, step - 1, jnp.where(epoch > 0, steps_per_epoch - 1, 0))
+        indices = epoch_order(hyper.seed, last_epoch, key.n_train, key.batch_size)[last_step]
+        augment_key, _ = step_keys(hyper.seed, last_epoch, last_step)
         samples = augment_batch(train_x[indices], augment_key, hyper.augment)[:SAMPLES, ..., 0]
         return {
             "train_loss": cross_entropy(train_logits, train_y),
@@ -96,12 +99,12 @@ def evaluate(
     hyper: ImageHyper,
     data: tuple[jax.Array, jax.Array, jax.Array, jax.Array],
     digit: int,
-    epoch: int,
+    epoch: jax.Array,
+    step: jax.Array,
 ) -> Evaluation:
+    """The evaluation of `variables` after (epoch, step) of training (the step locates the samples)."""
     out = jax.device_get(
-        eval_kernel(key)(
-            variables, hyper, *data, jnp.asarray(digit, jnp.int32), jnp.asarray(epoch, jnp.int32)
-        )
+        eval_kernel(key)(variables, hyper, *data, jnp.asarray(digit, jnp.int32), epoch, step)
     )
     return Evaluation(
         train_loss=float(out["train_loss"]),

@@ -102,6 +102,7 @@ def per_class_accuracy(confusion: np.ndarray) -> list[float | None]:
 def encode_frame(
     *,
     epoch: int,
+    progress: float,
     state: str,
     config_version: int,
     epochs_per_second: float,
@@ -117,6 +118,7 @@ def encode_frame(
         {
             "type": "frame",
             "epoch": int(epoch),
+            "progress": round(float(progress), 4),  # epochs, with the current one's share done
             "state": state,
             "config_version": config_version,
             "epochs_per_second": round(float(epochs_per_second), 2),

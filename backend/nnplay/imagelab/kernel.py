@@ -1,11 +1,12 @@
-"""The image lab's training kernel: many epochs of minibatch steps per jitted call.
+"""The image lab's training kernel: many minibatch steps per jitted call.
 
-One call trains `n_epochs` (traced) epochs with `lax.fori_loop` over epochs and `lax.scan` over the
-steps of an epoch. Each epoch's order is a permutation drawn from (seed, epoch); each step's augmentation
-and dropout keys come from (seed, epoch, step), so a run is a pure function of its config. The learning
-rate, the optimizer's hyperparameters, the dropout rates and the augmentation flags are traced
-(`ImageHyper`): editing them never recompiles. What is static is the `KernelKey` (architecture,
-optimizer and schedule kinds, batch size, training-set size); each key compiles once and is cached.
+One call trains `n_steps` (traced) minibatches with `lax.fori_loop`, across epoch boundaries, so a chunk
+can be sized to the frame budget whatever an epoch costs. Each epoch's order is a permutation drawn from
+(seed, epoch); each step's augmentation and dropout keys come from (seed, epoch, step), so a run is a
+pure function of its config. The learning rate, the optimizer's hyperparameters, the dropout rates and
+the augmentation flags are traced (`ImageHyper`): editing them never recompiles. What is static is the
+`KernelKey` (architecture, optimizer and schedule kinds, batch size, training-set size); each key
+compiles once and is cached.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class LabState(NamedTuple):
     params: Any
     batch_stats: Any
     opt_state: Any
-    epoch: jax.Array  # i32 (): epochs trained so far (the schedule's clock and the keys' epoch)
+    epoch: jax.Array  # i32 (): whole epochs trained so far (the schedule's clock and the keys' epoch)
+    step: jax.Array  # i32 (): minibatches trained of the current epoch
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,12 @@ def make_train_step(key: KernelKey) -> Callable[..., tuple[LabState, jax.Array]]
         state: LabState, hyper: ImageHyper, images: jax.Array, labels: jax.Array, index: jax.Array
     ) -> tuple[LabState, jax.Array]:
         augment_key, dropout_key = step_keys(hyper.seed, state.epoch, index)
-        batch = augment_batch(images, augment_key, hyper.augment)
+        # with augmentation off (the default) skip its resampling altogether: it is the identity then
+        batch = jax.lax.cond(
+            jnp.any(hyper.augment > 0),
+            lambda: augment_batch(images, augment_key, hyper.augment),
+            lambda: images,
+        )
 
         def loss_fn(params: Any) -> tuple[jax.Array, Any]:
             (logits, _), updates = net.apply(
@@ -133,7 +140,7 @@ def make_train_step(key: KernelKey) -> Callable[..., tuple[LabState, jax.Array]]
         optimizer = make_optimizer(key.optimizer, rate, hyper.momentum, hyper.weight_decay)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        return LabState(params, batch_stats, opt_state, state.epoch), loss
+        return LabState(params, batch_stats, opt_state, state.epoch, state.step), loss
 
     return step
 
@@ -154,24 +161,35 @@ def mark_compiled(key: Any) -> None:
 
 @cache
 def train_kernel(key: KernelKey) -> Callable[..., tuple[LabState, jax.Array]]:
-    """(state, hyper, train_x, train_y, n_epochs) -> (state, mean training loss of the last epoch)."""
+    """(state, hyper, train_x, train_y, n_steps) -> (state after n_steps minibatches, their mean loss).
+
+    A chunk may end inside an epoch: the state's (epoch, step) say where the next one goes on. An epoch's
+    order is drawn when it starts (and again where a chunk starts inside it), never per step.
+    """
     step = make_train_step(key)
+    steps_per_epoch = key.n_train // key.batch_size
 
     def train(
-        state: LabState, hyper: ImageHyper, images: jax.Array, labels: jax.Array, n_epochs: jax.Array
+        state: LabState, hyper: ImageHyper, images: jax.Array, labels: jax.Array, n_steps: jax.Array
     ) -> tuple[LabState, jax.Array]:
-        def one_epoch(_: jax.Array, carry: tuple[LabState, jax.Array]) -> tuple[LabState, jax.Array]:
-            state, _ = carry
-            order = epoch_order(hyper.seed, state.epoch, key.n_train, key.batch_size)
+        def order_of(epoch: jax.Array) -> jax.Array:
+            return epoch_order(hyper.seed, epoch, key.n_train, key.batch_size)
 
-            def body(state: LabState, xs: tuple[jax.Array, jax.Array]) -> tuple[LabState, jax.Array]:
-                indices, index = xs
-                return step(state, hyper, images[indices], labels[indices], index)
+        def body(_: jax.Array, carry: tuple[LabState, jax.Array, jax.Array]) -> Any:
+            state, order, total = carry
+            indices = order[state.step]
+            state, loss = step(state, hyper, images[indices], labels[indices], state.step)
+            finished = state.step + 1 == steps_per_epoch
+            state = state._replace(
+                epoch=state.epoch + finished.astype(jnp.int32),
+                step=jnp.where(finished, 0, state.step + 1),
+            )
+            order = jax.lax.cond(finished, order_of, lambda _: order, state.epoch)
+            return state, order, total + loss
 
-            state, losses = jax.lax.scan(body, state, (order, jnp.arange(order.shape[0])))
-            return state._replace(epoch=state.epoch + 1), losses.mean()
-
-        return jax.lax.fori_loop(0, n_epochs, one_epoch, (state, jnp.zeros((), jnp.float32)))
+        init = (state, order_of(state.epoch), jnp.zeros((), jnp.float32))
+        state, _, total = jax.lax.fori_loop(0, n_steps, body, init)
+        return state, total / jnp.maximum(n_steps, 1)
 
     return jax.jit(train)
 
@@ -189,6 +207,5 @@ def _optimizer_init(name: str) -> Callable[[Any], Any]:
 
 def initial_state(optimizer: str, variables: dict[str, Any]) -> LabState:
     params = variables["params"]
-    return LabState(
-        params, variables["batch_stats"], _optimizer_init(optimizer)(params), jnp.zeros((), jnp.int32)
-    )
+    zero = jnp.zeros((), jnp.int32)
+    return LabState(params, variables["batch_stats"], _optimizer_init(optimizer)(params), zero, zero)

@@ -41,7 +41,7 @@ class Lab:
     def __init__(self, config: ImageConfig, previous: Lab | None = None) -> None:
         self.config = config
         self.split: DigitSplit
-        self.data: tuple[jax.Array, ...]
+        self.data: tuple[jax.Array, jax.Array, jax.Array, jax.Array]
         same_split = previous is not None and (
             (previous.config.train_ratio, previous.config.seed) == (config.train_ratio, config.seed)
         )
@@ -49,9 +49,12 @@ class Lab:
             self.split, self.data = previous.split, previous.data
         else:
             self.split = split_digits(config.train_ratio, config.seed)
-            self.data = tuple(
-                jnp.asarray(a)
-                for a in (self.split.train_x, self.split.train_y, self.split.test_x, self.split.test_y)
+            split = self.split
+            self.data = (
+                jnp.asarray(split.train_x),
+                jnp.asarray(split.train_y),
+                jnp.asarray(split.test_x),
+                jnp.asarray(split.test_y),
             )
         self.stack = config.stack()
         self.layers = architecture_key(self.stack)
@@ -78,7 +81,9 @@ class Lab:
         """Keep `state`'s weights under this config (a new optimizer kind starts its own moments)."""
         variables = {"params": state.params, "batch_stats": state.batch_stats}
         fresh = initial_state(self.config.optimizer, variables)
-        return fresh._replace(epoch=state.epoch)
+        if int(state.step) >= self.steps_per_epoch:  # a bigger batch size: this epoch is over
+            return fresh._replace(epoch=state.epoch + 1)
+        return fresh._replace(epoch=state.epoch, step=state.step)
 
     def needs_fresh_run(self, other: ImageConfig) -> str | None:
         """Why going from this config to `other` needs new weights (None if the weights carry over)."""
@@ -101,16 +106,25 @@ class Lab:
         self.predict(state, np.zeros(64, np.float32))
         mark_compiled(self.eval_key)
 
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.split.train_y) // self.config.batch_size
+
     def train(self, state: LabState, epochs: int) -> tuple[LabState, float]:
+        """Train to the end of the `epochs`-th epoch boundary from here (whole epochs from a boundary)."""
+        return self.train_steps(state, max(0, epochs * self.steps_per_epoch - int(state.step)))
+
+    def train_steps(self, state: LabState, steps: int) -> tuple[LabState, float]:
         train_x, train_y = self.data[0], self.data[1]
         state, loss = train_kernel(self.kernel_key)(
-            state, self.hyper, train_x, train_y, jnp.asarray(epochs, jnp.int32)
+            state, self.hyper, train_x, train_y, jnp.asarray(steps, jnp.int32)
         )
         return state, float(loss)
 
     def evaluate(self, state: LabState, digit: int) -> Evaluation:
         variables = {"params": state.params, "batch_stats": state.batch_stats}
-        return evaluate(self.eval_key, variables, self.hyper, self.data, digit, int(state.epoch))  # type: ignore[arg-type]
+        data = self.data
+        return evaluate(self.eval_key, variables, self.hyper, data, digit, state.epoch, state.step)
 
     def predict(self, state: LabState, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A drawn digit (64 counts 0..16) -> (class probabilities (10,), saliency (8, 8))."""

@@ -30,8 +30,8 @@ from .lab import Lab, architecture_summary
 
 log = logging.getLogger(__name__)
 
-FRAME_BUDGET_S = 0.1  # a chunk plus its frame: >= 10 frames per second where an epoch allows
-MAX_EPOCHS_PER_CHUNK = 20
+FRAME_BUDGET_S = 0.1  # a chunk plus its frame: >= 10 frames per second
+MAX_STEPS_PER_CHUNK = 2000
 
 
 def lab_schema() -> dict[str, Any]:
@@ -57,6 +57,7 @@ class ImageSession:
         self.lab = lab
         self.train_state = train_state
         self.epoch = 0
+        self.step = 0  # minibatches of the current epoch
         self.digit = 0
         self.state = "paused"  # paused | training | compiling | error
         self.message = ""
@@ -65,7 +66,7 @@ class ImageSession:
         self.epochs_per_second = 0.0
         self.subscribers: set[Subscriber] = set()
         self.last_active = time.monotonic()
-        self._sec_per_epoch = 0.05
+        self._sec_per_step = 0.002
         self._eval_s = 0.01
         self._pending_config: ImageConfig | None = None
         self._pending_reset = False
@@ -241,13 +242,12 @@ class ImageSession:
                 return lab, lab.fresh_state() if fresh else lab.adopt(state)
 
             self.lab, self.train_state = await asyncio.to_thread(rebuild)
-            if fresh:
-                self.epoch = 0
+            self.epoch, self.step = int(self.train_state.epoch), int(self.train_state.step)
             self.digit = min(self.digit, self.lab.n_test - 1)
             self._needs_frame = True
         if self._pending_reset:
             self._pending_reset = False
-            self.train_state, self.epoch = await asyncio.to_thread(self.lab.fresh_state), 0
+            self.train_state, self.epoch, self.step = await asyncio.to_thread(self.lab.fresh_state), 0, 0
             self._needs_frame = True
 
     async def _compile(self) -> None:
@@ -260,28 +260,32 @@ class ImageSession:
             self._set_state(previous if previous != "compiling" else "paused")
         self._needs_frame = True
 
-    def _chunk_epochs(self) -> int:
-        budget = max(FRAME_BUDGET_S - self._eval_s, 0.0)
-        return int(min(MAX_EPOCHS_PER_CHUNK, max(1, budget // max(self._sec_per_epoch, 1e-4))))
+    def _chunk_steps(self) -> int:
+        """Minibatches for the next chunk: as many as fit the frame budget beside the evaluation."""
+        budget = max(FRAME_BUDGET_S - self._eval_s, 0.3 * FRAME_BUDGET_S)
+        return int(min(MAX_STEPS_PER_CHUNK, max(1, budget // self._sec_per_step)))
 
     async def _train_chunk(self) -> None:
+        lab = self.lab
         if self.state == "training":
-            epochs = self._chunk_epochs()
-        else:
+            steps = self._chunk_steps()
+        else:  # `step` messages ask for epochs: train to the end of the last one asked for
             epochs, self._pending_steps = self._pending_steps, 0
-        if epochs <= 0:
+            steps = max(0, epochs * lab.steps_per_epoch - int(self.train_state.step))
+        if steps <= 0:
             return
         started = time.perf_counter()
-        self.train_state, _ = await asyncio.to_thread(self.lab.train, self.train_state, epochs)
+        self.train_state, _ = await asyncio.to_thread(lab.train_steps, self.train_state, steps)
+        self.epoch, self.step = int(self.train_state.epoch), int(self.train_state.step)
         seconds = time.perf_counter() - started
-        self.epoch += epochs
-        self._sec_per_epoch = 0.7 * self._sec_per_epoch + 0.3 * seconds / epochs
-        self.epochs_per_second = epochs / max(seconds, 1e-9)
+        self._sec_per_step = 0.7 * self._sec_per_step + 0.3 * seconds / steps
+        self.epochs_per_second = steps / lab.steps_per_epoch / max(seconds, 1e-9)
         self._needs_frame = True
 
     async def _publish_frame(self) -> None:
         self._needs_frame = False
         lab, state, digit, epoch = self.lab, self.train_state, self.digit, self.epoch
+        progress = epoch + self.step / lab.steps_per_epoch
         state_name, version = self.state, self.config_version
         epochs_per_second = self.epochs_per_second if state_name == "training" else 0.0
         started = time.perf_counter()
@@ -290,6 +294,7 @@ class ImageSession:
             ev = lab.evaluate(state, digit)
             return encode_frame(
                 epoch=epoch,
+                progress=progress,
                 state=state_name,
                 config_version=version,
                 epochs_per_second=epochs_per_second,

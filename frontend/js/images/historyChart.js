@@ -12,9 +12,10 @@ export function createHistoryChart(canvas) {
 
   function add(frame) {
     if (frame.test_accuracy === null) return;
-    if (points.length && frame.epoch < points[points.length - 1].epoch) points = [];
-    if (points.length && frame.epoch === points[points.length - 1].epoch) points.pop();
-    points.push({ epoch: frame.epoch, test: frame.test_accuracy, train: frame.train_accuracy, loss: frame.test_loss });
+    const epoch = frame.progress;
+    if (points.length && epoch < points[points.length - 1].epoch) points = [];
+    if (points.length && epoch === points[points.length - 1].epoch) points.pop();
+    points.push({ epoch, test: frame.test_accuracy, train: frame.train_accuracy, loss: frame.test_loss });
     if (!pending) {
       pending = true;
       requestAnimationFrame(draw);
@@ -51,7 +52,7 @@ export function createHistoryChart(canvas) {
       ctx.fillText(`${a * 100}%`, 2, yAcc(a) + 4);
     }
     ctx.fillText(`loss ${maxLoss.toFixed(2)}`, PAD.left + w + 2, PAD.top + 8);
-    ctx.fillText(`epoch ${last}`, PAD.left + w - 50, height - 4);
+    ctx.fillText(`epoch ${last.toFixed(1)}`, PAD.left + w - 56, height - 4);
     const line = (key, y, color, dash) => {
       ctx.strokeStyle = color;
       ctx.lineWidth = 2;
@@ -66,7 +67,7 @@ export function createHistoryChart(canvas) {
     canvas.setAttribute(
       "aria-label",
       points.length
-        ? `after ${last} epochs: test accuracy ${(100 * points[points.length - 1].test).toFixed(1)}%`
+        ? `after ${last.toFixed(1)} epochs: test accuracy ${(100 * points[points.length - 1].test).toFixed(1)}%`
         : "no training yet",
     );
   }
