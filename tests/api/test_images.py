@@ -145,6 +145,8 @@ def test_a_new_architecture_compiles_and_trains_a_fresh_network(lab, base_url):
     client.frame(lambda f: f["epoch"] == 1, timeout=60)
     client.send({"type": "set_stack", "layers": [{"kind": "flatten"}, {"kind": "dense", "units": 16}]})
     config = client.wait_for(lambda m: m.get("type") == "config")
+    client.wait_for(lambda m: m.get("type") == "status" and m["state"] == "compiling", timeout=60)
+    client.wait_for(lambda m: m.get("type") == "status" and m["state"] == "paused", timeout=120)
     assert config["fresh_run"] is True and "architecture" in config["reason"]
     assert config["parameters"] == 65 * 16 + 17 * 10
     client.send({"type": "step", "epochs": 2})
@@ -170,3 +172,32 @@ def test_architecture_check_gives_shapes_up_to_the_first_error(base_url):
     assert [layer["shape"] for layer in body["layers"]] == [[4, 4, 8], [2, 2, 8], [1, 1, 8]]
     assert body["error"]["layer"] == 4
     assert body["error"]["message"] == "layer 4 (maxpool): a 2x2 pool needs a map of at least 2x2, got 1x1"
+
+
+def test_edits_while_training_reach_the_next_frames_and_training_goes_on(lab, base_url):
+    session_id, client = lab
+    client.frame(timeout=120)
+    client.send({"type": "start"})
+    client.frame(lambda f: f["state"] == "training" and f["epoch"] >= 1, timeout=120)
+    client.send({"type": "configure", "changes": {"learning_rate": 0.003, "augment_shift": True}})
+    config = client.wait_for(lambda m: m.get("type") == "config")
+    assert config["fresh_run"] is False and config["config"]["learning_rate"] == 0.003
+    edited = client.frame(lambda f: f["config_version"] == config["config_version"], timeout=60)
+    later = client.frame(lambda f: f["progress"] > edited["progress"], timeout=60)
+    assert later["epoch"] >= edited["epoch"] >= 1  # same weights, training went on
+    client.send({"type": "select_digit", "index": 7})
+    assert client.frame(lambda f: f["digit"]["index"] == 7, timeout=60)["state"] == "training"
+    client.send({"type": "set_stack", "layers": [{"kind": "conv", "filters": 3}, {"kind": "avgpool"}]})
+    config = client.wait_for(lambda m: m.get("type") == "config")
+    assert config["fresh_run"] is True
+    frame = client.frame(lambda f: f["config_version"] == config["config_version"], timeout=120)
+    assert frame["filters"][0]["filters"] == 3 and frame["epoch"] <= 1  # a fresh network
+    client.frame(
+        lambda f: f["config_version"] == config["config_version"] and f["progress"] > frame["progress"]
+    )
+    client.send({"type": "pause"})
+    summary = httpx.get(f"{base_url}/api/images/sessions/{session_id}").json()
+    assert summary["config"]["layers"] == [
+        {"kind": "conv", "filters": 3, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
+        {"kind": "avgpool"},
+    ]

@@ -61,7 +61,8 @@ class ImageSession:
         self.digit = 0
         self.state = "paused"  # paused | training | compiling | error
         self.message = ""
-        self.config_version = 1
+        self.config_version = 1  # the newest accepted config's
+        self.applied_version = 1  # the config the lab trains (and frames show): it lags while pending
         self.last_frame: bytes | None = None
         self.epochs_per_second = 0.0
         self.subscribers: set[Subscriber] = set()
@@ -233,6 +234,7 @@ class ImageSession:
 
     async def _apply_pending(self) -> None:
         config, self._pending_config = self._pending_config, None
+        version = self.config_version
         if config is not None:
             fresh = self.lab.needs_fresh_run(config) is not None
             previous, state = self.lab, self.train_state
@@ -242,6 +244,7 @@ class ImageSession:
                 return lab, lab.fresh_state() if fresh else lab.adopt(state)
 
             self.lab, self.train_state = await asyncio.to_thread(rebuild)
+            self.applied_version = version
             self.epoch, self.step = int(self.train_state.epoch), int(self.train_state.step)
             self.digit = min(self.digit, self.lab.n_test - 1)
             self._needs_frame = True
@@ -286,7 +289,7 @@ class ImageSession:
         self._needs_frame = False
         lab, state, digit, epoch = self.lab, self.train_state, self.digit, self.epoch
         progress = epoch + self.step / lab.steps_per_epoch
-        state_name, version = self.state, self.config_version
+        state_name, version = self.state, self.applied_version
         epochs_per_second = self.epochs_per_second if state_name == "training" else 0.0
         started = time.perf_counter()
 
