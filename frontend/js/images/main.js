@@ -24,6 +24,8 @@ async function sessionId() {
   return id;
 }
 
+const hasInk = (pixels) => Boolean(pixels) && pixels.some((v) => v > 0);
+
 function showError(text) {
   byTestId("error").textContent = text;
 }
@@ -47,7 +49,7 @@ async function main() {
   let inFlight = false;
   let dirty = false;
   function requestPrediction() {
-    if (!drawn || !drawn.some((v) => v > 0)) {
+    if (!hasInk(drawn)) {
       prediction.clear();
       return;
     }
@@ -77,6 +79,7 @@ async function main() {
     play.setAttribute("aria-label", training ? "Pause" : "Play");
     play.textContent = training ? "❚❚" : "▶";
     editor.setBusy(lab.state === "compiling" ? "compiling…" : "applied");
+    if (!training) byTestId("epochs-per-second").textContent = "–";
   }
 
   function onFrame(frame) {
@@ -86,7 +89,8 @@ async function main() {
     byTestId("test-accuracy").textContent = percent(frame.test_accuracy);
     byTestId("train-accuracy").textContent = percent(frame.train_accuracy);
     byTestId("test-loss").textContent = frame.test_loss === null ? "–" : frame.test_loss.toFixed(3);
-    byTestId("epochs-per-second").textContent = frame.epochs_per_second ? frame.epochs_per_second.toFixed(1) : "–";
+    const speed = frame.state === "training" && lab.state === "training" ? frame.epochs_per_second : 0;
+    byTestId("epochs-per-second").textContent = speed ? speed.toFixed(1) : "–";
     byTestId("digit-label").textContent = `test digit ${frame.digit.index + 1} of ${lab.nTest} (a ${frame.digit.label})`;
     chart.add(frame);
     renderFilters(byTestId("filters"), frame.filters);
@@ -128,7 +132,7 @@ async function main() {
         break;
       case "prediction":
         inFlight = false;
-        if (drawn) prediction.show(message, drawn);
+        if (hasInk(drawn)) prediction.show(message, drawn); // not an answer for a drawing since cleared
         if (dirty) requestPrediction();
         break;
       case "error":
