@@ -191,7 +191,7 @@ def test_edits_while_training_reach_the_next_frames_and_training_goes_on(lab, ba
     config = client.wait_for(lambda m: m.get("type") == "config")
     assert config["fresh_run"] is True
     frame = client.frame(lambda f: f["config_version"] == config["config_version"], timeout=120)
-    assert frame["filters"][0]["filters"] == 3 and frame["epoch"] <= 1  # a fresh network
+    assert frame["filters"][0]["filters"] == 3 and frame["progress"] == 0  # a fresh network, shown untrained
     client.frame(
         lambda f: f["config_version"] == config["config_version"] and f["progress"] > frame["progress"]
     )

@@ -7,11 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from flax import linen as nn
 from jax.flatten_util import ravel_pytree
 
-from nnplay.models.cnn import Layer, StackError, StackNet, dropout_rates, init_variables, summarize
-
-conv = Layer
+from nnplay.models.cnn import Layer, PatchConv, StackError, StackNet, dropout_rates, init_variables, summarize
 
 
 def _shapes(stack):
@@ -106,6 +105,27 @@ def test_conv_layer_matches_a_numpy_cross_correlation():
     p = variables["params"]["conv_0"]
     expected = _numpy_conv_same(image, np.asarray(p["kernel"]), np.asarray(p["bias"]))
     np.testing.assert_allclose(np.asarray(out[0]), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "side"),
+    [
+        (k, s, p, side)
+        for k in (3, 5)
+        for s in (1, 2)
+        for p in ("same", "valid")
+        for side in (8, 5, 4)
+        if p == "same" or k <= side
+    ],
+)
+def test_patch_conv_equals_flax_conv(kernel, stride, padding, side):
+    x = jax.numpy.asarray(np.random.default_rng(side).standard_normal((3, side, side, 2)), jnp.float32)
+    reference = nn.Conv(4, (kernel, kernel), strides=(stride, stride), padding=padding.upper())
+    variables = reference.init(jax.random.PRNGKey(0), x)
+    ours = PatchConv(4, kernel, stride, padding).apply(variables, x)
+    np.testing.assert_allclose(
+        np.asarray(ours), np.asarray(reference.apply(variables, x)), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_gradients_of_the_conv_stack_match_finite_differences():

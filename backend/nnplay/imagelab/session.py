@@ -216,9 +216,11 @@ class ImageSession:
             await self._wake.wait()
             self._wake.clear()
             try:
-                await self._apply_pending()
+                fresh = await self._apply_pending()
                 if not self.lab.is_compiled():
                     await self._compile()
+                if fresh:  # show the new network as it starts, before it trains
+                    await self._publish_frame()
                 await self._train_chunk()
                 if self._needs_frame:
                     await self._publish_frame()
@@ -232,9 +234,11 @@ class ImageSession:
                 self._wake.set()
                 await asyncio.sleep(0)  # let commands in between chunks
 
-    async def _apply_pending(self) -> None:
+    async def _apply_pending(self) -> bool:
+        """Apply the pending config and reset; whether the weights are new (a fresh run)."""
         config, self._pending_config = self._pending_config, None
         version = self.config_version
+        fresh = False
         if config is not None:
             fresh = self.lab.needs_fresh_run(config) is not None
             previous, state = self.lab, self.train_state
@@ -251,7 +255,8 @@ class ImageSession:
         if self._pending_reset:
             self._pending_reset = False
             self.train_state, self.epoch, self.step = await asyncio.to_thread(self.lab.fresh_state), 0, 0
-            self._needs_frame = True
+            self._needs_frame = fresh = True
+        return fresh
 
     async def _compile(self) -> None:
         previous = self.state

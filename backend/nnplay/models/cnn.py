@@ -177,6 +177,40 @@ def parameter_count(layers: Sequence[Layer]) -> int:
     return sum(s.params for s in summarize(layers))
 
 
+class PatchConv(nn.Module):
+    """A 2-D convolution (cross-correlation, as nn.Conv, with the same 'kernel' (k, k, in, out) and 'bias'
+    parameters and the same SAME/VALID padding) computed as k*k shifted slices and one einsum.
+
+    Why not nn.Conv: on XLA:CPU, lax.conv inside the training kernel's loop ran 4-5x slower than this
+    for 8x8 maps (measured: 17 vs 80 ms per epoch of the default CNN), slower even than one jitted call
+    per step; slices and a dot are what the loop runs well.
+    """
+
+    features: int
+    kernel: int
+    stride: int
+    padding: str  # "same" | "valid"
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        k, s, channels = self.kernel, self.stride, x.shape[-1]
+        kernel = self.param("kernel", nn.initializers.lecun_normal(), (k, k, channels, self.features))
+        bias = self.param("bias", nn.initializers.zeros, (self.features,))
+        side = x.shape[1]
+        if self.padding == "same":
+            out = -(-side // s)
+            total = max((out - 1) * s + k - side, 0)
+            low = total // 2
+            x = jnp.pad(x, ((0, 0), (low, total - low), (low, total - low), (0, 0)))
+        else:
+            out = (side - k) // s + 1
+        end = s * (out - 1) + 1
+        patches = jnp.stack(
+            [x[:, i : i + end : s, j : j + end : s, :] for i in range(k) for j in range(k)], 3
+        )
+        return jnp.einsum("nhwpc,pcf->nhwf", patches, kernel.reshape(k * k, channels, self.features)) + bias
+
+
 class StackNet(nn.Module):
     """The network of a stack. __call__ returns (logits, each layer's output) for a batch (n, 8, 8, 1).
 
@@ -194,13 +228,7 @@ class StackNet(nn.Module):
         outputs = []
         for i, layer in enumerate(self.layers):
             if layer.kind == "conv":
-                conv = nn.Conv(
-                    layer.filters,
-                    (layer.kernel, layer.kernel),
-                    strides=(layer.stride, layer.stride),
-                    padding=layer.padding.upper(),
-                    name=f"conv_{i}",
-                )
+                conv = PatchConv(layer.filters, layer.kernel, layer.stride, layer.padding, name=f"conv_{i}")
                 x = ACTIVATIONS[layer.activation](conv(x))
             elif layer.kind == "maxpool":
                 x = nn.max_pool(x, (POOL, POOL), strides=(POOL, POOL))
