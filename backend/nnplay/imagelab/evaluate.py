@@ -48,7 +48,7 @@ class Evaluation:
 
 
 def _apply(layers: tuple[Layer, ...], variables: dict[str, Any], images: jax.Array, hyper: ImageHyper) -> Any:
-    return StackNet(layers).apply(variables, images, hyper.dropout, train=False)
+    return StackNet(layers, patches=False).apply(variables, images, hyper.dropout, train=False)
 
 
 @cache
