@@ -17,6 +17,7 @@ from . import __version__
 from .api.routes import http, images, ws
 from .config import ServerSettings
 from .engine.runtime import device_info, enable_compilation_cache
+from .imagelab.lab import warm_up as warm_up_image_lab
 from .imagelab.manager import ImageSessionManager
 from .sessions import SessionManager
 
@@ -44,6 +45,7 @@ async def _warm_up() -> None:
         params = trainer.init_params()
         trainer.evaluate(trainer.train(params, 1).params)
         trainer.prepare_exact(params)
+        warm_up_image_lab()
 
     try:
         await asyncio.to_thread(warm)

@@ -156,3 +156,12 @@ def check_stack(layers: Any) -> dict[str, Any]:
         }
     summary = architecture_summary(config.stack())
     return {"valid": True, "layers": summary, "parameters": sum(s["params"] for s in summary), "error": None}
+
+
+def warm_up() -> None:
+    """Compile the default network's kernels (server start-up, in a worker thread): the first visit
+    to the image lab then starts at once."""
+    from .config import make_image_config
+
+    lab = Lab(make_image_config())
+    lab.compile(lab.fresh_state())
