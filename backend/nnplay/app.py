@@ -16,9 +16,11 @@ from fastapi.staticfiles import StaticFiles
 from . import __version__
 from .api.deps import RateLimits
 from .api.guards import install_guards
-from .api.routes import http, ws
+from .api.routes import http, images, ws
 from .config import ServerSettings
 from .engine.runtime import device_info, enable_compilation_cache
+from .imagelab.lab import warm_up as warm_up_image_lab
+from .imagelab.manager import ImageSessionManager
 from .sessions import SessionManager
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ async def _warm_up() -> None:
         params = trainer.init_params()
         trainer.evaluate(trainer.train(params, 1).params)
         trainer.prepare_exact(params)
+        warm_up_image_lab()
 
     try:
         await asyncio.to_thread(warm)
@@ -68,12 +71,14 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await app.state.sessions.close()
+            await app.state.image_sessions.close()
 
     app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.sessions = SessionManager(
         settings.max_sessions, settings.idle_timeout_s, settings.max_sessions_per_client
     )
+    app.state.image_sessions = ImageSessionManager(settings.max_sessions, settings.idle_timeout_s)
     app.state.device = device_info()
 
     app.state.rate_limits = RateLimits(settings)
@@ -81,6 +86,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     app.include_router(http.router)
     app.include_router(ws.router)
+    app.include_router(images.router)
 
     plotly_js = plotly_js_path()
 

@@ -104,8 +104,38 @@ def run_training(changes: dict[str, Any], epochs: int) -> dict[str, Any]:
     }
 
 
+def _train_images(args: argparse.Namespace) -> int:
+    from .imagelab.config import ImageConfigError
+    from .imagelab.headless import run_image_training
+
+    changes: dict[str, Any] = {}
+    if args.seed is not None:
+        try:
+            changes["seed"] = int(args.seed)
+        except ValueError:
+            print(f"error: --seed: {args.seed!r} is not an integer", file=sys.stderr)
+            return 2
+    try:
+        result = run_image_training(changes, 15 if args.epochs is None else args.epochs)
+    except (ImageConfigError, ValueError) as exc:
+        print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"epoch {result['epoch']}: test accuracy {result['test_accuracy']:.4f} in {result['seconds']} s"
+        )
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from .protocol import finite_or_none
+
+    if args.lab == "images":
+        return _train_images(args)
+    if args.epochs is None:
+        args.epochs = 500
     from .schemas import ConfigError
 
     changes: dict[str, Any] = {}
@@ -156,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
     train = sub.add_parser("train", help="train headless on the same engine and print the result")
-    train.add_argument("--epochs", type=int, default=500)
+    train.add_argument("--epochs", type=int, default=None, help="default 500 (images: 15)")
+    train.add_argument("--lab", choices=("playground", "images"), default="playground")
     train.add_argument("--json", action="store_true", help="print one JSON object")
     _add_setting_options(train)
     train.set_defaults(func=_train)

@@ -1,0 +1,143 @@
+"""The image lab's run config: frozen pydantic, with errors that name the field (or the layer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..engine.optimizers import OPTIMIZERS, SCHEDULES
+from ..models.cnn import Layer, StackError, summarize
+
+DEFAULT_STACK: tuple[dict[str, Any], ...] = (
+    {"kind": "conv", "filters": 8, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
+    {"kind": "maxpool"},
+    {"kind": "conv", "filters": 16, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
+    {"kind": "flatten"},
+)
+MLP_STACK: tuple[dict[str, Any], ...] = (
+    {"kind": "flatten"},
+    {"kind": "dense", "units": 64, "activation": "relu"},
+)
+
+# name -> (label, low, high) for the numeric settings; the one table the errors and the page read
+RANGES: dict[str, tuple[str, float, float]] = {
+    "learning_rate": ("learning rate", 1e-5, 1.0),
+    "momentum": ("momentum", 0.0, 0.999),
+    "weight_decay": ("weight decay", 0.0, 0.1),
+    "schedule_epochs": ("schedule epochs", 1, 1000),
+    "schedule_factor": ("schedule factor", 0.01, 1.0),
+    "batch_size": ("batch size", 8, 256),
+    "train_ratio": ("train ratio", 0.1, 0.9),
+    "seed": ("seed", 0, 2**31 - 1),
+}
+
+
+class ImageConfigError(ValueError):
+    """A rejected setting: `field` names it ("layers" for the stack, with `layer` its 1-based index)."""
+
+    def __init__(self, field: str, message: str, layer: int | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.layer = layer
+
+
+class LayerConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    filters: int = 8
+    kernel: int = 3
+    stride: int = 1
+    padding: str = "same"
+    units: int = 32
+    rate: float = Field(0.25, allow_inf_nan=False)
+    activation: str = "relu"
+
+    def layer(self) -> Layer:
+        return Layer(**self.model_dump())
+
+
+def _bounded(name: str, default: Any) -> Any:
+    _, low, high = RANGES[name]
+    return Field(default, ge=low, le=high, allow_inf_nan=False)
+
+
+class ImageConfig(BaseModel):
+    """Everything that defines an image-lab run; immutable, so edits make a new config."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    layers: tuple[LayerConfig, ...] = tuple(LayerConfig(**layer) for layer in DEFAULT_STACK)
+    optimizer: str = "adam"
+    learning_rate: float = _bounded("learning_rate", 0.01)
+    momentum: float = _bounded("momentum", 0.9)
+    weight_decay: float = _bounded("weight_decay", 0.0)
+    schedule: str = "constant"
+    schedule_epochs: int = _bounded("schedule_epochs", 20)
+    schedule_factor: float = _bounded("schedule_factor", 0.5)
+    batch_size: int = _bounded("batch_size", 32)
+    train_ratio: float = _bounded("train_ratio", 0.8)
+    seed: int = _bounded("seed", 1)
+    augment_shift: bool = False
+    augment_rotation: bool = False
+    augment_noise: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> ImageConfig:
+        if self.optimizer not in OPTIMIZERS:
+            raise ImageConfigError("optimizer", f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            raise ImageConfigError("schedule", f"schedule must be one of {', '.join(SCHEDULES)}")
+        try:
+            summarize(self.stack())
+        except StackError as exc:
+            raise ImageConfigError("layers", exc.message, exc.index) from None
+        return self
+
+    def stack(self) -> tuple[Layer, ...]:
+        return tuple(layer.layer() for layer in self.layers)
+
+    def public(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["layers"] = [layer.public() for layer in self.stack()]
+        return data
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _describe(exc: ValidationError) -> ImageConfigError:
+    error = exc.errors()[0]
+    inner = (error.get("ctx") or {}).get("error")
+    if isinstance(inner, ImageConfigError):
+        return inner
+    loc = list(error.get("loc", ()))
+    value = error.get("input")
+    if loc and loc[0] == "layers" and len(loc) >= 2 and isinstance(loc[1], int):
+        index = loc[1] + 1
+        name = str(loc[2]) if len(loc) > 2 else "layer"
+        if error.get("type") == "extra_forbidden":
+            return ImageConfigError("layers", f"layer {index}: unknown field {name!r}", index)
+        return ImageConfigError("layers", f"layer {index}: {name} {error.get('msg', 'is invalid')}", index)
+    field = str(loc[0]) if loc else "config"
+    if error.get("type") == "extra_forbidden":
+        return ImageConfigError(field, f"unknown setting {field!r}")
+    if field in RANGES:
+        label, low, high = RANGES[field]
+        return ImageConfigError(
+            field, f"{label} must be between {_number(low)} and {_number(high)}, got {value!r}"
+        )
+    return ImageConfigError(field, f"{field}: {error.get('msg', 'invalid')}")
+
+
+def make_image_config(base: ImageConfig | None = None, changes: dict[str, Any] | None = None) -> ImageConfig:
+    """Validate `changes` on top of `base` (or the defaults); raise ImageConfigError naming the field."""
+    data = base.public() if base is not None else {}
+    data.update(changes or {})
+    try:
+        return ImageConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _describe(exc) from None

@@ -1,0 +1,121 @@
+"""The image lab's client messages (JSON), validated with errors that name the field."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from ..protocol import MAX_MESSAGE_BYTES, ProtocolError
+
+PIXELS = 64
+MAX_PIXEL = 16
+MAX_STEP_EPOCHS = 100
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Start(_Message):
+    type: Literal["start"]
+
+
+class Pause(_Message):
+    type: Literal["pause"]
+
+
+class Step(_Message):
+    type: Literal["step"]
+    epochs: int = Field(1, ge=1, le=MAX_STEP_EPOCHS)
+
+
+class Reset(_Message):
+    type: Literal["reset"]
+
+
+class Ping(_Message):
+    type: Literal["ping"]
+
+
+class Configure(_Message):
+    type: Literal["configure"]
+    changes: dict[str, Any]
+
+
+class SetStack(_Message):
+    type: Literal["set_stack"]
+    layers: list[Any]
+
+
+class Predict(_Message):
+    type: Literal["predict"]
+    pixels: list[Any]
+
+
+class SelectDigit(_Message):
+    type: Literal["select_digit"]
+    index: int = Field(ge=0)
+
+
+ImageMessage = Annotated[
+    Start | Pause | Step | Reset | Ping | Configure | SetStack | Predict | SelectDigit,
+    Field(discriminator="type"),
+]
+MESSAGE_TYPES = (
+    "start",
+    "pause",
+    "step",
+    "reset",
+    "ping",
+    "configure",
+    "set_stack",
+    "predict",
+    "select_digit",
+)
+_adapter: TypeAdapter[Any] = TypeAdapter(ImageMessage)
+
+
+def parse_message(raw: str | bytes) -> Any:
+    """One client message, validated; ProtocolError (code, message, field) if it is bad."""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_MESSAGE_BYTES:
+        raise ProtocolError("too_large", f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES}")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError("invalid_json", f"message is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or "type" not in data:
+        raise ProtocolError("invalid_message", "a message must be a JSON object with a 'type'", "type")
+    if data["type"] not in MESSAGE_TYPES:
+        kinds = ", ".join(MESSAGE_TYPES)
+        raise ProtocolError(
+            "unknown_type", f"unknown message type {data['type']!r}; expected one of {kinds}", "type"
+        )
+    try:
+        message = _adapter.validate_python(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = [str(p) for p in error.get("loc", ())[1:]]  # the first part is the message type
+        field = loc[0] if loc else "type"
+        detail = "unknown field" if error.get("type") == "extra_forbidden" else error.get("msg", "invalid")
+        raise ProtocolError("invalid_message", f"{data['type']}: {field}: {detail}", field) from None
+    if isinstance(message, Predict):
+        check_pixels(message.pixels)
+    return message
+
+
+def check_pixels(pixels: list[Any]) -> None:
+    """A drawn digit must be 64 integers 0..16 (the data set's counts of 'on' pixels per 4x4 block)."""
+    if len(pixels) != PIXELS:
+        raise ProtocolError(
+            "invalid_message", f"pixels must be {PIXELS} values (8x8), got {len(pixels)}", "pixels"
+        )
+    for i, value in enumerate(pixels):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_PIXEL:
+            raise ProtocolError(
+                "invalid_message",
+                f"pixels must be numbers between 0 and {MAX_PIXEL}; pixel {i} is {value!r}",
+                "pixels",
+            )
