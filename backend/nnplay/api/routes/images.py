@@ -16,8 +16,8 @@ from ...imagelab.lab import check_stack
 from ...imagelab.manager import ImageSessionManager
 from ...imagelab.messages import parse_message
 from ...sessions import SessionNotFound, TooManySessions
-from ..deps import origin_allowed, token_ok
-from .ws import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHORIZED, _send_loop
+from ..deps import client_of, rate_limits_of, token_ok
+from .ws import CLOSE_NOT_FOUND, send_loop
 
 router = APIRouter()
 
@@ -70,12 +70,7 @@ def check_architecture(body: StackBody) -> dict[str, Any]:
 
 @router.websocket("/ws/images/{session_id}")
 async def image_socket(websocket: WebSocket, session_id: str) -> None:
-    if not origin_allowed(websocket):
-        await websocket.close(code=CLOSE_FORBIDDEN, reason="origin not allowed")
-        return
-    if not token_ok(websocket):
-        await websocket.close(code=CLOSE_UNAUTHORIZED, reason="token required")
-        return
+    # Host, Origin and token were checked by the guards (api/guards.py) before this runs.
     try:
         session = image_sessions(websocket).get(session_id)
     except SessionNotFound:
@@ -85,12 +80,17 @@ async def image_socket(websocket: WebSocket, session_id: str) -> None:
         return
     await websocket.accept()
     sub = session.subscribe()
-    sender = asyncio.create_task(_send_loop(websocket, sub))
+    sender = asyncio.create_task(send_loop(websocket, sub))
+    limits, client = rate_limits_of(websocket), client_of(websocket)
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
+            refusal = limits.message_refusal(client)
+            if refusal is not None:
+                sub.push_control(protocol.error_message("rate_limited", refusal))
+                continue
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""

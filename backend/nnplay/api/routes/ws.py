@@ -21,7 +21,7 @@ router = APIRouter()
 CLOSE_NOT_FOUND = 4404
 
 
-async def _send_loop(websocket: WebSocket, sub: Subscriber) -> None:
+async def send_loop(websocket: WebSocket, sub: Subscriber) -> None:
     while True:
         await sub.wake.wait()
         sub.wake.clear()
@@ -66,7 +66,7 @@ async def _serve(websocket: WebSocket, session: Session, read_only: bool) -> Non
     by the session (a bad one gets an `error` and changes nothing)."""
     await websocket.accept()
     sub = session.subscribe(read_only=read_only)
-    sender = asyncio.create_task(_send_loop(websocket, sub))
+    sender = asyncio.create_task(send_loop(websocket, sub))
     limits, client = rate_limits_of(websocket), client_of(websocket)
     try:
         while True:
