@@ -225,3 +225,14 @@ def test_kernels_are_cached_by_key_and_slot_count(kernels, mixed):
     run_padded(kernels, mixed[:4], [2] * 4)
     assert kernels.count() == middle and middle - before <= 1
     assert 4 in kernels.ready_slot_counts("padded", batched.padded_key(mixed[0]))
+
+
+def test_batches_grow_by_compiling_the_next_size_and_shrink_without_compiling():
+    plan = batched.plan_batches
+    assert plan(5, [], 32) == ([], 8)  # nothing ready: wait for the compile
+    assert plan(5, [8], 32) == ([(5, 8)], None)
+    assert plan(9, [8], 32) == ([(8, 8), (1, 8)], 16)  # grown past 8: split meanwhile
+    assert plan(7, [32], 32) == ([(7, 32)], None)  # a few left: the big batch still serves
+    assert plan(3, [32], 32) == ([(3, 32)], 4)  # under a quarter full: a smaller one compiles
+    assert plan(40, [32], 32) == ([(32, 32), (8, 32)], None)  # more than fit: split
+    assert plan(1, [2], 32, min_slots=2) == ([(1, 2)], None)

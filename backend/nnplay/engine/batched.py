@@ -59,6 +59,37 @@ def slot_count(members: int, max_slots: int) -> int:
     return min(slots, max_slots)
 
 
+SHRINK_FACTOR = 4  # a batch runs in ready kernels up to this many times its size before a smaller compiles
+
+
+def plan_batches(
+    members: int, ready: Sequence[int], max_slots: int, min_slots: int = 1
+) -> tuple[list[tuple[int, int]], int | None]:
+    """How `members` sessions of one key run with the slot counts `ready`: a list of (sessions, slots)
+    calls, and the slot count to compile in the background (None if none is needed).
+
+    Growth compiles the next power of two (meanwhile the group is split over the sizes that are
+    ready); shrinking compiles nothing until a batch would fill under 1/SHRINK_FACTOR of its slots, so a
+    session joining or leaving a batch that still fits compiles nothing.
+    """
+    parts = [max_slots] * (members // max_slots) + ([members % max_slots] if members % max_slots else [])
+    if not ready:
+        return [], slot_count(max(parts[0], min_slots), max_slots)
+    calls: list[tuple[int, int]] = []
+    compile_size: int | None = None
+    for part in parts:
+        need = slot_count(max(part, min_slots), max_slots)
+        fits = [s for s in ready if s >= max(part, min_slots)]
+        if not fits or min(fits) > SHRINK_FACTOR * need:
+            compile_size = max(compile_size or 0, need)
+        if fits:
+            calls.append((part, min(fits)))
+            continue
+        biggest = max(ready)
+        calls += [(min(biggest, part - start), biggest) for start in range(0, part, biggest)]
+    return calls, compile_size
+
+
 @dataclass(frozen=True)
 class BatchKey:
     """What sessions of one padded batch must share: everything their kernel is compiled for."""
