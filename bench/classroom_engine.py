@@ -12,7 +12,7 @@ Engine level only (no server, no websockets, no frames): the end-to-end probe li
 
 Reports per-session epochs/s (median, slowest), aggregate, fairness (slowest / median), chunks per
 second per session, compiles while measuring and CPU use (process CPU seconds / wall seconds / cores).
-Never asserts. `python bench/classroom.py --sessions 1,2,10,30 --seconds 4 [--output file.json]`.
+Never asserts. `python bench/classroom_engine.py --sessions 1,2,10,30 --seconds 4 [--output file.json]`.
 """
 
 from __future__ import annotations
