@@ -336,6 +336,20 @@ def test_bad_requests_are_refused_with_a_reason(scheduler):
         scheduler.submit_all([s.request(), s.request()])
 
 
+def test_a_malformed_request_is_refused_naming_the_array():
+    s = sim("bad", {**SPIRAL, "seed": 2})
+    padded = s.request().padded
+    with pytest.raises(ValueError, match=r"padded.data.x must be float32\[\d+, 8\], got float32\[\d+, 5\]"):
+        ChunkRequest("bad", padded._replace(data=padded.data._replace(x=padded.data.x[:, :5])), 10)
+    with pytest.raises(ValueError, match=r"learning_rate must be float32\[\], got float32\[3\]"):
+        ChunkRequest("bad", padded._replace(hyper=padded.hyper._replace(learning_rate=jnp.ones(3))), 10)
+    data = exact_inputs(s.plan)
+    with pytest.raises(ValueError, match=r"exact_data.y must be"):
+        ChunkRequest("bad", padded, 10, s.plan.exact_spec, data._replace(y=data.y[:-1]))
+    with pytest.raises(ValueError, match=r"data.grid_x must be"):
+        EvalRequest("bad", s.state.params, s.plan.arch, s.plan.eval_data._replace(grid_x=jnp.zeros((4, 8))))
+
+
 def test_a_cancelled_request_is_never_run():
     with TrainingScheduler() as scheduler:
         first, second = sim("first", SPIRAL), sim("second", SPIRAL)

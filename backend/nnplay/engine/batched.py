@@ -20,16 +20,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from ..models.mlp import Arch, LayerKind, MlpShape
-from .evaluate import EvalData, Evaluation, evaluate
+from ..datasets import MAX_POINTS
+from ..models.mlp import N_FEATURES, Arch, LayerKind, MlpShape, init_params, make_arch
+from .evaluate import GRID_SIZE, EvalData, Evaluation, evaluate
 from .exact import BatchedData, ExactSpec, make_exact_chunk
-from .optimizers import Hyper, OptimizerSpec, TrainState
-from .train import ChunkResult, TrainData, train_chunk
+from .optimizers import Hyper, OptimizerSpec, TrainState, init_state, make_hyper
+from .train import TRAIN_ROWS, ChunkResult, TrainData, train_chunk
 
 MAX_SLOTS_CPU = 32
 # Measured on this CPU (jax 0.10): up to 16 slots the vmapped padded kernel is bit for bit the lone one;
@@ -131,6 +134,102 @@ def padded_key(slot: PaddedSlot) -> BatchKey:
 def eval_key(slot: EvalSlot) -> tuple[MlpShape, LayerKind]:
     """Evaluation's compile key: the padded shape and the layer kind (no optimizer)."""
     return MlpShape(*slot.params.w.shape[:2]), slot.arch.kind
+
+
+# ---- checking a slot's inputs (a malformed one fails alone, with a reason, never its batch) ----------
+
+Signature = list[tuple[str, tuple[int, ...], str, bool]]
+
+
+def _signature(tree: Any) -> Signature:
+    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return [
+        (
+            jax.tree_util.keystr(path),
+            tuple(leaf.shape),
+            str(leaf.dtype),
+            bool(getattr(leaf, "weak_type", False)),
+        )
+        for path, leaf in leaves
+    ]
+
+
+def _compare(what: str, got: Any, expected: Signature) -> None:
+    leaves = jax.tree.leaves(got)
+    if len(leaves) == len(expected) and all(
+        leaf.shape == want[1] and leaf.dtype == want[2] and getattr(leaf, "weak_type", False) == want[3]
+        for leaf, want in zip(leaves, expected, strict=True)
+    ):
+        return  # the common case, without building names
+    count = len(leaves)
+    if count != len(expected):
+        raise ValueError(f"{what} has {count} arrays, expected {len(expected)}")
+    for (name, shape, dtype, weak), (_, want_shape, want_dtype, want_weak) in zip(
+        _signature(got), expected, strict=True
+    ):
+        if (shape, dtype, weak) != (want_shape, want_dtype, want_weak):
+            raise ValueError(
+                f"{what}{name} must be {want_dtype}{list(want_shape)}, got {dtype}{list(shape)}"
+                + (f" (weakly typed: {weak}, expected {want_weak})" if weak != want_weak else "")
+            )
+
+
+@cache
+def _padded_signature(key: BatchKey) -> Signature:
+    shape = key.shape
+
+    def example() -> PaddedSlot:
+        state = init_state(key.optimizer, init_params(jax.random.PRNGKey(0), shape))
+        arch = make_arch(shape, np.ones(N_FEATURES), [1], "tanh", "tanh")._replace(kind=key.kind)
+        rows = jnp.zeros((TRAIN_ROWS, shape.width), jnp.float32)
+        return PaddedSlot(state, arch, make_hyper(0.1), TrainData(rows, rows[:, 0], jnp.int32(0)))
+
+    return _signature(jax.eval_shape(example))
+
+
+@cache
+def _eval_signature(shape: MlpShape) -> Signature:
+    def example() -> EvalData:
+        def rows(n: int) -> jax.Array:
+            return jnp.zeros((n, shape.width), jnp.float32)
+
+        n = jnp.int32(0)
+        return EvalData(
+            rows(TRAIN_ROWS),
+            rows(TRAIN_ROWS)[:, 0],
+            n,
+            rows(MAX_POINTS),
+            rows(MAX_POINTS)[:, 0],
+            n,
+            rows(GRID_SIZE**2),
+        )
+
+    return _signature(jax.eval_shape(example))
+
+
+def check_padded_slot(slot: PaddedSlot) -> None:
+    """Raise ValueError naming the first array of `slot` that its batch key's kernel cannot take."""
+    _compare("padded", slot, _padded_signature(padded_key(slot)))
+
+
+def check_exact_data(spec: ExactSpec, data: BatchedData) -> None:
+    """Raise ValueError unless `data` is shaped as `spec`'s exact kernel takes it (exact.batch_data)."""
+    full, rest, width = spec.n_train // spec.batch_size, spec.n_train % spec.batch_size, len(spec.features)
+    f32 = "float32"
+    expected: Signature = [
+        (".x", (full, spec.batch_size, width), f32, False),
+        (".y", (full, spec.batch_size), f32, False),
+        (".rest_x", (rest, width), f32, False),
+        (".rest_y", (rest,), f32, False),
+    ]
+    _compare("exact_data", data, expected)
+
+
+def check_eval_slot(slot: EvalSlot) -> None:
+    """Raise ValueError naming the first array of `slot`'s data that evaluation cannot take."""
+    shape = eval_key(slot)[0]
+    _compare("data", slot.data, _eval_signature(shape))
+    _compare("params", slot.params, _padded_signature(BatchKey(shape, slot.arch.kind, OptimizerSpec()))[:4])
 
 
 def _stack(trees: Sequence[T]) -> T:

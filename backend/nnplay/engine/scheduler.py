@@ -64,6 +64,10 @@ class ChunkRequest:
         state = self.padded.state
         if self.exact_spec is not None and self.exact_spec.optimizer != state.spec:
             raise ValueError(f"the state is for {state.spec}, the exact spec for {self.exact_spec.optimizer}")
+        # Every array as its kernel takes it, so a malformed request fails here, never its batch.
+        batched.check_padded_slot(self.padded)
+        if self.exact_spec is not None and self.exact_data is not None:
+            batched.check_exact_data(self.exact_spec, self.exact_data)
 
     @staticmethod
     def from_plan(
@@ -106,6 +110,9 @@ class EvalRequest:
     params: Any  # models.mlp.Params (padded, fit to the arch)
     arch: Any  # models.mlp.Arch
     data: EvalData
+
+    def __post_init__(self) -> None:
+        batched.check_eval_slot(_eval_slot(self))
 
     @staticmethod
     def from_plan(slot: Hashable, plan: Plan, state: TrainState) -> EvalRequest:
@@ -180,6 +187,7 @@ class TrainingScheduler:
         self._chunks: dict[Hashable, _Pending] = {}
         self._evals: list[_Pending] = []
         self._compiling: set[tuple[str, Any, int]] = set()
+        self._failed: dict[tuple[str, Any, int], Exception] = {}  # compiles that raised: not tried again
         self._counters = Counters()
         self._sec_per_epoch: dict[tuple[str, Any, int], float] = {}  # worker thread only
         self._eval_s = 0.0  # worker thread only: the last tick's evaluation time
@@ -280,6 +288,10 @@ class TrainingScheduler:
                 self._fail([*chunks, *evals], error)
                 waiting, eval_waiting = [], []
             with self._lock:
+                if self._closed:
+                    for p in [*waiting, *eval_waiting]:
+                        p.future.cancel()
+                    return
                 for p in waiting:  # their kernel is compiling: back in the queue for the next tick
                     self._chunks.setdefault(p.request.slot, p)
                 self._evals[:0] = eval_waiting
@@ -292,6 +304,9 @@ class TrainingScheduler:
         for kind, request in requests:
             key = _key_of(kind, request)
             if self.kernels.ready_slot_counts(kind, key):
+                return True
+            spec = getattr(request, "exact_spec", None)
+            if self.use_exact and spec is not None and self.kernels.ready_slot_counts("exact", spec):
                 return True
             if not any(job[0] == kind and job[1] == key for job in self._compiling):
                 return True
@@ -316,7 +331,7 @@ class TrainingScheduler:
         for (kind, key), members in groups.items():
             planned = self._batches(kind, key, members)
             calls += planned
-            waiting += [] if planned else members
+            waiting += [] if planned else [p for p in members if not p.future.done()]
         by_spec: dict[ExactSpec, list[_Pending]] = defaultdict(list)
         for p in exact_wanted:  # compiled after the padded kernels, which serve everyone meanwhile
             by_spec[p.request.exact_spec].append(p)
@@ -333,6 +348,12 @@ class TrainingScheduler:
         ready = self.kernels.ready_slot_counts(kind, key)
         sizes, compile_size = batched.plan_batches(len(members), ready, limit, self.min_slots)
         if compile_size is not None:
+            with self._lock:
+                failed = self._failed.get((kind, key, compile_size))
+            if failed is not None and not sizes:  # their kernel cannot be built: they hear why
+                for p in self._live(members):
+                    p.future.set_exception(failed)
+                return []
             self._start_compile(_Call(kind, key, compile_size, members[:compile_size]))
         calls, start = [], 0
         for count, slots in sizes:
@@ -412,7 +433,7 @@ class TrainingScheduler:
         waiting: list[_Pending] = []
         for key, members in groups.items():
             calls = self._batches("evaluate", key, members)
-            waiting += [] if calls else members
+            waiting += [] if calls else [p for p in members if not p.future.done()]
             for call in calls:
                 live = self._live(call.members)
                 if live:
@@ -444,7 +465,9 @@ class TrainingScheduler:
     def _start_compile(self, call: _Call) -> None:
         job = (call.kind, call.key, call.slots)
         with self._lock:
-            if job in self._compiling or self._closed or self.kernels.get(*job) is not None:
+            if job in self._compiling or job in self._failed or self._closed:
+                return
+            if self.kernels.get(*job) is not None:
                 return
             self._compiling.add(job)
         self._compiler.submit(self._compile_job, call)
@@ -458,6 +481,8 @@ class TrainingScheduler:
                 with self._lock:
                     self._counters.compiles += 1
         except Exception as error:  # a kernel that cannot compile fails its requests, not the server
+            with self._lock:
+                self._failed[job] = error
             self._fail_waiting(call, error)
         finally:
             with self._lock:
