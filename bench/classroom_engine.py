@@ -5,7 +5,8 @@ trained as fast as it goes; once a second it changes its learning rate (a new tr
 Engine level only (no server, no websockets, no frames): the end-to-end probe lives with the server.
 
 - batched: engine.scheduler.TrainingScheduler; every session resubmits from its done callback, so each
-  is in every tick. Kernels for the slot count are compiled before the clock starts (reported).
+  is in every tick. Kernels for the slot counts are compiled before the clock starts (reported): a
+  compile while measuring would take one of the two cores.
 - one at a time: the same sessions in a round-robin loop, each chunk on the plain exact kernel (one
   compiled kernel shared by all, data passed in), chunk sizes fitting the same frame budget per round.
   This is today's per-session engine without its event loop: a generous baseline.
@@ -95,7 +96,7 @@ def run_batched(n: int, seconds: float) -> dict[str, Any]:
     group = students(n)
     with TrainingScheduler() as scheduler:
         started = time.perf_counter()
-        scheduler.warm(_request(group[0]), [batched.slot_count(n, scheduler.max_slots)])
+        slot_counts = scheduler.warm_for(_request(group[0]), n)
         compile_s = time.perf_counter() - started
         stop = threading.Event()
         measuring = threading.Event()
@@ -129,6 +130,7 @@ def run_batched(n: int, seconds: float) -> dict[str, Any]:
         counters = scheduler.counters()
     result = _summary(group, wall, cpu_s, compiles)
     result["compile_s"] = compile_s
+    result["slot_counts"] = slot_counts
     result["members_per_batch"] = counters.members_per_batch
     return result
 
