@@ -1,8 +1,8 @@
 """One scheduler owns all training: each tick it advances every waiting session, batched (batched.py).
 
-Sessions `submit` a `ChunkRequest` (an opaque slot id, the arrays of its plan, its state and the most
-epochs it wants) and get a `concurrent.futures.Future` of a `ChunkOutcome`; `evaluate` works the same
-way for frames. One worker thread loops: take every pending request, group them by what their kernel
+Sessions `submit` a `ChunkRequest` (work.py: an opaque slot id, the arrays of its plan, its state and
+the most epochs it wants) and get a `concurrent.futures.Future` of a `ChunkOutcome`; `evaluate` works
+the same way for frames. One worker thread loops: take every pending request, group them by what their kernel
 is compiled for (an exact spec whose batched kernel is ready, else the padded bucket's key), choose one
 epoch count for the tick so that the tick fills the frame budget (learned per kernel from measured
 time per epoch), run one jitted call per group (groups larger than the largest batch are split) and
@@ -25,21 +25,17 @@ import time
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import jax
-import numpy as np
 
 from . import batched
-from .batched import BatchKernels, BatchKey, EvalSlot, ExactSlot, PaddedSlot
-from .evaluate import EvalData, Evaluation
-from .exact import BatchedData, ExactSpec, batch_data
-from .optimizers import TrainState
+from .batched import BatchKernels, BatchKey, ExactSlot
+from .evaluate import Evaluation
+from .exact import ExactSpec
 from .runtime import background_compiles
-
-if TYPE_CHECKING:
-    from .trainer import Plan
+from .work import ChunkOutcome, ChunkRequest, Counters, EvalRequest, eval_slot, exact_inputs, fairness
 
 FRAME_BUDGET_S = 0.030  # a tick: every waiting session gets a chunk (and a frame) about this often
 # ... unless a tick holds many calls: each gets at least this long, so its fixed cost (dispatch, stacking,
@@ -47,99 +43,6 @@ FRAME_BUDGET_S = 0.030  # a tick: every waiting session gets a chunk (and a fram
 MIN_CALL_S = 0.015
 MAX_EPOCHS_PER_TICK = 5000
 TIMING_MEMORY = 0.5  # weight of the old estimate of seconds per epoch in its moving average
-
-
-@dataclass(frozen=True)
-class ChunkRequest:
-    """Train one session's state up to `max_epochs` epochs (fewer if the tick's budget says so)."""
-
-    slot: Hashable  # the caller's id of the session; one request per slot at a time
-    padded: PaddedSlot  # state, arch, hyper and training data of the padded kernel (always usable)
-    max_epochs: int
-    exact_spec: ExactSpec | None = None  # with exact_data: the exact kernel may run instead
-    exact_data: BatchedData | None = None
-
-    def __post_init__(self) -> None:
-        if self.max_epochs < 1:
-            raise ValueError(f"max_epochs must be at least 1, got {self.max_epochs}")
-        if (self.exact_spec is None) != (self.exact_data is None):
-            raise ValueError("exact_spec and exact_data go together")
-        state = self.padded.state
-        if self.exact_spec is not None and self.exact_spec.optimizer != state.spec:
-            raise ValueError(f"the state is for {state.spec}, the exact spec for {self.exact_spec.optimizer}")
-        # Every array as its kernel takes it, so a malformed request fails here, never its batch.
-        batched.check_padded_slot(self.padded)
-        if self.exact_spec is not None and self.exact_data is not None:
-            batched.check_exact_data(self.exact_spec, self.exact_data)
-
-    @staticmethod
-    def from_plan(
-        slot: Hashable,
-        plan: Plan,
-        state: TrainState,
-        max_epochs: int,
-        exact_data: BatchedData | None = None,
-    ) -> ChunkRequest:
-        """A request for a trainer's plan; `state` must fit it (Trainer.fit_params). Pass the plan's
-        `exact_inputs(plan)` (cache them with the plan) to let the exact kernel run."""
-        if tuple(state.params.w.shape[:2]) != (plan.shape.depth, plan.shape.width):
-            net = tuple(state.params.w.shape[:2])
-            raise ValueError(f"the state's net {net} does not fit the plan's bucket {plan.shape}")
-        if state.spec != plan.optimizer:
-            raise ValueError(f"the state is for {state.spec}, the plan for {plan.optimizer}")
-        padded = PaddedSlot(state, plan.arch, plan.hyper, plan.train_data)
-        spec = plan.exact_spec if exact_data is not None else None
-        return ChunkRequest(slot, padded, max_epochs, spec, exact_data)
-
-
-def exact_inputs(plan: Plan) -> BatchedData:
-    """The exact kernel's batched training data of a plan (host work: build it once per plan)."""
-    return batch_data(plan.exact_spec, plan.train_features, plan.split.train_y)
-
-
-@dataclass(frozen=True)
-class ChunkOutcome:
-    params: TrainState  # the state after the chunk (named as trainer.ChunkOutcome's)
-    epochs: int
-    diverged: bool
-    kernel: str  # "exact" or "padded": which kernel ran
-    batch_members: int  # sessions in the call that ran this one (itself included)
-    slots: int  # the call's slot count
-
-
-@dataclass(frozen=True)
-class EvalRequest:
-    slot: Hashable
-    params: Any  # models.mlp.Params (padded, fit to the arch)
-    arch: Any  # models.mlp.Arch
-    data: EvalData
-
-    def __post_init__(self) -> None:
-        batched.check_eval_slot(_eval_slot(self))
-
-    @staticmethod
-    def from_plan(slot: Hashable, plan: Plan, state: TrainState) -> EvalRequest:
-        return EvalRequest(slot, state.params, plan.arch, plan.eval_data)
-
-
-@dataclass
-class Counters:
-    """What the scheduler did (read with `TrainingScheduler.counters()`; for tests and benchmarks)."""
-
-    ticks: int = 0
-    compiles: int = 0  # kernels this scheduler compiled (key x slot count)
-    batches: int = 0  # jitted training calls
-    exact_batches: int = 0
-    slots_used: int = 0  # sum over training calls of their members
-    slots_run: int = 0  # ... of their slot counts (the difference is padding)
-    chunks: int = 0  # requests served
-    evaluations: int = 0
-    eval_batches: int = 0
-    errors: int = 0
-    members_per_batch: dict[int, int] = field(default_factory=dict)  # members -> calls
-
-    def copy(self) -> Counters:
-        return Counters(**{**self.__dict__, "members_per_batch": dict(self.members_per_batch)})
 
 
 @dataclass
@@ -446,7 +349,7 @@ class TrainingScheduler:
         started = time.perf_counter()
         groups: dict[Any, list[_Pending]] = defaultdict(list)
         for p in evals:
-            groups[batched.eval_key(_eval_slot(p.request))].append(p)
+            groups[batched.eval_key(eval_slot(p.request))].append(p)
         waiting: list[_Pending] = []
         for key, members in groups.items():
             calls = self._batches("evaluate", key, members)
@@ -463,7 +366,7 @@ class TrainingScheduler:
         fn = self.kernels.get("evaluate", call.key, call.slots)
         assert fn is not None
         try:
-            inputs = batched.pad_slots([_eval_slot(p.request) for p in call.members], call.slots)
+            inputs = batched.pad_slots([eval_slot(p.request) for p in call.members], call.slots)
             results = jax.device_get(fn(inputs)[: len(call.members)])
         except Exception as error:
             with self._lock:
@@ -509,7 +412,7 @@ class TrainingScheduler:
     def _compile(self, call: _Call) -> None:
         members = [p.request for p in call.members]
         if call.kind == "evaluate":
-            self.kernels.compile_evaluate(batched.pad_slots([_eval_slot(r) for r in members], call.slots))
+            self.kernels.compile_evaluate(batched.pad_slots([eval_slot(r) for r in members], call.slots))
             return
         n = batched.epoch_counts([1], call.slots)
         if call.kind == "exact":
@@ -542,21 +445,10 @@ class TrainingScheduler:
                 p.future.set_exception(error)
 
 
-def _eval_slot(request: EvalRequest) -> EvalSlot:
-    return EvalSlot(request.params, request.arch, request.data)
-
-
 def _key_of(kind: str, request: Any) -> Any:
     if kind == "evaluate":
-        return batched.eval_key(_eval_slot(request))
+        return batched.eval_key(eval_slot(request))
     return batched.padded_key(request.padded)
-
-
-def fairness(epochs_per_second: Sequence[float]) -> float:
-    """Slowest over median (1.0: everyone progresses at the same pace)."""
-    values = np.asarray(epochs_per_second, np.float64)
-    median = float(np.median(values))
-    return float(values.min() / median) if median > 0 else 0.0
 
 
 __all__ = [
