@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,9 @@ class ServerSettings(BaseSettings):
     session_creation_burst: int = Field(default=30, ge=1)
     ws_messages_per_second: float = Field(default=100.0, gt=0)
     ws_message_burst: int = Field(default=200, ge=1)
+    # "batched": one scheduler trains every session (a bucket's sessions in one vmapped call);
+    # "per_session": each session runs its own kernels (the engine before the scheduler).
+    scheduler: Literal["batched", "per_session"] = "batched"
     warmup: bool = True  # compile the default kernels at start-up, so the first Play is instant
     compilation_cache: bool = True
 

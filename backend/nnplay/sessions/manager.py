@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ..engine.scheduler import TrainingScheduler
 from ..schemas import Pause, make_config
 from .commands import Command
 from .session import Session
@@ -25,8 +26,15 @@ class SessionManager:
     """Creates, finds and expires sessions, within a bound."""
 
     def __init__(
-        self, max_sessions: int = 64, idle_timeout_s: float = 3600.0, max_per_client: int = 16
+        self,
+        max_sessions: int = 64,
+        idle_timeout_s: float = 3600.0,
+        max_per_client: int = 16,
+        engine: str = "batched",
     ) -> None:
+        """`engine`: "batched" (one scheduler trains every session, a bucket's sessions in one call) or
+        "per_session" (each session runs its own kernels, as before the scheduler)."""
+        self.scheduler = TrainingScheduler() if engine == "batched" else None
         self.max_sessions = max_sessions
         self.max_per_client = max_per_client
         self.idle_timeout_s = idle_timeout_s
@@ -50,7 +58,7 @@ class SessionManager:
         if len(self._sessions) >= self.max_sessions and not await self._evict_one(self._sessions.values()):
             raise TooManySessions(f"the server already runs {self.max_sessions} sessions; try again later")
         session_id = secrets.token_urlsafe(9)
-        session = await asyncio.to_thread(Session, session_id, config)
+        session = await asyncio.to_thread(Session, session_id, config, self.scheduler)
         self._sessions[session_id] = session
         self._owners[session_id] = client
         session.start_loop()
@@ -104,3 +112,5 @@ class SessionManager:
     async def close(self) -> None:
         for session_id in list(self._sessions):
             await self.remove(session_id)
+        if self.scheduler is not None:
+            await asyncio.to_thread(self.scheduler.close)

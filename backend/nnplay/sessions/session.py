@@ -24,15 +24,17 @@ import numpy as np
 from .. import protocol
 from ..engine import kernels
 from ..engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE
-from ..engine.frames import FrameData, frame_data
+from ..engine.frames import FrameData, frame_data, frame_from_evaluation
 from ..engine.kernels import ChunkOutcome
 from ..engine.plan import Plan, make_plan
+from ..engine.scheduler import TrainingScheduler
 from ..engine.weights import fit_state, fresh_state
+from ..engine.work import ChunkRequest, EvalRequest
 from ..schemas import ConfigError, TrainConfig, make_config
 from ..userdata import parse_csv
 from . import commands, stopping
 from .fanout import Fanout, Subscriber
-from .pacing import MAX_PACED_FPS, ChunkClock, frame_interval_s, paced_epochs
+from .pacing import MAX_EPOCHS_PER_CHUNK, MAX_PACED_FPS, ChunkClock, frame_interval_s, paced_epochs
 from .runstate import RunState
 
 log = logging.getLogger(__name__)
@@ -41,10 +43,17 @@ log = logging.getLogger(__name__)
 class Session(RunState):
     """A training run that any number of clients can watch, and its owner's clients drive."""
 
-    def __init__(self, session_id: str, config: TrainConfig) -> None:
+    def __init__(
+        self, session_id: str, config: TrainConfig, scheduler: TrainingScheduler | None = None
+    ) -> None:
         plan = make_plan(config)
         super().__init__(plan, fresh_state(plan))
         self.id = session_id
+        # None: this session trains alone on its own kernels (`NNPLAY_SCHEDULER=per_session`); else
+        # the scheduler trains it in one batched call with the other sessions of its bucket.
+        self.scheduler = scheduler
+        self.batch_members = 1
+        self.scheduler_evaluates = False
         self.watch_id = secrets.token_urlsafe(9)  # a read-only view of the run, safe to share
         self.accepted_config = config  # the newest accepted config (queued commands may not be applied)
         self.fanout = Fanout()
@@ -143,6 +152,8 @@ class Session(RunState):
             "train_accuracy": protocol.finite_or_none(ev.train_accuracy) if ev else None,
             "test_accuracy": protocol.finite_or_none(ev.test_accuracy) if ev else None,
             "kernel": self.kernel,
+            "engine": "per_session" if self.scheduler is None else "batched",
+            "batch_members": self.batch_members,  # sessions trained in the same call as this one
             "viewers": len(self.fanout),
         }
 
@@ -247,8 +258,8 @@ class Session(RunState):
         if plan.n_train == 0:
             self.set_state("paused", stopping.NO_TRAINING_POINTS, force=True)
             return
-        if not stepping:
-            kernels.compile_exact(plan, self.params).add_done_callback(lambda _: self._wake.set())
+        if not stepping and self.scheduler is None:
+            kernels.compile_exact(plan, self.params)
         kernel = "exact" if kernels.exact_kernel(plan.exact_spec) is not None else "padded"
         with_frame = stepping or self._frame_due()
         epochs = 1 if stepping else paced_epochs(self._clock.epochs_for(kernel, with_frame), config.speed)
@@ -265,13 +276,18 @@ class Session(RunState):
                 )
                 return
             epochs = min(epochs, config.stop_epoch - self.epoch)
-        if kernel == "padded" and not kernels.padded_ready(plan):
+        if self.scheduler is None and kernel == "padded" and not kernels.padded_ready(plan):
             self.set_state("compiling", "compiling the network for this device…")
         started = time.perf_counter()
         detail = self.fanout.wants_detail or not self.fanout
-        outcome, frame, train_s, eval_s = await asyncio.to_thread(
-            self._chunk, plan, self.params, epochs, with_frame, detail
-        )
+        if self.scheduler is None:
+            outcome, frame, train_s, eval_s = await asyncio.to_thread(
+                self._chunk, plan, self.params, epochs, with_frame, detail
+            )
+        else:
+            outcome, frame, train_s, eval_s = await self._scheduled_chunk(
+                plan, epochs if stepping or config.speed or config.stop_epoch else None, with_frame, detail
+            )
         elapsed = time.perf_counter() - started
         self.params, self.epoch, self.kernel = outcome.params, self.epoch + outcome.epochs, outcome.kernel
         if not stepping:
@@ -282,6 +298,36 @@ class Session(RunState):
         self.after_chunk(outcome.diverged, frame, stepping)
         if frame is not None:
             await self._publish(frame)
+
+    async def _scheduled_chunk(
+        self, plan: Plan, epochs: int | None, with_frame: bool, detail: bool
+    ) -> tuple[ChunkOutcome, FrameData | None, float, float | None]:
+        """Train through the scheduler (batched with the other sessions of the bucket; it picks the
+        epochs unless `epochs` caps them), then evaluate through it if a frame is due."""
+        assert self.scheduler is not None
+        state = fit_state(self.params, plan)
+        request = ChunkRequest.from_plan(
+            self.id, plan, state, epochs or MAX_EPOCHS_PER_CHUNK, exact_data=plan.exact_data
+        )
+        started = time.perf_counter()
+        future = asyncio.wrap_future(self.scheduler.submit(request))
+        done, _ = await asyncio.wait({future}, timeout=0.5)
+        if not done:  # the scheduler compiles this bucket's kernel first
+            self.set_state("compiling", "compiling the network for this device…")
+        batched = await future
+        outcome = ChunkOutcome(batched.params, batched.epochs, batched.diverged, batched.kernel)
+        self.batch_members = batched.batch_members
+        trained = time.perf_counter()
+        if not with_frame:
+            return outcome, None, trained - started, None
+        if self.scheduler_evaluates:
+            evaluation = await asyncio.wrap_future(
+                self.scheduler.evaluate(EvalRequest.from_plan(self.id, plan, outcome.params))
+            )
+            frame = await asyncio.to_thread(frame_from_evaluation, plan, outcome.params, evaluation, detail)
+        else:
+            frame = await asyncio.to_thread(frame_data, plan, outcome.params, detail)
+        return outcome, frame, trained - started, time.perf_counter() - trained
 
     async def step(self) -> None:
         """One epoch, its frame, and a `status` saying the run is paused at the epoch it reached."""
