@@ -14,7 +14,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
-from .api.routes import http, ws
+from .api.routes import http, room_ws, rooms, watch, ws
+from .classroom.hub import ClassroomHub
+from .classroom.rooms import RoomService
+from .classroom.store import ClassroomStore
 from .config import ServerSettings
 from .engine.runtime import device_info, enable_compilation_cache
 from .sessions import SessionManager
@@ -66,12 +69,15 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         tasks = [asyncio.create_task(_reap(app.state.sessions))]
         if settings.warmup:
             tasks.append(asyncio.create_task(_warm_up()))
+        app.state.classroom.start()
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
+            await app.state.classroom.close()  # snapshots every room's runs before their sessions end
             await app.state.sessions.close()
+            app.state.classroom.store.close()
 
     app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan)
     app.state.settings = settings
@@ -79,6 +85,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         settings.max_sessions, settings.idle_timeout_s, settings.max_sessions_per_client
     )
     app.state.device = device_info()
+    app.state.classroom = ClassroomHub(
+        app.state.sessions, RoomService(ClassroomStore(settings.data_dir), settings.room_size)
+    )
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -96,6 +105,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     app.include_router(http.router)
     app.include_router(ws.router)
+    app.include_router(rooms.router)
+    app.include_router(room_ws.router)
+    app.include_router(watch.router)
 
     plotly_js = plotly_js_path()
 

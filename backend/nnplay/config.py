@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+
+
+def user_data_dir() -> Path:
+    """Where nnplay keeps what must survive a restart (classroom rooms): $XDG_DATA_HOME/nnplay."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "nnplay"
 
 
 class ServerSettings(BaseSettings):
@@ -27,3 +33,7 @@ class ServerSettings(BaseSettings):
     max_body_bytes: int = 300 * 1024  # CSV uploads are capped at 256 KB by their own check
     warmup: bool = True  # compile the default kernels at start-up, so the first Play is instant
     compilation_cache: bool = True
+    data_dir: Path = Field(
+        default_factory=user_data_dir
+    )  # classroom rooms live in data_dir/classroom.sqlite3
+    room_size: int = Field(default=100, ge=1, le=1000)  # students per classroom room

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +30,8 @@ def free_port() -> int:
 def running_server(**settings: Any) -> Iterator[str]:
     """Serve the app with `settings` (start-up warm-up off unless asked); yields its base URL."""
     port = free_port()
-    app = create_app(ServerSettings(**{"port": port, "warmup": False, **settings}))
+    scratch = tempfile.TemporaryDirectory(prefix="nnplay-data-")  # classroom store, unless one is given
+    app = create_app(ServerSettings(**{"port": port, "warmup": False, "data_dir": scratch.name, **settings}))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -48,3 +50,4 @@ def running_server(**settings: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(15)
+        scratch.cleanup()

@@ -67,6 +67,7 @@ class Session:
 
     def __init__(self, session_id: str, config: TrainConfig) -> None:
         self.id = session_id
+        self.watch_id = secrets.token_urlsafe(9)  # public: read-only watching (/ws/watch/{watch_id})
         self.trainer = Trainer(config)
         self.params = self.trainer.init_params()
         self.config_version = 1
@@ -89,6 +90,7 @@ class Session:
         self._pending_edits: list[Any] = []  # set_weight / set_bias messages, applied in order
         self._pending_rollback = False
         self._pending_points = False  # the person's own points changed: the trainer must get them
+        self._pending_adopt: tuple[Any, int] | None = None  # (state, epoch) taken over from another run
         # A person's own points (data set "custom"): part of what they built, kept with the session.
         self.custom_points = np.zeros((0, 2), np.float32)
         self.custom_labels = np.zeros(0, np.float32)
@@ -144,6 +146,7 @@ class Session:
         ev = self.last_eval
         return {
             "id": self.id,
+            "watch_id": self.watch_id,
             "config": self.config.public(),
             "config_version": self.config_version,
             "state": self.state,
@@ -163,6 +166,7 @@ class Session:
         return protocol.json_message(
             "hello",
             session=self.id,
+            watch_id=self.watch_id,
             config=self.config.public(),
             config_version=self.config_version,
             state=self.state,
@@ -313,6 +317,19 @@ class Session:
         self._points_changed()
         return len(points)
 
+    def adopt(
+        self, state: Any, epoch: int, points: np.ndarray | None = None, labels: np.ndarray | None = None
+    ) -> None:
+        """Take over another run's weights, epoch and own points (a classroom fork, a restored snapshot),
+        applied between chunks; the state is fitted to this session's config."""
+        if points is not None and labels is not None:
+            self.custom_points = np.asarray(points, np.float32).reshape(-1, 2)
+            self.custom_labels = np.asarray(labels, np.float32)
+            self._pending_points = True
+        self._pending_adopt = (state, epoch)
+        self._pending_reset = False
+        self._wake.set()
+
     def _points_changed(self) -> None:
         self._pending_points = True
         if self.config.dataset != "custom":
@@ -354,6 +371,8 @@ class Session:
             or self._pending_reset
             or self._pending_edits
             or self._pending_rollback
+            or self._pending_adopt is not None
+            or self._pending_points
             or self._needs_frame
         )
 
@@ -375,6 +394,12 @@ class Session:
                     "paused", "settings changed; press play to continue from the last good weights"
                 )
             self._needs_frame = True
+        if self._pending_adopt is not None:
+            (state, epoch), self._pending_adopt = self._pending_adopt, None
+            self.params = await asyncio.to_thread(self.trainer.fit_params, state)
+            self.epoch = epoch
+            self._last_good, self._best = (self.params, epoch), None
+            self._needs_frame = True
         if self._pending_rollback:
             self._pending_rollback = False
             if self._last_good is not None:
@@ -389,7 +414,7 @@ class Session:
             self.params = self.trainer.init_params()
             self.epoch = 0
             self._last_good = (self.params, 0)
-            self._set_state("paused")
+            # reset() paused already; a start sent after the reset (a lesson step, then play) stands
             self._needs_frame = True
         if self._pending_edits:
             edits, self._pending_edits = self._pending_edits, []
@@ -610,6 +635,13 @@ class SessionManager:
         self._owners[session_id] = client
         session.start_loop()
         return session
+
+    def by_watch_id(self, watch_id: str) -> Session:
+        """The session whose public watch id this is; raises SessionNotFound."""
+        for session in self._sessions.values():
+            if secrets.compare_digest(session.watch_id, watch_id):
+                return session
+        raise SessionNotFound(watch_id)
 
     def get(self, session_id: str) -> Session:
         try:
