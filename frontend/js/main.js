@@ -6,6 +6,7 @@ import { createControls } from "./controls.js";
 import { bindDivergenceBanner } from "./divergence.js";
 import { decodeData, decodeFrame } from "./frames.js";
 import { createHeatmap } from "./heatmap.js";
+import { installClassroom } from "./classroom/index.js";
 import { createInsightPanel } from "./insights.js";
 import { createLegend } from "./legend.js";
 import { createLossChart } from "./lossChart.js";
@@ -52,6 +53,7 @@ async function start() {
     // The init setting the current weights were made with, as far as this page knows: a new
     // choice only applies at the next reset.
     initInEffect: session.config.init,
+    readOnly: false, // classroom: the page watches someone else's run
   });
   writeSessionToUrl(schema, session.id, session.config);
 
@@ -60,6 +62,7 @@ async function start() {
 
   const isRunning = () => ["training", "compiling"].includes(store.get().runState);
   const command = (type) => {
+    if (store.get().readOnly) return; // watching: the shortcuts must not try to drive the run
     if (type === "reset") store.set({ initInEffect: store.get().config.init });
     send({ type });
   };
@@ -285,12 +288,32 @@ async function start() {
     stream.setUrl(sessionSocketUrl(fresh.id, accessToken()));
   }
 
+  // Classroom mode points the page at another run: a session it drives, or a watch link (read-only).
+  function showRun({ sessionId = null, watchUrl = null }) {
+    lossChart.reset();
+    network.reset();
+    heatmap.reset();
+    insights.reset();
+    store.set({ frame: null, epoch: 0, readOnly: Boolean(watchUrl), ...(sessionId ? { sessionId } : {}) });
+    if (sessionId) writeSessionToUrl(schema, sessionId, store.get().config);
+    stream.setUrl(watchUrl || sessionSocketUrl(store.get().sessionId, accessToken()));
+  }
+  let classroom = null;
+
   stream = createStream({
     url: sessionSocketUrl(session.id, accessToken()),
     onMessage: handleMessage,
     onConnection: (connection) => store.set({ connection }),
-    onFatalClose: (code) =>
-      replaceSession(code).catch((error) => showFatal(`Could not start a new session: ${error.message}`)),
+    onFatalClose: (code) => {
+      if (code === CLOSE_UNKNOWN_SESSION && classroom?.handleFatalClose()) return;
+      replaceSession(code).catch((error) => showFatal(`Could not start a new session: ${error.message}`));
+    },
+  });
+  classroom = installClassroom({
+    container: byTestId("classroom"),
+    store,
+    showRun,
+    notify: (message) => store.set({ error: { message } }),
   });
   window.addEventListener("pagehide", () => stream.close());
   // A page restored from the back/forward cache has a closed socket: start afresh.

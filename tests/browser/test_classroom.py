@@ -1,0 +1,122 @@
+"""Classroom mode in real Chromium: a teacher and three students, each in a browser context of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from conftest import ConsoleErrors, Playground
+
+STUDENTS = ("Ada", "Grace", "Alan")
+PROJECTOR = {"width": 1280, "height": 720}
+
+
+@pytest.fixture
+def people(browser: Browser, base_url: str) -> Iterator[dict[str, Playground]]:
+    """Four people: the teacher and three students, each in a fresh browser context (no shared storage)."""
+    contexts, opened = [], {}
+    for who in ("teacher", *STUDENTS):
+        context = browser.new_context(base_url=base_url, viewport=PROJECTOR if who == "teacher" else None)
+        contexts.append(context)
+        page = context.new_page()
+        opened[who] = Playground(page, ConsoleErrors(page))
+    yield opened
+    for who, person in opened.items():
+        assert person.console.unexpected() == [], who
+    for context in contexts:
+        context.close()
+
+
+def _type_height(person: Playground, test_id: str) -> float:
+    box = person.by_test_id(test_id).bounding_box()
+    assert box is not None
+    return float(box["height"])
+
+
+def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
+    teacher = people["teacher"].open("/")
+    teacher.by_test_id("teach").click()
+    expect(teacher.by_test_id("qr")).to_be_visible()
+    teacher.page.screenshot(path=str(results_dir / "classroom-qr-1280x720.png"))
+    teacher.by_test_id("qr-close").click()
+    code = teacher.by_test_id("room-code").inner_text()
+    assert len(code) == 6
+
+    # Each student opens the join link (the code is filled in), types a name and joins.
+    for name in STUDENTS:
+        student = people[name].open(f"/?room={code}")
+        expect(student.by_test_id("join-code")).to_have_value(code)
+        student.by_test_id("join-name").fill(name)
+        student.by_test_id("join").click()
+        expect(student.by_test_id("watch-banner")).to_be_visible()
+        expect(student.by_test_id("watch-banner")).to_contain_text("read-only")
+        expect(student.by_test_id("room-code")).to_have_text(code)
+    tiles = teacher.by_test_id("student-tile")
+    expect(tiles).to_have_count(3, timeout=10_000)
+    for name in STUDENTS:
+        expect(tiles.filter(has_text=name)).to_contain_text("watching the teacher")
+
+    # The teacher plays; every student watches the epoch rise and cannot drive the run.
+    teacher.by_test_id("play").click()
+    for name in STUDENTS:
+        student = people[name]
+        student.wait_until(lambda s=student: s.epoch() > 50, 60, f"{name} to see the teacher's epoch rise")
+        assert student.page.evaluate("() => document.querySelector('[data-testid=play]').closest('[inert]') !== null")
+    people["Ada"].page.screenshot(path=str(results_dir / "classroom-student-watching.png"))
+    teacher.by_test_id("play").click()
+    expect(teacher.by_test_id("play")).to_have_attribute("aria-pressed", "false")
+
+    # Everyone forks: their own runs start from the teacher's epoch and they drive them.
+    teacher_epoch = teacher.server_session()["epoch"]
+    for name in STUDENTS:
+        student = people[name]
+        student.by_test_id("fork").click()
+        expect(student.by_test_id("watch-banner")).to_be_hidden()
+        student.wait_until(lambda s=student: s.epoch() == teacher_epoch, 30, f"{name}'s fork at the teacher's epoch")
+        assert student.server_session()["epoch"] == teacher_epoch  # the page's session is now the fork
+    people["Ada"].by_test_id("play").click()
+    people["Ada"].wait_until(lambda: people["Ada"].epoch() > teacher_epoch + 30, 60, "Ada's own run to train")
+    expect(tiles.filter(has_text="Ada")).to_contain_text("epoch", timeout=10_000)
+
+    # The teacher pushes a learning rate; every student's control shows it.
+    teacher.by_test_id("learning-rate").select_option(label="0.3")
+    teacher.wait_for_server(lambda s: s["config"]["learning_rate"] == 0.3)
+    teacher.by_test_id("push-config").click()
+    for name in STUDENTS:
+        expect(people[name].by_test_id("learning-rate").locator("option:checked")).to_have_text("0.3")
+        people[name].wait_for_server(lambda s: s["config"]["learning_rate"] == 0.3)
+    expect(tiles.filter(has_text="Ada")).not_to_contain_text("learning_rate", timeout=10_000)
+    teacher.page.screenshot(path=str(results_dir / "classroom-teacher-dashboard-1280x720.png"))
+
+    # A lesson advances for everyone.
+    teacher.by_test_id("lesson-select").select_option("layers")
+    teacher.by_test_id("lesson-next").click()
+    for person in people.values():
+        expect(person.by_test_id("lesson-title")).to_have_text("XOR needs a hidden layer")
+    teacher.by_test_id("lesson-next").click()
+    for name, person in people.items():
+        expect(person.by_test_id("lesson-title")).to_have_text("Two neurons, two lines")
+        expect(person.by_test_id("lesson-step")).to_contain_text("step 2 of 3")
+        if name != "teacher":
+            person.wait_for_server(lambda s: s["config"]["dataset"] == "xor" and s["config"]["hidden_layers"] == [2])
+
+    # The spotlight puts Ada's run on the big screen; every student sees whose it is.
+    tiles.filter(has_text="Ada").get_by_test_id("spotlight").click()
+    expect(teacher.by_test_id("watch-banner")).to_contain_text("Spotlight: Ada")
+    for name in ("Grace", "Alan"):
+        expect(people[name].by_test_id("spotlight-note")).to_have_text("On the big screen: Ada's run")
+    teacher.by_test_id("spotlight-end").click()
+    expect(teacher.by_test_id("watch-banner")).to_be_hidden()
+
+    # Presenter mode at 1280 x 720: larger type, secondary panels hidden, the room code still there.
+    normal_epoch, normal_code = _type_height(teacher, "epoch"), _type_height(teacher, "room-code")
+    teacher.by_test_id("presenter-mode").click()
+    expect(teacher.by_test_id("presenter-mode")).to_have_attribute("aria-pressed", "true")
+    assert _type_height(teacher, "epoch") >= 1.25 * normal_epoch
+    assert _type_height(teacher, "room-code") >= 1.25 * normal_code
+    expect(teacher.by_test_id("room-code")).to_be_in_viewport()
+    expect(teacher.by_test_id("insight-panel")).to_be_hidden()
+    expect(teacher.by_test_id("tiles")).to_be_hidden()
+    teacher.page.screenshot(path=str(results_dir / "classroom-presenter-1280x720.png"))
