@@ -11,6 +11,7 @@ from conftest import ConsoleErrors, Playground
 
 STUDENTS = ("Ada", "Grace", "Alan")
 PROJECTOR = {"width": 1280, "height": 720}
+INERT_JS = "(id) => document.querySelector(`[data-testid=${id}]`).closest('[inert]') !== null"
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
     for name in STUDENTS:
         student = people[name]
         student.wait_until(lambda s=student: s.epoch() > 50, 60, f"{name} to see the teacher's epoch rise")
-        assert student.page.evaluate("() => document.querySelector('[data-testid=play]').closest('[inert]') !== null")
+        assert student.page.evaluate(INERT_JS, "play"), f"{name} could press play on the teacher's run"
     people["Ada"].page.screenshot(path=str(results_dir / "classroom-student-watching.png"))
     teacher.by_test_id("play").click()
     expect(teacher.by_test_id("play")).to_have_attribute("aria-pressed", "false")
@@ -74,7 +75,7 @@ def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
         student = people[name]
         student.by_test_id("fork").click()
         expect(student.by_test_id("watch-banner")).to_be_hidden()
-        student.wait_until(lambda s=student: s.epoch() == teacher_epoch, 30, f"{name}'s fork at the teacher's epoch")
+        student.wait_until(lambda s=student: s.epoch() == teacher_epoch, 30, f"{name}'s fork's epoch")
         assert student.server_session()["epoch"] == teacher_epoch  # the page's session is now the fork
     people["Ada"].by_test_id("play").click()
     people["Ada"].wait_until(lambda: people["Ada"].epoch() > teacher_epoch + 30, 60, "Ada's own run to train")
@@ -100,7 +101,8 @@ def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
         expect(person.by_test_id("lesson-title")).to_have_text("Two neurons, two lines")
         expect(person.by_test_id("lesson-step")).to_contain_text("step 2 of 3")
         if name != "teacher":
-            person.wait_for_server(lambda s: s["config"]["dataset"] == "xor" and s["config"]["hidden_layers"] == [2])
+            person.wait_for_server(lambda s: s["config"]["dataset"] == "xor")
+            assert person.server_session()["config"]["hidden_layers"] == [2]
 
     # The spotlight puts Ada's run on the big screen; every student sees whose it is.
     tiles.filter(has_text="Ada").get_by_test_id("spotlight").click()
