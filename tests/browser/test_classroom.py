@@ -30,6 +30,11 @@ def people(browser: Browser, base_url: str) -> Iterator[dict[str, Playground]]:
         context.close()
 
 
+def _on_step_two(session: dict) -> bool:
+    """The second step of the "layers" lesson: XOR with one hidden layer of two neurons."""
+    return (session["config"]["dataset"], session["config"]["hidden_layers"]) == ("xor", [2])
+
+
 def _type_height(person: Playground, test_id: str) -> float:
     box = person.by_test_id(test_id).bounding_box()
     assert box is not None
@@ -101,8 +106,7 @@ def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
         expect(person.by_test_id("lesson-title")).to_have_text("Two neurons, two lines")
         expect(person.by_test_id("lesson-step")).to_contain_text("step 2 of 3")
         if name != "teacher":
-            person.wait_for_server(lambda s: s["config"]["dataset"] == "xor")
-            assert person.server_session()["config"]["hidden_layers"] == [2]
+            person.wait_for_server(_on_step_two)
 
     # The spotlight puts Ada's run on the big screen; every student sees whose it is.
     tiles.filter(has_text="Ada").get_by_test_id("spotlight").click()
