@@ -37,3 +37,6 @@ class ServerSettings(BaseSettings):
         default_factory=user_data_dir
     )  # classroom rooms live in data_dir/classroom.sqlite3
     room_size: int = Field(default=100, ge=1, le=1000)  # students per classroom room
+    # The address students use (e.g. http://192.168.1.20:8000), for join links and QR codes; when unset,
+    # the address the teacher's page was opened with.
+    public_url: str | None = None

@@ -198,13 +198,11 @@ class ClassroomHub:
     # ---- the teacher's actions ------------------------------------------------------------------
 
     async def _forked_sessions(self, room: Room) -> list[Session]:
-        sessions = []
-        for member in room.members.values():
-            if member.mode == "forked":
-                session = await self.member_session(room, member, CLIENT)
-                if session is not None:
-                    sessions.append(session)
-        return sessions
+        """The live runs of forked students. A run not re-created since a restart is left as stored: it
+        comes back under its student's own client when the student reconnects (restoring the whole class
+        under one client here would run into the per-client session limit)."""
+        runs = (self._live(m.session_id) for m in room.members.values() if m.mode == "forked")
+        return [session for session in runs if session is not None]
 
     async def push_config(self, room: Room, changes: dict[str, Any] | None) -> int:
         """Configure every forked student's run with `changes` (default: the teacher's whole config).

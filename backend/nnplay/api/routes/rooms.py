@@ -105,7 +105,8 @@ def _member(request: Request, room: Room, token: str | None) -> Member:
 
 
 def join_url(request: Request, code: str) -> str:
-    return str(request.base_url).rstrip("/") + f"/?room={code}"
+    base = request.app.state.settings.public_url or str(request.base_url)
+    return str(base).rstrip("/") + f"/?room={code}"
 
 
 @router.get("/lessons")
