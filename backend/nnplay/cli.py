@@ -57,7 +57,13 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"nnplay: open http://{settings.host}:{settings.port}/", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        ws_per_message_deflate=settings.websocket_deflate,
+    )
     return 0
 
 

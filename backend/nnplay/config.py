@@ -40,3 +40,6 @@ class ServerSettings(BaseSettings):
     # The address students use (e.g. http://192.168.1.20:8000), for join links and QR codes; when unset,
     # the address the teacher's page was opened with.
     public_url: str | None = None
+    # permessage-deflate on websockets: smaller frames on the wire, but every frame is compressed once per
+    # client, which is what limits fan-out to a class on a small CPU (bench/viewers.py)
+    websocket_deflate: bool = True
