@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from a11y import serious_violations
 from playwright.sync_api import Browser, expect
 
 from conftest import ConsoleErrors, Playground
@@ -71,6 +72,7 @@ def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
         student.wait_until(lambda s=student: s.epoch() > 50, 60, f"{name} to see the teacher's epoch rise")
         assert student.page.evaluate(INERT_JS, "play"), f"{name} could press play on the teacher's run"
     people["Ada"].page.screenshot(path=str(results_dir / "classroom-student-watching.png"))
+    assert serious_violations(people["Ada"].page) == []
     teacher.by_test_id("play").click()
     expect(teacher.by_test_id("play")).to_have_attribute("aria-pressed", "false")
 
@@ -95,6 +97,7 @@ def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
         people[name].wait_for_server(lambda s: s["config"]["learning_rate"] == 0.3)
     expect(tiles.filter(has_text="Ada")).not_to_contain_text("learning_rate", timeout=10_000)
     teacher.page.screenshot(path=str(results_dir / "classroom-teacher-dashboard-1280x720.png"))
+    assert serious_violations(teacher.page) == []
 
     # A lesson advances for everyone.
     teacher.by_test_id("lesson-select").select_option("layers")
@@ -126,3 +129,52 @@ def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
     expect(teacher.by_test_id("insight-panel")).to_be_hidden()
     expect(teacher.by_test_id("tiles")).to_be_hidden()
     teacher.page.screenshot(path=str(results_dir / "classroom-presenter-1280x720.png"))
+
+
+def test_a_student_who_reloads_is_still_in_the_room_with_their_own_run(people):
+    teacher = people["teacher"].open("/")
+    teacher.by_test_id("teach").click()
+    teacher.by_test_id("qr-close").click()
+    code = teacher.by_test_id("room-code").inner_text()
+    ada = people["Ada"].open("/")
+    ada.by_test_id("join-code").fill(code.lower())  # typed as it was heard
+    ada.by_test_id("join-name").fill("Ada")
+    ada.by_test_id("join").click()
+    expect(ada.by_test_id("watch-banner")).to_be_visible()
+    ada.by_test_id("fork").click()
+    expect(ada.by_test_id("watch-banner")).to_be_hidden()
+    for _ in range(3):
+        ada.by_test_id("step").click()
+    expect(ada.by_test_id("epoch")).to_have_text("3")
+    fork = ada.session_id()
+    ada.page.reload()
+    ada.wait_until_connected()
+    expect(ada.by_test_id("room-code")).to_have_text(code)
+    expect(ada.by_test_id("watch")).to_be_visible()
+    expect(ada.by_test_id("epoch")).to_have_text("3")
+    assert ada.session_id() == fork
+    ada.by_test_id("watch").click()
+    expect(ada.by_test_id("watch-banner")).to_be_visible()
+    expect(ada.by_test_id("epoch")).to_have_text("0")  # the teacher's run, which has not trained
+
+
+def test_a_wrong_code_or_a_taken_name_is_said_plainly(people):
+    teacher = people["teacher"].open("/")
+    teacher.by_test_id("teach").click()
+    teacher.by_test_id("qr-close").click()
+    code = teacher.by_test_id("room-code").inner_text()
+    for name in ("Ada", "Grace"):
+        people[name].console.allow("status of 4")  # Chromium logs the refused requests
+    ada = people["Ada"].open("/")
+    ada.by_test_id("join-code").fill("ZZZZZZ")
+    ada.by_test_id("join-name").fill("Ada")
+    ada.by_test_id("join").click()
+    expect(ada.by_test_id("error-text")).to_contain_text("no room with code 'ZZZZZZ'")
+    ada.by_test_id("join-code").fill(code)
+    ada.by_test_id("join").click()
+    expect(ada.by_test_id("room-code")).to_have_text(code)
+    grace = people["Grace"].open(f"/?room={code}")
+    grace.by_test_id("join-name").fill("ADA")
+    grace.by_test_id("join").click()
+    expect(grace.by_test_id("error-text")).to_contain_text("already taken")
+    expect(grace.by_test_id("join")).to_be_visible()
