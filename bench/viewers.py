@@ -108,7 +108,7 @@ def _driver_log(ws_url: str, stop: threading.Event, log: dict[int, float]) -> No
 
 
 def _epoch(base: str, session_id: str) -> int:
-    return int(httpx.get(f"{base}/api/sessions/{session_id}").json()["epoch"])
+    return int(httpx.get(f"{base}/api/sessions/{session_id}", timeout=120).json()["epoch"])
 
 
 def _measure(

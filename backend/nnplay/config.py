@@ -41,5 +41,6 @@ class ServerSettings(BaseSettings):
     # the address the teacher's page was opened with.
     public_url: str | None = None
     # permessage-deflate on websockets: smaller frames on the wire, but every frame is compressed once per
-    # client, which is what limits fan-out to a class on a small CPU (bench/viewers.py)
-    websocket_deflate: bool = True
+    # client; on 2 cores 100 watchers then slowed the run to 0.08x at 6 frames/s each (0.75x at 23 frames/s
+    # without; bench/viewers.py). Turn it on for a slow network with few clients.
+    websocket_deflate: bool = False

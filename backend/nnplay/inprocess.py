@@ -31,8 +31,12 @@ def running_server(**settings: Any) -> Iterator[str]:
     """Serve the app with `settings` (start-up warm-up off unless asked); yields its base URL."""
     port = free_port()
     scratch = tempfile.TemporaryDirectory(prefix="nnplay-data-")  # classroom store, unless one is given
-    app = create_app(ServerSettings(**{"port": port, "warmup": False, "data_dir": scratch.name, **settings}))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    served = ServerSettings(**{"port": port, "warmup": False, "data_dir": scratch.name, **settings})
+    app = create_app(served)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=served.websocket_deflate
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

@@ -313,6 +313,7 @@ async function start() {
     container: byTestId("classroom"),
     store,
     showRun,
+    hideControls: (names) => controls.hide(names),
     notify: (message) => store.set({ error: { message } }),
   });
   window.addEventListener("pagehide", () => stream.close());

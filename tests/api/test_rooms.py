@@ -16,6 +16,7 @@ TEACHER_ACTIONS = [
     ("reset-all", None),
     ("lesson-next", {"lesson_id": "features"}),
     ("challenge", {"dataset": "spiral", "target_loss": 0.05}),
+    ("lock", {"controls": ["learning-rate"]}),
 ]
 
 
@@ -54,7 +55,7 @@ def test_teacher_actions_over_the_room_socket_need_the_key(base_url):
     student = room.join("Eve")
     with open_socket(base_url, f"/ws/rooms/{room.code}") as socket:
         socket.wait_for(lambda m: m.get("type") == "room")
-        for kind in ("push_config", "spotlight", "remove", "reset_all", "lesson_next", "challenge"):
+        for kind in ("push_config", "spotlight", "remove", "reset_all", "lesson_next", "challenge", "lock"):
             send(
                 socket,
                 {"type": kind, "teacher_key": student["member_token"], "member_id": student["member_id"]},
@@ -281,3 +282,17 @@ def test_tiles_are_msgpack_with_uint8_grids(base_url):
             if isinstance(message, bytes):
                 tile = msgpack.unpackb(message)["tiles"][0]
     assert isinstance(tile["grid"], bytes) and len(tile["grid"]) == tile["grid_size"] ** 2 == 400
+
+
+def test_locked_controls_reach_the_room_and_bad_names_are_refused(base_url):
+    room = create_room(base_url)
+    with open_socket(base_url, f"/ws/rooms/{room.code}") as listener:
+        listener.wait_for(lambda m: m.get("type") == "room")
+        assert room.as_teacher("lock", {"controls": ["learning-rate", "presets"]}).json() == {
+            "locked": ["learning-rate", "presets"]
+        }
+        seen = listener.wait_for(lambda m: m.get("type") == "room" and m["locked"])
+        assert seen["locked"] == ["learning-rate", "presets"]
+    bad = room.as_teacher("lock", {"controls": ["<img src=x>"]})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "controls"
+    assert httpx.get(room.url()).json()["locked"] == ["learning-rate", "presets"]

@@ -178,3 +178,10 @@ def test_a_wrong_code_or_a_taken_name_is_said_plainly(people):
     grace.by_test_id("join").click()
     expect(grace.by_test_id("error-text")).to_contain_text("already taken")
     expect(grace.by_test_id("join")).to_be_visible()
+
+    # The teacher locks a control for the class: it disappears from students' pages, not the teacher's.
+    expect(ada.by_test_id("learning-rate")).to_be_visible()
+    teacher.by_test_id("lock-controls").fill("learning-rate")
+    teacher.by_test_id("lock").click()
+    expect(ada.by_test_id("learning-rate")).to_be_hidden()
+    expect(teacher.by_test_id("learning-rate")).to_be_visible()

@@ -75,6 +75,7 @@ def room_view(
         },
         "challenge": room.challenge,
         "leaderboard": leaderboard(room),
+        "locked": room.locked,
     }
 
 

@@ -22,7 +22,7 @@ from ..schemas import ConfigError, make_config
 from ..sessions import Session, SessionManager, SessionNotFound, Subscriber
 from . import dashboard
 from .lessons import BY_ID
-from .rooms import Member, Room, RoomService
+from .rooms import Member, Room, RoomService, check_locked
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +255,11 @@ class ClassroomHub:
                 session.configure(changes)
             session.reset()
         self.service.set_room(room, lesson_step=room.lesson_step + 1)
+        self.announce(room)
+
+    def lock(self, room: Room, names: object) -> None:
+        """Hide these controls on every student's page (the page's hide= names); raises ValueError."""
+        self.service.set_room(room, locked=check_locked(names))
         self.announce(room)
 
     def set_challenge(self, room: Room, spec: dict[str, Any] | None) -> None:

@@ -7,6 +7,7 @@ holds only digests of the secrets. Nothing here knows about sessions or HTTP.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 import unicodedata
@@ -46,6 +47,20 @@ class TooManyWrongCodes(RuntimeError):
 
 class BadName(ValueError):
     """A display name was refused; the message says why."""
+
+
+LOCK_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+MAX_LOCKED = 40
+
+
+def check_locked(names: object) -> list[str]:
+    """The names of controls to lock (as in the page's hide= parameter); raises ValueError."""
+    if not isinstance(names, list) or len(names) > MAX_LOCKED:
+        raise ValueError(f"controls must be a list of at most {MAX_LOCKED} control names")
+    bad = [n for n in names if not isinstance(n, str) or not LOCK_NAME.match(n)]
+    if bad:
+        raise ValueError(f"not a control name: {bad[0]!r} (letters, digits, - and _ only)")
+    return list(dict.fromkeys(names))
 
 
 class NotTeacher(PermissionError):
@@ -98,6 +113,7 @@ class Room:
     lesson_step: int = -1
     spotlight: str = ""  # a member id, or "" for the teacher's own run
     challenge: dict[str, Any] | None = None
+    locked: list[str] = field(default_factory=list)  # controls hidden on students' pages (the hide= names)
     teacher_session_id: str | None = None
 
     def member_by_name(self, name: str) -> Member | None:
@@ -126,6 +142,7 @@ class RoomService:
                 row.lesson_step,
                 row.spotlight,
                 row.challenge,
+                row.locked,
             )
         for m in self.store.members():
             room = self.rooms.get(m.room_code)
@@ -217,7 +234,7 @@ class RoomService:
         self.store.set_member_mode(member.id, mode)
 
     def set_room(self, room: Room, **fields: Any) -> None:
-        """Change lesson_id, lesson_step, spotlight or challenge, and store it."""
+        """Change lesson_id, lesson_step, spotlight, challenge or locked, and store it."""
         for name, value in fields.items():
             setattr(room, name, value)
         self.store.update_room(room.code, **fields)

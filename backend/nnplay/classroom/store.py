@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     lesson_id TEXT NOT NULL DEFAULT '',
     lesson_step INTEGER NOT NULL DEFAULT -1,
     spotlight TEXT NOT NULL DEFAULT '',
-    challenge TEXT NOT NULL DEFAULT ''
+    challenge TEXT NOT NULL DEFAULT '',
+    locked TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS members (
     id TEXT PRIMARY KEY,
@@ -61,6 +62,7 @@ class RoomRow:
     lesson_step: int
     spotlight: str
     challenge: dict[str, Any] | None
+    locked: list[str]
 
 
 @dataclass(frozen=True)
@@ -114,20 +116,27 @@ class ClassroomStore:
 
     def rooms(self) -> list[RoomRow]:
         rows = self._db.execute(
-            "SELECT code, teacher_key_hash, created_at, lesson_id, lesson_step, spotlight, challenge "
+            "SELECT code, teacher_key_hash, created_at, lesson_id, lesson_step, spotlight, challenge, locked "
             "FROM rooms"
         ).fetchall()
         return [
-            RoomRow(code, bytes(key), created, lesson, step, spot, json.loads(ch) if ch else None)
-            for code, key, created, lesson, step, spot, ch in rows
+            RoomRow(
+                code, bytes(key), created, lesson, step, spot, json.loads(ch) if ch else None, json.loads(lk)
+            )
+            for code, key, created, lesson, step, spot, ch, lk in rows
         ]
 
     def update_room(self, code: str, **fields: Any) -> None:
-        allowed = {"lesson_id", "lesson_step", "spotlight", "challenge"}
+        allowed = {"lesson_id", "lesson_step", "spotlight", "challenge", "locked"}
         if not fields or not set(fields) <= allowed:
             raise ValueError(f"room fields are {sorted(allowed)}")
         values = [
-            (json.dumps(v) if v is not None else "") if k == "challenge" else v for k, v in fields.items()
+            (json.dumps(v) if v is not None else "")
+            if k == "challenge"
+            else json.dumps(v)
+            if k == "locked"
+            else v
+            for k, v in fields.items()
         ]
         assignments = ", ".join(f"{name} = ?" for name in fields)
         self._db.execute(f"UPDATE rooms SET {assignments} WHERE code = ?", (*values, code))

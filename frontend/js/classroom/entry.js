@@ -8,7 +8,13 @@ export function createEntry({ onTeach, onJoin, onError, code = "" }) {
   teach.title = "Open a room for this run: students join with a code and watch it live";
   const codeInput = el("input", {
     testId: "join-code",
-    attrs: { id: "join-code", autocomplete: "off", maxlength: "9", spellcheck: "false", placeholder: "ABC234" },
+    attrs: {
+      id: "join-code",
+      autocomplete: "off",
+      maxlength: "9",
+      spellcheck: "false",
+      placeholder: "ABC234",
+    },
   });
   codeInput.value = code;
   const nameInput = el("input", {
@@ -35,6 +41,7 @@ export function createEntry({ onTeach, onJoin, onError, code = "" }) {
     }
   });
   if (code) queueMicrotask(() => nameInput.focus());
-  const element = el("div", { className: "classroom-entry" }, [teach, el("span", { className: "or", text: "or" }), form]);
+  const or = el("span", { className: "or", text: "or" });
+  const element = el("div", { className: "classroom-entry" }, [teach, or, form]);
   return { element };
 }

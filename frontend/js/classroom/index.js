@@ -14,18 +14,38 @@ import { createStudentPanel } from "./student.js";
 import { createTeacherPanel } from "./teacher.js";
 
 // While the page only watches a run, these parts of the page cannot be used.
-const READ_ONLY_PARTS = [".toolbar", ".presets-bar", ".data-panel", ".network-panel", ".training-panel", ".own-data", ".divergence"];
+const READ_ONLY_PARTS = [
+  ".toolbar",
+  ".presets-bar",
+  ".data-panel",
+  ".network-panel",
+  ".training-panel",
+  ".own-data",
+  ".divergence",
+];
 
 /**
  * `container`: the classroom section of the page; `store`: the page's store (readOnly, sessionId);
- * `showRun({sessionId} | {watchUrl})`; `notify(message)` shows an error line.
- * Returns {handleFatalClose(code) -> bool}.
+ * `showRun({sessionId} | {watchUrl})`; `hideControls(names)` hides controls as the hide= parameter does;
+ * `notify(message)` shows an error line. Returns {handleFatalClose(code) -> bool}.
  */
-export function installClassroom({ container, store, showRun, notify }) {
+export function installClassroom({ container, store, showRun, hideControls, notify }) {
   const pageSessionId = store.get().sessionId;
-  const banner = el("p", { className: "watch-banner", testId: "watch-banner", attrs: { role: "status", hidden: "" } });
-  const lessonCard = el("section", { className: "lesson-card", testId: "lesson", attrs: { "aria-label": "Lesson", hidden: "" } });
-  const notice = el("p", { className: "classroom-notice", testId: "classroom-notice", attrs: { "aria-live": "polite" } });
+  const banner = el("p", {
+    className: "watch-banner",
+    testId: "watch-banner",
+    attrs: { role: "status", hidden: "" },
+  });
+  const lessonCard = el("section", {
+    className: "lesson-card",
+    testId: "lesson",
+    attrs: { "aria-label": "Lesson", hidden: "" },
+  });
+  const notice = el("p", {
+    className: "classroom-notice",
+    testId: "classroom-notice",
+    attrs: { "aria-live": "polite" },
+  });
   const slot = el("div", { className: "classroom-slot" });
   container.replaceChildren(slot, banner, notice, lessonCard);
 
@@ -101,8 +121,10 @@ export function installClassroom({ container, store, showRun, notify }) {
       onError: notify,
       onSpotlight: async (tile) => {
         await act("spotlight", { member_id: tile ? tile.id : "" });
-        if (tile) watch(watchUrl(tile.watch_id), `Spotlight: ${tile.name}'s run. It is theirs, so it is read-only here.`);
-        else drive(teacherRun);
+        if (tile) {
+          const label = `Spotlight: ${tile.name}'s run. It is theirs, so it is read-only here.`;
+          watch(watchUrl(tile.watch_id), label);
+        } else drive(teacherRun);
       },
     });
     slot.replaceChildren(panel.element);
@@ -120,7 +142,8 @@ export function installClassroom({ container, store, showRun, notify }) {
   function watchTeacher(watchId, code, token) {
     watch(
       watchUrl(watchId),
-      "You are watching the teacher's run: the controls are read-only. Press \u201cTry it yourself\u201d to train your own copy.",
+      "You are watching the teacher's run: the controls are read-only. " +
+        "Press \u201cTry it yourself\u201d to train your own copy.",
       async () => (await roomsApi.me(code, token)).watch_id,
     );
   }
@@ -149,8 +172,17 @@ export function installClassroom({ container, store, showRun, notify }) {
     student.setMode(me.mode);
     if (me.mode === "forked" && me.session_id) drive(me.session_id);
     else watchTeacher(me.watch_id, code, token);
+    const locked = new Set(); // controls this page hid because the teacher locked them
     connectRoom(code, null, {
-      onRoom: student.onRoom,
+      onRoom: (view) => {
+        student.onRoom(view);
+        const newly = view.locked.filter((name) => !locked.has(name));
+        if (newly.length) hideControls(newly);
+        newly.forEach((name) => locked.add(name));
+        if ([...locked].some((name) => !view.locked.includes(name))) {
+          notice.textContent = "The teacher unlocked some controls: reload the page to get them back.";
+        }
+      },
       onRemoved: (memberId) => {
         if (memberId === membership.memberId) leaveRoom("The teacher removed you from the room.");
       },
@@ -160,7 +192,13 @@ export function installClassroom({ container, store, showRun, notify }) {
   async function join(code, name) {
     const joined = await roomsApi.join(code, name);
     const normalized = code.toUpperCase().replace(/[\s-]/g, "");
-    const membership = { role: "student", code: normalized, token: joined.member_token, memberId: joined.member_id, name: joined.name };
+    const membership = {
+      role: "student",
+      code: normalized,
+      token: joined.member_token,
+      memberId: joined.member_id,
+      name: joined.name,
+    };
     becomeStudent(membership, { mode: "watching", watch_id: joined.watch_id });
   }
 
@@ -175,7 +213,10 @@ export function installClassroom({ container, store, showRun, notify }) {
   async function resume(saved) {
     try {
       if (saved.role === "teacher") {
-        const [room, lessons] = await Promise.all([roomsApi.teacher(saved.code, saved.key), roomsApi.lessons()]);
+        const [room, lessons] = await Promise.all([
+          roomsApi.teacher(saved.code, saved.key),
+          roomsApi.lessons(),
+        ]);
         await becomeTeacher(room, saved.key, lessons);
       } else {
         becomeStudent(saved, await roomsApi.me(saved.code, saved.token));

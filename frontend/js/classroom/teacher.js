@@ -7,12 +7,17 @@ import { createTiles } from "./tiles.js";
 function lessonSelect(lessons) {
   const select = el("select", { testId: "lesson-select", attrs: { id: "lesson-select" } });
   select.append(el("option", { text: "Choose a lesson…", attrs: { value: "" } }));
-  for (const lesson of lessons) select.append(el("option", { text: lesson.title, attrs: { value: lesson.id } }));
+  for (const lesson of lessons) {
+    select.append(el("option", { text: lesson.title, attrs: { value: lesson.id } }));
+  }
   return select;
 }
 
 function qrDialog(room) {
-  const figure = el("div", { className: "qr-image", attrs: { role: "img", "aria-label": `QR code of ${room.join_url}` } });
+  const figure = el("div", {
+    className: "qr-image",
+    attrs: { role: "img", "aria-label": `QR code of ${room.join_url}` },
+  });
   // The SVG comes from our own server (segno), not from anyone's input.
   figure.innerHTML = room.qr_svg;
   const close = el("button", { testId: "qr-close", text: "Close", attrs: { type: "button" } });
@@ -53,12 +58,12 @@ export function createTeacherPanel({ room, lessons, api, onSpotlight, onError })
   ]);
 
   const select = lessonSelect(lessons);
-  const lessonNext = actionButton(
-    "Next step",
-    "lesson-next",
-    () => api("lesson-next", select.value && select.dataset.started !== select.value ? { lesson_id: select.value } : {}),
-    onError,
-  );
+  // A lesson chosen but not yet started starts at its first step; otherwise the next step.
+  const nextStep = () => {
+    const starting = select.value && select.dataset.started !== select.value;
+    return api("lesson-next", starting ? { lesson_id: select.value } : {});
+  };
+  const lessonNext = actionButton("Next step", "lesson-next", nextStep, onError);
   select.addEventListener("change", () => delete select.dataset.started);
   const actions = el("div", { className: "room-actions" }, [
     actionButton("Push my settings", "push-config", () => api("push-config", {}), onError),
@@ -70,14 +75,38 @@ export function createTeacherPanel({ room, lessons, api, onSpotlight, onError })
       api("challenge", { dataset: "spiral", target_loss: 0.05 }), onError),
   ]);
 
-  const leaderboard = el("ol", { className: "leaderboard", testId: "leaderboard", attrs: { "aria-label": "Leaderboard" } });
+  const lockInput = el("input", {
+    testId: "lock-controls",
+    attrs: { id: "lock-controls", placeholder: "e.g. learning-rate, presets", spellcheck: "false" },
+  });
+  const lockNames = () =>
+    lockInput.value
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean);
+  actions.append(
+    el("label", { text: "Lock for students", attrs: { for: "lock-controls" } }),
+    lockInput,
+    actionButton("Lock", "lock", () => api("lock", { controls: lockNames() }), onError),
+  );
+
+  const leaderboard = el("ol", {
+    className: "leaderboard",
+    testId: "leaderboard",
+    attrs: { "aria-label": "Leaderboard" },
+  });
   const spotlightName = el("span");
-  const spotlightEnd = el("button", { testId: "spotlight-end", text: "Back to my run", attrs: { type: "button" } });
+  const spotlightEnd = el("button", {
+    testId: "spotlight-end",
+    text: "Back to my run",
+    attrs: { type: "button" },
+  });
   spotlightEnd.addEventListener("click", () => onSpotlight(null));
-  const spotlightBar = el("p", { className: "spotlight-bar", testId: "spotlight-bar", attrs: { hidden: "" } }, [
-    spotlightName,
-    spotlightEnd,
-  ]);
+  const spotlightBar = el(
+    "p",
+    { className: "spotlight-bar", testId: "spotlight-bar", attrs: { hidden: "" } },
+    [spotlightName, spotlightEnd],
+  );
 
   const sort = el("select", { testId: "tile-sort", attrs: { id: "tile-sort" } }, [
     el("option", { text: "in joining order", attrs: { value: "joined" } }),
@@ -108,6 +137,7 @@ export function createTeacherPanel({ room, lessons, api, onSpotlight, onError })
       select.value = view.lesson.id;
       select.dataset.started = view.lesson.id;
     }
+    if (document.activeElement !== lockInput) lockInput.value = view.locked.join(", ");
     const spot = view.spotlight;
     spotlightBar.hidden = !spot.member_id;
     spotlightName.textContent = spot.member_id ? `Spotlight: ${spot.name}'s run (read-only) ` : "";

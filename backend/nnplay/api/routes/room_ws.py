@@ -2,7 +2,8 @@
 the students' tiles (binary msgpack, once a second) to a connection that proved the teacher key.
 
 Client messages: {"type": "auth", "teacher_key": ...}; the teacher's actions {"type": "push_config" |
-"spotlight" | "remove" | "reset_all" | "lesson_next" | "challenge", "teacher_key": ..., ...}; "ping".
+"spotlight" | "remove" | "reset_all" | "lesson_next" | "challenge" | "lock", "teacher_key": ..., ...};
+"ping".
 A student's action gets {"type": "error", "code": "forbidden"}.
 """
 
@@ -32,6 +33,7 @@ ACTIONS = {
     "reset_all": "reset everyone's runs",
     "lesson_next": "move the lesson on",
     "challenge": "set a challenge",
+    "lock": "lock controls for the class",
 }
 MAX_MESSAGE = 16 * 1024
 
@@ -51,6 +53,8 @@ async def _act(hub: ClassroomHub, room: Room, message: dict[str, Any]) -> None:
             await hub.set_lesson(room, str(message["lesson_id"]))
         else:
             await hub.lesson_next(room)
+    elif kind == "lock":
+        hub.lock(room, message.get("controls"))
     elif kind == "challenge":
         spec = message.get("challenge")
         hub.set_challenge(room, spec if isinstance(spec, dict) else None)
@@ -81,7 +85,7 @@ async def _handle(hub: ClassroomHub, room: Room, sub: Subscriber, raw: str | byt
         return protocol.error_message("forbidden", str(exc), "teacher_key")
     except ConfigError as exc:
         return protocol.error_message("invalid_value", exc.message, exc.field)
-    except (LessonError, KeyError) as exc:
+    except (LessonError, KeyError, ValueError) as exc:
         return protocol.error_message("invalid_value", str(exc))
     return None
 

@@ -42,6 +42,10 @@ class MemberChoice(BaseModel):
     member_id: str = ""
 
 
+class Lock(BaseModel):
+    controls: Any = Field(default_factory=list)  # names as in the page's hide= parameter
+
+
 class LessonChoice(BaseModel):
     lesson_id: str | None = None  # None: the next step of the current lesson
 
@@ -299,6 +303,18 @@ def challenge(
         )
     hub_of(request).set_challenge(room, spec.model_dump())
     return hub_of(request).view(room)["challenge"]
+
+
+@router.post("/rooms/{code}/lock")
+def lock(
+    code: str, body: Lock, request: Request, x_teacher_key: str | None = Header(default=None)
+) -> dict[str, Any]:
+    room = _teacher_room(request, code, x_teacher_key, "lock controls for the class")
+    try:
+        hub_of(request).lock(room, body.controls)
+    except ValueError as exc:
+        raise HTTPException(422, [{"field": "controls", "message": str(exc)}]) from None
+    return {"locked": room.locked}
 
 
 @router.delete("/rooms/{code}/challenge")

@@ -21,7 +21,7 @@ from ..deps import origin_allowed, sessions_of, token_ok
 
 router = APIRouter()
 
-WATCH_FPS = 30
+WATCH_FPS = 20  # a watching student sees the run move; more would cost the whole class CPU
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_UNAUTHORIZED = 4401
