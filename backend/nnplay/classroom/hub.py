@@ -123,8 +123,8 @@ class ClassroomHub:
         except ConfigError:  # a setting this version no longer accepts: start from the defaults
             log.warning("snapshot of %s has a config this version refuses; starting afresh", owner)
             return await self.manager.create({}, client)
-        try:
-            state = await asyncio.to_thread(state_from_bytes, session.params, row.weights)
+        try:  # small arrays: on the loop, not queued behind kernel compiles in the shared thread pool
+            state = state_from_bytes(session.params, row.weights)
         except SnapshotError as exc:
             log.warning("snapshot of %s not restored: %s", owner, exc)
             return session

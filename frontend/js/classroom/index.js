@@ -51,7 +51,7 @@ export function installClassroom({ container, store, showRun, hideControls, noti
 
   let socket = null;
   let panel = null;
-  let watching = null; // {watchUrl, label, refresh} while the page watches a run
+  let recover = null; // finds this page's run in the room again after the server lost it (a restart)
 
   store.subscribe((state, changed) => {
     if (!changed.has("readOnly")) return;
@@ -62,19 +62,20 @@ export function installClassroom({ container, store, showRun, hideControls, noti
     banner.hidden = !state.readOnly;
   });
 
-  function watch(url, label, refresh) {
-    watching = { url, refresh };
+  function watch(url, label) {
     banner.textContent = label;
     showRun({ watchUrl: url });
   }
 
   function drive(sessionId) {
-    watching = null;
+    const { sessionId: current, readOnly } = store.get();
+    if (sessionId === current && !readOnly) return; // already driving it: keep its charts
     showRun({ sessionId });
   }
 
   function connectRoom(code, teacherKey, handlers) {
     if (socket) socket.close();
+    let connectedBefore = false;
     socket = createStream({
       url: roomUrl(code),
       onMessage: (message) => {
@@ -91,7 +92,11 @@ export function installClassroom({ container, store, showRun, hideControls, noti
         else if (message.type === "error") notify(message.message);
       },
       onConnection: (state) => {
-        if (state === "connected" && teacherKey) socket.send({ type: "auth", teacher_key: teacherKey });
+        if (state !== "connected") return;
+        if (teacherKey) socket.send({ type: "auth", teacher_key: teacherKey });
+        // Back after a drop (e.g. a server restart): the room's runs may have new ids now.
+        if (connectedBefore) handleFatalClose();
+        connectedBefore = true;
       },
       onFatalClose: () => notify(`Room ${code} no longer exists.`),
     });
@@ -101,6 +106,7 @@ export function installClassroom({ container, store, showRun, hideControls, noti
     if (socket) socket.close();
     socket = null;
     saveMembership(null);
+    recover = null;
     renderLesson(lessonCard, null);
     notice.textContent = message || "";
     drive(pageSessionId);
@@ -128,6 +134,7 @@ export function installClassroom({ container, store, showRun, hideControls, noti
       },
     });
     slot.replaceChildren(panel.element);
+    recover = async () => drive((await roomsApi.teacher(room.code, key)).session_id);
     connectRoom(room.code, key, { onRoom: panel.onRoom, onTiles: panel.onTiles });
   }
 
@@ -139,12 +146,11 @@ export function installClassroom({ container, store, showRun, hideControls, noti
 
   // ---- student ----------------------------------------------------------------------------------
 
-  function watchTeacher(watchId, code, token) {
+  function watchTeacher(watchId) {
     watch(
       watchUrl(watchId),
       "You are watching the teacher's run: the controls are read-only. " +
         "Press \u201cTry it yourself\u201d to train your own copy.",
-      async () => (await roomsApi.me(code, token)).watch_id,
     );
   }
 
@@ -163,15 +169,19 @@ export function installClassroom({ container, store, showRun, hideControls, noti
       onWatch: async () => {
         const { watch_id: watchId } = await roomsApi.watch(code, token);
         student.setMode("watching");
-        watchTeacher(watchId, code, token);
+        watchTeacher(watchId);
       },
       onLeave: async () => leaveRoom(""),
     });
     panel = student;
     slot.replaceChildren(student.element);
-    student.setMode(me.mode);
-    if (me.mode === "forked" && me.session_id) drive(me.session_id);
-    else watchTeacher(me.watch_id, code, token);
+    const follow = (state) => {
+      student.setMode(state.mode);
+      if (state.mode === "forked" && state.session_id) drive(state.session_id);
+      else watchTeacher(state.watch_id);
+    };
+    follow(me);
+    recover = async () => follow(await roomsApi.me(code, token));
     const locked = new Set(); // controls this page hid because the teacher locked them
     connectRoom(code, null, {
       onRoom: (view) => {
@@ -236,17 +246,12 @@ export function installClassroom({ container, store, showRun, hideControls, noti
     resume(saved).catch((error) => notify(`Could not rejoin the room: ${error.message}`));
   } else showEntry(linkCode);
 
-  /** The watched run went away (e.g. the server restarted): watch its new run. */
+  /** The server no longer has the run this page shows (e.g. it restarted): find the room's run again. */
   function handleFatalClose() {
-    if (!watching) return false;
-    const { refresh } = watching;
-    if (!refresh) {
-      drive(store.get().sessionId);
-      return true;
-    }
-    refresh()
-      .then((watchId) => watch(watchUrl(watchId), banner.textContent, refresh))
-      .catch((error) => notify(`Lost the teacher's run: ${error.message}`));
+    if (!recover) return false;
+    recover()
+      .then(() => store.set({ error: null })) // the "no such session" the socket reported is dealt with
+      .catch((error) => notify(`Could not find your run in the room again: ${error.message}`));
     return true;
   }
 
