@@ -85,9 +85,11 @@ export function createTeacherPanel({ room, lessons, api, onSpotlight, onError })
       .map((name) => name.trim())
       .filter(Boolean);
   actions.append(
-    el("label", { text: "Lock for students", attrs: { for: "lock-controls" } }),
-    lockInput,
-    actionButton("Lock", "lock", () => api("lock", { controls: lockNames() }), onError),
+    el("span", { className: "lock-group" }, [
+      el("label", { text: "Lock for students", attrs: { for: "lock-controls" } }),
+      lockInput,
+      actionButton("Lock", "lock", () => api("lock", { controls: lockNames() }), onError),
+    ]),
   );
 
   const leaderboard = el("ol", {
