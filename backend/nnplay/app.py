@@ -16,7 +16,10 @@ from fastapi.staticfiles import StaticFiles
 from . import __version__
 from .api.deps import RateLimits
 from .api.guards import install_guards
-from .api.routes import http, images, ws
+from .api.routes import http, images, room_ws, rooms, ws
+from .classroom.hub import ClassroomHub
+from .classroom.rooms import RoomService
+from .classroom.store import ClassroomStore
 from .config import ServerSettings
 from .engine.runtime import device_info, enable_compilation_cache
 from .imagelab.lab import warm_up as warm_up_image_lab
@@ -65,13 +68,16 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         tasks = [asyncio.create_task(_reap(app.state.sessions))]
         if settings.warmup:
             tasks.append(asyncio.create_task(_warm_up()))
+        app.state.classroom.start()
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
+            await app.state.classroom.close()  # snapshots every room's runs before their sessions end
             await app.state.sessions.close()
             await app.state.image_sessions.close()
+            app.state.classroom.store.close()
 
     app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan)
     app.state.settings = settings
@@ -80,6 +86,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
     app.state.image_sessions = ImageSessionManager(settings.max_sessions, settings.idle_timeout_s)
     app.state.device = device_info()
+    app.state.classroom = ClassroomHub(
+        app.state.sessions, RoomService(ClassroomStore(settings.data_dir), settings.room_size)
+    )
 
     app.state.rate_limits = RateLimits(settings)
     install_guards(app, settings)
@@ -87,6 +96,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(http.router)
     app.include_router(ws.router)
     app.include_router(images.router)
+    app.include_router(rooms.router)
+    app.include_router(room_ws.router)
 
     plotly_js = plotly_js_path()
 

@@ -47,8 +47,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {"host": args.host, "port": args.port}
     settings = ServerSettings(**{k: v for k, v in overrides.items() if v is not None})
+    if args.classroom:
+        from .classroom.serve import classroom_settings
+
+        served = classroom_settings(settings, host_given=args.host is not None)
+        if served is None:
+            return 2
+        settings = served
     loopback = settings.host in ("127.0.0.1", "localhost", "::1")
-    if not loopback and not settings.token:
+    if not loopback and not settings.token and not args.classroom:  # a class is told what guards what
         print(
             f"warning: serving on {settings.host} without NNPLAY_TOKEN: anyone who can reach this port "
             "can create and drive sessions",
@@ -64,7 +71,13 @@ def _serve(args: argparse.Namespace) -> int:
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the default handler,
     # which would end the process "killed by SIGTERM" (-15): after a clean shutdown, exit 0 instead.
     signal.signal(signal.SIGTERM, _exit_after_shutdown)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        ws_per_message_deflate=settings.websocket_deflate,
+    )
     return 0
 
 
@@ -184,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--classroom",
+        action="store_true",
+        help="serve the local network for a class: bind the LAN address, print the join URL and QR code",
+    )
     serve.set_defaults(func=_serve)
     train = sub.add_parser("train", help="train headless on the same engine and print the result")
     train.add_argument("--epochs", type=int, default=None, help="default 500 (images: 15)")

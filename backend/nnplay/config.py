@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +15,11 @@ REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 # Binding to these means "every interface": the names people use to reach it must be listed.
 WILDCARD_BINDS = ("0.0.0.0", "::", "[::]", "")
+
+
+def user_data_dir() -> Path:
+    """Where nnplay keeps what must survive a restart (classroom rooms): $XDG_DATA_HOME/nnplay."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "nnplay"
 
 
 class ServerSettings(BaseSettings):
@@ -44,6 +50,17 @@ class ServerSettings(BaseSettings):
     scheduler: Literal["batched", "per_session"] = "batched"
     warmup: bool = True  # compile the default kernels at start-up, so the first Play is instant
     compilation_cache: bool = True
+    data_dir: Path = Field(
+        default_factory=user_data_dir
+    )  # classroom rooms live in data_dir/classroom.sqlite3
+    room_size: int = Field(default=100, ge=1, le=1000)  # students per classroom room
+    # The address students use (e.g. http://192.168.1.20:8000), for join links and QR codes; when unset,
+    # the address the teacher's page was opened with.
+    public_url: str | None = None
+    # permessage-deflate on websockets: smaller frames on the wire, but every frame is compressed once per
+    # client; on 2 cores 100 watchers then slowed the run to 0.08x at 6 frames/s each (0.75x at 23 frames/s
+    # without; bench/viewers.py). Turn it on for a slow network with few clients.
+    websocket_deflate: bool = False
 
     def trusted_hosts(self) -> list[str]:
         """The Host header values (without port) this server answers to."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -37,13 +38,17 @@ def running_server(**settings: Any) -> Iterator[str]:
 def running_app(**settings: Any) -> Iterator[tuple[str, FastAPI]]:
     """As `running_server`, and the app too: its sessions can be inspected (fault tests)."""
     port = free_port()
-    config = ServerSettings(**{"port": port, "warmup": False, **settings})
-    app = create_app(config)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    scratch = tempfile.TemporaryDirectory(prefix="nnplay-data-")  # classroom store, unless one is given
+    served = ServerSettings(**{"port": port, "warmup": False, "data_dir": scratch.name, **settings})
+    app = create_app(served)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=served.websocket_deflate
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    auth = {"Authorization": f"Bearer {config.token}"} if config.token else {}
+    auth = {"Authorization": f"Bearer {served.token}"} if served.token else {}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
@@ -58,3 +63,4 @@ def running_app(**settings: Any) -> Iterator[tuple[str, FastAPI]]:
     finally:
         server.should_exit = True
         thread.join(15)
+        scratch.cleanup()

@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -109,6 +110,7 @@ def live_server() -> Iterator[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT / "backend"), env.get("PYTHONPATH")]))
     env.setdefault("NNPLAY_SESSION_CREATIONS_PER_MINUTE", "6000")  # every test page comes from 127.0.0.1
+    env.setdefault("NNPLAY_DATA_DIR", tempfile.mkdtemp(prefix="nnplay-browser-"))  # classroom rooms
     log_path = RESULTS_DIR / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

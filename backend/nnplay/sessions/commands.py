@@ -65,11 +65,21 @@ class AdoptConfig:
 
 
 @dataclass(frozen=True)
+class TakeOver:
+    """Another run's state and epoch (and own points, if it has them) become this session's."""
+
+    state: object
+    epoch: int
+    points: np.ndarray | None = None
+    labels: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class Barrier:
     """Does nothing: once it is applied, every command queued before it has been."""
 
 
-Action = ClientMessage | ReplacePoints | AdoptConfig | Barrier
+Action = ClientMessage | ReplacePoints | AdoptConfig | TakeOver | Barrier
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,12 @@ async def apply(session: Session, command: Command) -> None:
             await session.set_points(points, labels)
         case ReplacePoints(points=points, labels=labels):
             await session.set_points(points, labels)
+        case TakeOver(state=state, epoch=epoch, points=points, labels=labels):
+            if points is not None and labels is not None:
+                await session.set_points(
+                    np.asarray(points, np.float32).reshape(-1, 2), np.asarray(labels, np.float32)
+                )
+            session.take_over(state, epoch)
         case Barrier():
             pass
         case _:

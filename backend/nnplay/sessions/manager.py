@@ -77,6 +77,8 @@ class SessionManager:
                 return session
         raise SessionNotFound(watch_id)
 
+    by_watch_id = get_watched
+
     def sessions(self) -> list[Session]:
         return list(self._sessions.values())
 

@@ -116,7 +116,7 @@ class RunState:
                 return reason
         return None
 
-    def adopt(self, plan: Plan, state: Any, fresh_reason: str | None) -> None:
+    def adopt_plan(self, plan: Plan, state: Any, fresh_reason: str | None) -> None:
         """Train with `plan` from now on, from `state` (fit to it); announce the config to every client."""
         old = self.plan
         self.plan, self.params = plan, state
@@ -150,6 +150,14 @@ class RunState:
         if self.stall_since is None:
             self.stall_since = self.epoch
         return self.epoch - self.stall_since >= stopping.STALL_EPOCHS
+
+    def take_over(self, state: Any, epoch: int) -> None:
+        """Another run's weights and epoch (a classroom fork, a restored snapshot), fit to this plan."""
+        self.params, self.epoch = fit_state(state, self.plan), epoch
+        self.last_good = (self.params, epoch)
+        self.early = EarlyStopping(self.config.patience)
+        self.stall_since = None
+        self.needs_frame = True
 
     def data_changed(self) -> None:
         self.data_version += 1

@@ -120,6 +120,13 @@ class Session(RunState):
         self.needs_frame = True
         self._wake.set()
 
+    def adopt(
+        self, state: Any, epoch: int, points: np.ndarray | None = None, labels: np.ndarray | None = None
+    ) -> None:
+        """Take over another run's weights, epoch and own points (a classroom fork, a restored snapshot):
+        queued like a command, so it lands between chunks after what was sent before it."""
+        self.enqueue(commands.Command(commands.TakeOver(state, epoch, points, labels)))
+
     async def settled(self) -> None:
         """Wait until every command queued so far has been applied."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -353,7 +360,7 @@ class Session(RunState):
         plan, state = await asyncio.to_thread(
             self._prepare, config, old, self.custom, self.params, reason is not None
         )
-        self.adopt(plan, state, reason)
+        self.adopt_plan(plan, state, reason)
         if (plan.exact_spec, plan.shape, plan.arch.kind) != (old.exact_spec, old.shape, old.arch.kind):
             self._clock.forget()  # another net trains at another speed: measure again
 
@@ -375,7 +382,7 @@ class Session(RunState):
         custom = (points, labels)
         plan, state = await asyncio.to_thread(self._prepare, config, None, custom, self.params, False)
         self.custom = custom
-        self.adopt(plan, state, None)
+        self.adopt_plan(plan, state, None)
         self._clock.forget()
         if plan.n_train == 0 and self.state in ("training", "compiling"):
             self.set_state("paused", stopping.NO_TRAINING_POINTS, force=True)

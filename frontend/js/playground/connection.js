@@ -72,7 +72,7 @@ function applyMessage(store, message, views) {
  * Connects the store to the server. `views.reset()` clears every view (a new session or a fresh
  * run). Returns {send(message)}; a read-only page sends nothing but pings and viewer reports.
  */
-export function connect(store, views) {
+export function connect(store, views, hooks = {}) {
   let stream = null;
   const state = store.get();
   const url = state.watching
@@ -81,6 +81,8 @@ export function connect(store, views) {
 
   // The server forgot the session (e.g. it restarted): carry on in a new one with the same config.
   async function replaceSession(code) {
+    // A classroom page may know better which run to show now (hooks.onUnknownSession).
+    if (code === CLOSE_UNKNOWN_SESSION && hooks.onUnknownSession?.()) return;
     if (code !== CLOSE_UNKNOWN_SESSION || store.get().watching) {
       const why =
         code === CLOSE_UNKNOWN_SESSION
@@ -124,6 +126,10 @@ export function connect(store, views) {
     send(message) {
       if (store.get().readOnly && !PASSIVE.has(message.type)) return;
       stream.send(message);
+    },
+    /** Point the page at another run's socket (classroom: a forked run, or a watch link). */
+    setUrl(socketUrl) {
+      stream.setUrl(socketUrl);
     },
   };
 }

@@ -1,10 +1,12 @@
 // Wires the page: schema + address -> session -> store; controls -> store/socket; socket
 // messages -> store -> renderers; store -> address bar. Only connection.js touches the socket.
 
-import { fetchSchema, uploadPoints } from "../core/api.js";
+import { installClassroom } from "../classroom/index.js";
+import { accessToken, fetchSchema, uploadPoints } from "../core/api.js";
 import { createValuePopover } from "../core/popover.js";
 import { outputCount, pageDefaultConfig, withConsistentLoss } from "../core/settings.js";
 import { createStore } from "../core/store.js";
+import { sessionSocketUrl } from "../core/stream.js";
 import { connect } from "./connection.js";
 import { createControls } from "./controls.js";
 import { bindDivergenceBanner } from "./divergence.js";
@@ -17,7 +19,7 @@ import { bindNotice, presetNotice } from "./notices.js";
 import { createOwnDataTools } from "./ownData.js";
 import { bindPanels } from "./panels.js";
 import { bindReadouts } from "./readouts.js";
-import { resolveSession } from "./session.js";
+import { rememberSessionId, resolveSession } from "./session.js";
 import { createSharePanel } from "./sharePanel.js";
 import { installShortcuts } from "./shortcuts.js";
 import { readPageUrl, writePageUrl } from "./urlState.js";
@@ -97,6 +99,7 @@ async function start() {
   const send = (message) => connection.send(message);
   const isRunning = () => ["training", "compiling"].includes(store.get().runState);
   const command = (type) => {
+    if (store.get().readOnly) return; // watching: the shortcuts must not try to drive the run
     if (type === "reset") store.set({ initInEffect: store.get().config.init });
     send({ type });
   };
@@ -264,15 +267,31 @@ async function start() {
   heatmap.setOptions(store.get().view);
   lossChart.setLogX(store.get().view.lossLogX);
 
-  connection = connect(store, {
+  const views = {
     reset() {
       lossChart.reset();
       network.reset();
       heatmap.reset();
       insights.reset();
     },
-  });
+  };
+  let classroom = null;
+  connection = connect(store, views, { onUnknownSession: () => Boolean(classroom?.handleFatalClose()) });
   reportViewer(store, send);
+  // Classroom mode points the page at another run: a session it drives, or a watch link (read-only).
+  const showRun = ({ sessionId = null, watchUrl = null }) => {
+    views.reset();
+    store.set({ frame: null, epoch: 0, readOnly: Boolean(watchUrl), ...(sessionId ? { sessionId } : {}) });
+    if (sessionId) rememberSessionId(sessionId);
+    connection.setUrl(watchUrl || sessionSocketUrl(store.get().sessionId, accessToken()));
+  };
+  classroom = installClassroom({
+    container: byTestId("classroom"),
+    store,
+    showRun,
+    hideControls: (names) => controls.hide(names),
+    notify: (message) => store.set({ error: { message } }),
+  });
 }
 
 /** The network diagram, its weight/bias editor and the feature toggles. */

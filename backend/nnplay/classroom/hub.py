@@ -1,0 +1,361 @@
+"""Rooms joined to training sessions: the teacher's run, students' forks, pushes, lessons, snapshots.
+
+Owner: ClassroomHub, on the event loop. The teacher's run is a normal session; a fork is a new session
+that adopts the teacher's config, weights, own points and epoch. Every run of a room is snapshotted into
+the store (every SNAPSHOT_INTERVAL_S when it changed, at once on a fork, and at shutdown); a run whose
+session is gone (server restart, idle expiry) is re-created from its snapshot when someone needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import msgpack
+import numpy as np
+
+from .. import protocol
+from ..engine.snapshot import SnapshotError, state_from_bytes, state_to_bytes
+from ..schemas import ConfigError, Configure, Reset, make_config
+from ..sessions import Session, SessionManager, SessionNotFound, Subscriber
+from . import dashboard
+from .lessons import BY_ID
+from .rooms import Member, Room, RoomService, check_locked
+
+log = logging.getLogger(__name__)
+
+DASHBOARD_INTERVAL_S = 1.0
+SNAPSHOT_INTERVAL_S = 5.0
+CLIENT = "classroom"  # the session manager's owner of teachers' runs
+
+
+class LessonError(ValueError):
+    """An unknown lesson, or no step left."""
+
+
+def teacher_owner(room: Room) -> str:
+    return f"teacher:{room.code}"
+
+
+def _pack_points(points: np.ndarray, labels: np.ndarray) -> bytes:
+    return bytes(
+        msgpack.packb(
+            {"points": points.astype(np.float32).tobytes(), "labels": labels.astype(np.float32).tobytes()}
+        )
+    )
+
+
+def _unpack_points(data: bytes | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if not data:
+        return None, None
+    content = msgpack.unpackb(data)
+    points = np.frombuffer(content["points"], np.float32).reshape(-1, 2)
+    return points, np.frombuffer(content["labels"], np.float32)
+
+
+class ClassroomHub:
+    """Connects the room service to the session manager and to the rooms' websockets."""
+
+    def __init__(self, manager: SessionManager, service: RoomService) -> None:
+        self.manager = manager
+        self.service = service
+        self.store = service.store
+        self.listeners: dict[str, dict[Subscriber, bool]] = {}  # room code -> subscriber -> is teacher
+        self._saved: dict[str, tuple[int, int]] = {}  # owner -> (epoch, config_version) last stored
+        self._locks: dict[str, asyncio.Lock] = {}  # one per run owner: never two restores at once
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="classroom")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.snapshot_all(force=True)
+
+    # ---- runs -----------------------------------------------------------------------------------
+
+    def _live(self, session_id: str | None) -> Session | None:
+        if session_id is None:
+            return None
+        try:
+            return self.manager.get(session_id)
+        except SessionNotFound:
+            return None
+
+    async def teacher_session(self, room: Room) -> Session:
+        """The teacher's run, re-created from its snapshot (or afresh) when its session is gone."""
+        async with self._locks.setdefault(teacher_owner(room), asyncio.Lock()):
+            session = self._live(room.teacher_session_id)
+            if session is None:
+                session = await self._restore(teacher_owner(room), CLIENT)
+                room.teacher_session_id = session.id
+            return session
+
+    async def member_session(self, room: Room, member: Member, client: str) -> Session | None:
+        """A forked member's run (restored from its snapshot if needed); None while only watching."""
+        if member.mode != "forked":
+            return self._live(member.session_id)
+        async with self._locks.setdefault(member.id, asyncio.Lock()):
+            session = self._live(member.session_id)
+            if session is None:
+                session = await self._restore(member.id, client)
+                member.session_id = session.id
+            return session
+
+    async def adopt_session(self, room: Room, session_id: str) -> Session:
+        """Make an existing session (the teacher's page's own) the room's teacher run."""
+        session = self.manager.get(session_id)
+        room.teacher_session_id = session.id
+        await self._save(teacher_owner(room), session)
+        return session
+
+    async def _restore(self, owner: str, client: str) -> Session:
+        row = self.store.snapshot(owner)
+        if row is None:
+            return await self.manager.create({}, client)
+        try:
+            session = await self.manager.create(row.config, client)
+        except ConfigError:  # a setting this version no longer accepts: start from the defaults
+            log.warning("snapshot of %s has a config this version refuses; starting afresh", owner)
+            return await self.manager.create({}, client)
+        try:  # small arrays: on the loop, not queued behind kernel compiles in the shared thread pool
+            state = state_from_bytes(session.params, row.weights)
+        except SnapshotError as exc:
+            log.warning("snapshot of %s not restored: %s", owner, exc)
+            return session
+        points, labels = _unpack_points(row.points)
+        session.adopt(state, row.epoch, points, labels)
+        self._saved[owner] = (row.epoch, session.config_version)
+        return session
+
+    async def _save(
+        self, owner: str, session: Session, state: Any = None, epoch: int | None = None, force: bool = False
+    ) -> None:
+        """Store a run (or `state`/`epoch` taken over by it) unless it has not changed since last time."""
+        epoch = session.epoch if epoch is None else epoch
+        key = (epoch, session.config_version)
+        if not force and state is None and self._saved.get(owner) == key:
+            return
+        config = session.config  # the config its weights fit (the one the run trains with)
+        weights = await asyncio.to_thread(state_to_bytes, session.params if state is None else state)
+        points = None
+        if config.dataset == "custom":
+            points = _pack_points(session.custom_points, session.custom_labels)
+        self.store.save_snapshot(owner, config.public(), weights, epoch, points)
+        self._saved[owner] = key
+
+    async def snapshot_all(self, force: bool = False) -> None:
+        for room in list(self.service.rooms.values()):
+            runs = [(teacher_owner(room), self._live(room.teacher_session_id))]
+            runs += [(m.id, self._live(m.session_id)) for m in room.members.values() if m.mode == "forked"]
+            for owner, session in runs:
+                if session is not None:
+                    try:
+                        await self._save(owner, session, force=force)
+                    except Exception:  # one bad run must not stop the others being saved
+                        log.exception("snapshot of %s failed", owner)
+
+    # ---- students -------------------------------------------------------------------------------
+
+    async def fork(self, room: Room, member: Member, client: str) -> Session:
+        """The member's own run from the teacher's current config, weights, own points and epoch."""
+        teacher = await self.teacher_session(room)
+        session = await self.manager.create(teacher.config.public(), client)
+        custom = teacher.config.dataset == "custom"
+        session.adopt(
+            teacher.params,
+            teacher.epoch,
+            teacher.custom_points if custom else None,
+            teacher.custom_labels if custom else None,
+        )
+        old, member.session_id, member.reached = member.session_id, session.id, None
+        self.service.set_mode(member, "forked")
+        if old is not None and old != session.id:
+            await self.manager.remove(old)
+        self._saved.pop(member.id, None)
+        await self._save(member.id, session, state=teacher.params, epoch=teacher.epoch)
+        self.announce(room)
+        return session
+
+    def watch(self, room: Room, member: Member) -> None:
+        """Back to watching the teacher; the member's own run is kept for a later look on the dashboard."""
+        self.service.set_mode(member, "watching")
+        self.announce(room)
+
+    async def remove(self, room: Room, member_id: str) -> None:
+        member = self.service.remove(room, member_id)
+        if member.session_id is not None:
+            await self.manager.remove(member.session_id)
+        self._saved.pop(member.id, None)
+        self.broadcast(room, protocol.json_message("removed", member_id=member_id))
+        self.announce(room)
+
+    # ---- the teacher's actions ------------------------------------------------------------------
+
+    async def _forked_sessions(self, room: Room) -> list[Session]:
+        """The live runs of forked students. A run not re-created since a restart is left as stored: it
+        comes back under its student's own client when the student reconnects (restoring the whole class
+        under one client here would run into the per-client session limit)."""
+        runs = (self._live(m.session_id) for m in room.members.values() if m.mode == "forked")
+        return [session for session in runs if session is not None]
+
+    async def push_config(self, room: Room, changes: dict[str, Any] | None) -> int:
+        """Configure every forked student's run with `changes` (default: the teacher's whole config).
+
+        Raises ConfigError, changing nothing, when the changes are not valid."""
+        teacher = await self.teacher_session(room)
+        if changes is None:
+            changes = teacher.config.public()
+        else:
+            make_config(teacher.config, changes)  # validate before touching anyone's run
+        sessions = await self._forked_sessions(room)
+        for session in sessions:
+            refusal = session.handle(Configure(type="configure", changes=changes))
+            if refusal is not None and '"type":"error"' in refusal:
+                # e.g. a student's own points cannot take a multi-class change
+                log.info("push to %s refused: %s", session.id, refusal)
+        self.broadcast(room, protocol.json_message("pushed", changes=changes, students=len(sessions)))
+        return len(sessions)
+
+    async def reset_all(self, room: Room) -> int:
+        sessions = await self._forked_sessions(room)
+        for session in sessions:
+            session.handle(Reset(type="reset"))
+        return len(sessions)
+
+    def spotlight(self, room: Room, member_id: str) -> None:
+        if member_id and member_id not in room.members:
+            raise KeyError(member_id)
+        self.service.set_room(room, spotlight=member_id)
+        self.announce(room)
+
+    async def set_lesson(self, room: Room, lesson_id: str) -> None:
+        if lesson_id not in BY_ID:
+            raise LessonError(f"no lesson {lesson_id!r}; the lessons are {', '.join(BY_ID)}")
+        self.service.set_room(room, lesson_id=lesson_id, lesson_step=-1)
+        await self.lesson_next(room)
+
+    async def lesson_next(self, room: Room) -> None:
+        """The lesson's next step: its preset on the teacher's run (from epoch 0) and on every fork."""
+        lesson = BY_ID.get(room.lesson_id)
+        if lesson is None:
+            raise LessonError("choose a lesson first")
+        if room.lesson_step + 1 >= len(lesson.steps):
+            raise LessonError(f"that was the last step of {lesson.title!r}")
+        step = lesson.steps[room.lesson_step + 1]
+        changes = make_config(None, step.config).public()
+        teacher = await self.teacher_session(room)
+        for session in [teacher, *await self._forked_sessions(room)]:
+            # queued in this order: the step's settings, then fresh weights from epoch 0
+            session.handle(Configure(type="configure", changes=changes))
+            session.handle(Reset(type="reset"))
+        self.service.set_room(room, lesson_step=room.lesson_step + 1)
+        self.announce(room)
+
+    def lock(self, room: Room, names: object) -> None:
+        """Hide these controls on every student's page (the page's hide= names); raises ValueError."""
+        self.service.set_room(room, locked=check_locked(names))
+        self.announce(room)
+
+    def set_challenge(self, room: Room, spec: dict[str, Any] | None) -> None:
+        """A target (test loss below `target_loss` on `dataset`) or None to end it; scores start afresh."""
+        for member in room.members.values():
+            member.reached = None
+        self.service.set_room(room, challenge=spec)
+        self.announce(room)
+
+    # ---- what the room sees ---------------------------------------------------------------------
+
+    def view(self, room: Room) -> dict[str, Any]:
+        students = []
+        for member in room.members.values():
+            saved = self._saved.get(member.id)
+            if saved is None and member.mode == "forked":
+                row = self.store.snapshot(member.id)
+                saved = (row.epoch, 0) if row else None
+                if saved is not None:
+                    self._saved[member.id] = saved
+            students.append(
+                dashboard.student_status(member, self._live(member.session_id), saved and saved[0])
+            )
+        return dashboard.room_view(room, students, self._spotlight_watch_id(room), self.service.room_size)
+
+    def _spotlight_watch_id(self, room: Room) -> str | None:
+        member = room.members.get(room.spotlight)
+        session = self._live(member.session_id if member else room.teacher_session_id)
+        return session.watch_id if session is not None else None
+
+    def listen(self, room: Room, teacher: bool) -> Subscriber:
+        sub = Subscriber()
+        self.listeners.setdefault(room.code, {})[sub] = teacher
+        sub.push_control(protocol.json_message("room", **self.view(room)))
+        return sub
+
+    def promote(self, room: Room, sub: Subscriber) -> None:
+        """This listener proved the teacher key: it gets the tiles too."""
+        self.listeners.setdefault(room.code, {})[sub] = True
+
+    def unlisten(self, room: Room, sub: Subscriber) -> None:
+        self.listeners.get(room.code, {}).pop(sub, None)
+
+    def broadcast(self, room: Room, message: str | bytes) -> None:
+        for sub in self.listeners.get(room.code, {}):
+            sub.push_control(message)
+
+    def announce(self, room: Room) -> None:
+        """Send the room's view to everyone listening (after any change)."""
+        if self.listeners.get(room.code):
+            self.broadcast(room, protocol.json_message("room", **self.view(room)))
+
+    def _score(self, room: Room) -> bool:
+        """Update the challenge's leaderboard from the live runs; returns whether it changed."""
+        spec = room.challenge
+        if not spec:
+            return False
+        changed = False
+        for member in room.members.values():
+            session = self._live(member.session_id) if member.mode == "forked" else None
+            if session is None:
+                continue
+            summary = session.summary()
+            loss = summary["test_loss"]
+            if summary["config"]["dataset"] != spec["dataset"] or loss is None or loss >= spec["target_loss"]:
+                continue
+            candidate = (sum(summary["config"]["hidden_layers"]), summary["epoch"])
+            if member.reached is None or candidate < member.reached:
+                member.reached, changed = candidate, True
+        return changed
+
+    async def _tiles(self, room: Room) -> bytes:
+        teacher = self._live(room.teacher_session_id)
+        teacher_config = teacher.config.public() if teacher else {}
+        tiles = [dashboard.tile(m, self._live(m.session_id), teacher_config) for m in room.members.values()]
+        return bytes(msgpack.packb({"type": "tiles", "tiles": tiles}))
+
+    async def _loop(self) -> None:
+        ticks_per_snapshot = max(1, round(SNAPSHOT_INTERVAL_S / DASHBOARD_INTERVAL_S))
+        tick = 0
+        while True:
+            await asyncio.sleep(DASHBOARD_INTERVAL_S)
+            tick += 1
+            try:
+                for code, listeners in list(self.listeners.items()):
+                    room = self.service.rooms.get(code)
+                    if room is None:
+                        continue
+                    if self._score(room):
+                        self.announce(room)
+                    teachers = [sub for sub, is_teacher in listeners.items() if is_teacher]
+                    if teachers:
+                        tiles = await self._tiles(room)
+                        for sub in teachers:
+                            sub.push_frame(tiles)
+                if tick % ticks_per_snapshot == 0:
+                    await self.snapshot_all()
+            except Exception:  # the dashboard must outlive any one bad tick
+                log.exception("classroom tick failed")

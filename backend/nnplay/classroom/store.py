@@ -1,0 +1,192 @@
+"""The classroom's durable state in one SQLite file: rooms, members and snapshots of their runs.
+
+One connection, used from the event loop's thread only (the owner of all room state); WAL mode, so a
+crash loses at most the last write. Keys and tokens are stored as SHA-256 digests, never as they are.
+The schema has a version (PRAGMA user_version); a newer file than this code knows is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+FILE_NAME = "classroom.sqlite3"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS rooms (
+    code TEXT PRIMARY KEY,
+    teacher_key_hash BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    lesson_id TEXT NOT NULL DEFAULT '',
+    lesson_step INTEGER NOT NULL DEFAULT -1,
+    spotlight TEXT NOT NULL DEFAULT '',
+    challenge TEXT NOT NULL DEFAULT '',
+    locked TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS members (
+    id TEXT PRIMARY KEY,
+    room_code TEXT NOT NULL REFERENCES rooms(code) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    token_hash BLOB NOT NULL,
+    joined_at REAL NOT NULL,
+    mode TEXT NOT NULL DEFAULT 'watching',
+    UNIQUE (room_code, name_key)
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    owner TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    weights BLOB NOT NULL,
+    epoch INTEGER NOT NULL,
+    points BLOB,
+    updated_at REAL NOT NULL
+);
+"""
+
+
+class StoreError(RuntimeError):
+    """The data file cannot be used (e.g. written by a newer nnplay)."""
+
+
+@dataclass(frozen=True)
+class RoomRow:
+    code: str
+    teacher_key_hash: bytes
+    created_at: float
+    lesson_id: str
+    lesson_step: int
+    spotlight: str
+    challenge: dict[str, Any] | None
+    locked: list[str]
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    id: str
+    room_code: str
+    name: str
+    token_hash: bytes
+    joined_at: float
+    mode: str
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    owner: str  # a member id, or "teacher:<room code>" for the teacher's run
+    config: dict[str, Any]
+    weights: bytes
+    epoch: int
+    points: bytes | None
+    updated_at: float
+
+
+class ClassroomStore:
+    """Rooms, members and run snapshots in `<data_dir>/classroom.sqlite3`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / FILE_NAME
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}; this nnplay knows up to {SCHEMA_VERSION}"
+            )
+        self._db.executescript(SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ---- rooms ----------------------------------------------------------------------------------
+
+    def add_room(self, code: str, teacher_key_hash: bytes) -> None:
+        self._db.execute(
+            "INSERT INTO rooms (code, teacher_key_hash, created_at) VALUES (?, ?, ?)",
+            (code, teacher_key_hash, time.time()),
+        )
+
+    def rooms(self) -> list[RoomRow]:
+        rows = self._db.execute(
+            "SELECT code, teacher_key_hash, created_at, lesson_id, lesson_step, spotlight, challenge, locked "
+            "FROM rooms"
+        ).fetchall()
+        return [
+            RoomRow(
+                code, bytes(key), created, lesson, step, spot, json.loads(ch) if ch else None, json.loads(lk)
+            )
+            for code, key, created, lesson, step, spot, ch, lk in rows
+        ]
+
+    def update_room(self, code: str, **fields: Any) -> None:
+        allowed = {"lesson_id", "lesson_step", "spotlight", "challenge", "locked"}
+        if not fields or not set(fields) <= allowed:
+            raise ValueError(f"room fields are {sorted(allowed)}")
+        values = [
+            (json.dumps(v) if v is not None else "")
+            if k == "challenge"
+            else json.dumps(v)
+            if k == "locked"
+            else v
+            for k, v in fields.items()
+        ]
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        self._db.execute(f"UPDATE rooms SET {assignments} WHERE code = ?", (*values, code))
+
+    # ---- members --------------------------------------------------------------------------------
+
+    def add_member(self, member_id: str, room_code: str, name: str, token_hash: bytes) -> None:
+        self._db.execute(
+            "INSERT INTO members (id, room_code, name, name_key, token_hash, joined_at) VALUES (?,?,?,?,?,?)",
+            (member_id, room_code, name, name.casefold(), token_hash, time.time()),
+        )
+
+    def members(self) -> list[MemberRow]:
+        rows = self._db.execute(
+            "SELECT id, room_code, name, token_hash, joined_at, mode FROM members ORDER BY joined_at"
+        ).fetchall()
+        return [
+            MemberRow(i, room, name, bytes(token), joined, mode)
+            for i, room, name, token, joined, mode in rows
+        ]
+
+    def set_member_mode(self, member_id: str, mode: str) -> None:
+        self._db.execute("UPDATE members SET mode = ? WHERE id = ?", (mode, member_id))
+
+    def remove_member(self, member_id: str) -> None:
+        self._db.execute("DELETE FROM members WHERE id = ?", (member_id,))
+        self._db.execute("DELETE FROM snapshots WHERE owner = ?", (member_id,))
+
+    # ---- snapshots of runs ----------------------------------------------------------------------
+
+    def save_snapshot(
+        self, owner: str, config: dict[str, Any], weights: bytes, epoch: int, points: bytes | None
+    ) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO snapshots (owner, config, weights, epoch, points, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (owner, json.dumps(config), weights, epoch, points, time.time()),
+        )
+
+    def snapshot(self, owner: str) -> SnapshotRow | None:
+        row = self._db.execute(
+            "SELECT owner, config, weights, epoch, points, updated_at FROM snapshots WHERE owner = ?",
+            (owner,),
+        ).fetchone()
+        if row is None:
+            return None
+        owner_, config, weights, epoch, points, updated = row
+        return SnapshotRow(
+            owner_, json.loads(config), bytes(weights), epoch, points and bytes(points), updated
+        )
+
+    def delete_snapshot(self, owner: str) -> None:
+        self._db.execute("DELETE FROM snapshots WHERE owner = ?", (owner,))

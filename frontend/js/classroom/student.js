@@ -1,0 +1,35 @@
+// The student's side of a room: who and where I am, and fork ("try it yourself") / watch.
+
+import { actionButton, el } from "./dom.js";
+
+/** Returns {element, setMode(mode), onRoom(view)}; onFork/onWatch/onLeave run the actions. */
+export function createStudentPanel({ code, name, onFork, onWatch, onLeave, onError }) {
+  const fork = actionButton("Try it yourself", "fork", onFork, onError);
+  fork.title = "Copy the teacher's network, weights and data into your own run";
+  const watch = actionButton("Watch the teacher", "watch", onWatch, onError);
+  const leave = actionButton("Leave", "leave", onLeave, onError);
+  const spotlight = el("span", { className: "spotlight-note", testId: "spotlight-note" });
+  const element = el("div", { className: "classroom-room student" }, [
+    el("span", { className: "room-label", text: "Room" }),
+    el("strong", { className: "room-code", testId: "room-code", text: code }),
+    el("span", { className: "me", text: `you are ${name}` }),
+    fork,
+    watch,
+    leave,
+    spotlight,
+  ]);
+
+  function setMode(mode) {
+    fork.hidden = false; // a fork again starts over from the teacher's current run
+    fork.textContent = mode === "forked" ? "Start again from the teacher's run" : "Try it yourself";
+    watch.hidden = mode !== "forked";
+    element.dataset.mode = mode;
+  }
+
+  function onRoom(view) {
+    const spot = view.spotlight;
+    spotlight.textContent = spot.member_id ? `On the big screen: ${spot.name}'s run` : "";
+  }
+
+  return { element, setMode, onRoom };
+}

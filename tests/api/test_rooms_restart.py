@@ -1,0 +1,105 @@
+"""Rooms survive a restart: a real `nnplay serve` process, stopped and started on the same data directory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from nnplay.inprocess import free_port
+
+from live import open_client
+from rooms_client import RoomHandle, create_room
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def server_process(data_dir: Path, log: Path) -> Iterator[str]:
+    """`python -m nnplay serve` on a free port with NNPLAY_DATA_DIR; stopped with SIGTERM (graceful)."""
+    port = free_port()
+    env = {**os.environ, "NNPLAY_DATA_DIR": str(data_dir), "NNPLAY_WARMUP": "false"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "backend"), env.get("PYTHONPATH")]))
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nnplay", "serve", "--port", str(port), "--log-level", "warning"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log.read_text()
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(base + "/api/health").status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "the server did not start in 60 s"
+            time.sleep(0.1)  # polling a process that has no event to await
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully (lifespan: rooms snapshotted), then re-raises the signal
+        assert process.wait(30) in (0, -signal.SIGTERM), log.read_text()
+        assert "Traceback" not in log.read_text()
+
+
+def _train_and_pause(base: str, session_id: str, epochs: int, changes: dict) -> int:
+    with open_client(base, session_id) as client:
+        client.send({"type": "configure", "changes": changes})
+        client.send({"type": "start"})
+        client.frame(lambda f: f["epoch"] >= epochs, timeout=90)
+        client.send({"type": "pause"})
+        client.wait_for(lambda m: m.get("type") == "status" and m["state"] == "paused")
+    return int(httpx.get(f"{base}/api/sessions/{session_id}").json()["epoch"])
+
+
+def test_a_restart_on_the_same_data_dir_brings_back_rooms_members_lesson_and_runs(tmp_path):
+    log = tmp_path / "server.log"
+    with server_process(tmp_path / "data", log) as base:
+        room = create_room(base)
+        ada, bob = room.join("Ada"), room.join("Bob")
+        room.as_teacher("lesson-next", {"lesson_id": "learning-rate"})
+        room.as_teacher("lesson-next")
+        teacher_epoch = _train_and_pause(base, room.session_id, 30, {"noise": 10})
+        fork = room.fork(ada)
+        ada_epoch = _train_and_pause(
+            base, fork, teacher_epoch + 40, {"learning_rate": 0.1, "hidden_layers": [5]}
+        )
+        with open_client(base, fork) as client:
+            weights = client.frame(lambda f: f["epoch"] == ada_epoch)["weights"]
+        before = httpx.get(room.url()).json()
+    with server_process(tmp_path / "data", log) as base:
+        room = RoomHandle(base, room.code, room.teacher_key, "", "")
+        after = httpx.get(room.url()).json()
+        assert [s["name"] for s in after["students"]] == ["Ada", "Bob"]
+        assert after["lesson"] == before["lesson"] and after["lesson"]["step"] == 1
+        students = {s["name"]: s for s in after["students"]}
+        assert students["Ada"]["mode"] == "forked" and students["Ada"]["epoch"] == ada_epoch
+        assert students["Bob"]["mode"] == "watching"
+        # Ada's page reconnects: her run comes back with its config, weights and epoch.
+        me = httpx.get(room.url("/me"), headers={"X-Member-Token": ada["member_token"]}).json()
+        assert me["mode"] == "forked" and me["session_id"] and me["session_id"] != fork
+        with open_client(base, me["session_id"]) as client:
+            frame = client.frame(lambda f: f["epoch"] == ada_epoch)
+        assert frame["weights"] == weights and frame["layers"] == [5]
+        config = httpx.get(f"{base}/api/sessions/{me['session_id']}").json()["config"]
+        assert config["learning_rate"] == 0.1
+        # The teacher's page reconnects with its key: the teacher's run is back too.
+        teacher = httpx.get(room.url("/teacher"), headers={"X-Teacher-Key": room.teacher_key}).json()
+        summary = httpx.get(f"{base}/api/sessions/{teacher['session_id']}").json()
+        assert summary["config"]["noise"] == 10 and summary["config"]["learning_rate"] == 0.03
+        with open_client(base, teacher["session_id"]) as client:
+            client.frame(lambda f: f["epoch"] == teacher_epoch)
+        assert httpx.get(room.url("/me"), headers={"X-Member-Token": bob["member_token"]}).json()["mode"] == (
+            "watching"
+        )
+        assert httpx.get(room.url("/teacher"), headers={"X-Teacher-Key": "nope"}).status_code == 403
