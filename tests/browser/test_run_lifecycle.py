@@ -18,8 +18,10 @@ SCREEN_SIZES = {
     "phone": ({"width": 390, "height": 844}, 1),
     "projector": ({"width": 1280, "height": 720}, 1.5),
 }
-# ReLU at learning rate 10 kills every hidden unit on circle within a few hundred epochs.
-STALLING = "/?dataset=circle&activation=relu&learningRate=10&speed=0"
+# ReLU at learning rate 10 kills the net on circle within a few hundred epochs. Seed 2: with seed 1
+# the exact kernel's run (the one a second session with the same settings gets) thrashes instead of
+# dying (about a third of its epochs do not look stalled), so the server may not call it stalled.
+STALLING = "/?dataset=circle&activation=relu&learningRate=10&seed=2&speed=0"
 NO_LOSS = re.compile(r"^(—|-|–)$")
 
 
@@ -57,6 +59,7 @@ def test_a_new_data_set_in_reference_mode_starts_a_fresh_paused_run_and_play_con
     expect(notice).to_be_visible()
     expect(notice).to_have_attribute("data-kind", "fresh-run")
     expect(app.by_test_id("notice-title")).to_contain_text("New data")
+    expect(app.by_test_id("notice-text")).to_contain_text("Press ▶ to train")
     expect(app.by_test_id("epoch")).to_have_text("0")
     expect(app.by_test_id("play")).to_have_attribute("aria-pressed", "false")
     expect(app.by_test_id("loss-chart")).to_have_attribute("data-points", "0")
@@ -68,9 +71,11 @@ def test_a_new_data_set_in_reference_mode_starts_a_fresh_paused_run_and_play_con
     assert newest["epoch"] == 0
     expect(app.by_test_id("epoch")).to_have_text("0")
 
-    # Play carries on from the fresh weights; the notice stays until dismissed or replaced.
+    # Play carries on from the fresh weights; the notice keeps the reason, not the call to press play.
     app.by_test_id("play").click()
     expect(app.by_test_id("play")).to_have_attribute("aria-pressed", "true")
+    expect(app.by_test_id("notice-text")).not_to_contain_text("Press ▶")
+    expect(app.by_test_id("notice-title")).to_contain_text("New data")
     app.wait_for_server(lambda s: s["state"] == "training" and s["epoch"] > 0)
     app.wait_until(lambda: app.epoch() > 50, 30, "the fresh run to train")
     assert int(app.by_test_id("loss-chart").get_attribute("data-last-epoch") or -1) <= app.epoch()
@@ -126,10 +131,11 @@ def test_a_stalled_run_is_explained_and_rolled_back_in_one_click(playground):
     assert rolled["epoch"] < stalled["epoch"]
     expect(app.by_test_id("epoch")).to_have_text(str(rolled["epoch"]))
     expect(app.by_test_id("play")).to_have_attribute("aria-pressed", "false")
-    # The loss chart goes back with the weights: it ends at the rolled-back epoch, its history kept.
-    assert rolled["epoch"] > 0, rolled
-    expect(app.by_test_id("loss-chart")).to_have_attribute("data-last-epoch", str(rolled["epoch"]))
-    assert app.loss_chart_points() >= 1
+    # The loss chart goes back with the weights: it ends at the rolled-back epoch, the history before
+    # it kept (a roll back to epoch 0, where this net died at once, leaves the empty chart of epoch 0).
+    last = str(rolled["epoch"]) if rolled["epoch"] else ""
+    expect(app.by_test_id("loss-chart")).to_have_attribute("data-last-epoch", last)
+    assert (app.loss_chart_points() >= 1) == (rolled["epoch"] > 0)
 
 
 def _watch_link(app: Playground) -> str:
@@ -175,10 +181,16 @@ def test_a_watcher_sees_the_run_live_and_cannot_change_it(app, browser: Browser,
         assert wire.messages("error") == []
         _wait_sent(page, sent, '"type":"viewer"')  # a watcher reports what it shows too
         assert all(re.search(r'"type":\s*"(ping|viewer)"', message) for message in sent), sent
+
+        # The owner's fresh run reaches the watcher: epoch 0, the reason, and no choice offered.
+        app.by_test_id("dataset-xor").click()
+        expect(watcher.by_test_id("epoch")).to_have_text("0")
+        expect(watcher.by_test_id("notice")).to_have_attribute("data-kind", "fresh-run")
+        expect(watcher.by_test_id("notice-text")).not_to_contain_text("Keep the weights")
+        expect(watcher.by_test_id("dataset-xor")).to_have_attribute("aria-pressed", "true")
         assert console.unexpected() == []
     finally:
         context.close()
-    expect(app.by_test_id("play")).to_have_attribute("aria-pressed", "true")
 
 
 _HIDE_TAB_JS = """(hidden) => {

@@ -4,23 +4,29 @@
 
 /**
  * Binds `elements` {box, title, text, lookFor, dismiss, anchor} to `store.get().notice`
- * ({kind, title, text, lookFor} or null); `anchor` (the run controls above the notice) is scrolled
+ * ({kind, title, text, whilePaused, after, lookFor} or null): `whilePaused` (what to do next) shows
+ * only while the run is not training. `anchor` (the run controls above the notice) is scrolled
  * into view with a fresh-run notice that is out of sight.
  */
 export function bindNotice(store, elements) {
   elements.dismiss.addEventListener("click", () => store.set({ notice: null }));
-  function render(notice) {
+  function render(state) {
+    const notice = state.notice;
     elements.box.hidden = !notice;
     if (!notice) return;
+    const running = ["training", "compiling"].includes(state.runState);
+    const parts = [notice.text, running ? "" : notice.whilePaused, notice.after];
+    const text = parts.filter(Boolean).join(" ");
     elements.box.dataset.kind = notice.kind;
     elements.title.textContent = notice.title;
-    elements.text.textContent = notice.text || "";
+    if (elements.text.textContent !== text) elements.text.textContent = text;
     elements.lookFor.textContent = notice.lookFor ? `Look for: ${notice.lookFor}` : "";
     elements.lookFor.hidden = !notice.lookFor;
   }
   store.subscribe((state, changed) => {
+    if (changed.has("runState") && !changed.has("notice")) render(state);
     if (!changed.has("notice")) return;
-    render(state.notice);
+    render(state);
     // A fresh run is paused at epoch 0: on a phone the change was made far down the page, so bring
     // the notice and the play button above it into view.
     if (state.notice?.kind === "fresh-run") {
@@ -30,7 +36,7 @@ export function bindNotice(store, elements) {
       }
     }
   });
-  render(store.get().notice);
+  render(store.get());
 }
 
 /**
@@ -43,10 +49,11 @@ export function freshRunNotice(reason, readOnly = false) {
   return {
     kind: "fresh-run",
     title: `${text.replace(/[.:]\s*$/, "")}.`,
-    text: readOnly
-      ? "New weights, epoch 0, the charts start over."
-      : "New weights, epoch 0, the charts start over (as in TensorFlow Playground). Press ▶ to train. " +
-        'To keep training the weights you had instead, tick "Keep the weights on changes" under the network.',
+    text: "New weights, epoch 0, the charts start over (as in TensorFlow Playground).",
+    whilePaused: readOnly ? "" : "Press ▶ to train.",
+    after: readOnly
+      ? ""
+      : 'To keep training the weights you had instead, tick "Keep the weights on changes" under the network.',
   };
 }
 
