@@ -91,12 +91,17 @@ def test_roc_chart_and_confusion_matrix_show_for_classification_and_hide_for_reg
     accuracy = float(app.by_test_id("metric-test-accuracy").get_attribute("data-value"))
     assert math.isclose((counts["neg-neg"] + counts["pos-pos"]) / sum(counts.values()), accuracy)
 
+    # A new problem type starts a fresh run (reference mode): the charts show again from its first step.
     app.by_test_id("problem-type").select_option(label="regression")
     for test_id in ("metrics", "roc-chart", "confusion-matrix"):
         expect(app.by_test_id(test_id)).to_be_hidden()
     expect(app.by_test_id("classification-only-note")).to_contain_text("regression")
+    expect(app.by_test_id("epoch")).to_have_text("0")
+    app.by_test_id("step").click()
     expect(app.by_test_id("grad-chart")).to_be_visible()
     app.by_test_id("problem-type").select_option(label="classification")
+    expect(app.by_test_id("epoch")).to_have_text("0")
+    app.by_test_id("step").click()
     expect(app.by_test_id("confusion-matrix")).to_be_visible()
     expect(app.by_test_id("classification-only-note")).to_be_hidden()
 

@@ -42,7 +42,8 @@ function applyMessage(store, message, views) {
       // Reference mode starts over after a change of data or network: so does every chart.
       if (message.fresh_run) {
         views.reset();
-        Object.assign(patch, { frame: null, epoch: 0, notice: freshRunNotice(message.reason) });
+        const notice = freshRunNotice(message.reason, store.get().readOnly);
+        Object.assign(patch, { frame: null, epoch: 0, notice });
       }
       store.set(patch);
       break;
@@ -60,6 +61,11 @@ function applyMessage(store, message, views) {
       // The run state comes only from hello/status: frames are latest-wins and can
       // overtake a status message, so a frame's state may already be stale.
       const frame = decodeFrame(message);
+      // A frame made before the latest config can still arrive after it (the server holds one
+      // frame per client and sends its control messages first): after a fresh run it would put
+      // the old run's epoch and loss back on screen. The next frame has the new version.
+      const current = store.get().configVersion;
+      if (current != null && frame.configVersion != null && frame.configVersion < current) break;
       store.set({ frame, epoch: frame.epoch });
       break;
     }

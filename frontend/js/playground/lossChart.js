@@ -154,7 +154,11 @@ export function createLossChart(container) {
 
   return {
     update(frame) {
-      if (frame.epoch < lastEpoch) history.reset(); // a reset or a fresh run restarts the history
+      // A reset or a fresh run restarts the history; a rollback goes back to its epoch.
+      if (frame.epoch < lastEpoch) {
+        if (frame.epoch === 0) history.reset();
+        else history.truncate(frame.epoch);
+      }
       if (frame.epoch === lastEpoch) return;
       lastEpoch = frame.epoch;
       history.add(frame.epoch, frame.trainLoss, frame.testLoss);

@@ -13,7 +13,7 @@ function meanOf(values) {
 }
 const mean = (a, b) => meanOf([a, b]);
 
-/** Creates an empty history; returns {add(epoch, train, test), points(), reset(), size}. */
+/** Creates an empty history; returns {add(epoch, train, test), points(), reset(), truncate(epoch)}. */
 export function createLossHistory(maxPoints = MAX_POINTS) {
   let epochs = [];
   let train = [];
@@ -74,10 +74,22 @@ export function createLossHistory(maxPoints = MAX_POINTS) {
     latest = null;
   }
 
+  /** Forgets every point after `epoch` (a rollback to earlier weights goes back in time too). */
+  function truncate(epoch) {
+    let keep = epochs.length;
+    while (keep > 0 && epochs[keep - 1] > epoch) keep -= 1;
+    epochs = epochs.slice(0, keep);
+    train = train.slice(0, keep);
+    test = test.slice(0, keep);
+    bucket = null;
+    latest = keep ? { epoch: epochs[keep - 1], train: train[keep - 1], test: test[keep - 1] } : null;
+  }
+
   return {
     add,
     points,
     reset,
+    truncate,
     get latestEpoch() {
       return latest ? latest.epoch : null;
     },

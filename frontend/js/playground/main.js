@@ -180,6 +180,7 @@ async function start() {
     text: byTestId("notice-text"),
     lookFor: byTestId("notice-look-for"),
     dismiss: byTestId("notice-dismiss"),
+    anchor: byTestId("play").closest("section"),
   });
 
   const featureLabels = new Map(schema.features.map((f) => [f.name, f.label || f.name]));
