@@ -52,6 +52,7 @@ class RunState:
         self.last_good: tuple[Any, int] | None = (params, 0)  # weights of the last healthy chunk
         self.early = EarlyStopping(plan.config.patience)
         self.stall_since: int | None = None  # the epoch since which the net has looked stalled
+        self.healthy_since: int | None = None  # ... and since which it has looked alive again
 
     @property
     def config(self) -> TrainConfig:
@@ -93,7 +94,7 @@ class RunState:
         self.epoch = 0
         self.last_good = (self.params, 0)
         self.early = EarlyStopping(self.config.patience)
-        self.stall_since = None
+        self.stall_since = self.healthy_since = None
         self.set_state("paused", force=True)
         self.needs_frame = True
 
@@ -102,7 +103,7 @@ class RunState:
             raise CommandFailed("nothing_to_roll_back", "there is no earlier good state yet")
         self.params, self.epoch = self.last_good
         self.params = fit_state(self.params, self.plan)
-        self.stall_since = None
+        self.stall_since = self.healthy_since = None
         self.set_state("paused", f"rolled back to epoch {self.epoch}, the last good weights", force=True)
         self.needs_frame = True
 
@@ -122,7 +123,7 @@ class RunState:
         self.plan, self.params = plan, state
         self.config_version += 1
         self.early = EarlyStopping(plan.config.patience)
-        self.stall_since = None
+        self.stall_since = self.healthy_since = None
         self.broadcast(
             protocol.json_message(
                 "config",
@@ -143,20 +144,28 @@ class RunState:
         self.needs_frame = True
 
     def _stalled(self, frame: FrameData) -> bool:
-        """Whether the net has looked stalled for STALL_EPOCHS (a look at epoch 0 does not count)."""
-        if self.epoch == 0 or not stopping.looks_stalled(frame):
-            self.stall_since = None
+        """Whether the net has looked stalled for STALL_EPOCHS (a look at epoch 0 does not count). A dead
+        net may flicker (the whole plane one class, then the other, a mixed epoch between): only a
+        recovery that lasts RECOVERY_EPOCHS starts the count afresh."""
+        if self.epoch == 0:
             return False
-        if self.stall_since is None:
-            self.stall_since = self.epoch
-        return self.epoch - self.stall_since >= stopping.STALL_EPOCHS
+        if stopping.looks_stalled(frame):
+            self.healthy_since = None
+            if self.stall_since is None:
+                self.stall_since = self.epoch
+        elif self.stall_since is not None:
+            if self.healthy_since is None:
+                self.healthy_since = self.epoch
+            if self.epoch - self.healthy_since >= stopping.RECOVERY_EPOCHS:
+                self.stall_since = self.healthy_since = None
+        return self.stall_since is not None and self.epoch - self.stall_since >= stopping.STALL_EPOCHS
 
     def take_over(self, state: Any, epoch: int) -> None:
         """Another run's weights and epoch (a classroom fork, a restored snapshot), fit to this plan."""
         self.params, self.epoch = fit_state(state, self.plan), epoch
         self.last_good = (self.params, epoch)
         self.early = EarlyStopping(self.config.patience)
-        self.stall_since = None
+        self.stall_since = self.healthy_since = None
         self.needs_frame = True
 
     def data_changed(self) -> None:

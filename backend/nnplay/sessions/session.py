@@ -167,9 +167,10 @@ class Session(RunState):
     def hello(self, read_only: bool = False) -> str:
         from ..engine.runtime import device_info
 
+        owner = {} if read_only else {"session": self.id}  # a watcher never learns the control id
         return protocol.json_message(
             "hello",
-            session=None if read_only else self.id,
+            **owner,
             watch_id=self.watch_id,
             read_only=read_only,
             config=self.config.public(),

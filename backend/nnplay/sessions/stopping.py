@@ -65,6 +65,7 @@ def divergence_message(config: TrainConfig, epoch: int) -> str:
 
 
 STALL_EPOCHS = 200  # a net must look dead this long before it is called stalled (it may recover)
+RECOVERY_EPOCHS = 100  # ... and alive again this long before the count starts afresh
 
 
 def looks_stalled(frame: FrameData) -> bool:
