@@ -132,7 +132,8 @@ def test_a_fork_starts_from_the_teachers_config_weights_and_epoch(base_url):
         teacher.wait_for(lambda m: m.get("type") == "pong")
         summary = httpx.get(f"{base_url}/api/sessions/{room.session_id}").json()
         epoch = summary["epoch"]
-        last = teacher.frame(lambda f: f["epoch"] == epoch)
+    with open_client(base_url, room.session_id) as again:  # a late joiner gets the paused run's frame
+        last = again.frame(lambda f: f["epoch"] == epoch)
     student = room.join("Alan")
     forked = room.fork(student)
     assert forked != room.session_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import numpy as np
@@ -24,7 +25,10 @@ from nnplay.sessions.stopping import EarlyStopping
 
 
 def _run(coro):
-    return asyncio.run(coro)
+    """Run a coroutine on a fresh event loop in its own thread (the browser tests' Playwright may leave a
+    loop running in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _msg(**fields):

@@ -10,7 +10,7 @@ import { readTfpHash } from "./tfpLink.js";
 export const VIEW_KEYS = ["showTestData", "discretize", "lossLogX", "keepWeights"];
 /** Panels that open on demand; `open=` lists the open ones. */
 export const PANELS = ["toolbox", "layers", "insights"];
-const KEPT_KEYS = ["token"]; // carried through every rewrite, never interpreted here
+const KEPT_KEYS = ["token", "room"]; // carried through every rewrite, never interpreted here (room: a join link)
 
 function listParam(params, key) {
   return (params.get(key) || "")
