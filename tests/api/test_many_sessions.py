@@ -30,7 +30,7 @@ async def _follow(url: str, first: dict, last: dict, stop: asyncio.Event) -> Non
 
 
 def test_thirty_sessions_all_advance_and_their_losses_fall():
-    with serve(max_sessions=SESSIONS + 4, max_sessions_per_client=SESSIONS + 4) as base:
+    with serve(max_sessions=SESSIONS + 4, max_sessions_per_client=SESSIONS + 4, scheduler="batched") as base:
         ids = []
         for seed in range(1, SESSIONS + 1):
             response = httpx.post(f"{base}/api/sessions", json={"config": {"seed": seed}})

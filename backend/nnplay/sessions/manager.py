@@ -30,7 +30,7 @@ class SessionManager:
         max_sessions: int = 64,
         idle_timeout_s: float = 3600.0,
         max_per_client: int = 16,
-        engine: str = "batched",
+        engine: str = "per_session",
     ) -> None:
         """`engine`: "batched" (one scheduler trains every session, a bucket's sessions in one call) or
         "per_session" (each session runs its own kernels, as before the scheduler)."""
