@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Request, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -16,8 +14,8 @@ from ...imagelab.lab import check_stack
 from ...imagelab.manager import ImageSessionManager
 from ...imagelab.messages import parse_message
 from ...sessions import SessionNotFound, TooManySessions
-from ..deps import client_of, rate_limits_of, token_ok
-from .ws import CLOSE_NOT_FOUND, send_loop
+from ..deps import token_ok
+from .ws import CLOSE_NOT_FOUND, pump
 
 router = APIRouter()
 
@@ -80,30 +78,11 @@ async def image_socket(websocket: WebSocket, session_id: str) -> None:
         return
     await websocket.accept()
     sub = session.subscribe()
-    sender = asyncio.create_task(send_loop(websocket, sub))
-    limits, client = rate_limits_of(websocket), client_of(websocket)
-    try:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            refusal = limits.message_refusal(client)
-            if refusal is not None:
-                sub.push_control(protocol.error_message("rate_limited", refusal))
-                continue
-            raw = message.get("text")
-            if raw is None:
-                raw = message.get("bytes") or b""
-            try:
-                reply = await session.handle(parse_message(raw))
-            except protocol.ProtocolError as exc:
-                reply = protocol.error_message(exc.code, exc.message, exc.field)
-            if reply is not None:
-                sub.push_control(reply)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sender
-        session.unsubscribe(sub)
+
+    async def handle(raw: str | bytes) -> str | None:
+        try:
+            return await session.handle(parse_message(raw))
+        except protocol.ProtocolError as exc:
+            return protocol.error_message(exc.code, exc.message, exc.field)
+
+    await pump(websocket, sub, handle, lambda: session.unsubscribe(sub))

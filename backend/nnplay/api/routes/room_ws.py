@@ -9,20 +9,17 @@ A student's action gets {"type": "error", "code": "forbidden"}.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
 from ... import protocol
 from ...classroom.hub import ClassroomHub, LessonError
 from ...classroom.rooms import NotTeacher, Room, RoomNotFound, TooManyWrongCodes
 from ...schemas import ConfigError
 from ...sessions import Subscriber
-from ..deps import origin_allowed, token_ok
-from .ws import send_loop
+from .ws import pump
 
 router = APIRouter()
 
@@ -92,12 +89,7 @@ async def _handle(hub: ClassroomHub, room: Room, sub: Subscriber, raw: str | byt
 
 @router.websocket("/ws/rooms/{code}")
 async def room_socket(websocket: WebSocket, code: str) -> None:
-    if not origin_allowed(websocket):
-        await websocket.close(code=4403, reason="origin not allowed")
-        return
-    if not token_ok(websocket):
-        await websocket.close(code=4401, reason="token required")
-        return
+    # Host, Origin and token were checked by the guards (api/guards.py) before this runs.
     hub: ClassroomHub = websocket.app.state.classroom
     client = websocket.client.host if websocket.client else ""
     try:
@@ -110,19 +102,8 @@ async def room_socket(websocket: WebSocket, code: str) -> None:
         return
     await websocket.accept()
     sub = hub.listen(room, teacher=False)
-    sender = asyncio.create_task(send_loop(websocket, sub))
-    try:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            reply = await _handle(hub, room, sub, message.get("text") or message.get("bytes") or b"")
-            if reply is not None:
-                sub.push_control(reply)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sender
-        hub.unlisten(room, sub)
+
+    async def handle(raw: str | bytes) -> str | None:
+        return await _handle(hub, room, sub, raw)
+
+    await pump(websocket, sub, handle, lambda: hub.unlisten(room, sub))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -75,11 +76,15 @@ def _apply(session: Session, sub: Subscriber, raw: str | bytes) -> str | None:
         return protocol.error_message("internal_error", message)
 
 
-async def _serve(websocket: WebSocket, session: Session, read_only: bool) -> None:
-    """Accept, subscribe, and take messages until the client goes; each message is checked and queued
-    by the session (a bad one gets an `error` and changes nothing)."""
-    await websocket.accept()
-    sub = session.subscribe(read_only=read_only)
+async def pump(
+    websocket: WebSocket,
+    sub: Subscriber,
+    handle: Callable[[str | bytes], Awaitable[str | None]],
+    leave: Callable[[], None],
+) -> None:
+    """The receive loop every socket shares (sessions, watchers, the image lab, rooms): the subscriber's
+    messages and frames go out through `send_loop`; each client message, once past the per-client rate
+    limit, goes to `handle`, whose reply (if any) goes to this client alone; `leave` runs at the end."""
     sender = asyncio.create_task(send_loop(websocket, sub))
     limits, client = rate_limits_of(websocket), client_of(websocket)
     try:
@@ -94,7 +99,7 @@ async def _serve(websocket: WebSocket, session: Session, read_only: bool) -> Non
             raw = message.get("text")
             if raw is None:
                 raw = message.get("bytes") or b""
-            reply = _apply(session, sub, raw)
+            reply = await handle(raw)
             if reply is not None:
                 sub.push_control(reply)
     except WebSocketDisconnect:
@@ -103,7 +108,19 @@ async def _serve(websocket: WebSocket, session: Session, read_only: bool) -> Non
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sender
-        session.unsubscribe(sub)
+        leave()
+
+
+async def _serve(websocket: WebSocket, session: Session, read_only: bool) -> None:
+    """Accept, subscribe, and take messages until the client goes; each message is checked and queued
+    by the session (a bad one gets an `error` and changes nothing)."""
+    await websocket.accept()
+    sub = session.subscribe(read_only=read_only)
+
+    async def handle(raw: str | bytes) -> str | None:
+        return _apply(session, sub, raw)
+
+    await pump(websocket, sub, handle, lambda: session.unsubscribe(sub))
 
 
 @router.websocket("/ws/sessions/{session_id}")
