@@ -37,8 +37,9 @@ def finite_or_none(value: float | None) -> float | None:
     return float(value)
 
 
-def parse_client_message(raw: str | bytes) -> Any:
-    """Validate one client message; raise ProtocolError with a human message if it is bad."""
+def json_object(raw: str | bytes) -> dict[str, Any]:
+    """The envelope every client message shares: at most MAX_MESSAGE_BYTES of JSON, an object with a
+    'type'. Raises ProtocolError (too_large, invalid_json, invalid_message)."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_MESSAGE_BYTES:
         raise ProtocolError("too_large", f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES}")
@@ -48,6 +49,12 @@ def parse_client_message(raw: str | bytes) -> Any:
         raise ProtocolError("invalid_json", f"message is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or "type" not in data:
         raise ProtocolError("invalid_message", "a message must be a JSON object with a 'type'", "type")
+    return data
+
+
+def parse_client_message(raw: str | bytes) -> Any:
+    """Validate one client message; raise ProtocolError with a human message if it is bad."""
+    data = json_object(raw)
     try:
         return _client_message.validate_python(data)
     except ValidationError as exc:

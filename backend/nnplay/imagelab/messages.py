@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ..protocol import MAX_MESSAGE_BYTES, ProtocolError
+from ..protocol import ProtocolError, json_object
 
 PIXELS = 64
 MAX_PIXEL = 16
@@ -79,15 +78,7 @@ _adapter: TypeAdapter[Any] = TypeAdapter(ImageMessage)
 
 def parse_message(raw: str | bytes) -> Any:
     """One client message, validated; ProtocolError (code, message, field) if it is bad."""
-    size = len(raw.encode() if isinstance(raw, str) else raw)
-    if size > MAX_MESSAGE_BYTES:
-        raise ProtocolError("too_large", f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES}")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ProtocolError("invalid_json", f"message is not valid JSON: {exc}") from None
-    if not isinstance(data, dict) or "type" not in data:
-        raise ProtocolError("invalid_message", "a message must be a JSON object with a 'type'", "type")
+    data = json_object(raw)
     if data["type"] not in MESSAGE_TYPES:
         kinds = ", ".join(MESSAGE_TYPES)
         raise ProtocolError(
