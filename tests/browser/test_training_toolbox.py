@@ -67,6 +67,9 @@ def test_stop_at_epoch_pauses_training_there_and_says_why(app):
     app.by_test_id("early-stopping").select_option(label="on")
     app.wait_for_server(lambda s: s["config"]["early_stopping"] == "on")
     app.by_test_id("early-stopping").select_option(label="off")
+    # The server's answer to that change re-renders the controls; type the stop epoch after it (a
+    # config message that lands mid-typing resets the field: noted as open for the page).
+    app.wait_for_server(lambda s: s["config"]["early_stopping"] == "off")
     app.by_test_id("stop-epoch").fill("300")
     app.by_test_id("stop-epoch").press("Enter")
     app.wait_for_server(lambda s: s["config"]["stop_epoch"] == 300 and s["config"]["early_stopping"] == "off")
