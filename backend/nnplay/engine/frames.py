@@ -111,10 +111,11 @@ def _saturated_one_class(scores: np.ndarray, softmax: bool) -> bool:
 def frame_data(plan: Plan, state: Any, detail: bool = True) -> FrameData:
     """Losses, accuracy, grids and exact-shape weights of the state's weights (blocking).
 
-    `detail=False` leaves out what only the insight views draw (histograms, the ROC curve).
+    `detail=False` leaves out what only the insight views draw (histograms, the ROC curve, gradient norms).
     """
     params = fit_weights(state if not isinstance(state, TrainState) else state.params, plan)
-    return frame_from_evaluation(plan, state, compiled_evaluate()(params, plan.arch, plan.eval_data), detail)
+    evaluation = compiled_evaluate()(params, plan.arch, plan.eval_data, detail=detail)
+    return frame_from_evaluation(plan, state, evaluation, detail)
 
 
 def frame_from_evaluation(plan: Plan, state: Any, evaluation: Evaluation, detail: bool = True) -> FrameData:
@@ -156,7 +157,7 @@ def frame_from_evaluation(plan: Plan, state: Any, evaluation: Evaluation, detail
         biases=biases,
         learning_rate=current_learning_rate(plan, state),
         metrics=metrics,
-        grad_norms=[float(v) for v in [*ev.grad_w[:depth], ev.grad_w[-1]]],
+        grad_norms=[float(v) for v in [*ev.grad_w[:depth], ev.grad_w[-1]]] if detail else [],
         weight_hist=[histogram(w.ravel()) for w in weights] if detail else [],
         activation_hist=(
             [histogram(hidden[layer, :, :n].ravel()) for layer, n in enumerate(layers)] if detail else []

@@ -19,11 +19,10 @@ def _safe_div(a: float, b: float) -> float:
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """counts[i, j] = points of true class classes[i] predicted as classes[j]."""
-    index = {c: i for i, c in enumerate(classes.tolist())}
-    counts = np.zeros((len(classes), len(classes)), np.int64)
-    for t, p in zip(labels.tolist(), predicted.tolist(), strict=True):
-        counts[index[t], index[p]] += 1
-    return counts
+    k = len(classes)
+    true_index = np.searchsorted(classes, labels)
+    predicted_index = np.searchsorted(classes, predicted)
+    return np.bincount(true_index * k + predicted_index, minlength=k * k).reshape(k, k).astype(np.int64)
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
@@ -35,16 +34,10 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     n_pos, n_neg = int(positive.sum()), int((~positive).sum())
     if n_pos == 0 or n_neg == 0:
         return None
-    order = np.argsort(scores, kind="mergesort")
-    sorted_scores = scores[order]
-    ranks = np.empty(len(scores), np.float64)
-    i = 0
-    while i < len(scores):  # average the ranks of ties
-        j = i
-        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
-        i = j + 1
+    # Average ranks (1-based) of tied scores: each distinct value gets the mean of the ranks it spans.
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    last = np.cumsum(counts)
+    ranks = ((last - counts + 1 + last) / 2.0)[inverse.reshape(-1)]
     u = ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))
 
