@@ -6,7 +6,8 @@
 For each engine (`NNPLAY_SCHEDULER`: `per_session` is one run loop per session as before issue 10,
 `batched` the scheduler that trains a bucket's sessions in one vmapped call), a real `nnplay serve` runs in
 its own process. For each N it creates N sessions (spiral, all 7 features, hidden [8, 8, 8], seed i), opens
-one websocket client per session (in this process), presses Play, waits until every session has trained,
+one websocket client per session (in this process) that reports what the page reports with its
+default panels (a visible tab, insight charts closed), presses Play, waits until every session has trained,
 then for `--seconds` every client reads every frame and changes its learning rate once a second, timing
 configure -> the first frame made with the new config. It reports per session epochs/s (median and
 slowest), aggregate epochs/s, frames/s, configure -> frame p95 and the server's CPU use, side by side for
@@ -101,6 +102,9 @@ class Probe:
 
     async def run(self, stop: asyncio.Event, started: asyncio.Event) -> None:
         async with connect(self.url, max_size=None) as ws:
+            # What the page reports on connect with its default panels (viewerReport.js): a visible tab,
+            # insight charts closed.
+            await ws.send(json.dumps({"type": "viewer", "visible": True, "insights": False}))
             await ws.send(json.dumps({"type": "start"}))
             reader = asyncio.create_task(self._read(ws, started))
             rate = 0.03

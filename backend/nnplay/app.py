@@ -82,7 +82,11 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.sessions = SessionManager(
-        settings.max_sessions, settings.idle_timeout_s, settings.max_sessions_per_client, settings.scheduler
+        settings.max_sessions,
+        settings.idle_timeout_s,
+        settings.max_sessions_per_client,
+        settings.scheduler,
+        settings.frames_per_second,
     )
     app.state.image_sessions = ImageSessionManager(settings.max_sessions, settings.idle_timeout_s)
     app.state.device = device_info()

@@ -50,6 +50,9 @@ class ServerSettings(BaseSettings):
     # Measured end to end (bench/classroom.py), per_session is still as fast or faster: frames, not
     # training, bound a class of 30 on 2 cores; batched stays opt-in until frames are batched too.
     scheduler: Literal["batched", "per_session"] = "per_session"
+    # Frames per second the server makes across its watched training sessions; each session's share caps
+    # its own frame rate (30 students at 600/s: 20 frames/s each), so frames never crowd out training.
+    frames_per_second: float = Field(default=600.0, gt=0)
     warmup: bool = True  # compile the default kernels at start-up, so the first Play is instant
     compilation_cache: bool = True
     data_dir: Path = Field(

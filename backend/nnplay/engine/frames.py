@@ -111,7 +111,7 @@ def _saturated_one_class(scores: np.ndarray, softmax: bool) -> bool:
 def frame_data(plan: Plan, state: Any, detail: bool = True) -> FrameData:
     """Losses, accuracy, grids and exact-shape weights of the state's weights (blocking).
 
-    `detail=False` leaves out what only the insight views draw (histograms, the ROC curve, gradient norms).
+    `detail=False` leaves out what only the insight views draw (metrics, histograms, gradient norms).
     """
     params = fit_weights(state if not isinstance(state, TrainState) else state.params, plan)
     evaluation = compiled_evaluate()(params, plan.arch, plan.eval_data, detail=detail)
@@ -132,16 +132,16 @@ def frame_from_evaluation(plan: Plan, state: Any, evaluation: Evaluation, detail
     classify = plan.config.problem == "classification"
     split = plan.split
     n_train, n_test = len(split.train_y), len(split.test_y)
-    metrics = None
-    if classify and outputs > 1:
+    metrics = None  # precision, recall, ROC, confusion: drawn by the insight views only
+    if detail and classify and outputs > 1:
         metrics = {
             "train": multiclass_metrics(split.train_y, ev.train_out[:n_train, :outputs]),
             "test": multiclass_metrics(split.test_y, ev.test_out[:n_test, :outputs]),
         }
-    elif classify:
+    elif detail and classify:
         metrics = {
             "train": binary_metrics(split.train_y, ev.train_out[:n_train]),
-            "test": binary_metrics(split.test_y, ev.test_out[:n_test], with_curve=detail),
+            "test": binary_metrics(split.test_y, ev.test_out[:n_test], with_curve=True),
         }
     depth = len(layers)
     hidden = ev.train_hidden[:depth, :n_train]

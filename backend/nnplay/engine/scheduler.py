@@ -41,7 +41,14 @@ FRAME_BUDGET_S = 0.030  # a tick: every waiting session gets a chunk (and a fram
 # ... unless a tick holds many calls: each gets at least this long, so its fixed cost (dispatch, stacking,
 # futures) stays small next to its epochs (measured: 100 sessions in 4 calls, 42 -> 60+ epochs/s each)
 MIN_CALL_S = 0.015
+# ... and a tick of many sessions is longer still: each chunk costs a round trip (a future, a session's
+# turn on the event loop, a new request), and a class's frames are paced far below one per tick anyway
+# (measured, 30 sessions on 2 cores: 30 ms ticks 124 epochs/s each at 8.5 frames/s, 50 ms 196 at 9.7).
+TICK_S_PER_MEMBER = 0.0017
 MAX_EPOCHS_PER_TICK = 5000
+# After a tick the sessions it served take a moment to hand in their next chunk; waiting up to this long
+# for them fills the next batch (without it most ticks held 1-3 of 30 sessions, each its own call).
+STRAGGLER_WAIT_S = 0.010
 TIMING_MEMORY = 0.5  # weight of the old estimate of seconds per epoch in its moving average
 
 
@@ -97,6 +104,8 @@ class TrainingScheduler:
         self._counters = Counters()
         self._sec_per_epoch: dict[tuple[str, Any, int], float] = {}  # worker thread only
         self._eval_s = 0.0  # worker thread only: the last tick's evaluation time
+        self._served: set[Hashable] = set()  # worker thread only: the slots the last tick trained
+        self.straggler_wait_s = STRAGGLER_WAIT_S
         self._closed = False
         self._compiler = ThreadPoolExecutor(1, thread_name_prefix="nnplay-compile")
         self._worker = threading.Thread(target=self._run, name="nnplay-scheduler", daemon=True)
@@ -194,6 +203,7 @@ class TrainingScheduler:
             with self._lock:
                 while not self._closed and not self._runnable():
                     self._lock.wait()
+                self._await_stragglers()
                 if self._closed:
                     return
                 chunks = list(self._chunks.values())
@@ -214,6 +224,16 @@ class TrainingScheduler:
                 for p in waiting:  # their kernel is compiling: back in the queue for the next tick
                     self._chunks.setdefault(p.request.slot, p)
                 self._evals[:0] = eval_waiting
+
+    def _await_stragglers(self) -> None:
+        """(Lock held.) Give the sessions the last tick served a moment to come back, so they share a call."""
+        deadline = time.perf_counter() + self.straggler_wait_s
+        while not self._closed and not self._served <= self._chunks.keys():
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            self._lock.wait(left)
+        self._served = set()
 
     def _runnable(self) -> bool:
         """Whether a tick could do anything: some request has a ready kernel, or one whose compile is not
@@ -286,7 +306,8 @@ class TrainingScheduler:
         per_epoch = [self._sec_per_epoch.get((c.kind, c.key, c.slots)) for c in calls]
         if not calls or any(s is None for s in per_epoch):
             return 1
-        budget = max(self.frame_budget_s, MIN_CALL_S * len(calls))
+        members = sum(len(c.members) for c in calls)
+        budget = max(self.frame_budget_s, MIN_CALL_S * len(calls), TICK_S_PER_MEMBER * members)
         budget = max(budget - self._eval_s, budget / 4)
         total = max(sum(s for s in per_epoch if s is not None), 1e-9)
         return int(min(self.max_epochs_per_tick, max(1, budget / total)))
@@ -328,6 +349,7 @@ class TrainingScheduler:
             c.slots_run += call.slots
             c.chunks += len(call.members)
             c.members_per_batch[len(call.members)] = c.members_per_batch.get(len(call.members), 0) + 1
+        self._served.update(p.request.slot for p in call.members)
         for p, result, (n, diverged) in zip(call.members, results, done, strict=False):
             p.future.set_result(
                 ChunkOutcome(result.state, int(n), bool(diverged), call.kind, len(call.members), call.slots)

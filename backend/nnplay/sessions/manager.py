@@ -11,6 +11,7 @@ from typing import Any
 from ..engine.scheduler import TrainingScheduler
 from ..schemas import Pause, make_config
 from .commands import Command
+from .publisher import FrameBudget
 from .session import Session
 
 
@@ -31,10 +32,13 @@ class SessionManager:
         idle_timeout_s: float = 3600.0,
         max_per_client: int = 16,
         engine: str = "per_session",
+        frames_per_s: float = 600.0,
     ) -> None:
         """`engine`: "batched" (one scheduler trains every session, a bucket's sessions in one call) or
-        "per_session" (each session runs its own kernels, as before the scheduler)."""
+        "per_session" (each session runs its own kernels, as before the scheduler). `frames_per_s`: the
+        frames the server makes across its watched training sessions (publisher.FrameBudget)."""
         self.scheduler = TrainingScheduler() if engine == "batched" else None
+        self.budget = FrameBudget(frames_per_s, self._watched_training)
         self.max_sessions = max_sessions
         self.max_per_client = max_per_client
         self.idle_timeout_s = idle_timeout_s
@@ -58,11 +62,14 @@ class SessionManager:
         if len(self._sessions) >= self.max_sessions and not await self._evict_one(self._sessions.values()):
             raise TooManySessions(f"the server already runs {self.max_sessions} sessions; try again later")
         session_id = secrets.token_urlsafe(9)
-        session = await asyncio.to_thread(Session, session_id, config, self.scheduler)
+        session = await asyncio.to_thread(Session, session_id, config, self.scheduler, self.budget)
         self._sessions[session_id] = session
         self._owners[session_id] = client
         session.start_loop()
         return session
+
+    def _watched_training(self) -> int:
+        return sum(s.state == "training" and s.fanout.any_visible for s in self._sessions.values())
 
     def get(self, session_id: str) -> Session:
         try:

@@ -73,6 +73,8 @@ class RunState:
     def set_state(self, state: str, message: str = "", force: bool = False) -> None:
         """Change the state; every client hears of it (with the epoch) when it changes, or if forced."""
         if force or (state, message) != (self.state, self.message):
+            if self.state in RUNNING and state not in RUNNING:
+                self.needs_frame = True  # the run stopped: its last frame shows where, and why
             self.state, self.message = state, message
             self.broadcast(protocol.json_message("status", state=state, epoch=self.epoch, message=message))
 
@@ -143,22 +145,22 @@ class RunState:
             self.set_state("paused", "settings changed; press play to continue from the last good weights")
         self.needs_frame = True
 
-    def _stalled(self, frame: FrameData) -> bool:
+    def _stalled(self, frame: FrameData, epoch: int) -> bool:
         """Whether the net has looked stalled for STALL_EPOCHS (a look at epoch 0 does not count). A dead
         net may flicker (the whole plane one class, then the other, a mixed epoch between): only a
         recovery that lasts RECOVERY_EPOCHS starts the count afresh."""
-        if self.epoch == 0:
+        if epoch == 0:
             return False
         if stopping.looks_stalled(frame):
             self.healthy_since = None
             if self.stall_since is None:
-                self.stall_since = self.epoch
+                self.stall_since = epoch
         elif self.stall_since is not None:
             if self.healthy_since is None:
-                self.healthy_since = self.epoch
-            if self.epoch - self.healthy_since >= stopping.RECOVERY_EPOCHS:
+                self.healthy_since = epoch
+            if epoch - self.healthy_since >= stopping.RECOVERY_EPOCHS:
                 self.stall_since = self.healthy_since = None
-        return self.stall_since is not None and self.epoch - self.stall_since >= stopping.STALL_EPOCHS
+        return self.stall_since is not None and epoch - self.stall_since >= stopping.STALL_EPOCHS
 
     def take_over(self, state: Any, epoch: int) -> None:
         """Another run's weights and epoch (a classroom fork, a restored snapshot), fit to this plan."""
@@ -175,14 +177,24 @@ class RunState:
 
     # ---- after a chunk ------------------------------------------------------------------------
 
+    def after_frame(self, frame: FrameData, epoch: int) -> bool:
+        """Divergence or a stalled net seen in the frame of epoch `epoch` (the run's own, or a frame made
+        in the background while the run went on); True if it stopped the run."""
+        if not frame.healthy:
+            self.set_state("diverged", stopping.divergence_message(self.config, epoch))
+            return True
+        if self._stalled(frame, epoch):
+            self.set_state("stalled", stopping.stall_message(self.config, epoch, frame))
+            return True
+        return False
+
     def after_chunk(self, diverged: bool, frame: FrameData | None, stepping: bool) -> None:
         """Divergence, a stalled net, stop conditions and early stopping, after a chunk trained."""
         config = self.config
-        if diverged or (frame is not None and not frame.healthy):
+        if diverged:
             self.set_state("diverged", stopping.divergence_message(config, self.epoch))
             return
-        if frame is not None and self._stalled(frame):
-            self.set_state("stalled", stopping.stall_message(config, self.epoch, frame))
+        if frame is not None and self.after_frame(frame, self.epoch):
             return
         if self.stall_since is None:  # weights that merely look stalled are no good to go back to
             self.last_good = (self.params, self.epoch)

@@ -23,7 +23,6 @@ import numpy as np
 
 from .. import protocol
 from ..engine import kernels
-from ..engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE
 from ..engine.frames import FrameData, frame_data, frame_from_evaluation
 from ..engine.kernels import ChunkOutcome
 from ..engine.plan import Plan, make_plan
@@ -35,7 +34,8 @@ from ..userdata import parse_csv
 from . import commands, stopping
 from .fanout import Fanout, Subscriber
 from .pacing import MAX_EPOCHS_PER_CHUNK, MAX_PACED_FPS, ChunkClock, frame_interval_s, paced_epochs
-from .runstate import RunState
+from .publisher import FrameBudget, Publisher, Stamp, frame_pool
+from .runstate import RUNNING, RunState
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,11 @@ class Session(RunState):
     """A training run that any number of clients can watch, and its owner's clients drive."""
 
     def __init__(
-        self, session_id: str, config: TrainConfig, scheduler: TrainingScheduler | None = None
+        self,
+        session_id: str,
+        config: TrainConfig,
+        scheduler: TrainingScheduler | None = None,
+        budget: FrameBudget | None = None,
     ) -> None:
         plan = make_plan(config)
         super().__init__(plan, fresh_state(plan))
@@ -57,14 +61,14 @@ class Session(RunState):
         self.watch_id = secrets.token_urlsafe(9)  # a read-only view of the run, safe to share
         self.accepted_config = config  # the newest accepted config (queued commands may not be applied)
         self.fanout = Fanout()
+        self.publisher = Publisher(self.fanout)
+        self.budget = budget  # the server's frames shared among its training sessions (None: no cap)
         self.last_active = time.monotonic()
         self.epochs_per_second = 0.0
         self.kernel = "padded"
-        self.last_eval: FrameData | None = None
         self._clock = ChunkClock()
         self._commands: deque[commands.Command] = deque()
         self._wake = asyncio.Event()
-        self._last_frame_at = 0.0
         self._task: asyncio.Task[None] | None = None
         self._last_failure = ""
         self._data_message = self.encode_data()
@@ -76,6 +80,7 @@ class Session(RunState):
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"session-{self.id}")
 
     async def close(self) -> None:
+        await self.publisher.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -103,6 +108,11 @@ class Session(RunState):
     @property
     def last_frame(self) -> bytes | None:
         return self.fanout.last_frame
+
+    @property
+    def last_eval(self) -> FrameData | None:
+        """The evaluation of the newest frame published."""
+        return self.publisher.last_eval
 
     def touch(self) -> None:
         self.last_active = time.monotonic()
@@ -192,11 +202,12 @@ class Session(RunState):
             while self._commands:
                 await self._apply(self._commands.popleft())
             try:
+                self._check_landed_frame()
                 if self.state in ("training", "compiling"):
                     await self._train_chunk(stepping=False)
                     continue
                 if self.needs_frame:
-                    await self._publish(await asyncio.to_thread(frame_data, self.plan, self.params))
+                    await self._publish(await self._in_frame_pool(frame_data, self.plan, self.params))
                     continue
             except asyncio.CancelledError:
                 raise
@@ -206,6 +217,7 @@ class Session(RunState):
             await self._wake.wait()
 
     async def _apply(self, command: commands.Command) -> None:
+        self.publisher.changed()  # a frame in flight would show a run this command may change
         try:
             await commands.apply(self, command)
         except asyncio.CancelledError:
@@ -245,7 +257,9 @@ class Session(RunState):
         )
         if interval is None:
             return self.needs_frame
-        return self.needs_frame or time.perf_counter() - self._last_frame_at >= interval
+        if self.budget is not None and not self.config.speed:  # a chosen speed is watched frame by frame
+            interval = max(interval, self.budget.min_interval_s())
+        return self.needs_frame or time.perf_counter() - self.publisher.last_frame_at >= interval
 
     @staticmethod
     def _chunk(
@@ -272,7 +286,7 @@ class Session(RunState):
         with_frame = stepping or self._frame_due()
         epochs = 1 if stepping else paced_epochs(self._clock.epochs_for(kernel, with_frame), config.speed)
         if config.speed and not stepping:
-            wait = self._last_frame_at + 1 / MAX_PACED_FPS - time.perf_counter()
+            wait = self.publisher.last_frame_at + 1 / MAX_PACED_FPS - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
         if config.stop_epoch and not stepping:
@@ -288,13 +302,26 @@ class Session(RunState):
             self.set_state("compiling", "compiling the network for this device…")
         started = time.perf_counter()
         detail = self.fanout.wants_detail or not self.fanout
+        # Batched, a frame is made in the background while the next chunk trains, unless the run's
+        # rules read it before going on (a loss-based stop, early stopping) or it is watched frame by
+        # frame (stepping, a chosen speed).
+        background = self.scheduler is not None and not (
+            stepping or config.speed or stopping.needs_losses(config)
+        )
+        if background and self.needs_frame:  # an edit: show it now, from the weights it applies to
+            await self.publisher.idle()
+            self.needs_frame = False
+            self.publisher.start(plan, self.params, detail, self._stamp())
         if self.scheduler is None:
             outcome, frame, train_s, eval_s = await asyncio.to_thread(
                 self._chunk, plan, self.params, epochs, with_frame, detail
             )
         else:
             outcome, frame, train_s, eval_s = await self._scheduled_chunk(
-                plan, epochs if stepping or config.speed or config.stop_epoch else None, with_frame, detail
+                plan,
+                epochs if stepping or config.speed or config.stop_epoch else None,
+                with_frame and not background,
+                detail,
             )
         elapsed = time.perf_counter() - started
         self.params, self.epoch, self.kernel = outcome.params, self.epoch + outcome.epochs, outcome.kernel
@@ -306,6 +333,22 @@ class Session(RunState):
         self.after_chunk(outcome.diverged, frame, stepping)
         if frame is not None:
             await self._publish(frame)
+        elif background and self.state in RUNNING and not self.publisher.busy and self._frame_due():
+            self.needs_frame = False
+            self.publisher.start(plan, outcome.params, detail, self._stamp())
+
+    def _check_landed_frame(self) -> None:
+        """A background frame landed (its run unchanged since): divergence and stall checks on it."""
+        if self.publisher.failure is not None:
+            failure, self.publisher.failure = self.publisher.failure, None
+            raise failure
+        landed, self.publisher.landed = self.publisher.landed, None
+        if landed is not None and self.state == "training":
+            frame, stamp = landed
+            self.after_frame(frame, stamp.epoch)
+
+    async def _in_frame_pool(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(frame_pool(), fn, *args)
 
     async def _scheduled_chunk(
         self, plan: Plan, epochs: int | None, with_frame: bool, detail: bool
@@ -332,9 +375,9 @@ class Session(RunState):
             evaluation = await asyncio.wrap_future(
                 self.scheduler.evaluate(EvalRequest.from_plan(self.id, plan, outcome.params))
             )
-            frame = await asyncio.to_thread(frame_from_evaluation, plan, outcome.params, evaluation, detail)
+            frame = await self._in_frame_pool(frame_from_evaluation, plan, outcome.params, evaluation, detail)
         else:
-            frame = await asyncio.to_thread(frame_data, plan, outcome.params, detail)
+            frame = await self._in_frame_pool(frame_data, plan, outcome.params, detail)
         return outcome, frame, trained - started, time.perf_counter() - trained
 
     async def step(self) -> None:
@@ -390,21 +433,20 @@ class Session(RunState):
 
     # ---- frames -------------------------------------------------------------------------------
 
-    async def _publish(self, ev: FrameData) -> None:
-        self.needs_frame = False
-        self._last_frame_at = time.perf_counter()
-        self.last_eval = ev
-        frame = protocol.encode_frame(
-            ev,
+    def _stamp(self) -> Stamp:
+        return Stamp(
             epoch=self.epoch,
             state=self.state,
             config_version=self.config_version,
             epochs_per_second=self.epochs_per_second if self.state == "training" else 0.0,
-            layers=list(self.config.hidden_layers),
-            grid_size=GRID_SIZE,
-            neuron_grid_size=NEURON_GRID_SIZE,
+            layers=tuple(self.config.hidden_layers),
+            generation=self.publisher.generation,
         )
-        self.fanout.publish(frame)
+
+    async def _publish(self, ev: FrameData) -> None:
+        self.needs_frame = False
+        self.publisher.last_frame_at = time.perf_counter()
+        self.publisher.publish(ev, self._stamp())
 
     def encode_data(self) -> bytes:
         split, config = self.plan.split, self.config

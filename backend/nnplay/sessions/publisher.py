@@ -1,0 +1,133 @@
+"""Frames out of a session: evaluate a state, encode the frame once, hand the bytes to the fan-out.
+
+A frame is stamped with what it shows (epoch, run state, config version) when its state is taken. In the
+batched engine a training run's frames are made in the background, on the frame threads, while the
+next chunk trains ("training never waits for a frame"): at most one per session in flight, and one
+whose run changed meanwhile (a command was applied: a reset, an edit, a new config) is dropped, so a
+frame never shows a past the page has already left. Everything here but `frame_data` runs on the event
+loop; the session's run loop alone reads `landed` and acts on it (stall and divergence checks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .. import protocol
+from ..engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE
+from ..engine.frames import FrameData, frame_data
+from ..engine.plan import Plan
+from .fanout import Fanout
+
+# Evaluations run here, not on asyncio's default pool: on 2 cores a few frame threads next to the
+# training thread keep training on its core (six evaluations at once took it over).
+FRAME_THREADS = int(os.environ.get("NNPLAY_FRAME_THREADS", "0")) or max(1, (os.cpu_count() or 2) // 2)
+_frame_pool: ThreadPoolExecutor | None = None
+
+
+def frame_pool() -> ThreadPoolExecutor:
+    global _frame_pool
+    if _frame_pool is None:
+        _frame_pool = ThreadPoolExecutor(FRAME_THREADS, thread_name_prefix="nnplay-frames")
+    return _frame_pool
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a frame says about the run it shows, taken with its state."""
+
+    epoch: int
+    state: str
+    config_version: int
+    epochs_per_second: float
+    layers: tuple[int, ...]
+    generation: int
+
+
+class FrameBudget:
+    """The frames per second a server makes across its training sessions: each session's share caps its
+    own rate (one session frames every chunk; a class of 30 at 600/s gets 20 frames/s each), so the
+    frames never crowd out the training they show. `busy()` counts the sessions sharing it."""
+
+    def __init__(self, frames_per_s: float, busy: Callable[[], int], refresh_s: float = 0.25) -> None:
+        self.frames_per_s = frames_per_s
+        self._busy = busy
+        self._refresh_s = refresh_s
+        self._count = 0
+        self._counted_at = -float("inf")
+
+    def min_interval_s(self) -> float:
+        now = time.monotonic()
+        if now - self._counted_at >= self._refresh_s:
+            self._count, self._counted_at = self._busy(), now
+        return max(self._count, 1) / self.frames_per_s
+
+
+class Publisher:
+    """A session's frames: published now (`publish`) or made in the background (`start`)."""
+
+    def __init__(self, fanout: Fanout) -> None:
+        self.fanout = fanout
+        self.generation = 0  # bumped whenever the run changes under a frame in flight
+        self.last_eval: FrameData | None = None
+        self.last_frame_at = 0.0  # perf_counter of the newest frame published or started
+        self.landed: tuple[FrameData, Stamp] | None = None  # a background frame for the run loop to check
+        self.failure: Exception | None = None  # a background frame that failed, for the run loop to report
+        self._task: asyncio.Task[None] | None = None
+
+    def changed(self) -> None:
+        """The run changed: a frame in flight shows a state that is gone."""
+        self.generation += 1
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def idle(self) -> None:
+        """Wait for the frame in flight, if any (it is dropped if the run changed meanwhile)."""
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.shield(self._task)
+
+    def publish(self, ev: FrameData, stamp: Stamp) -> None:
+        self.last_eval = ev
+        frame = protocol.encode_frame(
+            ev,
+            epoch=stamp.epoch,
+            state=stamp.state,
+            config_version=stamp.config_version,
+            epochs_per_second=stamp.epochs_per_second,
+            layers=list(stamp.layers),
+            grid_size=GRID_SIZE,
+            neuron_grid_size=NEURON_GRID_SIZE,
+        )
+        self.fanout.publish(frame)
+
+    def start(self, plan: Plan, state: Any, detail: bool, stamp: Stamp) -> None:
+        """Make and publish the frame of `state` in the background (the caller checked `busy`)."""
+        self.last_frame_at = time.perf_counter()
+        self._task = asyncio.get_running_loop().create_task(self._make(plan, state, detail, stamp))
+
+    async def _make(self, plan: Plan, state: Any, detail: bool, stamp: Stamp) -> None:
+        try:
+            ev = await asyncio.get_running_loop().run_in_executor(
+                frame_pool(), frame_data, plan, state, detail
+            )
+        except Exception as exc:  # reported by the run loop, once
+            self.failure = exc
+            return
+        if stamp.generation == self.generation:
+            self.publish(ev, stamp)
+            self.landed = (ev, stamp)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
