@@ -68,8 +68,10 @@ def test_legend_loss_chart_and_epoch_counter_follow_training(app):
     app.wait_until(lambda: app.epoch() > 300, 30, "300 epochs")
     expect(app.by_test_id("epochs-per-second")).to_have_text(re.compile(r"^\d+ epochs/s$"))
     app.by_test_id("play").click()
+    paused = app.wait_for_server(lambda s: s["state"] == "paused")  # the pause lands between chunks
+    app.wait_until(lambda: app.epoch() == paused["epoch"], 5, "the paused epoch on the page")
     app.wait_until(lambda: app.loss_chart_points() > 3, 5, "the loss curves")
-    expect(app.by_test_id("loss-chart")).to_have_attribute("data-last-epoch", str(app.epoch()))
+    expect(app.by_test_id("loss-chart")).to_have_attribute("data-last-epoch", str(paused["epoch"]))
     expect(app.by_test_id("loss-chart")).to_have_attribute("aria-label", re.compile(r"now test \d\.\d{3}"))
 
 

@@ -81,6 +81,7 @@ class Session(RunState):
 
     async def close(self) -> None:
         await self.publisher.close()
+        self.fanout.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -22,15 +22,9 @@ router = APIRouter()
 CLOSE_NOT_FOUND = 4404
 
 
-WATCH_FPS = 20  # a watcher sees the run move; more would cost a whole class's CPU (bench/viewers.py)
-
-
 async def send_loop(websocket: WebSocket, sub: Subscriber) -> None:
-    """Control messages in order, then the newest frame (a slow client skips frames). Watchers get at
-    most WATCH_FPS frames a second: the same encoded bytes, fewer of them."""
-    frame_gap = 1.0 / WATCH_FPS if getattr(sub, "read_only", False) else 0.0
-    next_frame_at = 0.0
-    loop = asyncio.get_running_loop()
+    """Control messages in order, then the newest frame (a slow client skips frames). Watchers are paced
+    by their session's fan-out (sessions/fanout.py): the same encoded bytes, fewer of them."""
     while True:
         await sub.wake.wait()
         sub.wake.clear()
@@ -41,13 +35,7 @@ async def send_loop(websocket: WebSocket, sub: Subscriber) -> None:
             else:
                 await websocket.send_text(message)
         if sub.frame is not None:
-            wait = next_frame_at - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)  # newer frames replace this one meanwhile
-                sub.wake.set()  # control messages that came meanwhile go first next round
-                continue
             frame, sub.frame = sub.frame, None
-            next_frame_at = loop.time() + frame_gap
             await websocket.send_bytes(frame)
 
 
