@@ -31,7 +31,7 @@ class SessionManager:
         max_sessions: int = 64,
         idle_timeout_s: float = 3600.0,
         max_per_client: int = 16,
-        engine: str = "per_session",
+        engine: str = "batched",
         frames_per_s: float = 600.0,
     ) -> None:
         """`engine`: "batched" (one scheduler trains every session, a bucket's sessions in one call) or
