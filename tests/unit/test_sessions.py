@@ -222,7 +222,8 @@ def test_a_failing_evaluation_is_reported_once_and_never_loops(monkeypatch):
 
     async def go():
         session, sub = await _session()
-        monkeypatch.setattr("nnplay.sessions.session.frame_data", broken)
+        await _until(lambda: session.last_frame is not None)  # the first frame is made unbroken
+        monkeypatch.setattr("nnplay.engine.framer.frame_data", broken)  # frames are made there
         session.handle(_msg(type="configure", changes={"learning_rate": 0.1}), sub)
         await session.settled()
         await asyncio.sleep(0.5)

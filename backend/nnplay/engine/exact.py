@@ -88,14 +88,21 @@ def batch_data(spec: ExactSpec, features: np.ndarray, labels: np.ndarray) -> Bat
 Layers = list[tuple[jax.Array, jax.Array]]
 
 
-def _extract(params: Params, spec: ExactSpec) -> Layers:
-    rows = np.asarray(spec.features)
+def extract_layers(
+    params: Params, features: tuple[int, ...], hidden: tuple[int, ...], outputs: int
+) -> Layers:
+    """The exact-shape (weights, biases) of each layer, output last, cut out of padded params."""
+    rows = np.asarray(features)
     layers = []
-    for layer, n in enumerate(spec.hidden):
+    for layer, n in enumerate(hidden):
         layers.append((params.w[layer][rows][:, :n], params.b[layer][:n]))
         rows = np.arange(n)
-    layers.append((params.w_out[rows][:, : spec.outputs], params.b_out[: spec.outputs]))
+    layers.append((params.w_out[rows][:, :outputs], params.b_out[:outputs]))
     return layers
+
+
+def _extract(params: Params, spec: ExactSpec) -> Layers:
+    return extract_layers(params, spec.features, spec.hidden, spec.outputs)
 
 
 def _insert(params: Params, layers: Layers, spec: ExactSpec) -> Params:

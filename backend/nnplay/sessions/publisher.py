@@ -1,7 +1,7 @@
 """Frames out of a session: evaluate a state, encode the frame once, hand the bytes to the fan-out.
 
 A frame is stamped with what it shows (epoch, run state, config version) when its state is taken. In the
-batched engine a training run's frames are made in the background, on the frame threads, while the
+batched engine a training run's frames are made in the background (engine/framer.py) while the
 next chunk trains ("training never waits for a frame"): at most one per session in flight, and one
 whose run changed meanwhile (a command was applied: a reset, an edit, a new config) is dropped, so a
 frame never shows a past the page has already left. Everything here but `frame_data` runs on the event
@@ -12,30 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from .. import protocol
 from ..engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE
-from ..engine.frames import FrameData, frame_data
+from ..engine.framer import framer
+from ..engine.frames import FrameData
 from ..engine.plan import Plan
 from .fanout import Fanout
-
-# Evaluations run here, not on asyncio's default pool: on 2 cores a few frame threads next to the
-# training thread keep training on its core (six evaluations at once took it over).
-FRAME_THREADS = int(os.environ.get("NNPLAY_FRAME_THREADS", "0")) or max(1, (os.cpu_count() or 2) // 2)
-_frame_pool: ThreadPoolExecutor | None = None
-
-
-def frame_pool() -> ThreadPoolExecutor:
-    global _frame_pool
-    if _frame_pool is None:
-        _frame_pool = ThreadPoolExecutor(FRAME_THREADS, thread_name_prefix="nnplay-frames")
-    return _frame_pool
 
 
 @dataclass(frozen=True)
@@ -80,6 +67,7 @@ class Publisher:
         self.landed: tuple[FrameData, Stamp] | None = None  # a background frame for the run loop to check
         self.failure: Exception | None = None  # a background frame that failed, for the run loop to report
         self._task: asyncio.Task[None] | None = None
+        self._superseded: set[asyncio.Task[None]] = set()  # older frames in flight, to be dropped
 
     def changed(self) -> None:
         """The run changed: a frame in flight shows a state that is gone."""
@@ -88,12 +76,6 @@ class Publisher:
     @property
     def busy(self) -> bool:
         return self._task is not None and not self._task.done()
-
-    async def idle(self) -> None:
-        """Wait for the frame in flight, if any (it is dropped if the run changed meanwhile)."""
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.shield(self._task)
 
     def publish(self, ev: FrameData, stamp: Stamp) -> None:
         self.last_eval = ev
@@ -110,15 +92,17 @@ class Publisher:
         self.fanout.publish(frame)
 
     def start(self, plan: Plan, state: Any, detail: bool, stamp: Stamp) -> None:
-        """Make and publish the frame of `state` in the background (the caller checked `busy`)."""
+        """Make and publish the frame of `state` in the background. Callers pacing frames check `busy`
+        first; an edit's frame starts at once (the one in flight shows the past: it will be dropped)."""
         self.last_frame_at = time.perf_counter()
+        if self._task is not None and not self._task.done():
+            self._superseded.add(self._task)
+            self._task.add_done_callback(self._superseded.discard)
         self._task = asyncio.get_running_loop().create_task(self._make(plan, state, detail, stamp))
 
     async def _make(self, plan: Plan, state: Any, detail: bool, stamp: Stamp) -> None:
         try:
-            ev = await asyncio.get_running_loop().run_in_executor(
-                frame_pool(), frame_data, plan, state, detail
-            )
+            ev = await asyncio.wrap_future(framer().submit(plan, state, detail))
         except Exception as exc:  # reported by the run loop, once
             self.failure = exc
             return
@@ -127,7 +111,8 @@ class Publisher:
             self.landed = (ev, stamp)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self.changed()
+        for task in [*self._superseded, *([self._task] if self._task is not None else [])]:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                await task

@@ -23,18 +23,19 @@ import numpy as np
 
 from .. import protocol
 from ..engine import kernels
-from ..engine.frames import FrameData, frame_data, frame_from_evaluation
+from ..engine.framer import framer
+from ..engine.frames import FrameData, frame_data
 from ..engine.kernels import ChunkOutcome
 from ..engine.plan import Plan, make_plan
 from ..engine.scheduler import TrainingScheduler
 from ..engine.weights import fit_state, fresh_state
-from ..engine.work import ChunkRequest, EvalRequest
+from ..engine.work import ChunkRequest
 from ..schemas import ConfigError, TrainConfig, make_config
 from ..userdata import parse_csv
 from . import commands, stopping
 from .fanout import Fanout, Subscriber
 from .pacing import MAX_EPOCHS_PER_CHUNK, MAX_PACED_FPS, ChunkClock, frame_interval_s, paced_epochs
-from .publisher import FrameBudget, Publisher, Stamp, frame_pool
+from .publisher import FrameBudget, Publisher, Stamp
 from .runstate import RUNNING, RunState
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,6 @@ class Session(RunState):
         # the scheduler trains it in one batched call with the other sessions of its bucket.
         self.scheduler = scheduler
         self.batch_members = 1
-        self.scheduler_evaluates = False
         self.watch_id = secrets.token_urlsafe(9)  # a read-only view of the run, safe to share
         self.accepted_config = config  # the newest accepted config (queued commands may not be applied)
         self.fanout = Fanout()
@@ -208,7 +208,7 @@ class Session(RunState):
                     await self._train_chunk(stepping=False)
                     continue
                 if self.needs_frame:
-                    await self._publish(await self._in_frame_pool(frame_data, self.plan, self.params))
+                    await self._publish(await self._frame(self.plan, self.params, True))
                     continue
             except asyncio.CancelledError:
                 raise
@@ -310,7 +310,6 @@ class Session(RunState):
             stepping or config.speed or stopping.needs_losses(config)
         )
         if background and self.needs_frame:  # an edit: show it now, from the weights it applies to
-            await self.publisher.idle()
             self.needs_frame = False
             self.publisher.start(plan, self.params, detail, self._stamp())
         if self.scheduler is None:
@@ -318,12 +317,16 @@ class Session(RunState):
                 self._chunk, plan, self.params, epochs, with_frame, detail
             )
         else:
-            outcome, frame, train_s, eval_s = await self._scheduled_chunk(
+            scheduled = await self._scheduled_chunk(
                 plan,
                 epochs if stepping or config.speed or config.stop_epoch else None,
                 with_frame and not background,
                 detail,
+                withdrawable=not stepping,
             )
+            if scheduled is None:
+                return  # withdrawn for a command, which the run loop applies now
+            outcome, frame, train_s, eval_s = scheduled
         elapsed = time.perf_counter() - started
         self.params, self.epoch, self.kernel = outcome.params, self.epoch + outcome.epochs, outcome.kernel
         if not stepping:
@@ -348,37 +351,47 @@ class Session(RunState):
             frame, stamp = landed
             self.after_frame(frame, stamp.epoch)
 
-    async def _in_frame_pool(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(frame_pool(), fn, *args)
+    @staticmethod
+    async def _frame(plan: Plan, state: Any, detail: bool) -> FrameData:
+        return await asyncio.wrap_future(framer().submit(plan, state, detail))
 
     async def _scheduled_chunk(
-        self, plan: Plan, epochs: int | None, with_frame: bool, detail: bool
-    ) -> tuple[ChunkOutcome, FrameData | None, float, float | None]:
+        self, plan: Plan, epochs: int | None, with_frame: bool, detail: bool, withdrawable: bool
+    ) -> tuple[ChunkOutcome, FrameData | None, float, float | None] | None:
         """Train through the scheduler (batched with the other sessions of the bucket; it picks the
-        epochs unless `epochs` caps them), then evaluate through it if a frame is due."""
+        epochs unless `epochs` caps them), then make the frame if one is due. None: a command came
+        first and the chunk was withdrawn (only if `withdrawable`)."""
         assert self.scheduler is not None
         state = fit_state(self.params, plan)
         request = ChunkRequest.from_plan(
             self.id, plan, state, epochs or MAX_EPOCHS_PER_CHUNK, exact_data=plan.exact_data
         )
         started = time.perf_counter()
-        future = asyncio.wrap_future(self.scheduler.submit(request))
-        done, _ = await asyncio.wait({future}, timeout=0.5)
-        if not done:  # the scheduler compiles this bucket's kernel first
-            self.set_state("compiling", "compiling the network for this device…")
+        submitted = self.scheduler.submit(request)
+        future = asyncio.wrap_future(submitted)
+        # A command that arrives before the scheduler takes the chunk withdraws it: the command is
+        # applied at once instead of a tick or two later (edits show within one frame).
+        waiting: set[asyncio.Future[Any]] = {future}
+        woken = asyncio.ensure_future(self._wake.wait()) if withdrawable else None
+        if woken is not None:
+            waiting.add(woken)
+        try:
+            done, _ = await asyncio.wait(waiting, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+            if not done:  # the scheduler compiles this bucket's kernel first
+                self.set_state("compiling", "compiling the network for this device…")
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if future not in done and submitted.cancel():
+                return None
+        finally:
+            if woken is not None:
+                woken.cancel()
         batched = await future
         outcome = ChunkOutcome(batched.params, batched.epochs, batched.diverged, batched.kernel)
         self.batch_members = batched.batch_members
         trained = time.perf_counter()
         if not with_frame:
             return outcome, None, trained - started, None
-        if self.scheduler_evaluates:
-            evaluation = await asyncio.wrap_future(
-                self.scheduler.evaluate(EvalRequest.from_plan(self.id, plan, outcome.params))
-            )
-            frame = await self._in_frame_pool(frame_from_evaluation, plan, outcome.params, evaluation, detail)
-        else:
-            frame = await self._in_frame_pool(frame_data, plan, outcome.params, detail)
+        frame = await self._frame(plan, outcome.params, detail)
         return outcome, frame, trained - started, time.perf_counter() - trained
 
     async def step(self) -> None:

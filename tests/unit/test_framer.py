@@ -1,0 +1,90 @@
+"""Frames of many sessions made together (engine/framer.py): batched frames equal lone ones."""
+
+import time
+
+import jax
+import numpy as np
+import pytest
+
+from nnplay.engine import kernels
+from nnplay.engine.evaluate import compiled_evaluate
+from nnplay.engine.exact_eval import EvalSpec, make_exact_evaluate
+from nnplay.engine.framer import Framer
+from nnplay.engine.frames import frame_data
+from nnplay.engine.plan import make_plan
+from nnplay.engine.weights import fit_weights, fresh_state
+from nnplay.schemas import make_config
+
+FEATURES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"]
+NETS = [
+    {"dataset": "spiral", "features": FEATURES, "hidden_layers": [8, 8, 8]},
+    {"dataset": "circle", "hidden_layers": [4, 2], "activation": "relu"},
+    {"dataset": "blobs", "classes": 4, "loss": "cross_entropy", "hidden_layers": [5]},
+    {"dataset": "xor", "batch_norm": "on", "hidden_layers": [6, 3], "activation": "sigmoid"},
+    {"dataset": "plane", "problem": "regression", "hidden_layers": [3]},
+    {"dataset": "gauss", "hidden_layers": []},
+]
+
+
+def _trained(changes, seed=1, epochs=30):
+    plan = make_plan(make_config(None, {**changes, "seed": seed}))
+    return plan, kernels.train_chunk(plan, fresh_state(plan), epochs).params
+
+
+@pytest.mark.parametrize("changes", NETS, ids=[n["dataset"] for n in NETS])
+def test_the_exact_evaluation_is_the_padded_one_within_round_off(changes):
+    plan, state = _trained(changes)
+    params = fit_weights(state.params, plan)
+    padded = jax.device_get(compiled_evaluate()(params, plan.arch, plan.eval_data, detail=False))
+    exact = jax.device_get(
+        jax.jit(make_exact_evaluate(EvalSpec.of(plan.exact_spec, plan.shape.width)))(params, plan.eval_data)
+    )
+    depth = len(plan.config.hidden_layers)
+    for name in padded._fields:
+        a, b = np.asarray(getattr(padded, name)), np.asarray(getattr(exact, name))
+        if name in ("neuron_grids", "train_hidden"):
+            a = a[:depth]
+        if name.startswith("grad_"):
+            continue  # not made without the insight views
+        assert a.shape == b.shape, name
+        if a.dtype == np.uint8:  # quantized grids: at most one step apart at a rounding edge
+            assert np.abs(a.astype(int) - b.astype(int)).max(initial=0) <= 1, name
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6, err_msg=name)
+
+
+def test_frames_waiting_together_are_made_in_one_call_and_equal_lone_frames():
+    runs = [_trained(NETS[0], seed=seed) for seed in range(1, 6)]
+    framer = Framer()
+    try:
+        spec = EvalSpec.of(runs[0][0].exact_spec, runs[0][0].shape.width)
+        deadline = time.monotonic() + 120
+        while not framer.ready(spec, 8):  # the first burst starts the compile and is made one by one
+            futures = [framer.submit(plan, state, False) for plan, state in runs]
+            [f.result(60) for f in futures]
+            assert time.monotonic() < deadline, "the batch kernel never became ready"
+            time.sleep(0.05)
+        before = framer.batched_frames
+        frames = [f.result(60) for f in [framer.submit(plan, state, False) for plan, state in runs]]
+        assert framer.batched_frames > before  # at least some of them came from one call
+        for (plan, state), frame in zip(runs, frames, strict=True):
+            lone = frame_data(plan, state, False)
+            assert frame.train_loss == pytest.approx(lone.train_loss, rel=1e-5)
+            assert frame.test_accuracy == pytest.approx(lone.test_accuracy, abs=1e-6)
+            assert np.abs(frame.output_grid.astype(int) - lone.output_grid.astype(int)).max() <= 1
+            assert np.abs(frame.neuron_grids.astype(int) - lone.neuron_grids.astype(int)).max() <= 1
+            for got, want in zip(frame.weights, lone.weights, strict=True):
+                np.testing.assert_array_equal(got, want)
+            assert frame.metrics is None and frame.grad_norms == []  # no insight views
+    finally:
+        framer.close()
+
+
+def test_frames_with_the_insight_views_are_made_one_by_one_with_everything():
+    plan, state = _trained(NETS[0])
+    framer = Framer()
+    try:
+        frame = framer.submit(plan, state, True).result(60)
+    finally:
+        framer.close()
+    assert frame.metrics is not None and len(frame.grad_norms) == 4 and frame.weight_hist
