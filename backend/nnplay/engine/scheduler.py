@@ -148,6 +148,14 @@ class TrainingScheduler:
             self._lock.notify_all()
         return [p.future for p in pending]
 
+    def has_kernel_for(self, request: ChunkRequest) -> bool:
+        """Whether some compiled kernel can train `request` now (else its first chunk waits on a compile)."""
+        key = batched.padded_key(request.padded)
+        if self.kernels.ready_slot_counts("padded", key):
+            return True
+        spec = request.exact_spec
+        return self.use_exact and spec is not None and bool(self.kernels.ready_slot_counts("exact", spec))
+
     def counters(self) -> Counters:
         with self._lock:
             return self._counters.copy()

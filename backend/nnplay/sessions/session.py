@@ -367,6 +367,8 @@ class Session(RunState):
             self.id, plan, state, epochs or MAX_EPOCHS_PER_CHUNK, exact_data=plan.exact_data
         )
         started = time.perf_counter()
+        if not self.scheduler.has_kernel_for(request):
+            self.set_state("compiling", "compiling the network for this device…")
         submitted = self.scheduler.submit(request)
         future = asyncio.wrap_future(submitted)
         # A command that arrives before the scheduler takes the chunk withdraws it: the command is

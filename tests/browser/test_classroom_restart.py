@@ -1,0 +1,110 @@
+"""A server restart in the middle of a class: the pages reconnect by themselves and find everything.
+
+The server here is this test's own `nnplay serve` process, stopped (SIGTERM: the rooms are saved) and
+started again on the same port and data directory while a teacher's and a student's pages stay open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from playwright.sync_api import Browser, expect
+
+from conftest import REPO_ROOT, ConsoleErrors, Playground, _free_port, get_json
+
+RECONNECT_TIMEOUT_MS = 60_000  # the page retries with backoff (at most 8 s apart); a restart takes seconds
+
+
+@contextlib.contextmanager
+def _server(port: int, data_dir: Path, log: Path) -> Iterator[str]:
+    env = {**os.environ, "NNPLAY_DATA_DIR": str(data_dir), "NNPLAY_WARMUP": "false"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT / "backend"), env.get("PYTHONPATH")]))
+    env.setdefault("NNPLAY_SESSION_CREATIONS_PER_MINUTE", "6000")
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nnplay", "serve", "--port", str(port), "--log-level", "warning"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            with contextlib.suppress(OSError):
+                if get_json(base + "/api/health").get("status") == "ok":
+                    break
+            assert time.monotonic() < deadline, "the server did not start in 60 s"
+            time.sleep(0.2)  # polling a process that has no event to await
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) in (0, -signal.SIGTERM), log.read_text()[-3000:]
+
+
+def test_pages_reconnect_after_a_server_restart_and_find_the_room_and_the_runs(
+    browser: Browser, tmp_path: Path, results_dir: Path
+):
+    port, data, log = _free_port(), tmp_path / "data", results_dir / "restart-server.log"
+    people: dict[str, Playground] = {}
+    contexts = []
+    with _server(port, data, log) as base:
+        for who in ("teacher", "Ada"):
+            context = browser.new_context(base_url=base)
+            contexts.append(context)
+            page = context.new_page()
+            people[who] = Playground(page, ConsoleErrors(page))
+        teacher = people["teacher"].open("/")
+        teacher.by_test_id("teach").click()
+        teacher.by_test_id("qr-close").click()
+        code = teacher.by_test_id("room-code").inner_text()
+        ada = people["Ada"].open(f"/?room={code}")
+        ada.by_test_id("join-name").fill("Ada")
+        ada.by_test_id("join").click()
+        expect(ada.by_test_id("room-banner")).to_be_visible()
+        ada.by_test_id("fork").click()
+        expect(ada.by_test_id("room-banner")).to_be_hidden()
+        ada.by_test_id("learning-rate").select_option("0.1")
+        ada.wait_for_server(lambda s: s["config"]["learning_rate"] == 0.1)
+        for _ in range(4):
+            ada.by_test_id("step").click()
+        expect(ada.by_test_id("epoch")).to_have_text("4")
+        expect(teacher.by_test_id("student-tile")).to_have_count(1)
+        old_run = ada.session_id()
+
+    # The server is down: both pages say so and keep trying.
+    expect(ada.by_test_id("status")).to_contain_text("reconnecting…", timeout=RECONNECT_TIMEOUT_MS)
+    for person in people.values():  # what a page logs while its server is away is expected
+        person.console.allow("WebSocket connection to")
+        person.console.allow("Failed to load resource")
+
+    with _server(port, data, log):
+        # Ada's page finds her run again (under a new id) with its settings and epoch.
+        expect(ada.by_test_id("status")).not_to_contain_text("reconnecting…", timeout=RECONNECT_TIMEOUT_MS)
+        ada.wait_until(lambda: ada.session_id() != old_run, 60, "Ada's page to follow her restored run")
+        expect(ada.by_test_id("epoch")).to_have_text("4", timeout=RECONNECT_TIMEOUT_MS)
+        expect(ada.by_test_id("learning-rate").locator("option:checked")).to_have_text("0.1")
+        expect(ada.by_test_id("room-code")).to_have_text(code)
+        expect(ada.by_test_id("watch")).to_be_visible()
+        assert ada.server_session()["config"]["learning_rate"] == 0.1
+        # The teacher's page is back on the room: Ada's tile, and a run that can still be driven.
+        expect(teacher.by_test_id("room-code")).to_have_text(code, timeout=RECONNECT_TIMEOUT_MS)
+        expect(teacher.by_test_id("student-tile")).to_have_count(1, timeout=RECONNECT_TIMEOUT_MS)
+        expect(teacher.by_test_id("student-tile")).to_contain_text("Ada")
+        teacher.by_test_id("step").click()
+        expect(teacher.by_test_id("epoch")).to_have_text("1", timeout=RECONNECT_TIMEOUT_MS)
+        ada.page.screenshot(path=str(results_dir / "classroom-after-restart-student.png"))
+        teacher.page.screenshot(path=str(results_dir / "classroom-after-restart-teacher.png"))
+    for who, person in people.items():
+        assert person.console.unexpected() == [], who
+    for context in contexts:
+        context.close()
