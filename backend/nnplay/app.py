@@ -87,6 +87,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         settings.max_sessions_per_client,
         settings.scheduler,
         settings.frames_per_second,
+        settings.max_classroom_sessions,
     )
     app.state.image_sessions = ImageSessionManager(settings.max_sessions, settings.idle_timeout_s)
     app.state.device = device_info()

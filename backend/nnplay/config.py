@@ -37,6 +37,8 @@ class ServerSettings(BaseSettings):
     token: str | None = None  # when set, every /api and /ws route requires it (?token= or Bearer)
     max_sessions: int = Field(default=64, ge=1)
     max_sessions_per_client: int = Field(default=16, ge=1)
+    # Classroom runs (teachers' runs and students' forks) are bounded apart from the playground's sessions.
+    max_classroom_sessions: int = Field(default=256, ge=1)
     idle_timeout_s: float = Field(default=3600.0, gt=0)
     frontend_dir: Path = REPO_FRONTEND
     max_body_bytes: int = 300 * 1024  # CSV uploads are capped at 256 KB by their own check

@@ -117,12 +117,12 @@ class ClassroomHub:
     async def _restore(self, owner: str, client: str) -> Session:
         row = self.store.snapshot(owner)
         if row is None:
-            return await self.manager.create({}, client)
+            return await self.manager.create({}, client, classroom=True)
         try:
-            session = await self.manager.create(row.config, client)
+            session = await self.manager.create(row.config, client, classroom=True)
         except ConfigError:  # a setting this version no longer accepts: start from the defaults
             log.warning("snapshot of %s has a config this version refuses; starting afresh", owner)
-            return await self.manager.create({}, client)
+            return await self.manager.create({}, client, classroom=True)
         try:  # small arrays: on the loop, not queued behind kernel compiles in the shared thread pool
             state = state_from_bytes(session.params, row.weights)
         except SnapshotError as exc:
@@ -165,7 +165,7 @@ class ClassroomHub:
     async def fork(self, room: Room, member: Member, client: str) -> Session:
         """The member's own run from the teacher's current config, weights, own points and epoch."""
         teacher = await self.teacher_session(room)
-        session = await self.manager.create(teacher.config.public(), client)
+        session = await self.manager.create(teacher.config.public(), client, classroom=True)
         custom = teacher.config.dataset == "custom"
         session.adopt(
             teacher.params,

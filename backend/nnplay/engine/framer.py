@@ -12,6 +12,7 @@ one (they need the gradient norms). Results are those of the padded evaluation w
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -207,4 +208,6 @@ def framer() -> Framer:
     with _framer_lock:
         if _framer is None:
             _framer = Framer()
+            # Stopped before the interpreter finalizes: a thread still inside XLA then aborts the process.
+            atexit.register(_framer.close)
         return _framer

@@ -33,13 +33,19 @@ class SessionManager:
         max_per_client: int = 16,
         engine: str = "batched",
         frames_per_s: float = 600.0,
+        max_classroom_sessions: int = 256,
     ) -> None:
         """`engine`: "batched" (one scheduler trains every session, a bucket's sessions in one call) or
         "per_session" (each session runs its own kernels, as before the scheduler). `frames_per_s`: the
-        frames the server makes across its watched training sessions (publisher.FrameBudget)."""
+        frames the server makes across its watched training sessions (publisher.FrameBudget).
+        Classroom runs (a room's teacher run and its students' forks) have a bound of their own,
+        `max_classroom_sessions`: a class of 100 must not be refused by the playground's limit, nor
+        crowd out the playground."""
         self.scheduler = TrainingScheduler() if engine == "batched" else None
         self.budget = FrameBudget(frames_per_s, self._watched_training)
         self.max_sessions = max_sessions
+        self.max_classroom_sessions = max_classroom_sessions
+        self._classroom: set[str] = set()  # ids of classroom runs
         self.max_per_client = max_per_client
         self.idle_timeout_s = idle_timeout_s
         self._sessions: dict[str, Session] = {}
@@ -48,23 +54,38 @@ class SessionManager:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    async def create(self, changes: dict[str, Any] | None = None, client: str = "") -> Session:
+    async def create(
+        self, changes: dict[str, Any] | None = None, client: str = "", classroom: bool = False
+    ) -> Session:
         """A new paused session from defaults + `changes`; raises ConfigError or TooManySessions.
 
         At a limit (per client, then in total) the least recently used session nobody watches makes room.
+        A classroom run counts only against `max_classroom_sessions` (its room bounds its students).
         """
         config = make_config(None, changes or {})
-        own = [s for sid, s in self._sessions.items() if self._owners.get(sid) == client]
-        if len(own) >= self.max_per_client and not await self._evict_one(own):
-            raise TooManySessions(
-                f"this client already has {self.max_per_client} sessions open; close some and try again"
-            )
-        if len(self._sessions) >= self.max_sessions and not await self._evict_one(self._sessions.values()):
-            raise TooManySessions(f"the server already runs {self.max_sessions} sessions; try again later")
+        if classroom:
+            if len(self._classroom) >= self.max_classroom_sessions:
+                raise TooManySessions(
+                    f"the server already runs {self.max_classroom_sessions} classroom runs (NNPLAY_MAX_"
+                    "CLASSROOM_SESSIONS); watch the teacher's run, or try again when a room has closed"
+                )
+        else:
+            playground = [s for sid, s in self._sessions.items() if sid not in self._classroom]
+            own = [s for s in playground if self._owners.get(s.id) == client]
+            if len(own) >= self.max_per_client and not await self._evict_one(own):
+                raise TooManySessions(
+                    f"this client already has {self.max_per_client} sessions open; close some and try again"
+                )
+            if len(playground) >= self.max_sessions and not await self._evict_one(playground):
+                raise TooManySessions(
+                    f"the server already runs {self.max_sessions} sessions; try again later"
+                )
         session_id = secrets.token_urlsafe(9)
         session = await asyncio.to_thread(Session, session_id, config, self.scheduler, self.budget)
         self._sessions[session_id] = session
         self._owners[session_id] = client
+        if classroom:
+            self._classroom.add(session_id)
         session.start_loop()
         return session
 
@@ -100,6 +121,7 @@ class SessionManager:
     async def remove(self, session_id: str) -> None:
         session = self._sessions.pop(session_id, None)
         self._owners.pop(session_id, None)
+        self._classroom.discard(session_id)
         if session is not None:
             await session.close()
 
