@@ -1,6 +1,7 @@
 """Watchers of a run are paced together by the fan-out: the newest frame, at most watch_fps() a second."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from nnplay.sessions.fanout import MIN_WATCH_FPS, WATCH_FPS, WATCH_SENDS_PER_S, Fanout, Subscriber
 
@@ -24,7 +25,8 @@ def test_watchers_get_the_newest_frame_at_the_watch_pace_and_owners_get_every_fr
         fanout.close()
         return owner_got, first + [w.frame for w in watchers], fanout.watch_fps()
 
-    owner_got, watcher_frames, fps = asyncio.run(scenario())
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own: Playwright may leave one running in this thread
+        owner_got, watcher_frames, fps = pool.submit(asyncio.run, scenario()).result()
     assert owner_got == [b"f1", b"f2", b"f3", b"f4", b"f5"]
     assert watcher_frames == [b"f0"] * 3 + [b"f5"] * 3  # the newest only, the same bytes for all
     assert fps == WATCH_FPS
