@@ -185,3 +185,7 @@ def test_a_wrong_code_or_a_taken_name_is_said_plainly(people):
     teacher.by_test_id("lock").click()
     expect(ada.by_test_id("learning-rate")).to_be_hidden()
     expect(teacher.by_test_id("learning-rate")).to_be_visible()
+    # ... and unlocks it: it comes back on the student's page, no reload needed.
+    teacher.by_test_id("lock-controls").fill("")
+    teacher.by_test_id("lock").click()
+    expect(ada.by_test_id("learning-rate")).to_be_visible()

@@ -26,10 +26,10 @@ const READ_ONLY_PARTS = [
 
 /**
  * `container`: the classroom section of the page; `store`: the page's store (readOnly, sessionId);
- * `showRun({sessionId} | {watchUrl})`; `hideControls(names)` hides controls as the hide= parameter does;
- * `notify(message)` shows an error line. Returns {handleFatalClose(code) -> bool}.
+ * `showRun({sessionId} | {watchUrl})`; `hideControls(names)` hides controls as the hide= parameter does,
+ * `showControls(names)` shows them again (the teacher unlocked them); `notify(message)` shows an error line. Returns {handleFatalClose(code) -> bool}.
  */
-export function installClassroom({ container, store, showRun, hideControls, notify }) {
+export function installClassroom({ container, store, showRun, hideControls, showControls, notify }) {
   const pageSessionId = store.get().sessionId;
   const banner = el("p", {
     className: "watch-banner",
@@ -189,8 +189,10 @@ export function installClassroom({ container, store, showRun, hideControls, noti
         const newly = view.locked.filter((name) => !locked.has(name));
         if (newly.length) hideControls(newly);
         newly.forEach((name) => locked.add(name));
-        if ([...locked].some((name) => !view.locked.includes(name))) {
-          notice.textContent = "The teacher unlocked some controls: reload the page to get them back.";
+        const freed = [...locked].filter((name) => !view.locked.includes(name));
+        if (freed.length) {
+          showControls(freed);
+          freed.forEach((name) => locked.delete(name));
         }
       },
       onRemoved: (memberId) => {

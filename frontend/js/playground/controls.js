@@ -322,24 +322,32 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
   syncRun(store.get());
   syncAll(store.get(), null);
 
+  function setHidden(names, hidden) {
+    for (const name of names) {
+      const key = String(name).trim().toLowerCase();
+      for (const element of hideable.get(key) || []) element.hidden = hidden;
+      // The per-layer selects are rebuilt with the layers: hidden by a class on their editor.
+      for (const spec of PER_LAYER_SETTINGS) {
+        const aliases = [spec.list, spec.global, spec.testId].map((n) => n.toLowerCase());
+        const urlKeys = schema.settings
+          .filter((s) => s.name === spec.list || s.name === spec.global)
+          .map((s) => String(s.url_key || "").toLowerCase());
+        if ([...aliases, ...urlKeys, ...aliases.map(testIdOf)].includes(key)) {
+          slots.layers.classList.toggle(`hide-${spec.testId}`, hidden);
+        }
+      }
+    }
+  }
+
   return {
     register,
     /** Hides the controls named (setting names, URL keys or control names), for classroom links. */
     hide(names) {
-      for (const name of names) {
-        const key = String(name).trim().toLowerCase();
-        for (const element of hideable.get(key) || []) element.hidden = true;
-        // The per-layer selects are rebuilt with the layers: hidden by a class on their editor.
-        for (const spec of PER_LAYER_SETTINGS) {
-          const aliases = [spec.list, spec.global, spec.testId].map((n) => n.toLowerCase());
-          const urlKeys = schema.settings
-            .filter((s) => s.name === spec.list || s.name === spec.global)
-            .map((s) => String(s.url_key || "").toLowerCase());
-          if ([...aliases, ...urlKeys, ...aliases.map(testIdOf)].includes(key)) {
-            slots.layers.classList.add(`hide-${spec.testId}`);
-          }
-        }
-      }
+      setHidden(names, true);
+    },
+    /** Shows again controls hidden by `hide` (a teacher unlocked them). */
+    show(names) {
+      setHidden(names, false);
     },
   };
 }

@@ -291,6 +291,11 @@ async function start() {
     store,
     showRun,
     hideControls: (names) => controls.hide(names),
+    // A control the page's own link hides (hide=) stays hidden when the teacher unlocks it.
+    showControls: (names) => {
+      const linkHidden = new Set((store.get().hide || []).map((n) => String(n).trim().toLowerCase()));
+      controls.show(names.filter((n) => !linkHidden.has(String(n).trim().toLowerCase())));
+    },
     notify: (message) => store.set({ error: { message } }),
   });
 }
