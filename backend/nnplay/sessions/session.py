@@ -34,7 +34,14 @@ from ..schemas import ConfigError, TrainConfig, make_config
 from ..userdata import parse_csv
 from . import commands, stopping
 from .fanout import Fanout, Subscriber
-from .pacing import MAX_EPOCHS_PER_CHUNK, MAX_PACED_FPS, ChunkClock, frame_interval_s, paced_epochs
+from .pacing import (
+    FRAME_BUDGET_S,
+    MAX_EPOCHS_PER_CHUNK,
+    MAX_PACED_FPS,
+    ChunkClock,
+    frame_interval_s,
+    paced_epochs,
+)
 from .publisher import FrameBudget, Publisher, Stamp
 from .runstate import RUNNING, RunState
 
@@ -252,7 +259,9 @@ class Session(RunState):
 
     # ---- training -----------------------------------------------------------------------------
 
-    def _frame_due(self) -> bool:
+    def _frame_due(self, ahead_s: float = 0.0) -> bool:
+        """Whether a frame is due now, or (`ahead_s`) by the end of a chunk that long, which is when a
+        frame made with the chunk is published."""
         interval = frame_interval_s(
             len(self.fanout), self.fanout.any_visible, stopping.needs_losses(self.config)
         )
@@ -260,7 +269,7 @@ class Session(RunState):
             return self.needs_frame
         if self.budget is not None and not self.config.speed:  # a chosen speed is watched frame by frame
             interval = max(interval, self.budget.min_interval_s())
-        return self.needs_frame or time.perf_counter() - self.publisher.last_frame_at >= interval
+        return self.needs_frame or time.perf_counter() + ahead_s - self.publisher.last_frame_at >= interval
 
     @staticmethod
     def _chunk(
@@ -284,7 +293,7 @@ class Session(RunState):
         if not stepping and self.scheduler is None:
             kernels.compile_exact(plan, self.params)
         kernel = "exact" if kernels.exact_kernel(plan.exact_spec) is not None else "padded"
-        with_frame = stepping or self._frame_due()
+        with_frame = stepping or self._frame_due(ahead_s=FRAME_BUDGET_S)
         epochs = 1 if stepping else paced_epochs(self._clock.epochs_for(kernel, with_frame), config.speed)
         if config.speed and not stepping:
             wait = self.publisher.last_frame_at + 1 / MAX_PACED_FPS - time.perf_counter()
