@@ -85,6 +85,9 @@ def test_a_restart_on_the_same_data_dir_brings_back_rooms_members_lesson_and_run
         students = {s["name"]: s for s in after["students"]}
         assert students["Ada"]["mode"] == "forked" and students["Ada"]["epoch"] == ada_epoch
         assert students["Bob"]["mode"] == "watching"
+        # The teacher pushes before any student is back: Ada's stored run is restored and gets it too.
+        pushed = room.as_teacher("push-config", {"changes": {"batch_size": 20}})
+        assert pushed.json() == {"students": 1}
         # Ada's page reconnects: her run comes back with its config, weights and epoch.
         me = httpx.get(room.url("/me"), headers={"X-Member-Token": ada["member_token"]}).json()
         assert me["mode"] == "forked" and me["session_id"] and me["session_id"] != fork
@@ -92,7 +95,7 @@ def test_a_restart_on_the_same_data_dir_brings_back_rooms_members_lesson_and_run
             frame = client.frame(lambda f: f["epoch"] == ada_epoch)
         assert frame["weights"] == weights and frame["layers"] == [5]
         config = httpx.get(f"{base}/api/sessions/{me['session_id']}").json()["config"]
-        assert config["learning_rate"] == 0.1
+        assert config["learning_rate"] == 0.1 and config["batch_size"] == 20
         # The teacher's page reconnects with its key: the teacher's run is back too.
         teacher = httpx.get(room.url("/teacher"), headers={"X-Teacher-Key": room.teacher_key}).json()
         summary = httpx.get(f"{base}/api/sessions/{teacher['session_id']}").json()

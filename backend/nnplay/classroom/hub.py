@@ -19,7 +19,7 @@ import numpy as np
 from .. import protocol
 from ..engine.snapshot import SnapshotError, state_from_bytes, state_to_bytes
 from ..schemas import ConfigError, Configure, Reset, make_config
-from ..sessions import Session, SessionManager, SessionNotFound, Subscriber
+from ..sessions import Session, SessionManager, SessionNotFound, Subscriber, TooManySessions
 from . import dashboard
 from .lessons import BY_ID
 from .rooms import Member, Room, RoomService, check_locked
@@ -198,11 +198,19 @@ class ClassroomHub:
     # ---- the teacher's actions ------------------------------------------------------------------
 
     async def _forked_sessions(self, room: Room) -> list[Session]:
-        """The live runs of forked students. A run not re-created since a restart is left as stored: it
-        comes back under its student's own client when the student reconnects (restoring the whole class
-        under one client here would run into the per-client session limit)."""
-        runs = (self._live(m.session_id) for m in room.members.values() if m.mode == "forked")
-        return [session for session in runs if session is not None]
+        """The runs of forked students, restored from their snapshots where they are not live (after a
+        restart, before their students came back): a push or a reset reaches every one. Classroom runs
+        count against their own limit, not a client's, so restoring a whole class here is allowed."""
+        runs = []
+        for member in [m for m in room.members.values() if m.mode == "forked"]:
+            try:
+                session = await self.member_session(room, member, "")
+            except TooManySessions:
+                log.warning("room %s: %s's run could not be restored (server full)", room.code, member.name)
+                continue
+            if session is not None:
+                runs.append(session)
+        return runs
 
     async def push_config(self, room: Room, changes: dict[str, Any] | None) -> int:
         """Configure every forked student's run with `changes` (default: the teacher's whole config).
