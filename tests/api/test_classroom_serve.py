@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 
 from nnplay.classroom.lan import lan_addresses
 from nnplay.classroom.serve import classroom_settings
 from nnplay.config import ServerSettings
-from nnplay.inprocess import free_port
-
-REPO = Path(__file__).resolve().parents[2]
+from nnplay.inprocess import free_port, server_process
 
 
 def test_classroom_settings_bind_the_first_lan_address_and_allow_its_origin(capsys):
@@ -36,42 +28,10 @@ def test_classroom_settings_bind_the_first_lan_address_and_allow_its_origin(caps
 
 def test_serve_classroom_prints_the_join_url_and_qr_and_join_links_use_it(tmp_path):
     port = free_port()
-    env = {**os.environ, "NNPLAY_DATA_DIR": str(tmp_path), "NNPLAY_WARMUP": "false"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "backend"), env.get("PYTHONPATH")]))
+    env = {"NNPLAY_DATA_DIR": str(tmp_path), "NNPLAY_WARMUP": "false"}
     log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "nnplay",
-                "serve",
-                "--classroom",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(base + "/api/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.1)  # polling a process that has no event to await
+    with server_process(log, "--classroom", "--host", "127.0.0.1", port=port, env=env) as base:
         printed = log.read_text()
         assert f"Students open {base}/" in printed and "█" in printed and "teacher key" in printed
         room = httpx.post(base + "/api/rooms", headers={"Host": "localhost:1"}).json()
         assert room["join_url"] == f"{base}/?room={room['code']}"  # the public URL, not the Host header
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)

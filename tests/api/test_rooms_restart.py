@@ -3,53 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
-from nnplay.inprocess import free_port
+from nnplay import inprocess
 
 from live import open_client
 from rooms_client import RoomHandle, create_room
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @contextlib.contextmanager
 def server_process(data_dir: Path, log: Path) -> Iterator[str]:
-    """`python -m nnplay serve` on a free port with NNPLAY_DATA_DIR; stopped with SIGTERM (graceful)."""
-    port = free_port()
-    env = {**os.environ, "NNPLAY_DATA_DIR": str(data_dir), "NNPLAY_WARMUP": "false"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "backend"), env.get("PYTHONPATH")]))
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nnplay", "serve", "--port", str(port), "--log-level", "warning"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(base + "/api/health").status_code == 200:
-                    break
-            assert time.monotonic() < deadline, "the server did not start in 60 s"
-            time.sleep(0.1)  # polling a process that has no event to await
+    """`nnplay serve` on NNPLAY_DATA_DIR, stopped with SIGTERM (graceful: rooms are snapshotted)."""
+    env = {"NNPLAY_DATA_DIR": str(data_dir), "NNPLAY_WARMUP": "false"}
+    with inprocess.server_process(log, "--log-level", "warning", env=env) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        # uvicorn shuts down gracefully (lifespan: rooms snapshotted), then re-raises the signal
-        assert process.wait(30) in (0, -signal.SIGTERM), log.read_text()
-        assert "Traceback" not in log.read_text()
+    assert "Traceback" not in log.read_text()
 
 
 def _train_and_pause(base: str, session_id: str, epochs: int, changes: dict) -> int:

@@ -7,54 +7,30 @@ started again on the same port and data directory while a teacher's and a studen
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from conftest import REPO_ROOT, ConsoleErrors, Playground, _free_port, get_json
+from nnplay.inprocess import free_port, server_process
+
+from conftest import ConsoleErrors, Playground
 
 RECONNECT_TIMEOUT_MS = 60_000  # the page retries with backoff (at most 8 s apart); a restart takes seconds
 
 
-@contextlib.contextmanager
-def _server(port: int, data_dir: Path, log: Path) -> Iterator[str]:
-    env = {**os.environ, "NNPLAY_DATA_DIR": str(data_dir), "NNPLAY_WARMUP": "false"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT / "backend"), env.get("PYTHONPATH")]))
-    env.setdefault("NNPLAY_SESSION_CREATIONS_PER_MINUTE", "6000")
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nnplay", "serve", "--port", str(port), "--log-level", "warning"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            with contextlib.suppress(OSError):
-                if get_json(base + "/api/health").get("status") == "ok":
-                    break
-            assert time.monotonic() < deadline, "the server did not start in 60 s"
-            time.sleep(0.2)  # polling a process that has no event to await
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(30) in (0, -signal.SIGTERM), log.read_text()[-3000:]
+def _server(port: int, data_dir: Path, log: Path) -> contextlib.AbstractContextManager[str]:
+    env = {
+        "NNPLAY_DATA_DIR": str(data_dir),
+        "NNPLAY_WARMUP": "false",
+        "NNPLAY_SESSION_CREATIONS_PER_MINUTE": "6000",
+    }
+    return server_process(log, "--log-level", "warning", port=port, env=env)
 
 
 def test_pages_reconnect_after_a_server_restart_and_find_the_room_and_the_runs(
     browser: Browser, tmp_path: Path, results_dir: Path
 ):
-    port, data, log = _free_port(), tmp_path / "data", results_dir / "restart-server.log"
+    port, data, log = free_port(), tmp_path / "data", results_dir / "restart-server.log"
     people: dict[str, Playground] = {}
     contexts = []
     with _server(port, data, log) as base:
