@@ -46,15 +46,35 @@ def quantize(values: jax.Array) -> jax.Array:
     return jnp.round((jnp.clip(values, -1.0, 1.0) + 1.0) * 127.5).astype(jnp.uint8)
 
 
+def loss_and_accuracy(out: jax.Array, y: jax.Array, n: jax.Array, kind: str) -> tuple[jax.Array, jax.Array]:
+    """Mean loss and accuracy of the outputs of the first `n` (padded) rows."""
+    mask = (jnp.arange(out.shape[0]) < n).astype(jnp.float32)
+    count = jnp.maximum(n.astype(jnp.float32), 1.0)
+    return jnp.sum(mask * point_loss(out, y, kind)) / count, jnp.sum(mask * correct(out, y, kind)) / count
+
+
+def thumbnail(a: jax.Array) -> jax.Array:
+    """(GRID_SIZE**2 cells, units) activations -> (units, NEURON_GRID_SIZE**2): each thumbnail pixel the mean
+    of a block of the full grid, as TF Playground does."""
+    block = GRID_SIZE // NEURON_GRID_SIZE
+    blocks = a.reshape(NEURON_GRID_SIZE, block, NEURON_GRID_SIZE, block, a.shape[1])
+    return blocks.mean(axis=(1, 3)).transpose(2, 0, 1).reshape(a.shape[1], -1)
+
+
+def grid_view(out: jax.Array, kind: str) -> tuple[jax.Array, jax.Array]:
+    """The output over the grid as the views show it (quantized) and, for softmax, each cell's class."""
+    grid = score(out, kind)
+    if kind != "softmax":
+        return quantize(grid), jnp.zeros((0,), jnp.uint8)
+    return quantize(2.0 * jnp.max(grid, axis=1) - 1.0), jnp.argmax(grid, axis=1).astype(jnp.uint8)
+
+
 def _loss_and_accuracy(
     params: Params, arch: Arch, x: jax.Array, y: jax.Array, n: jax.Array, stats: Stats | None
 ) -> tuple[jax.Array, jax.Array, jax.Array, list[jax.Array]]:
     out, hidden = forward_pooled(params, arch, x, lambda a: a, stats=stats)  # absent layers: zeros
-    mask = (jnp.arange(x.shape[0]) < n).astype(jnp.float32)
-    count = jnp.maximum(n.astype(jnp.float32), 1.0)
-    kind = arch.kind.loss
-    loss = jnp.sum(mask * point_loss(out, y, kind)) / count
-    return loss, jnp.sum(mask * correct(out, y, kind)) / count, score(out, kind), hidden
+    loss, accuracy = loss_and_accuracy(out, y, n, arch.kind.loss)
+    return loss, accuracy, score(out, arch.kind.loss), hidden
 
 
 def training_stats(params: Params, arch: Arch, data: EvalData) -> Stats | None:
@@ -88,20 +108,8 @@ def evaluate(params: Params, arch: Arch, data: EvalData, detail: bool = True) ->
     test_loss, test_acc, test_out, _ = _loss_and_accuracy(
         params, arch, data.test_x, data.test_y, data.test_n, stats
     )
-    block = GRID_SIZE // NEURON_GRID_SIZE
-
-    def thumbnail(a: jax.Array) -> jax.Array:  # (cells, width) -> (width, NEURON_GRID_SIZE**2)
-        blocks = a.reshape(NEURON_GRID_SIZE, block, NEURON_GRID_SIZE, block, a.shape[1])
-        return blocks.mean(axis=(1, 3)).transpose(2, 0, 1).reshape(a.shape[1], -1)
-
-    # Thumbnails average 10 x 10 blocks of the full grid, as TF Playground does.
     out, thumbs = forward_pooled(params, arch, data.grid_x, thumbnail, stats=stats)
-    grid = score(out, arch.kind.loss)
-    if arch.kind.loss == "softmax":
-        classes = jnp.argmax(grid, axis=1).astype(jnp.uint8)
-        grid = 2.0 * jnp.max(grid, axis=1) - 1.0
-    else:
-        classes = jnp.zeros((0,), jnp.uint8)
+    grid, classes = grid_view(out, arch.kind.loss)
     if detail:
         grad_w, grad_b = gradient_norms(params, arch, data)
     else:
@@ -111,7 +119,7 @@ def evaluate(params: Params, arch: Arch, data: EvalData, detail: bool = True) ->
         test_loss,
         train_acc,
         test_acc,
-        quantize(grid),
+        grid,
         classes,
         quantize(jnp.stack(thumbs)),
         train_out,

@@ -139,7 +139,7 @@ def make_exact_chunk(spec: ExactSpec) -> Callable[[TrainState, Hyper, BatchedDat
         h = x
         for layer, (w, b) in enumerate(layers[:-1]):
             z = h @ w
-            if spec.batch_norm:  # the batch's statistics, as models.mlp's _normalise
+            if spec.batch_norm:  # the batch's statistics, as models.mlp's normalise
                 mean = jnp.mean(z, axis=0)
                 z = (z - mean) * jax.lax.rsqrt(jnp.mean((z - mean) ** 2, axis=0) + BN_EPSILON)
             h = acts[layer](z + b)

@@ -16,9 +16,17 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from ..models.losses import correct, point_loss, score
-from ..models.mlp import BN_EPSILON, MAX_OUTPUTS, Params
-from .evaluate import GRID_SIZE, NEURON_GRID_SIZE, EvalData, Evaluation, quantize
+from ..models.losses import score
+from ..models.mlp import MAX_OUTPUTS, Params, normalise
+from .evaluate import (
+    NEURON_GRID_SIZE,
+    EvalData,
+    Evaluation,
+    grid_view,
+    loss_and_accuracy,
+    quantize,
+    thumbnail,
+)
 from .exact import ACTIVATIONS, ExactSpec, extract_layers
 
 
@@ -66,16 +74,9 @@ def make_exact_evaluate(spec: EvalSpec) -> Callable[[Params, EvalData], Evaluati
         h, hidden, used = x[:, features], [], []
         for layer, (w, b) in enumerate(layers[:-1]):
             z = h @ w
-            if spec.batch_norm:  # as models.mlp._normalise: weighted statistics, or the given ones
-                if stats is None:
-                    assert rows is not None
-                    count = jnp.maximum(jnp.sum(rows), 1.0)
-                    mean = rows @ z / count
-                    layer_stats = (mean, rows @ (z - mean) ** 2 / count)
-                else:
-                    layer_stats = stats[layer]
+            if spec.batch_norm:  # weighted statistics over `rows`, or the given ones
+                z, layer_stats = normalise(z, rows, None if stats is None else stats[layer])
                 used.append(layer_stats)
-                z = (z - layer_stats[0]) * jax.lax.rsqrt(layer_stats[1] + BN_EPSILON)
             h = acts[layer](z + b)
             hidden.append(h)
         w, b = layers[-1]
@@ -95,10 +96,8 @@ def make_exact_evaluate(spec: EvalSpec) -> Callable[[Params, EvalData], Evaluati
         layers: Layers, x: jax.Array, y: jax.Array, n: jax.Array, stats: Stats | None
     ) -> tuple[jax.Array, jax.Array, jax.Array, list[jax.Array]]:
         out, hidden, _ = forward(layers, x, None, stats)
-        mask = (jnp.arange(x.shape[0]) < n).astype(jnp.float32)
-        count = jnp.maximum(n.astype(jnp.float32), 1.0)
-        loss = jnp.sum(mask * point_loss(out, y, spec.loss)) / count
-        return loss, jnp.sum(mask * correct(out, y, spec.loss)) / count, score(out, spec.loss), hidden
+        loss, accuracy = loss_and_accuracy(out, y, n, spec.loss)
+        return loss, accuracy, score(out, spec.loss), hidden
 
     def evaluate(params: Params, data: EvalData) -> Evaluation:
         layers = extract_layers(params, spec.features, spec.hidden, spec.outputs)
@@ -111,27 +110,14 @@ def make_exact_evaluate(spec: EvalSpec) -> Callable[[Params, EvalData], Evaluati
         )
         test_loss, test_acc, test_out, _ = measure(layers, data.test_x, data.test_y, data.test_n, stats)
         out, hidden, _ = forward(layers, data.grid_x, None, stats)
-        grid = score(out, spec.loss)
-        if spec.loss == "softmax":
-            classes = jnp.argmax(grid, axis=1).astype(jnp.uint8)
-            grid = 2.0 * jnp.max(grid, axis=1) - 1.0
-        else:
-            classes = jnp.zeros((0,), jnp.uint8)
-        block = GRID_SIZE // NEURON_GRID_SIZE
-        thumbs = [
-            a.reshape(NEURON_GRID_SIZE, block, NEURON_GRID_SIZE, block, -1)
-            .mean(axis=(1, 3))
-            .transpose(2, 0, 1)
-            .reshape(a.shape[1], -1)
-            for a in hidden
-        ]
-        thumbs = [jnp.pad(t, [(0, width - t.shape[0]), (0, 0)]) for t in thumbs]
+        grid, classes = grid_view(out, spec.loss)
+        thumbs = [jnp.pad(thumbnail(a), [(0, width - a.shape[1]), (0, 0)]) for a in hidden]
         return Evaluation(
             train_loss,
             test_loss,
             train_acc,
             test_acc,
-            quantize(grid),
+            grid,
             classes,
             quantize(jnp.stack(thumbs)) if thumbs else jnp.zeros((0, width, NEURON_GRID_SIZE**2), jnp.uint8),
             train_out,

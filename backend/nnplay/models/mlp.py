@@ -224,7 +224,7 @@ def drop(a: jax.Array, key: jax.Array, rate: jax.Array) -> jax.Array:
 Stats = list[tuple[jax.Array, jax.Array]]  # per padded hidden layer: (mean, variance) of each neuron
 
 
-def _normalise(
+def normalise(
     z: jax.Array, rows: jax.Array | None, stats: tuple[jax.Array, jax.Array] | None
 ) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
     """Batch norm without a learned scale: (z - mean) / sqrt(var + eps). The layer's bias, added after,
@@ -253,7 +253,7 @@ def _layer(
     z = h @ params.w[layer]
     layer_stats = None
     if arch.kind.batch_norm:
-        z, layer_stats = _normalise(z, rows, None if stats is None else stats[layer])
+        z, layer_stats = normalise(z, rows, None if stats is None else stats[layer])
     z = z + params.b[layer]
     extra = arch.kind.extra(layer)
     if extra is None:
