@@ -25,6 +25,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +47,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(engine: str, max_sessions: int) -> Iterator[tuple[str, int]]:
+def server(engine: str, max_sessions: int, log_path: str | None = None) -> Iterator[tuple[str, int]]:
     """A real `nnplay serve` in its own process; yields (base URL, pid)."""
     port = _free_port()
     env = {
@@ -58,22 +59,24 @@ def server(engine: str, max_sessions: int) -> Iterator[tuple[str, int]]:
         "NNPLAY_SESSION_CREATION_BURST": "100000",
         "NNPLAY_WS_MESSAGES_PER_SECOND": "100000",
         "NNPLAY_WS_MESSAGE_BURST": "100000",
-        "PYTHONPATH": str(REPO_ROOT / "backend"),
     }
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT / "backend"), env.get("PYTHONPATH")]))
     cmd = [sys.executable, "-m", "nnplay", "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
+    # the server's output: kept in `log_path` if given (e.g. with JAX_LOG_COMPILES=1), else read only when
+    # the server fails to start
+    log = open(log_path, "w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
+    process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and process.poll() is None:
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(base + "/api/health").status_code == 200:
                     break
             time.sleep(0.1)
         else:
-            raise RuntimeError("the server did not start")
+            log.seek(0)
+            raise RuntimeError("the server did not start:\n" + log.read().decode(errors="replace")[-3000:])
         yield base, process.pid
     finally:
         process.terminate()
@@ -156,12 +159,15 @@ async def measure(base: str, pid: int, n: int, seconds: float) -> dict[str, Any]
         await asyncio.wait_for(asyncio.gather(*(s.wait() for s in started)), WARM_UP_TIMEOUT_S)
         await asyncio.sleep(2.0)  # let exact kernels swap in
         cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+        engine0 = (await http.get("/api/health")).json().get("engine", {})
         for p in probes:
             p.measuring = True
         await asyncio.sleep(seconds)
         for p in probes:
             p.measuring = False
         cpu = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - wall0)
+        engine1 = (await http.get("/api/health")).json().get("engine", {})
+        done = {k: engine1[k] - engine0.get(k, 0) for k in engine1 if k != "sessions"}
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         for sid in ids:
@@ -189,6 +195,8 @@ async def measure(base: str, pid: int, n: int, seconds: float) -> dict[str, Any]
         ),
         "configure_samples": len(latencies),
         "server_cpu_cores": round(cpu, 2),
+        # what the engine did while measuring (from /api/health): compiles, frames batched / alone, ...
+        "engine_while_measuring": done,
     }
 
 
@@ -198,12 +206,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--engines", default="per_session,batched")
     parser.add_argument("--output", default="bench-results/classroom.json")
+    parser.add_argument("--server-log", default=None, help="keep each server's output in PATH.<engine>")
     args = parser.parse_args()
     counts = [int(n) for n in args.sessions.split(",")]
     results: dict[str, list[dict[str, Any]]] = {}
     for engine in args.engines.split(","):
         results[engine] = []
-        with server(engine, max(counts) + 4) as (base, pid):
+        log_path = args.server_log and f"{args.server_log}.{engine}"
+        with server(engine, max(counts) + 4, log_path) as (base, pid):
             for n in counts:
                 row = asyncio.run(measure(base, pid, n, args.seconds))
                 results[engine].append(row)

@@ -88,6 +88,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         settings.scheduler,
         settings.frames_per_second,
         settings.max_classroom_sessions,
+        None if settings.tick_ms_per_member is None else settings.tick_ms_per_member / 1000,
     )
     app.state.image_sessions = ImageSessionManager(settings.max_sessions, settings.idle_timeout_s)
     app.state.device = device_info()

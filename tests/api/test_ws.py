@@ -29,6 +29,19 @@ def test_start_streams_frames_whose_loss_falls(session):
     assert later["train_accuracy"] > 0.9
 
 
+def test_health_counts_the_training_calls_and_frames_a_run_makes(base_url, session):
+    _, client = session
+    before = httpx.get(base_url + "/api/health").json()["engine"]
+    client.send({"type": "start"})
+    client.frame(lambda f: f["epoch"] >= 200, timeout=60)
+    after = httpx.get(base_url + "/api/health").json()["engine"]
+    assert after["sessions"] >= 1
+    assert after["chunks"] > before["chunks"] and after["training_calls"] > before["training_calls"]
+    made = after["frames_batched"] + after["frames_alone"]
+    assert made > before["frames_batched"] + before["frames_alone"]
+    assert after["compiles"] >= before["compiles"] >= 0
+
+
 def test_pause_stops_training_and_step_advances_one_epoch(base_url, session):
     session_id, client = session
     client.send({"type": "start"})

@@ -88,3 +88,19 @@ def test_frames_with_the_insight_views_are_made_one_by_one_with_everything():
     finally:
         framer.close()
     assert frame.metrics is not None and len(frame.grad_norms) == 4 and frame.weight_hist
+
+
+def test_an_urgent_frame_never_waits_for_the_batches():
+    plan, state = _trained(NETS[1])
+    framer = Framer()
+    try:
+        with framer._lock:  # the batching thread can take no job until this is released
+            queued = framer.submit(plan, state, False)
+            frame = framer.submit(plan, state, False, urgent=True).result(60)
+            assert not queued.done()
+        lone = frame_data(plan, state, False)
+        assert frame.train_loss == lone.train_loss and frame.test_accuracy == lone.test_accuracy
+        np.testing.assert_array_equal(frame.output_grid, lone.output_grid)
+        assert queued.result(60).train_loss == lone.train_loss
+    finally:
+        framer.close()

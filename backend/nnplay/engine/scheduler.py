@@ -32,6 +32,7 @@ import jax
 
 from . import batched
 from .batched import BatchKernels, BatchKey, ExactSlot
+from .call_timing import CallTiming, measure_fixed, tick_epochs
 from .evaluate import Evaluation
 from .exact import ExactSpec
 from .runtime import background_compiles
@@ -45,11 +46,19 @@ MIN_CALL_S = 0.015
 # turn on the event loop, a new request), and a class's frames are paced far below one per tick anyway
 # (measured, 30 sessions on 2 cores: 30 ms ticks 124 epochs/s each at 8.5 frames/s, 50 ms 196 at 9.7).
 TICK_S_PER_MEMBER = 0.0017
+# On an accelerator the epochs run off the host, so a session's round trip can overlap the next tick. With
+# this value the H200 machine's scheduler gave 30 sessions 30 chunks/s each (bench/classroom_engine.py); it
+# is not compared end to end with 1.7 (NNPLAY_TICK_MS_PER_MEMBER sets it).
+TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
 MAX_EPOCHS_PER_TICK = 5000
 # After a tick the sessions it served take a moment to hand in their next chunk; waiting up to this long
 # for them fills the next batch (without it most ticks held 1-3 of 30 sessions, each its own call).
 STRAGGLER_WAIT_S = 0.010
-TIMING_MEMORY = 0.5  # weight of the old estimate of seconds per epoch in its moving average
+
+
+def default_tick_s_per_member() -> float:
+    """Seconds of tick per member session: longer on CPU, where the round trips share the cores."""
+    return TICK_S_PER_MEMBER if jax.default_backend() == "cpu" else TICK_S_PER_MEMBER_ACCELERATOR
 
 
 @dataclass
@@ -88,8 +97,10 @@ class TrainingScheduler:
         use_exact: bool = True,
         min_slots: int = 1,
         kernels: BatchKernels | None = None,
+        tick_s_per_member: float | None = None,
     ) -> None:
         self.frame_budget_s = frame_budget_s
+        self.tick_s_per_member = tick_s_per_member or default_tick_s_per_member()
         self.max_slots = max_slots or batched.default_max_slots()
         self.max_padded_slots = min(max_padded_slots or batched.default_max_padded_slots(), self.max_slots)
         self.max_epochs_per_tick = max_epochs_per_tick
@@ -102,7 +113,8 @@ class TrainingScheduler:
         self._compiling: set[tuple[str, Any, int]] = set()
         self._failed: dict[tuple[str, Any, int], Exception] = {}  # compiles that raised: not tried again
         self._counters = Counters()
-        self._sec_per_epoch: dict[tuple[str, Any, int], float] = {}  # worker thread only
+        self._timings: dict[tuple[str, Any, int], CallTiming] = {}  # worker thread only
+        self._fixed: dict[tuple[str, Any, int], float] = {}  # a kernel's fixed part, timed when compiled
         self._eval_s = 0.0  # worker thread only: the last tick's evaluation time
         self._served: set[Hashable] = set()  # worker thread only: the slots the last tick trained
         self.straggler_wait_s = STRAGGLER_WAIT_S
@@ -309,16 +321,12 @@ class TrainingScheduler:
         return calls
 
     def _tick_epochs(self, calls: list[_Call]) -> int:
-        """One epoch count for every call of the tick: the frame budget (stretched to MIN_CALL_S a call)
-        over the predicted time of an epoch of all the calls (1 while some call's speed is unknown)."""
-        per_epoch = [self._sec_per_epoch.get((c.kind, c.key, c.slots)) for c in calls]
-        if not calls or any(s is None for s in per_epoch):
-            return 1
+        """One epoch count for every call of the tick (call_timing.tick_epochs): a tick lasts the frame
+        budget, stretched to MIN_CALL_S a call and to the tick per member."""
         members = sum(len(c.members) for c in calls)
-        budget = max(self.frame_budget_s, MIN_CALL_S * len(calls), TICK_S_PER_MEMBER * members)
-        budget = max(budget - self._eval_s, budget / 4)
-        total = max(sum(s for s in per_epoch if s is not None), 1e-9)
-        return int(min(self.max_epochs_per_tick, max(1, budget / total)))
+        min_tick_s = max(self.frame_budget_s, MIN_CALL_S * len(calls), self.tick_s_per_member * members)
+        timings = [self._timings.get((c.kind, c.key, c.slots)) for c in calls]
+        return tick_epochs(timings, min_tick_s, self._eval_s, self.max_epochs_per_tick)
 
     def _train(self, chunks: list[_Pending]) -> list[_Pending]:
         calls, waiting = self._plan_calls(chunks)
@@ -345,10 +353,10 @@ class TrainingScheduler:
                 p.future.set_exception(error)
             return
         key = (call.kind, call.key, call.slots)
-        sample = elapsed / max(counts)
-        old = self._sec_per_epoch.get(key)
-        blended = sample if old is None else TIMING_MEMORY * old + (1 - TIMING_MEMORY) * sample
-        self._sec_per_epoch[key] = blended
+        if key not in self._timings:
+            with self._lock:
+                self._timings[key] = CallTiming(fixed_s=self._fixed.get(key, 0.0))
+        self._timings[key].add(max(counts), elapsed)
         with self._lock:
             c = self._counters
             c.batches += 1
@@ -430,6 +438,10 @@ class TrainingScheduler:
                     self._compile(call)
                 with self._lock:
                     self._counters.compiles += 1
+            if call.kind != "evaluate" and job not in self._fixed:
+                fixed = self._measure_fixed(call)
+                with self._lock:
+                    self._fixed[job] = fixed
         except Exception as error:  # a kernel that cannot compile fails its requests, not the server
             with self._lock:
                 self._failed[job] = error
@@ -439,17 +451,30 @@ class TrainingScheduler:
                 self._compiling.discard(job)
                 self._lock.notify_all()
 
-    def _compile(self, call: _Call) -> None:
+    def _training_inputs(self, call: _Call) -> list[Any]:
         members = [p.request for p in call.members]
+        if call.kind == "exact":
+            slots = [ExactSlot(r.padded.state, r.padded.hyper, r.exact_data) for r in members]
+            return batched.pad_slots(slots, call.slots)
+        return batched.pad_slots([r.padded for r in members], call.slots)
+
+    def _compile(self, call: _Call) -> None:
         if call.kind == "evaluate":
-            self.kernels.compile_evaluate(batched.pad_slots([eval_slot(r) for r in members], call.slots))
+            members = [eval_slot(p.request) for p in call.members]
+            self.kernels.compile_evaluate(batched.pad_slots(members, call.slots))
             return
         n = batched.epoch_counts([1], call.slots)
         if call.kind == "exact":
-            slots = [ExactSlot(r.padded.state, r.padded.hyper, r.exact_data) for r in members]
-            self.kernels.compile_exact(call.key, batched.pad_slots(slots, call.slots), n)
+            self.kernels.compile_exact(call.key, self._training_inputs(call), n)
         else:
-            self.kernels.compile_padded(batched.pad_slots([r.padded for r in members], call.slots), n)
+            self.kernels.compile_padded(self._training_inputs(call), n)
+
+    def _measure_fixed(self, call: _Call) -> float:
+        """A training kernel's fixed part (call_timing): calls of no epochs in any slot."""
+        fn = self.kernels.get(call.kind, call.key, call.slots)
+        assert fn is not None
+        inputs, none = self._training_inputs(call), batched.epoch_counts([], call.slots)
+        return measure_fixed(lambda: jax.device_get([(r.epochs, r.diverged) for r in fn(inputs, none)]))
 
     def _fail(self, pending: list[_Pending], error: Exception) -> None:
         with self._lock:

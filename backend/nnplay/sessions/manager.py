@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ..engine import runtime
+from ..engine.framer import framer
 from ..engine.scheduler import TrainingScheduler
 from ..schemas import Pause, make_config
 from .commands import Command
@@ -34,14 +36,17 @@ class SessionManager:
         engine: str = "batched",
         frames_per_s: float = 600.0,
         max_classroom_sessions: int = 256,
+        tick_s_per_member: float | None = None,
     ) -> None:
         """`engine`: "batched" (one scheduler trains every session, a bucket's sessions in one call) or
         "per_session" (each session runs its own kernels, as before the scheduler). `frames_per_s`: the
         frames the server makes across its watched training sessions (publisher.FrameBudget).
         Classroom runs (a room's teacher run and its students' forks) have a bound of their own,
         `max_classroom_sessions`: a class of 100 must not be refused by the playground's limit, nor
-        crowd out the playground."""
-        self.scheduler = TrainingScheduler() if engine == "batched" else None
+        crowd out the playground. `tick_s_per_member`: the scheduler's tick per session (None: its
+        default for the backend)."""
+        batched = engine == "batched"
+        self.scheduler = TrainingScheduler(tick_s_per_member=tick_s_per_member) if batched else None
         self.budget = FrameBudget(frames_per_s, self._watched_training)
         self.max_sessions = max_sessions
         self.max_classroom_sessions = max_classroom_sessions
@@ -53,6 +58,21 @@ class SessionManager:
 
     def __len__(self) -> int:
         return len(self._sessions)
+
+    def engine_stats(self) -> dict[str, int]:
+        """What the engine has done since start (for /api/health and benchmarks): compiles (those on
+        background threads too), frames made in batches and alone, training calls and chunks."""
+        stats = {
+            "sessions": len(self._sessions),
+            "compiles": runtime.compile_count(),
+            "background_compiles": runtime.background_compile_count(),
+            "frames_batched": framer().batched_frames,
+            "frames_alone": framer().single_frames,
+        }
+        if self.scheduler is not None:
+            counters = self.scheduler.counters()
+            stats |= {"training_calls": counters.batches, "chunks": counters.chunks}
+        return stats
 
     async def create(
         self, changes: dict[str, Any] | None = None, client: str = "", classroom: bool = False

@@ -91,18 +91,20 @@ class Publisher:
         )
         self.fanout.publish(frame)
 
-    def start(self, plan: Plan, state: Any, detail: bool, stamp: Stamp) -> None:
+    def start(self, plan: Plan, state: Any, detail: bool, stamp: Stamp, urgent: bool = False) -> None:
         """Make and publish the frame of `state` in the background. Callers pacing frames check `busy`
-        first; an edit's frame starts at once (the one in flight shows the past: it will be dropped)."""
+        first; an edit's frame starts at once (the one in flight shows the past: it will be dropped) and is
+        `urgent` (made without waiting for a batch)."""
         self.last_frame_at = time.perf_counter()
         if self._task is not None and not self._task.done():
             self._superseded.add(self._task)
             self._task.add_done_callback(self._superseded.discard)
-        self._task = asyncio.get_running_loop().create_task(self._make(plan, state, detail, stamp))
+        make = self._make(plan, state, detail, stamp, urgent)
+        self._task = asyncio.get_running_loop().create_task(make)
 
-    async def _make(self, plan: Plan, state: Any, detail: bool, stamp: Stamp) -> None:
+    async def _make(self, plan: Plan, state: Any, detail: bool, stamp: Stamp, urgent: bool) -> None:
         try:
-            ev = await asyncio.wrap_future(framer().submit(plan, state, detail))
+            ev = await asyncio.wrap_future(framer().submit(plan, state, detail, urgent))
         except Exception as exc:  # reported by the run loop, once
             self.failure = exc
             return

@@ -320,7 +320,7 @@ class Session(RunState):
         )
         if background and self.needs_frame:  # an edit: show it now, from the weights it applies to
             self.needs_frame = False
-            self.publisher.start(plan, self.params, detail, self._stamp())
+            self.publisher.start(plan, self.params, detail, self._stamp(), urgent=True)
         if self.scheduler is None:
             outcome, frame, train_s, eval_s = await asyncio.to_thread(
                 self._chunk, plan, self.params, epochs, with_frame, detail

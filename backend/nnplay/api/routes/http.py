@@ -27,7 +27,12 @@ class CreateSession(BaseModel):
 
 @router.get("/health")
 def health(request: Request) -> dict[str, Any]:
-    return {"status": "ok", "version": __version__, **request.app.state.device}
+    return {
+        "status": "ok",
+        "version": __version__,
+        **request.app.state.device,
+        "engine": sessions_of(request).engine_stats(),
+    }
 
 
 @router.get("/schema")

@@ -1,0 +1,74 @@
+"""How long a batched training call takes, a fixed cost plus a cost per epoch, and how many epochs a tick
+of such calls gets.
+
+The fixed part (the slots' inputs taken apart and put together, the dispatch, the results split per slot)
+grows with the slot count and hardly with the epochs. Measured with bench/batch_call.py: on 2 CPU cores
+~3.5 ms for 32 slots next to ~2.5 ms an epoch; on an H200 machine ~42 ms for 128 slots and ~210 ms for 512
+next to ~0.6 ms an epoch. Counted as epochs (seconds / epochs, as the scheduler did first), a fixed part
+near the tick's length drove the epochs a call down to one: 100 GPU sessions trained 18 epochs/s each.
+
+The scheduler times a kernel's fixed part once, with calls of no epochs, when it compiles it
+(`measure_fixed`); the calls then teach the part per epoch. (Fitting both parts from pairs of calls of
+different lengths needed ticks of alternating lengths, which cost a class a third of its frames on 2 CPU
+cores.) Worker-thread only (no locks).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+MEMORY = 0.5  # weight of the old estimate in the moving average
+MIN_EPOCH_SHARE = 0.05  # an epoch costs at least this share of a call's seconds per epoch
+MAX_GROWTH = 4  # a kernel's next call runs at most this many times the epochs of its last
+# The fixed parts are kept below this share of a tick (up to MAX_FIXED_TICK_S): on a GPU a batch of 128
+# slots then ticks ~8 times a second instead of running one epoch a call.
+FIXED_SHARE = 1 / 3
+MAX_FIXED_TICK_S = 1.0
+FIXED_RUNS = 3  # calls of no epochs timed for the fixed part (the fastest counts: others share the machine)
+
+
+def measure_fixed(call: Callable[[], object]) -> float:
+    """The fixed part of a kernel: the fastest of FIXED_RUNS runs of `call` (a call of no epochs, waited
+    for)."""
+    times = []
+    for _ in range(FIXED_RUNS):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+@dataclass
+class CallTiming:
+    """What the calls of one kernel (kind, key, slot count) take: `fixed_s` as measured, and per epoch."""
+
+    fixed_s: float = 0.0
+    per_epoch_s: float | None = None
+    last_epochs: int = 0
+
+    def add(self, epochs: int, seconds: float) -> None:
+        """Learn from a call of `epochs` (the most any of its slots ran) that took `seconds`."""
+        epochs = max(epochs, 1)
+        self.last_epochs = epochs
+        sample = max(seconds - self.fixed_s, MIN_EPOCH_SHARE * seconds) / epochs
+        old = self.per_epoch_s
+        self.per_epoch_s = sample if old is None else MEMORY * old + (1 - MEMORY) * sample
+
+
+def tick_epochs(
+    timings: Sequence[CallTiming | None], min_tick_s: float, other_s: float, max_epochs: int
+) -> int:
+    """The epochs of a tick that runs these calls one after another: its length (at least `min_tick_s`,
+    and at least the fixed parts over FIXED_SHARE) less the fixed parts and `other_s` (evaluation), over
+    the epochs' cost; at most MAX_GROWTH times a kernel's last; 1 while a kernel's speed is unknown."""
+    if not timings or any(t is None or t.per_epoch_s is None for t in timings):
+        return 1
+    known = [t for t in timings if t is not None]
+    fixed = sum(t.fixed_s for t in known)
+    per_epoch = max(sum(t.per_epoch_s or 0.0 for t in known), 1e-9)
+    budget = max(min_tick_s, min(fixed / FIXED_SHARE, MAX_FIXED_TICK_S))
+    room = max(budget - other_s - fixed, budget / 4)
+    growth = min(MAX_GROWTH * t.last_epochs for t in known)
+    return int(max(1, min(max_epochs, growth, room / per_epoch)))

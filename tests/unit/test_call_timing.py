@@ -1,0 +1,64 @@
+"""call_timing: a batched call's time as a measured fixed part plus a learnt part per epoch, and a tick's
+epochs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from nnplay.engine.call_timing import FIXED_SHARE, MAX_FIXED_TICK_S, CallTiming, measure_fixed, tick_epochs
+
+
+def run(timing: CallTiming, fixed_s: float, per_epoch_s: float, ticks: int, min_tick_s: float) -> list[int]:
+    """Ticks of one kernel whose calls take exactly fixed + epochs * per_epoch; their epoch counts."""
+    counts = []
+    for _ in range(ticks):
+        epochs = tick_epochs([timing], min_tick_s, 0.0, 5000)
+        timing.add(epochs, fixed_s + epochs * per_epoch_s)
+        counts.append(epochs)
+    return counts
+
+
+def test_a_large_fixed_part_is_kept_below_its_share_of_the_tick():
+    # an H200 machine's 128-slot call (bench/batch_call.py): ~42 ms fixed, ~0.55 ms an epoch; a 50 ms tick
+    timing = CallTiming(fixed_s=0.042)
+    counts = run(timing, 0.042, 0.00055, 20, 0.050)
+    assert timing.per_epoch_s == pytest.approx(0.00055, rel=1e-3)
+    expected = (0.042 / FIXED_SHARE - 0.042) / 0.00055
+    assert counts[-1] == pytest.approx(expected, rel=0.01)
+
+
+def test_without_the_fixed_part_such_calls_ran_one_epoch_each():
+    # the old estimate (seconds / epochs): the fixed part counted as epochs, which then filled the tick
+    counts = run(CallTiming(fixed_s=0.0), 0.042, 0.00055, 20, 0.050)
+    assert counts[-1] <= 2
+
+
+def test_a_small_fixed_part_leaves_the_tick_to_the_epochs():
+    timing = CallTiming(fixed_s=0.0035)
+    counts = run(timing, 0.0035, 0.0025, 20, 0.051)  # 32 slots on 2 CPU cores, a 30-session tick
+    assert counts[-1] == int((0.051 - 0.0035) / 0.0025)
+
+
+def test_epochs_grow_at_most_fourfold_a_call_and_the_fixed_parts_stretch_a_tick_at_most_a_second():
+    counts = run(CallTiming(), 0.0, 0.0001, 8, 0.5)
+    assert counts[:3] == [1, 4, 16]
+    timing = CallTiming(fixed_s=2.0, per_epoch_s=0.001, last_epochs=10**6)
+    assert tick_epochs([timing], 0.05, 0.0, 10**6) == int(MAX_FIXED_TICK_S / 4 / 0.001)
+
+
+def test_unknown_kernels_run_one_epoch():
+    assert tick_epochs([None], 0.05, 0.0, 5000) == 1
+    assert tick_epochs([CallTiming()], 0.05, 0.0, 5000) == 1
+
+
+def test_an_overestimated_fixed_part_never_makes_an_epoch_free():
+    timing = CallTiming(fixed_s=0.05)
+    timing.add(10, 0.02)
+    assert timing.per_epoch_s == pytest.approx(0.05 * 0.02 / 10)
+
+
+def test_the_fixed_part_is_the_fastest_of_its_runs():
+    delays = iter([0.03, 0.01, 0.02])
+    assert measure_fixed(lambda: time.sleep(next(delays))) == pytest.approx(0.01, abs=0.008)
