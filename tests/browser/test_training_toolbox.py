@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import expect
+from websockets.sync.client import connect
 
 CONDITIONAL = ("momentum", "weight-decay", "schedule-epochs", "schedule-factor")
 
@@ -67,8 +69,6 @@ def test_stop_at_epoch_pauses_training_there_and_says_why(app):
     app.by_test_id("early-stopping").select_option(label="on")
     app.wait_for_server(lambda s: s["config"]["early_stopping"] == "on")
     app.by_test_id("early-stopping").select_option(label="off")
-    # The server's answer to that change re-renders the controls; type the stop epoch after it (a
-    # config message that lands mid-typing resets the field: noted as open for the page).
     app.wait_for_server(lambda s: s["config"]["early_stopping"] == "off")
     app.by_test_id("stop-epoch").fill("300")
     app.by_test_id("stop-epoch").press("Enter")
@@ -77,6 +77,28 @@ def test_stop_at_epoch_pauses_training_there_and_says_why(app):
     expect(app.by_test_id("status")).to_contain_text("stopped at epoch 300", timeout=30_000)
     expect(app.by_test_id("epoch")).to_have_text("300")
     expect(app.by_test_id("play")).to_have_attribute("aria-pressed", "false")
+
+
+def test_an_edit_from_elsewhere_never_overwrites_what_a_person_is_typing(app, base_url):
+    app.open_panel("toolbox")
+    field = app.by_test_id("stop-epoch")
+    field.click()
+    field.select_text()
+    field.press_sequentially("1200")  # typed over the 0 shown, not committed yet
+    ws_url = base_url.replace("http", "ws") + f"/ws/sessions/{app.session_id()}"
+    with connect(ws_url) as other:  # another page of the run (a second tab, a teacher) changes a setting
+        other.send(json.dumps({"type": "configure", "changes": {"learning_rate": 0.1}}))
+        app.wait_for_server(lambda s: s["config"]["learning_rate"] == 0.1)
+    app.wait_until(
+        lambda: app.by_test_id("learning-rate").evaluate("e => e.selectedOptions[0].text") == "0.1",
+        10,
+        "the page to show the other edit",
+    )
+    expect(field).to_have_value("1200")  # the config that came meanwhile left the typing alone
+    field.press("Enter")
+    app.wait_for_server(lambda s: s["config"]["stop_epoch"] == 1200 and s["config"]["learning_rate"] == 0.1)
+    field.blur()
+    expect(field).to_have_value("1200")
 
 
 def test_rollback_after_a_divergence_restores_the_last_good_weights_and_a_finite_loss(playground):

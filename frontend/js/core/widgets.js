@@ -74,6 +74,32 @@ export function createSelect(setting, commit, { formatChoice = String, testId } 
   };
 }
 
+/**
+ * Keeps what a person is typing or dragging: a value that arrives meanwhile (another page's edit, a
+ * teacher's push) waits until they leave the input without committing, or is dropped when they commit
+ * theirs (the server then sends the config their edit made).
+ */
+function guardEdits(input, apply) {
+  let editing = false;
+  let pending = null;
+  input.addEventListener("input", () => {
+    editing = true;
+  });
+  input.addEventListener("change", () => {
+    editing = false;
+    pending = null;
+  });
+  input.addEventListener("blur", () => {
+    editing = false;
+    if (pending !== null) apply(pending);
+    pending = null;
+  });
+  return (value) => {
+    if (editing && document.activeElement === input) pending = value;
+    else apply(value);
+  };
+}
+
 function sliderStep(setting) {
   return setting.step ?? (setting.type === "int" ? 1 : (setting.max - setting.min) / 100);
 }
@@ -97,13 +123,11 @@ export function createRange(setting, commit) {
   input.addEventListener("change", () => commit(Number(input.value)));
   const element = labelled(setting, input);
   element.querySelector("label").append(" ", readout);
-  return {
-    element,
-    sync(value) {
-      input.value = String(value);
-      showValue();
-    },
-  };
+  const sync = guardEdits(input, (value) => {
+    input.value = String(value);
+    showValue();
+  });
+  return { element, sync };
 }
 
 /** A number input, for numeric settings without both bounds. */
@@ -118,12 +142,10 @@ export function createNumber(setting, commit) {
   input.addEventListener("change", () => {
     if (input.value !== "") commit(Number(input.value));
   });
-  return {
-    element: labelled(setting, input),
-    sync(value) {
-      input.value = String(value);
-    },
-  };
+  const sync = guardEdits(input, (value) => {
+    input.value = String(value);
+  });
+  return { element: labelled(setting, input), sync };
 }
 
 /** A button with aria-pressed; `sync(pressed)` sets its state. */
