@@ -76,7 +76,7 @@ def test_pages_reconnect_after_a_server_restart_and_find_the_room_and_the_runs(
         expect(teacher.by_test_id("room-code")).to_have_text(code, timeout=RECONNECT_TIMEOUT_MS)
         expect(teacher.by_test_id("student-tile")).to_have_count(1, timeout=RECONNECT_TIMEOUT_MS)
         expect(teacher.by_test_id("student-tile")).to_contain_text("Ada")
-        # Once the teacher's page drives its restored run (a click while it still reconnects is lost).
+        # The teacher's page drives its restored run.
         teacher.wait_until(lambda: teacher.session_id() != old_teacher_run, 60, "the teacher's restored run")
         status = teacher.by_test_id("status")
         expect(status).not_to_contain_text("reconnecting…", timeout=RECONNECT_TIMEOUT_MS)

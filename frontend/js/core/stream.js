@@ -44,6 +44,10 @@ export function createStream({ url, onMessage, onConnection, onFatalClose }) {
   let pingTimer = null;
   let stopped = false;
   const queue = []; // messages sent while disconnected, flushed on open
+  // Messages sent on the current socket before the server greeted it. A server that no longer knows the
+  // run accepts the socket, says so and closes it (4404): what was flushed into it then goes to the run
+  // the page continues with instead of being lost (a click made while the server restarted).
+  let unconfirmed = [];
 
   function connect() {
     clearTimeout(retryTimer);
@@ -55,8 +59,13 @@ export function createStream({ url, onMessage, onConnection, onFatalClose }) {
     ws.addEventListener("open", () => {
       if (socket !== ws) return;
       attempt = 0;
+      unconfirmed = [];
       onConnection("connected");
-      while (queue.length > 0 && ws.readyState === WebSocket.OPEN) ws.send(queue.shift());
+      while (queue.length > 0 && ws.readyState === WebSocket.OPEN) {
+        const text = queue.shift();
+        ws.send(text);
+        unconfirmed.push(text);
+      }
       clearInterval(pingTimer);
       pingTimer = setInterval(() => send({ type: "ping" }), PING_INTERVAL_MS);
     });
@@ -64,6 +73,9 @@ export function createStream({ url, onMessage, onConnection, onFatalClose }) {
     ws.addEventListener("message", (event) => {
       if (socket !== ws) return;
       const message = decodeMessage(event.data);
+      // The server greets a socket of a run it has (its error before a 4404 close is no greeting): what
+      // was sent on it arrived.
+      if (message && message.type !== "error") unconfirmed = null;
       if (message) onMessage(message);
     });
 
@@ -73,6 +85,8 @@ export function createStream({ url, onMessage, onConnection, onFatalClose }) {
       clearInterval(pingTimer);
       if (stopped) return;
       if (FATAL_CLOSE_CODES.has(event.code)) {
+        if (unconfirmed) queue.unshift(...unconfirmed.slice(-MAX_QUEUED));
+        unconfirmed = [];
         onConnection("closed");
         onFatalClose(event.code, event.reason);
         return;
@@ -95,6 +109,7 @@ export function createStream({ url, onMessage, onConnection, onFatalClose }) {
     const text = JSON.stringify(message);
     if (socket && socket.readyState === WebSocket.OPEN) {
       socket.send(text);
+      if (unconfirmed && message.type !== "ping") unconfirmed.push(text);
     } else if (message.type !== "ping") {
       queue.push(text);
       if (queue.length > MAX_QUEUED) queue.shift();
