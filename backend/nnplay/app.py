@@ -52,10 +52,11 @@ async def _warm_up() -> None:
         log.exception("warm-up failed")
 
 
-async def _reap(manager: SessionManager) -> None:
+async def _reap(manager: SessionManager, images: ImageSessionManager) -> None:
     while True:
         await asyncio.sleep(30)
         await manager.expire_idle()
+        await images.expire_idle()
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -65,7 +66,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_reap(app.state.sessions))]
+        tasks = [asyncio.create_task(_reap(app.state.sessions, app.state.image_sessions))]
         if settings.warmup:
             tasks.append(asyncio.create_task(_warm_up()))
         app.state.classroom.start()
@@ -90,7 +91,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         settings.max_classroom_sessions,
         None if settings.tick_ms_per_member is None else settings.tick_ms_per_member / 1000,
     )
-    app.state.image_sessions = ImageSessionManager(settings.max_sessions, settings.idle_timeout_s)
+    app.state.image_sessions = ImageSessionManager(
+        settings.max_sessions, settings.idle_timeout_s, settings.max_sessions_per_client
+    )
     app.state.device = device_info()
     app.state.classroom = ClassroomHub(
         app.state.sessions, RoomService(ClassroomStore(settings.data_dir), settings.room_size)

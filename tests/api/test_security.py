@@ -232,6 +232,15 @@ def test_session_creation_is_rate_limited_per_client_with_a_clear_429():
         assert httpx.get(base + "/api/health").status_code == 200  # the rest of the API is unaffected
 
 
+def test_image_lab_sessions_count_against_the_same_creation_limit():
+    with serve(session_creation_burst=3, session_creations_per_minute=1) as base:
+        for path in ("/api/sessions", "/api/sessions", "/api/images/sessions"):
+            assert httpx.post(base + path, json={}, timeout=60).status_code == 201
+        refused = httpx.post(base + "/api/images/sessions", json={}, timeout=60)
+        assert refused.status_code == 429 and "too many new sessions" in refused.json()["detail"]
+        assert int(refused.headers["retry-after"]) >= 1
+
+
 def test_websocket_messages_beyond_the_rate_get_rate_limited_and_the_connection_survives():
     with (
         serve(ws_message_burst=5, ws_messages_per_second=4) as base,

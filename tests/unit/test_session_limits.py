@@ -1,10 +1,12 @@
-"""The server's session limits: the playground's and the classroom's are counted apart."""
+"""The server's session limits: the playground's and the classroom's are counted apart; the image lab's
+are per client too, and its idle sessions expire."""
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from nnplay.imagelab.manager import ImageSessionManager
 from nnplay.sessions import TooManySessions
 from nnplay.sessions.manager import SessionManager
 
@@ -36,3 +38,44 @@ def test_classroom_runs_do_not_use_up_the_playground_and_have_their_own_bound():
     assert "3 classroom runs" in classroom_full and "watch the teacher" in classroom_full
     assert "2 sessions" in playground_full
     assert count == 5
+
+
+def test_the_image_lab_bounds_each_client_and_makes_room_from_its_own_idle_sessions_first():
+    async def go() -> tuple[str, int, bool, bool]:
+        manager = ImageSessionManager(max_sessions=4, max_per_client=2)
+        try:
+            kept = await manager.create({}, "10.0.0.5")
+            kept.subscribe()  # watched: never evicted
+            idle = await manager.create({}, "10.0.0.5")
+            other = await manager.create({}, "10.0.0.6")  # another client's idle session
+            third = await manager.create({}, "10.0.0.5")  # at the client's limit: its idle one makes room
+            third.subscribe()
+            with pytest.raises(TooManySessions) as refused:  # both of its sessions are watched
+                await manager.create({}, "10.0.0.5")
+            return (
+                str(refused.value),
+                len(manager.sessions),
+                idle.id in manager.sessions,
+                other.id in manager.sessions,
+            )
+        finally:
+            await manager.close()
+
+    refused, count, idle_kept, other_kept = _run(go())
+    assert "already has 2 image-lab sessions" in refused
+    assert count == 3 and not idle_kept and other_kept
+
+
+def test_idle_image_lab_sessions_expire():
+    async def go() -> tuple[int, int]:
+        manager = ImageSessionManager(idle_timeout_s=0.05)
+        try:
+            (await manager.create({}, "10.0.0.5")).subscribe()
+            await manager.create({}, "10.0.0.5")
+            await asyncio.sleep(0.1)
+            await manager.expire_idle()  # the app's reaper calls this every 30 s
+            return len(manager.sessions), sum(bool(s.subscribers) for s in manager.sessions.values())
+        finally:
+            await manager.close()
+
+    assert _run(go()) == (1, 1)

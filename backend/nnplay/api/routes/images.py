@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket
@@ -14,7 +15,7 @@ from ...imagelab.lab import check_stack
 from ...imagelab.manager import ImageSessionManager
 from ...imagelab.messages import parse_message
 from ...sessions import SessionNotFound, TooManySessions
-from ..deps import token_ok
+from ..deps import client_of, rate_limits_of, token_ok
 from .ws import CLOSE_NOT_FOUND, pump
 
 router = APIRouter()
@@ -41,8 +42,13 @@ def _require_token(request: Request) -> None:
 @router.post("/api/images/sessions", status_code=201)
 async def create_image_session(body: CreateImageSession, request: Request) -> Any:
     _require_token(request)
+    client = client_of(request)
+    refusal = rate_limits_of(request).creation_refusal(client)
+    if refusal is not None:
+        message, wait_s = refusal
+        raise HTTPException(429, message, headers={"Retry-After": str(math.ceil(wait_s))})
     try:
-        session = await image_sessions(request).create(body.config)
+        session = await image_sessions(request).create(body.config, client)
     except ImageConfigError as exc:
         detail = [{"field": exc.field, "layer": exc.layer, "message": exc.message}]
         return JSONResponse({"detail": detail}, status_code=422)
