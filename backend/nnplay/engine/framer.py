@@ -146,7 +146,7 @@ class Framer:
             return
         try:
             slots = _slots(len(jobs))
-            params, data = _stacked(jobs, slots)
+            params, data, host = _stacked(jobs, slots)
             evaluations = jax.device_get(kernel(params, data))
         except Exception:  # the batch fails alone: its frames are made one by one
             log.exception("a batched frame evaluation failed; making its frames one by one")
@@ -156,7 +156,7 @@ class Framer:
         self.batched_frames += len(jobs)
         for i, job in enumerate(jobs):
             one = Evaluation(*(np.asarray(field)[i] for field in evaluations))
-            self._finish(job, frame_from_evaluation, job.plan, job.state, one, False)
+            self._finish(job, frame_from_evaluation, job.plan, job.state, one, False, host[i])
 
     @staticmethod
     def _finish(job: _Job, make: Callable[..., FrameData], *args: Any) -> None:
@@ -177,7 +177,7 @@ class Framer:
     def _compile(self, key: tuple[EvalSpec, int], example: _Job) -> None:
         spec, slots = key
         try:
-            params, data = _stacked([example] * slots, slots)
+            params, data, _ = _stacked([example] * slots, slots)
             fn = jax.jit(jax.vmap(make_exact_evaluate(spec), in_axes=(0, _DATA_AXES)))
             with background_compiles():
                 compiled = fn.lower(params, data).compile()
@@ -196,16 +196,20 @@ class Framer:
 _DATA_AXES = EvalData(0, 0, 0, 0, 0, 0, None)  # type: ignore[arg-type]
 
 
-def _stacked(jobs: list[_Job], slots: int) -> tuple[Any, EvalData]:
-    """The padded params and eval data of `jobs`, stacked over `slots` (the first job fills the rest)."""
-    members = [*jobs, *[jobs[0]] * (slots - len(jobs))]
-    params = [
-        fit_weights(j.state.params if isinstance(j.state, TrainState) else j.state, j.plan) for j in members
+def _stacked(jobs: list[_Job], slots: int) -> tuple[Any, EvalData, list[Any]]:
+    """The padded params and eval data of `jobs`, stacked over `slots` (the first job fills the rest), and
+    each job's params on the host (its frame's weights: copied once, not again per frame)."""
+    host = [
+        jax.tree.map(
+            np.asarray, fit_weights(j.state.params if isinstance(j.state, TrainState) else j.state, j.plan)
+        )
+        for j in jobs
     ]
-    stacked_params = jax.tree.map(lambda *leaves: np.stack([np.asarray(x) for x in leaves]), *params)
-    datas = [j.plan.eval_data for j in members]
+    members = [*host, *[host[0]] * (slots - len(jobs))]
+    stacked_params = jax.tree.map(lambda *leaves: np.stack(leaves), *members)
+    datas = [j.plan.eval_data for j in [*jobs, *[jobs[0]] * (slots - len(jobs))]]
     fields = [np.stack([np.asarray(getattr(d, f)) for d in datas]) for f in EvalData._fields[:-1]]
-    return stacked_params, EvalData._make([*fields, np.asarray(datas[0].grid_x)])
+    return stacked_params, EvalData._make([*fields, np.asarray(datas[0].grid_x)]), host
 
 
 _framer: Framer | None = None

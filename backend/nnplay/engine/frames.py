@@ -11,6 +11,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from ..models.mlp import Params
 from .evaluate import NEURON_GRID_SIZE, Evaluation, compiled_evaluate
 from .metrics import binary_metrics, multiclass_metrics
 from .optimizers import TrainState, schedule_value
@@ -118,12 +119,16 @@ def frame_data(plan: Plan, state: Any, detail: bool = True) -> FrameData:
     return frame_from_evaluation(plan, state, evaluation, detail)
 
 
-def frame_from_evaluation(plan: Plan, state: Any, evaluation: Evaluation, detail: bool = True) -> FrameData:
+def frame_from_evaluation(
+    plan: Plan, state: Any, evaluation: Evaluation, detail: bool = True, host_params: Params | None = None
+) -> FrameData:
     """The host side of a frame from the jitted evaluation of the state's weights (possibly one slot of a
-    batched evaluation): exact-shape weights, metrics, histograms, stall signs."""
-    params = fit_weights(state if not isinstance(state, TrainState) else state.params, plan)
+    batched evaluation): exact-shape weights, metrics, histograms, stall signs. `host_params`: the state's
+    params fit for the plan, already on the host (the framer copied them for its batch)."""
+    if host_params is None:
+        host_params = fit_weights(state if not isinstance(state, TrainState) else state.params, plan)
     ev = jax.device_get(evaluation)
-    host = jax.device_get(params)
+    host = jax.device_get(host_params)
     layers = list(plan.config.hidden_layers)
     thumbs = [ev.neuron_grids[layer, :n] for layer, n in enumerate(layers)]
     empty = np.zeros((0, NEURON_GRID_SIZE**2), np.uint8)
