@@ -7,10 +7,11 @@
 #
 # 1. the end-to-end classroom probe (bench/classroom.py): a real server, one websocket client per session;
 # 2. the engine alone (bench/classroom_engine.py): sessions in one vmapped call per tick;
-# 3. the framer's batched == lone tests with full-precision float32 matrix products (at the default
-#    precision they fail on an H200 by ~2e-5: see README's accelerator notes).
+# 3. batched == alone and the framer's batched == lone tests (nnplay sets float32 products to full
+#    precision: at JAX's default, TF32, they failed on an H200 by ~2e-5).
 # bench/batch_call.py splits one call's time into host and kernel parts (not run here).
-# It fits in about 5 minutes (the device lease is 15).
+# It fits in about 7 minutes (the device lease is 15). Each classroom row reports what the engine did while
+# it measured (compiles, frames batched or alone): on the H200 the server did not scale end to end yet.
 set -u
 OUT=${OUT:-bench-results/gpu}
 PY=${PY:-python3}
@@ -24,15 +25,15 @@ step "machine"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1
 "$PY" -c "import jax, optax, flax; print('jax', jax.__version__, 'optax', optax.__version__, 'flax', flax.__version__, jax.devices())"
 
-step "server: batched engine, 1 to 100 sessions"
-timeout 150 "$PY" bench/classroom.py --engines batched --sessions 1,30,100 --seconds 5 \
-    --output "$OUT/classroom.json" 2>&1 | quiet
+step "server: batched engine, 1 to 100 sessions (30 twice: the second row runs warm)"
+timeout 240 "$PY" bench/classroom.py --engines batched --sessions 1,30,30,100 --seconds 15 \
+    --output "$OUT/classroom.json" --server-log "$OUT/server" 2>&1 | quiet
 
 step "engine: 30 to 300 sessions"
 timeout 75 "$PY" bench/classroom_engine.py --sessions 30,100,300 --seconds 3 --baseline-max 0 \
     --output "$OUT/engine.json" 2>&1 | quiet
 
-step "unit: batched frames == lone frames, with float32 matrix products at full precision"
-JAX_DEFAULT_MATMUL_PRECISION=highest timeout 45 "$PY" -m pytest tests/unit/test_framer.py -q \
-    -p no:cacheprovider -o addopts="" -k "waiting_together or exact_evaluation_is" 2>&1 | tail -8
+step "unit: batched == alone (500 epochs) and batched frames == lone frames, at full float32 precision"
+timeout 90 "$PY" -m pytest tests/unit/test_framer.py tests/unit/test_batched.py -q -p no:cacheprovider \
+    -o addopts="" -k "waiting_together or exact_evaluation_is or thirty_two" 2>&1 | tail -8
 step "done"
