@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 DASHBOARD_INTERVAL_S = 1.0
 SNAPSHOT_INTERVAL_S = 5.0
 CLIENT = "classroom"  # the session manager's owner of teachers' runs
+# A push, a reset or a lesson step answers once every run has applied it (so what the teacher reads back
+# is what the runs train on), or after this long: a run stuck in a long chunk does not hold up the class.
+SETTLE_TIMEOUT_S = 10.0
 
 
 class LessonError(ValueError):
@@ -227,6 +230,7 @@ class ClassroomHub:
             if refusal is not None and '"type":"error"' in refusal:
                 # e.g. a student's own points cannot take a multi-class change
                 log.info("push to %s refused: %s", session.id, refusal)
+        await _settle(sessions)
         self.broadcast(room, protocol.json_message("pushed", changes=changes, students=len(sessions)))
         return len(sessions)
 
@@ -234,6 +238,7 @@ class ClassroomHub:
         sessions = await self._forked_sessions(room)
         for session in sessions:
             session.handle(Reset(type="reset"))
+        await _settle(sessions)
         return len(sessions)
 
     def spotlight(self, room: Room, member_id: str) -> None:
@@ -258,10 +263,12 @@ class ClassroomHub:
         step = lesson.steps[room.lesson_step + 1]
         changes = make_config(None, step.config).public()
         teacher = await self.teacher_session(room)
-        for session in [teacher, *await self._forked_sessions(room)]:
+        sessions = [teacher, *await self._forked_sessions(room)]
+        for session in sessions:
             # queued in this order: the step's settings, then fresh weights from epoch 0
             session.handle(Configure(type="configure", changes=changes))
             session.handle(Reset(type="reset"))
+        await _settle(sessions)
         self.service.set_room(room, lesson_step=room.lesson_step + 1)
         self.announce(room)
 
@@ -367,3 +374,13 @@ class ClassroomHub:
                     await self.snapshot_all()
             except Exception:  # the dashboard must outlive any one bad tick
                 log.exception("classroom tick failed")
+
+
+async def _settle(sessions: list[Session]) -> None:
+    """Wait until these runs have applied what was queued for them (at most SETTLE_TIMEOUT_S)."""
+    if not sessions:
+        return
+    try:
+        await asyncio.wait_for(asyncio.gather(*(s.settled() for s in sessions)), SETTLE_TIMEOUT_S)
+    except TimeoutError:
+        log.warning("%d runs had not applied a class change after %.0f s", len(sessions), SETTLE_TIMEOUT_S)
