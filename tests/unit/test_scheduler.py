@@ -299,6 +299,19 @@ def test_the_exact_kernel_takes_over_once_compiled_and_says_so():
         assert scheduler.counters().compiles >= 2
 
 
+def test_every_call_is_planned_with_its_kernels_fixed_part_in_any_scheduler_sharing_it(kernels):
+    sims = [sim(f"f{i}", {**SPIRAL, "seed": i}, exact=True, target=300) for i in range(3)]
+    for _ in range(2):  # the second scheduler finds the kernels compiled by the first
+        with TrainingScheduler(kernels=kernels) as scheduler:
+            drive(scheduler, sims)
+            timings = dict(scheduler._timings)
+        for s in sims:
+            s.epoch, s.target = 0, 300
+        assert timings
+        for key, timing in timings.items():
+            assert timing.fixed_s == kernels.fixed_s(*key) > 0, key
+
+
 def test_a_diverging_session_is_told_and_the_others_train_on(scheduler):
     wild = sim(
         "wild", {"learning_rate": 10, "activation": "relu", "dataset": "plane", "problem": "regression"}

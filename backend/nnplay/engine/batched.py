@@ -29,6 +29,7 @@ import numpy as np
 
 from ..datasets import MAX_POINTS
 from ..models.mlp import N_FEATURES, Arch, LayerKind, MlpShape, init_params, make_arch
+from .call_timing import measure_fixed
 from .evaluate import GRID_SIZE, EvalData, Evaluation, evaluate
 from .exact import BatchedData, ExactSpec, make_exact_chunk
 from .optimizers import Hyper, OptimizerSpec, TrainState, init_state, make_hyper
@@ -306,11 +307,14 @@ class BatchKernels:
 
     `get_*` never compiles (None when not compiled yet); `compile_*` does, for the given example inputs
     (their shapes and structure), and is safe to call from any thread. One lock guards the tables.
+    A training kernel's fixed part (call_timing) is timed before the kernel is published, so every call
+    of it, from any scheduler sharing these kernels, is planned knowing it.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._kernels: dict[tuple[str, Any, int], Compiled] = {}
+        self._fixed: dict[tuple[str, Any, int], float] = {}
 
     def get(self, kind: str, key: Any, slots: int) -> Compiled | None:
         with self._lock:
@@ -320,13 +324,26 @@ class BatchKernels:
         with self._lock:
             return sorted(s for (k, key_, s) in self._kernels if k == kind and key_ == key)
 
+    def fixed_s(self, kind: str, key: Any, slots: int) -> float:
+        """A training kernel's fixed part: the fastest of its calls with no epochs in any slot."""
+        with self._lock:
+            return self._fixed.get((kind, key, slots), 0.0)
+
     def _compile(self, kind: str, key: Any, fn: Callable[..., Any], *args: Any) -> Compiled:
         slots = len(args[0])
         found = self.get(kind, key, slots)
         if found is not None:
             return found
         compiled = jax.jit(fn).lower(*args).compile()
+        fixed = None
+        if kind != "evaluate":
+            no_epochs = epoch_counts([], slots)
+            fixed = measure_fixed(
+                lambda: jax.device_get([(r.epochs, r.diverged) for r in compiled(args[0], no_epochs)])
+            )
         with self._lock:
+            if fixed is not None:
+                self._fixed.setdefault((kind, key, slots), fixed)
             return self._kernels.setdefault((kind, key, slots), compiled)
 
     def compile_padded(self, slots: Sequence[PaddedSlot], n_epochs: Sequence[Any]) -> Compiled:

@@ -7,10 +7,11 @@ grows with the slot count and hardly with the epochs. Measured with bench/batch_
 next to ~0.6 ms an epoch. Counted as epochs (seconds / epochs, as the scheduler did first), a fixed part
 near the tick's length drove the epochs a call down to one: 100 GPU sessions trained 18 epochs/s each.
 
-The scheduler times a kernel's fixed part once, with calls of no epochs, when it compiles it
-(`measure_fixed`); the calls then teach the part per epoch. (Fitting both parts from pairs of calls of
-different lengths needed ticks of alternating lengths, which cost a class a third of its frames on 2 CPU
-cores.) Worker-thread only (no locks).
+A kernel's fixed part is timed once, with calls of no epochs, when it is compiled and before any
+scheduler can use it (`measure_fixed`, in batched.BatchKernels); the calls then teach the part per
+epoch. (Fitting both parts from pairs of calls of different lengths needed ticks of alternating lengths,
+which cost a class a third of its frames on 2 CPU cores.) CallTiming is the scheduler's worker thread's
+alone (no locks).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ import jax
 
 from . import batched
 from .batched import BatchKernels, BatchKey, ExactSlot
-from .call_timing import CallTiming, measure_fixed, tick_epochs
+from .call_timing import CallTiming, tick_epochs
 from .evaluate import Evaluation
 from .exact import ExactSpec
 from .runtime import background_compiles
@@ -114,7 +114,6 @@ class TrainingScheduler:
         self._failed: dict[tuple[str, Any, int], Exception] = {}  # compiles that raised: not tried again
         self._counters = Counters()
         self._timings: dict[tuple[str, Any, int], CallTiming] = {}  # worker thread only
-        self._fixed: dict[tuple[str, Any, int], float] = {}  # a kernel's fixed part, timed when compiled
         self._eval_s = 0.0  # worker thread only: the last tick's evaluation time
         self._served: set[Hashable] = set()  # worker thread only: the slots the last tick trained
         self.straggler_wait_s = STRAGGLER_WAIT_S
@@ -353,10 +352,10 @@ class TrainingScheduler:
                 p.future.set_exception(error)
             return
         key = (call.kind, call.key, call.slots)
-        if key not in self._timings:
-            with self._lock:
-                self._timings[key] = CallTiming(fixed_s=self._fixed.get(key, 0.0))
-        self._timings[key].add(max(counts), elapsed)
+        timing = self._timings.get(key)
+        if timing is None:  # the kernel's fixed part was timed before it was published
+            timing = self._timings[key] = CallTiming(fixed_s=self.kernels.fixed_s(*key))
+        timing.add(max(counts), elapsed)
         with self._lock:
             c = self._counters
             c.batches += 1
@@ -438,10 +437,6 @@ class TrainingScheduler:
                     self._compile(call)
                 with self._lock:
                     self._counters.compiles += 1
-            if call.kind != "evaluate" and job not in self._fixed:
-                fixed = self._measure_fixed(call)
-                with self._lock:
-                    self._fixed[job] = fixed
         except Exception as error:  # a kernel that cannot compile fails its requests, not the server
             with self._lock:
                 self._failed[job] = error
@@ -468,13 +463,6 @@ class TrainingScheduler:
             self.kernels.compile_exact(call.key, self._training_inputs(call), n)
         else:
             self.kernels.compile_padded(self._training_inputs(call), n)
-
-    def _measure_fixed(self, call: _Call) -> float:
-        """A training kernel's fixed part (call_timing): calls of no epochs in any slot."""
-        fn = self.kernels.get(call.kind, call.key, call.slots)
-        assert fn is not None
-        inputs, none = self._training_inputs(call), batched.epoch_counts([], call.slots)
-        return measure_fixed(lambda: jax.device_get([(r.epochs, r.diverged) for r in fn(inputs, none)]))
 
     def _fail(self, pending: list[_Pending], error: Exception) -> None:
         with self._lock:
