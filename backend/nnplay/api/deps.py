@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from fastapi import HTTPException
 from starlette.requests import HTTPConnection
 
 from ..config import ServerSettings
@@ -73,3 +74,14 @@ class RateLimits:
 def rate_limits_of(conn: HTTPConnection) -> RateLimits:
     limits: RateLimits = conn.app.state.rate_limits
     return limits
+
+
+def creating_client(conn: HTTPConnection) -> str:
+    """The client asking to create a session (playground or image lab), if its creation rate allows it;
+    else HTTP 429 saying when to retry."""
+    client = client_of(conn)
+    refusal = rate_limits_of(conn).creation_refusal(client)
+    if refusal is not None:
+        message, wait_s = refusal
+        raise HTTPException(429, message, headers={"Retry-After": str(math.ceil(wait_s))})
+    return client

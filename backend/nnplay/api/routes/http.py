@@ -4,7 +4,6 @@ Host, Origin, token and body size are checked for every route before it runs (ap
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -16,7 +15,7 @@ from ...schemas import ConfigError
 from ...sessions import SessionNotFound, TooManySessions
 from ...settings import schema
 from ...userdata import PointsError
-from ..deps import client_of, rate_limits_of, sessions_of
+from ..deps import creating_client, sessions_of
 
 router = APIRouter(prefix="/api")
 
@@ -42,11 +41,7 @@ def get_schema() -> dict[str, Any]:
 
 @router.post("/sessions", status_code=201)
 async def create_session(body: CreateSession, request: Request) -> Any:
-    client = client_of(request)
-    refusal = rate_limits_of(request).creation_refusal(client)
-    if refusal is not None:
-        message, wait_s = refusal
-        raise HTTPException(429, message, headers={"Retry-After": str(math.ceil(wait_s))})
+    client = creating_client(request)
     try:
         session = await sessions_of(request).create(body.config, client)
     except ConfigError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket
@@ -15,7 +14,7 @@ from ...imagelab.lab import check_stack
 from ...imagelab.manager import ImageSessionManager
 from ...imagelab.messages import parse_message
 from ...sessions import SessionNotFound, TooManySessions
-from ..deps import client_of, rate_limits_of, token_ok
+from ..deps import creating_client, token_ok
 from .ws import CLOSE_NOT_FOUND, pump
 
 router = APIRouter()
@@ -42,11 +41,7 @@ def _require_token(request: Request) -> None:
 @router.post("/api/images/sessions", status_code=201)
 async def create_image_session(body: CreateImageSession, request: Request) -> Any:
     _require_token(request)
-    client = client_of(request)
-    refusal = rate_limits_of(request).creation_refusal(client)
-    if refusal is not None:
-        message, wait_s = refusal
-        raise HTTPException(429, message, headers={"Retry-After": str(math.ceil(wait_s))})
+    client = creating_client(request)
     try:
         session = await image_sessions(request).create(body.config, client)
     except ImageConfigError as exc:
