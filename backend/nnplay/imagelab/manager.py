@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..sessions import SessionNotFound, TooManySessions
+from ..sessions.manager import evict_least_recent
 from .config import make_image_config
 from .session import ImageSession
 
@@ -47,11 +48,7 @@ class ImageSessionManager:
         return session
 
     async def _evict_one(self, candidates: Iterable[ImageSession]) -> bool:
-        idle = [s for s in candidates if not s.subscribers]
-        if not idle:
-            return False
-        await self.remove(min(idle, key=lambda s: s.last_active).id)
-        return True
+        return await evict_least_recent(candidates, self.remove)
 
     def get(self, session_id: str) -> ImageSession:
         try:

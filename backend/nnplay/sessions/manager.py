@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sized
+from typing import Any, Protocol
 
 from ..engine import runtime
 from ..engine.framer import framer
@@ -15,6 +15,27 @@ from ..schemas import Pause, make_config
 from .commands import Command
 from .publisher import FrameBudget
 from .session import Session
+
+
+class Evictable(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def subscribers(self) -> Sized: ...
+    @property
+    def last_active(self) -> float: ...
+
+
+async def evict_least_recent(
+    candidates: Iterable[Evictable], remove: Callable[[str], Awaitable[None]]
+) -> bool:
+    """Remove the least recently active of `candidates` that nobody watches (False if all are watched):
+    how a server at a session limit makes room, for the playground's and the image lab's sessions."""
+    idle = [s for s in candidates if not s.subscribers]
+    if not idle:
+        return False
+    await remove(min(idle, key=lambda s: s.last_active).id)
+    return True
 
 
 class SessionNotFound(KeyError):
@@ -131,12 +152,7 @@ class SessionManager:
         return list(self._sessions.values())
 
     async def _evict_one(self, candidates: Iterable[Session]) -> bool:
-        idle = [s for s in candidates if not s.subscribers]
-        if not idle:
-            return False
-        oldest = min(idle, key=lambda s: s.last_active)
-        await self.remove(oldest.id)
-        return True
+        return await evict_least_recent(candidates, self.remove)
 
     async def remove(self, session_id: str) -> None:
         session = self._sessions.pop(session_id, None)
