@@ -27,7 +27,8 @@ const READ_ONLY_PARTS = [
 /**
  * `container`: the classroom section of the page; `store`: the page's store (readOnly, sessionId);
  * `showRun({sessionId} | {watchUrl})`; `hideControls(names)` hides controls as the hide= parameter does,
- * `showControls(names)` shows them again (the teacher unlocked them); `notify(message)` shows an error line. Returns {handleFatalClose(code) -> bool}.
+ * `showControls(names)` shows them again (the teacher unlocked them); `notify(message)` shows an error
+ * line. Returns {handleFatalClose(code) -> bool}.
  */
 export function installClassroom({ container, store, showRun, hideControls, showControls, notify }) {
   const pageSessionId = store.get().sessionId;
