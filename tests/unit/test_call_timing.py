@@ -62,3 +62,19 @@ def test_an_overestimated_fixed_part_never_makes_an_epoch_free():
 def test_the_fixed_part_is_the_fastest_of_its_runs():
     delays = iter([0.03, 0.01, 0.02])
     assert measure_fixed(lambda: time.sleep(next(delays))) == pytest.approx(0.01, abs=0.008)
+
+
+def test_a_fixed_part_timed_slow_once_gives_way_to_the_fastest_of_later_timings():
+    from nnplay.engine.call_timing import FIXED_RETIME_S, FIXED_SAMPLES
+
+    timing = CallTiming(fixed_s=0.020)  # timed while the machine compiled everything else
+    start = timing.timed_at
+    assert not timing.retime_due(start + FIXED_RETIME_S / 2)
+    assert timing.retime_due(start + FIXED_RETIME_S)
+    timing.retimed(0.004, start + FIXED_RETIME_S)
+    assert timing.fixed_s == 0.004 and not timing.retime_due(start + FIXED_RETIME_S * 1.5)
+    for i in range(FIXED_SAMPLES - 1):  # the true cost rose: once the fast timing is old, it counts
+        timing.retimed(0.009, start + FIXED_RETIME_S * (i + 2))
+    assert timing.fixed_s == 0.004
+    timing.retimed(0.009, start + FIXED_RETIME_S * 10)
+    assert timing.fixed_s == 0.009

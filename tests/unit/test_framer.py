@@ -104,3 +104,50 @@ def test_an_urgent_frame_never_waits_for_the_batches():
         assert queued.result(60).train_loss == lone.train_loss
     finally:
         framer.close()
+
+
+@pytest.mark.parametrize("changes", [NETS[0], NETS[2]], ids=["spiral", "blobs"])
+def test_the_pictures_are_row_major_with_the_top_row_first_whatever_order_the_grid_is_evaluated_in(changes):
+    """The output grid and each neuron's thumbnail against the net run on the grid's cells in image order
+    (row 0 at the top): lone (padded) and batched (exact) frames alike."""
+    from nnplay.engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE, quantize
+    from nnplay.features import all_features, grid_points
+    from nnplay.models.losses import score
+    from nnplay.models.mlp import forward
+
+    plan, state = _trained(changes)
+    params = fit_weights(state.params, plan)
+    cells = np.zeros((GRID_SIZE**2, plan.shape.width), np.float32)
+    features = all_features(grid_points(GRID_SIZE))
+    cells[:, : features.shape[1]] = features
+    out, hidden = forward(params, plan.arch, cells)
+    scores = np.asarray(score(out, plan.arch.kind.loss))
+    if scores.ndim == 2:  # softmax: the top class's probability p as 2p - 1, and the class
+        want_grid, want_classes = np.asarray(quantize(2 * scores.max(axis=1) - 1)), scores.argmax(axis=1)
+    else:
+        want_grid, want_classes = np.asarray(quantize(scores)), None
+    block = GRID_SIZE // NEURON_GRID_SIZE
+    first = np.asarray(hidden[0])[:, : plan.config.hidden_layers[0]].reshape(
+        NEURON_GRID_SIZE, block, NEURON_GRID_SIZE, block, -1
+    )
+    want_thumbs = np.asarray(quantize(first.mean(axis=(1, 3)).reshape(NEURON_GRID_SIZE**2, -1).T))
+
+    framer = Framer()
+    try:
+        spec = EvalSpec.of(plan.exact_spec, plan.shape.width)
+        deadline = time.monotonic() + 120
+        while not framer.ready(spec, 2):
+            [f.result(60) for f in [framer.submit(plan, state, False) for _ in range(2)]]
+            assert time.monotonic() < deadline, "the batch kernel never became ready"
+            time.sleep(0.05)
+        before = framer.batched_frames
+        batched = [f.result(60) for f in [framer.submit(plan, state, False) for _ in range(2)]]
+        assert framer.batched_frames > before
+    finally:
+        framer.close()
+    for frame in [frame_data(plan, state, False), *batched]:
+        assert np.abs(frame.output_grid.astype(int) - want_grid.astype(int)).max() <= 1
+        if want_classes is not None:
+            assert np.mean(frame.output_classes == want_classes) > 0.999  # ties may round either way
+        got = frame.neuron_grids[: plan.config.hidden_layers[0]].astype(int)
+        assert np.abs(got - want_thumbs.astype(int)).max() <= 1

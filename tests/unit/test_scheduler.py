@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nnplay.engine import batched, runtime
+from nnplay.engine import batched, call_timing, runtime
 from nnplay.engine.batched import BatchKernels
 from nnplay.engine.evaluate import compiled_evaluate
 from nnplay.engine.exact import compiled_exact_chunk
@@ -299,7 +299,8 @@ def test_the_exact_kernel_takes_over_once_compiled_and_says_so():
         assert scheduler.counters().compiles >= 2
 
 
-def test_every_call_is_planned_with_its_kernels_fixed_part_in_any_scheduler_sharing_it(kernels):
+def test_every_call_is_planned_with_its_kernels_fixed_part_in_any_scheduler_sharing_it(kernels, monkeypatch):
+    monkeypatch.setattr(call_timing, "FIXED_RETIME_S", 1e9)  # as timed when compiled (no retiming)
     sims = [sim(f"f{i}", {**SPIRAL, "seed": i}, exact=True, target=300) for i in range(3)]
     for _ in range(2):  # the second scheduler finds the kernels compiled by the first
         with TrainingScheduler(kernels=kernels) as scheduler:
@@ -310,6 +311,19 @@ def test_every_call_is_planned_with_its_kernels_fixed_part_in_any_scheduler_shar
         assert timings
         for key, timing in timings.items():
             assert timing.fixed_s == kernels.fixed_s(*key) > 0, key
+
+
+def test_a_kernel_in_use_has_its_fixed_part_timed_again_without_changing_any_numbers(kernels, monkeypatch):
+    monkeypatch.setattr(call_timing, "FIXED_RETIME_S", 0.0)  # after every call
+    sims = [sim(f"r{i}", {**SPIRAL, "seed": i}, exact=True, target=200) for i in range(3)]
+    with TrainingScheduler(kernels=kernels) as scheduler:
+        drive(scheduler, sims)
+        timings = dict(scheduler._timings)
+    assert timings and all(len(t._fixed) > 1 for t in timings.values())
+    for key, timing in timings.items():
+        assert 0 < timing.fixed_s <= kernels.fixed_s(*key), key  # the fastest timing counts
+    for i, s in enumerate(sims):
+        assert_states_close(s.state, alone(sim(s.slot, {**SPIRAL, "seed": i}), 200, exact=True))
 
 
 def test_a_diverging_session_is_told_and_the_others_train_on(scheduler):

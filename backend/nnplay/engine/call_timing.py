@@ -7,18 +7,23 @@ grows with the slot count and hardly with the epochs. Measured with bench/batch_
 next to ~0.6 ms an epoch. Counted as epochs (seconds / epochs, as the scheduler did first), a fixed part
 near the tick's length drove the epochs a call down to one: 100 GPU sessions trained 18 epochs/s each.
 
-A kernel's fixed part is timed once, with calls of no epochs, when it is compiled and before any
-scheduler can use it (`measure_fixed`, in batched.BatchKernels); the calls then teach the part per
-epoch. (Fitting both parts from pairs of calls of different lengths needed ticks of alternating lengths,
-which cost a class a third of its frames on 2 CPU cores.) CallTiming is the scheduler's worker thread's
-alone (no locks).
+A kernel's fixed part is timed with calls of no epochs when it is compiled, before any scheduler can use
+it (`measure_fixed`, in batched.BatchKernels), and again every FIXED_RETIME_S while it is in use (one
+such call: it costs the fixed part). The estimate is the fastest of the last FIXED_SAMPLES timings.
+Timed only once, at a start-up that shares the machine with compiles, it ranged from 4.6 to 20 ms for
+the same kernel (32 slots, 2 CPU cores), and a class's ticks, stretched to three fixed parts
+(FIXED_SHARE), from 58 to 104 ms apart between runs of bench/classroom.py. The calls teach the part per
+epoch. (Fitting both parts from pairs of calls of different lengths needed ticks of alternating
+lengths, which cost a class a third of its frames on 2 CPU cores.) CallTiming is the scheduler's
+worker thread's alone (no locks).
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MEMORY = 0.5  # weight of the old estimate in the moving average
 MIN_EPOCH_SHARE = 0.05  # an epoch costs at least this share of a call's seconds per epoch
@@ -28,13 +33,15 @@ MAX_GROWTH = 4  # a kernel's next call runs at most this many times the epochs o
 FIXED_SHARE = 1 / 3
 MAX_FIXED_TICK_S = 1.0
 FIXED_RUNS = 3  # calls of no epochs timed for the fixed part (the fastest counts: others share the machine)
+FIXED_RETIME_S = 3.0  # a kernel in use has its fixed part timed again this often (one call of no epochs)
+FIXED_SAMPLES = 5  # ... and the fastest of this many timings counts (a bad one leaves within ~15 s)
 
 
-def measure_fixed(call: Callable[[], object]) -> float:
-    """The fixed part of a kernel: the fastest of FIXED_RUNS runs of `call` (a call of no epochs, waited
+def measure_fixed(call: Callable[[], object], runs: int = FIXED_RUNS) -> float:
+    """The fixed part of a kernel: the fastest of `runs` runs of `call` (a call of no epochs, waited
     for)."""
     times = []
-    for _ in range(FIXED_RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         call()
         times.append(time.perf_counter() - started)
@@ -48,6 +55,20 @@ class CallTiming:
     fixed_s: float = 0.0
     per_epoch_s: float | None = None
     last_epochs: int = 0
+    timed_at: float = field(default_factory=time.monotonic)  # when the fixed part was last timed
+    _fixed: deque[float] = field(default_factory=lambda: deque(maxlen=FIXED_SAMPLES))
+
+    def __post_init__(self) -> None:
+        self._fixed.append(self.fixed_s)
+
+    def retime_due(self, now: float) -> bool:
+        """Whether the fixed part is due to be timed again."""
+        return now - self.timed_at >= FIXED_RETIME_S
+
+    def retimed(self, seconds: float, now: float) -> None:
+        """A call of no epochs took `seconds`: the fixed part is the fastest of the last few."""
+        self._fixed.append(seconds)
+        self.fixed_s, self.timed_at = min(self._fixed), now
 
     def add(self, epochs: int, seconds: float) -> None:
         """Learn from a call of `epochs` (the most any of its slots ran) that took `seconds`."""

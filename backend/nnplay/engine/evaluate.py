@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..models.losses import correct, point_loss, score
 from ..models.mlp import Arch, Params, Stats, forward, forward_pooled, forward_with_stats
@@ -14,6 +15,20 @@ from .train import batch_loss
 
 GRID_SIZE = 100
 NEURON_GRID_SIZE = 10
+_BLOCK = GRID_SIZE // NEURON_GRID_SIZE  # a thumbnail pixel is the mean of a block this many cells wide
+
+
+def _grid_order() -> np.ndarray:
+    """The order in which the evaluation takes the grid's cells (EvalData.grid_x): block by block, the
+    cells of each thumbnail pixel together, so a thumbnail is a mean over contiguous rows (measured, a
+    batch of 30 frames on 2 CPU cores: 12.5 ms instead of 14.1). Entry k: the row-major (image) index of
+    the k-th cell."""
+    cells = np.arange(GRID_SIZE**2).reshape(NEURON_GRID_SIZE, _BLOCK, NEURON_GRID_SIZE, _BLOCK)
+    return cells.transpose(0, 2, 1, 3).reshape(-1)
+
+
+GRID_ORDER = _grid_order()
+_IMAGE_ORDER = np.argsort(GRID_ORDER)  # entry j: where the j-th cell of the image is in GRID_ORDER
 
 
 class EvalData(NamedTuple):
@@ -23,7 +38,7 @@ class EvalData(NamedTuple):
     test_x: jax.Array
     test_y: jax.Array
     test_n: jax.Array
-    grid_x: jax.Array  # (GRID_SIZE**2, width) features of the grid cell centres, row 0 = top
+    grid_x: jax.Array  # (GRID_SIZE**2, width) features of the grid cell centres, in GRID_ORDER
 
 
 class Evaluation(NamedTuple):
@@ -54,19 +69,19 @@ def loss_and_accuracy(out: jax.Array, y: jax.Array, n: jax.Array, kind: str) -> 
 
 
 def thumbnail(a: jax.Array) -> jax.Array:
-    """(GRID_SIZE**2 cells, units) activations -> (units, NEURON_GRID_SIZE**2): each thumbnail pixel the mean
-    of a block of the full grid, as TF Playground does."""
-    block = GRID_SIZE // NEURON_GRID_SIZE
-    blocks = a.reshape(NEURON_GRID_SIZE, block, NEURON_GRID_SIZE, block, a.shape[1])
-    return blocks.mean(axis=(1, 3)).transpose(2, 0, 1).reshape(a.shape[1], -1)
+    """(GRID_SIZE**2 cells in GRID_ORDER, units) activations -> (units, NEURON_GRID_SIZE**2) row-major:
+    each thumbnail pixel the mean of a block of the full grid, as TF Playground does."""
+    return a.reshape(NEURON_GRID_SIZE**2, _BLOCK**2, a.shape[1]).mean(axis=1).T
 
 
 def grid_view(out: jax.Array, kind: str) -> tuple[jax.Array, jax.Array]:
-    """The output over the grid as the views show it (quantized) and, for softmax, each cell's class."""
+    """The output over the grid (cells in GRID_ORDER) as the views show it: quantized, row-major (row 0
+    at the top) and, for softmax, each cell's class."""
     grid = score(out, kind)
     if kind != "softmax":
-        return quantize(grid), jnp.zeros((0,), jnp.uint8)
-    return quantize(2.0 * jnp.max(grid, axis=1) - 1.0), jnp.argmax(grid, axis=1).astype(jnp.uint8)
+        return quantize(grid)[_IMAGE_ORDER], jnp.zeros((0,), jnp.uint8)
+    top = quantize(2.0 * jnp.max(grid, axis=1) - 1.0)
+    return top[_IMAGE_ORDER], jnp.argmax(grid, axis=1).astype(jnp.uint8)[_IMAGE_ORDER]
 
 
 def _loss_and_accuracy(

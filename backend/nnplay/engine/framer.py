@@ -3,11 +3,12 @@
 each frame on the host (frames.frame_from_evaluation).
 
 `submit(plan, state, detail)` returns a `concurrent.futures.Future` of a `FrameData`. A batch kernel is
-compiled per (spec, slot count: a power of two) on a compile thread of its own, the first time two
-frames of that spec wait together; until it is ready those frames are made one by one, so a new
-architecture never waits for a compile. Frames with the insight views (`detail`) are always made one by
-one (they need the gradient norms). Results are those of the padded evaluation within float32 round-off
-(tests/unit/test_framer.py). Jobs and results are immutable; the kernels table is guarded by a lock.
+compiled per (spec, slot count, training and test rows: powers of two) on a compile thread of its own,
+the first time two frames of that spec wait together; until it is ready those frames are made one by
+one, so a new architecture never waits for a compile. Frames with the insight views (`detail`) are
+always made one by one (they need the gradient norms). Results are those of the padded evaluation within
+float32 round-off (tests/unit/test_framer.py). Jobs and results are immutable; the kernels table is
+guarded by a lock.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -41,6 +42,17 @@ MAX_BATCH_ACCELERATOR = 256  # a GPU evaluates hundreds of small nets in about t
 GATHER_S = 0.003
 
 
+class _Key(NamedTuple):
+    """What a batch kernel is compiled for. The rows are the points evaluated, a power of two at least
+    the batch's largest set: a plan pads its points to the largest data set (1,230 rows where spiral has
+    250), and evaluating the padding cost a batch of 30 frames a quarter of its time (2 CPU cores)."""
+
+    spec: EvalSpec
+    slots: int
+    train_rows: int
+    test_rows: int
+
+
 @dataclass(frozen=True)
 class _Job:
     plan: Plan
@@ -49,11 +61,17 @@ class _Job:
     future: Future[FrameData]
 
 
-def _slots(members: int) -> int:
-    slots = 2
+def _slots(members: int, least: int = 2) -> int:
+    slots = least
     while slots < members:
         slots *= 2
     return slots
+
+
+def _key(spec: EvalSpec, jobs: list[_Job]) -> _Key:
+    train = max(job.plan.n_train for job in jobs)
+    test = max(len(job.plan.split.test_y) for job in jobs)
+    return _Key(spec, _slots(len(jobs)), _slots(train, 8), _slots(test, 8))
 
 
 class Framer:
@@ -63,9 +81,9 @@ class Framer:
         self.max_batch = max_batch or (MAX_BATCH if jax.default_backend() == "cpu" else MAX_BATCH_ACCELERATOR)
         self._lock = threading.Condition()
         self._jobs: list[_Job] = []
-        self._kernels: dict[tuple[EvalSpec, int], Callable[..., Evaluation]] = {}
-        self._compiling: set[tuple[EvalSpec, int]] = set()
-        self._failed: set[tuple[EvalSpec, int]] = set()
+        self._kernels: dict[_Key, Callable[..., Evaluation]] = {}
+        self._compiling: set[_Key] = set()
+        self._failed: set[_Key] = set()
         self._closed = False
         self.batched_frames = 0  # made in a vmapped call (for tests and benchmarks)
         self.single_frames = 0
@@ -73,6 +91,9 @@ class Framer:
         # Measured on 2 cores, 30 sessions each editing once a second: edits' frames queued behind the
         # batches took configure -> frame p95 to 177-340 ms.
         self._express = ThreadPoolExecutor(1, thread_name_prefix="nnplay-frame-express")
+        # A batch's frames are finished on the host (Python, holding the GIL) while the next batch's kernel
+        # runs (native, GIL released): the two overlap instead of taking turns.
+        self._finisher = ThreadPoolExecutor(1, thread_name_prefix="nnplay-frame-finish")
         self._worker = threading.Thread(target=self._run, name="nnplay-frames", daemon=True)
         self._worker.start()
 
@@ -98,12 +119,14 @@ class Framer:
         for job in jobs:
             job.future.cancel()
         self._worker.join()
+        self._finisher.shutdown(wait=True)
         self._express.shutdown(wait=True, cancel_futures=True)
         self._compiler.shutdown(wait=True, cancel_futures=True)
 
     def ready(self, spec: EvalSpec, slots: int) -> bool:
+        """Whether a batch kernel of `spec` for `slots` frames is compiled (for some number of rows)."""
         with self._lock:
-            return (spec, slots) in self._kernels
+            return any(key.spec == spec and key.slots == slots for key in self._kernels)
 
     # ---- the worker ---------------------------------------------------------------------------
 
@@ -134,7 +157,7 @@ class Framer:
     def _make(self, spec: EvalSpec | None, jobs: list[_Job]) -> None:
         kernel: Callable[..., Evaluation] | None = None
         if spec is not None and len(jobs) > 1:
-            key = (spec, _slots(len(jobs)))
+            key = _key(spec, jobs)
             with self._lock:
                 kernel = self._kernels.get(key)
             if kernel is None:
@@ -145,8 +168,7 @@ class Framer:
                 self.single_frames += 1
             return
         try:
-            slots = _slots(len(jobs))
-            params, data, host = _stacked(jobs, slots)
+            params, data, host = _stacked(jobs, key)
             evaluations = jax.device_get(kernel(params, data))
         except Exception:  # the batch fails alone: its frames are made one by one
             log.exception("a batched frame evaluation failed; making its frames one by one")
@@ -154,6 +176,9 @@ class Framer:
                 self._finish(job, frame_data, job.plan, job.state, job.detail)
             return
         self.batched_frames += len(jobs)
+        self._finisher.submit(self._finish_batch, jobs, evaluations, host)
+
+    def _finish_batch(self, jobs: list[_Job], evaluations: Evaluation, host: list[Any]) -> None:
         for i, job in enumerate(jobs):
             one = Evaluation(*(np.asarray(field)[i] for field in evaluations))
             self._finish(job, frame_from_evaluation, job.plan, job.state, one, False, host[i])
@@ -167,24 +192,23 @@ class Framer:
 
     # ---- compiling ----------------------------------------------------------------------------
 
-    def _start_compile(self, key: tuple[EvalSpec, int], example: _Job) -> None:
+    def _start_compile(self, key: _Key, example: _Job) -> None:
         with self._lock:
             if key in self._compiling or key in self._failed or key in self._kernels or self._closed:
                 return
             self._compiling.add(key)
         self._compiler.submit(self._compile, key, example)
 
-    def _compile(self, key: tuple[EvalSpec, int], example: _Job) -> None:
-        spec, slots = key
+    def _compile(self, key: _Key, example: _Job) -> None:
         try:
-            params, data, _ = _stacked([example] * slots, slots)
-            fn = jax.jit(jax.vmap(make_exact_evaluate(spec), in_axes=(0, _DATA_AXES)))
+            params, data, _ = _stacked([example] * key.slots, key)
+            fn = jax.jit(jax.vmap(make_exact_evaluate(key.spec), in_axes=(0, _DATA_AXES)))
             with background_compiles():
                 compiled = fn.lower(params, data).compile()
             with self._lock:
                 self._kernels[key] = compiled
         except Exception:  # frames of this spec stay one by one
-            log.exception("compiling the batched frame evaluation of %s failed", spec)
+            log.exception("compiling the batched frame evaluation of %s failed", key.spec)
             with self._lock:
                 self._failed.add(key)
         finally:
@@ -196,9 +220,11 @@ class Framer:
 _DATA_AXES = EvalData(0, 0, 0, 0, 0, 0, None)  # type: ignore[arg-type]
 
 
-def _stacked(jobs: list[_Job], slots: int) -> tuple[Any, EvalData, list[Any]]:
-    """The padded params and eval data of `jobs`, stacked over `slots` (the first job fills the rest), and
-    each job's params on the host (its frame's weights: copied once, not again per frame)."""
+def _stacked(jobs: list[_Job], key: _Key) -> tuple[Any, EvalData, list[Any]]:
+    """The padded params and eval data (cut to the key's rows) of `jobs`, stacked over the key's slots (the
+    first job fills the rest), and each job's params on the host (its frame's weights: copied once, not
+    again per frame)."""
+    slots = key.slots
     host = [
         jax.tree.map(
             np.asarray, fit_weights(j.state.params if isinstance(j.state, TrainState) else j.state, j.plan)
@@ -208,8 +234,16 @@ def _stacked(jobs: list[_Job], slots: int) -> tuple[Any, EvalData, list[Any]]:
     members = [*host, *[host[0]] * (slots - len(jobs))]
     stacked_params = jax.tree.map(lambda *leaves: np.stack(leaves), *members)
     datas = [j.plan.eval_data for j in [*jobs, *[jobs[0]] * (slots - len(jobs))]]
-    fields = [np.stack([np.asarray(getattr(d, f)) for d in datas]) for f in EvalData._fields[:-1]]
+    rows = {"train_x": key.train_rows, "train_y": key.train_rows, "test_x": key.test_rows}
+    rows["test_y"] = key.test_rows
+    fields = [np.stack([_rows(getattr(d, f), rows.get(f)) for d in datas]) for f in EvalData._fields[:-1]]
     return stacked_params, EvalData._make([*fields, np.asarray(datas[0].grid_x)]), host
+
+
+def _rows(values: Any, rows: int | None) -> np.ndarray:
+    """The first `rows` rows of `values` on the host (all of them if None)."""
+    values = np.asarray(values)
+    return values if rows is None else values[:rows]
 
 
 _framer: Framer | None = None

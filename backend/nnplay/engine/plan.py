@@ -16,11 +16,12 @@ from .. import datasets
 from ..features import all_features, feature_mask, grid_points
 from ..models.mlp import Arch, MlpShape, make_arch
 from ..schemas import TrainConfig
-from .evaluate import GRID_SIZE, EvalData
+from .evaluate import GRID_ORDER, GRID_SIZE, EvalData
 from .exact import BatchedData, ExactSpec, batch_data
 from .optimizers import Hyper, OptimizerSpec, make_hyper
 from .train import MAX_BATCH, TrainData
 
+GRID_CELLS = grid_points(GRID_SIZE)[GRID_ORDER]  # the grid's cell centres in the evaluation's order
 DATA_FIELDS = ("dataset", "noise", "train_ratio", "seed", "classes")
 
 
@@ -85,7 +86,7 @@ def _data_arrays(split: datasets.Split, width: int) -> tuple[np.ndarray, TrainDa
         test_x=jnp.asarray(_pad_columns(all_features(split.test_x), n_pad, width)),
         test_y=jnp.asarray(_pad_rows(split.test_y, n_pad)),
         test_n=jnp.asarray(len(split.test_x), jnp.int32),
-        grid_x=jnp.asarray(_pad_columns(all_features(grid_points(GRID_SIZE)), GRID_SIZE**2, width)),
+        grid_x=jnp.asarray(_pad_columns(all_features(GRID_CELLS), GRID_SIZE**2, width)),
     )
     return train_features, TrainData(train_x, train_y, n_train), eval_data
 

@@ -32,7 +32,7 @@ import jax
 
 from . import batched
 from .batched import BatchKernels, BatchKey, ExactSlot
-from .call_timing import CallTiming, tick_epochs
+from .call_timing import CallTiming, measure_fixed, tick_epochs
 from .evaluate import Evaluation
 from .exact import ExactSpec
 from .runtime import background_compiles
@@ -342,7 +342,8 @@ class TrainingScheduler:
         counts = [min(epochs, p.request.max_epochs) for p in call.members]
         try:
             started = time.perf_counter()
-            results = fn(self._call_inputs(call), batched.epoch_counts(counts, call.slots))
+            inputs = self._call_inputs(call)
+            results = fn(inputs, batched.epoch_counts(counts, call.slots))
             done = jax.device_get([(r.epochs, r.diverged) for r in results[: len(call.members)]])
             elapsed = time.perf_counter() - started
         except Exception as error:  # a kernel failed: these sessions hear why, the others go on
@@ -356,6 +357,11 @@ class TrainingScheduler:
         if timing is None:  # the kernel's fixed part was timed before it was published
             timing = self._timings[key] = CallTiming(fixed_s=self.kernels.fixed_s(*key))
         timing.add(max(counts), elapsed)
+        now = time.monotonic()
+        if timing.retime_due(now):  # a call of no epochs: what this call cost beyond its epochs
+            no_epochs = batched.epoch_counts([], call.slots)
+            fixed = measure_fixed(lambda: jax.device_get([r.epochs for r in fn(inputs, no_epochs)]), runs=1)
+            timing.retimed(fixed, now)
         with self._lock:
             c = self._counters
             c.batches += 1

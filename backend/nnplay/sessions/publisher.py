@@ -66,6 +66,7 @@ class Publisher:
         self.last_frame_at = 0.0  # perf_counter of the newest frame published or started
         self.landed: tuple[FrameData, Stamp] | None = None  # a background frame for the run loop to check
         self.failure: Exception | None = None  # a background frame that failed, for the run loop to report
+        self._next_due = 0.0  # perf_counter when the next paced frame is due
         self._task: asyncio.Task[None] | None = None
         self._superseded: set[asyncio.Task[None]] = set()  # older frames in flight, to be dropped
 
@@ -76,6 +77,19 @@ class Publisher:
     @property
     def busy(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    def due(self, ahead_s: float = 0.0) -> bool:
+        """Whether the next paced frame is due now (or `ahead_s` from now)."""
+        return time.perf_counter() + ahead_s >= self._next_due
+
+    def paced(self, interval_s: float) -> None:
+        """A frame was taken: the next is due `interval_s` after this one was due, not after it was taken
+        (at most one interval's credit), so frames on a jittery chunk clock are not lost to pacing while
+        the rate stays within 1 / `interval_s` (30 sessions on 2 cores, ticks ~65 ms apart and a 50-ms
+        interval: one chunk in ten had lost its frame by ending a little early)."""
+        now = time.perf_counter()
+        self.last_frame_at = now
+        self._next_due = max(self._next_due, now - interval_s) + interval_s
 
     def publish(self, ev: FrameData, stamp: Stamp) -> None:
         self.last_eval = ev
@@ -91,11 +105,13 @@ class Publisher:
         )
         self.fanout.publish(frame)
 
-    def start(self, plan: Plan, state: Any, detail: bool, stamp: Stamp, urgent: bool = False) -> None:
-        """Make and publish the frame of `state` in the background. Callers pacing frames check `busy`
-        first; an edit's frame starts at once (the one in flight shows the past: it will be dropped) and is
-        `urgent` (made without waiting for a batch)."""
-        self.last_frame_at = time.perf_counter()
+    def start(
+        self, plan: Plan, state: Any, detail: bool, stamp: Stamp, interval_s: float, urgent: bool = False
+    ) -> None:
+        """Make and publish the frame of `state` in the background (frames paced `interval_s` apart).
+        Callers pacing frames check `busy` first; an edit's frame starts at once (the one in flight shows
+        the past: it will be dropped) and is `urgent` (made without waiting for a batch)."""
+        self.paced(interval_s)
         if self._task is not None and not self._task.done():
             self._superseded.add(self._task)
             self._task.add_done_callback(self._superseded.discard)

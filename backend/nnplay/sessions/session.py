@@ -259,17 +259,26 @@ class Session(RunState):
 
     # ---- training -----------------------------------------------------------------------------
 
-    def _frame_due(self, ahead_s: float = 0.0) -> bool:
-        """Whether a frame is due now, or (`ahead_s`) by the end of a chunk that long, which is when a
-        frame made with the chunk is published."""
+    def _frame_interval(self) -> float | None:
+        """Seconds between this run's frames (None: none while nobody watches)."""
         interval = frame_interval_s(
             len(self.fanout), self.fanout.any_visible, stopping.needs_losses(self.config)
         )
+        if interval is not None and self.budget is not None and not self.config.speed:
+            interval = max(interval, self.budget.min_interval_s())  # a chosen speed is watched frame by frame
+        return interval
+
+    def _frame_due(self, ahead_s: float = 0.0) -> bool:
+        """Whether a frame is due now, or (`ahead_s`) by the end of a chunk that long, which is when a
+        frame made with the chunk is published."""
+        interval = self._frame_interval()
         if interval is None:
             return self.needs_frame
-        if self.budget is not None and not self.config.speed:  # a chosen speed is watched frame by frame
-            interval = max(interval, self.budget.min_interval_s())
-        return self.needs_frame or time.perf_counter() + ahead_s - self.publisher.last_frame_at >= interval
+        return self.needs_frame or self.publisher.due(ahead_s)
+
+    def _start_frame(self, plan: Plan, state: Any, detail: bool, urgent: bool = False) -> None:
+        self.needs_frame = False
+        self.publisher.start(plan, state, detail, self._stamp(), self._frame_interval() or 0.0, urgent)
 
     @staticmethod
     def _chunk(
@@ -319,8 +328,7 @@ class Session(RunState):
             stepping or config.speed or stopping.needs_losses(config)
         )
         if background and self.needs_frame:  # an edit: show it now, from the weights it applies to
-            self.needs_frame = False
-            self.publisher.start(plan, self.params, detail, self._stamp(), urgent=True)
+            self._start_frame(plan, self.params, detail, urgent=True)
         if self.scheduler is None:
             outcome, frame, train_s, eval_s = await asyncio.to_thread(
                 self._chunk, plan, self.params, epochs, with_frame, detail
@@ -347,8 +355,7 @@ class Session(RunState):
         if frame is not None:
             await self._publish(frame)
         elif background and self.state in RUNNING and not self.publisher.busy and self._frame_due():
-            self.needs_frame = False
-            self.publisher.start(plan, outcome.params, detail, self._stamp())
+            self._start_frame(plan, outcome.params, detail)
 
     def _check_landed_frame(self) -> None:
         """A background frame landed (its run unchanged since): divergence and stall checks on it."""
@@ -470,7 +477,7 @@ class Session(RunState):
 
     async def _publish(self, ev: FrameData) -> None:
         self.needs_frame = False
-        self.publisher.last_frame_at = time.perf_counter()
+        self.publisher.paced(self._frame_interval() or 0.0)
         self.publisher.publish(ev, self._stamp())
 
     def encode_data(self) -> bytes:
