@@ -1,5 +1,6 @@
 """Frames of many sessions made together (engine/framer.py): batched frames equal lone ones."""
 
+import threading
 import time
 
 import jax
@@ -90,18 +91,61 @@ def test_frames_with_the_insight_views_are_made_one_by_one_with_everything():
     assert frame.metrics is not None and len(frame.grad_norms) == 4 and frame.weight_hist
 
 
+def _held(framer: Framer, urgent: bool) -> threading.Event:
+    """Hold the framer's worker of urgent (or other) frames before it makes the jobs it took, until set."""
+    release, make = threading.Event(), framer._make
+
+    def held(spec, jobs, is_urgent):
+        if is_urgent == urgent:
+            assert release.wait(60)
+        make(spec, jobs, is_urgent)
+
+    framer._make = held
+    return release
+
+
 def test_an_urgent_frame_never_waits_for_the_batches():
     plan, state = _trained(NETS[1])
     framer = Framer()
     try:
-        with framer._lock:  # the batching thread can take no job until this is released
-            queued = framer.submit(plan, state, False)
-            frame = framer.submit(plan, state, False, urgent=True).result(60)
-            assert not queued.done()
+        release = _held(framer, urgent=False)
+        queued = framer.submit(plan, state, False)
+        frame = framer.submit(plan, state, False, urgent=True).result(60)
+        assert not queued.done()
+        release.set()
         lone = frame_data(plan, state, False)
         assert frame.train_loss == lone.train_loss and frame.test_accuracy == lone.test_accuracy
         np.testing.assert_array_equal(frame.output_grid, lone.output_grid)
         assert queued.result(60).train_loss == lone.train_loss
+    finally:
+        framer.close()
+
+
+def test_urgent_frames_waiting_together_are_made_in_one_call():
+    """A burst of edits (a class told to change one setting): their frames share a batch, made with the
+    batch kernel of more slots while their own compiles."""
+    runs = [_trained(NETS[0], seed=seed) for seed in range(1, 6)]
+    framer = Framer()
+    try:
+        spec = EvalSpec.of(runs[0][0].exact_spec, runs[0][0].shape.width)
+        deadline = time.monotonic() + 120
+        while not framer.ready(spec, 8):  # ordinary frames: the kernel of 8 slots
+            [f.result(60) for f in [framer.submit(plan, state, False) for plan, state in runs]]
+            assert time.monotonic() < deadline, "the batch kernel never became ready"
+            time.sleep(0.05)
+        assert not framer.ready(spec, 4)
+        release = _held(framer, urgent=True)
+        first = framer.submit(*runs[0], False, urgent=True)  # taken alone, held
+        time.sleep(0.2)
+        burst = [framer.submit(plan, state, False, urgent=True) for plan, state in runs[1:]]
+        before = framer.batched_frames
+        release.set()
+        frames = [f.result(60) for f in [first, *burst]]
+        assert framer.batched_frames == before + 4  # the four that waited together, in one call
+        for (plan, state), frame in zip(runs, frames, strict=True):
+            lone = frame_data(plan, state, False)
+            assert frame.train_loss == pytest.approx(lone.train_loss, rel=1e-5)
+            assert np.abs(frame.output_grid.astype(int) - lone.output_grid.astype(int)).max() <= 1
     finally:
         framer.close()
 

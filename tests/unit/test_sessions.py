@@ -417,6 +417,22 @@ def test_exact_kernels_are_shared_by_spec_and_never_keep_data():
     assert not np.array_equal(np.asarray(a.exact_data.x), np.asarray(b.exact_data.x))
 
 
+def test_a_plan_reuses_its_data_exactly_when_neither_the_points_nor_the_bucket_width_change():
+    from nnplay.engine.plan import reuses_data
+
+    base = make_config(None, {"dataset": "spiral", "hidden_layers": [4, 4], "mode": "extended"})
+    plan = make_plan(base)
+    for changes in ({"learning_rate": 0.3}, {"optimizer": "adam"}, {"hidden_layers": [3, 4, 2]}):
+        config = make_config(base, changes)
+        assert reuses_data(config, plan), changes
+        assert make_plan(config, plan).eval_data is plan.eval_data  # what the edit path counts on
+    for changes in ({"noise": 20}, {"seed": 7}, {"dataset": "xor"}, {"hidden_layers": [12, 8]}):
+        config = make_config(base, changes)
+        assert not reuses_data(config, plan), changes
+        assert make_plan(config, plan).eval_data is not plan.eval_data
+    assert not reuses_data(base, None)
+
+
 @pytest.mark.parametrize("dataset", ["circle", "spiral"])
 def test_relu_at_learning_rate_10_is_reported_stalled_and_rolls_back(dataset):
     """The net dies (every point one class, the output saturated) without diverging: say so."""

@@ -40,6 +40,9 @@ MAX_BATCH_ACCELERATOR = 256  # a GPU evaluates hundreds of small nets in about t
 # Sessions hand in their frames over a few milliseconds after a training tick: waiting this long after the
 # first lets them share one call (fewer, fuller batches; fewer slot counts to compile).
 GATHER_S = 0.003
+# Edits' frames waiting together are batched from this many: fewer cost less one by one (~2-3 ms each
+# on 2 CPU cores) than a call of the smallest batch kernel compiled, which may have 32 slots (~10 ms).
+MIN_URGENT_BATCH = 4
 
 
 class _Key(NamedTuple):
@@ -80,7 +83,7 @@ class Framer:
     def __init__(self, max_batch: int | None = None) -> None:
         self.max_batch = max_batch or (MAX_BATCH if jax.default_backend() == "cpu" else MAX_BATCH_ACCELERATOR)
         self._lock = threading.Condition()
-        self._jobs: list[_Job] = []
+        self._queues: dict[bool, list[_Job]] = {False: [], True: []}  # urgent or not -> jobs waiting
         self._kernels: dict[_Key, Callable[..., Evaluation]] = {}
         self._compiling: set[_Key] = set()
         self._failed: set[_Key] = set()
@@ -88,39 +91,44 @@ class Framer:
         self.batched_frames = 0  # made in a vmapped call (for tests and benchmarks)
         self.single_frames = 0
         self._compiler = ThreadPoolExecutor(1, thread_name_prefix="nnplay-frame-compile")
-        # Measured on 2 cores, 30 sessions each editing once a second: edits' frames queued behind the
-        # batches took configure -> frame p95 to 177-340 ms.
-        self._express = ThreadPoolExecutor(1, thread_name_prefix="nnplay-frame-express")
         # A batch's frames are finished on the host (Python, holding the GIL) while the next batch's kernel
         # runs (native, GIL released): the two overlap instead of taking turns.
         self._finisher = ThreadPoolExecutor(1, thread_name_prefix="nnplay-frame-finish")
-        self._worker = threading.Thread(target=self._run, name="nnplay-frames", daemon=True)
-        self._worker.start()
+        # Edits' frames have a worker of their own that takes them as they come, without gathering: behind
+        # the batches (2 cores, 30 sessions each editing once a second) they took configure -> frame p95
+        # to 177-340 ms. Edits come in bursts (a teacher's push, a class told to change one setting), so
+        # those waiting together are batched too: 30 made one by one kept the last waiting ~70 ms.
+        self._workers = [
+            threading.Thread(target=self._run, args=(urgent,), name=f"nnplay-frames{'-urgent' * urgent}")
+            for urgent in (False, True)
+        ]
+        for worker in self._workers:
+            worker.daemon = True
+            worker.start()
 
     def submit(self, plan: Plan, state: Any, detail: bool, urgent: bool = False) -> Future[FrameData]:
         """A frame of `state`, batched with others of its architecture; an `urgent` one (an edit's, which
-        a person waits to see) is made alone on a thread of its own, without waiting for a batch."""
-        if urgent:
-            self.single_frames += 1
-            return self._express.submit(frame_data, plan, state, detail)
+        a person waits to see) is made by a worker of its own, without waiting for others to gather (but
+        with the urgent ones already waiting)."""
         job = _Job(plan, state, detail, Future())
         with self._lock:
             if self._closed:
                 raise RuntimeError("the framer is closed")
-            self._jobs.append(job)
-            self._lock.notify()
+            self._queues[urgent].append(job)
+            self._lock.notify_all()
         return job.future
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            jobs, self._jobs = self._jobs, []
-            self._lock.notify()
+            jobs = [job for queue in self._queues.values() for job in queue]
+            self._queues = {False: [], True: []}
+            self._lock.notify_all()
         for job in jobs:
             job.future.cancel()
-        self._worker.join()
+        for worker in self._workers:
+            worker.join()
         self._finisher.shutdown(wait=True)
-        self._express.shutdown(wait=True, cancel_futures=True)
         self._compiler.shutdown(wait=True, cancel_futures=True)
 
     def ready(self, spec: EvalSpec, slots: int) -> bool:
@@ -130,20 +138,20 @@ class Framer:
 
     # ---- the worker ---------------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, urgent: bool) -> None:
         while True:
             with self._lock:
-                while not self._jobs and not self._closed:
+                while not self._queues[urgent] and not self._closed:
                     self._lock.wait()
-                deadline = time.perf_counter() + GATHER_S
-                while len(self._jobs) < self.max_batch and not self._closed:
+                deadline = time.perf_counter() + (0.0 if urgent else GATHER_S)
+                while len(self._queues[urgent]) < self.max_batch and not self._closed:
                     left = deadline - time.perf_counter()
                     if left <= 0:
                         break
                     self._lock.wait(left)
                 if self._closed:
                     return
-                jobs, self._jobs = self._jobs, []
+                jobs, self._queues[urgent] = self._queues[urgent], []
             groups: dict[EvalSpec | None, list[_Job]] = defaultdict(list)
             for job in jobs:
                 if job.future.set_running_or_notify_cancel():
@@ -152,21 +160,20 @@ class Framer:
             for spec, members in groups.items():
                 while members:
                     batch, members = members[: self.max_batch], members[self.max_batch :]
-                    self._make(spec, batch)
+                    self._make(spec, batch, urgent)
 
-    def _make(self, spec: EvalSpec | None, jobs: list[_Job]) -> None:
-        kernel: Callable[..., Evaluation] | None = None
-        if spec is not None and len(jobs) > 1:
-            key = _key(spec, jobs)
-            with self._lock:
-                kernel = self._kernels.get(key)
-            if kernel is None:
-                self._start_compile(key, jobs[0])
-        if kernel is None:
+    def _make(self, spec: EvalSpec | None, jobs: list[_Job], urgent: bool) -> None:
+        found = None
+        if spec is not None and len(jobs) >= (MIN_URGENT_BATCH if urgent else 2):
+            # Edits' bursts come in many sizes: they take the kernels the batches compiled, and compile
+            # none of their own (compiles crowd out a busy class).
+            found = self._kernel_for(_key(spec, jobs), None if urgent else jobs[0])
+        if found is None:
             for job in jobs:
                 self._finish(job, frame_data, job.plan, job.state, job.detail)
                 self.single_frames += 1
             return
+        key, kernel = found
         try:
             params, data, host = _stacked(jobs, key)
             evaluations = jax.device_get(kernel(params, data))
@@ -176,7 +183,24 @@ class Framer:
                 self._finish(job, frame_data, job.plan, job.state, job.detail)
             return
         self.batched_frames += len(jobs)
-        self._finisher.submit(self._finish_batch, jobs, evaluations, host)
+        if urgent:  # finished at once, not behind the batches' frames
+            self._finish_batch(jobs, evaluations, host)
+        else:
+            self._finisher.submit(self._finish_batch, jobs, evaluations, host)
+
+    def _kernel_for(self, key: _Key, example: _Job | None) -> tuple[_Key, Callable[..., Evaluation]] | None:
+        """The batch kernel of `key` or, until it is compiled (started here if there is an `example`), the
+        smallest compiled one with more slots for the same spec and rows; None if neither."""
+        with self._lock:
+            kernel = self._kernels.get(key)
+            if kernel is not None:
+                return key, kernel
+            larger = [k for k in self._kernels if k.slots > key.slots and k._replace(slots=key.slots) == key]
+            best = min(larger, key=lambda k: k.slots) if larger else None
+            found = None if best is None else (best, self._kernels[best])
+        if example is not None:
+            self._start_compile(key, example)
+        return found
 
     def _finish_batch(self, jobs: list[_Job], evaluations: Evaluation, host: list[Any]) -> None:
         for i, job in enumerate(jobs):

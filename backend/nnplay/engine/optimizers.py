@@ -72,18 +72,20 @@ def make_hyper(
         rates[:] = dropout
     else:
         rates[: len(dropout)] = dropout
-    return Hyper(
-        learning_rate=jnp.asarray(learning_rate, f32),
-        l1=jnp.asarray(l1, f32),
-        l2=jnp.asarray(l2, f32),
-        batch_size=jnp.asarray(batch_size, i32),
-        momentum=jnp.asarray(momentum, f32),
-        weight_decay=jnp.asarray(weight_decay, f32),
-        schedule_epochs=jnp.asarray(schedule_epochs, i32),
-        schedule_factor=jnp.asarray(schedule_factor, f32),
-        dropout=jnp.asarray(rates),
-        seed=jnp.asarray(seed, i32),
-    )
+    host = (
+        np.asarray(learning_rate, f32),
+        np.asarray(l1, f32),
+        np.asarray(l2, f32),
+        np.asarray(batch_size, i32),
+        np.asarray(momentum, f32),
+        np.asarray(weight_decay, f32),
+        np.asarray(schedule_epochs, i32),
+        np.asarray(schedule_factor, f32),
+        rates,
+        np.asarray(seed, i32),
+    )  # in Hyper's order
+    # One transfer for all of them (an edit makes these while the server is busy: see mlp.make_arch).
+    return Hyper(*jax.device_put(host))
 
 
 @dataclass(frozen=True)

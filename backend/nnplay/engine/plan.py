@@ -91,6 +91,20 @@ def _data_arrays(split: datasets.Split, width: int) -> tuple[np.ndarray, TrainDa
     return train_features, TrainData(train_x, train_y, n_train), eval_data
 
 
+def _same_data(config: TrainConfig, previous: Plan | None) -> bool:
+    return previous is not None and all(
+        getattr(previous.config, f) == getattr(config, f) for f in DATA_FIELDS
+    )
+
+
+def reuses_data(config: TrainConfig, previous: Plan | None) -> bool:
+    """Whether make_plan(config, previous) reuses the previous plan's points and their device arrays: then
+    it makes no data and costs well under a millisecond (a learning-rate change: ~0.5 ms on 2 CPU cores)."""
+    return _same_data(config, previous) and (
+        previous is not None and previous.shape.width == MlpShape.bucket_for(config.hidden_layers).width
+    )
+
+
 def make_plan(
     config: TrainConfig, previous: Plan | None = None, custom: tuple[np.ndarray, np.ndarray] | None = None
 ) -> Plan:
@@ -100,9 +114,7 @@ def make_plan(
     they changed).
     """
     shape = MlpShape.bucket_for(config.hidden_layers)
-    same_data = previous is not None and all(
-        getattr(previous.config, f) == getattr(config, f) for f in DATA_FIELDS
-    )
+    same_data = _same_data(config, previous)
     if previous is not None and same_data:
         split = previous.split
     elif config.dataset == "custom":

@@ -139,14 +139,10 @@ def make_arch(
     while extras and extras[-1] is None:  # a canonical key: trailing blends are the default
         extras.pop()
     kind = LayerKind(tuple(extras), dropout, batch_norm, loss, shuffle)
-    return Arch(
-        jnp.asarray(fmask),
-        jnp.asarray(nmask),
-        jnp.asarray(active),
-        jnp.asarray(codes),
-        jnp.asarray(out_mask),
-        kind,
-    )
+    # One transfer for all of them: an edit makes an arch while the server is busy, and each transfer
+    # alone gives up the GIL, to get it back only after other threads' turns.
+    fmask_, nmask_, active_, codes_, out_mask_ = jax.device_put((fmask, nmask, active, codes, out_mask))
+    return Arch(fmask_, nmask_, active_, codes_, out_mask_, kind)
 
 
 INITIALIZERS = ("uniform", "xavier", "he", "zeros")

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,12 +116,16 @@ class Publisher:
         if self._task is not None and not self._task.done():
             self._superseded.add(self._task)
             self._task.add_done_callback(self._superseded.discard)
-        make = self._make(plan, state, detail, stamp, urgent)
-        self._task = asyncio.get_running_loop().create_task(make)
+        try:  # handed to the framer now, not when the task first runs: a busy loop's turn comes late
+            made = framer().submit(plan, state, detail, urgent)
+        except Exception as exc:  # reported by the run loop, once
+            self.failure = exc
+            return
+        self._task = asyncio.get_running_loop().create_task(self._land(made, stamp))
 
-    async def _make(self, plan: Plan, state: Any, detail: bool, stamp: Stamp, urgent: bool) -> None:
+    async def _land(self, made: Future[FrameData], stamp: Stamp) -> None:
         try:
-            ev = await asyncio.wrap_future(framer().submit(plan, state, detail, urgent))
+            ev = await asyncio.wrap_future(made)
         except Exception as exc:  # reported by the run loop, once
             self.failure = exc
             return
