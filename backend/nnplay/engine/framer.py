@@ -1,14 +1,15 @@
-"""Frames of many sessions made together: one thread takes every frame waiting and evaluates those of one
-`EvalSpec` in one vmapped call (exact_eval.py), the others one by one (frames.frame_data), then finishes
-each frame on the host (frames.frame_from_evaluation).
+"""Frames of many sessions made together: a worker takes every frame waiting and evaluates those of one
+`EvalSpec` in one vmapped call (exact_eval.py), the others one by one (frames.frame_data); a batch's
+frames are finished on the host (frames.frame_from_evaluation) on a thread of their own while the next
+batch runs. Edits' frames (`urgent`) have a worker of their own, which batches those waiting together.
 
 `submit(plan, state, detail)` returns a `concurrent.futures.Future` of a `FrameData`. A batch kernel is
 compiled per (spec, slot count, training and test rows: powers of two) on a compile thread of its own,
-the first time two frames of that spec wait together; until it is ready those frames are made one by
-one, so a new architecture never waits for a compile. Frames with the insight views (`detail`) are
-always made one by one (they need the gradient norms). Results are those of the padded evaluation within
-float32 round-off (tests/unit/test_framer.py). Jobs and results are immutable; the kernels table is
-guarded by a lock.
+the first time two frames of that spec wait together; until it is ready those frames are made with a
+compiled kernel of more slots, or one by one, so a new architecture never waits for a compile. Frames
+with the insight views (`detail`) are always made one by one (they need the gradient norms). Results
+are those of the padded evaluation within float32 round-off (tests/unit/test_framer.py). Jobs and
+results are immutable; the queues, kernels table and counters are guarded by a lock.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ class Framer:
         if found is None:
             for job in jobs:
                 self._finish(job, frame_data, job.plan, job.state, job.detail)
-                self.single_frames += 1
+            self._count(single=len(jobs))
             return
         key, kernel = found
         try:
@@ -181,8 +182,9 @@ class Framer:
             log.exception("a batched frame evaluation failed; making its frames one by one")
             for job in jobs:
                 self._finish(job, frame_data, job.plan, job.state, job.detail)
+            self._count(single=len(jobs))
             return
-        self.batched_frames += len(jobs)
+        self._count(batched=len(jobs))
         if urgent:  # finished at once, not behind the batches' frames
             self._finish_batch(jobs, evaluations, host)
         else:
@@ -206,6 +208,11 @@ class Framer:
         for i, job in enumerate(jobs):
             one = Evaluation(*(np.asarray(field)[i] for field in evaluations))
             self._finish(job, frame_from_evaluation, job.plan, job.state, one, False, host[i])
+
+    def _count(self, batched: int = 0, single: int = 0) -> None:
+        with self._lock:
+            self.batched_frames += batched
+            self.single_frames += single
 
     @staticmethod
     def _finish(job: _Job, make: Callable[..., FrameData], *args: Any) -> None:
