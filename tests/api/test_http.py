@@ -94,3 +94,23 @@ def test_session_limits_evict_unwatched_sessions_then_refuse_with_429():
                 second_viewer.wait_for(lambda m: m["type"] == "hello")
                 refused = create(base)  # both watched: nothing may be evicted
                 assert refused.status_code == 429 and "2 sessions" in refused.json()["detail"]
+
+
+def test_a_started_server_puts_its_start_up_heap_beyond_the_garbage_collector():
+    """Full collections over everything jax and the app made at start-up stopped every server thread for
+    100-150 ms at a time (30 sessions, 2 cores); the server freezes that heap and collects less often."""
+    import gc
+
+    from nnplay.app import GC_YOUNG_THRESHOLD
+    from nnplay.inprocess import running_server
+
+    young, *older = gc.get_threshold()
+    gc.unfreeze()
+    gc.set_threshold(700, *older)
+    try:
+        with running_server() as base:
+            assert httpx.get(base + "/api/health").status_code == 200
+            assert gc.get_freeze_count() > 10_000
+            assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
+    finally:
+        gc.set_threshold(young, *older)
