@@ -462,3 +462,44 @@ def test_a_healthy_run_is_never_called_stalled():
         return state
 
     assert _run(go()) == "training"
+
+
+def test_a_command_applies_at_once_while_the_scheduler_runs_the_sessions_chunk():
+    """The chunk the scheduler is running when a command comes is abandoned: the command applies to the
+    weights the frames show (the epoch does not move), without waiting for the tick; training goes on."""
+    import threading
+
+    from nnplay.engine.scheduler import TrainingScheduler
+
+    async def go():
+        with TrainingScheduler() as scheduler:
+            hold, entered, release = threading.Event(), threading.Event(), threading.Event()
+            run_call = scheduler._run_call
+
+            def held(call, epochs):
+                if hold.is_set():
+                    entered.set()
+                    assert release.wait(60)
+                run_call(call, epochs)
+
+            scheduler._run_call = held
+            config = make_config(None, {"dataset": "spiral", "hidden_layers": [6, 6]})
+            session = await asyncio.to_thread(Session, "s", config, scheduler)
+            session.start_loop()
+            sub = session.subscribe()
+            session.handle(_msg(type="start"), sub)
+            await _until(lambda: session.epoch > 0, 120)
+            hold.set()
+            assert await asyncio.to_thread(entered.wait, 60)  # the scheduler runs the session's chunk
+            epoch = session.epoch
+            session.handle(_msg(type="configure", changes={"learning_rate": 0.1}), sub)
+            await _until(lambda: session.config.learning_rate == 0.1, 30)
+            applied_at = session.epoch
+            hold.clear()
+            release.set()
+            await _until(lambda: session.epoch > applied_at, 60)
+            await session.close()
+            return epoch, applied_at, session.config_version
+
+    epoch, applied_at, version = _run(go())
+    assert applied_at == epoch and version >= 2
