@@ -29,7 +29,7 @@ import numpy as np
 
 from ..datasets import MAX_POINTS
 from ..models.mlp import N_FEATURES, Arch, LayerKind, MlpShape, init_params, make_arch
-from .call_timing import measure_fixed
+from .call_timing import FIXED_RUNS, measure_fixed
 from .evaluate import GRID_SIZE, EvalData, Evaluation, evaluate
 from .exact import BatchedData, ExactSpec, make_exact_chunk
 from .optimizers import Hyper, OptimizerSpec, TrainState, init_state, make_hyper
@@ -302,6 +302,15 @@ def epoch_counts(counts: Sequence[int], slots: int) -> list[np.ndarray]:
 Compiled = Callable[..., list[Any]]
 
 
+def time_fixed_part(fn: Compiled, inputs: Any, slots: int, runs: int = FIXED_RUNS) -> float:
+    """A training kernel's fixed part (call_timing): the fastest of `runs` calls of `fn` on `inputs` with
+    no epochs in any slot, each waited for."""
+    no_epochs = epoch_counts([], slots)
+    return measure_fixed(
+        lambda: jax.device_get([(r.epochs, r.diverged) for r in fn(inputs, no_epochs)]), runs
+    )
+
+
 class BatchKernels:
     """Compiled batch kernels by (key, slot count): padded training, exact training, evaluation.
 
@@ -335,12 +344,7 @@ class BatchKernels:
         if found is not None:
             return found
         compiled = jax.jit(fn).lower(*args).compile()
-        fixed = None
-        if kind != "evaluate":
-            no_epochs = epoch_counts([], slots)
-            fixed = measure_fixed(
-                lambda: jax.device_get([(r.epochs, r.diverged) for r in compiled(args[0], no_epochs)])
-            )
+        fixed = None if kind == "evaluate" else time_fixed_part(compiled, args[0], slots)
         with self._lock:
             if fixed is not None:
                 self._fixed.setdefault((kind, key, slots), fixed)

@@ -79,7 +79,8 @@ def _key(spec: EvalSpec, jobs: list[_Job]) -> _Key:
 
 
 class Framer:
-    """Makes frames on one thread, batching those that share an architecture; `close()` when done."""
+    """Makes frames on two workers (edits' and the others), batching those that share an architecture;
+    `close()` when done."""
 
     def __init__(self, max_batch: int | None = None) -> None:
         self.max_batch = max_batch or (MAX_BATCH if jax.default_backend() == "cpu" else MAX_BATCH_ACCELERATOR)
@@ -265,8 +266,8 @@ def _stacked(jobs: list[_Job], key: _Key) -> tuple[Any, EvalData, list[Any]]:
     members = [*host, *[host[0]] * (slots - len(jobs))]
     stacked_params = jax.tree.map(lambda *leaves: np.stack(leaves), *members)
     datas = [j.plan.eval_data for j in [*jobs, *[jobs[0]] * (slots - len(jobs))]]
-    rows = {"train_x": key.train_rows, "train_y": key.train_rows, "test_x": key.test_rows}
-    rows["test_y"] = key.test_rows
+    train, test = key.train_rows, key.test_rows
+    rows = {"train_x": train, "train_y": train, "test_x": test, "test_y": test}
     fields = [np.stack([_rows(getattr(d, f), rows.get(f)) for d in datas]) for f in EvalData._fields[:-1]]
     return stacked_params, EvalData._make([*fields, np.asarray(datas[0].grid_x)]), host
 

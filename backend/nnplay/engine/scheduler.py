@@ -32,7 +32,7 @@ import jax
 
 from . import batched
 from .batched import BatchKernels, BatchKey, ExactSlot
-from .call_timing import CallTiming, measure_fixed, tick_epochs
+from .call_timing import CallTiming, tick_epochs
 from .evaluate import Evaluation
 from .exact import ExactSpec
 from .runtime import background_compiles
@@ -359,9 +359,7 @@ class TrainingScheduler:
         timing.add(max(counts), elapsed)
         now = time.monotonic()
         if timing.retime_due(now):  # a call of no epochs: what this call cost beyond its epochs
-            no_epochs = batched.epoch_counts([], call.slots)
-            fixed = measure_fixed(lambda: jax.device_get([r.epochs for r in fn(inputs, no_epochs)]), runs=1)
-            timing.retimed(fixed, now)
+            timing.retimed(batched.time_fixed_part(fn, inputs, call.slots, runs=1), now)
         with self._lock:
             c = self._counters
             c.batches += 1
