@@ -31,10 +31,10 @@ import jax
 import jax.numpy as jnp
 
 from nnplay.engine import batched, runtime
-from nnplay.engine.exact import BatchedData, compiled_exact_chunk
+from nnplay.families.mlp.exact import BatchedData, compiled_exact_chunk
 from nnplay.engine.optimizers import Hyper, TrainState
 from nnplay.engine.scheduler import FRAME_BUDGET_S, ChunkRequest, TrainingScheduler, exact_inputs, fairness
-from nnplay.engine.trainer import Plan, Trainer
+from nnplay.families.mlp.trainer import Plan, Trainer
 from nnplay.schemas import make_config
 from nnplay.settings import FEATURE_NAMES
 

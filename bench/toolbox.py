@@ -16,7 +16,7 @@ from typing import Any
 
 from nnplay.bench import CASES
 from nnplay.engine import runtime
-from nnplay.engine.trainer import Trainer
+from nnplay.families.mlp.trainer import Trainer
 from nnplay.schemas import make_config
 
 CHUNK_EPOCHS = 100

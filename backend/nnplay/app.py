@@ -22,9 +22,11 @@ from .classroom.hub import ClassroomHub
 from .classroom.rooms import RoomService
 from .classroom.store import ClassroomStore
 from .config import ServerSettings
+from .engine.batched import BatchedEngine
 from .engine.runtime import device_info, enable_compilation_cache
-from .imagelab.lab import warm_up as warm_up_image_lab
-from .imagelab.manager import ImageSessionManager
+from .engine.seam import Engine
+from .engine.serial import SerialEngine
+from .families import default_families
 from .sessions import SessionManager
 
 log = logging.getLogger(__name__)
@@ -39,20 +41,20 @@ def plotly_js_path() -> Path:
     return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
 
 
-async def _warm_up() -> None:
-    """Compile the default net's kernels in the background so the first Play does not wait."""
-    from .engine.trainer import Trainer
-    from .schemas import make_config
+def make_engine(settings: ServerSettings) -> Engine:
+    """The app's engine: `batched` (a use's runs stacked on the device, one call a tick) or `per_session`."""
+    if settings.scheduler == "per_session":
+        return SerialEngine()
+    tick = None if settings.tick_ms_per_member is None else settings.tick_ms_per_member / 1000
+    return BatchedEngine(tick_s_per_member=tick)
 
-    def warm() -> None:
-        trainer = Trainer(make_config())
-        params = trainer.init_params()
-        trainer.evaluate(trainer.train(params, 1).params)
-        trainer.prepare_exact(params)
-        warm_up_image_lab()
 
+async def _warm_up(manager: SessionManager) -> None:
+    """Compile what the first screen needs (the playground's default net: its training and its frames)
+    first, on the engine's compiler, so that the first Play does not wait; other labs compile when first
+    opened."""
     try:
-        await asyncio.to_thread(warm)
+        await manager.warm_up("playground")
     except Exception:  # warm-up is an optimisation; never fatal
         log.exception("warm-up failed")
     freeze_heap()
@@ -68,11 +70,10 @@ def freeze_heap() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
-async def _reap(manager: SessionManager, images: ImageSessionManager) -> None:
+async def _reap(manager: SessionManager) -> None:
     while True:
         await asyncio.sleep(30)
         await manager.expire_idle()
-        await images.expire_idle()
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -82,9 +83,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_reap(app.state.sessions, app.state.image_sessions))]
+        tasks = [asyncio.create_task(_reap(app.state.sessions))]
         if settings.warmup:
-            tasks.append(asyncio.create_task(_warm_up()))
+            tasks.append(asyncio.create_task(_warm_up(app.state.sessions)))
         app.state.classroom.start()
         freeze_heap()
         try:
@@ -94,22 +95,20 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                 task.cancel()
             await app.state.classroom.close()  # snapshots every room's runs before their sessions end
             await app.state.sessions.close()
-            await app.state.image_sessions.close()
+            await asyncio.to_thread(app.state.engine.close)
             app.state.classroom.store.close()
 
     app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.engine = make_engine(settings)
     app.state.sessions = SessionManager(
+        app.state.engine,
+        default_families(),
         settings.max_sessions,
         settings.idle_timeout_s,
         settings.max_sessions_per_client,
-        settings.scheduler,
         settings.frames_per_second,
         settings.max_classroom_sessions,
-        None if settings.tick_ms_per_member is None else settings.tick_ms_per_member / 1000,
-    )
-    app.state.image_sessions = ImageSessionManager(
-        settings.max_sessions, settings.idle_timeout_s, settings.max_sessions_per_client
     )
     app.state.device = device_info()
     app.state.classroom = ClassroomHub(

@@ -29,8 +29,8 @@ import numpy as np
 from websockets.sync.client import ClientConnection, connect
 
 from .engine import runtime
-from .engine.exact import ACTIVATIONS
-from .engine.trainer import Trainer
+from .families.mlp.exact import ACTIVATIONS
+from .families.mlp.trainer import Trainer
 from .features import all_features
 from .inprocess import free_port, running_server
 from .schemas import make_config

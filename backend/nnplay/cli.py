@@ -84,7 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
 def run_training(changes: dict[str, Any], epochs: int) -> dict[str, Any]:
     """Train headless on the same engine as the server; returns the final metrics."""
     from .engine.runtime import enable_compilation_cache
-    from .engine.trainer import Trainer
+    from .families.mlp.trainer import Trainer
     from .schemas import make_config
 
     enable_compilation_cache()
@@ -118,8 +118,8 @@ def run_training(changes: dict[str, Any], epochs: int) -> dict[str, Any]:
 
 
 def _train_images(args: argparse.Namespace) -> int:
-    from .imagelab.config import ImageConfigError
-    from .imagelab.headless import run_image_training
+    from .families.cnn.config import ImageConfigError
+    from .families.cnn.headless import run_image_training
 
     changes: dict[str, Any] = {}
     if args.seed is not None:

@@ -27,12 +27,14 @@ def short_repr(value: Any) -> str:
 
 
 class ConfigError(ValueError):
-    """A setting was rejected; `field` names it and the message says what is allowed."""
+    """A setting was rejected; `field` names it and the message says what is allowed (`layer`: the
+    1-based layer of a stack it is about, for families whose configs have one)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, layer: int | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.layer = layer
 
 
 def _field(name: str) -> Any:

@@ -7,10 +7,10 @@ import pytest
 
 from nnplay.engine import batched
 from nnplay.engine.batched import BatchKernels, EvalSlot, ExactSlot, PaddedSlot
-from nnplay.engine.evaluate import compiled_evaluate
-from nnplay.engine.exact import batch_data, compiled_exact_chunk
-from nnplay.engine.train import compiled_train_chunk
-from nnplay.engine.trainer import Trainer
+from nnplay.families.mlp.evaluate import compiled_evaluate
+from nnplay.families.mlp.exact import batch_data, compiled_exact_chunk
+from nnplay.families.mlp.train import compiled_train_chunk
+from nnplay.families.mlp.trainer import Trainer
 from nnplay.schemas import make_config
 from nnplay.settings import FEATURE_NAMES
 

@@ -18,7 +18,7 @@ from nnplay.classroom.rooms import (
 )
 from nnplay.classroom.store import ClassroomStore, StoreError
 from nnplay.engine.snapshot import SnapshotError, state_from_bytes, state_to_bytes
-from nnplay.engine.trainer import Trainer
+from nnplay.families.mlp.trainer import Trainer
 from nnplay.schemas import make_config
 
 

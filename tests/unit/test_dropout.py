@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnplay.engine import runtime
-from nnplay.engine.trainer import Trainer
+from nnplay.families.mlp.trainer import Trainer
 from nnplay.features import feature_mask
 from nnplay.models.mlp import MlpShape, drop, forward, init_params, make_arch
 from nnplay.schemas import ConfigError, make_config

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from nnplay.engine import kernels
-from nnplay.engine.evaluate import compiled_evaluate
-from nnplay.engine.exact_eval import EvalSpec, make_exact_evaluate
+from nnplay.families.mlp.evaluate import compiled_evaluate
+from nnplay.families.mlp.exact_eval import EvalSpec, make_exact_evaluate
 from nnplay.engine.framer import Framer
-from nnplay.engine.frames import frame_data
-from nnplay.engine.plan import make_plan
-from nnplay.engine.weights import fit_weights, fresh_state
+from nnplay.families.mlp.frames import frame_data
+from nnplay.families.mlp.plan import make_plan
+from nnplay.families.mlp.weights import fit_weights, fresh_state
 from nnplay.schemas import make_config
 
 FEATURES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"]
@@ -154,7 +154,7 @@ def test_urgent_frames_waiting_together_are_made_in_one_call():
 def test_the_pictures_are_row_major_with_the_top_row_first_whatever_order_the_grid_is_evaluated_in(changes):
     """The output grid and each neuron's thumbnail against the net run on the grid's cells in image order
     (row 0 at the top): lone (padded) and batched (exact) frames alike."""
-    from nnplay.engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE, quantize
+    from nnplay.families.mlp.evaluate import GRID_SIZE, NEURON_GRID_SIZE, quantize
     from nnplay.features import all_features, grid_points
     from nnplay.models.losses import score
     from nnplay.models.mlp import forward

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from nnplay.engine.trainer import HIST_BINS, Trainer, histogram
+from nnplay.families.mlp.trainer import HIST_BINS, Trainer, histogram
 from nnplay.models.mlp import MlpShape, init_params
 from nnplay.schemas import make_config
 

@@ -12,7 +12,7 @@ from test_trainer import losses_after
 from nnplay import datasets
 from nnplay.cli import run_training
 from nnplay.engine import runtime
-from nnplay.engine.trainer import Trainer
+from nnplay.families.mlp.trainer import Trainer
 from nnplay.features import all_features, feature_mask
 from nnplay.models.losses import point_loss, score
 from nnplay.models.mlp import MlpShape, forward, forward_with_stats, init_params, make_arch
@@ -156,7 +156,7 @@ def test_batch_norm_rescues_the_deep_sigmoid_net_that_vanishing_gradients_stall(
 
 def test_reshuffling_visits_every_point_once_per_epoch_in_a_new_order():
     from nnplay.engine.optimizers import make_hyper
-    from nnplay.engine.train import TRAIN_ROWS, shuffle_order
+    from nnplay.families.mlp.train import TRAIN_ROWS, shuffle_order
 
     hyper = make_hyper(0.03, seed=4)
     first, second = (np.asarray(shuffle_order(hyper, jnp.int32(e), 250)) for e in (0, 1))

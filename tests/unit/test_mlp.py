@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nnplay.engine.train import batch_loss
+from nnplay.families.mlp.train import batch_loss
 from nnplay.features import all_features, feature_mask
 from nnplay.models.mlp import ACTIVATION_NAMES, MlpShape, activate, init_params, make_arch
 from nnplay.models.mlp import forward as mlp_forward

@@ -13,8 +13,8 @@ import pytest
 
 from nnplay.engine import batched, call_timing, runtime
 from nnplay.engine.batched import BatchKernels
-from nnplay.engine.evaluate import compiled_evaluate
-from nnplay.engine.exact import compiled_exact_chunk
+from nnplay.families.mlp.evaluate import compiled_evaluate
+from nnplay.families.mlp.exact import compiled_exact_chunk
 from nnplay.engine.optimizers import TrainState
 from nnplay.engine.scheduler import (
     ChunkRequest,
@@ -23,8 +23,8 @@ from nnplay.engine.scheduler import (
     exact_inputs,
     fairness,
 )
-from nnplay.engine.train import compiled_train_chunk
-from nnplay.engine.trainer import Plan, Trainer, make_plan
+from nnplay.families.mlp.train import compiled_train_chunk
+from nnplay.families.mlp.trainer import Plan, Trainer, make_plan
 from nnplay.schemas import make_config
 from nnplay.settings import FEATURE_NAMES
 

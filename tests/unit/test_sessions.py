@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from nnplay.engine import kernels
-from nnplay.engine.frames import frame_data
-from nnplay.engine.plan import make_plan
-from nnplay.engine.weights import fresh_state
+from nnplay.families.mlp.frames import frame_data
+from nnplay.families.mlp.plan import make_plan
+from nnplay.families.mlp.weights import fresh_state
 from nnplay.protocol import parse_client_message
 from nnplay.schemas import make_config
 from nnplay.sessions import Session, Subscriber
@@ -418,7 +418,7 @@ def test_exact_kernels_are_shared_by_spec_and_never_keep_data():
 
 
 def test_a_plan_reuses_its_data_exactly_when_neither_the_points_nor_the_bucket_width_change():
-    from nnplay.engine.plan import reuses_data
+    from nnplay.families.mlp.plan import reuses_data
 
     base = make_config(None, {"dataset": "spiral", "hidden_layers": [4, 4], "mode": "extended"})
     plan = make_plan(base)

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnplay.engine.optimizers import OptimizerSpec, TrainState, init_state, make_hyper
-from nnplay.engine.train import TrainData, regularized_update, train_chunk
+from nnplay.families.mlp.train import TrainData, regularized_update, train_chunk
 from nnplay.features import feature_mask
 from nnplay.models.mlp import MlpShape, Params, init_params, make_arch
 

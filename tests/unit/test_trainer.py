@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nnplay.engine import runtime
-from nnplay.engine.trainer import Trainer
+from nnplay.families.mlp.trainer import Trainer
 from nnplay.schemas import make_config
 from nnplay.settings import FEATURE_NAMES
 

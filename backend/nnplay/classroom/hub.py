@@ -132,7 +132,7 @@ class ClassroomHub:
             log.warning("snapshot of %s not restored: %s", owner, exc)
             return session
         points, labels = _unpack_points(row.points)
-        session.adopt(state, row.epoch, points, labels)
+        session.adopt(state, row.epoch, None if points is None else (points, labels))
         self._saved[owner] = (row.epoch, session.config_version)
         return session
 
@@ -170,12 +170,7 @@ class ClassroomHub:
         teacher = await self.teacher_session(room)
         session = await self.manager.create(teacher.config.public(), client, classroom=True)
         custom = teacher.config.dataset == "custom"
-        session.adopt(
-            teacher.params,
-            teacher.epoch,
-            teacher.custom_points if custom else None,
-            teacher.custom_labels if custom else None,
-        )
+        session.adopt(teacher.params, teacher.epoch, teacher.custom if custom else None)
         old, member.session_id, member.reached = member.session_id, session.id, None
         self.service.set_mode(member, "forked")
         if old is not None and old != session.id:

@@ -1,510 +1,362 @@
-"""One scheduler owns all training: each tick it advances every waiting session, batched (batched.py).
+"""The batched engine's training: each tick, every run waiting for a chunk trains, those of one training
+use together, in one call per shard of their stacked states (resident.py, placement.py).
 
-Sessions `submit` a `ChunkRequest` (work.py: an opaque slot id, the arrays of its plan, its state and
-the most epochs it wants) and get a `concurrent.futures.Future` of a `ChunkOutcome`; `evaluate` works
-the same way for frames. One worker thread loops: take every pending request, group them by what their kernel
-is compiled for (an exact spec whose batched kernel is ready, else the padded bucket's key), choose one
-epoch count for the tick so that the tick fills the frame budget (learned per kernel from measured
-time per epoch), run one jitted call per group (groups larger than the largest batch are split) and
-resolve the futures. Every request pending at the start of a tick is served in that tick with the same
-epoch count (unless it asked for fewer), so sessions progress at the same pace.
+Runs `submit` (plan, state, most units) and get a `concurrent.futures.Future` of an `Outcome`. One worker
+thread loops: it takes every waiting request, gives each the first use of its plan whose kernel is
+compiled (asking the engine's compiler for the others: a plan's preferred use, or the size its runs now
+need), writes the slots of runs that changed, chooses one unit count for the tick so that the tick fills
+the frame budget (call_timing: learned per kernel), makes one call per shard and resolves the futures.
+Every request waiting at the start of a tick is served in that tick with the same units (unless it asked
+for fewer), so runs progress at the same pace. Nothing is compiled on the worker.
 
-Nothing is compiled on the worker: kernels (per key and slot count) are compiled on one separate
-compile thread, and until the right slot count is ready a group runs in the batches that are (or, for
-an exact spec, on the padded kernel). A group whose padded kernel has never been compiled waits.
-
-State and threads: the worker thread owns the timing table and runs kernels; `_lock` (a Condition)
-guards the pending queues, the set of compiles in flight and the counters. Requests and outcomes are
-immutable; kernels are pure, so a session's numbers depend on its own inputs only.
+State and threads: the worker owns the shards and the timings; `_lock` (a Condition) guards the waiting
+requests, the runs to forget, the ready kernel sizes and the counters. Plans, states and outcomes are
+immutable values.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 import jax
 
-from . import batched
-from .batched import BatchKernels, BatchKey, ExactSlot
 from .call_timing import CallTiming, tick_epochs
-from .evaluate import Evaluation
-from .exact import ExactSpec
-from .runtime import background_compiles
-from .work import ChunkOutcome, ChunkRequest, Counters, EvalRequest, eval_slot, exact_inputs, fairness
+from .compiler import Compiler
+from .counters import Counters
+from .placement import Arrival, Placement
+from .resident import compile_stacked, slot_count
+from .seam import CompileRefused, EnginePlan, Outcome, TrainUse, resolve
 
-FRAME_BUDGET_S = 0.030  # a tick: every waiting session gets a chunk (and a frame) about this often
-# ... unless a tick holds many calls: each gets at least this long, so its fixed cost (dispatch, stacking,
-# futures) stays small next to its epochs (measured: 100 sessions in 4 calls, 42 -> 60+ epochs/s each)
+log = logging.getLogger(__name__)
+FRAME_BUDGET_S = 0.030  # a tick: every waiting run gets a chunk (and a frame) about this often
+# ... unless a tick holds many calls: each gets at least this long, so its fixed cost stays small
 MIN_CALL_S = 0.015
-# ... and a tick of many sessions is longer still: each chunk costs a round trip (a future, a session's
-# turn on the event loop, a new request), and a class's frames are paced far below one per tick anyway
-# (measured, 30 sessions on 2 cores: 30 ms ticks 124 epochs/s each at 8.5 frames/s, 50 ms 196 at 9.7).
+# ... and a tick of many runs is longer still: each chunk costs a round trip (a future, a session's turn on
+# the event loop, a new request), and a class's frames are paced far below one per tick anyway.
 TICK_S_PER_MEMBER = 0.0017
-# On an accelerator the epochs run off the host, so a session's round trip can overlap the next tick. With
-# this value the H200 machine's scheduler gave 30 sessions 30 chunks/s each (bench/classroom_engine.py); it
-# is not compared end to end with 1.7 (NNPLAY_TICK_MS_PER_MEMBER sets it).
 TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
-MAX_EPOCHS_PER_TICK = 5000
-# After a tick the sessions it served take a moment to hand in their next chunk; waiting up to this long
-# for them fills the next batch (without it most ticks held 1-3 of 30 sessions, each its own call).
-STRAGGLER_WAIT_S = 0.010
+MAX_UNITS_PER_TICK = 5000
+STRAGGLER_WAIT_S = 0.010  # after a tick, wait this long for the runs it served to come back together
+MAX_SLOTS_CPU = 32
+MAX_SLOTS_ACCELERATOR = 1024
+IDLE_WAIT_S = 0.05  # a worker with only runs waiting for compiles looks again this often
 
 
-def default_tick_s_per_member() -> float:
-    """Seconds of tick per member session: longer on CPU, where the round trips share the cores."""
-    return TICK_S_PER_MEMBER if jax.default_backend() == "cpu" else TICK_S_PER_MEMBER_ACCELERATOR
+def on_accelerator() -> bool:
+    return jax.default_backend() != "cpu"
 
 
 @dataclass
-class _Pending:
-    request: Any
-    future: Future[Any]
+class _Request:
+    run: Hashable
+    plan: EnginePlan
+    state: Any
+    max_units: int
+    client: str
+    future: Future[Outcome]
 
 
-@dataclass(frozen=True)
-class _Call:
-    """One jitted call planned for this tick."""
-
-    kind: str  # "exact" | "padded"
-    key: Any  # ExactSpec | BatchKey
-    slots: int
-    members: list[_Pending]
-
-
-class TrainingScheduler:
-    """Owns all training and batched evaluation; see the module docstring. Call `close()` when done.
-
-    `max_slots` caps a batch (exact kernels, evaluation), `max_padded_slots` a padded one (see
-    batched.MAX_PADDED_SLOTS_CPU). `min_slots` = 2 runs even a lone session in a vmapped kernel: then
-    every optimizer's numbers are bit for bit those it gets among others (the plain kernel of one slot
-    is ~2x faster, and equal to the vmapped one bit for bit with SGD but only within round-off with
-    the other optimizers). `kernels` may be shared between schedulers (tests, benchmarks).
-    """
+class Scheduler:
+    """Owns the batched engine's training; see the module docstring. `close()` when done."""
 
     def __init__(
         self,
+        compiler: Compiler,
         *,
         frame_budget_s: float = FRAME_BUDGET_S,
         max_slots: int | None = None,
-        max_padded_slots: int | None = None,
-        max_epochs_per_tick: int = MAX_EPOCHS_PER_TICK,
-        use_exact: bool = True,
         min_slots: int = 1,
-        kernels: BatchKernels | None = None,
+        max_units_per_tick: int = MAX_UNITS_PER_TICK,
         tick_s_per_member: float | None = None,
+        straggler_wait_s: float = STRAGGLER_WAIT_S,
     ) -> None:
+        accelerator = on_accelerator()
+        self.compiler = compiler
         self.frame_budget_s = frame_budget_s
-        self.tick_s_per_member = tick_s_per_member or default_tick_s_per_member()
-        self.max_slots = max_slots or batched.default_max_slots()
-        self.max_padded_slots = min(max_padded_slots or batched.default_max_padded_slots(), self.max_slots)
-        self.max_epochs_per_tick = max_epochs_per_tick
-        self.use_exact = use_exact
-        self.min_slots = min_slots
-        self.kernels = kernels or BatchKernels()
+        self.max_slots = max_slots or (MAX_SLOTS_ACCELERATOR if accelerator else MAX_SLOTS_CPU)
+        self.max_units_per_tick = max_units_per_tick
+        self.tick_s_per_member = tick_s_per_member or (
+            TICK_S_PER_MEMBER_ACCELERATOR if accelerator else TICK_S_PER_MEMBER
+        )
+        self.straggler_wait_s = straggler_wait_s
+        self.placement = Placement(min_slots)  # worker thread only
+        self._timings: dict[tuple[Hashable, int], CallTiming] = {}  # worker thread only
+        self._eval_s = 0.0  # the framer's share of the tick (set by the engine)
+        self._served: set[Hashable] = set()  # worker thread only
         self._lock = threading.Condition()
-        self._chunks: dict[Hashable, _Pending] = {}
-        self._evals: list[_Pending] = []
-        self._compiling: set[tuple[str, Any, int]] = set()
-        self._failed: dict[tuple[str, Any, int], Exception] = {}  # compiles that raised: not tried again
+        self._waiting: dict[Hashable, _Request] = {}
+        self._forget: set[Hashable] = set()
+        self._ready: dict[Hashable, dict[int, tuple[Any, float]]] = defaultdict(dict)
         self._counters = Counters()
-        self._timings: dict[tuple[str, Any, int], CallTiming] = {}  # worker thread only
-        self._eval_s = 0.0  # worker thread only: the last tick's evaluation time
-        self._served: set[Hashable] = set()  # worker thread only: the slots the last tick trained
-        self.straggler_wait_s = STRAGGLER_WAIT_S
         self._closed = False
-        self._compiler = ThreadPoolExecutor(1, thread_name_prefix="nnplay-compile")
         self._worker = threading.Thread(target=self._run, name="nnplay-scheduler", daemon=True)
         self._worker.start()
 
-    # ---- the public side (any thread) ---------------------------------------------------------
+    # ---- any thread -------------------------------------------------------------------------------
 
-    def submit(self, request: ChunkRequest) -> Future[ChunkOutcome]:
-        """Queue a chunk of training; one pending request per slot (a second raises ValueError)."""
-        return self.submit_all([request])[0]
-
-    def submit_all(self, requests: Sequence[ChunkRequest]) -> list[Future[ChunkOutcome]]:
-        """Queue several chunks at once (they are sure to share the next tick)."""
-        slots = [r.slot for r in requests]
-        pending = [_Pending(r, Future()) for r in requests]
+    def submit(
+        self, run: Hashable, plan: EnginePlan, state: Any, max_units: int, client: str = ""
+    ) -> Future[Outcome]:
+        """Queue a chunk of at most `max_units`; one waiting request per run (a second raises ValueError)."""
+        if max_units < 1:
+            raise ValueError(f"a chunk needs at least one unit, got {max_units}")
+        request = _Request(run, plan, state, max_units, client, Future())
         with self._lock:
             if self._closed:
-                raise RuntimeError("the scheduler is closed")
-            for slot in slots:  # a cancelled request gives its slot back
-                if slot in self._chunks and self._chunks[slot].future.cancelled():
-                    del self._chunks[slot]
-            taken = [s for s in slots if s in self._chunks]
-            if taken or len(set(slots)) < len(slots):
-                raise ValueError(f"slot {(taken or slots)[0]!r} already has a chunk pending")
-            self._chunks.update(zip(slots, pending, strict=True))
+                raise RuntimeError("the engine is closed")
+            old = self._waiting.get(run)
+            if old is not None and not old.future.cancelled():
+                raise ValueError(f"run {run!r} already has a chunk waiting")
+            self._waiting[run] = request
+            self._forget.discard(run)
             self._lock.notify_all()
-        return [p.future for p in pending]
+        return request.future
 
-    def evaluate(self, request: EvalRequest) -> Future[Evaluation]:
-        """Queue an evaluation (a frame's numbers); the result is on the host (numpy arrays)."""
-        return self.evaluate_all([request])[0]
-
-    def evaluate_all(self, requests: Sequence[EvalRequest]) -> list[Future[Evaluation]]:
-        """Queue several evaluations at once (they are sure to share the next tick)."""
-        pending = [_Pending(r, Future()) for r in requests]
+    def forget(self, run: Hashable) -> None:
         with self._lock:
-            if self._closed:
-                raise RuntimeError("the scheduler is closed")
-            self._evals += pending
+            self._forget.add(run)
             self._lock.notify_all()
-        return [p.future for p in pending]
 
-    def has_kernel_for(self, request: ChunkRequest) -> bool:
-        """Whether some compiled kernel can train `request` now (else its first chunk waits on a compile)."""
-        key = batched.padded_key(request.padded)
-        if self.kernels.ready_slot_counts("padded", key):
-            return True
-        spec = request.exact_spec
-        return self.use_exact and spec is not None and bool(self.kernels.ready_slot_counts("exact", spec))
+    def ready(self, plan: EnginePlan) -> bool:
+        """Whether some use of the plan has a compiled kernel (it trains without waiting)."""
+        with self._lock:
+            return any(self._ready.get(use.key) for use in plan.train_uses())
+
+    def prepare(self, plan: EnginePlan, state: Any, client: str = "") -> Future[Any]:
+        """Compile the smallest shard of the plan's last use (what a new network trains in first)."""
+        use = plan.train_uses()[-1]
+        slots = slot_count(max(1, self.placement.min_slots), self._max_slots(use))
+        with self._lock:
+            ready = self._ready.get(use.key, {}).get(slots)
+        if ready is not None:
+            done: Future[Any] = Future()
+            done.set_result(ready)
+            return done
+        value = resolve(state)
+        future = self.compiler.request(
+            ("batch", use.key, slots),
+            lambda: compile_stacked(use.build(), slots, value, use.inputs),
+            client=client,
+        )
+        future.add_done_callback(lambda done: self._compiled(use.key, slots, done))
+        return future
 
     def counters(self) -> Counters:
         with self._lock:
             return self._counters.copy()
 
-    def compiles_in_flight(self) -> int:
-        with self._lock:
-            return len(self._compiling)
-
-    def warm(self, request: ChunkRequest, slot_counts: Sequence[int]) -> None:
-        """Compile (blocking, on the calling thread) the kernels a group of `request`'s key would use at
-        these slot counts: its exact kernel if it carries exact data, else its padded one."""
-        kind = "exact" if self.use_exact and request.exact_spec is not None else "padded"
-        key = request.exact_spec if kind == "exact" else batched.padded_key(request.padded)
-        for slots in slot_counts:
-            self._compile_job(_Call(kind, key, slots, [_Pending(request, Future())] * slots))
-
-    def warm_for(self, request: ChunkRequest, members: int) -> list[int]:
-        """Compile (blocking) every slot count a group of `members` sessions like `request` would ask for
-        (e.g. when a class of 30 is given one net); returns the slot counts compiled or found ready."""
-        kind = "exact" if self.use_exact and request.exact_spec is not None else "padded"
-        key = request.exact_spec if kind == "exact" else batched.padded_key(request.padded)
-        limit = self.max_padded_slots if kind == "padded" else self.max_slots
-        while True:
-            ready = self.kernels.ready_slot_counts(kind, key)
-            _, wanted = batched.plan_batches(members, ready, limit, self.min_slots)
-            if wanted is None:
-                return ready
-            self.warm(request, [wanted])
-
     def close(self) -> None:
-        """Stop the worker; pending futures are cancelled."""
         with self._lock:
             self._closed = True
-            pending = [*self._chunks.values(), *self._evals]
-            self._chunks.clear()
-            self._evals.clear()
+            waiting = list(self._waiting.values())
+            self._waiting.clear()
             self._lock.notify_all()
-        for p in pending:
-            p.future.cancel()
+        for request in waiting:
+            request.future.cancel()
         self._worker.join()
-        self._compiler.shutdown(wait=True, cancel_futures=True)
 
-    def __enter__(self) -> TrainingScheduler:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # ---- the worker ---------------------------------------------------------------------------
+    # ---- the worker -------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        idle = False
         while True:
             with self._lock:
-                while not self._closed and not self._runnable():
+                while not self._closed and not self._waiting and not self._forget:
                     self._lock.wait()
+                if idle:  # only runs waiting for compiles: look again later, or when something comes
+                    self._lock.wait(IDLE_WAIT_S)
                 self._await_stragglers()
                 if self._closed:
                     return
-                chunks = list(self._chunks.values())
-                evals, self._evals = self._evals, []
-                self._chunks.clear()
+                requests = [r for r in self._waiting.values() if not r.future.cancelled()]
+                self._waiting.clear()
+                forget, self._forget = self._forget, set()
                 self._counters.ticks += 1
+            for run in forget:
+                self.placement.remove(run)
             try:
-                waiting = self._train(chunks)
-                eval_waiting = self._evaluate(evals)
-            except Exception as error:  # a bug must not stop the worker: the tick's sessions hear of it
-                self._fail([*chunks, *evals], error)
-                waiting, eval_waiting = [], []
+                waiting = self._tick(requests)
+            except Exception as error:  # a bug must not stop the worker: the tick's runs hear of it
+                log.exception("a training tick failed")
+                self._fail(requests, error)
+                waiting = []
+            idle = bool(waiting) and len(waiting) == len(requests)
             with self._lock:
-                if self._closed:
-                    for p in [*waiting, *eval_waiting]:
-                        p.future.cancel()
-                    return
-                for p in waiting:  # their kernel is compiling: back in the queue for the next tick
-                    self._chunks.setdefault(p.request.slot, p)
-                self._evals[:0] = eval_waiting
+                for request in waiting:  # their kernel is compiling: back in the queue for the next tick
+                    self._waiting.setdefault(request.run, request)
 
     def _await_stragglers(self) -> None:
-        """(Lock held.) Give the sessions the last tick served a moment to come back, so they share a call."""
+        """(Lock held.) Give the runs the last tick served a moment to come back, so they share a call."""
         deadline = time.perf_counter() + self.straggler_wait_s
-        while not self._closed and not self._served <= self._chunks.keys():
+        while not self._closed and not self._served <= self._waiting.keys():
             left = deadline - time.perf_counter()
             if left <= 0:
                 break
             self._lock.wait(left)
         self._served = set()
 
-    def _runnable(self) -> bool:
-        """Whether a tick could do anything: some request has a ready kernel, or one whose compile is not
-        under way yet (planning starts it). Requests that only wait on compiles in flight don't spin."""
-        requests = [("padded", p.request) for p in self._chunks.values()]
-        requests += [("evaluate", p.request) for p in self._evals]
-        for kind, request in requests:
-            key = _key_of(kind, request)
-            if self.kernels.ready_slot_counts(kind, key):
-                return True
-            spec = getattr(request, "exact_spec", None)
-            if self.use_exact and spec is not None and self.kernels.ready_slot_counts("exact", spec):
-                return True
-            if not any(job[0] == kind and job[1] == key for job in self._compiling):
-                return True
-        return False
-
-    def _live(self, pending: list[_Pending]) -> list[_Pending]:
-        return [p for p in pending if p.future.set_running_or_notify_cancel()]
-
-    def _plan_calls(self, chunks: list[_Pending]) -> tuple[list[_Call], list[_Pending]]:
-        """Group the requests into calls of ready kernels; returns (calls, requests that must wait)."""
-        groups: dict[tuple[str, Any], list[_Pending]] = defaultdict(list)
-        exact_wanted: list[_Pending] = []
-        for p in chunks:
-            spec = p.request.exact_spec
-            if self.use_exact and spec is not None and self.kernels.ready_slot_counts("exact", spec):
-                groups["exact", spec].append(p)
+    def _tick(self, requests: list[_Request]) -> list[_Request]:
+        wanting: dict[Hashable, int] = defaultdict(int)  # use key -> runs of this tick that prefer it
+        uses_of = {id(r): r.plan.train_uses() for r in requests}
+        for request in requests:
+            for preferred in uses_of[id(request)]:
+                wanting[preferred.key] += 1
+        groups: dict[Hashable, list[tuple[_Request, TrainUse]]] = defaultdict(list)
+        waiting: list[_Request] = []
+        for request in requests:
+            use = self._choose(request, uses_of[id(request)], wanting)
+            if use is not None:
+                groups[use.key].append((request, use))
+            elif not request.future.done():
+                waiting.append(request)
+        calls = []
+        for key, members in groups.items():
+            try:
+                placed = self._place(key, members)
+            except Exception as error:  # a use whose runs cannot be placed fails them alone
+                log.exception("placing the runs of %r failed", key)
+                self._fail([r for r, _ in members], error)
+                continue
+            if placed is None:
+                waiting += [r for r, _ in members]
             else:
-                exact_wanted += [p] if self.use_exact and spec is not None else []
-                groups["padded", batched.padded_key(p.request.padded)].append(p)
-        calls: list[_Call] = []
-        waiting: list[_Pending] = []
-        for (kind, key), members in groups.items():
-            planned = self._batches(kind, key, members)
-            calls += planned
-            waiting += [] if planned else [p for p in members if not p.future.done()]
-        by_spec: dict[ExactSpec, list[_Pending]] = defaultdict(list)
-        for p in exact_wanted:  # compiled after the padded kernels, which serve everyone meanwhile
-            by_spec[p.request.exact_spec].append(p)
-        for spec, members in by_spec.items():
-            limit = self.max_slots
-            wanted = batched.slot_count(max(min(len(members), limit), self.min_slots), limit)
-            self._start_compile(_Call("exact", spec, wanted, members[:wanted]))
-        return calls, waiting
-
-    def _batches(self, kind: str, key: Any, members: list[_Pending]) -> list[_Call]:
-        """The calls that serve `members` now (none if no kernel of theirs is ready); starts the compile
-        that batched.plan_batches asks for."""
-        limit = self.max_padded_slots if kind == "padded" else self.max_slots
-        ready = self.kernels.ready_slot_counts(kind, key)
-        sizes, compile_size = batched.plan_batches(len(members), ready, limit, self.min_slots)
-        if compile_size is not None:
-            with self._lock:
-                failed = self._failed.get((kind, key, compile_size))
-            if failed is not None and not sizes:  # their kernel cannot be built: they hear why
-                for p in self._live(members):
-                    p.future.set_exception(failed)
-                return []
-            self._start_compile(_Call(kind, key, compile_size, members[:compile_size]))
-        calls, start = [], 0
-        for count, slots in sizes:
-            calls.append(_Call(kind, key, slots, members[start : start + count]))
-            start += count
-        return calls
-
-    def _tick_epochs(self, calls: list[_Call]) -> int:
-        """One epoch count for every call of the tick (call_timing.tick_epochs): a tick lasts the frame
-        budget, stretched to MIN_CALL_S a call and to the tick per member."""
-        members = sum(len(c.members) for c in calls)
-        min_tick_s = max(self.frame_budget_s, MIN_CALL_S * len(calls), self.tick_s_per_member * members)
-        timings = [self._timings.get((c.kind, c.key, c.slots)) for c in calls]
-        return tick_epochs(timings, min_tick_s, self._eval_s, self.max_epochs_per_tick)
-
-    def _train(self, chunks: list[_Pending]) -> list[_Pending]:
-        calls, waiting = self._plan_calls(chunks)
-        epochs = self._tick_epochs(calls)
-        for call in calls:
-            live = self._live(call.members)
-            if live:
-                self._run_call(_Call(call.kind, call.key, call.slots, live), epochs)
+                calls += placed
+        self.placement.evict_idle({r.run for r in requests})
+        units = self._tick_units([shard for shard, _ in calls])
+        for shard, members in calls:
+            self._call(shard, members, units)
         return waiting
 
-    def _run_call(self, call: _Call, epochs: int) -> None:
-        fn = self.kernels.get(call.kind, call.key, call.slots)
-        assert fn is not None  # planned from the ready kernels
-        counts = [min(epochs, p.request.max_epochs) for p in call.members]
+    def _place(
+        self, key: Hashable, members: list[tuple[_Request, TrainUse]]
+    ) -> list[tuple[Any, list[tuple[_Request, TrainUse]]]] | None:
+        """Put the runs in their use's shards; the calls to make (None: no kernel is ready yet)."""
+        arrivals = [Arrival(r.run, r.state, use.inputs) for r, use in members]
+        self._want_size(members[0][1], self.placement.would_hold(key, arrivals), members[0][0])
+        with self._lock:
+            kernels = dict(self._ready.get(key, {}))
+        if not self.placement.place(key, arrivals, kernels):
+            return None
+        by_shard: dict[int, list[tuple[_Request, TrainUse]]] = defaultdict(list)
+        for request, use in members:
+            by_shard[id(self.placement.home[request.run])].append((request, use))
+        return [(self.placement.home[m[0][0].run], m) for m in by_shard.values()]
+
+    def _choose(
+        self, request: _Request, uses: Sequence[TrainUse], wanting: dict[Hashable, int]
+    ) -> TrainUse | None:
+        """The first use of the request's plan with a compiled kernel (asking for the compiles of those
+        before it, sized for the runs of this tick that want them); None while none is (the last use's
+        compile is asked for first)."""
+        for i, use in enumerate(uses):
+            with self._lock:
+                ready = bool(self._ready.get(use.key))
+            if ready:
+                return use
+            last = i == len(uses) - 1
+            size = slot_count(max(wanting[use.key], self.placement.min_slots), self._max_slots(use))
+            self._compile(use, size, request, urgent=last)
+            failure = self.compiler.failure(("batch", use.key, size))
+            if failure is not None and last:
+                request.future.set_exception(failure)
+                return None
+        return None
+
+    def _max_slots(self, use: TrainUse) -> int:
+        return min(use.max_slots or self.max_slots, self.max_slots)
+
+    def _want_size(self, use: TrainUse, members: int, request: _Request) -> None:
+        """Ask for the kernel size that holds `members` runs of `use` in one shard, if not compiled."""
+        size = slot_count(max(members, self.placement.min_slots), self._max_slots(use))
+        with self._lock:
+            have = size in self._ready.get(use.key, {})
+        if not have:
+            self._compile(use, size, request, urgent=False)
+
+    def _compile(self, use: TrainUse, slots: int, request: _Request, urgent: bool) -> None:
+        key = ("batch", use.key, slots)
+        if self.compiler.pending(key) or self.compiler.failure(key) is not None:
+            return
+        state = resolve(request.state)
+
+        def build() -> tuple[Any, float]:
+            return compile_stacked(use.build(), slots, state, use.inputs)
+
+        try:
+            future = self.compiler.request(key, build, client=request.client, urgent=urgent)
+        except CompileRefused:
+            return  # asked again at a later tick
+        future.add_done_callback(lambda done: self._compiled(use.key, slots, done))
+
+    def _compiled(self, key: Hashable, slots: int, done: Future[Any]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            with self._lock:
+                self._lock.notify_all()
+            return
+        with self._lock:
+            self._ready[key][slots] = done.result()
+            self._counters.compiles += 1
+            self._lock.notify_all()
+
+    def _tick_units(self, shards: list[Any]) -> int:
+        """One unit count for every call of the tick (call_timing.tick_epochs): a tick lasts the frame
+        budget, stretched to MIN_CALL_S a call and to the tick per run."""
+        members = sum(len(shard.runs) for shard in shards)
+        min_tick_s = max(self.frame_budget_s, MIN_CALL_S * len(shards), self.tick_s_per_member * members)
+        timings = [self._timings.get((shard.key, shard.slots)) for shard in shards]
+        return tick_epochs(timings, min_tick_s, self._eval_s, self.max_units_per_tick)
+
+    def _call(self, shard: Any, members: list[tuple[_Request, TrainUse]], units: int) -> None:
+        members = [(r, use) for r, use in members if r.future.set_running_or_notify_cancel()]
+        if not members:
+            return  # all withdrawn since the tick began
+        counts = {request.run: min(units, request.max_units) for request, _ in members}
         try:
             started = time.perf_counter()
-            inputs = self._call_inputs(call)
-            results = fn(inputs, batched.epoch_counts(counts, call.slots))
-            done = jax.device_get([(r.epochs, r.diverged) for r in results[: len(call.members)]])
+            results = shard.train(counts)
             elapsed = time.perf_counter() - started
-        except Exception as error:  # a kernel failed: these sessions hear why, the others go on
-            with self._lock:
-                self._counters.errors += 1
-            for p in call.members:
-                p.future.set_exception(error)
+        except Exception as error:  # a kernel failed: these runs hear why, the others go on
+            log.exception("a training call failed")
+            self._fail([request for request, _ in members], error)
             return
-        key = (call.kind, call.key, call.slots)
-        timing = self._timings.get(key)
-        if timing is None:  # the kernel's fixed part was timed before it was published
-            timing = self._timings[key] = CallTiming(fixed_s=self.kernels.fixed_s(*key))
-        timing.add(max(counts), elapsed)
-        now = time.monotonic()
-        if timing.retime_due(now):  # a call of no epochs: what this call cost beyond its epochs
-            timing.retimed(batched.time_fixed_part(fn, inputs, call.slots, runs=1), now)
+        timing = self._timings.get((shard.key, shard.slots))
+        if timing is None:
+            timing = self._timings[shard.key, shard.slots] = CallTiming(fixed_s=shard.fixed_s)
+        timing.add(max(counts.values()), elapsed)
+        self._retime(shard, timing)
         with self._lock:
             c = self._counters
             c.batches += 1
-            c.exact_batches += call.kind == "exact"
-            c.slots_used += len(call.members)
-            c.slots_run += call.slots
-            c.chunks += len(call.members)
-            c.members_per_batch[len(call.members)] = c.members_per_batch.get(len(call.members), 0) + 1
-        self._served.update(p.request.slot for p in call.members)
-        for p, result, (n, diverged) in zip(call.members, results, done, strict=False):
-            p.future.set_result(
-                ChunkOutcome(result.state, int(n), bool(diverged), call.kind, len(call.members), call.slots)
-            )
+            c.slots_used += len(members)
+            c.slots_run += shard.slots
+            c.chunks += len(members)
+            c.members_per_batch[len(members)] = c.members_per_batch.get(len(members), 0) + 1
+            c.writes, c.rebuilds = self.placement.writes, self.placement.rebuilds
+        self._served.update(counts)
+        for request, use in members:
+            state, done, diverged = results[request.run]
+            outcome = Outcome(state, done, diverged, use.label, len(members), shard.slots)
+            request.future.set_result(outcome)
 
-    def _call_inputs(self, call: _Call) -> list[Any]:
-        if call.kind == "exact":
-            slots: list[Any] = [
-                ExactSlot(p.request.padded.state, p.request.padded.hyper, p.request.exact_data)
-                for p in call.members
-            ]
-        else:
-            slots = [p.request.padded for p in call.members]
-        return batched.pad_slots(slots, call.slots)
+    @staticmethod
+    def _retime(shard: Any, timing: CallTiming) -> None:
+        """Now and then, time a call of no units: what a call costs beyond its units."""
+        now = time.monotonic()
+        if timing.retime_due(now):
+            started = time.perf_counter()
+            shard.train({})
+            timing.retimed(time.perf_counter() - started, now)
 
-    # ---- evaluation ---------------------------------------------------------------------------
-
-    def _evaluate(self, evals: list[_Pending]) -> list[_Pending]:
-        started = time.perf_counter()
-        groups: dict[Any, list[_Pending]] = defaultdict(list)
-        for p in evals:
-            groups[batched.eval_key(eval_slot(p.request))].append(p)
-        waiting: list[_Pending] = []
-        for key, members in groups.items():
-            calls = self._batches("evaluate", key, members)
-            waiting += [] if calls else [p for p in members if not p.future.done()]
-            for call in calls:
-                live = self._live(call.members)
-                if live:
-                    self._run_eval(_Call("evaluate", key, call.slots, live))
-        if evals:
-            self._eval_s = time.perf_counter() - started
-        return waiting
-
-    def _run_eval(self, call: _Call) -> None:
-        fn = self.kernels.get("evaluate", call.key, call.slots)
-        assert fn is not None
-        try:
-            inputs = batched.pad_slots([eval_slot(p.request) for p in call.members], call.slots)
-            results = jax.device_get(fn(inputs)[: len(call.members)])
-        except Exception as error:
-            with self._lock:
-                self._counters.errors += 1
-            for p in call.members:
-                p.future.set_exception(error)
-            return
-        with self._lock:
-            self._counters.evaluations += len(call.members)
-            self._counters.eval_batches += 1
-        for p, result in zip(call.members, results, strict=True):
-            p.future.set_result(result)
-
-    # ---- compiling (on the compile thread) ----------------------------------------------------
-
-    def _start_compile(self, call: _Call) -> None:
-        job = (call.kind, call.key, call.slots)
-        with self._lock:
-            if job in self._compiling or job in self._failed or self._closed:
-                return
-            if self.kernels.get(*job) is not None:
-                return
-            self._compiling.add(job)
-        self._compiler.submit(self._compile_job, call)
-
-    def _compile_job(self, call: _Call) -> None:
-        job = (call.kind, call.key, call.slots)
-        try:
-            if self.kernels.get(*job) is None:
-                with background_compiles():
-                    self._compile(call)
-                with self._lock:
-                    self._counters.compiles += 1
-        except Exception as error:  # a kernel that cannot compile fails its requests, not the server
-            with self._lock:
-                self._failed[job] = error
-            self._fail_waiting(call, error)
-        finally:
-            with self._lock:
-                self._compiling.discard(job)
-                self._lock.notify_all()
-
-    def _training_inputs(self, call: _Call) -> list[Any]:
-        members = [p.request for p in call.members]
-        if call.kind == "exact":
-            slots = [ExactSlot(r.padded.state, r.padded.hyper, r.exact_data) for r in members]
-            return batched.pad_slots(slots, call.slots)
-        return batched.pad_slots([r.padded for r in members], call.slots)
-
-    def _compile(self, call: _Call) -> None:
-        if call.kind == "evaluate":
-            members = [eval_slot(p.request) for p in call.members]
-            self.kernels.compile_evaluate(batched.pad_slots(members, call.slots))
-            return
-        n = batched.epoch_counts([1], call.slots)
-        if call.kind == "exact":
-            self.kernels.compile_exact(call.key, self._training_inputs(call), n)
-        else:
-            self.kernels.compile_padded(self._training_inputs(call), n)
-
-    def _fail(self, pending: list[_Pending], error: Exception) -> None:
+    def _fail(self, requests: list[_Request], error: Exception) -> None:
         with self._lock:
             self._counters.errors += 1
-        for p in pending:
-            if not p.future.done() and (p.future.running() or p.future.set_running_or_notify_cancel()):
-                p.future.set_exception(error)
-
-    def _fail_waiting(self, call: _Call, error: Exception) -> None:
-        if call.kind == "exact":
-            return  # the padded kernel still serves these sessions
-        with self._lock:
-            self._counters.errors += 1
-            queue = self._evals if call.kind == "evaluate" else list(self._chunks.values())
-            doomed = [p for p in queue if _key_of(call.kind, p.request) == call.key]
-            for p in doomed:
-                if call.kind == "evaluate":
-                    self._evals.remove(p)
-                else:
-                    del self._chunks[p.request.slot]
-        for p in doomed:
-            if p.future.set_running_or_notify_cancel():
-                p.future.set_exception(error)
-
-
-def _key_of(kind: str, request: Any) -> Any:
-    if kind == "evaluate":
-        return batched.eval_key(eval_slot(request))
-    return batched.padded_key(request.padded)
-
-
-__all__ = [
-    "BatchKey",
-    "ChunkOutcome",
-    "ChunkRequest",
-    "Counters",
-    "EvalRequest",
-    "TrainingScheduler",
-    "exact_inputs",
-    "fairness",
-]
+        for request in requests:
+            if not request.future.done():
+                request.future.set_exception(error)

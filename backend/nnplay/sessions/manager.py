@@ -8,11 +8,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sized
 from typing import Any, Protocol
 
-from ..engine import runtime
-from ..engine.framer import framer
-from ..engine.scheduler import TrainingScheduler
-from ..schemas import Pause, make_config
+from ..engine.seam import Engine
+from ..schemas import ConfigError, Pause
 from .commands import Command
+from .family import Family
 from .publisher import FrameBudget
 from .session import Session
 
@@ -47,27 +46,25 @@ class TooManySessions(RuntimeError):
 
 
 class SessionManager:
-    """Creates, finds and expires sessions, within a bound."""
+    """Creates, finds and expires the sessions of every lab, within a bound."""
 
     def __init__(
         self,
+        engine: Engine,
+        families: dict[str, Family],
         max_sessions: int = 64,
         idle_timeout_s: float = 3600.0,
         max_per_client: int = 16,
-        engine: str = "batched",
         frames_per_s: float = 600.0,
         max_classroom_sessions: int = 256,
-        tick_s_per_member: float | None = None,
     ) -> None:
-        """`engine`: "batched" (one scheduler trains every session, a bucket's sessions in one call) or
-        "per_session" (each session runs its own kernels, as before the scheduler). `frames_per_s`: the
-        frames the server makes across its watched training sessions (publisher.FrameBudget).
-        Classroom runs (a room's teacher run and its students' forks) have a bound of their own,
-        `max_classroom_sessions`: a class of 100 must not be refused by the playground's limit, nor
-        crowd out the playground. `tick_s_per_member`: the scheduler's tick per session (None: its
-        default for the backend)."""
-        batched = engine == "batched"
-        self.scheduler = TrainingScheduler(tick_s_per_member=tick_s_per_member) if batched else None
+        """`engine` trains every session (the app's, closed by the app); `families` are the labs by name.
+        `frames_per_s`: the frames the server makes across its watched training sessions
+        (publisher.FrameBudget). Classroom runs (a room's teacher run and its students' forks) have a
+        bound of their own, `max_classroom_sessions`: a class of 100 must not be refused by the
+        playground's limit, nor crowd out the playground."""
+        self.engine = engine
+        self.families = families
         self.budget = FrameBudget(frames_per_s, self._watched_training)
         self.max_sessions = max_sessions
         self.max_classroom_sessions = max_classroom_sessions
@@ -80,30 +77,32 @@ class SessionManager:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def engine_stats(self) -> dict[str, int]:
-        """What the engine has done since start (for /api/health and benchmarks): compiles (those on
-        background threads too), frames made in batches and alone, training calls and chunks."""
-        stats = {
-            "sessions": len(self._sessions),
-            "compiles": runtime.compile_count(),
-            "background_compiles": runtime.background_compile_count(),
-            "frames_batched": framer().batched_frames,
-            "frames_alone": framer().single_frames,
-        }
-        if self.scheduler is not None:
-            counters = self.scheduler.counters()
-            stats |= {"training_calls": counters.batches, "chunks": counters.chunks}
-        return stats
+    def engine_stats(self) -> dict[str, Any]:
+        """What the engine has done since start (for /api/health and benchmarks): compiles, kernels, frames
+        made in batches and alone, training calls and chunks."""
+        return {"sessions": len(self._sessions), **self.engine.stats()}
+
+    def family(self, lab: str) -> Family:
+        try:
+            return self.families[lab]
+        except KeyError:
+            raise ConfigError("lab", f"no lab {lab!r}; the labs are {', '.join(self.families)}") from None
 
     async def create(
-        self, changes: dict[str, Any] | None = None, client: str = "", classroom: bool = False
+        self,
+        changes: dict[str, Any] | None = None,
+        client: str = "",
+        classroom: bool = False,
+        lab: str = "playground",
     ) -> Session:
-        """A new paused session from defaults + `changes`; raises ConfigError or TooManySessions.
+        """A new paused session of `lab` from its defaults + `changes`; raises ConfigError or
+        TooManySessions.
 
         At a limit (per client, then in total) the least recently used session nobody watches makes room.
         A classroom run counts only against `max_classroom_sessions` (its room bounds its students).
         """
-        config = make_config(None, changes or {})
+        family = self.family(lab)
+        config = family.make_config(None, changes or {})
         if classroom:
             if len(self._classroom) >= self.max_classroom_sessions:
                 raise TooManySessions(
@@ -122,13 +121,28 @@ class SessionManager:
                     f"the server already runs {self.max_sessions} sessions; try again later"
                 )
         session_id = secrets.token_urlsafe(9)
-        session = await asyncio.to_thread(Session, session_id, config, self.scheduler, self.budget)
+        session = await asyncio.to_thread(
+            Session, session_id, family, config, self.engine, self.budget, "" if classroom else client
+        )
         self._sessions[session_id] = session
         self._owners[session_id] = client
         if classroom:
             self._classroom.add(session_id)
         session.start_loop()
         return session
+
+    async def warm_up(self, lab: str) -> None:
+        """Compile what a new run of `lab` with the default settings needs: its training kernel, then its
+        frame (a throwaway session, never registered)."""
+        family = self.family(lab)
+        session = await asyncio.to_thread(
+            Session, "warm-up", family, family.make_config(None, {}), self.engine, None
+        )
+        try:
+            await asyncio.wrap_future(self.engine.prepare(session.plan, session.params))
+            await session.publisher.make(session.plan, session.params, False, None)
+        finally:
+            await session.close()
 
     def _watched_training(self) -> int:
         return sum(s.state == "training" and s.fanout.any_visible for s in self._sessions.values())
@@ -179,5 +193,3 @@ class SessionManager:
     async def close(self) -> None:
         for session_id in list(self._sessions):
             await self.remove(session_id)
-        if self.scheduler is not None:
-            await asyncio.to_thread(self.scheduler.close)

@@ -1,11 +1,12 @@
-"""Frames out of a session: evaluate a state, encode the frame once, hand the bytes to the fan-out.
+"""Frames out of a session: evaluate a state (the engine), encode the frame once (the family), hand the
+bytes to the fan-out.
 
-A frame is stamped with what it shows (epoch, run state, config version) when its state is taken. In the
-batched engine a training run's frames are made in the background (engine/framer.py) while the
-next chunk trains ("training never waits for a frame"): at most one per session in flight, and one
-whose run changed meanwhile (a command was applied: a reset, an edit, a new config) is dropped, so a
-frame never shows a past the page has already left. Everything here but `frame_data` runs on the event
-loop; the session's run loop alone reads `landed` and acts on it (stall and divergence checks).
+A frame is stamped with what it shows (epoch, run state, config version) when its state is taken. A
+training run's frames are made in the background (the engine's frame workers) while the next chunk
+trains ("training never waits for a frame"): at most one per session in flight, and one whose run changed
+meanwhile (a command was applied: a reset, an edit, a new config) is dropped, so a frame never shows a past
+the page has already left. Everything here runs on the event loop; the session's run loop alone reads
+`landed` and acts on it (stall and divergence checks).
 """
 
 from __future__ import annotations
@@ -15,27 +16,11 @@ import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any
 
-from .. import protocol
-from ..engine.evaluate import GRID_SIZE, NEURON_GRID_SIZE
-from ..engine.framer import framer
-from ..engine.frames import FrameData
-from ..engine.plan import Plan
+from ..engine.seam import Engine
+from .family import Family, Stamp
 from .fanout import Fanout
-
-
-@dataclass(frozen=True)
-class Stamp:
-    """What a frame says about the run it shows, taken with its state."""
-
-    epoch: int
-    state: str
-    config_version: int
-    epochs_per_second: float
-    layers: tuple[int, ...]
-    generation: int
 
 
 class FrameBudget:
@@ -58,14 +43,16 @@ class FrameBudget:
 
 
 class Publisher:
-    """A session's frames: published now (`publish`) or made in the background (`start`)."""
+    """A session's frames: made and published now (`make`, `publish`) or in the background (`start`)."""
 
-    def __init__(self, fanout: Fanout) -> None:
+    def __init__(self, fanout: Fanout, engine: Engine, family: Family) -> None:
         self.fanout = fanout
+        self.engine = engine
+        self.family = family
         self.generation = 0  # bumped whenever the run changes under a frame in flight
-        self.last_eval: FrameData | None = None
+        self.last_eval: Any = None
         self.last_frame_at = 0.0  # perf_counter of the newest frame published or started
-        self.landed: tuple[FrameData, Stamp] | None = None  # a background frame for the run loop to check
+        self.landed: tuple[Any, Stamp] | None = None  # a background frame for the run loop to check
         self.failure: Exception | None = None  # a background frame that failed, for the run loop to report
         self._next_due = 0.0  # perf_counter when the next paced frame is due
         self._task: asyncio.Task[None] | None = None
@@ -86,28 +73,30 @@ class Publisher:
     def paced(self, interval_s: float) -> None:
         """A frame was taken: the next is due `interval_s` after this one was due, not after it was taken
         (at most one interval's credit), so frames on a jittery chunk clock are not lost to pacing while
-        the rate stays within 1 / `interval_s` (30 sessions on 2 cores, ticks ~65 ms apart and a 50-ms
-        interval: one chunk in ten had lost its frame by ending a little early)."""
+        the rate stays within 1 / `interval_s`."""
         now = time.perf_counter()
         self.last_frame_at = now
         self._next_due = max(self._next_due, now - interval_s) + interval_s
 
-    def publish(self, ev: FrameData, stamp: Stamp) -> None:
-        self.last_eval = ev
-        frame = protocol.encode_frame(
-            ev,
-            epoch=stamp.epoch,
-            state=stamp.state,
-            config_version=stamp.config_version,
-            epochs_per_second=stamp.epochs_per_second,
-            layers=list(stamp.layers),
-            grid_size=GRID_SIZE,
-            neuron_grid_size=NEURON_GRID_SIZE,
-        )
-        self.fanout.publish(frame)
+    async def make(self, plan: Any, state: Any, detail: bool, view: Any) -> Any:
+        """The frame data of `state`, waited for."""
+        return await asyncio.wrap_future(self.engine.frame(plan, state, detail, view))
+
+    def publish(self, frame: Any, stamp: Stamp, interval_s: float | None = None) -> None:
+        if interval_s is not None:
+            self.paced(interval_s)
+        self.last_eval = frame
+        self.fanout.publish(self.family.encode_frame(frame, stamp))
 
     def start(
-        self, plan: Plan, state: Any, detail: bool, stamp: Stamp, interval_s: float, urgent: bool = False
+        self,
+        plan: Any,
+        state: Any,
+        detail: bool,
+        view: Any,
+        stamp: Stamp,
+        interval_s: float,
+        urgent: bool = False,
     ) -> None:
         """Make and publish the frame of `state` in the background (frames paced `interval_s` apart).
         Callers pacing frames check `busy` first; an edit's frame starts at once (the one in flight shows
@@ -116,22 +105,22 @@ class Publisher:
         if self._task is not None and not self._task.done():
             self._superseded.add(self._task)
             self._task.add_done_callback(self._superseded.discard)
-        try:  # handed to the framer now, not when the task first runs: a busy loop's turn comes late
-            made = framer().submit(plan, state, detail, urgent)
+        try:  # handed to the engine now, not when the task first runs: a busy loop's turn comes late
+            made = self.engine.frame(plan, state, detail, view, urgent)
         except Exception as exc:  # reported by the run loop, once
             self.failure = exc
             return
         self._task = asyncio.get_running_loop().create_task(self._land(made, stamp))
 
-    async def _land(self, made: Future[FrameData], stamp: Stamp) -> None:
+    async def _land(self, made: Future[Any], stamp: Stamp) -> None:
         try:
-            ev = await asyncio.wrap_future(made)
+            frame = await asyncio.wrap_future(made)
         except Exception as exc:  # reported by the run loop, once
             self.failure = exc
             return
         if stamp.generation == self.generation:
-            self.publish(ev, stamp)
-            self.landed = (ev, stamp)
+            self.publish(frame, stamp)
+            self.landed = (frame, stamp)
 
     async def close(self) -> None:
         self.changed()

@@ -1,7 +1,10 @@
 """The state of one run and the transitions commands and chunks make to it (no I/O, no threads).
 
 Subclassed by Session, which adds the run loop, the clients and the wire; every method here is called
-from the session's run loop only (see session.py for the concurrency model).
+from the session's run loop only (see session.py for the concurrency model). The run's weights are held
+as the engine hands them back (`_params`: a concrete state or a SlotRef into the engine's stacked
+states); `params` is always the concrete state. When the run stops training, what it holds is made
+concrete, so that no stacked state of the engine is kept alive for a paused run.
 """
 
 from __future__ import annotations
@@ -11,20 +14,11 @@ from typing import Any
 import numpy as np
 
 from .. import protocol
-from ..engine.frames import FrameData
-from ..engine.plan import DATA_FIELDS, Plan
-from ..engine.weights import fit_state, fresh_state
-from ..schemas import TrainConfig
+from ..engine.seam import resolve
 from . import stopping
+from .family import Family
 from .stopping import EarlyStopping
 
-# In reference mode a change of any of these starts a fresh run, as TF Playground does.
-FRESH_RUN_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("problem",), "new problem type: the network starts over"),
-    (DATA_FIELDS, "new data: the network starts over on it"),
-    (("hidden_layers",), "new network: the architecture changed"),
-    (("features",), "new network: the input features changed"),
-)
 RUNNING = ("training", "compiling")
 
 
@@ -39,10 +33,12 @@ class CommandFailed(Exception):
 class RunState:
     """Plan, weights, epoch and the run's state (paused | training | compiling | diverged | stalled)."""
 
-    def __init__(self, plan: Plan, params: Any) -> None:
+    def __init__(self, family: Family, plan: Any, params: Any) -> None:
+        self.family = family
         self.plan = plan
-        self.params = params
+        self._params = params
         self.epoch = 0
+        self.step_in_epoch = 0  # units into the current epoch (families that train in minibatch steps)
         self.state = "paused"
         self.message = ""
         self.config_version = 1
@@ -50,14 +46,35 @@ class RunState:
         self.needs_frame = True
         self.custom: tuple[np.ndarray, np.ndarray] | None = None  # a person's own points
         self.last_good: tuple[Any, int] | None = (params, 0)  # weights of the last healthy chunk
-        self.early = EarlyStopping(plan.config.patience)
+        self.early = EarlyStopping(stopping.patience(plan.config))
         self.stall_since: int | None = None  # the epoch since which the net has looked stalled
         self.healthy_since: int | None = None  # ... and since which it has looked alive again
 
     @property
-    def config(self) -> TrainConfig:
+    def config(self) -> Any:
         """The config the run trains with now."""
         return self.plan.config
+
+    @property
+    def params(self) -> Any:
+        """The run's training state, concrete."""
+        return resolve(self._params)
+
+    @params.setter
+    def params(self, value: Any) -> None:
+        self._params = value
+
+    def release(self) -> None:
+        """Hold concrete states only (the run stopped training: nothing of the engine's stacks is kept)."""
+        self._params = resolve(self._params)
+        if self.last_good is not None:
+            self.last_good = (resolve(self.last_good[0]), self.last_good[1])
+        if self.early.best_state is not None:
+            self.early = self.early.with_state(resolve(self.early.best_state))
+
+    @property
+    def progress(self) -> float:
+        return self.family.progress(self.plan, self.epoch, self.step_in_epoch)
 
     @property
     def custom_points(self) -> np.ndarray:
@@ -75,14 +92,16 @@ class RunState:
         if force or (state, message) != (self.state, self.message):
             if self.state in RUNNING and state not in RUNNING:
                 self.needs_frame = True  # the run stopped: its last frame shows where, and why
+                self.release()
             self.state, self.message = state, message
             self.broadcast(protocol.json_message("status", state=state, epoch=self.epoch, message=message))
 
     # ---- commands -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self.plan.n_train == 0:
-            raise CommandFailed("no_data", stopping.NO_TRAINING_POINTS, "dataset")
+        reason = self.family.untrainable(self.plan)
+        if reason is not None:
+            raise CommandFailed("no_data", reason, "dataset")
         if self.state not in RUNNING:
             self.set_state("training")
 
@@ -92,10 +111,10 @@ class RunState:
         self.needs_frame = True
 
     def reset(self) -> None:
-        self.params = fresh_state(self.plan)
-        self.epoch = 0
-        self.last_good = (self.params, 0)
-        self.early = EarlyStopping(self.config.patience)
+        self._params = self.family.fresh_state(self.plan)
+        self.epoch = self.step_in_epoch = 0
+        self.last_good = (self._params, 0)
+        self.early = EarlyStopping(stopping.patience(self.config))
         self.stall_since = self.healthy_since = None
         self.set_state("paused", force=True)
         self.needs_frame = True
@@ -103,28 +122,19 @@ class RunState:
     def rollback(self) -> None:
         if self.last_good is None:
             raise CommandFailed("nothing_to_roll_back", "there is no earlier good state yet")
-        self.params, self.epoch = self.last_good
-        self.params = fit_state(self.params, self.plan)
+        state, self.epoch = self.last_good
+        self._params = self.family.fit_state(resolve(state), self.plan)
         self.stall_since = self.healthy_since = None
         self.set_state("paused", f"rolled back to epoch {self.epoch}, the last good weights", force=True)
         self.needs_frame = True
 
-    @staticmethod
-    def fresh_run_reason(old: TrainConfig, new: TrainConfig) -> str | None:
-        """Why a config change starts a fresh run (reference mode), or None to keep the weights."""
-        if new.mode != "reference":
-            return None
-        for fields, reason in FRESH_RUN_REASONS:
-            if any(getattr(old, f) != getattr(new, f) for f in fields):
-                return reason
-        return None
-
-    def adopt_plan(self, plan: Plan, state: Any, fresh_reason: str | None) -> None:
+    def adopt_plan(self, plan: Any, state: Any, fresh_reason: str | None) -> None:
         """Train with `plan` from now on, from `state` (fit to it); announce the config to every client."""
         old = self.plan
-        self.plan, self.params = plan, state
+        self.plan, self._params = plan, state
+        self.epoch, self.step_in_epoch = self.family.fit_position(plan, self.epoch, self.step_in_epoch)
         self.config_version += 1
-        self.early = EarlyStopping(plan.config.patience)
+        self.early = EarlyStopping(stopping.patience(plan.config))
         self.stall_since = self.healthy_since = None
         self.broadcast(
             protocol.json_message(
@@ -133,19 +143,21 @@ class RunState:
                 config_version=self.config_version,
                 fresh_run=fresh_reason is not None,
                 reason=fresh_reason or "",
+                **self.family.config_extras(plan),
             )
         )
-        if plan.split is not old.split:
+        if self.family.data_of(plan) is not self.family.data_of(old):
             self.data_changed()
         if fresh_reason is not None:
-            self.epoch = 0
+            self.epoch = self.step_in_epoch = 0
             self.last_good = (state, 0)
-            self.set_state("paused", fresh_reason, force=True)
+            if self.family.pause_on_fresh_run or self.state not in RUNNING:
+                self.set_state("paused", fresh_reason, force=True)
         elif self.state in ("diverged", "stalled"):
             self.set_state("paused", "settings changed; press play to continue from the last good weights")
         self.needs_frame = True
 
-    def _stalled(self, frame: FrameData, epoch: int) -> bool:
+    def _stalled(self, frame: Any, epoch: int) -> bool:
         """Whether the net has looked stalled for STALL_EPOCHS (a look at epoch 0 does not count). A dead
         net may flicker (the whole plane one class, then the other, a mixed epoch between): only a
         recovery that lasts RECOVERY_EPOCHS starts the count afresh."""
@@ -164,20 +176,21 @@ class RunState:
 
     def take_over(self, state: Any, epoch: int) -> None:
         """Another run's weights and epoch (a classroom fork, a restored snapshot), fit to this plan."""
-        self.params, self.epoch = fit_state(state, self.plan), epoch
-        self.last_good = (self.params, epoch)
-        self.early = EarlyStopping(self.config.patience)
+        self._params, self.epoch = self.family.fit_state(resolve(state), self.plan), epoch
+        self.step_in_epoch = 0
+        self.last_good = (self._params, epoch)
+        self.early = EarlyStopping(stopping.patience(self.config))
         self.stall_since = self.healthy_since = None
         self.needs_frame = True
 
     def data_changed(self) -> None:
         self.data_version += 1
         self.needs_frame = True
-        self.early = EarlyStopping(self.config.patience)
+        self.early = EarlyStopping(stopping.patience(self.config))
 
     # ---- after a chunk ------------------------------------------------------------------------
 
-    def after_frame(self, frame: FrameData, epoch: int) -> bool:
+    def after_frame(self, frame: Any, epoch: int) -> bool:
         """Divergence or a stalled net seen in the frame of epoch `epoch` (the run's own, or a frame made
         in the background while the run went on); True if it stopped the run."""
         if not frame.healthy:
@@ -188,7 +201,7 @@ class RunState:
             return True
         return False
 
-    def after_chunk(self, diverged: bool, frame: FrameData | None, stepping: bool) -> None:
+    def after_chunk(self, diverged: bool, frame: Any, stepping: bool) -> None:
         """Divergence, a stalled net, stop conditions and early stopping, after a chunk trained."""
         config = self.config
         if diverged:
@@ -197,7 +210,7 @@ class RunState:
         if frame is not None and self.after_frame(frame, self.epoch):
             return
         if self.stall_since is None:  # weights that merely look stalled are no good to go back to
-            self.last_good = (self.params, self.epoch)
+            self.last_good = (self._params, self.epoch)
         if self.state == "compiling":
             self.set_state("paused" if stepping else "training")
         if stepping:
@@ -205,9 +218,9 @@ class RunState:
         reason = stopping.stop_reason(config, self.epoch, frame)
         if reason is not None:
             self.set_state("paused", reason, force=True)
-        elif config.early_stopping == "on" and frame is not None:
-            self.early = self.early.update(frame.test_loss, self.epoch, self.params)
+        elif stopping.early_stopping(config) and frame is not None:
+            self.early = self.early.update(frame.test_loss, self.epoch, self._params)
             if self.early.should_stop(self.epoch):
-                self.params, self.epoch = self.early.best_state, self.early.best_epoch
+                self._params, self.epoch = self.early.best_state, self.early.best_epoch
                 self.needs_frame = True
                 self.set_state("paused", self.early.message(), force=True)

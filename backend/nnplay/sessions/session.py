@@ -1,11 +1,13 @@
-"""A session: one training run, its state and its run loop.
+"""A session: one training run of any model family, its state and its run loop.
 
-Concurrency model (one owner): the session's state (plan, params, epoch, state, own points) is changed
+Concurrency model (one owner): the session's state (plan, weights, epoch, state, own data) is changed
 only by its run loop task, on the event loop. Websocket handlers never change it: they `accept` a
 message (commands.py), which checks it and queues it; the run loop applies queued commands one by one,
-in arrival order, between chunks. Worker threads run only pure functions of an immutable plan and a
-state (make_plan, train_chunk, frame_data) and return values. Exact kernels compile on the engine's own
-compile thread and are shared by every session with the same spec (engine/kernels.py).
+in arrival order, between chunks. The engine (engine/seam.py: made by the app, shared by its sessions)
+trains the chunks and makes the frames on its own threads; worker threads otherwise run only pure
+functions of an immutable plan and a state (a new plan, an edit of the weights) and return values.
+The session never asks which engine runs it, nor which family it trains: the family (family.py) says
+what its config, plan, messages and frames are.
 """
 
 from __future__ import annotations
@@ -19,39 +21,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from .. import protocol
-from ..engine import kernels
-from ..engine.framer import framer
-from ..engine.frames import FrameData, frame_data
-from ..engine.kernels import ChunkOutcome
-from ..engine.plan import Plan, make_plan, reuses_data
-from ..engine.scheduler import TrainingScheduler
-from ..engine.weights import fit_state, fresh_state
-from ..engine.work import ChunkRequest
-from ..schemas import ConfigError, TrainConfig, make_config
-from ..userdata import parse_csv
+from ..engine.seam import CompileRefused, Engine, resolve
 from . import commands, stopping
+from .family import Family, Stamp
 from .fanout import Fanout, Subscriber
-from .pacing import (
-    FRAME_BUDGET_S,
-    MAX_EPOCHS_PER_CHUNK,
-    MAX_PACED_FPS,
-    ChunkClock,
-    frame_interval_s,
-    paced_epochs,
-)
-from .publisher import FrameBudget, Publisher, Stamp
-from .runstate import RUNNING, RunState
+from .pacing import FRAME_BUDGET_S, MAX_PACED_FPS, MAX_UNITS_PER_CHUNK, frame_interval_s, paced_units
+from .publisher import FrameBudget, Publisher
+from .runstate import RUNNING, CommandFailed, RunState
 
 log = logging.getLogger(__name__)
-
-
-def _retrieved(future: asyncio.Future[Any]) -> None:
-    """Done callback of an abandoned chunk: its outcome is read, so an error is not logged as lost."""
-    if not future.cancelled():
-        future.exception()
 
 
 class Session(RunState):
@@ -60,31 +39,32 @@ class Session(RunState):
     def __init__(
         self,
         session_id: str,
-        config: TrainConfig,
-        scheduler: TrainingScheduler | None = None,
+        family: Family,
+        config: Any,
+        engine: Engine,
         budget: FrameBudget | None = None,
+        client: str = "",
     ) -> None:
-        plan = make_plan(config)
-        super().__init__(plan, fresh_state(plan))
+        plan = family.make_plan(config, None, None)
+        super().__init__(family, plan, family.fresh_state(plan))
         self.id = session_id
-        # None: this session trains alone on its own kernels (`NNPLAY_SCHEDULER=per_session`); else
-        # the scheduler trains it in one batched call with the other sessions of its bucket.
-        self.scheduler = scheduler
+        self.engine = engine
+        self.client = client  # whose compiles this run's new networks cost
         self.batch_members = 1
         self.watch_id = secrets.token_urlsafe(9)  # a read-only view of the run, safe to share
         self.accepted_config = config  # the newest accepted config (queued commands may not be applied)
+        self.view: Any = None  # the family's view options (what its frames show, e.g. a chosen digit)
         self.fanout = Fanout()
-        self.publisher = Publisher(self.fanout)
+        self.publisher = Publisher(self.fanout, engine, family)
         self.budget = budget  # the server's frames shared among its training sessions (None: no cap)
         self.last_active = time.monotonic()
         self.epochs_per_second = 0.0
         self.kernel = "padded"
-        self._clock = ChunkClock()
         self._commands: deque[commands.Command] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_failure = ""
-        self._data_message = self.encode_data()
+        self._data_message = family.encode_data(plan, self.data_version)
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -99,12 +79,14 @@ class Session(RunState):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        self.engine.forget(self.id)
 
     def subscribe(self, read_only: bool = False) -> Subscriber:
         sub = Subscriber(read_only=read_only)
         self.fanout.add(sub)
         sub.push_control(self.hello(read_only))
-        sub.push_control(self._data_message)
+        if self._data_message is not None:
+            sub.push_control(self._data_message)
         if self.fanout.last_frame is not None:
             sub.push_frame(self.fanout.last_frame)
         self.viewers_changed()
@@ -124,8 +106,8 @@ class Session(RunState):
         return self.fanout.last_frame
 
     @property
-    def last_eval(self) -> FrameData | None:
-        """The evaluation of the newest frame published."""
+    def last_eval(self) -> Any:
+        """The frame data of the newest frame published."""
         return self.publisher.last_eval
 
     def touch(self) -> None:
@@ -144,48 +126,44 @@ class Session(RunState):
         self.needs_frame = True
         self._wake.set()
 
-    def adopt(
-        self, state: Any, epoch: int, points: np.ndarray | None = None, labels: np.ndarray | None = None
-    ) -> None:
-        """Take over another run's weights, epoch and own points (a classroom fork, a restored snapshot):
+    def adopt(self, state: Any, epoch: int, custom: Any = None) -> None:
+        """Take over another run's weights, epoch and own data (a classroom fork, a restored snapshot):
         queued like a command, so it lands between chunks after what was sent before it."""
-        self.enqueue(commands.Command(commands.TakeOver(state, epoch, points, labels)))
+        self.enqueue(commands.Command(commands.TakeOver(state, epoch, custom)))
+
+    async def perform(self, action: Any) -> None:
+        """Queue an action and wait until it has been applied (raises CommandFailed if it failed)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.enqueue(commands.Command(action, None, done))
+        await done
 
     async def settled(self) -> None:
         """Wait until every command queued so far has been applied."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.enqueue(commands.Command(commands.Barrier(), None, done))
-        await done
-
-    async def replace_points(self, csv_text: str) -> int:
-        """The person's own data from a CSV (x1,x2,label); raises PointsError, changing nothing.
-        Returns once the new data is what the run trains on."""
-        points, labels = parse_csv(csv_text, self.accepted_config.problem)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.enqueue(commands.Command(commands.ReplacePoints(points, labels), None, done))
-        await done
-        return len(points)
+        await self.perform(commands.Barrier())
 
     # ---- what clients see ---------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
         ev = self.last_eval
+
+        def figure(name: str) -> float | None:
+            return protocol.finite_or_none(getattr(ev, name, None)) if ev is not None else None
+
         return {
             "id": self.id,
+            "lab": self.family.lab,
             "watch_id": self.watch_id,
             "config": self.config.public(),
             "config_version": self.config_version,
             "state": self.state,
             "message": self.message,
             "epoch": self.epoch,
-            "train_loss": protocol.finite_or_none(ev.train_loss) if ev else None,
-            "test_loss": protocol.finite_or_none(ev.test_loss) if ev else None,
-            "train_accuracy": protocol.finite_or_none(ev.train_accuracy) if ev else None,
-            "test_accuracy": protocol.finite_or_none(ev.test_accuracy) if ev else None,
+            **{name: figure(name) for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy")},
             "kernel": self.kernel,
-            "engine": "per_session" if self.scheduler is None else "batched",
-            "batch_members": self.batch_members,  # sessions trained in the same call as this one
+            "engine": self.engine.name,
+            "batch_members": self.batch_members,  # runs trained in the same call as this one
             "viewers": len(self.fanout),
+            **self.family.summary(self),
         }
 
     def hello(self, read_only: bool = False) -> str:
@@ -195,6 +173,7 @@ class Session(RunState):
         return protocol.json_message(
             "hello",
             **owner,
+            lab=self.family.lab,
             watch_id=self.watch_id,
             read_only=read_only,
             config=self.config.public(),
@@ -203,10 +182,17 @@ class Session(RunState):
             message=self.message,
             epoch=self.epoch,
             **device_info(),
+            **self.family.hello(self),
         )
 
     def broadcast(self, message: str | bytes) -> None:
         self.fanout.broadcast(message)
+
+    def data_changed(self) -> None:
+        super().data_changed()
+        self._data_message = self.family.encode_data(self.plan, self.data_version)
+        if self._data_message is not None:
+            self.broadcast(self._data_message)
 
     # ---- the run loop -------------------------------------------------------------------------
 
@@ -217,11 +203,13 @@ class Session(RunState):
                 await self._apply(self._commands.popleft())
             try:
                 self._check_landed_frame()
-                if self.state in ("training", "compiling"):
+                if self.state in RUNNING:
                     await self._train_chunk(stepping=False)
                     continue
                 if self.needs_frame:
-                    await self._publish(await self._frame(self.plan, self.params, True))
+                    self.needs_frame = False
+                    frame = await self.publisher.make(self.plan, self._params, True, self.view)
+                    self.publisher.publish(frame, self._stamp(self.plan), self._frame_interval() or 0.0)
                     continue
             except asyncio.CancelledError:
                 raise
@@ -232,25 +220,31 @@ class Session(RunState):
 
     async def _apply(self, command: commands.Command) -> None:
         self.publisher.changed()  # a frame in flight would show a run this command may change
+        error: Exception | None = None
         try:
             await commands.apply(self, command)
         except asyncio.CancelledError:
             raise
-        except commands.CommandFailed as exc:
+        except CommandFailed as exc:
+            error = exc
             self._tell(command, protocol.error_message(exc.code, exc.message, exc.field))
         except Exception as exc:
+            error = exc
             log.exception("session %s: %r failed", self.id, command.action)
             self._tell(command, protocol.error_message("internal_error", f"could not apply it: {exc}"))
         finally:
             if command.done is not None and not command.done.done():
-                command.done.set_result(None)
+                if isinstance(error, CommandFailed):
+                    command.done.set_exception(error)
+                else:
+                    command.done.set_result(None)
             if not self._commands:
                 self.accepted_config = self.config  # whatever failed, the next check starts from here
 
     def _tell(self, command: commands.Command, message: str) -> None:
         if command.origin is not None:
             command.origin.push_control(message)
-        else:
+        elif command.done is None:
             self.broadcast(message)
 
     def _failed(self, code: str, exc: Exception) -> None:
@@ -267,101 +261,94 @@ class Session(RunState):
 
     def _frame_interval(self) -> float | None:
         """Seconds between this run's frames (None: none while nobody watches)."""
-        interval = frame_interval_s(
-            len(self.fanout), self.fanout.any_visible, stopping.needs_losses(self.config)
-        )
-        if interval is not None and self.budget is not None and not self.config.speed:
+        config = self.config
+        interval = frame_interval_s(len(self.fanout), self.fanout.any_visible, stopping.needs_losses(config))
+        if interval is not None and self.budget is not None and not stopping.speed(config):
             interval = max(interval, self.budget.min_interval_s())  # a chosen speed is watched frame by frame
         return interval
 
     def _frame_due(self, ahead_s: float = 0.0) -> bool:
-        """Whether a frame is due now, or (`ahead_s`) by the end of a chunk that long, which is when a
-        frame made with the chunk is published."""
-        interval = self._frame_interval()
-        if interval is None:
+        """Whether a frame is due now, or (`ahead_s`) by the end of a chunk that long."""
+        if self._frame_interval() is None:
             return self.needs_frame
         return self.needs_frame or self.publisher.due(ahead_s)
 
-    def _start_frame(self, plan: Plan, state: Any, detail: bool, urgent: bool = False) -> None:
+    def _start_frame(self, state: Any, urgent: bool = False) -> None:
         self.needs_frame = False
-        self.publisher.start(plan, state, detail, self._stamp(), self._frame_interval() or 0.0, urgent)
+        detail = self.fanout.wants_detail or not self.fanout
+        self.publisher.start(
+            self.plan, state, detail, self.view, self._stamp(self.plan), self._frame_interval() or 0.0, urgent
+        )
 
-    @staticmethod
-    def _chunk(
-        plan: Plan, state: Any, epochs: int, frame: bool, detail: bool
-    ) -> tuple[ChunkOutcome, FrameData | None, float, float | None]:
-        """In a worker thread: train, then evaluate if a frame is due. Pure."""
-        started = time.perf_counter()
-        outcome = kernels.train_chunk(plan, state, epochs)
-        trained = time.perf_counter()
-        if not frame:
-            return outcome, None, trained - started, None
-        ev = frame_data(plan, outcome.params, detail)
-        return outcome, ev, trained - started, time.perf_counter() - trained
+    def _units_cap(self, stepping: bool, units: int) -> int | None:
+        """The most units the next chunk may train (None: the run stops here, and says why)."""
+        config = self.config
+        cap = units if stepping else paced_units(MAX_UNITS_PER_CHUNK, stopping.speed(config))
+        stop = stopping.stop_epoch(config)
+        if stop and not stepping:
+            if self.epoch >= stop:
+                self.set_state(
+                    "paused",
+                    f"stopped: epoch {self.epoch} is at or past the stop epoch {stop}; raise it or reset "
+                    "to train on",
+                )
+                return None
+            cap = min(cap, stop - self.epoch)
+        return cap
 
-    async def _train_chunk(self, stepping: bool) -> None:
-        """Train one chunk (one epoch when stepping) and publish its frame if one is due."""
+    async def _train_chunk(self, stepping: bool, units: int = 1) -> int:
+        """Train one chunk (at most `units` when stepping) and publish its frame if one is due; returns the
+        units trained."""
         plan, config = self.plan, self.config
-        if plan.n_train == 0:
-            self.set_state("paused", stopping.NO_TRAINING_POINTS, force=True)
-            return
-        if not stepping and self.scheduler is None:
-            kernels.compile_exact(plan, self.params)
-        kernel = "exact" if kernels.exact_kernel(plan.exact_spec) is not None else "padded"
-        with_frame = stepping or self._frame_due(ahead_s=FRAME_BUDGET_S)
-        epochs = 1 if stepping else paced_epochs(self._clock.epochs_for(kernel, with_frame), config.speed)
-        if config.speed and not stepping:
+        reason = self.family.untrainable(plan)
+        if reason is not None:
+            self.set_state("paused", reason, force=True)
+            return 0
+        cap = self._units_cap(stepping, units)
+        if cap is None:
+            return 0
+        if stopping.speed(config) and not stepping:
             wait = self.publisher.last_frame_at + 1 / MAX_PACED_FPS - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
-        if config.stop_epoch and not stepping:
-            if self.epoch >= config.stop_epoch:
-                self.set_state(
-                    "paused",
-                    f"stopped: epoch {self.epoch} is at or past the stop epoch {config.stop_epoch}; "
-                    "raise it or reset to train on",
-                )
-                return
-            epochs = min(epochs, config.stop_epoch - self.epoch)
-        if self.scheduler is None and kernel == "padded" and not kernels.padded_ready(plan):
+        if not self.engine.ready(plan) and not stepping:
             self.set_state("compiling", "compiling the network for this device…")
-        started = time.perf_counter()
-        detail = self.fanout.wants_detail or not self.fanout
-        # Batched, a frame is made in the background while the next chunk trains, unless the run's
-        # rules read it before going on (a loss-based stop, early stopping) or it is watched frame by
-        # frame (stepping, a chosen speed).
-        background = self.scheduler is not None and not (
-            stepping or config.speed or stopping.needs_losses(config)
-        )
+        # A frame is made in the background while the next chunk trains, unless the run's rules read it
+        # before going on (a loss-based stop, early stopping) or it is watched step by step.
+        background = not (stepping or stopping.speed(config) or stopping.needs_losses(config))
         if background and self.needs_frame:  # an edit: show it now, from the weights it applies to
-            self._start_frame(plan, self.params, detail, urgent=True)
-        if self.scheduler is None:
-            outcome, frame, train_s, eval_s = await asyncio.to_thread(
-                self._chunk, plan, self.params, epochs, with_frame, detail
-            )
-        else:
-            scheduled = await self._scheduled_chunk(
-                plan,
-                epochs if stepping or config.speed or config.stop_epoch else None,
-                with_frame and not background,
-                detail,
-                withdrawable=not stepping,
-            )
-            if scheduled is None:
-                return  # withdrawn for a command, which the run loop applies now
-            outcome, frame, train_s, eval_s = scheduled
+            self._start_frame(self._params, urgent=True)
+        with_frame = not background and (stepping or self._frame_due(ahead_s=FRAME_BUDGET_S))
+        started = time.perf_counter()
+        outcome = await self.engine.train(
+            self.id,
+            plan,
+            self._params,
+            cap,
+            interrupt=None if stepping else self._wake,
+            abandon=lambda: bool(self._commands),
+            client=self.client,
+        )
+        if outcome is None:
+            return 0  # withdrawn or abandoned for a command, which the run loop applies now
         elapsed = time.perf_counter() - started
-        self.params, self.epoch, self.kernel = outcome.params, self.epoch + outcome.epochs, outcome.kernel
-        if not stepping:
-            self._clock.learn(outcome.kernel, outcome.epochs, train_s, eval_s)
-            rate = outcome.epochs / max(elapsed, 1e-6)
+        self._params, self.kernel, self.batch_members = outcome.state, outcome.kernel, outcome.batch_members
+        position = self.family.advance(plan, self.epoch, self.step_in_epoch, outcome.units)
+        self.epoch, self.step_in_epoch = position
+        if not stepping and outcome.units:
+            rate = outcome.units / max(elapsed, 1e-6) / self.family.units_per_epoch(plan)
             eps = self.epochs_per_second
             self.epochs_per_second = rate if eps == 0 else 0.7 * eps + 0.3 * rate
+        frame = None
+        if with_frame:
+            frame = await self.publisher.make(plan, self._params, self.fanout.wants_detail, self.view)
         self.after_chunk(outcome.diverged, frame, stepping)
         if frame is not None:
-            await self._publish(frame)
+            self.needs_frame = False
+            self.publisher.publish(frame, self._stamp(plan), self._frame_interval() or 0.0)
         elif background and self.state in RUNNING and not self.publisher.busy and self._frame_due():
-            self._start_frame(plan, outcome.params, detail)
+            self._start_frame(self._params)
+        return outcome.units
 
     def _check_landed_frame(self) -> None:
         """A background frame landed (its run unchanged since): divergence and stall checks on it."""
@@ -373,145 +360,84 @@ class Session(RunState):
             frame, stamp = landed
             self.after_frame(frame, stamp.epoch)
 
-    @staticmethod
-    async def _frame(plan: Plan, state: Any, detail: bool) -> FrameData:
-        return await asyncio.wrap_future(framer().submit(plan, state, detail))
-
-    async def _scheduled_chunk(
-        self, plan: Plan, epochs: int | None, with_frame: bool, detail: bool, withdrawable: bool
-    ) -> tuple[ChunkOutcome, FrameData | None, float, float | None] | None:
-        """Train through the scheduler (batched with the other sessions of the bucket; it picks the
-        epochs unless `epochs` caps them), then make the frame if one is due. None: a command came
-        first and the chunk was withdrawn or abandoned (only if `withdrawable`)."""
-        assert self.scheduler is not None
-        state = fit_state(self.params, plan)
-        request = ChunkRequest.from_plan(
-            self.id, plan, state, epochs or MAX_EPOCHS_PER_CHUNK, exact_data=plan.exact_data
-        )
-        started = time.perf_counter()
-        if not self.scheduler.has_kernel_for(request):
-            self.set_state("compiling", "compiling the network for this device…")
-        submitted = self.scheduler.submit(request)
-        future = asyncio.wrap_future(submitted)
-        # A command that arrives before the scheduler takes the chunk withdraws it: the command is
-        # applied at once instead of a tick or two later (edits show within one frame).
-        waiting: set[asyncio.Future[Any]] = {future}
-        woken = asyncio.ensure_future(self._wake.wait()) if withdrawable else None
-        if woken is not None:
-            waiting.add(woken)
-        try:
-            done, _ = await asyncio.wait(waiting, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
-            if not done:  # the scheduler compiles this bucket's kernel first
-                self.set_state("compiling", "compiling the network for this device…")
-                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if future not in done and submitted.cancel():
-                return None
-            if future not in done and self._commands:
-                # The scheduler already runs the chunk: it is abandoned, its epochs dropped unseen (every
-                # frame shows the weights before it), and the command applies now to the weights the page
-                # shows, instead of after the tick (2 CPU cores, 30 sessions: configure -> frame p95
-                # 130-150 ms -> ~55 ms, for a tick's epochs an edit costs once).
-                future.add_done_callback(_retrieved)
-                return None
-        finally:
-            if woken is not None:
-                woken.cancel()
-        batched = await future
-        outcome = ChunkOutcome(batched.params, batched.epochs, batched.diverged, batched.kernel)
-        self.batch_members = batched.batch_members
-        trained = time.perf_counter()
-        if not with_frame:
-            return outcome, None, trained - started, None
-        frame = await self._frame(plan, outcome.params, detail)
-        return outcome, frame, trained - started, time.perf_counter() - trained
-
-    async def step(self) -> None:
-        """One epoch, its frame, and a `status` saying the run is paused at the epoch it reached."""
-        if self.plan.n_train == 0:
-            raise commands.CommandFailed("no_data", stopping.NO_TRAINING_POINTS, "dataset")
-        if self.state in ("training", "compiling"):
+    async def step(self, units: int) -> None:
+        """`units` of training (the family's step: an epoch, or to the end of some epochs), its frame, and
+        a `status` saying the run is paused where it stopped."""
+        reason = self.family.untrainable(self.plan)
+        if reason is not None:
+            raise CommandFailed("no_data", reason, "dataset")
+        if self.state in RUNNING:
             self.state = "paused"
-        await self._train_chunk(stepping=True)
+            self.release()
+        left = units
+        while left > 0:
+            done = await self._train_chunk(stepping=True, units=left)
+            left -= done
+            if done == 0 or self.state in ("diverged", "stalled"):
+                break
         if self.state not in ("diverged", "stalled"):
             self.set_state("paused", force=True)
 
-    @staticmethod
-    def _prepare(
-        config: TrainConfig, previous: Plan | None, custom: Any, params: Any, fresh: bool
-    ) -> tuple[Plan, Any]:
-        """In a worker thread: the plan of a config and the state fit for it (fresh weights if asked)."""
-        plan = make_plan(config, previous, custom)
-        return plan, fresh_state(plan) if fresh else fit_state(params, plan)
+    # ---- changes ------------------------------------------------------------------------------
 
-    async def adopt_config(self, config: TrainConfig, keep_weights: bool) -> None:
-        reason = None if keep_weights else self.fresh_run_reason(self.config, config)
+    def _prepare(self, config: Any, previous: Any, custom: Any, state: Any, fresh: bool) -> tuple[Any, Any]:
+        """(Blocking, pure.) The plan of a config and the state fit for it (fresh weights if asked)."""
+        plan = self.family.make_plan(config, previous, custom)
+        return plan, self.family.fresh_state(plan) if fresh else self.family.fit_state(resolve(state), plan)
+
+    async def adopt_config(self, config: Any, keep_weights: bool, custom: Any = ...) -> None:
+        """Train with `config` from now on (and own data `custom`, if given); a change that starts a fresh
+        run (the family's rule, unless `keep_weights`) gets new weights."""
         old = self.plan
-        args = (config, old, self.custom, self.params, reason is not None)
-        if reason is None and reuses_data(config, old):
-            # A setting changed, not the data nor the weights: well under a millisecond, made here. In a
-            # worker thread on a busy server its turn came tens of milliseconds later (2 CPU cores, 30
-            # sessions: a learning-rate change took 16-42 ms at the median from command to plan, 1 here).
-            plan, state = self._prepare(*args)
+        reason = self.family.fresh_run_reason(old.config, config) if not keep_weights else None
+        own = self.custom if custom is ... else custom
+        args = (config, None if custom is not ... else old, own, self._params, reason is not None)
+        if custom is ... and reason is None and self.family.cheap_plan(config, old):
+            plan, state = self._prepare(*args)  # a setting changed: well under a millisecond, made here
         else:
             plan, state = await asyncio.to_thread(self._prepare, *args)
+        if custom is not ...:
+            self.custom = custom
         self.adopt_plan(plan, state, reason)
-        if (plan.exact_spec, plan.shape, plan.arch.kind) != (old.exact_spec, old.shape, old.arch.kind):
-            self._clock.forget()  # another net trains at another speed: measure again
+        if not self.engine.ready(plan):
+            await self._compile(plan, state)
 
-    async def edit_params(self, edit: Callable[..., Any], *args: Any) -> None:
+    async def _compile(self, plan: Any, state: Any) -> None:
+        """A new network whose kernel is not compiled: say so while it compiles (then as before)."""
+        previous, message = self.state, self.message
+        self.set_state("compiling", "compiling the network (once per architecture)…")
         try:
-            self.params = await asyncio.to_thread(edit, self.plan, self.params, *args)
+            await asyncio.wrap_future(self.engine.prepare(plan, state, self.client))
+        except CompileRefused as exc:  # it compiles when the run trains, once the compiler has room
+            message = str(exc)
+        finally:
+            if self.state == "compiling":
+                self.set_state(previous, message if previous != "compiling" else "")
+
+    async def edit_state(self, edit: Callable[..., Any], *args: Any) -> None:
+        """A pure edit of the weights (in a worker thread); a family's error names its field."""
+        try:
+            self._params = await asyncio.to_thread(edit, self.plan, self.params, *args)
         except Exception as exc:  # the net changed since the edit was checked
             field = getattr(exc, "field", "layer")
-            raise commands.CommandFailed("invalid_value", getattr(exc, "message", str(exc)), field) from None
+            raise CommandFailed("invalid_value", getattr(exc, "message", str(exc)), field) from None
         self.needs_frame = True
 
-    async def set_points(self, points: np.ndarray, labels: np.ndarray) -> None:
-        config = self.config
-        if config.dataset != "custom":
-            try:
-                config = make_config(config, {"dataset": "custom"})
-            except ConfigError as exc:
-                raise commands.CommandFailed("invalid_value", exc.message, exc.field) from None
-        custom = (points, labels)
-        plan, state = await asyncio.to_thread(self._prepare, config, None, custom, self.params, False)
-        self.custom = custom
-        self.adopt_plan(plan, state, None)
-        self._clock.forget()
-        if plan.n_train == 0 and self.state in ("training", "compiling"):
-            self.set_state("paused", stopping.NO_TRAINING_POINTS, force=True)
+    def set_view(self, view: Any) -> None:
+        """What the family's frames show (e.g. the chosen digit): the next frame shows it."""
+        self.view = view
+        self.needs_frame = True
 
     # ---- frames -------------------------------------------------------------------------------
 
-    def _stamp(self) -> Stamp:
+    def _stamp(self, plan: Any) -> Stamp:
         return Stamp(
             epoch=self.epoch,
+            progress=self.family.progress(plan, self.epoch, self.step_in_epoch),
             state=self.state,
             config_version=self.config_version,
             epochs_per_second=self.epochs_per_second if self.state == "training" else 0.0,
-            layers=tuple(self.config.hidden_layers),
             generation=self.publisher.generation,
+            plan=plan,
+            view=self.view,
         )
-
-    async def _publish(self, ev: FrameData) -> None:
-        self.needs_frame = False
-        self.publisher.paced(self._frame_interval() or 0.0)
-        self.publisher.publish(ev, self._stamp())
-
-    def encode_data(self) -> bytes:
-        split, config = self.plan.split, self.config
-        classes = 0 if config.problem == "regression" else max(config.n_classes, 2)
-        return protocol.encode_data(
-            self.data_version,
-            config.problem,
-            split.train_x,
-            split.train_y,
-            split.test_x,
-            split.test_y,
-            classes=classes,
-        )
-
-    def data_changed(self) -> None:
-        super().data_changed()
-        self._data_message = self.encode_data()
-        self.broadcast(self._data_message)

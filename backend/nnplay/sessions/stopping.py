@@ -7,9 +7,6 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..engine.frames import FrameData
-from ..schemas import TrainConfig
-
 NO_TRAINING_POINTS = (
     "there are no training points: add points by clicking on the data, upload a CSV, or pick a data set"
 )
@@ -29,6 +26,9 @@ class EarlyStopping:
             return self
         return replace(self, best_loss=loss, best_epoch=epoch, best_state=state)
 
+    def with_state(self, state: Any) -> EarlyStopping:
+        return replace(self, best_state=state)
+
     def should_stop(self, epoch: int) -> bool:
         return self.best_epoch >= 0 and epoch - self.best_epoch >= self.patience
 
@@ -39,22 +39,46 @@ class EarlyStopping:
         )
 
 
-def stop_reason(config: TrainConfig, epoch: int, frame: FrameData | None) -> str | None:
+# A family's config may lack the stop rules (the image lab's has none): they are then off.
+
+
+def stop_epoch(config: Any) -> int:
+    return int(getattr(config, "stop_epoch", 0) or 0)
+
+
+def stop_loss(config: Any) -> float:
+    return float(getattr(config, "stop_loss", 0.0) or 0.0)
+
+
+def early_stopping(config: Any) -> bool:
+    return getattr(config, "early_stopping", "off") == "on"
+
+
+def patience(config: Any) -> int:
+    return int(getattr(config, "patience", 0) or 0)
+
+
+def speed(config: Any) -> int:
+    """Units per frame at most (0: as fast as possible)."""
+    return int(getattr(config, "speed", 0) or 0)
+
+
+def stop_reason(config: Any, epoch: int, frame: Any) -> str | None:
     """Why training stops here (stop epoch, stop loss), or None."""
-    if config.stop_epoch and epoch >= config.stop_epoch:
+    if stop_epoch(config) and epoch >= stop_epoch(config):
         return f"stopped at epoch {epoch}, as set (stop at epoch)"
     loss = frame.train_loss if frame is not None else None
-    if config.stop_loss and loss is not None and loss <= config.stop_loss:
-        return f"stopped at epoch {epoch}: training loss {loss:.4g} reached {config.stop_loss:g}"
+    if stop_loss(config) and loss is not None and loss <= stop_loss(config):
+        return f"stopped at epoch {epoch}: training loss {loss:.4g} reached {stop_loss(config):g}"
     return None
 
 
-def needs_losses(config: TrainConfig) -> bool:
+def needs_losses(config: Any) -> bool:
     """Whether a stop condition reads the losses (so an unwatched run must still evaluate now and then)."""
-    return bool(config.stop_loss) or config.early_stopping == "on"
+    return bool(stop_loss(config)) or early_stopping(config)
 
 
-def divergence_message(config: TrainConfig, epoch: int) -> str:
+def divergence_message(config: Any, epoch: int) -> str:
     lr = config.learning_rate
     return (
         f"training diverged at epoch {epoch + 1}: the loss or the weights became NaN, infinite "
@@ -68,13 +92,13 @@ STALL_EPOCHS = 200  # a net must look dead this long before it is called stalled
 RECOVERY_EPOCHS = 100  # ... and alive again this long before the count starts afresh
 
 
-def looks_stalled(frame: FrameData) -> bool:
+def looks_stalled(frame: Any) -> bool:
     """The output no longer depends on the input (constant), or every point gets one class at full
     confidence (a saturated output, as after too high a learning rate with ReLU)."""
-    return frame.output_constant or frame.saturated_one_class
+    return bool(getattr(frame, "output_constant", False) or getattr(frame, "saturated_one_class", False))
 
 
-def stall_message(config: TrainConfig, epoch: int, frame: FrameData) -> str:
+def stall_message(config: Any, epoch: int, frame: Any) -> str:
     """A plain-words explanation of a stalled network (dead ReLU layers, a saturated output, or all-zero
     weights whose neurons stay identical), with what to do."""
     if frame.dead_layers:

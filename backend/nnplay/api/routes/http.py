@@ -13,8 +13,10 @@ from pydantic import BaseModel, Field
 from ... import __version__
 from ...schemas import ConfigError
 from ...sessions import SessionNotFound, TooManySessions
+from ...sessions.commands import ReplaceData
+from ...sessions.runstate import CommandFailed
 from ...settings import schema
-from ...userdata import PointsError
+from ...userdata import PointsError, parse_csv
 from ..deps import creating_client, sessions_of
 
 router = APIRouter(prefix="/api")
@@ -68,12 +70,15 @@ async def upload_points(session_id: str, request: Request) -> Any:
         raise HTTPException(404, f"no session with id {session_id!r}") from None
     body = await request.body()
     try:
-        count = await session.replace_points(body.decode("utf-8"))
+        points, labels = parse_csv(body.decode("utf-8"), session.accepted_config.problem)
+        await session.perform(ReplaceData((points, labels)))
     except UnicodeDecodeError:
         return JSONResponse({"detail": [{"field": "file", "message": "the file is not UTF-8 text"}]}, 422)
     except PointsError as exc:
         return JSONResponse({"detail": [{"field": "file", "message": str(exc)}]}, status_code=422)
-    return {"points": count, "config": session.config.public()}
+    except CommandFailed as exc:
+        return JSONResponse({"detail": [{"field": exc.field or "file", "message": exc.message}]}, 422)
+    return {"points": len(points), "config": session.config.public()}
 
 
 @router.delete("/sessions/{session_id}", status_code=204)

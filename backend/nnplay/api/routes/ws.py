@@ -39,7 +39,7 @@ async def send_loop(websocket: WebSocket, sub: Subscriber) -> None:
             await websocket.send_bytes(frame)
 
 
-async def _not_found(websocket: WebSocket, what: str) -> None:
+async def not_found(websocket: WebSocket, what: str) -> None:
     await websocket.accept()
     await websocket.send_text(protocol.error_message("not_found", f"no {what} (it may have expired)"))
     await websocket.close(code=CLOSE_NOT_FOUND, reason="unknown session")
@@ -50,7 +50,7 @@ def _apply(session: Session, sub: Subscriber, raw: str | bytes) -> str | None:
     the server's own (a bug) is logged and answered with an `internal_error`: it never closes the
     connection."""
     try:
-        parsed = protocol.parse_client_message(raw)
+        parsed = session.family.parse(raw)
     except protocol.ProtocolError as exc:
         return protocol.error_message(exc.code, exc.message, exc.field)
     except Exception:
@@ -99,7 +99,7 @@ async def pump(
         leave()
 
 
-async def _serve(websocket: WebSocket, session: Session, read_only: bool) -> None:
+async def serve(websocket: WebSocket, session: Session, read_only: bool) -> None:
     """Accept, subscribe, and take messages until the client goes; each message is checked and queued
     by the session (a bad one gets an `error` and changes nothing)."""
     await websocket.accept()
@@ -117,9 +117,9 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     try:
         session = sessions_of(websocket).get(session_id)
     except SessionNotFound:
-        await _not_found(websocket, f"session with id {session_id!r}")
+        await not_found(websocket, f"session with id {session_id!r}")
         return
-    await _serve(websocket, session, read_only=False)
+    await serve(websocket, session, read_only=False)
 
 
 @router.websocket("/ws/watch/{watch_id}")
@@ -128,6 +128,6 @@ async def watch_socket(websocket: WebSocket, watch_id: str) -> None:
     try:
         session = sessions_of(websocket).get_watched(watch_id)
     except SessionNotFound:
-        await _not_found(websocket, f"run to watch with id {watch_id!r}")
+        await not_found(websocket, f"run to watch with id {watch_id!r}")
         return
-    await _serve(websocket, session, read_only=True)
+    await serve(websocket, session, read_only=True)

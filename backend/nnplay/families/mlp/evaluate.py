@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..models.losses import correct, point_loss, score
-from ..models.mlp import Arch, Params, Stats, forward, forward_pooled, forward_with_stats
+from ...models.losses import correct, point_loss, score
+from ...models.mlp import Arch, Params, Stats, forward, forward_pooled, forward_with_stats
 from .train import batch_loss
 
 GRID_SIZE = 100

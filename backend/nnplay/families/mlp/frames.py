@@ -11,10 +11,10 @@ from typing import Any
 import jax
 import numpy as np
 
-from ..models.mlp import Params
+from ...engine.metrics import binary_metrics, multiclass_metrics
+from ...engine.optimizers import TrainState, schedule_value
+from ...models.mlp import Params
 from .evaluate import NEURON_GRID_SIZE, Evaluation, compiled_evaluate
-from .metrics import binary_metrics, multiclass_metrics
-from .optimizers import TrainState, schedule_value
 from .plan import Plan
 from .weights import fit_weights
 
@@ -67,9 +67,13 @@ def histogram(values: np.ndarray) -> dict[str, Any]:
 
 def current_learning_rate(plan: Plan, state: Any) -> float:
     """The learning rate the next update will use: the schedule's value at the state's epoch."""
-    config = plan.config
     # Another optimizer or schedule starts its clock afresh (fit_state).
     epoch = int(state.epoch) if isinstance(state, TrainState) and state.spec == plan.optimizer else 0
+    return _rate_at(plan, epoch)
+
+
+def _rate_at(plan: Plan, epoch: int) -> float:
+    config = plan.config
     rate = schedule_value(
         config.schedule, config.learning_rate, config.schedule_epochs, config.schedule_factor, epoch, xp=np
     )
@@ -107,6 +111,34 @@ def _saturated_one_class(scores: np.ndarray, softmax: bool) -> bool:
         scores = scores.reshape(-1)
         classes, confidence = scores >= 0, np.abs(scores)
     return bool(np.all(classes == classes[0]) and np.all(confidence > SATURATED))
+
+
+def summary_frame(plan: Plan, summary: Any) -> FrameData:
+    """The frame of a summary made on the device (uses.Summary, on the host): no insight views."""
+    layers = list(plan.config.hidden_layers)
+    depth, outputs = len(layers), plan.config.n_classes
+    classify = plan.config.problem == "classification"
+    n_train, n_test = plan.n_train, len(plan.split.test_y)
+    thumbs = [np.asarray(summary.neuron_grids[layer, :n]) for layer, n in enumerate(layers)]
+    empty = np.zeros((0, NEURON_GRID_SIZE**2), np.uint8)
+    weights, biases = _exact_weights(plan, summary.params)
+    epoch = int(summary.epoch)
+    return FrameData(
+        train_loss=float(summary.train_loss) if n_train else None,
+        test_loss=float(summary.test_loss) if n_test else None,
+        train_accuracy=float(summary.train_accuracy) if classify and n_train else None,
+        test_accuracy=float(summary.test_accuracy) if classify and n_test else None,
+        output_grid=np.asarray(summary.output_grid),
+        neuron_grids=np.concatenate(thumbs) if thumbs else empty,
+        weights=weights,
+        biases=biases,
+        learning_rate=_rate_at(plan, epoch),
+        outputs=outputs,
+        output_classes=np.asarray(summary.output_classes) if outputs > 1 else None,
+        dead_layers=[layer for layer in range(depth) if bool(summary.constant_layers[layer])],
+        output_constant=bool(summary.output_constant),
+        saturated_one_class=classify and bool(summary.saturated_one_class),
+    )
 
 
 def frame_data(plan: Plan, state: Any, detail: bool = True) -> FrameData:

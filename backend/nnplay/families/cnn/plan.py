@@ -1,32 +1,29 @@
-"""A config bound to its data and kernels: init, compile, train, evaluate, predict.
+"""An image-lab config bound to its data: the plan the engine trains and shows (its uses), fresh and
+carried-over states, and the architecture summaries the editor reads.
 
 A `Lab` is immutable (a new config makes a new Lab); the training state it works on is passed in and
-returned, so worker threads can run its methods while the event loop owns the session.
+returned. Its kernels are the engine's (compiled once per key and kept in the engine's cache); `train`,
+`evaluate` and `predict` here jit them for headless use (the CLI, benchmarks, tests).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..models.cnn import Layer, architecture_key, init_variables, summarize
+from ...engine.seam import FrameUse, TrainUse
+from ...models.cnn import Layer, architecture_key, init_variables, summarize
 from .config import ImageConfig
 from .data import DigitSplit, pixels_to_image, split_digits
-from .evaluate import EvalKey, Evaluation, evaluate, predict_kernel
-from .kernel import (
-    KernelKey,
-    LabState,
-    initial_state,
-    is_compiled,
-    make_hyper,
-    mark_compiled,
-    train_kernel,
-)
+from .evaluate import EvalKey, Evaluation, evaluation_of, make_evaluate, make_predict
+from .kernel import KernelKey, LabState, initial_state, make_hyper, make_train_chunk
 
 
 def architecture_summary(stack: Sequence[Layer]) -> list[dict[str, Any]]:
@@ -85,54 +82,120 @@ class Lab:
             return fresh._replace(epoch=state.epoch + 1)
         return fresh._replace(epoch=state.epoch, step=state.step)
 
-    def needs_fresh_run(self, other: ImageConfig) -> str | None:
-        """Why going from this config to `other` needs new weights (None if the weights carry over)."""
-        if architecture_key(other.stack()) != self.layers:
+    @staticmethod
+    def fresh_run_reason(old: ImageConfig, new: ImageConfig) -> str | None:
+        """Why going from config `old` to `new` needs new weights (None if the weights carry over)."""
+        if architecture_key(new.stack()) != architecture_key(old.stack()):
             return "new network: the architecture changed"
-        if other.seed != self.config.seed:
+        if new.seed != old.seed:
             return "new seed: new data split and new weights"
-        if other.train_ratio != self.config.train_ratio:
+        if new.train_ratio != old.train_ratio:
             return "new data split: the train ratio changed"
         return None
-
-    def is_compiled(self) -> bool:
-        return is_compiled(self.kernel_key) and is_compiled(self.eval_key)
-
-    def compile(self, state: LabState) -> None:
-        """Compile (or load from the cache) the kernels of this config: a zero-epoch call of each."""
-        self.train(state, 0)
-        mark_compiled(self.kernel_key)
-        self.evaluate(state, 0)
-        self.predict(state, np.zeros(64, np.float32))
-        mark_compiled(self.eval_key)
 
     @property
     def steps_per_epoch(self) -> int:
         return len(self.split.train_y) // self.config.batch_size
 
-    def train(self, state: LabState, epochs: int) -> tuple[LabState, float]:
+    @cached_property
+    def _train_uses(self) -> tuple[TrainUse, ...]:
+        key = self.kernel_key
+        use = TrainUse(
+            key=("cnn.train", key),
+            inputs=(self.hyper, self.data[0], self.data[1]),
+            build=lambda: make_train_chunk(key),
+            label="cnn",
+        )
+        return (use,)
+
+    def train_uses(self) -> Sequence[TrainUse]:
+        return self._train_uses
+
+    def frame_uses(self, detail: bool, view: Any = None) -> Sequence[FrameUse]:
+        digit = min(int(view or 0), self.n_test - 1)
+        uses = self._frame_uses.get(digit)
+        if uses is None:
+            uses = self._frame_uses[digit] = (self._frame_use(digit),)
+        return uses
+
+    @cached_property
+    def _frame_uses(self) -> dict[int, tuple[FrameUse, ...]]:
+        return {}
+
+    def _frame_use(self, digit: int) -> FrameUse:
+        key, inputs = self.eval_key, (self.hyper, *self.data, jnp.asarray(digit, jnp.int32))
+
+        def build() -> Any:
+            evaluate = make_evaluate(key)
+
+            def frame(state: LabState, inputs: Any, shared: Any) -> tuple[dict[str, Any], Any]:
+                variables = {"params": state.params, "batch_stats": state.batch_stats}
+                return evaluate(variables, *inputs, state.epoch, state.step), state.params
+
+            return frame
+
+        return FrameUse(
+            key=("cnn.eval", key),
+            inputs=inputs,
+            build=build,
+            finish=lambda out: CnnFrame(evaluation_of(out[0]), out[1], digit),
+            batchable=False,
+        )
+
+    # ---- headless use (jitted here, not cached: the CLI and benchmarks) ---------------------------
+
+    def train(self, state: LabState, epochs: int) -> LabState:
         """Train to the end of the `epochs`-th epoch boundary from here (whole epochs from a boundary)."""
         return self.train_steps(state, max(0, epochs * self.steps_per_epoch - int(state.step)))
 
-    def train_steps(self, state: LabState, steps: int) -> tuple[LabState, float]:
-        train_x, train_y = self.data[0], self.data[1]
-        state, loss = train_kernel(self.kernel_key)(
-            state, self.hyper, train_x, train_y, jnp.asarray(steps, jnp.int32)
-        )
-        return state, float(loss)
+    def train_steps(self, state: LabState, steps: int) -> LabState:
+        chunk = jax.jit(make_train_chunk(self.kernel_key))
+        trained, _, _ = chunk(state, self.train_uses()[0].inputs, jnp.asarray(steps, jnp.int32))
+        return trained  # type: ignore[no-any-return]
 
     def evaluate(self, state: LabState, digit: int) -> Evaluation:
+        use = self.frame_uses(False, digit)[0]
+        out = jax.device_get(jax.jit(use.build())(state, use.inputs, None))
+        return use.finish(out).ev  # type: ignore[no-any-return]
+
+    def predict_args(self, state: LabState, pixels: np.ndarray) -> tuple[Any, ...]:
+        """The prediction's arguments for a drawn digit (64 counts 0..16)."""
         variables = {"params": state.params, "batch_stats": state.batch_stats}
-        data = self.data
-        return evaluate(self.eval_key, variables, self.hyper, data, digit, state.epoch, state.step)
+        return variables, self.hyper, jnp.asarray(pixels_to_image(pixels))
 
     def predict(self, state: LabState, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A drawn digit (64 counts 0..16) -> (class probabilities (10,), saliency (8, 8))."""
-        variables = {"params": state.params, "batch_stats": state.batch_stats}
-        probabilities, saliency = predict_kernel(self.layers)(
-            variables, self.hyper, jnp.asarray(pixels_to_image(pixels))
-        )
+        """A drawn digit -> (class probabilities (10,), saliency (8, 8))."""
+        probabilities, saliency = jax.jit(make_predict(self.layers))(*self.predict_args(state, pixels))
         return np.asarray(probabilities), np.asarray(saliency)
+
+
+@dataclass(frozen=True)
+class CnnFrame:
+    """A frame's numbers on the host, what it was made of, and the digit it shows."""
+
+    ev: Evaluation
+    params: Any
+    digit: int
+
+    @property
+    def train_loss(self) -> float:
+        return self.ev.train_loss
+
+    @property
+    def test_loss(self) -> float:
+        return self.ev.test_loss
+
+    @property
+    def train_accuracy(self) -> float:
+        return self.ev.train_accuracy
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.ev.test_accuracy
+
+    @property
+    def healthy(self) -> bool:
+        return bool(np.isfinite(self.ev.train_loss) and np.isfinite(self.ev.test_loss))
 
 
 def check_stack(layers: Any) -> dict[str, Any]:
@@ -156,12 +219,3 @@ def check_stack(layers: Any) -> dict[str, Any]:
         }
     summary = architecture_summary(config.stack())
     return {"valid": True, "layers": summary, "parameters": sum(s["params"] for s in summary), "error": None}
-
-
-def warm_up() -> None:
-    """Compile the default network's kernels (server start-up, in a worker thread): the first visit
-    to the image lab then starts at once."""
-    from .config import make_image_config
-
-    lab = Lab(make_image_config())
-    lab.compile(lab.fresh_state())

@@ -6,14 +6,14 @@ import time
 from typing import Any
 
 from .config import make_image_config
-from .lab import Lab
+from .plan import Lab
 
 CHUNK_EPOCHS = 5
 
 
 def run_image_training(changes: dict[str, Any], epochs: int) -> dict[str, Any]:
     """Train `epochs` epochs of the config `changes` describes; the final metrics as plain data."""
-    from ..engine.runtime import enable_compilation_cache
+    from ...engine.runtime import enable_compilation_cache
 
     enable_compilation_cache()
     lab = Lab(make_image_config(None, changes))
@@ -21,7 +21,7 @@ def run_image_training(changes: dict[str, Any], epochs: int) -> dict[str, Any]:
     started = time.perf_counter()
     done = 0
     while done < epochs:
-        state, _ = lab.train(state, min(CHUNK_EPOCHS, epochs - done))
+        state = lab.train(state, min(CHUNK_EPOCHS, epochs - done))
         done = int(state.epoch)
     ev = lab.evaluate(state, 0)
     return {

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..models.cnn import CLASSES, Layer, StackNet
+from ...models.cnn import CLASSES, Layer, StackNet
 from .data import augment_batch
 from .kernel import ImageHyper, cross_entropy, epoch_order, step_keys
 
@@ -51,8 +50,10 @@ def _apply(layers: tuple[Layer, ...], variables: dict[str, Any], images: jax.Arr
     return StackNet(layers, patches=False).apply(variables, images, hyper.dropout, train=False)
 
 
-@cache
-def eval_kernel(key: EvalKey) -> Callable[..., dict[str, Any]]:
+def make_evaluate(key: EvalKey) -> Callable[..., dict[str, Any]]:
+    """The pure evaluation of a frame (jit it): (variables, hyper, train_x, train_y, test_x, test_y, digit,
+    epoch, step) -> the frame's numbers as arrays."""
+
     def evaluate(
         variables: dict[str, Any],
         hyper: ImageHyper,
@@ -90,22 +91,11 @@ def eval_kernel(key: EvalKey) -> Callable[..., dict[str, Any]]:
             "samples": samples,
         }
 
-    return jax.jit(evaluate)
+    return evaluate
 
 
-def evaluate(
-    key: EvalKey,
-    variables: dict[str, Any],
-    hyper: ImageHyper,
-    data: tuple[jax.Array, jax.Array, jax.Array, jax.Array],
-    digit: int,
-    epoch: jax.Array,
-    step: jax.Array,
-) -> Evaluation:
-    """The evaluation of `variables` after (epoch, step) of training (the step locates the samples)."""
-    out = jax.device_get(
-        eval_kernel(key)(variables, hyper, *data, jnp.asarray(digit, jnp.int32), epoch, step)
-    )
+def evaluation_of(out: dict[str, Any]) -> Evaluation:
+    """The host Evaluation of make_evaluate's numbers (already on the host)."""
     return Evaluation(
         train_loss=float(out["train_loss"]),
         train_accuracy=float(out["train_accuracy"]),
@@ -120,9 +110,9 @@ def evaluate(
     )
 
 
-@cache
-def predict_kernel(layers: tuple[Layer, ...]) -> Callable[..., tuple[jax.Array, jax.Array]]:
-    """(variables, hyper, image (8, 8, 1)) -> (probabilities (10,), saliency (8, 8))."""
+def make_predict(layers: tuple[Layer, ...]) -> Callable[..., tuple[jax.Array, jax.Array]]:
+    """The pure prediction (jit it): (variables, hyper, image (8, 8, 1)) -> (probabilities (10,),
+    saliency (8, 8))."""
 
     def predict(
         variables: dict[str, Any], hyper: ImageHyper, image: jax.Array
@@ -136,4 +126,4 @@ def predict_kernel(layers: tuple[Layer, ...]) -> Callable[..., tuple[jax.Array, 
         gradient = jax.grad(lambda x: log_probabilities(x)[best])(image)
         return jnp.exp(log_p), (gradient * image)[..., 0]
 
-    return jax.jit(predict)
+    return predict

@@ -7,9 +7,9 @@ from dataclasses import replace
 import jax
 import numpy as np
 
-from ..models.mlp import MlpShape, Params, init_params
-from ..schemas import ConfigError, TrainConfig
-from .optimizers import TrainState, init_state
+from ...engine.optimizers import TrainState, init_state
+from ...models.mlp import MlpShape, Params, init_params
+from ...schemas import ConfigError, TrainConfig
 from .plan import Plan
 
 

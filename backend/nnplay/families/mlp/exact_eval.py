@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from ..models.losses import score
-from ..models.mlp import MAX_OUTPUTS, Params, normalise
+from ...models.losses import score
+from ...models.mlp import MAX_OUTPUTS, Params, normalise
 from .evaluate import (
     NEURON_GRID_SIZE,
     EvalData,

@@ -15,10 +15,17 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ..datasets import MAX_POINTS
-from ..models.losses import point_loss
-from ..models.mlp import Arch, MlpShape, Params, forward, weight_masks
-from .optimizers import Hyper, TrainState, dropout_key, make_optimizer, penalty_gradient, scheduled_rate
+from ...datasets import MAX_POINTS
+from ...engine.optimizers import (
+    Hyper,
+    TrainState,
+    dropout_key,
+    make_optimizer,
+    penalty_gradient,
+    scheduled_rate,
+)
+from ...models.losses import point_loss
+from ...models.mlp import Arch, MlpShape, Params, forward, weight_masks
 
 MAX_BATCH = 30
 TRAIN_ROWS = MAX_POINTS + MAX_BATCH  # rows of the padded training arrays

@@ -1,20 +1,25 @@
 """A convenience owner of one config's plan and state helpers, for the CLI, benchmarks and tests.
 
-Sessions do not use it: they hold their plan themselves and call the pure functions of `plan`,
-`kernels`, `frames` and `weights` from worker threads. A Trainer is for single-threaded use.
+Sessions do not use it: they train through the app's engine. A Trainer calls the jitted kernels itself
+(train.compiled_train_chunk, exact.compiled_exact_chunk) on the calling thread; it is for single-threaded
+use.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import jax.numpy as jnp
 import numpy as np
 
-from ..models.mlp import Params
-from ..schemas import TrainConfig
-from . import kernels, weights
+from ...engine.optimizers import TrainState
+from ...models.mlp import Params
+from ...schemas import TrainConfig
+from . import weights
+from .exact import compiled_exact_chunk
 from .frames import HIST_BINS, FrameData, current_learning_rate, frame_data, histogram
-from .kernels import ChunkOutcome
-from .optimizers import TrainState
 from .plan import DATA_FIELDS, Plan, loss_kind, make_plan, output_activation
+from .train import compiled_train_chunk
 from .weights import resize_params
 
 __all__ = [
@@ -30,6 +35,14 @@ __all__ = [
     "output_activation",
     "resize_params",
 ]
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    params: TrainState  # the training state after the chunk
+    epochs: int
+    diverged: bool
+    kernel: str  # "exact" or "padded": which kernel ran
 
 
 class Trainer:
@@ -76,23 +89,26 @@ class Trainer:
         return weights.set_bias(self.plan, state, layer, neuron, value)
 
     @property
-    def padded_ready(self) -> bool:
-        return kernels.padded_ready(self.plan)
-
-    @property
     def exact_ready(self) -> bool:
-        """Whether training uses the exact kernel (prepare_exact was called and it is compiled)."""
-        return self._use_exact and kernels.exact_kernel(self.plan.exact_spec) is not None
+        """Whether training uses the exact kernel (prepare_exact was called)."""
+        return self._use_exact
 
     def prepare_exact(self, state: TrainState | Params) -> bool:
-        """Compile the exact kernel for the current plan (blocking) and train with it from now on."""
-        kernels.compile_exact(self.plan, self.fit_params(state)).result()
-        self._use_exact = True
-        return True
+        """Train with the exact kernel of the current plan from now on (compiled on its first chunk)."""
+        self._use_exact = self.plan.n_train > 0
+        return self._use_exact
 
     def train(self, state: TrainState | Params, epochs: int) -> ChunkOutcome:
-        """Train up to `epochs` epochs: the exact kernel once prepared (and fit for the plan), else padded."""
-        return kernels.train_chunk(self.plan, self.fit_params(state), epochs, exact=self._use_exact)
+        """Train up to `epochs` epochs: the exact kernel once prepared, else padded."""
+        plan, n = self.plan, jnp.asarray(epochs, jnp.int32)
+        state = self.fit_params(state)
+        if self._use_exact and plan.n_train > 0:
+            result = compiled_exact_chunk(plan.exact_spec)(state, plan.hyper, plan.exact_data, n)
+            kernel = "exact"
+        else:
+            chunk = compiled_train_chunk(plan.shape)
+            result, kernel = chunk(state, plan.arch, plan.hyper, plan.train_data, n), "padded"
+        return ChunkOutcome(result.state, int(result.epochs), bool(result.diverged), kernel)
 
     def evaluate(self, state: TrainState | Params) -> FrameData:
         return frame_data(self.plan, state)

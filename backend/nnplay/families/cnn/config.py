@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..engine.optimizers import OPTIMIZERS, SCHEDULES
-from ..models.cnn import Layer, StackError, summarize
+from ...engine.optimizers import OPTIMIZERS, SCHEDULES
+from ...models.cnn import Layer, StackError, summarize
+from ...schemas import ConfigError
 
 DEFAULT_STACK: tuple[dict[str, Any], ...] = (
     {"kind": "conv", "filters": 8, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
@@ -33,14 +34,8 @@ RANGES: dict[str, tuple[str, float, float]] = {
 }
 
 
-class ImageConfigError(ValueError):
+class ImageConfigError(ConfigError):
     """A rejected setting: `field` names it ("layers" for the stack, with `layer` its 1-based index)."""
-
-    def __init__(self, field: str, message: str, layer: int | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.layer = layer
 
 
 class LayerConfig(BaseModel):

@@ -13,7 +13,7 @@ from typing import Any
 import msgpack
 import numpy as np
 
-from ..protocol import finite_or_none
+from ...protocol import finite_or_none
 from .evaluate import Evaluation
 
 GALLERY = 24

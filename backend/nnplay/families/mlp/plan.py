@@ -7,18 +7,22 @@ thread always sees a consistent one; its owner swaps in a new plan with one assi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
-from .. import datasets
-from ..features import all_features, feature_mask, grid_points
-from ..models.mlp import Arch, MlpShape, make_arch
-from ..schemas import TrainConfig
+from ... import datasets
+from ...engine.optimizers import Hyper, OptimizerSpec, make_hyper
+from ...engine.seam import FrameUse, TrainUse
+from ...features import all_features, feature_mask, grid_points
+from ...models.mlp import Arch, MlpShape, make_arch
+from ...schemas import TrainConfig
 from .evaluate import GRID_ORDER, GRID_SIZE, EvalData
 from .exact import BatchedData, ExactSpec, batch_data
-from .optimizers import Hyper, OptimizerSpec, make_hyper
 from .train import MAX_BATCH, TrainData
 
 GRID_CELLS = grid_points(GRID_SIZE)[GRID_ORDER]  # the grid's cell centres in the evaluation's order
@@ -48,6 +52,20 @@ class Plan:
     @property
     def n_train(self) -> int:
         return len(self.split.train_y)
+
+    @cached_property
+    def _uses(self) -> tuple[Any, Any, Any]:
+        from .uses import frame_uses, train_uses
+
+        return train_uses(self), frame_uses(self, False), frame_uses(self, True)
+
+    def train_uses(self) -> Sequence[TrainUse]:
+        """How the engine trains this plan: the exact kernel once compiled, else the padded one."""
+        return self._uses[0]  # type: ignore[no-any-return]
+
+    def frame_uses(self, detail: bool, view: Any = None) -> Sequence[FrameUse]:
+        """How the engine makes this plan's frames (`detail`: with the insight views)."""
+        return self._uses[2 if detail else 1]  # type: ignore[no-any-return]
 
 
 def _pad_rows(a: np.ndarray, rows: int) -> np.ndarray:

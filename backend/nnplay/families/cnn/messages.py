@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ..protocol import ProtocolError, json_object
+from ...protocol import ProtocolError, json_object
 
 PIXELS = 64
 MAX_PIXEL = 16

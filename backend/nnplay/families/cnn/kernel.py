@@ -5,13 +5,12 @@ can be sized to the frame budget whatever an epoch costs. Each epoch's order is 
 (seed, epoch); each step's augmentation and dropout keys come from (seed, epoch, step), so a run is a
 pure function of its config. The learning rate, the optimizer's hyperparameters, the dropout rates and
 the augmentation flags are traced (`ImageHyper`): editing them never recompiles. What is static is the
-`KernelKey` (architecture, optimizer and schedule kinds, batch size, training-set size); each key
-compiles once and is cached.
+`KernelKey` (architecture, optimizer and schedule kinds, batch size, training-set size): the engine
+compiles each key once and keeps it in its kernel cache.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -22,8 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..engine.optimizers import make_optimizer, schedule_value
-from ..models.cnn import Layer, StackNet, dropout_rates
+from ...engine.optimizers import make_optimizer, schedule_value
+from ...models.cnn import Layer, StackNet, dropout_rates
 from .config import ImageConfig
 from .data import augment_batch
 
@@ -145,23 +144,10 @@ def make_train_step(key: KernelKey) -> Callable[..., tuple[LabState, jax.Array]]
     return step
 
 
-_compiled_keys: set[Any] = set()
-_compiled_lock = threading.Lock()  # guards _compiled_keys (worker threads mark, the loop reads)
-
-
-def is_compiled(key: Any) -> bool:
-    with _compiled_lock:
-        return key in _compiled_keys
-
-
-def mark_compiled(key: Any) -> None:
-    with _compiled_lock:
-        _compiled_keys.add(key)
-
-
-@cache
-def train_kernel(key: KernelKey) -> Callable[..., tuple[LabState, jax.Array]]:
-    """(state, hyper, train_x, train_y, n_steps) -> (state after n_steps minibatches, their mean loss).
+def make_train_chunk(key: KernelKey) -> Callable[..., tuple[LabState, jax.Array, jax.Array]]:
+    """The pure chunk of the engine seam: (state, (hyper, train_x, train_y), n_steps) -> (state after
+    n_steps minibatches, steps done, diverged). A chunk whose weights came out non-finite is dropped
+    (the state is as before, no step done) and says it diverged.
 
     A chunk may end inside an epoch: the state's (epoch, step) say where the next one goes on. An epoch's
     order is drawn when it starts (and again where a chunk starts inside it), never per step.
@@ -169,32 +155,34 @@ def train_kernel(key: KernelKey) -> Callable[..., tuple[LabState, jax.Array]]:
     step = make_train_step(key)
     steps_per_epoch = key.n_train // key.batch_size
 
-    def train(
-        state: LabState, hyper: ImageHyper, images: jax.Array, labels: jax.Array, n_steps: jax.Array
-    ) -> tuple[LabState, jax.Array]:
+    def train(state: LabState, inputs: Any, n_steps: jax.Array) -> tuple[LabState, jax.Array, jax.Array]:
+        hyper, images, labels = inputs
+
         def order_of(epoch: jax.Array) -> jax.Array:
             return epoch_order(hyper.seed, epoch, key.n_train, key.batch_size)
 
-        def body(_: jax.Array, carry: tuple[LabState, jax.Array, jax.Array]) -> Any:
-            state, order, total = carry
+        def body(_: jax.Array, carry: tuple[LabState, jax.Array]) -> Any:
+            state, order = carry
             indices = order[state.step]
-            state, loss = step(state, hyper, images[indices], labels[indices], state.step)
+            state, _ = step(state, hyper, images[indices], labels[indices], state.step)
             finished = state.step + 1 == steps_per_epoch
             state = state._replace(
                 epoch=state.epoch + finished.astype(jnp.int32),
                 step=jnp.where(finished, 0, state.step + 1),
             )
             order = jax.lax.cond(finished, order_of, lambda _: order, state.epoch)
-            return state, order, total + loss
+            return state, order
 
-        init = (state, order_of(state.epoch), jnp.zeros((), jnp.float32))
-        state, _, total = jax.lax.fori_loop(0, n_steps, body, init)
-        return state, total / jnp.maximum(n_steps, 1)
+        trained, _ = jax.lax.fori_loop(0, n_steps, body, (state, order_of(state.epoch)))
+        healthy = jnp.all(
+            jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(trained.params)])
+        )
+        kept = jax.tree.map(lambda new, old: jnp.where(healthy, new, old), trained, state)
+        return kept, jnp.where(healthy, n_steps, 0), jnp.logical_not(healthy)
 
-    return jax.jit(train)
+    return train
 
 
-@cache
 def naive_step(key: KernelKey) -> Callable[..., tuple[LabState, jax.Array]]:
     """The baseline of the benchmark: one jitted call per minibatch (same update as the kernel)."""
     return jax.jit(make_train_step(key))

@@ -19,9 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..models.losses import point_loss
-from ..models.mlp import BN_EPSILON, EXTRA_ACTIVATIONS, Params, drop
-from .optimizers import (
+from ...engine.optimizers import (
     Hyper,
     OptimizerSpec,
     TrainState,
@@ -32,6 +30,8 @@ from .optimizers import (
     penalty_gradient,
     scheduled_rate,
 )
+from ...models.losses import point_loss
+from ...models.mlp import BN_EPSILON, EXTRA_ACTIVATIONS, Params, drop
 from .train import ChunkResult, healthy, regularized_update, run_epochs, shuffle_order
 
 SCAN_UNROLL = 5  # measured: 1.8x over no unrolling for the default net; 25 was slower than 5

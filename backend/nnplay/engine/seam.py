@@ -1,0 +1,167 @@
+"""The engine seam: what every run goes through, whatever its model family and whichever engine runs it.
+
+A model family describes how a plan trains and is shown through *uses*: a `TrainUse` is a pure chunk
+function (state, inputs, n) -> (state, units, diverged) with the key it is compiled for and the run's own
+traced inputs; a `FrameUse` is a pure evaluation (state, inputs) -> summary (small arrays, on the device)
+and a host function that finishes the summary into the family's frame. A plan lists its uses in order of
+preference; the last is always usable (compiled on demand), the others are used once compiled (e.g. the
+MLP's kernel specialised to the exact architecture, then its padded bucket's kernel).
+
+An `Engine` trains runs and makes frames from those uses, and never asks which family it serves:
+`SerialEngine` (engine/serial.py) runs each run on its own, `BatchedEngine` (engine/batched.py) keeps a
+bucket's runs stacked on the device and trains them in one call per tick. Sessions hold a run's state as
+whatever the engine returned: a concrete pytree or a `SlotRef` (the run's slot in a stacked state on the
+device); `resolve` makes either concrete when the session needs the numbers (an edit, a snapshot).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import jax
+
+ChunkFn = Callable[[Any, Any, jax.Array], tuple[Any, jax.Array, jax.Array]]
+FrameFn = Callable[[Any, Any, Any], Any]
+
+
+@dataclass(frozen=True, eq=False)
+class TrainUse:
+    """One way to train a plan: `build()` gives the pure chunk function (state, inputs, n) -> (state,
+    units done, diverged); `key` is everything it is compiled for (equal keys batch together); `inputs` is
+    the run's traced pytree besides its state (masks, hyperparameters, data)."""
+
+    key: Hashable
+    inputs: Any
+    build: Callable[[], ChunkFn]
+    label: str = ""  # what clients are told ran ("exact", "padded", ...)
+    max_slots: int | None = None  # the most runs one vmapped call of it may hold (None: the engine's)
+
+
+@dataclass(frozen=True, eq=False)
+class FrameUse:
+    """One way to make a plan's frames: `build()` gives the pure evaluation (state, inputs, shared) ->
+    summary (the pictures as uint8 and small vectors: what crosses to the host), `finish(summary on the
+    host)` the family's frame data. `inputs` are the run's own (stacked in a batch), `shared` the same for
+    every run of the key (e.g. the grid of the plane: passed once to a batch). `batchable`: frames of
+    equal keys may be made in one vmapped call."""
+
+    key: Hashable
+    inputs: Any
+    build: Callable[[], FrameFn]
+    finish: Callable[[Any], Any]
+    shared: Any = None
+    batchable: bool = True
+
+
+class EnginePlan(Protocol):
+    """What an engine reads of a plan (each family's plan is one)."""
+
+    def train_uses(self) -> Sequence[TrainUse]: ...
+
+    def frame_uses(self, detail: bool, view: Any) -> Sequence[FrameUse]: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a chunk did: the state after it (concrete or a SlotRef), the units trained (epochs, steps),
+    whether it stopped at divergence, which use ran and how many runs shared its call."""
+
+    state: Any
+    units: int
+    diverged: bool
+    kernel: str
+    batch_members: int = 1
+    slots: int = 1
+
+
+@dataclass(eq=False)
+class SlotRef:
+    """A run's state as slot `index` of a stacked state on the device (a value: stacked states are never
+    changed in place). `value()` cuts it out once and keeps it."""
+
+    stack: Any
+    index: int
+    _value: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def value(self) -> Any:
+        with self._lock:
+            if self._value is None:
+                i = self.index
+                self._value = jax.tree.map(lambda leaf: leaf[i], self.stack)
+            return self._value
+
+
+def resolve(state: Any) -> Any:
+    """A concrete state from a state or a SlotRef (cheap: one slice per leaf, once per ref)."""
+    return state.value() if isinstance(state, SlotRef) else state
+
+
+class CompileRefused(RuntimeError):
+    """The engine's compile queue is full: the run waits, says why, and tries again."""
+
+
+class Engine(abc.ABC):
+    """Trains runs and makes their frames. Made by the app, handed to its sessions, closed with the app:
+    every kernel cache and thread belongs to one engine."""
+
+    name = "engine"
+
+    @abc.abstractmethod
+    async def train(
+        self,
+        run: Hashable,
+        plan: EnginePlan,
+        state: Any,
+        max_units: int,
+        *,
+        interrupt: asyncio.Event | None = None,
+        abandon: Callable[[], bool] | None = None,
+        client: str = "",
+    ) -> Outcome | None:
+        """Train one chunk of at most `max_units` (the engine picks how many, to fill its frame budget).
+        With `interrupt`, an event set while the chunk waits to run withdraws it (None: nothing trained);
+        one set while it runs abandons it if `abandon()` says so (None: its units are dropped, the state
+        is as before). `client` is whose compiles it may cost."""
+
+    @abc.abstractmethod
+    def frame(
+        self, plan: EnginePlan, state: Any, detail: bool, view: Any = None, urgent: bool = False
+    ) -> Future[Any]:
+        """The frame data of `state` (made in the background); `urgent` for an edit a person waits to see."""
+
+    @abc.abstractmethod
+    def ready(self, plan: EnginePlan) -> bool:
+        """Whether the plan can train now without waiting for a compile."""
+
+    @abc.abstractmethod
+    def prepare(self, plan: EnginePlan, state: Any, client: str = "") -> Future[Any]:
+        """Compile what the plan needs to train (its last use), for a run that will (a new network);
+        raises CompileRefused if the compiler's queue or the client's share of it is full."""
+
+    def call(self, key: Hashable, build: Callable[[], Callable[..., Any]], *args: Any) -> Future[Any]:
+        """Run a family's pure function (compiled once per key, kept in the engine's kernel cache) on a
+        worker: a prediction, a probe. The result is on the host."""
+        return self.compiler.call(key, build, args)
+
+    def forget(self, run: Hashable) -> None:  # noqa: B027 - engines without per-run places ignore it
+        """The run is gone: free whatever the engine keeps for it."""
+
+    @abc.abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """What the engine has done (compiles, calls, frames), for /api/health and benchmarks."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop every thread of the engine and drop its kernels."""
+
+    @property
+    @abc.abstractmethod
+    def compiler(self) -> Any:  # engine.compiler.Compiler
+        ...

@@ -1,0 +1,189 @@
+"""The image lab's family: a small CNN on scikit-learn's 8x8 digits, trained in minibatch steps.
+
+Its units are minibatch steps (an epoch is n_train // batch_size of them); a new architecture, seed or
+split starts a fresh network that goes on training (the lab's rule: the page shows it learning from
+scratch); its own messages choose the digit the frames follow (`select_digit`), edit the stack
+(`set_stack`) and ask for a drawn digit's prediction (`predict`, answered to its sender alone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ... import protocol
+from ...engine.seam import resolve
+from ...models.cnn import ACTIVATIONS, KINDS, LIMITS, MAX_DROPOUT, MAX_LAYERS, parameter_count
+from ...sessions import commands
+from ...sessions.family import NOT_MINE, Family, Stamp
+from .config import MLP_STACK, RANGES, ImageConfig, make_image_config
+from .evaluate import make_predict
+from .frames import encode_frame
+from .messages import parse_message
+from .plan import CnnFrame, Lab, architecture_summary, check_stack
+
+if TYPE_CHECKING:
+    from ...sessions.fanout import Subscriber
+    from ...sessions.session import Session
+
+
+def lab_schema() -> dict[str, Any]:
+    """What the page builds its controls from: kinds, limits, choices (one source of truth)."""
+    from ...engine.optimizers import OPTIMIZERS, SCHEDULES
+
+    return {
+        "kinds": list(KINDS),
+        "activations": list(ACTIVATIONS),
+        "optimizers": list(OPTIMIZERS),
+        "schedules": list(SCHEDULES),
+        "layer_limits": {**{k: list(v) for k, v in LIMITS.items()}, "rate": [0.0, MAX_DROPOUT]},
+        "max_layers": MAX_LAYERS,
+        "ranges": {
+            name: {"label": label, "min": low, "max": high} for name, (label, low, high) in RANGES.items()
+        },
+        "mlp_stack": list(MLP_STACK),
+    }
+
+
+@dataclass(frozen=True)
+class SelectDigit:
+    index: int
+
+
+class CnnFamily(Family):
+    lab = "images"
+    pause_on_fresh_run = False
+
+    def make_config(self, base: Any, changes: dict[str, Any] | None) -> ImageConfig:
+        return make_image_config(base, changes)
+
+    def make_plan(self, config: ImageConfig, previous: Lab | None, custom: Any) -> Lab:
+        return Lab(config, previous)
+
+    def fresh_state(self, plan: Lab) -> Any:
+        return plan.fresh_state()
+
+    def fit_state(self, state: Any, plan: Lab) -> Any:
+        return plan.adopt(resolve(state))
+
+    def fresh_run_reason(self, old: ImageConfig, new: ImageConfig) -> str | None:
+        return Lab.fresh_run_reason(old, new)
+
+    # ---- progress: minibatch steps -------------------------------------------------------------------
+
+    def advance(self, plan: Lab, epoch: int, step: int, units: int) -> tuple[int, int]:
+        steps = plan.steps_per_epoch
+        total = step + units
+        return epoch + total // steps, total % steps
+
+    def fit_position(self, plan: Lab, epoch: int, step: int) -> tuple[int, int]:
+        return (epoch + 1, 0) if step >= plan.steps_per_epoch else (epoch, step)
+
+    def progress(self, plan: Lab, epoch: int, step: int) -> float:
+        return epoch + step / plan.steps_per_epoch
+
+    def units_per_epoch(self, plan: Lab) -> float:
+        return float(plan.steps_per_epoch)
+
+    def step_units(self, session: Session, message: Any) -> int:
+        """A step of N epochs trains to the end of the N-th epoch boundary from here."""
+        return max(0, message.epochs * session.plan.steps_per_epoch - session.step_in_epoch)
+
+    # ---- the wire ------------------------------------------------------------------------------------
+
+    def parse(self, raw: str | bytes) -> Any:
+        return parse_message(raw)
+
+    def accept(self, session: Session, message: Any, sub: Subscriber | None) -> Any:
+        kind = message.type
+        if kind == "set_stack":
+            return commands.configure(session, {"layers": message.layers}, False, sub)
+        if kind == "select_digit":
+            n_test = session.plan.n_test
+            if message.index >= n_test:
+                return protocol.error_message(
+                    "invalid_message",
+                    f"index must be between 0 and {n_test - 1} (a test digit), got {message.index}",
+                    "index",
+                )
+            session.enqueue(commands.Command(SelectDigit(message.index), sub))
+            return None
+        if kind == "predict":
+            if sub is not None:
+                self._predict(session, message.pixels, sub)
+            return None
+        return NOT_MINE
+
+    async def apply(self, session: Session, action: Any) -> bool:
+        if isinstance(action, SelectDigit):
+            session.set_view(action.index)
+            return True
+        return False
+
+    @staticmethod
+    def _predict(session: Session, pixels: list[Any], sub: Subscriber) -> None:
+        """A drawn digit's prediction by the run's current weights, answered to `sub` when ready."""
+        plan, state, epoch = session.plan, session.params, session.epoch
+        layers = plan.layers
+        done = session.engine.call(
+            ("cnn.predict", layers),
+            lambda: make_predict(layers),
+            *plan.predict_args(state, np.asarray(pixels, np.float32)),
+        )
+        loop = asyncio.get_running_loop()
+
+        def reply(future: Any) -> None:
+            try:
+                probabilities, saliency = future.result()
+                message = protocol.json_message(
+                    "prediction",
+                    predicted=int(np.argmax(probabilities)),
+                    probabilities=[round(float(p), 4) for p in probabilities],
+                    saliency=[round(float(s), 5) for s in np.asarray(saliency).ravel()],
+                    epoch=epoch,
+                )
+            except Exception as exc:
+                message = protocol.error_message("internal_error", f"the prediction failed: {exc}")
+            loop.call_soon_threadsafe(sub.push_control, message)
+
+        done.add_done_callback(reply)
+
+    def encode_frame(self, frame: CnnFrame, stamp: Stamp) -> bytes:
+        plan: Lab = stamp.plan
+        return bytes(
+            encode_frame(
+                epoch=stamp.epoch,
+                progress=stamp.progress,
+                state=stamp.state,
+                config_version=stamp.config_version,
+                epochs_per_second=stamp.epochs_per_second,
+                ev=frame.ev,
+                params=frame.params,
+                stack=plan.stack,
+                test_x=plan.split.test_x,
+                test_y=plan.split.test_y,
+                digit=frame.digit,
+            )
+        )
+
+    def hello(self, session: Session) -> dict[str, Any]:
+        plan: Lab = session.plan
+        return {
+            **self.config_extras(plan),
+            "n_train": len(plan.split.train_y),
+            "n_test": plan.n_test,
+            "digit": int(session.view or 0),
+            "schema": lab_schema(),
+        }
+
+    @staticmethod
+    def check_stack(layers: Any) -> dict[str, Any]:
+        """The editor's live check of a stack (plan.check_stack)."""
+        return check_stack(layers)
+
+    def config_extras(self, plan: Lab) -> dict[str, Any]:
+        stack = plan.config.stack()
+        return {"architecture": architecture_summary(stack), "parameters": parameter_count(stack)}

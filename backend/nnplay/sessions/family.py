@@ -1,0 +1,132 @@
+"""What a model family gives the sessions: its settings, plans, states, messages and frames.
+
+A session (session.py) is the same for every family: its run loop, command queue, clients, pacing, stop
+rules, snapshots and classroom are written once. The family says what its config is (`make_config`, one
+settings table), how a config becomes a plan (data, masks and the uses the engine trains and shows it
+with: engine/seam.py), how a state starts and is carried to another plan, what its own client messages
+do, and how its frames are encoded. The playground's MLP (families/mlp) and the image lab's CNN
+(families/cnn) are families; a new lab is a new family module, not a new app.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .fanout import Subscriber
+    from .session import Session
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a frame says about the run it shows, taken with its state."""
+
+    epoch: int
+    progress: float  # epochs, with the share of the current one done (families that train in steps)
+    state: str
+    config_version: int
+    epochs_per_second: float
+    generation: int
+    plan: Any  # the plan the frame was made with
+    view: Any = None  # the family's view options the frame was made with (e.g. the digit shown)
+
+
+NOT_MINE = object()  # Family.accept's answer for a message it does not handle
+
+
+class Family(abc.ABC):
+    """A model family, as the sessions see it (see the module docstring)."""
+
+    lab: str = ""  # the lab's name in URLs and the API ("playground", "images", ...)
+    pause_on_fresh_run = True  # a change that starts a fresh run pauses it (the playground's rule)
+
+    # ---- settings and plans ---------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def make_config(self, base: Any, changes: dict[str, Any] | None) -> Any:
+        """`changes` validated on top of `base` (None: the defaults); raises ConfigRefused."""
+
+    @abc.abstractmethod
+    def make_plan(self, config: Any, previous: Any, custom: Any) -> Any:
+        """The plan of a config (blocking: data, masks, uses), reusing what `previous` has in common."""
+
+    def cheap_plan(self, config: Any, previous: Any) -> bool:
+        """Whether make_plan(config, previous) is cheap enough for the event loop (a setting changed)."""
+        return False
+
+    @abc.abstractmethod
+    def fresh_state(self, plan: Any) -> Any:
+        """New weights and optimizer state from the config's seed."""
+
+    @abc.abstractmethod
+    def fit_state(self, state: Any, plan: Any) -> Any:
+        """A state (concrete) carried to `plan`: kept where the shapes allow, else fresh."""
+
+    def fresh_run_reason(self, old: Any, new: Any) -> str | None:
+        """Why going from config `old` to `new` starts a fresh run (None: the weights carry over)."""
+        return None
+
+    def data_of(self, plan: Any) -> Any:
+        """The plan's data (a new object when the data changed: the page is sent the new points)."""
+        return getattr(plan, "split", None)
+
+    def untrainable(self, plan: Any) -> str | None:
+        """Why the plan cannot train (e.g. no training points), or None."""
+        return None
+
+    # ---- progress ----------------------------------------------------------------------------------
+
+    def advance(self, plan: Any, epoch: int, step: int, units: int) -> tuple[int, int]:
+        """(epoch, step) after `units` more of the family's kernel units (one unit is an epoch here)."""
+        return epoch + units, 0
+
+    def fit_position(self, plan: Any, epoch: int, step: int) -> tuple[int, int]:
+        """(epoch, step) carried to a new plan (e.g. a new batch size ends the epoch)."""
+        return epoch, step
+
+    def progress(self, plan: Any, epoch: int, step: int) -> float:
+        return float(epoch)
+
+    def units_per_epoch(self, plan: Any) -> float:
+        """Kernel units in an epoch (for epochs/s)."""
+        return 1.0
+
+    def step_units(self, session: Session, message: Any) -> int:
+        """The units a `step` message trains (one epoch here)."""
+        return 1
+
+    # ---- the wire ------------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def parse(self, raw: str | bytes) -> Any:
+        """One client message, validated (raises protocol.ProtocolError naming the field)."""
+
+    def accept(self, session: Session, message: Any, sub: Subscriber | None) -> Any:
+        """A family message checked on arrival: a reply for its sender, None, or NOT_MINE."""
+        return NOT_MINE
+
+    async def apply(self, session: Session, action: Any) -> bool:
+        """Apply a queued family action in the run loop; False if it is not one of the family's."""
+        return False
+
+    @abc.abstractmethod
+    def encode_frame(self, frame: Any, stamp: Stamp) -> bytes:
+        """A frame's data as the binary message its page reads."""
+
+    def encode_data(self, plan: Any, version: int) -> bytes | None:
+        """The points the plan trains on, for the page (None: the family sends none)."""
+        return None
+
+    def hello(self, session: Session) -> dict[str, Any]:
+        """What the family adds to a client's `hello`."""
+        return {}
+
+    def config_extras(self, plan: Any) -> dict[str, Any]:
+        """What the family adds to a `config` message."""
+        return {}
+
+    def summary(self, session: Session) -> dict[str, Any]:
+        """What the family adds to `GET /api/sessions/{id}`."""
+        return {}
