@@ -1,16 +1,19 @@
-"""Batched kernels: a slot's numbers are those of its lone run, whatever its batch-mates."""
+"""Resident shards: runs stacked on the device, trained in one call; a slot's numbers are those of its lone
+run whatever its shard-mates, and joining, leaving or editing one slot touches no other."""
+
+import random
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nnplay.engine import batched
-from nnplay.engine.batched import BatchKernels, EvalSlot, ExactSlot, PaddedSlot
-from nnplay.families.mlp.evaluate import compiled_evaluate
-from nnplay.families.mlp.exact import batch_data, compiled_exact_chunk
+from nnplay.engine.resident import Shard, compile_stacked, layout, slot_count
+from nnplay.engine.seam import SlotRef
+from nnplay.families.mlp.exact import compiled_exact_chunk
 from nnplay.families.mlp.train import compiled_train_chunk
 from nnplay.families.mlp.trainer import Trainer
+from nnplay.families.mlp.weights import set_weight
 from nnplay.schemas import make_config
 from nnplay.settings import FEATURE_NAMES
 
@@ -35,22 +38,45 @@ MIXED = [
     {"dataset": "xor", "hidden_layers": [1, 1, 1, 1], "seed": 15, "batch_size": 30},
     {**SPIRAL, "train_ratio": 80, "seed": 16},
 ]
+WILD = {"learning_rate": 10, "activation": "relu", "dataset": "plane", "problem": "regression"}
 
 
-def session(changes):
-    trainer = Trainer(make_config(None, changes))
-    return trainer, trainer.init_params()
+class Run:
+    """A run as a shard holds it: a plan, a state and the use it trains with."""
+
+    def __init__(self, changes, exact=False):
+        self.trainer = Trainer(make_config(None, changes))
+        self.plan = self.trainer.plan
+        self.state = self.trainer.init_params()
+        self.use = self.plan.train_uses()[0 if exact else -1]
+
+    def alone(self, epochs, state=None):
+        plan, n = self.plan, jnp.int32(epochs)
+        state = self.state if state is None else state
+        if self.use.label == "exact":
+            return compiled_exact_chunk(plan.exact_spec)(state, plan.hyper, plan.exact_data, n)
+        return compiled_train_chunk(plan.shape)(state, plan.arch, plan.hyper, plan.train_data, n)
 
 
-def padded_slot(changes):
-    trainer, state = session(changes)
-    plan = trainer.plan
-    return PaddedSlot(state, plan.arch, plan.hyper, plan.train_data), trainer
+_KERNELS = {}
 
 
-def alone_padded(slot, epochs):
-    shape = batched.padded_key(slot).shape
-    return compiled_train_chunk(shape)(slot.state, slot.arch, slot.hyper, slot.data, jnp.int32(epochs))
+def shard_of(runs, slots=None):
+    """A shard of these runs (the first one's use), compiled once per (use, slots) in this module."""
+    slots = slots or slot_count(len(runs), 32)
+    use = runs[0].use
+    if (use.key, slots) not in _KERNELS:
+        _KERNELS[use.key, slots] = compile_stacked(use.build(), slots, runs[0].state, use.inputs)
+    shard = Shard(use.key, slots, _KERNELS[use.key, slots])
+    shard.fill([(i, run.state, run.use.inputs) for i, run in enumerate(runs)])
+    return shard
+
+
+def train(shard, counts):
+    """{slot id: units} -> {slot id: (state, units, diverged)} with concrete states."""
+    return {
+        run: (ref.value(), units, diverged) for run, (ref, units, diverged) in shard.train(counts).items()
+    }
 
 
 def assert_states_close(a, b, rtol=1e-5, atol=1e-6):
@@ -63,192 +89,187 @@ def assert_states_equal(a, b):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def run_padded(kernels, slots, counts, n_slots=None):
-    n_slots = n_slots or batched.slot_count(len(slots), 32)
-    inputs = batched.pad_slots(slots, n_slots)
-    fn = kernels.compile_padded(inputs, batched.epoch_counts([1], n_slots))
-    return fn(inputs, batched.epoch_counts(counts, n_slots))[: len(slots)]
-
-
-@pytest.fixture(scope="module")
-def kernels():
-    return BatchKernels()
-
-
 @pytest.fixture(scope="module")
 def mixed():
-    return [padded_slot(changes)[0] for changes in MIXED]
+    return [Run(changes) for changes in MIXED]
 
 
 def test_slot_count_is_the_next_power_of_two_capped():
-    assert [batched.slot_count(m, 32) for m in (1, 2, 3, 5, 16, 17, 32, 40)] == [1, 2, 4, 8, 16, 32, 32, 32]
-    assert batched.slot_count(9, 8) == 8
+    assert [slot_count(m, 32) for m in (1, 2, 3, 5, 16, 17, 32, 40)] == [1, 2, 4, 8, 16, 32, 32, 32]
+    assert slot_count(9, 8) == 8
     with pytest.raises(ValueError):
-        batched.slot_count(0, 32)
+        slot_count(0, 32)
 
 
-def test_mixed_configs_in_one_padded_batch_match_their_lone_runs_after_500_epochs(kernels, mixed):
-    assert len({batched.padded_key(s) for s in mixed}) == 1  # one batch key
-    together = run_padded(kernels, mixed, [500] * len(mixed))
-    for slot, result in zip(mixed, together, strict=True):
-        alone = alone_padded(slot, 500)
-        assert int(result.epochs) == int(alone.epochs) and bool(result.diverged) == bool(alone.diverged)
-        assert_states_close(result.state, alone.state)
+def test_mixed_configs_in_one_padded_shard_match_their_lone_runs_after_500_epochs(mixed):
+    assert len({run.use.key for run in mixed}) == 1  # one padded use: one shard
+    together = train(shard_of(mixed), {i: 500 for i in range(len(mixed))})
+    for i, run in enumerate(mixed):
+        state, units, diverged = together[i]
+        alone = run.alone(500)
+        assert units == int(alone.epochs) and diverged == bool(alone.diverged)
+        assert_states_close(state, alone.state)
 
 
-def test_each_slot_stops_at_its_own_epoch_count(kernels, mixed):
-    counts = [3 * i for i in range(len(mixed))]  # slot 0 trains no epoch at all
-    results = run_padded(kernels, mixed, counts)
-    assert [int(r.epochs) for r in results] == counts
-    assert [int(r.state.epoch) for r in results] == counts
-    assert_states_equal(results[0].state, mixed[0].state)  # n = 0 leaves the state as it was
-    assert_states_close(results[5].state, alone_padded(mixed[5], 15).state)
+def test_each_slot_stops_at_its_own_unit_count_and_idle_slots_are_untouched(mixed):
+    shard = shard_of(mixed)
+    results = train(shard, {i: 3 * i for i in range(1, len(mixed))})  # slot 0 asks for nothing
+    assert [results[i][1] for i in range(1, 16)] == [3 * i for i in range(1, 16)]
+    assert [int(results[i][0].epoch) for i in range(1, 16)] == [3 * i for i in range(1, 16)]
+    assert_states_equal(shard.ref(0).value(), mixed[0].state)
+    assert_states_close(results[5][0], mixed[5].alone(15).state)
 
 
-def test_a_slot_ignores_its_batch_mates_bit_for_bit(kernels, mixed):
-    first = run_padded(kernels, mixed, [40] * 16)
-    other_mates = [mixed[0], *[padded_slot({**SPIRAL, "seed": 100 + i})[0] for i in range(15)]]
-    second = run_padded(kernels, other_mates, [40] + [7] * 15)
-    assert_states_equal(first[0].state, second[0].state)
+def test_a_slot_ignores_its_shard_mates_bit_for_bit(mixed):
+    first = train(shard_of(mixed), {i: 40 for i in range(16)})
+    mates = [mixed[0], *[Run({**SPIRAL, "seed": 100 + i}) for i in range(15)]]
+    second = train(shard_of(mates), {0: 40, **{i: 7 for i in range(1, 16)}})
+    assert_states_equal(first[0][0], second[0][0])
 
 
-WILD = {"learning_rate": 10, "activation": "relu", "dataset": "plane", "problem": "regression"}
+def test_a_diverging_slot_stops_alone_and_leaves_the_others_untouched(mixed):
+    wild = Run(WILD)
+    results = train(shard_of([*mixed[:15], wild]), {i: 60 for i in range(16)})
+    alone = wild.alone(60)
+    assert results[15][2] and results[15][1] == int(alone.epochs) < 60
+    assert_states_close(results[15][0], alone.state)
+    calm = train(shard_of(mixed), {i: 60 for i in range(16)})
+    for i in range(15):
+        assert not results[i][2] and results[i][1] == 60
+        assert_states_equal(results[i][0], calm[i][0])
 
 
-def test_a_diverging_slot_stops_alone_and_leaves_the_others_untouched(kernels, mixed):
-    wild, _ = padded_slot(WILD)
-    slots = [*mixed[:15], wild]
-    results = run_padded(kernels, slots, [60] * 16)
-    alone = alone_padded(wild, 60)
-    assert bool(results[-1].diverged) and int(results[-1].epochs) == int(alone.epochs) < 60
-    assert_states_close(results[-1].state, alone.state)
-    assert all(not bool(r.diverged) and int(r.epochs) == 60 for r in results[:15])
-    calm = run_padded(kernels, mixed, [60] * 16)
-    for a, b in zip(results[:15], calm[:15], strict=True):
-        assert_states_equal(a.state, b.state)
+def test_a_repeated_call_gives_the_same_numbers_bit_for_bit(mixed):
+    first = train(shard_of(mixed[:8]), {i: 100 for i in range(8)})
+    second = train(shard_of(mixed[:8]), {i: 100 for i in range(8)})
+    for i in range(8):
+        assert_states_equal(first[i][0], second[i][0])
 
 
-def test_a_repeated_batch_gives_the_same_numbers_bit_for_bit(kernels, mixed):
-    first = run_padded(kernels, mixed[:8], [100] * 8)
-    second = run_padded(kernels, mixed[:8], [100] * 8)
-    for a, b in zip(first, second, strict=True):
-        assert_states_equal(a.state, b.state)
-
-
-def test_one_slot_runs_the_plain_padded_kernel_bit_for_bit(kernels, mixed):
-    [result] = run_padded(kernels, mixed[:1], [50], n_slots=1)
-    assert_states_equal(result.state, alone_padded(mixed[0], 50).state)
+def test_a_shard_of_one_slot_runs_the_plain_padded_kernel_bit_for_bit(mixed):
+    [(state, _, _)] = train(shard_of(mixed[:1], slots=1), {0: 50}).values()
+    assert_states_equal(state, mixed[0].alone(50).state)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "momentum", "rmsprop"])
-def test_other_optimizers_batch_with_their_own_kind_and_ignore_their_batch_mates(optimizer):
+def test_other_optimizers_share_a_shard_with_their_own_kind_and_ignore_their_mates(optimizer):
     changes = [
         {**SPIRAL, "optimizer": optimizer, "learning_rate": 0.01, "seed": 1},
         {"dataset": "xor", "hidden_layers": [4, 4], "optimizer": optimizer, "learning_rate": 0.003},
         {"dataset": "circle", "optimizer": optimizer, "learning_rate": 0.02, "batch_size": 5},
     ]
-    slots = [padded_slot(c)[0] for c in changes]
-    kernels = BatchKernels()
-    # Against the lone (unbatched) kernel: equal within float round-off. XLA compiles the optimizer's
-    # update differently once it is vmapped (1 ulp after an epoch), and a chaotic run (the spiral here)
-    # amplifies that (momentum here: ~1e-4 relative after 5 epochs), so the comparison is after one.
-    for slot, result in zip(slots, run_padded(kernels, slots, [1] * 3), strict=True):
-        assert_states_close(result.state, alone_padded(slot, 1).state)
-    # Among batches: bit for bit, whatever the batch-mates and the slot count (here 4 and 16).
-    first = run_padded(kernels, slots, [200] * 3)
-    others = [padded_slot({**c, "seed": 50 + i})[0] for i, c in enumerate(changes * 5)]
-    second = run_padded(kernels, [slots[0], *others], [200] + [30] * 15)
-    assert_states_equal(first[0].state, second[0].state)
+    runs = [Run(c) for c in changes]
+    # Against the lone (unbatched) kernel: equal within float round-off (XLA compiles the optimizer's
+    # update differently once vmapped, and a chaotic run amplifies it), so compared after one epoch.
+    one = train(shard_of(runs), {i: 1 for i in range(3)})
+    for i, run in enumerate(runs):
+        assert_states_close(one[i][0], run.alone(1).state)
+    # Among shards: bit for bit, whatever the mates and the slot count (here 4 and 16).
+    first = train(shard_of(runs), {i: 200 for i in range(3)})
+    others = [Run({**c, "seed": 50 + i}) for i, c in enumerate(changes * 5)]
+    second = train(shard_of([runs[0], *others]), {0: 200, **{i: 30 for i in range(1, 16)}})
+    assert_states_equal(first[0][0], second[0][0])
 
 
-def exact_slots(changes_list):
-    trainers = [session(c) for c in changes_list]
-    spec = trainers[0][0].plan.exact_spec
-    assert all(t.plan.exact_spec == spec for t, _ in trainers)
-    slots = [
-        ExactSlot(state, t.plan.hyper, batch_data(spec, t.plan.train_features, t.plan.split.train_y))
-        for t, state in trainers
-    ]
-    return spec, slots
-
-
-def test_thirty_two_sessions_of_one_exact_spec_match_their_lone_runs_after_500_epochs():
-    # one spec (same net, batch size and training-set size); own data sets, seeds and learning rates
+def test_thirty_two_runs_of_one_exact_spec_match_their_lone_runs_after_500_epochs():
     datasets = ["spiral", "circle", "xor", "gauss"]
-    changes = [
-        {**SPIRAL, "dataset": datasets[i % 4], "seed": i, "learning_rate": [0.03, 0.01, 0.1][i % 3]}
+    rates = [0.03, 0.01, 0.1]
+    runs = [
+        Run({**SPIRAL, "dataset": datasets[i % 4], "seed": i, "learning_rate": rates[i % 3]}, exact=True)
         for i in range(32)
     ]
-    spec, slots = exact_slots(changes)
-    kernels = BatchKernels()
-    counts = batched.epoch_counts([500] * 32, 32)
-    fn = kernels.compile_exact(spec, slots, counts)
-    results = fn(slots, counts)
-    plain = compiled_exact_chunk(spec)
-    for slot, result in zip(slots, results, strict=True):
-        alone = plain(slot.state, slot.hyper, slot.data, jnp.int32(500))
-        assert int(result.epochs) == int(alone.epochs)
-        assert_states_close(result.state, alone.state)
-    again = fn(slots, counts)
-    for a, b in zip(results, again, strict=True):
-        assert_states_equal(a.state, b.state)
+    assert len({run.use.key for run in runs}) == 1 and runs[0].use.label == "exact"
+    results = train(shard_of(runs), {i: 500 for i in range(32)})
+    for i, run in enumerate(runs):
+        alone = run.alone(500)
+        assert results[i][1] == int(alone.epochs)
+        assert_states_close(results[i][0], alone.state)
+    again = train(shard_of(runs), {i: 500 for i in range(32)})
+    for i in range(32):
+        assert_states_equal(results[i][0], again[i][0])
 
 
-def test_batched_exact_agrees_with_batched_padded():
-    spec, slots = exact_slots([{**SPIRAL, "seed": i} for i in range(4)])
-    padded = [padded_slot({**SPIRAL, "seed": i})[0] for i in range(4)]
-    counts = batched.epoch_counts([30] * 4, 4)
-    exact = BatchKernels().compile_exact(spec, slots, counts)(slots, counts)
-    padded_results = run_padded(BatchKernels(), padded, [30] * 4)
-    for a, b in zip(exact, padded_results, strict=True):
-        np.testing.assert_allclose(np.asarray(a.state.params.w), np.asarray(b.state.params.w), atol=1e-4)
+def test_the_exact_shard_agrees_with_the_padded_shard():
+    counts = {i: 30 for i in range(4)}
+    exact = train(shard_of([Run({**SPIRAL, "seed": i}, exact=True) for i in range(4)]), counts)
+    padded = train(shard_of([Run({**SPIRAL, "seed": i}) for i in range(4)]), counts)
+    for i in range(4):
+        a, b = exact[i][0].params.w, padded[i][0].params.w
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-4)
 
 
-def test_batched_evaluation_matches_lone_evaluation():
-    trainers = [session(c) for c in MIXED[:5]]
-    slots = [EvalSlot(state.params, t.plan.arch, t.plan.eval_data) for t, state in trainers]
-    keys = {batched.eval_key(s) for s in slots}
-    assert len(keys) == 1
-    inputs = batched.pad_slots(slots, 8)
-    results = BatchKernels().compile_evaluate(inputs)(inputs)
-    for slot, result in zip(slots, results, strict=False):
-        alone = compiled_evaluate()(slot.params, slot.arch, slot.data)
-        for field in ("train_loss", "test_loss", "train_accuracy", "grad_w"):
-            np.testing.assert_allclose(getattr(result, field), getattr(alone, field), rtol=1e-5, atol=1e-7)
-        np.testing.assert_array_equal(result.output_grid, alone.output_grid)
-
-
-def test_kernels_are_cached_by_key_and_slot_count(kernels, mixed):
-    before = kernels.count()
-    run_padded(kernels, mixed[:3], [1] * 3)  # 4 slots: compiled by an earlier test? count it once
-    middle = kernels.count()
-    run_padded(kernels, mixed[:4], [2] * 4)
-    assert kernels.count() == middle and middle - before <= 1
-    assert 4 in kernels.ready_slot_counts("padded", batched.padded_key(mixed[0]))
-
-
-def test_batches_grow_by_compiling_the_next_size_and_shrink_without_compiling():
-    plan = batched.plan_batches
-    assert plan(5, [], 32) == ([], 8)  # nothing ready: wait for the compile
-    assert plan(5, [8], 32) == ([(5, 8)], None)
-    assert plan(9, [8], 32) == ([(8, 8), (1, 8)], 16)  # grown past 8: split meanwhile
-    assert plan(7, [32], 32) == ([(7, 32)], None)  # a few left: the big batch still serves
-    assert plan(3, [32], 32) == ([(3, 32)], 4)  # under a quarter full: a smaller one compiles
-    assert plan(40, [32], 32) == ([(32, 32), (8, 32)], None)  # more than fit: split
-    assert plan(1, [2], 32, min_slots=2) == ([(1, 2)], None)
-
-
-def test_random_parts_come_from_each_sessions_own_seed_not_its_slot():
-    # dropout masks and the reshuffled order are keyed by the session's seed (and epoch, step)
+def test_random_parts_come_from_each_runs_own_seed_not_its_slot():
     kind = {**SPIRAL, "dropout": 0.2, "shuffle": "on", "activation": "relu"}
-    slots = [padded_slot({**kind, "seed": i, "batch_size": 5 + i})[0] for i in range(4)]
-    assert batched.padded_key(slots[0]).kind.dropout and batched.padded_key(slots[0]).kind.shuffle
-    kernels = BatchKernels()
-    forward = run_padded(kernels, slots, [100] * 4)
-    backward = run_padded(kernels, slots[::-1], [100] * 4)[::-1]  # every session in another slot
-    for slot, a, b in zip(slots, forward, backward, strict=True):
-        assert_states_equal(a.state, b.state)
-        # the lone run draws the same masks and orders: only float round-off apart (the vmapped dropout
-        # scaling compiles differently), where another seed's stream ends ~0.9 apart
-        assert_states_close(a.state, alone_padded(slot, 100).state, rtol=1e-3, atol=1e-4)
-    assert not np.array_equal(forward[0].state.params.w, forward[1].state.params.w)
+    runs = [Run({**kind, "seed": i, "batch_size": 5 + i}) for i in range(4)]
+    forward = train(shard_of(runs), {i: 100 for i in range(4)})
+    backward = train(shard_of(runs[::-1]), {i: 100 for i in range(4)})  # every run in another slot
+    for i, run in enumerate(runs):
+        assert_states_equal(forward[i][0], backward[3 - i][0])
+        assert_states_close(forward[i][0], run.alone(100).state, rtol=1e-3, atol=1e-4)
+    assert not np.array_equal(forward[0][0].params.w, forward[1][0].params.w)
+
+
+def test_layouts_use_as_few_shards_as_the_compiled_sizes_allow():
+    assert layout(5, []) == []  # nothing compiled: the runs wait
+    assert layout(5, [8]) == [8]
+    assert layout(9, [8]) == [8, 8]  # grown past the largest: two shards until 16 is compiled
+    assert layout(9, [8, 16]) == [16]
+    assert layout(3, [4, 32]) == [4]
+    assert layout(40, [32]) == [32, 32]
+    assert layout(1, [1, 2], min_slots=2) == [2]
+    assert layout(1, [1], min_slots=2) == []
+
+
+def test_joining_leaving_and_editing_a_slot_never_changes_another_slots_numbers(mixed):
+    shard = shard_of(mixed[:6], slots=8)
+    train(shard, {i: 20 for i in range(6)})
+    before = {i: shard.ref(i).value() for i in range(6)}
+    shard.remove(2)  # leaves
+    shard.add("new", mixed[10].state, mixed[10].use.inputs)  # joins (takes the free slot)
+    edited = set_weight(mixed[3].plan, before[3], 0, 0, 0, 1.5)
+    shard.update(3, edited, mixed[3].use.inputs)  # edited
+    for i in (0, 1, 4, 5):
+        assert_states_equal(shard.ref(i).value(), before[i])
+    after = train(shard, {i: 30 for i in (0, 1, 3, 4, 5)} | {"new": 30})
+    for i in (0, 1, 4, 5):
+        assert_states_equal(after[i][0], mixed[i].alone(30, before[i]).state)
+    assert_states_close(after[3][0], mixed[3].alone(30, edited).state)
+    assert_states_close(after["new"][0], mixed[10].alone(30).state)
+
+
+def test_a_resident_shard_after_a_thousand_random_edits_equals_its_runs_rebuilt_from_their_states():
+    rng = random.Random(7)
+    pool = [Run({**SPIRAL, "seed": i, "learning_rate": 0.01 * (1 + i % 3)}) for i in range(12)]
+    shard = shard_of(pool[:5], slots=8)
+    members = {i: pool[i] for i in range(5)}
+    held = {i: pool[i].state for i in range(5)}  # what each run last set or was handed
+    for _ in range(1000):
+        action = rng.random()
+        free = [i for i in range(12) if i not in members]
+        if action < 0.2 and shard.free and free:
+            run = rng.choice(free)
+            shard.add(run, pool[run].state, pool[run].use.inputs)
+            members[run], held[run] = pool[run], pool[run].state
+        elif action < 0.35 and len(members) > 1:
+            run = rng.choice(list(members))
+            shard.remove(run)
+            del members[run], held[run]
+        elif action < 0.6:
+            run = rng.choice(list(members))
+            current = shard.ref(run).value()
+            held[run] = set_weight(pool[run].plan, current, 0, 0, 0, rng.uniform(-1, 1))
+            shard.update(run, held[run], pool[run].use.inputs)
+        else:
+            counts = {run: rng.randint(0, 3) for run in members}
+            for run, (ref, _, _) in shard.train(counts).items():
+                held[run] = ref
+    final = {run: shard.ref(run).value() for run in members}
+    for run in members:  # what each run holds is what its slot holds
+        expected = held[run].value() if isinstance(held[run], SlotRef) else held[run]
+        assert_states_equal(final[run], expected)
+    rebuilt = Shard(pool[0].use.key, 8, _KERNELS[pool[0].use.key, 8])
+    rebuilt.fill([(run, final[run], members[run].use.inputs) for run in members])
+    counts = dict.fromkeys(members, 25)
+    a, b = train(shard, counts), train(rebuilt, counts)
+    for run in members:
+        assert_states_equal(a[run][0], b[run][0])

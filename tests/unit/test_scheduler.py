@@ -1,7 +1,9 @@
-"""The training scheduler: sessions trained together get their lone numbers, fairly, without recompiles."""
+"""The batched engine's scheduler: runs trained together get their lone numbers, fairly, without
+recompiles; their states stay on the device between ticks."""
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,60 +13,64 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nnplay.engine import batched, call_timing, runtime
-from nnplay.engine.batched import BatchKernels
-from nnplay.families.mlp.evaluate import compiled_evaluate
+from nnplay.engine import call_timing, runtime
+from nnplay.engine.compiler import Compiler
+from nnplay.engine.counters import fairness
+from nnplay.engine.resident import slot_count
+from nnplay.engine.scheduler import Scheduler
+from nnplay.engine.seam import TrainUse, resolve
 from nnplay.families.mlp.exact import compiled_exact_chunk
-from nnplay.engine.optimizers import TrainState
-from nnplay.engine.scheduler import (
-    ChunkRequest,
-    EvalRequest,
-    TrainingScheduler,
-    exact_inputs,
-    fairness,
-)
 from nnplay.families.mlp.train import compiled_train_chunk
 from nnplay.families.mlp.trainer import Plan, Trainer, make_plan
 from nnplay.schemas import make_config
 from nnplay.settings import FEATURE_NAMES
 
 SPIRAL = {"dataset": "spiral", "features": list(FEATURE_NAMES), "hidden_layers": [8, 8, 8]}
-TIMEOUT_S = 120
+TIMEOUT_S = 180
 L2 = {**SPIRAL, "regularization": "l2", "regularization_rate": 0.003}
+
+
+class PaddedOnly:
+    """A plan that trains with its padded use only (to test the padded shards on their own)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+
+    def train_uses(self) -> tuple[TrainUse, ...]:
+        return (self.plan.train_uses()[-1],)
 
 
 @dataclass
 class Sim:
-    """A session as the scheduler sees it: a plan, a state, and what it does after each chunk."""
+    """A run as the scheduler sees it: a plan, a state, and what it does after each chunk."""
 
-    slot: str
+    run: str
     plan: Plan
-    state: TrainState
+    state: Any
     exact: bool = False
     target: int = 100  # it stops submitting at this epoch
     epoch: int = 0
     chunks: int = 0
     kernels: list[str] = field(default_factory=list)
     diverged: bool = False
-    exact_data: Any = None
     on_chunk: Callable[["Sim"], None] | None = None  # runs in the worker thread after each chunk
 
-    def request(self) -> ChunkRequest:
-        if self.exact and self.exact_data is None:
-            self.exact_data = exact_inputs(self.plan)
-        data = self.exact_data if self.exact else None
-        return ChunkRequest.from_plan(self.slot, self.plan, self.state, self.target - self.epoch, data)
+    def engine_plan(self):
+        return self.plan if self.exact else PaddedOnly(self.plan)
+
+    def submit(self, scheduler):
+        return scheduler.submit(self.run, self.engine_plan(), self.state, self.target - self.epoch)
 
 
-def sim(slot, changes, **kw):
+def sim(run, changes, **kw):
     trainer = Trainer(make_config(None, changes))
-    return Sim(slot, trainer.plan, trainer.init_params(), **kw)
+    return Sim(run, trainer.plan, trainer.init_params(), **kw)
 
 
-class Run:
+class Drive:
     """Drives sims through a scheduler: each resubmits from its done callback until its target."""
 
-    def __init__(self, scheduler: TrainingScheduler) -> None:
+    def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
         self.active: set[str] = set()
         self.done = threading.Event()
@@ -73,88 +79,88 @@ class Run:
 
     def start(self, sims: list[Sim]) -> None:
         with self.lock:
-            self.active |= {s.slot for s in sims}
-        futures = self.scheduler.submit_all([s.request() for s in sims])
-        for s, f in zip(sims, futures, strict=True):
-            f.add_done_callback(lambda f, s=s: self._after(s, f))
+            self.active |= {s.run for s in sims}
+        for s in sims:
+            self.resume(s)
 
     def resume(self, s: Sim) -> None:
-        self.scheduler.submit(s.request()).add_done_callback(lambda f: self._after(s, f))
+        s.submit(self.scheduler).add_done_callback(lambda f: self._after(s, f))
 
     def _after(self, s: Sim, future) -> None:
         try:
             outcome = future.result()
-            s.state, s.epoch, s.chunks = outcome.params, s.epoch + outcome.epochs, s.chunks + 1
+            s.state, s.epoch, s.chunks = outcome.state, s.epoch + outcome.units, s.chunks + 1
             s.kernels.append(outcome.kernel)
             s.diverged = outcome.diverged
             if s.on_chunk is not None:
                 s.on_chunk(s)
-            if s.epoch < s.target and not s.diverged and s.slot in self.active:
+            if s.epoch < s.target and not s.diverged and s.run in self.active:
                 self.resume(s)
                 return
         except BaseException as error:  # reported by wait()
             self.errors.append(error)
-        self.finish(s)
+        self.finish(s.run)
 
-    def finish(self, s: Sim) -> None:
+    def finish(self, run: str) -> None:
         with self.lock:
-            self.active.discard(s.slot)
+            self.active.discard(run)
             if not self.active:
                 self.done.set()
 
     def wait(self) -> None:
-        assert self.done.wait(TIMEOUT_S), "the sessions did not finish"
+        assert self.done.wait(TIMEOUT_S), "the runs did not finish"
         assert not self.errors, self.errors
 
 
 def drive(scheduler, sims):
-    run = Run(scheduler)
+    run = Drive(scheduler)
     run.start(sims)
     run.wait()
     return sims
 
 
-def alone(s: Sim, epochs: int, exact: bool = False):
-    """The session's lone run on the plain kernels, in one chunk."""
-    plan = s.plan
+def alone(s: Sim, epochs: int, start=None, exact: bool = False):
+    """The run's lone training on the plain kernels, in one chunk, from `start` (its state)."""
+    plan, state = s.plan, resolve(s.state if start is None else start)
     if exact:
         return compiled_exact_chunk(plan.exact_spec)(
-            s.state, plan.hyper, exact_inputs(plan), jnp.int32(epochs)
+            state, plan.hyper, plan.exact_data, jnp.int32(epochs)
         ).state
     return compiled_train_chunk(plan.shape)(
-        s.state, plan.arch, plan.hyper, plan.train_data, jnp.int32(epochs)
+        state, plan.arch, plan.hyper, plan.train_data, jnp.int32(epochs)
     ).state
 
 
 def assert_states_close(a, b, rtol=1e-5, atol=1e-6):
-    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+    for x, y in zip(jax.tree.leaves(resolve(a)), jax.tree.leaves(resolve(b)), strict=True):
         np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol)
 
 
 @pytest.fixture(scope="module")
-def kernels():
-    return BatchKernels()  # shared by this module's schedulers: each kernel compiles once
+def compiler():
+    compiler = Compiler()  # shared by this module's schedulers: each kernel compiles once
+    yield compiler
+    compiler.close()
 
 
 @pytest.fixture
-def scheduler(kernels):
-    with TrainingScheduler(kernels=kernels) as s:
-        yield s
+def scheduler(compiler):
+    scheduler = Scheduler(compiler)
+    yield scheduler
+    scheduler.close()
 
 
-def test_a_lone_session_trains_to_its_lone_numbers_bit_for_bit(scheduler):
+def test_a_lone_run_trains_to_its_lone_numbers_bit_for_bit(scheduler):
     s = sim("a", SPIRAL, target=300)
     start = s.state
     drive(scheduler, [s])
     assert s.epoch == 300 and s.chunks > 1  # chunked by the frame budget
     assert set(s.kernels) == {"padded"}
-    for x, y in zip(
-        jax.tree.leaves(s.state), jax.tree.leaves(alone(Sim("b", s.plan, start), 300)), strict=True
-    ):
+    for x, y in zip(jax.tree.leaves(resolve(s.state)), jax.tree.leaves(alone(s, 300, start)), strict=True):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def test_thirty_sessions_of_one_spec_get_their_lone_numbers_after_500_epochs(scheduler):
+def test_thirty_runs_of_one_spec_get_their_lone_numbers_after_500_epochs_in_one_call(scheduler):
     datasets = ["spiral", "circle", "xor", "gauss"]
     sims = [
         sim(
@@ -165,41 +171,51 @@ def test_thirty_sessions_of_one_spec_get_their_lone_numbers_after_500_epochs(sch
         )
         for i in range(30)
     ]
-    scheduler.warm(sims[0].request(), [32])
+    scheduler.warm(sims[0].plan, sims[0].state, [32])
     starts = [s.state for s in sims]
     drive(scheduler, sims)
     assert all(set(s.kernels) == {"exact"} for s in sims)
-    assert scheduler.counters().members_per_batch.get(30, 0) > 0  # they ran as one batch
+    assert scheduler.counters().members_per_batch.get(30, 0) > 0  # they ran as one call
     for s, start in zip(sims, starts, strict=True):
         assert s.epoch == 500
-        assert_states_close(s.state, alone(Sim(s.slot, s.plan, start), 500, exact=True))
+        assert_states_close(s.state, alone(s, 500, start, exact=True))
 
 
-def test_join_leave_and_pause_never_recompile_nor_change_another_sessions_numbers(scheduler):
+def test_states_stay_on_the_device_between_ticks(scheduler):
+    sims = [sim(f"k{i}", {**SPIRAL, "seed": i}, exact=True, target=400) for i in range(8)]
+    scheduler.warm(sims[0].plan, sims[0].state, [8])
+    drive(scheduler, sims)
+    counters = scheduler.counters()
+    assert counters.chunks >= 8 * 3
+    # each run's slot was written once (when it joined); every later chunk found it resident
+    assert counters.writes <= 8, counters
+
+
+def test_join_leave_and_pause_never_recompile_nor_change_another_runs_numbers(scheduler):
     watched = sim("watched", {**SPIRAL, "seed": 7}, target=400)
     others = [sim(f"o{i}", {**SPIRAL, "seed": i, "batch_size": 5 + i}, target=400) for i in range(8)]
     leaver, joiner, pauser = others[0], others[1], others[2]
     leaver.target = 60
-    # 7 to 9 members: batches of 8 and 16 slots (a size never used before would compile once, in the
+    # 1 to 9 runs: shards of 1 to 16 slots (a size never used before would compile once, in the
     # background, while the others train on in the sizes that are ready)
-    scheduler.warm(watched.request(), [8, 16])
+    scheduler.warm(PaddedOnly(watched.plan), watched.state, [1, 2, 4, 8, 16])
     start = watched.state
-    run = Run(scheduler)
+    run = Drive(scheduler)
     paused_at: list[int] = []
 
     def pause(s: Sim) -> None:
         if s.epoch >= 80 and not paused_at:  # the pauser stops submitting ...
             paused_at.append(s.epoch)
-            run.active.discard(s.slot)
-            run.active.add("pause")  # (the run is not over while it is paused)
+            run.active.discard(s.run)
+            run.active.add("pause")  # (the drive is not over while it is paused)
 
     def watch(s: Sim) -> None:
-        if s.epoch >= 50 and joiner.slot not in run.active and joiner.chunks == 0:
-            run.start([joiner])  # ... a session joins mid-run ...
+        if s.epoch >= 50 and joiner.run not in run.active and joiner.chunks == 0:
+            run.start([joiner])  # ... a run joins mid-way ...
         if s.epoch >= 200 and paused_at and "pause" in run.active:
-            run.active.add(pauser.slot)  # ... and the paused one resumes
+            run.active.add(pauser.run)  # ... and the paused one resumes
             run.resume(pauser)
-            run.finish(Sim("pause", s.plan, s.state))
+            run.finish("pause")
 
     pauser.on_chunk, watched.on_chunk = pause, watch
     before = runtime.compile_count()
@@ -207,14 +223,14 @@ def test_join_leave_and_pause_never_recompile_nor_change_another_sessions_number
     run.wait()
     assert runtime.compile_count() == before  # nobody's coming or going compiled anything
     assert leaver.epoch == 60 and joiner.epoch == 400 and pauser.epoch == 400 and paused_at
-    assert_states_close(watched.state, alone(Sim("w", watched.plan, start), 400))
+    assert_states_close(watched.state, alone(watched, 400, start))
 
 
-def test_thirty_sessions_editing_hyperparameters_at_random_compile_nothing(scheduler):
+def test_thirty_runs_editing_their_settings_at_random_compile_nothing(scheduler):
     sims = [sim(f"e{i}", {**SPIRAL, "seed": i}, target=150) for i in range(30)]
     exact = [sim(f"x{i}", {**L2, "seed": i}, exact=True, target=150) for i in range(30)]
-    scheduler.warm(sims[0].request(), [16])
-    scheduler.warm(exact[0].request(), [32])
+    scheduler.warm(PaddedOnly(sims[0].plan), sims[0].state, [16])
+    scheduler.warm(exact[0].plan, exact[0].state, [32])
     rng = random.Random(3)
     edits = [0]
 
@@ -232,21 +248,19 @@ def test_thirty_sessions_editing_hyperparameters_at_random_compile_nothing(sched
                 "activation": rng.choice(["relu", "tanh", "sigmoid", "linear"]),
             }
         s.plan = make_plan(make_config(config, changes), s.plan)
-        s.exact_data = None if s.exact else s.exact_data
         edits[0] += 1
 
     for s in [*sims, *exact]:
         s.on_chunk = edit
-    # the edits' own host work (new masks, hyperparameters, batched data) must not compile either
     before = runtime.compile_count()
     drive(scheduler, [*sims, *exact])
-    assert runtime.compile_count() == before
+    assert runtime.compile_count() == before  # the edits' new masks and data compiled nothing either
     assert edits[0] >= 60
     assert all(s.epoch >= 150 or s.diverged for s in [*sims, *exact])
     assert all(set(s.kernels) == {"exact"} for s in exact)
 
 
-def test_every_session_is_served_every_tick_across_kernels(scheduler):
+def test_every_run_is_served_every_tick_across_kernels(scheduler):
     kinds = [
         {**SPIRAL},
         {**SPIRAL, "optimizer": "adam", "learning_rate": 0.003},
@@ -254,13 +268,13 @@ def test_every_session_is_served_every_tick_across_kernels(scheduler):
     ]
     sims = [sim(f"f{i}", {**kinds[i % 3], "seed": i}, target=10**6) for i in range(12)]
     for s in sims[:3]:
-        scheduler.warm(s.request(), [4])
-    run = Run(scheduler)
+        scheduler.warm(PaddedOnly(s.plan), s.state, [4])
+    run = Drive(scheduler)
 
     def stop_after_20(s: Sim) -> None:
         if s.chunks >= 20:
-            run.active.discard(s.slot)
-            run.finish(s)
+            run.active.discard(s.run)
+            run.finish(s.run)
 
     for s in sims:
         s.on_chunk = stop_after_20
@@ -272,61 +286,91 @@ def test_every_session_is_served_every_tick_across_kernels(scheduler):
     assert scheduler.counters().batches >= 3 * 20
 
 
-def test_groups_larger_than_the_largest_batch_are_split(kernels):
-    with TrainingScheduler(kernels=kernels, max_padded_slots=8) as scheduler:
+def test_runs_beyond_the_largest_shard_are_split_over_shards(compiler):
+    scheduler = Scheduler(compiler, max_slots=8)
+    try:
         sims = [sim(f"g{i}", {**SPIRAL, "seed": i}, target=20) for i in range(20)]
-        scheduler.warm(sims[0].request(), [8])
-        futures = scheduler.submit_all([s.request() for s in sims])
+        scheduler.warm(PaddedOnly(sims[0].plan), sims[0].state, [8])
+        futures = [s.submit(scheduler) for s in sims]
         outcomes = [f.result(TIMEOUT_S) for f in futures]
         assert sorted(o.batch_members for o in outcomes) == [4] * 4 + [8] * 16
         assert all(o.batch_members <= o.slots <= 8 for o in outcomes)
         assert max(scheduler.counters().members_per_batch) == 8
+    finally:
+        scheduler.close()
 
 
-def test_the_exact_kernel_takes_over_once_compiled_and_says_so():
-    with TrainingScheduler() as scheduler:  # nothing compiled yet
-        s = sim("x", {**SPIRAL, "hidden_layers": [5, 3], "seed": 4}, exact=True, target=10**6)
-        run = Run(scheduler)
+class SlowExact:
+    """A plan whose exact kernel takes a while to build (as a new architecture's does on a busy CPU)."""
 
-        def until_exact(s: Sim) -> None:
-            if s.kernels[-1] == "exact":
-                run.active.discard(s.slot)
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
 
-        s.on_chunk = until_exact
-        run.start([s])
-        run.wait()
-        assert s.kernels[0] == "padded" and s.kernels[-1] == "exact"
+    def train_uses(self) -> tuple[TrainUse, ...]:
+        exact, padded = self.plan.train_uses()
+
+        def build():
+            time.sleep(1.0)
+            return exact.build()
+
+        return TrainUse(exact.key, exact.inputs, build, exact.label), padded
+
+
+def test_the_padded_kernel_serves_until_the_exact_one_is_compiled_then_it_takes_over():
+    compiler = Compiler()
+    scheduler = Scheduler(compiler)
+    try:
+        s = sim("x", {**SPIRAL, "hidden_layers": [5, 3], "seed": 4}, target=10**6)
+        plan = SlowExact(s.plan)
+        kernels: list[str] = []
+        state = s.state
+        for _ in range(10**4):
+            outcome = scheduler.submit("x", plan, state, 50).result(TIMEOUT_S)
+            state = outcome.state
+            kernels.append(outcome.kernel)
+            if outcome.kernel == "exact":
+                break
+        assert kernels[0] == "padded" and kernels[-1] == "exact", kernels
         assert scheduler.counters().compiles >= 2
+    finally:
+        scheduler.close()
+        compiler.close()
 
 
-def test_every_call_is_planned_with_its_kernels_fixed_part_in_any_scheduler_sharing_it(kernels, monkeypatch):
+def test_every_call_is_planned_with_its_kernels_fixed_part_in_any_scheduler_sharing_it(compiler, monkeypatch):
     monkeypatch.setattr(call_timing, "FIXED_RETIME_S", 1e9)  # as timed when compiled (no retiming)
     sims = [sim(f"f{i}", {**SPIRAL, "seed": i}, exact=True, target=300) for i in range(3)]
-    for _ in range(2):  # the second scheduler finds the kernels compiled by the first
-        with TrainingScheduler(kernels=kernels) as scheduler:
+    for _ in range(2):  # the second scheduler finds the kernels compiled for the first
+        scheduler = Scheduler(compiler)
+        scheduler.warm(sims[0].plan, sims[0].state, [4])
+        try:
             drive(scheduler, sims)
             timings = dict(scheduler._timings)
+        finally:
+            scheduler.close()
         for s in sims:
             s.epoch, s.target = 0, 300
         assert timings
-        for key, timing in timings.items():
-            assert timing.fixed_s == kernels.fixed_s(*key) > 0, key
+        for (key, slots), timing in timings.items():
+            assert timing.fixed_s == compiler.get(("batch", key, slots)).fixed_s > 0, key
 
 
-def test_a_kernel_in_use_has_its_fixed_part_timed_again_without_changing_any_numbers(kernels, monkeypatch):
+def test_a_kernel_in_use_has_its_fixed_part_timed_again_without_changing_any_numbers(scheduler, monkeypatch):
     monkeypatch.setattr(call_timing, "FIXED_RETIME_S", 0.0)  # after every call
     sims = [sim(f"r{i}", {**SPIRAL, "seed": i}, exact=True, target=200) for i in range(3)]
-    with TrainingScheduler(kernels=kernels) as scheduler:
-        drive(scheduler, sims)
-        timings = dict(scheduler._timings)
+    scheduler.warm(sims[0].plan, sims[0].state, [4])
+    starts = [s.state for s in sims]
+    drive(scheduler, sims)
+    assert all(set(s.kernels) == {"exact"} for s in sims)
+    timings = dict(scheduler._timings)
     assert timings and all(len(t._fixed) > 1 for t in timings.values())
     for key, timing in timings.items():
         assert 0 < timing.fixed_s == min(timing._fixed), key  # the fastest recent timing counts
-    for i, s in enumerate(sims):
-        assert_states_close(s.state, alone(sim(s.slot, {**SPIRAL, "seed": i}), 200, exact=True))
+    for s, start in zip(sims, starts, strict=True):
+        assert_states_close(s.state, alone(s, 200, start, exact=True))
 
 
-def test_a_diverging_session_is_told_and_the_others_train_on(scheduler):
+def test_a_diverging_run_is_told_and_the_others_train_on(scheduler):
     wild = sim(
         "wild", {"learning_rate": 10, "activation": "relu", "dataset": "plane", "problem": "regression"}
     )
@@ -338,54 +382,50 @@ def test_a_diverging_session_is_told_and_the_others_train_on(scheduler):
     assert all(not c.diverged and c.epoch == 200 for c in calm)
 
 
-def test_batched_evaluation_matches_lone_evaluation(scheduler):
-    sims = [sim(f"v{i}", {**SPIRAL, "seed": i, "hidden_layers": [i + 1] * 3}) for i in range(5)]
-    futures = scheduler.evaluate_all([EvalRequest.from_plan(s.slot, s.plan, s.state) for s in sims])
-    for s, f in zip(sims, futures, strict=True):
-        result = f.result(TIMEOUT_S)
-        lone = compiled_evaluate()(s.state.params, s.plan.arch, s.plan.eval_data)
-        np.testing.assert_allclose(result.train_loss, lone.train_loss, rtol=1e-5)
-        np.testing.assert_array_equal(result.output_grid, lone.output_grid)
-    assert scheduler.counters().eval_batches == 1
-
-
 def test_bad_requests_are_refused_with_a_reason(scheduler):
     s = sim("bad", SPIRAL)
-    with pytest.raises(ValueError, match="max_epochs"):
-        ChunkRequest.from_plan("bad", s.plan, s.state, 0)
-    other = sim("wide", {**SPIRAL, "hidden_layers": [12], "mode": "extended"})
-    with pytest.raises(ValueError, match="bucket"):
-        ChunkRequest.from_plan("bad", other.plan, s.state, 5)
-    with pytest.raises(ValueError, match="go together"):
-        ChunkRequest("bad", s.request().padded, 5, exact_spec=s.plan.exact_spec)
-    # a slot has one chunk pending at a time
-    with pytest.raises(ValueError, match="already has a chunk pending"):
-        scheduler.submit_all([s.request(), s.request()])
+    with pytest.raises(ValueError, match="at least one unit"):
+        scheduler.submit("bad", s.plan, s.state, 0)
+    other = sim("other", SPIRAL)
+    scheduler.submit("twice", other.plan, other.state, 5)
+    with pytest.raises(ValueError, match="already has a chunk waiting"):
+        scheduler.submit("twice", other.plan, other.state, 5)
 
 
-def test_a_malformed_request_is_refused_naming_the_array():
-    s = sim("bad", {**SPIRAL, "seed": 2})
-    padded = s.request().padded
-    with pytest.raises(ValueError, match=r"padded.data.x must be float32\[\d+, 8\], got float32\[\d+, 5\]"):
-        ChunkRequest("bad", padded._replace(data=padded.data._replace(x=padded.data.x[:, :5])), 10)
-    with pytest.raises(ValueError, match=r"learning_rate must be float32\[\], got float32\[3\]"):
-        ChunkRequest("bad", padded._replace(hyper=padded.hyper._replace(learning_rate=jnp.ones(3))), 10)
-    data = exact_inputs(s.plan)
-    with pytest.raises(ValueError, match=r"exact_data.y must be"):
-        ChunkRequest("bad", padded, 10, s.plan.exact_spec, data._replace(y=data.y[:-1]))
-    with pytest.raises(ValueError, match=r"data.grid_x must be"):
-        EvalRequest("bad", s.state.params, s.plan.arch, s.plan.eval_data._replace(grid_x=jnp.zeros((4, 8))))
+def test_a_use_whose_kernel_cannot_be_built_fails_its_runs_alone(scheduler):
+    good = sim("good", {**SPIRAL, "seed": 3}, target=50)
+    bad = sim("bad", {**SPIRAL, "seed": 4})
+
+    class Broken:
+        def train_uses(self):
+            padded = bad.plan.train_uses()[-1]
+
+            def build():
+                raise RuntimeError("this kernel cannot be built")
+
+            return (TrainUse(("broken",), padded.inputs, build, "broken"),)
+
+    failed = scheduler.submit("bad", Broken(), bad.state, 10)
+    drive(scheduler, [good])
+    with pytest.raises(RuntimeError, match="cannot be built"):
+        failed.result(TIMEOUT_S)
+    assert good.epoch == 50
 
 
 def test_a_cancelled_request_is_never_run():
-    with TrainingScheduler() as scheduler:
+    compiler = Compiler()
+    scheduler = Scheduler(compiler)
+    try:
         first, second = sim("first", SPIRAL), sim("second", SPIRAL)
-        cancelled = scheduler.submit(first.request())  # waits: its kernel is compiling
+        cancelled = first.submit(scheduler)  # waits: its kernel is compiling
         assert cancelled.cancel()
-        outcome = scheduler.submit(second.request()).result(TIMEOUT_S)
-        assert outcome.epochs >= 1
+        outcome = second.submit(scheduler).result(TIMEOUT_S)
+        assert outcome.units >= 1
         assert scheduler.counters().chunks == 1
+    finally:
+        scheduler.close()
+        compiler.close()
 
 
-def test_the_slot_count_covers_the_members():
-    assert batched.slot_count(30, 32) == 32 and batched.slot_count(30, 16) == 16
+def test_the_slot_count_covers_the_runs():
+    assert slot_count(30, 32) == 32 and slot_count(30, 16) == 16

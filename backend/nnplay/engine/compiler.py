@@ -8,8 +8,9 @@ others, and never the event loop's or the request handlers' threads. A run waiti
 before background work (`urgent`), e.g. exact kernels compiled ahead. Compiled kernels are kept in an LRU
 of at most `max_kernels`; one dropped is compiled again if needed (from JAX's persistent cache, if on).
 
-Threads: the compile thread runs the builders; `call` runs families' pure functions (a prediction) on a
-worker of its own. `_lock` guards the queue, the in-flight table and the cache.
+Threads: two compile threads run the builders, one of them only for urgent work, so a run waiting on a
+kernel never waits behind a long background compile; `call` runs families' pure functions (a
+prediction) on a worker of its own. `_lock` guards the queue, the in-flight table and the cache.
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ class Compiler:
         self._closed = False
         self.compiled = 0  # kernels this compiler built
         self.evicted = 0
-        self._thread = threading.Thread(target=self._run, name="nnplay-compile", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, args=(urgent_only,), name=name, daemon=True)
+            for urgent_only, name in ((False, "nnplay-compile"), (True, "nnplay-compile-urgent"))
+        ]
+        for thread in self._threads:
+            thread.start()
         self._calls = ThreadPoolExecutor(1, thread_name_prefix="nnplay-call")
 
     # ---- the cache --------------------------------------------------------------------------------
@@ -145,13 +150,15 @@ class Compiler:
 
     def compile_now(self, key: Hashable, build: Callable[[], Any], client: str = "") -> Any:
         """The kernel of `key`, waiting for its compile (for a worker that cannot go on without it). The
-        compile still runs on the compile thread, within the bounds."""
+        compile still runs on a compile thread, within the bounds."""
         return self.request(key, build, client=client).result()
 
-    def _run(self) -> None:
+    def _run(self, urgent_only: bool) -> None:
         while True:
             with self._lock:
-                while not self._jobs and not self._closed:
+                while not self._closed and not (
+                    self._jobs and (self._jobs[0].priority == 0 or not urgent_only)
+                ):
                     self._lock.wait()
                 if self._closed:
                     return
@@ -205,7 +212,8 @@ class Compiler:
             self._lock.notify_all()
         for job in jobs:
             job.future.cancel()
-        self._thread.join()
+        for thread in self._threads:
+            thread.join()
         self._calls.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             self._kernels.clear()

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
@@ -52,25 +53,27 @@ def batch_slots(members: int, least: int = 2) -> int:
     return slots
 
 
-def stack_states(states: Sequence[Any]) -> Any:
-    """The states stacked on the device: slots of one stacked state gathered by index, others stacked."""
-    stacks = {id(s.stack) for s in states if isinstance(s, SlotRef) and s.stack is not None}
-    if len(stacks) == 1 and all(isinstance(s, SlotRef) and s.stack is not None for s in states):
-        index = np.asarray([s.index for s in states], np.int32)
-        return jax.tree.map(lambda leaf: leaf[index], states[0].stack)
-    values = [resolve(s) for s in states]
-    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *values)
-
-
 def single_kernel(use: FrameUse, state: Any) -> Any:
     return jax.jit(use.build()).lower(state, use.inputs, use.shared).compile()
 
 
-def batch_kernel(use: FrameUse, state: Any, slots: int) -> Any:
-    states = jax.tree.map(lambda leaf: jnp.stack([leaf] * slots), state)
-    inputs = jax.tree.map(lambda leaf: jnp.stack([jnp.asarray(leaf)] * slots), use.inputs)
-    batched = jax.vmap(use.build(), in_axes=(0, 0, None))
-    return jax.jit(batched).lower(states, inputs, use.shared).compile()
+def stack_signature(stack: Any) -> tuple[Any, ...]:
+    """What a batch kernel that gathers from `stack` is compiled for: its structure and shapes."""
+    leaves, treedef = jax.tree.flatten(stack)
+    return treedef, tuple((leaf.shape, str(leaf.dtype)) for leaf in leaves)
+
+
+def batch_kernel(use: FrameUse, stack: Any, slots: int) -> Any:
+    """`use`'s evaluation of `slots` runs cut out of `stack` by index, on the device: (stack, index
+    (slots,), one inputs pytree per run, shared) -> the summaries, stacked."""
+    evaluate = jax.vmap(use.build(), in_axes=(0, 0, None))
+
+    def run(stack: Any, index: jax.Array, inputs: tuple[Any, ...], shared: Any) -> Any:
+        states = jax.tree.map(lambda leaf: leaf[index], stack)
+        return evaluate(states, jax.tree.map(lambda *leaves: jnp.stack(leaves), *inputs), shared)
+
+    index = np.zeros(slots, np.int32)
+    return jax.jit(run).lower(stack, index, (use.inputs,) * slots, use.shared).compile()
 
 
 class Framer:
@@ -135,9 +138,9 @@ class Framer:
             groups: dict[Hashable, list[_Job]] = defaultdict(list)
             for job in jobs:
                 if job.future.set_running_or_notify_cancel():
-                    first = job.uses[0]
-                    batchable = first.batchable and len(job.uses) > 1
-                    groups[first.key if batchable else id(job)].append(job)
+                    first, state = job.uses[0], job.state
+                    batchable = first.batchable and len(job.uses) > 1 and isinstance(state, SlotRef)
+                    groups[(first.key, id(state.stack)) if batchable else id(job)].append(job)
             for members in groups.values():
                 while members:
                     batch, members = members[: self.max_batch], members[self.max_batch :]
@@ -152,12 +155,13 @@ class Framer:
                 self._single(job)
             return
         slots, kernel = found
-        use = jobs[0].uses[0]
+        use, stack = jobs[0].uses[0], jobs[0].state.stack
         try:
             padded = [*jobs, *[jobs[0]] * (slots - len(jobs))]
-            states = stack_states([job.state for job in padded])
-            inputs = jax.tree.map(lambda *leaves: jnp.stack(leaves), *[job.uses[0].inputs for job in padded])
-            summary = jax.device_get(kernel(states, inputs, use.shared))
+            index = np.asarray([job.state.index for job in padded], np.int32)
+            summary = jax.device_get(
+                kernel(stack, index, tuple(job.uses[0].inputs for job in padded), use.shared)
+            )
         except Exception:  # the batch fails alone: its frames are made one by one
             log.exception("a batched frame failed; making its frames one by one")
             for job in jobs:
@@ -170,21 +174,22 @@ class Framer:
             self._finisher.submit(self._finish_batch, jobs, use, summary)
 
     def _batch_kernel(self, jobs: list[_Job], compile_one: bool) -> tuple[int, Any] | None:
-        """The compiled batch kernel of the jobs' use for their number, else the smallest one of more
-        slots (asking for the right size's compile if `compile_one`); None if neither is ready."""
-        use, wanted = jobs[0].uses[0], batch_slots(len(jobs))
-        keys: list[Any] = self.compiler.ready_keys(lambda k: k[:2] == ("frames", use.key))  # type: ignore[index]
-        ready = [key[2] for key in keys if key[2] >= len(jobs)]
+        """The compiled batch kernel of the jobs' use and stack for their number, else the smallest one
+        of more slots (asking for the right size's compile if `compile_one`); None if neither is ready."""
+        use, stack = jobs[0].uses[0], jobs[0].state.stack
+        signature, wanted = stack_signature(stack), batch_slots(len(jobs))
+        prefix = ("frames", use.key, signature)
+        keys: list[Any] = self.compiler.ready_keys(lambda k: k[:3] == prefix)  # type: ignore[index]
+        ready = [key[3] for key in keys if key[3] >= len(jobs)]
         if compile_one and wanted not in ready:
-            state = resolve(jobs[0].state)
             with contextlib.suppress(CompileRefused):
                 self.compiler.request(
-                    ("frames", use.key, wanted), lambda: batch_kernel(use, state, wanted), urgent=False
+                    (*prefix, wanted), partial(batch_kernel, use, stack, wanted), urgent=False
                 )
         if not ready:
             return None
         slots = min(ready)
-        kernel = self.compiler.get(("frames", use.key, slots))
+        kernel = self.compiler.get((*prefix, slots))
         return None if kernel is None else (slots, kernel)
 
     def _single(self, job: _Job) -> None:

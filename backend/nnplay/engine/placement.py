@@ -15,7 +15,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .resident import Shard, layout
+from .resident import Shard, StackedKernels, layout
 
 IDLE_S = 2.0
 
@@ -66,11 +66,9 @@ class Placement:
         for run in idle:
             self.remove(run)
 
-    def place(
-        self, key: Hashable, arrivals: Sequence[Arrival], kernels: dict[int, tuple[Any, float]]
-    ) -> bool:
+    def place(self, key: Hashable, arrivals: Sequence[Arrival], kernels: dict[int, StackedKernels]) -> bool:
         """Put `arrivals` (runs of the use `key`) in its shards with their states and inputs, using the
-        compiled kernels `kernels` (slots -> (kernel, fixed part)); False if none is ready (they wait)."""
+        compiled kernels `kernels` (by slot count); False if none is ready (they wait)."""
         for arrival in arrivals:  # a run that changed use leaves its old shard first
             home = self.home.get(arrival.run)
             if home is not None and home.key != key:
@@ -101,7 +99,7 @@ class Placement:
         key: Hashable,
         arrivals: Sequence[Arrival],
         sizes: list[int],
-        kernels: dict[int, tuple[Any, float]],
+        kernels: dict[int, StackedKernels],
     ) -> None:
         """New shards of `sizes` for every run of `key`, each from its arrival or its current slot."""
         arriving = {a.run: a for a in arrivals}
@@ -113,8 +111,7 @@ class Placement:
         members += [(a.run, a.state, a.inputs) for a in arrivals]
         rebuilt, start = [], 0
         for slots in sizes:
-            kernel, fixed = kernels[slots]
-            shard = Shard(key, slots, kernel, fixed)
+            shard = Shard(key, slots, kernels[slots])
             part = members[start : start + slots]
             shard.fill(part)
             for run, _, _ in part:

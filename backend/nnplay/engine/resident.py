@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .call_timing import FIXED_RUNS, measure_fixed
@@ -53,28 +52,6 @@ def stacked_kernel(chunk: ChunkFn, slots: int) -> StackedFn:
     return one
 
 
-def replicate(tree: Any, slots: int) -> Any:
-    """`tree` stacked `slots` times (the start of a shard: every slot a copy of its first run)."""
-    return jax.tree.map(lambda leaf: jnp.stack([jnp.asarray(leaf)] * slots), tree)
-
-
-def unit_counts(counts: dict[int, int], slots: int) -> np.ndarray:
-    n = np.zeros(slots, np.int32)
-    for slot, units in counts.items():
-        n[slot] = units
-    return n
-
-
-def compile_stacked(chunk: ChunkFn, slots: int, state: Any, inputs: Any) -> tuple[Any, float]:
-    """The compiled kernel of `slots` stacked runs like (state, inputs), and its fixed part (the fastest of
-    a few calls that train no unit: dispatch, the loop's test, the results' transfer)."""
-    stack, stacked_inputs = replicate(state, slots), replicate(inputs, slots)
-    n = np.zeros(slots, np.int32)
-    compiled = jax.jit(stacked_kernel(chunk, slots)).lower(stack, stacked_inputs, n).compile()
-    fixed = measure_fixed(lambda: jax.device_get(compiled(stack, stacked_inputs, n)[1:]), FIXED_RUNS)
-    return compiled, fixed
-
-
 def _same(a: Any, b: Any) -> bool:
     """Whether two input pytrees are the very same arrays (a plan's inputs are reused while its settings
     and data stand)."""
@@ -86,8 +63,52 @@ def _same(a: Any, b: Any) -> bool:
     return len(left) == len(right) and all(x is y for x, y in zip(left, right, strict=True))
 
 
-def _write(stack: Any, slot: int, value: Any) -> Any:
-    return jax.tree.map(lambda whole, part: whole.at[slot].set(part), stack, value)
+def unit_counts(counts: dict[int, int], slots: int) -> np.ndarray:
+    n = np.zeros(slots, np.int32)
+    for slot, units in counts.items():
+        n[slot] = units
+    return n
+
+
+def host_stack(trees: Sequence[Any]) -> Any:
+    """Pytrees stacked on the host and put on the device: a transfer, never a compile."""
+    leaves = [jax.device_get(tree) for tree in trees]
+    return jax.tree.map(lambda *xs: jax.device_put(np.stack([np.asarray(x) for x in xs])), *leaves)
+
+
+@dataclass(frozen=True)
+class StackedKernels:
+    """One shard size's compiled kernels: train every slot, write one slot, read one slot. Writes and
+    reads are compiled with the training kernel, so a run joining, leaving or changed compiles nothing."""
+
+    train: Any  # (states, inputs, n (slots,)) -> (states, units (slots,), diverged (slots,))
+    write: Any  # (states, inputs, slot, state, inputs) -> (states, inputs)
+    read: Any  # (states, slot) -> state
+    fixed_s: float  # the training kernel's fixed part (a call of no units)
+
+
+def _write(states: Any, inputs: Any, slot: jax.Array, state: Any, own: Any) -> tuple[Any, Any]:
+    def put(stack: Any, value: Any) -> Any:
+        return jax.tree.map(lambda whole, part: whole.at[slot].set(part), stack, value)
+
+    return put(states, state), put(inputs, own)
+
+
+def _read(states: Any, slot: jax.Array) -> Any:
+    return jax.tree.map(lambda leaf: leaf[slot], states)
+
+
+def compile_stacked(chunk: ChunkFn, slots: int, state: Any, inputs: Any) -> StackedKernels:
+    """The kernels of `slots` stacked runs like (state, inputs), and the training kernel's fixed part (the
+    fastest of a few calls that train no unit: dispatch, the loop's test, the results' transfer)."""
+    state = resolve(state)
+    stack, stacked_inputs = host_stack([state] * slots), host_stack([inputs] * slots)
+    n, slot = np.zeros(slots, np.int32), np.int32(0)
+    train = jax.jit(stacked_kernel(chunk, slots)).lower(stack, stacked_inputs, n).compile()
+    write = jax.jit(_write).lower(stack, stacked_inputs, slot, state, inputs).compile()
+    read = jax.jit(_read).lower(stack, slot).compile()
+    fixed = measure_fixed(lambda: jax.device_get(train(stack, stacked_inputs, n)[1:]), FIXED_RUNS)
+    return StackedKernels(train, write, read, fixed)
 
 
 @dataclass
@@ -96,8 +117,7 @@ class Shard:
 
     key: Hashable
     slots: int
-    kernel: Any
-    fixed_s: float = 0.0
+    kernels: StackedKernels
     state: Any = None  # stacked states, on the device
     inputs: Any = None  # stacked inputs, on the device
     runs: dict[Hashable, int] = field(default_factory=dict)  # run -> slot
@@ -106,20 +126,29 @@ class Shard:
     last_use: dict[Hashable, float] = field(default_factory=dict)  # run -> when it last trained here
 
     @property
+    def fixed_s(self) -> float:
+        return self.kernels.fixed_s
+
+    @property
     def free(self) -> int:
         return self.slots - len(self.runs)
+
+    def ref(self, run: Hashable) -> SlotRef:
+        return SlotRef(self.state, self.runs[run], self.kernels.read)
 
     def fill(self, members: Sequence[tuple[Hashable, Any, Any]]) -> None:
         """Start the shard with these (run, state, inputs), stacked at once (free slots copy the first)."""
         if not 0 < len(members) <= self.slots:
             raise ValueError(f"{len(members)} runs do not fit a shard of {self.slots}")
         padded = [*members, *[members[0]] * (self.slots - len(members))]
-        states = [resolve(state) for _, state, _ in padded]
-        self.state = jax.tree.map(lambda *leaves: jnp.stack(leaves), *states)
-        self.inputs = jax.tree.map(lambda *leaves: jnp.stack(leaves), *[inputs for _, _, inputs in padded])
+        self.state = host_stack([resolve(state) for _, state, _ in padded])
+        self.inputs = host_stack([inputs for _, _, inputs in padded])
         now = time.monotonic()
         for slot, (run, _, inputs) in enumerate(members):
             self.runs[run], self.written[run], self.last_use[run] = slot, inputs, now
+
+    def _put(self, slot: int, state: Any, inputs: Any) -> None:
+        self.state, self.inputs = self.kernels.write(self.state, self.inputs, np.int32(slot), state, inputs)
 
     def add(self, run: Hashable, state: Any, inputs: Any) -> None:
         """Place a run in a free slot, with its state and inputs."""
@@ -128,23 +157,19 @@ class Shard:
             return
         used = set(self.runs.values())
         slot = next(s for s in range(self.slots) if s not in used)
-        self.state = _write(self.state, slot, resolve(state))
-        self.inputs = _write(self.inputs, slot, inputs)
+        self._put(slot, resolve(state), inputs)
         self.runs[run], self.written[run], self.last_use[run] = slot, inputs, time.monotonic()
         self.refs.pop(run, None)
 
     def update(self, run: Hashable, state: Any, inputs: Any) -> int:
-        """Bring the run's slot up to `state` and `inputs` (writes only what changed); returns the writes."""
-        slot, writes = self.runs[run], 0
-        if state is not self.refs.get(run):
-            self.state = _write(self.state, slot, resolve(state))
-            self.refs.pop(run, None)
-            writes += 1
-        if not _same(inputs, self.written[run]):
-            self.inputs = _write(self.inputs, slot, inputs)
-            self.written[run] = inputs
-            writes += 1
-        return writes
+        """Bring the run's slot up to `state` and `inputs` (a write only if either changed); returns the
+        writes made."""
+        if state is self.refs.get(run) and _same(inputs, self.written[run]):
+            return 0
+        self._put(self.runs[run], resolve(state), inputs)
+        self.written[run] = inputs
+        self.refs.pop(run, None)
+        return 1
 
     def remove(self, run: Hashable) -> None:
         self.runs.pop(run, None)
@@ -154,22 +179,21 @@ class Shard:
 
     def current(self, run: Hashable) -> Any:
         """The run's state as its slot holds it (for a move to another shard)."""
-        return self.refs.get(run) or SlotRef(self.state, self.runs[run])
+        return self.refs.get(run) or self.ref(run)
 
     def train(self, counts: dict[Hashable, int]) -> dict[Hashable, tuple[SlotRef, int, bool]]:
         """One call: each run of `counts` trains up to its units, the others none. Returns each run's new
         state, units trained and divergence."""
         n = unit_counts({self.runs[run]: units for run, units in counts.items()}, self.slots)
-        state, units, diverged = self.kernel(self.state, self.inputs, n)
+        state, units, diverged = self.kernels.train(self.state, self.inputs, n)
         units, diverged = jax.device_get((units, diverged))
         self.state = state
         now = time.monotonic()
         results = {}
         for run in counts:
-            slot = self.runs[run]
-            ref = SlotRef(state, slot)
+            ref = self.ref(run)
             self.refs[run], self.last_use[run] = ref, now
-            results[run] = (ref, int(units[slot]), bool(diverged[slot]))
+            results[run] = (ref, int(units[ref.index]), bool(diverged[ref.index]))
         return results
 
 

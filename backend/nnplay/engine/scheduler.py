@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
@@ -31,7 +32,7 @@ from .call_timing import CallTiming, tick_epochs
 from .compiler import Compiler
 from .counters import Counters
 from .placement import Arrival, Placement
-from .resident import compile_stacked, slot_count
+from .resident import StackedKernels, compile_stacked, slot_count
 from .seam import CompileRefused, EnginePlan, Outcome, TrainUse, resolve
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class Scheduler:
         self._lock = threading.Condition()
         self._waiting: dict[Hashable, _Request] = {}
         self._forget: set[Hashable] = set()
-        self._ready: dict[Hashable, dict[int, tuple[Any, float]]] = defaultdict(dict)
+        self._ready: dict[Hashable, dict[int, StackedKernels]] = defaultdict(dict)
         self._counters = Counters()
         self._closed = False
         self._worker = threading.Thread(target=self._run, name="nnplay-scheduler", daemon=True)
@@ -139,14 +140,21 @@ class Scheduler:
             done: Future[Any] = Future()
             done.set_result(ready)
             return done
-        value = resolve(state)
         future = self.compiler.request(
-            ("batch", use.key, slots),
-            lambda: compile_stacked(use.build(), slots, value, use.inputs),
-            client=client,
+            ("batch", use.key, slots), partial(_build, use, slots, resolve(state)), client=client
         )
         future.add_done_callback(lambda done: self._compiled(use.key, slots, done))
         return future
+
+    def warm(self, plan: EnginePlan, state: Any, sizes: Sequence[int], preferred: bool = True) -> None:
+        """Compile (blocking) the shard sizes `sizes` of the plan's first use (or its last), as a tick
+        would: for tests and benchmarks that measure without compiles."""
+        uses = plan.train_uses()
+        use, value = uses[0] if preferred else uses[-1], resolve(state)
+        for slots in sizes:
+            future = self.compiler.request(("batch", use.key, slots), partial(_build, use, slots, value))
+            future.result()
+            self._compiled(use.key, slots, future)
 
     def counters(self) -> Counters:
         with self._lock:
@@ -284,12 +292,13 @@ class Scheduler:
         key = ("batch", use.key, slots)
         if self.compiler.pending(key) or self.compiler.failure(key) is not None:
             return
-        state = resolve(request.state)
-
-        def build() -> tuple[Any, float]:
-            return compile_stacked(use.build(), slots, state, use.inputs)
-
+        found = self.compiler.get(key)  # compiled for another scheduler sharing the compiler
+        if found is not None:
+            with self._lock:
+                self._ready[use.key][slots] = found
+            return
         try:
+            build = partial(_build, use, slots, resolve(request.state))
             future = self.compiler.request(key, build, client=request.client, urgent=urgent)
         except CompileRefused:
             return  # asked again at a later tick
@@ -360,3 +369,7 @@ class Scheduler:
         for request in requests:
             if not request.future.done():
                 request.future.set_exception(error)
+
+
+def _build(use: TrainUse, slots: int, state: Any) -> StackedKernels:
+    return compile_stacked(use.build(), slots, state, use.inputs)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import jax
+import numpy as np
 
 ChunkFn = Callable[[Any, Any, jax.Array], tuple[Any, jax.Array, jax.Array]]
 FrameFn = Callable[[Any, Any, Any], Any]
@@ -83,18 +84,22 @@ class Outcome:
 @dataclass(eq=False)
 class SlotRef:
     """A run's state as slot `index` of a stacked state on the device (a value: stacked states are never
-    changed in place). `value()` cuts it out once and keeps it."""
+    changed in place). `value()` cuts it out once (with `read`, the stack's compiled reader) and keeps it."""
 
     stack: Any
     index: int
+    read: Callable[[Any, Any], Any] | None = None
     _value: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def value(self) -> Any:
         with self._lock:
             if self._value is None:
-                i = self.index
-                self._value = jax.tree.map(lambda leaf: leaf[i], self.stack)
+                if self.read is not None:
+                    self._value = self.read(self.stack, np.int32(self.index))
+                else:
+                    i = self.index
+                    self._value = jax.tree.map(lambda leaf: leaf[i], self.stack)
             return self._value
 
 
