@@ -1,5 +1,6 @@
 """Sessions without a server: commands in arrival order, honest pauses and steps, the run follows its
-data, empty data refused, failures reported once, and sessions' parts (clock, early stopping, fan-out)."""
+data, empty data refused, failures reported once, and sessions' parts (clock, early stopping, fan-out).
+Sessions train on a batched engine shared by this module (one per app in the server)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,35 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from nnplay.engine import kernels
+from nnplay.engine.batched import BatchedEngine
+from nnplay.engine.serial import ChunkClock
+from nnplay.families.mlp.exact import compiled_exact_chunk
+from nnplay.families.mlp.family import MlpFamily
 from nnplay.families.mlp.frames import frame_data
 from nnplay.families.mlp.plan import make_plan
-from nnplay.families.mlp.weights import fresh_state
 from nnplay.protocol import parse_client_message
 from nnplay.schemas import make_config
 from nnplay.sessions import Session, Subscriber
-from nnplay.sessions.pacing import ChunkClock, frame_interval_s
+from nnplay.sessions.commands import ReplaceData
+from nnplay.sessions.pacing import frame_interval_s
 from nnplay.sessions.stopping import EarlyStopping
+from nnplay.userdata import parse_csv
+
+FAMILY = MlpFamily()
+_ENGINE: list[BatchedEngine] = []
+
+
+def engine() -> BatchedEngine:
+    if not _ENGINE:
+        _ENGINE.append(BatchedEngine())
+    return _ENGINE[0]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_engine():
+    yield
+    if _ENGINE:
+        _ENGINE.pop().close()
 
 
 def _run(coro):
@@ -44,8 +65,8 @@ def _messages(sub: Subscriber) -> list[dict]:
     return out
 
 
-async def _session(changes=None) -> tuple[Session, Subscriber]:
-    session = await asyncio.to_thread(Session, "s", make_config(None, changes or {}))
+async def _session(changes=None, name="s") -> tuple[Session, Subscriber]:
+    session = await asyncio.to_thread(Session, name, FAMILY, make_config(None, changes or {}), engine())
     session.start_loop()
     sub = session.subscribe()
     await session.settled()
@@ -142,7 +163,7 @@ async def _exact_session_then(change) -> tuple[Session, Subscriber]:
         points = np.vstack([split.train_x, split.test_x])
         labels = np.concatenate([split.train_y, split.test_y])
         rows = [f"{x1},{x2},{-y}" for (x1, x2), y in zip(points, labels, strict=True)]
-        await session.replace_points("\n".join(rows))
+        await session.perform(ReplaceData(parse_csv("\n".join(rows), "classification")))
     else:
         session.handle(_msg(type="configure", changes=change), sub)
         await session.settled()
@@ -173,7 +194,7 @@ def test_the_exact_kernel_trains_on_the_new_data_after_a_data_change(change):
     assert kernel == "exact"
     expected = start
     for _ in range(20):
-        expected = kernels.train_chunk(plan, expected, 1).params
+        expected = compiled_exact_chunk(plan.exact_spec)(expected, plan.hyper, plan.exact_data, 1).state
     assert _same_params(trained.params, expected.params)
 
 
@@ -223,7 +244,7 @@ def test_a_failing_evaluation_is_reported_once_and_never_loops(monkeypatch):
     async def go():
         session, sub = await _session()
         await _until(lambda: session.last_frame is not None)  # the first frame is made unbroken
-        monkeypatch.setattr("nnplay.engine.framer.frame_data", broken)  # frames are made there
+        monkeypatch.setattr("nnplay.families.mlp.uses.summary_frame", broken)  # frames are finished there
         session.handle(_msg(type="configure", changes={"learning_rate": 0.1}), sub)
         await session.settled()
         await asyncio.sleep(0.5)
@@ -343,8 +364,8 @@ COMMANDS = st.one_of(
 @given(st.lists(COMMANDS, min_size=1, max_size=8))
 def test_a_burst_of_commands_ends_where_the_same_commands_one_by_one_do(sequence):
     async def go():
-        burst, burst_sub = await _session()
-        single, single_sub = await _session()
+        burst, burst_sub = await _session(name="burst")
+        single, single_sub = await _session(name="single")
         for message in sequence:
             burst.handle(_msg(**message), burst_sub)
         await burst.settled()
@@ -352,9 +373,9 @@ def test_a_burst_of_commands_ends_where_the_same_commands_one_by_one_do(sequence
             single.handle(_msg(**message), single_sub)
             await single.settled()
         # ... and the run goes on bitwise as a fresh session built from the final state does
-        rebuilt, rebuilt_sub = await _session(burst.config.public())
+        rebuilt, rebuilt_sub = await _session(burst.config.public(), name="rebuilt")
         if burst.config.dataset == "custom":
-            await rebuilt.set_points(*burst.custom)
+            await rebuilt.perform(ReplaceData(burst.custom))
         rebuilt.params, rebuilt.epoch = burst.params, burst.epoch
         for session, sub in ((burst, burst_sub), (rebuilt, rebuilt_sub)):
             for _ in range(3):
@@ -371,14 +392,12 @@ def test_a_burst_of_commands_ends_where_the_same_commands_one_by_one_do(sequence
     assert _same_params(burst.params.params, rebuilt.params.params)
 
 
-def test_chunk_clock_fills_the_frame_budget_and_probes_first():
+def test_the_serial_engines_chunk_clock_fills_the_frame_budget_and_probes_each_use_first():
     clock = ChunkClock()
-    assert clock.epochs_for("exact") == 1
-    clock.learn("exact", 100, 0.010, 0.004)
-    assert 200 <= clock.epochs_for("exact") <= 300
-    assert clock.epochs_for("exact", with_frame=False) > clock.epochs_for("exact")
-    clock.forget()
-    assert clock.epochs_for("exact") == 1
+    assert clock.units_for("exact") == 1
+    clock.learn("exact", 100, 0.010)
+    assert 250 <= clock.units_for("exact") <= 350
+    assert clock.units_for("padded") == 1  # another kernel trains at another speed: measured afresh
 
 
 def test_frames_follow_their_viewers():
@@ -411,10 +430,11 @@ def test_a_subscriber_that_never_reads_holds_a_bounded_number_of_bytes():
 def test_exact_kernels_are_shared_by_spec_and_never_keep_data():
     a = make_plan(make_config(None, {"dataset": "circle", "seed": 1}))
     b = make_plan(make_config(None, {"dataset": "circle", "seed": 2}))
-    assert a.exact_spec == b.exact_spec
-    kernels.compile_exact(a, fresh_state(a)).result()
-    assert kernels.exact_kernel(b.exact_spec) is kernels.exact_kernel(a.exact_spec)
-    assert not np.array_equal(np.asarray(a.exact_data.x), np.asarray(b.exact_data.x))
+    exact_a, exact_b = a.train_uses()[0], b.train_uses()[0]
+    assert exact_a.label == exact_b.label == "exact"
+    assert exact_a.key == exact_b.key  # one kernel for both: the data is an input, not part of it
+    data_a, data_b = exact_a.inputs[1], exact_b.inputs[1]
+    assert not np.array_equal(np.asarray(data_a.x), np.asarray(data_b.x))
 
 
 def test_a_plan_reuses_its_data_exactly_when_neither_the_points_nor_the_bucket_width_change():
@@ -469,22 +489,22 @@ def test_a_command_applies_at_once_while_the_scheduler_runs_the_sessions_chunk()
     weights the frames show (the epoch does not move), without waiting for the tick; training goes on."""
     import threading
 
-    from nnplay.engine.scheduler import TrainingScheduler
-
     async def go():
-        with TrainingScheduler() as scheduler:
+        own = BatchedEngine()
+        try:
+            scheduler = own.scheduler
             hold, entered, release = threading.Event(), threading.Event(), threading.Event()
-            run_call = scheduler._run_call
+            call = scheduler._call
 
-            def held(call, epochs):
+            def held(shard, members, units):
                 if hold.is_set():
                     entered.set()
                     assert release.wait(60)
-                run_call(call, epochs)
+                call(shard, members, units)
 
-            scheduler._run_call = held
+            scheduler._call = held
             config = make_config(None, {"dataset": "spiral", "hidden_layers": [6, 6]})
-            session = await asyncio.to_thread(Session, "s", config, scheduler)
+            session = await asyncio.to_thread(Session, "s", FAMILY, config, own)
             session.start_loop()
             sub = session.subscribe()
             session.handle(_msg(type="start"), sub)
@@ -500,6 +520,41 @@ def test_a_command_applies_at_once_while_the_scheduler_runs_the_sessions_chunk()
             await _until(lambda: session.epoch > applied_at, 60)
             await session.close()
             return epoch, applied_at, session.config_version
+        finally:
+            await asyncio.to_thread(own.close)
 
     epoch, applied_at, version = _run(go())
     assert applied_at == epoch and version >= 2
+
+
+def test_a_stop_epoch_run_on_the_batched_engine_reaches_its_epoch_in_chunks_of_many_epochs():
+    async def go():
+        session, sub = await _session({"dataset": "spiral", "stop_epoch": 3000}, name="stop")
+        session.handle(_msg(type="start"), sub)
+        await _until(lambda: session.state == "paused" and session.epoch > 0)
+        await session.close()
+        return session.epoch, engine().stats()
+
+    before = engine().stats()["chunks"]
+    epoch, stats = _run(go())
+    assert epoch == 3000
+    chunks = stats["chunks"] - before
+    assert chunks < 3000 / 5, f"{chunks} chunks for 3,000 epochs"
+
+
+def test_a_client_that_never_says_what_it_shows_gets_frames_without_the_insight_views():
+    async def go():
+        session, sub = await _session({"dataset": "xor"}, name="quiet")
+        session.handle(_msg(type="step"), sub)
+        await session.settled()
+        plain = session.last_eval
+        session.handle(_msg(type="viewer", visible=True, insights=True), sub)
+        session.handle(_msg(type="step"), sub)
+        await session.settled()
+        detailed = session.last_eval
+        await session.close()
+        return plain, detailed
+
+    plain, detailed = _run(go())
+    assert plain.metrics is None and plain.grad_norms == []
+    assert detailed.metrics is not None and detailed.grad_norms

@@ -187,9 +187,9 @@ class Scheduler:
                 self._waiting.clear()
                 forget, self._forget = self._forget, set()
                 self._counters.ticks += 1
-            for run in forget:
-                self.placement.remove(run)
             try:
+                for run in forget:
+                    self.placement.remove(run)
                 waiting = self._tick(requests)
             except Exception as error:  # a bug must not stop the worker: the tick's runs hear of it
                 log.exception("a training tick failed")

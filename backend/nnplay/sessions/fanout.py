@@ -29,7 +29,7 @@ class Subscriber:
 
     read_only: bool = False  # a watcher: it sees everything and may change nothing
     visible: bool = True  # the client's tab is visible (the page reports it with a `viewer` message)
-    insights: bool = True  # the client shows the insight views (histograms, ROC)
+    insights: bool = False  # shows the insight views (histograms, ROC); not until the client says so
     control: asyncio.Queue[str | bytes] = field(default_factory=lambda: asyncio.Queue(CONTROL_QUEUE))
     frame: bytes | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)

@@ -208,7 +208,8 @@ class Session(RunState):
                     continue
                 if self.needs_frame:
                     self.needs_frame = False
-                    frame = await self.publisher.make(self.plan, self._params, True, self.view)
+                    detail = self.fanout.wants_detail or not self.fanout
+                    frame = await self.publisher.make(self.plan, self._params, detail, self.view)
                     self.publisher.publish(frame, self._stamp(self.plan), self._frame_interval() or 0.0)
                     continue
             except asyncio.CancelledError:
