@@ -9,7 +9,7 @@ def frames_taken(chunk_ends: list[float], interval_s: float, monkeypatch) -> lis
     """The chunk ends (seconds) at which a frame was due and taken, on a fake clock."""
     clock = [0.0]
     monkeypatch.setattr(publisher.time, "perf_counter", lambda: clock[0])
-    pub = publisher.Publisher(Fanout())
+    pub = publisher.Publisher(Fanout(), None, None)  # type: ignore[arg-type]  # pacing only
     taken = []
     for end in chunk_ends:
         clock[0] = end

@@ -1,15 +1,19 @@
-"""The image lab's kernel: quality on the digits, determinism, augmentation, no recompiles on edits."""
+"""The image lab's family: quality on the digits, determinism, augmentation, no recompiles on edits."""
 
 from __future__ import annotations
+
+import asyncio
 
 import jax
 import numpy as np
 import pytest
 
 from nnplay.engine.runtime import compile_count
-from nnplay.imagelab.config import MLP_STACK, ImageConfigError, make_image_config
-from nnplay.imagelab.data import augment_batch, split_digits
-from nnplay.imagelab.lab import Lab
+from nnplay.engine.serial import SerialEngine
+from nnplay.families.cnn.config import MLP_STACK, ImageConfigError, make_image_config
+from nnplay.families.cnn.data import augment_batch, split_digits
+from nnplay.families.cnn.family import CnnFamily
+from nnplay.families.cnn.plan import Lab
 
 QUALITY_EPOCHS = 15
 
@@ -17,7 +21,7 @@ QUALITY_EPOCHS = 15
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_default_cnn_reaches_97pct_test_accuracy_within_15_epochs(seed):
     lab = Lab(make_image_config(None, {"seed": seed}))
-    state, _ = lab.train(lab.fresh_state(), QUALITY_EPOCHS)
+    state = lab.train(lab.fresh_state(), QUALITY_EPOCHS)
     ev = lab.evaluate(state, 0)
     assert ev.test_accuracy >= 0.97, f"seed {seed}: {ev.test_accuracy:.4f}"
     assert ev.confusion.sum() == lab.n_test
@@ -28,30 +32,41 @@ def test_the_same_config_and_seed_give_the_same_losses_bit_for_bit():
     runs = []
     for _ in range(2):
         lab = Lab(config)
-        state, loss = lab.train(lab.fresh_state(), 2)
-        runs.append((loss, lab.evaluate(state, 0).test_loss))
-    assert runs[0] == runs[1]
+        state = lab.train(lab.fresh_state(), 2)
+        runs.append((jax.device_get(state.params), lab.evaluate(state, 0).test_loss))
+    assert runs[0][1] == runs[1][1]
+    for a, b in zip(jax.tree.leaves(runs[0][0]), jax.tree.leaves(runs[1][0]), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_learning_rate_dropout_and_augmentation_edits_do_not_recompile():
+    """On the engine: an edit of traced settings keeps the plan's kernels (same use keys)."""
     stack = [{"kind": "conv", "filters": 4}, {"kind": "dropout", "rate": 0.2}, {"kind": "flatten"}]
+    family, engine = CnnFamily(), SerialEngine()
     lab = Lab(make_image_config(None, {"layers": stack, "optimizer": "adamw"}))
-    state = lab.fresh_state()
-    lab.compile(state)
-    state, _ = lab.train(state, 1)
-    before = compile_count()
-    for changes in (
-        {"learning_rate": 0.001},
-        {"momentum": 0.5, "weight_decay": 0.01},
-        {"layers": [*stack[:1], {"kind": "dropout", "rate": 0.6}, stack[2]]},
-        {"augment_rotation": True, "augment_noise": True},
-    ):
-        lab = Lab(make_image_config(lab.config, changes), lab)
-        assert lab.needs_fresh_run(lab.config) is None
-        state, _ = lab.train(lab.adopt(state), 1)
-        lab.evaluate(state, 3)
-        lab.predict(state, np.zeros(64))
-    assert compile_count() == before
+
+    async def chunk(lab, state):
+        outcome = await engine.train("r", lab, state, 20)
+        await asyncio.wrap_future(engine.frame(lab, outcome.state, False, 3))
+        return outcome.state
+
+    try:
+        state = asyncio.run(chunk(lab, lab.fresh_state()))
+        engine.call(("predict",), lambda: lambda x: x + 1, np.zeros(3)).result()
+        before = compile_count()
+        for changes in (
+            {"learning_rate": 0.001},
+            {"momentum": 0.5, "weight_decay": 0.01},
+            {"layers": [*stack[:1], {"kind": "dropout", "rate": 0.6}, stack[2]]},
+            {"augment_rotation": True, "augment_noise": True},
+        ):
+            edited = Lab(make_image_config(lab.config, changes), lab)
+            assert family.fresh_run_reason(lab.config, edited.config) is None
+            assert edited.train_uses()[0].key == lab.train_uses()[0].key
+            lab, state = edited, asyncio.run(chunk(edited, family.fit_state(state, edited)))
+        assert compile_count() == before
+    finally:
+        engine.close()
 
 
 def test_augmentation_off_leaves_images_as_they_are_and_on_changes_them():
@@ -82,10 +97,10 @@ def test_split_is_a_pure_function_of_ratio_and_seed():
 
 
 def test_the_mlp_baseline_is_a_valid_stack_and_a_fresh_run_follows_an_architecture_change():
-    lab = Lab(make_image_config())
+    config = make_image_config()
     mlp = make_image_config(None, {"layers": list(MLP_STACK)})
-    assert lab.needs_fresh_run(mlp) == "new network: the architecture changed"
-    assert lab.needs_fresh_run(make_image_config(None, {"seed": 9})) is not None
+    assert Lab.fresh_run_reason(config, mlp) == "new network: the architecture changed"
+    assert Lab.fresh_run_reason(config, make_image_config(None, {"seed": 9})) is not None
 
 
 @pytest.mark.parametrize(
@@ -108,10 +123,10 @@ def test_config_errors_name_the_field(changes, field, message):
 
 def test_chunks_of_any_size_train_the_same_weights_as_whole_epochs():
     lab = Lab(make_image_config(None, {"layers": [{"kind": "conv", "filters": 2}, {"kind": "flatten"}]}))
-    whole, _ = lab.train(lab.fresh_state(), 2)
+    whole = lab.train(lab.fresh_state(), 2)
     chunked = lab.fresh_state()
     while int(chunked.epoch) < 2:
-        chunked, _ = lab.train_steps(
+        chunked = lab.train_steps(
             chunked,
             min(7, 2 * lab.steps_per_epoch - int(chunked.epoch) * lab.steps_per_epoch - int(chunked.step)),
         )

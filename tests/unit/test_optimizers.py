@@ -13,8 +13,8 @@ import optax
 import pytest
 
 from nnplay.engine import runtime
-from nnplay.families.mlp.exact import ExactSpec, batch_data, make_exact_chunk
 from nnplay.engine.optimizers import OPTIMIZERS, SCHEDULES, OptimizerSpec, init_state, make_hyper
+from nnplay.families.mlp.exact import ExactSpec, batch_data, make_exact_chunk
 from nnplay.families.mlp.train import MAX_BATCH, TrainData, train_chunk
 from nnplay.families.mlp.trainer import Trainer
 from nnplay.features import all_features, feature_mask
