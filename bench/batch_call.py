@@ -1,12 +1,14 @@
-"""Where the time of one batched training call goes: its inputs, its dispatch and its kernel, by slots.
+"""Where the time of one batched training call goes, by slots: its dispatch and its wait, with the runs'
+states and inputs resident on the device (engine/resident.py).
 
-    python bench/batch_call.py [--slots 32,128] [--epochs 1,10,50]
+    python bench/batch_call.py [--sessions 32,128,512] [--epochs 0,1,10,50]
 
-For each slot count: that many class sessions (bench/classroom_engine.py's: spiral, 7 features, [8, 8, 8],
-own seeds), their exact kernel compiled, then calls of each epoch count (after two warm-up calls), timing
-the inputs' assembly, the dispatch (host work until the call returns: the kernel runs asynchronously)
-and the wait for its results. The scheduler keeps the host part (inputs + dispatch) below a share of its
-tick (scheduler.HOST_SHARE); this shows how it grows with slots on a machine. Reports; never asserts.
+For each count: that many class sessions (bench/classroom_engine.py's: spiral, 7 features, [8, 8, 8],
+own seeds) stacked in one shard of their exact use, then calls of each epoch count (after two warm-up
+calls), timing the dispatch (host work until the call returns: the kernel runs asynchronously) and the
+wait for its results (the units and divergence of every slot, one transfer). A call's inputs are already
+on the device: only the vector of epoch counts goes over. 0 epochs is the call's fixed part (what the
+scheduler keeps below a share of its tick). Reports; never asserts.
 """
 
 from __future__ import annotations
@@ -15,56 +17,52 @@ import argparse
 import json
 import statistics
 import time
-from concurrent.futures import Future
 
 import jax
+import numpy as np
 
-from classroom_engine import _request, students
-from nnplay.engine import batched
-from nnplay.engine.scheduler import TrainingScheduler, _Call, _Pending
+from classroom_engine import students
+from nnplay.engine.resident import Shard, compile_stacked
 
-REPEATS = 5
+REPEATS = 7
 
 
-def measure(scheduler: TrainingScheduler, n: int, epoch_counts: list[int]) -> list[dict[str, float]]:
-    requests = [_request(s) for s in students(n)]
-    scheduler.warm_for(requests[0], n)
-    slots = batched.slot_count(n, scheduler.max_slots)
-    key = requests[0].exact_spec
-    call = _Call("exact", key, slots, [_Pending(r, Future()) for r in requests[:slots]])
-    fn = scheduler.kernels.get("exact", key, slots)
-    assert fn is not None
+def measure(n: int, epoch_counts: list[int]) -> list[dict[str, float]]:
+    group = students(n)
+    use = group[0].plan.train_uses()[0]  # the exact kernel of the class's net
+    started = time.perf_counter()
+    kernels = compile_stacked(use.build(), n, group[0].state, use.inputs)
+    compile_s = time.perf_counter() - started
+    shard = Shard(use.key, n, kernels)
+    shard.fill([(s.slot, s.state, s.plan.train_uses()[0].inputs) for s in group])
     rows = []
     for epochs in [1, 1, *epoch_counts]:
-        samples: dict[str, list[float]] = {"inputs_ms": [], "dispatch_ms": [], "wait_ms": []}
+        samples: dict[str, list[float]] = {"dispatch_ms": [], "wait_ms": []}
         for _ in range(REPEATS):
+            n_vector = np.full(n, epochs, np.int32)
             t0 = time.perf_counter()
-            inputs = scheduler._call_inputs(call)
+            state, units, diverged = kernels.train(shard.state, shard.inputs, n_vector)
             t1 = time.perf_counter()
-            results = fn(inputs, batched.epoch_counts([epochs] * len(call.members), slots))
+            jax.device_get((units, diverged))
             t2 = time.perf_counter()
-            jax.device_get([(r.epochs, r.diverged) for r in results[: len(call.members)]])
-            t3 = time.perf_counter()
-            for name, value in zip(samples, (t1 - t0, t2 - t1, t3 - t2), strict=True):
-                samples[name].append(1e3 * value)
-        rows.append(
-            {"sessions": n, "slots": slots, "epochs": epochs}
-            | {k: round(statistics.median(v), 2) for k, v in samples.items()}
-        )
+            shard.state = state
+            samples["dispatch_ms"].append(1e3 * (t1 - t0))
+            samples["wait_ms"].append(1e3 * (t2 - t1))
+        row = {"sessions": n, "slots": n, "epochs": epochs, "compile_s": round(compile_s, 1)}
+        rows.append(row | {k: round(statistics.median(v), 3) for k, v in samples.items()})
     return rows[2:]  # the first two epoch counts warm up
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", default="32,128")
-    parser.add_argument("--epochs", default="1,10,50")
+    parser.add_argument("--sessions", default="32,128,512")
+    parser.add_argument("--epochs", default="0,1,10,50")
     args = parser.parse_args()
     epoch_counts = [int(e) for e in args.epochs.split(",")]
     print("device:", jax.devices()[0])
-    with TrainingScheduler() as scheduler:
-        for n in (int(v) for v in args.sessions.split(",")):
-            for row in measure(scheduler, n, epoch_counts):
-                print(json.dumps(row), flush=True)
+    for n in (int(v) for v in args.sessions.split(",")):
+        for row in measure(n, epoch_counts):
+            print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ Each session: spiral, all 7 features, hidden layers [8, 8, 8], its own seed (so 
 trained as fast as it goes; once a second it changes its learning rate (a new traced value: no compile).
 Engine level only (no server, no websockets, no frames): the end-to-end probe lives with the server.
 
-- batched: engine.scheduler.TrainingScheduler; every session resubmits from its done callback, so each
-  is in every tick. Kernels for the slot counts are compiled before the clock starts (reported): a
-  compile while measuring would take one of the two cores.
+- batched: engine.scheduler.Scheduler (the batched engine's: a use's sessions stacked on the device,
+  one call per shard and tick); every session resubmits from its done callback, so each is in every
+  tick. Its learning rate change is a new plan (a slot write). Kernels for the shard size are compiled
+  before the clock starts (reported): a compile while measuring would take one of the two cores.
 - one at a time: the same sessions in a round-robin loop, each chunk on the plain exact kernel (one
   compiled kernel shared by all, data passed in), chunk sizes fitting the same frame budget per round.
   This is today's per-session engine without its event loop: a generous baseline.
@@ -30,10 +31,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from nnplay.engine import batched, runtime
-from nnplay.families.mlp.exact import BatchedData, compiled_exact_chunk
-from nnplay.engine.optimizers import Hyper, TrainState
-from nnplay.engine.scheduler import FRAME_BUDGET_S, ChunkRequest, TrainingScheduler, exact_inputs, fairness
+from nnplay.engine import runtime
+from nnplay.engine.compiler import Compiler
+from nnplay.engine.counters import fairness
+from nnplay.engine.resident import slot_count
+from nnplay.engine.scheduler import FRAME_BUDGET_S, Scheduler
+from nnplay.families.mlp.exact import compiled_exact_chunk
+from nnplay.families.mlp.plan import make_plan
 from nnplay.families.mlp.trainer import Plan, Trainer
 from nnplay.schemas import make_config
 from nnplay.settings import FEATURE_NAMES
@@ -47,9 +51,7 @@ LR_CHANGE_S = 1.0
 class Student:
     slot: int
     plan: Plan
-    state: TrainState
-    data: BatchedData
-    hyper: Hyper
+    state: Any
     epochs: int = 0
     chunks: int = 0
     lr_changed_at: float = 0.0
@@ -61,21 +63,15 @@ class Student:
             self.lr_changed_at = now
             self.lr_index += 1
             rate = LEARNING_RATES[(self.slot + self.lr_index) % len(LEARNING_RATES)]
-            self.hyper = self.hyper._replace(learning_rate=jnp.asarray(rate, jnp.float32))
+            self.plan = make_plan(make_config(self.plan.config, {"learning_rate": rate}), self.plan)
 
 
 def students(n: int) -> list[Student]:
     out = []
     for i in range(n):
         trainer = Trainer(make_config(None, {**CLASS_NET, "seed": i}))
-        plan = trainer.plan
-        out.append(Student(i, plan, trainer.init_params(), exact_inputs(plan), plan.hyper))
+        out.append(Student(i, trainer.plan, trainer.init_params()))
     return out
-
-
-def _request(s: Student) -> ChunkRequest:
-    padded = batched.PaddedSlot(s.state, s.plan.arch, s.hyper, s.plan.train_data)
-    return ChunkRequest(s.slot, padded, 10**6, s.plan.exact_spec, s.data)
 
 
 def _summary(group: list[Student], wall_s: float, cpu_s: float, compiles: int) -> dict[str, Any]:
@@ -94,9 +90,12 @@ def _summary(group: list[Student], wall_s: float, cpu_s: float, compiles: int) -
 
 def run_batched(n: int, seconds: float) -> dict[str, Any]:
     group = students(n)
-    with TrainingScheduler() as scheduler:
+    compiler = Compiler()
+    scheduler = Scheduler(compiler)
+    try:
         started = time.perf_counter()
-        slot_counts = scheduler.warm_for(_request(group[0]), n)
+        slots = [slot_count(n, scheduler.max_slots)]
+        scheduler.warm(group[0].plan, group[0].state, slots)  # the exact use, the size the class needs
         compile_s = time.perf_counter() - started
         stop = threading.Event()
         measuring = threading.Event()
@@ -104,19 +103,18 @@ def run_batched(n: int, seconds: float) -> dict[str, Any]:
 
         def after(s: Student, future: Any) -> None:
             outcome = future.result()
-            s.state = outcome.params
+            s.state = outcome.state
             if measuring.is_set():
-                s.epochs += outcome.epochs
+                s.epochs += outcome.units
                 s.chunks += 1
             if stop.is_set():
                 finished.release()
                 return
             s.maybe_change_learning_rate(time.perf_counter())
-            scheduler.submit(_request(s)).add_done_callback(lambda f: after(s, f))
+            scheduler.submit(s.slot, s.plan, s.state, 10**6).add_done_callback(lambda f: after(s, f))
 
-        futures = scheduler.submit_all([_request(s) for s in group])
-        for s, f in zip(group, futures, strict=True):
-            f.add_done_callback(lambda f, s=s: after(s, f))
+        for s in group:
+            scheduler.submit(s.slot, s.plan, s.state, 10**6).add_done_callback(lambda f, s=s: after(s, f))
         time.sleep(min(1.0, seconds / 2))  # warm-up: the timing estimates settle
         compiles, cpu, t0 = runtime.compile_count(), time.process_time(), time.perf_counter()
         measuring.set()
@@ -128,10 +126,14 @@ def run_batched(n: int, seconds: float) -> dict[str, Any]:
         for _ in group:
             finished.acquire(timeout=60)
         counters = scheduler.counters()
+    finally:
+        scheduler.close()
+        compiler.close()
     result = _summary(group, wall, cpu_s, compiles)
     result["compile_s"] = compile_s
-    result["slot_counts"] = slot_counts
+    result["slot_counts"] = slots
     result["members_per_batch"] = counters.members_per_batch
+    result["slot_writes"] = counters.writes
     return result
 
 
@@ -148,7 +150,8 @@ def run_one_at_a_time(n: int, seconds: float) -> dict[str, Any]:
             s.maybe_change_learning_rate(time.perf_counter())
             epochs = 1 if sec_per_epoch is None else int(max(1, min(5000, budget / sec_per_epoch)))
             t = time.perf_counter()
-            result = fn(s.state, s.hyper, s.data, jnp.asarray(epochs, jnp.int32))
+            plan = s.plan
+            result = fn(s.state, plan.hyper, plan.exact_data, jnp.asarray(epochs, jnp.int32))
             done = int(result.epochs)
             elapsed = time.perf_counter() - t
             sample = elapsed / epochs

@@ -21,9 +21,9 @@ import msgpack
 import numpy as np
 from websockets.sync.client import connect
 
-from nnplay.imagelab.config import MLP_STACK, make_image_config
-from nnplay.imagelab.kernel import LabState, naive_step
-from nnplay.imagelab.lab import Lab
+from nnplay.families.cnn.config import MLP_STACK, make_image_config
+from nnplay.families.cnn.kernel import LabState, naive_step
+from nnplay.families.cnn.plan import Lab
 from nnplay.inprocess import running_server
 
 BIG_STACK = [
@@ -84,13 +84,12 @@ def play_to_accuracy(
 
 def epochs_per_second(lab: Lab, seconds: float, rounds: int) -> dict[str, float]:
     """The fused kernel (5 epochs per call) vs one jitted call per minibatch, same update, same data."""
-    state = lab.fresh_state()
-    lab.compile(state)
+    state = lab.train(lab.fresh_state(), 1)  # compiles
     fused: list[float] = []
     for _ in range(rounds):
         epochs, started = 0, time.perf_counter()
         while time.perf_counter() - started < seconds:
-            state, _ = lab.train(state, 5)
+            state = lab.train(state, 5)
             epochs += 5
         jax.block_until_ready(state.params)
         fused.append(epochs / (time.perf_counter() - started))
@@ -124,7 +123,7 @@ def accuracy_after(changes: dict[str, Any], epochs: int, seeds: list[int]) -> di
     accuracies = []
     for seed in seeds:
         lab = Lab(make_image_config(None, {**changes, "seed": seed}))
-        state, _ = lab.train(lab.fresh_state(), epochs)
+        state = lab.train(lab.fresh_state(), epochs)
         accuracies.append(round(lab.evaluate(state, 0).test_accuracy, 4))
     return {"per_seed": accuracies, "mean": round(statistics.mean(accuracies), 4), "min": min(accuracies)}
 
@@ -132,7 +131,7 @@ def accuracy_after(changes: dict[str, Any], epochs: int, seeds: list[int]) -> di
 def compile_seconds(changes: dict[str, Any]) -> float:
     lab = Lab(make_image_config(None, changes))
     started = time.perf_counter()
-    lab.compile(lab.fresh_state())
+    lab.train(lab.fresh_state(), 1)  # compiles
     return round(time.perf_counter() - started, 2)
 
 

@@ -23,7 +23,6 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import jax
@@ -32,8 +31,8 @@ from .call_timing import CallTiming, tick_epochs
 from .compiler import Compiler
 from .counters import Counters
 from .placement import Arrival, Placement
-from .resident import StackedKernels, compile_stacked, slot_count
-from .seam import CompileRefused, EnginePlan, Outcome, TrainUse, resolve
+from .seam import EnginePlan, Outcome, TrainUse
+from .sizes import ShardSizes
 
 log = logging.getLogger(__name__)
 FRAME_BUDGET_S = 0.030  # a tick: every waiting run gets a chunk (and a frame) about this often
@@ -88,13 +87,13 @@ class Scheduler:
         )
         self.straggler_wait_s = straggler_wait_s
         self.placement = Placement(min_slots)  # worker thread only
+        self.sizes = ShardSizes(compiler, self.max_slots, min_slots, self._wake)
         self._timings: dict[tuple[Hashable, int], CallTiming] = {}  # worker thread only
         self._eval_s = 0.0  # the framer's share of the tick (set by the engine)
         self._served: set[Hashable] = set()  # worker thread only
         self._lock = threading.Condition()
         self._waiting: dict[Hashable, _Request] = {}
         self._forget: set[Hashable] = set()
-        self._ready: dict[Hashable, dict[int, StackedKernels]] = defaultdict(dict)
         self._counters = Counters()
         self._closed = False
         self._worker = threading.Thread(target=self._run, name="nnplay-scheduler", daemon=True)
@@ -120,6 +119,10 @@ class Scheduler:
             self._lock.notify_all()
         return request.future
 
+    def _wake(self) -> None:
+        with self._lock:
+            self._lock.notify_all()
+
     def forget(self, run: Hashable) -> None:
         with self._lock:
             self._forget.add(run)
@@ -127,38 +130,20 @@ class Scheduler:
 
     def ready(self, plan: EnginePlan) -> bool:
         """Whether some use of the plan has a compiled kernel (it trains without waiting)."""
-        with self._lock:
-            return any(self._ready.get(use.key) for use in plan.train_uses())
+        return self.sizes.any_ready(plan)
 
     def prepare(self, plan: EnginePlan, state: Any, client: str = "") -> Future[Any]:
-        """Compile the smallest shard of the plan's last use (what a new network trains in first)."""
-        use = plan.train_uses()[-1]
-        slots = slot_count(max(1, self.placement.min_slots), self._max_slots(use))
-        with self._lock:
-            ready = self._ready.get(use.key, {}).get(slots)
-        if ready is not None:
-            done: Future[Any] = Future()
-            done.set_result(ready)
-            return done
-        future = self.compiler.request(
-            ("batch", use.key, slots), partial(_build, use, slots, resolve(state)), client=client
-        )
-        future.add_done_callback(lambda done: self._compiled(use.key, slots, done))
-        return future
+        return self.sizes.prepare(plan, state, client)
 
     def warm(self, plan: EnginePlan, state: Any, sizes: Sequence[int], preferred: bool = True) -> None:
-        """Compile (blocking) the shard sizes `sizes` of the plan's first use (or its last), as a tick
-        would: for tests and benchmarks that measure without compiles."""
-        uses = plan.train_uses()
-        use, value = uses[0] if preferred else uses[-1], resolve(state)
-        for slots in sizes:
-            future = self.compiler.request(("batch", use.key, slots), partial(_build, use, slots, value))
-            future.result()
-            self._compiled(use.key, slots, future)
+        """Compile (blocking) shard sizes of the plan's first use (or its last): tests and benchmarks."""
+        self.sizes.warm(plan, state, sizes, preferred)
 
     def counters(self) -> Counters:
         with self._lock:
-            return self._counters.copy()
+            counters = self._counters.copy()
+        counters.compiles = self.sizes.compiles
+        return counters
 
     def close(self) -> None:
         with self._lock:
@@ -247,10 +232,10 @@ class Scheduler:
     ) -> list[tuple[Any, list[tuple[_Request, TrainUse]]]] | None:
         """Put the runs in their use's shards; the calls to make (None: no kernel is ready yet)."""
         arrivals = [Arrival(r.run, r.state, use.inputs) for r, use in members]
-        self._want_size(members[0][1], self.placement.would_hold(key, arrivals), members[0][0])
-        with self._lock:
-            kernels = dict(self._ready.get(key, {}))
-        if not self.placement.place(key, arrivals, kernels):
+        first, use = members[0]
+        size = self.sizes.size_for(use, self.placement.would_hold(key, arrivals))
+        self.sizes.request(use, size, first.state, first.client)  # the size they all fit in, if not ready
+        if not self.placement.place(key, arrivals, self.sizes.of(key)):
             return None
         by_shard: dict[int, list[tuple[_Request, TrainUse]]] = defaultdict(list)
         for request, use in members:
@@ -264,55 +249,16 @@ class Scheduler:
         before it, sized for the runs of this tick that want them); None while none is (the last use's
         compile is asked for first)."""
         for i, use in enumerate(uses):
-            with self._lock:
-                ready = bool(self._ready.get(use.key))
-            if ready:
+            if self.sizes.of(use.key):
                 return use
             last = i == len(uses) - 1
-            size = slot_count(max(wanting[use.key], self.placement.min_slots), self._max_slots(use))
-            self._compile(use, size, request, urgent=last)
-            failure = self.compiler.failure(("batch", use.key, size))
+            size = self.sizes.size_for(use, wanting[use.key])
+            self.sizes.request(use, size, request.state, request.client, urgent=last)
+            failure = self.sizes.failure(use, size)
             if failure is not None and last:
                 request.future.set_exception(failure)
                 return None
         return None
-
-    def _max_slots(self, use: TrainUse) -> int:
-        return min(use.max_slots or self.max_slots, self.max_slots)
-
-    def _want_size(self, use: TrainUse, members: int, request: _Request) -> None:
-        """Ask for the kernel size that holds `members` runs of `use` in one shard, if not compiled."""
-        size = slot_count(max(members, self.placement.min_slots), self._max_slots(use))
-        with self._lock:
-            have = size in self._ready.get(use.key, {})
-        if not have:
-            self._compile(use, size, request, urgent=False)
-
-    def _compile(self, use: TrainUse, slots: int, request: _Request, urgent: bool) -> None:
-        key = ("batch", use.key, slots)
-        if self.compiler.pending(key) or self.compiler.failure(key) is not None:
-            return
-        found = self.compiler.get(key)  # compiled for another scheduler sharing the compiler
-        if found is not None:
-            with self._lock:
-                self._ready[use.key][slots] = found
-            return
-        try:
-            build = partial(_build, use, slots, resolve(request.state))
-            future = self.compiler.request(key, build, client=request.client, urgent=urgent)
-        except CompileRefused:
-            return  # asked again at a later tick
-        future.add_done_callback(lambda done: self._compiled(use.key, slots, done))
-
-    def _compiled(self, key: Hashable, slots: int, done: Future[Any]) -> None:
-        if done.cancelled() or done.exception() is not None:
-            with self._lock:
-                self._lock.notify_all()
-            return
-        with self._lock:
-            self._ready[key][slots] = done.result()
-            self._counters.compiles += 1
-            self._lock.notify_all()
 
     def _tick_units(self, shards: list[Any]) -> int:
         """One unit count for every call of the tick (call_timing.tick_epochs): a tick lasts the frame
@@ -369,7 +315,3 @@ class Scheduler:
         for request in requests:
             if not request.future.done():
                 request.future.set_exception(error)
-
-
-def _build(use: TrainUse, slots: int, state: Any) -> StackedKernels:
-    return compile_stacked(use.build(), slots, state, use.inputs)

@@ -142,20 +142,28 @@ class Lab:
             batchable=False,
         )
 
-    # ---- headless use (jitted here, not cached: the CLI and benchmarks) ---------------------------
+    # ---- headless use (the CLI, benchmarks, tests: jitted once per Lab, never by the server) ------------
+
+    @cached_property
+    def _jitted(self) -> tuple[Any, Any, Any]:
+        use = self.frame_uses(False, 0)[0]
+        return (
+            jax.jit(make_train_chunk(self.kernel_key)),
+            jax.jit(use.build()),
+            jax.jit(make_predict(self.layers)),
+        )
 
     def train(self, state: LabState, epochs: int) -> LabState:
         """Train to the end of the `epochs`-th epoch boundary from here (whole epochs from a boundary)."""
         return self.train_steps(state, max(0, epochs * self.steps_per_epoch - int(state.step)))
 
     def train_steps(self, state: LabState, steps: int) -> LabState:
-        chunk = jax.jit(make_train_chunk(self.kernel_key))
-        trained, _, _ = chunk(state, self.train_uses()[0].inputs, jnp.asarray(steps, jnp.int32))
+        trained, _, _ = self._jitted[0](state, self.train_uses()[0].inputs, jnp.asarray(steps, jnp.int32))
         return trained  # type: ignore[no-any-return]
 
     def evaluate(self, state: LabState, digit: int) -> Evaluation:
         use = self.frame_uses(False, digit)[0]
-        out = jax.device_get(jax.jit(use.build())(state, use.inputs, None))
+        out = jax.device_get(self._jitted[1](state, use.inputs, None))
         return use.finish(out).ev  # type: ignore[no-any-return]
 
     def predict_args(self, state: LabState, pixels: np.ndarray) -> tuple[Any, ...]:
@@ -165,7 +173,7 @@ class Lab:
 
     def predict(self, state: LabState, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A drawn digit -> (class probabilities (10,), saliency (8, 8))."""
-        probabilities, saliency = jax.jit(make_predict(self.layers))(*self.predict_args(state, pixels))
+        probabilities, saliency = self._jitted[2](*self.predict_args(state, pixels))
         return np.asarray(probabilities), np.asarray(saliency)
 
 

@@ -1,0 +1,111 @@
+"""The batched engine's compiled shard kernels: for every training use, the slot counts it can run in, and
+the compiles that add more (engine/compiler.py does them, on its own threads).
+
+A use's sizes are powers of two up to its (or the engine's) largest shard. `request` asks for one size
+(urgent: a run waits on it; else background), `prepare` for the smallest (a new network's first shard),
+`warm` compiles some at once (tests and benchmarks). When a compile lands, `on_ready` wakes the
+scheduler. Any thread; `_lock` guards the table of ready kernels.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future
+from functools import partial
+from typing import Any
+
+from .compiler import Compiler
+from .resident import StackedKernels, compile_stacked, slot_count
+from .seam import CompileRefused, EnginePlan, TrainUse, resolve
+
+
+def _build(use: TrainUse, slots: int, state: Any) -> StackedKernels:
+    return compile_stacked(use.build(), slots, state, use.inputs)
+
+
+class ShardSizes:
+    def __init__(
+        self, compiler: Compiler, max_slots: int, min_slots: int, on_ready: Callable[[], None]
+    ) -> None:
+        self.compiler = compiler
+        self.max_slots, self.min_slots = max_slots, min_slots
+        self._on_ready = on_ready
+        self._lock = threading.Lock()
+        self._ready: dict[Hashable, dict[int, StackedKernels]] = defaultdict(dict)
+        self.compiles = 0  # sizes this engine had compiled
+
+    def of(self, key: Hashable) -> dict[int, StackedKernels]:
+        """The compiled sizes of the use `key` (slots -> kernels)."""
+        with self._lock:
+            return dict(self._ready.get(key, {}))
+
+    def any_ready(self, plan: EnginePlan) -> bool:
+        """Whether some use of the plan has a compiled kernel (it trains without waiting)."""
+        with self._lock:
+            return any(self._ready.get(use.key) for use in plan.train_uses())
+
+    def size_for(self, use: TrainUse, runs: int) -> int:
+        """The size of one shard that holds `runs` runs of `use` (as many as fit)."""
+        largest = min(use.max_slots or self.max_slots, self.max_slots)
+        return slot_count(max(runs, self.min_slots), largest)
+
+    def failure(self, use: TrainUse, slots: int) -> Exception | None:
+        return self.compiler.failure(("batch", use.key, slots))
+
+    def request(self, use: TrainUse, slots: int, state: Any, client: str = "", urgent: bool = False) -> None:
+        """Ask for `slots` of `use` unless it is ready, compiling or failed; a full compile queue is asked
+        again at a later tick."""
+        key = ("batch", use.key, slots)
+        with self._lock:
+            if slots in self._ready.get(use.key, {}):
+                return
+        if self.compiler.pending(key) or self.compiler.failure(key) is not None:
+            return
+        found = self.compiler.get(key)  # compiled for another engine sharing the compiler
+        if found is not None:
+            self._landed(use.key, slots, found)
+            return
+        try:
+            build = partial(_build, use, slots, resolve(state))
+            future = self.compiler.request(key, build, client=client, urgent=urgent)
+        except CompileRefused:
+            return
+        future.add_done_callback(lambda done: self._compiled(use.key, slots, done))
+
+    def prepare(self, plan: EnginePlan, state: Any, client: str = "") -> Future[Any]:
+        """Compile the smallest shard of the plan's last use (what a new network trains in first)."""
+        use = plan.train_uses()[-1]
+        slots = self.size_for(use, 1)
+        ready = self.of(use.key).get(slots)
+        if ready is not None:
+            done: Future[Any] = Future()
+            done.set_result(ready)
+            return done
+        future = self.compiler.request(
+            ("batch", use.key, slots), partial(_build, use, slots, resolve(state)), client=client
+        )
+        future.add_done_callback(lambda done: self._compiled(use.key, slots, done))
+        return future
+
+    def warm(self, plan: EnginePlan, state: Any, sizes: Sequence[int], preferred: bool = True) -> None:
+        """Compile (blocking) these sizes of the plan's first use (or its last)."""
+        uses = plan.train_uses()
+        use, value = uses[0] if preferred else uses[-1], resolve(state)
+        for slots in sizes:
+            future = self.compiler.request(("batch", use.key, slots), partial(_build, use, slots, value))
+            self._compiled(use.key, slots, future)
+
+    def _compiled(self, key: Hashable, slots: int, done: Future[Any]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            self._on_ready()  # its runs hear of the failure at the next tick
+            return
+        self._landed(key, slots, done.result())
+
+    def _landed(self, key: Hashable, slots: int, kernels: StackedKernels) -> None:
+        with self._lock:
+            fresh = slots not in self._ready[key]
+            self._ready[key][slots] = kernels
+            self.compiles += fresh
+        self._on_ready()
