@@ -98,7 +98,7 @@ PAGE_DEFAULTS: dict[str, Any] = {"speed": 1}
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
-SettingType = Literal["float", "int", "choice", "features", "layers", "choice_list", "float_list"]
+SettingType = Literal["float", "int", "bool", "choice", "features", "layers", "choice_list", "float_list"]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ...engine.optimizers import OPTIMIZERS, SCHEDULES
 from ...models.cnn import Layer, StackError, summarize
 from ...schemas import ConfigError
+from .settings import SETTINGS_BY_NAME, ranges
 
 DEFAULT_STACK: tuple[dict[str, Any], ...] = (
     {"kind": "conv", "filters": 8, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
@@ -21,17 +22,8 @@ MLP_STACK: tuple[dict[str, Any], ...] = (
     {"kind": "dense", "units": 64, "activation": "relu"},
 )
 
-# name -> (label, low, high) for the numeric settings; the one table the errors and the page read
-RANGES: dict[str, tuple[str, float, float]] = {
-    "learning_rate": ("learning rate", 1e-5, 1.0),
-    "momentum": ("momentum", 0.0, 0.999),
-    "weight_decay": ("weight decay", 0.0, 0.1),
-    "schedule_epochs": ("schedule epochs", 1, 1000),
-    "schedule_factor": ("schedule factor", 0.01, 1.0),
-    "batch_size": ("batch size", 8, 256),
-    "train_ratio": ("train ratio", 0.1, 0.9),
-    "seed": ("seed", 0, 2**31 - 1),
-}
+# name -> (label, low, high) for the numeric settings: from the settings table (settings.py)
+RANGES: dict[str, tuple[str, float, float]] = ranges()
 
 
 class ImageConfigError(ConfigError):
@@ -54,9 +46,12 @@ class LayerConfig(BaseModel):
         return Layer(**self.model_dump())
 
 
-def _bounded(name: str, default: Any) -> Any:
-    _, low, high = RANGES[name]
-    return Field(default, ge=low, le=high, allow_inf_nan=False)
+def _field(name: str) -> Any:
+    """The pydantic field of a setting of the table: its default and, for a number, its range."""
+    setting = SETTINGS_BY_NAME[name]
+    if setting.type in ("int", "float"):
+        return Field(setting.default, ge=setting.min, le=setting.max, allow_inf_nan=False)
+    return Field(setting.default)
 
 
 class ImageConfig(BaseModel):
@@ -65,19 +60,19 @@ class ImageConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     layers: tuple[LayerConfig, ...] = tuple(LayerConfig(**layer) for layer in DEFAULT_STACK)
-    optimizer: str = "adam"
-    learning_rate: float = _bounded("learning_rate", 0.01)
-    momentum: float = _bounded("momentum", 0.9)
-    weight_decay: float = _bounded("weight_decay", 0.0)
-    schedule: str = "constant"
-    schedule_epochs: int = _bounded("schedule_epochs", 20)
-    schedule_factor: float = _bounded("schedule_factor", 0.5)
-    batch_size: int = _bounded("batch_size", 32)
-    train_ratio: float = _bounded("train_ratio", 0.8)
-    seed: int = _bounded("seed", 1)
-    augment_shift: bool = False
-    augment_rotation: bool = False
-    augment_noise: bool = False
+    optimizer: str = _field("optimizer")
+    learning_rate: float = _field("learning_rate")
+    momentum: float = _field("momentum")
+    weight_decay: float = _field("weight_decay")
+    schedule: str = _field("schedule")
+    schedule_epochs: int = _field("schedule_epochs")
+    schedule_factor: float = _field("schedule_factor")
+    batch_size: int = _field("batch_size")
+    train_ratio: float = _field("train_ratio")
+    seed: int = _field("seed")
+    augment_shift: bool = _field("augment_shift")
+    augment_rotation: bool = _field("augment_rotation")
+    augment_noise: bool = _field("augment_noise")
 
     @model_validator(mode="after")
     def _check(self) -> ImageConfig:

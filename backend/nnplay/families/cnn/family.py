@@ -24,6 +24,7 @@ from .evaluate import make_predict
 from .frames import encode_frame
 from .messages import parse_message
 from .plan import CnnFrame, Lab, architecture_summary, check_stack
+from .settings import public
 
 if TYPE_CHECKING:
     from ...sessions.fanout import Subscriber
@@ -45,6 +46,7 @@ def lab_schema() -> dict[str, Any]:
             name: {"label": label, "min": low, "max": high} for name, (label, low, high) in RANGES.items()
         },
         "mlp_stack": list(MLP_STACK),
+        "settings": public(),  # the one table: type, default, range, URL key, help of every setting
     }
 
 
