@@ -145,10 +145,14 @@ def test_a_new_architecture_compiles_and_trains_a_fresh_network(lab, base_url):
     client.frame(lambda f: f["epoch"] == 1, timeout=60)
     client.send({"type": "set_stack", "layers": [{"kind": "flatten"}, {"kind": "dense", "units": 16}]})
     config = client.wait_for(lambda m: m.get("type") == "config")
-    client.wait_for(lambda m: m.get("type") == "status" and m["state"] == "compiling", timeout=60)
-    client.wait_for(lambda m: m.get("type") == "status" and m["state"] == "paused", timeout=120)
     assert config["fresh_run"] is True and "architecture" in config["reason"]
     assert config["parameters"] == 65 * 16 + 17 * 10
+    # the new network compiles in the background (Play meanwhile says "compiling"), then it trains
+    client.send({"type": "start"})
+    client.wait_for(lambda m: m.get("type") == "status" and m["state"] == "training", timeout=120)
+    client.send({"type": "pause"})
+    client.wait_for(lambda m: m.get("type") == "status" and m["state"] == "paused", timeout=60)
+    client.send({"type": "reset"})
     client.send({"type": "step", "epochs": 2})
     frame = client.frame(
         lambda f: f["config_version"] == config["config_version"] and f["epoch"] == 2, timeout=120

@@ -193,13 +193,12 @@ class Framer:
         return None if kernel is None else (slots, kernel)
 
     def _single(self, job: _Job) -> None:
-        """One frame with the first use whose single kernel is ready, else the last (compiled now)."""
+        """One frame with the plan's last frame use (compiled now if it is not yet)."""
         try:
             state = resolve(job.state)
-            use = next(
-                (u for u in job.uses[:-1] if self.compiler.get(("frame", u.key)) is not None), job.uses[-1]
-            )
-            kernel = self.compiler.compile_now(("frame", use.key), lambda: single_kernel(use, state))
+            use = job.uses[-1]
+            key = ("frame", use.key, stack_signature(state))  # the family's key need not hold the state's
+            kernel = self.compiler.compile_now(key, lambda: single_kernel(use, state))
             job.future.set_result(use.finish(jax.device_get(kernel(state, use.inputs, use.shared))))
         except Exception as error:  # one frame's failure is its run's to report
             job.future.set_exception(error)

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 from .compiler import Compiler
-from .framer import single_kernel
+from .framer import single_kernel, stack_signature
 from .runtime import compile_count
 from .seam import CompileRefused, Engine, EnginePlan, Outcome, TrainUse, resolve
 
@@ -125,7 +125,8 @@ class SerialEngine(Engine):
 
     def _make_frame(self, uses: Any, state: Any) -> Any:
         value, use = resolve(state), uses[-1]
-        kernel = self._compiler.compile_now(("frame", use.key), lambda: single_kernel(use, value))
+        key = ("frame", use.key, stack_signature(value))  # the family's key need not hold the state's
+        kernel = self._compiler.compile_now(key, lambda: single_kernel(use, value))
         with self._lock:
             self.frames += 1
         return use.finish(jax.device_get(kernel(value, use.inputs, use.shared)))

@@ -6,6 +6,7 @@ the clients and the wire; everything here runs on the session's run loop task (s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -252,19 +253,13 @@ class RunLoop(RunState):
             self.custom = custom
         self.adopt_plan(plan, state, reason)
         if not self.engine.ready(plan):
-            await self._compile(plan, state)
+            self._precompile(plan, state)
 
-    async def _compile(self, plan: Any, state: Any) -> None:
-        """A new network whose kernel is not compiled: say so while it compiles (then as before)."""
-        previous, message = self.state, self.message
-        self.set_state("compiling", "compiling the network (once per architecture)…")
-        try:
-            await asyncio.wrap_future(self.engine.prepare(plan, state, self.client))
-        except CompileRefused as exc:  # it compiles when the run trains, once the compiler has room
-            message = str(exc)
-        finally:
-            if self.state == "compiling":
-                self.set_state(previous, message if previous != "compiling" else "")
+    def _precompile(self, plan: Any, state: Any) -> None:
+        """A new network whose kernel is not compiled: compile it now, in the background, so that Play
+        finds it ready (a run that trains before it is shows "compiling" meanwhile)."""
+        with contextlib.suppress(CompileRefused):  # else it compiles when the run trains
+            self.engine.prepare(plan, state, self.client)
 
     async def edit_state(self, edit: Callable[..., Any], *args: Any) -> None:
         """A pure edit of the weights (in a worker thread); a family's error names its field."""
