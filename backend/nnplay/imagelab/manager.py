@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from ..sessions import SessionNotFound, TooManySessions
-from ..sessions.manager import evict_least_recent
+from ..sessions.limits import EVICT_OTHERS_AFTER_S, Quota, Slot, eviction_candidate
 from .config import make_image_config
 from .session import ImageSession
 
@@ -26,29 +25,46 @@ class ImageSessionManager:
         self.idle_timeout_s = idle_timeout_s
         self.max_per_client = max_per_client
         self.sessions: dict[str, ImageSession] = {}
-        self._owners: dict[str, str] = {}  # session id -> the client that created it
+        self.quota = Quota(max_sessions, max_per_client)  # sessions/limits.py: taken before any await
+        self._slots: dict[str, Slot] = {}  # session id -> its slot (keyed by the client that created it)
 
     async def create(self, changes: dict[str, Any] | None = None, client: str = "") -> ImageSession:
         """A new session (ImageConfigError if `changes` are invalid, TooManySessions if full)."""
         config = make_image_config(None, changes)
         await self.expire_idle()
-        own = [s for s in self.sessions.values() if self._owners.get(s.id) == client]
-        if len(own) >= self.max_per_client and not await self._evict_one(own):
-            raise TooManySessions(
-                f"this client already has {self.max_per_client} image-lab sessions open; close some and "
-                "try again"
-            )
-        if len(self.sessions) >= self.max_sessions and not await self._evict_one(self.sessions.values()):
-            raise TooManySessions(f"the image lab has {self.max_sessions} sessions running; try later")
-        lab, state = await asyncio.to_thread(ImageSession.build, config)
+        slot, evicted = self._reserve(client)  # no await between the check and the reservation
+        with slot:  # given back if the session cannot be built
+            for old in evicted:
+                await old.close()
+            lab, state = await asyncio.to_thread(ImageSession.build, config)
         session = ImageSession(secrets.token_urlsafe(16), lab, state)
         self.sessions[session.id] = session
-        self._owners[session.id] = client
+        self._slots[session.id] = slot
         session.start_loop()
         return session
 
-    async def _evict_one(self, candidates: Iterable[ImageSession]) -> bool:
-        return await evict_least_recent(candidates, self.remove)
+    def _reserve(self, client: str) -> tuple[Slot, list[ImageSession]]:
+        """A slot for `client` and the sessions that made room (taken out; the caller closes them)."""
+        evicted = []
+        while (blocked := self.quota.blocked(client)) is not None:
+            own = [s for s in self.sessions.values() if self._slots[s.id].key == client]
+            others = [s for s in self.sessions.values() if self._slots[s.id].key != client]
+            victim = eviction_candidate(own, others, blocked, time.monotonic(), EVICT_OTHERS_AFTER_S)
+            if victim is None:
+                raise TooManySessions(
+                    f"this client already has {self.max_per_client} image-lab sessions open; close some "
+                    "and try again"
+                    if blocked == "key"
+                    else f"the image lab has {self.max_sessions} sessions running; try later"
+                )
+            evicted.append(self._detach(victim.id))
+        slot = self.quota.reserve(client)
+        assert slot is not None  # nothing awaited since `blocked` said there was room
+        return slot, evicted
+
+    def _detach(self, session_id: str) -> ImageSession:
+        self._slots.pop(session_id).release()
+        return self.sessions.pop(session_id)
 
     def get(self, session_id: str) -> ImageSession:
         try:
@@ -57,10 +73,8 @@ class ImageSessionManager:
             raise SessionNotFound(session_id) from None
 
     async def remove(self, session_id: str) -> None:
-        session = self.sessions.pop(session_id, None)
-        self._owners.pop(session_id, None)
-        if session is not None:
-            await session.close()
+        if session_id in self.sessions:
+            await self._detach(session_id).close()
 
     async def expire_idle(self) -> None:
         now = time.monotonic()

@@ -5,37 +5,16 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sized
-from typing import Any, Protocol
+from typing import Any
 
 from ..engine import runtime
 from ..engine.framer import framer
 from ..engine.scheduler import TrainingScheduler
 from ..schemas import Pause, make_config
 from .commands import Command
+from .limits import EVICT_OTHERS_AFTER_S, Blocked, Quota, Slot, eviction_candidate
 from .publisher import FrameBudget
 from .session import Session
-
-
-class Evictable(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def subscribers(self) -> Sized: ...
-    @property
-    def last_active(self) -> float: ...
-
-
-async def evict_least_recent(
-    candidates: Iterable[Evictable], remove: Callable[[str], Awaitable[None]]
-) -> bool:
-    """Remove the least recently active of `candidates` that nobody watches (False if all are watched):
-    how a server at a session limit makes room, for the playground's and the image lab's sessions."""
-    idle = [s for s in candidates if not s.subscribers]
-    if not idle:
-        return False
-    await remove(min(idle, key=lambda s: s.last_active).id)
-    return True
 
 
 class SessionNotFound(KeyError):
@@ -71,11 +50,14 @@ class SessionManager:
         self.budget = FrameBudget(frames_per_s, self._watched_training)
         self.max_sessions = max_sessions
         self.max_classroom_sessions = max_classroom_sessions
-        self._classroom: set[str] = set()  # ids of classroom runs
         self.max_per_client = max_per_client
         self.idle_timeout_s = idle_timeout_s
         self._sessions: dict[str, Session] = {}
-        self._owners: dict[str, str] = {}  # session id -> the client (address) that created it
+        # Each session holds a slot of one quota from before it is built until it is removed (limits.py):
+        # its key is the client (address) that created it.
+        self.playground = Quota(max_sessions, max_per_client)
+        self.classroom = Quota(max_classroom_sessions)
+        self._slots: dict[str, Slot] = {}
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -104,31 +86,53 @@ class SessionManager:
         A classroom run counts only against `max_classroom_sessions` (its room bounds its students).
         """
         config = make_config(None, changes or {})
+        slot, evicted = self._reserve(client, classroom)  # no await before this: the cap holds
+        with slot:  # given back if the session cannot be built
+            for old in evicted:
+                await old.close()
+            session_id = secrets.token_urlsafe(9)
+            session = await asyncio.to_thread(Session, session_id, config, self.scheduler, self.budget)
+        self._sessions[session_id] = session
+        self._slots[session_id] = slot
+        session.start_loop()
+        return session
+
+    def _reserve(self, client: str, classroom: bool) -> tuple[Slot, list[Session]]:
+        """A slot for one more session of `client`, and the sessions that made room for it (already
+        taken out of the manager; the caller closes them). Synchronous: the check and the reservation are
+        one step. Raises TooManySessions."""
         if classroom:
-            if len(self._classroom) >= self.max_classroom_sessions:
+            slot = self.classroom.reserve(client)
+            if slot is None:
                 raise TooManySessions(
                     f"the server already runs {self.max_classroom_sessions} classroom runs (NNPLAY_MAX_"
                     "CLASSROOM_SESSIONS); watch the teacher's run, or try again when a room has closed"
                 )
-        else:
-            playground = [s for sid, s in self._sessions.items() if sid not in self._classroom]
-            own = [s for s in playground if self._owners.get(s.id) == client]
-            if len(own) >= self.max_per_client and not await self._evict_one(own):
-                raise TooManySessions(
-                    f"this client already has {self.max_per_client} sessions open; close some and try again"
-                )
-            if len(playground) >= self.max_sessions and not await self._evict_one(playground):
-                raise TooManySessions(
-                    f"the server already runs {self.max_sessions} sessions; try again later"
-                )
-        session_id = secrets.token_urlsafe(9)
-        session = await asyncio.to_thread(Session, session_id, config, self.scheduler, self.budget)
-        self._sessions[session_id] = session
-        self._owners[session_id] = client
-        if classroom:
-            self._classroom.add(session_id)
-        session.start_loop()
-        return session
+            return slot, []
+        evicted: list[Session] = []
+        while (blocked := self.playground.blocked(client)) is not None:
+            victim = self._eviction_candidate(client, blocked)
+            if victim is None:
+                raise TooManySessions(self._refusal(blocked))
+            evicted.append(self._detach(victim.id))
+        slot = self.playground.reserve(client)
+        assert slot is not None  # nothing awaited since `blocked` said there was room
+        return slot, evicted
+
+    def _eviction_candidate(self, client: str, blocked: Blocked) -> Session | None:
+        playground = [
+            (s, slot.key)
+            for s in self._sessions.values()
+            if (slot := self._slots[s.id]).quota is self.playground
+        ]
+        own = [s for s, owner in playground if owner == client]
+        others = [s for s, owner in playground if owner != client]
+        return eviction_candidate(own, others, blocked, time.monotonic(), EVICT_OTHERS_AFTER_S)
+
+    def _refusal(self, blocked: Blocked) -> str:
+        if blocked == "key":
+            return f"this client already has {self.max_per_client} sessions open; close some and try again"
+        return f"the server already runs {self.max_sessions} sessions; try again later"
 
     def _watched_training(self) -> int:
         return sum(s.state == "training" and s.fanout.any_visible for s in self._sessions.values())
@@ -151,15 +155,15 @@ class SessionManager:
     def sessions(self) -> list[Session]:
         return list(self._sessions.values())
 
-    async def _evict_one(self, candidates: Iterable[Session]) -> bool:
-        return await evict_least_recent(candidates, self.remove)
+    def _detach(self, session_id: str) -> Session:
+        """Take a session out of the manager and give back its slot (synchronous); the caller closes it."""
+        session = self._sessions.pop(session_id)
+        self._slots.pop(session_id).release()
+        return session
 
     async def remove(self, session_id: str) -> None:
-        session = self._sessions.pop(session_id, None)
-        self._owners.pop(session_id, None)
-        self._classroom.discard(session_id)
-        if session is not None:
-            await session.close()
+        if session_id in self._sessions:
+            await self._detach(session_id).close()
 
     async def expire_idle(self, pause_unwatched_s: float = 300.0) -> int:
         """Remove sessions nobody watched for idle_timeout_s; pause training nobody watched for 5 min."""
