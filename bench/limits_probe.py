@@ -138,7 +138,7 @@ def probe_session_caps() -> dict[str, Any]:
 
 def probe_eviction() -> dict[str, Any]:
     """Another client's idle session, at the server's limit: is it evicted for someone else's?"""
-    with running_app(**UNLIMITED, max_sessions=2, max_sessions_per_client=2) as (base, app):
+    with running_app(**UNLIMITED, max_sessions=2, max_sessions_per_client=2) as (base, _app):
 
         async def go() -> dict[str, Any]:
             async with client(1) as other, client(0) as me:
@@ -164,7 +164,10 @@ def probe_rooms() -> dict[str, Any]:
                 created = len(app.state.classroom.service.rooms)
                 room = next(iter(app.state.classroom.service.rooms))
                 joins = await asyncio.gather(
-                    *(http.post(f"{base}/api/rooms/{room}/join", json={"name": f"bot{n}"}) for n in range(100))
+                    *(
+                        http.post(f"{base}/api/rooms/{room}/join", json={"name": f"bot{n}"})
+                        for n in range(100)
+                    )
                 )
                 return {
                     "room_requests": 100,
@@ -316,7 +319,7 @@ def closed_within(sock: socket.socket, seconds: float) -> bool:
             data = sock.recv(65536)
             if not data:
                 return True
-            if b"\x88" in data[:1] or data.find(b"\x88") >= 0 and len(data) < 200:
+            if b"\x88" in data[:1] or (data.find(b"\x88") >= 0 and len(data) < 200):
                 return True  # a close frame
     return False
 
@@ -377,8 +380,10 @@ def probe_sockets(count: int = 500, seconds: float = 3.0) -> dict[str, Any]:
         socks = []
         refused = 0
         for n in range(count):
-            path = f"/ws/sessions/{session_id}" if n % 2 else "/ws/watch/" + (
-                http.get(f"{base}/api/sessions/{session_id}").json()["watch_id"]
+            path = (
+                f"/ws/sessions/{session_id}"
+                if n % 2
+                else "/ws/watch/" + (http.get(f"{base}/api/sessions/{session_id}").json()["watch_id"])
             )
             sock = handshake(base, path)
             if sock is None:
@@ -409,7 +414,7 @@ def probe_sockets(count: int = 500, seconds: float = 3.0) -> dict[str, Any]:
 
 def probe_names_proxies_codes() -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    with running_app(**UNLIMITED) as (base, app), httpx.Client() as http:
+    with running_app(**UNLIMITED) as (base, _app), httpx.Client() as http:
         room = http.post(base + "/api/rooms").json()
         url = f"{base}/api/rooms/{room['code']}"
         assert http.post(url + "/join", json={"name": "Alice"}).status_code == 201
@@ -420,7 +425,7 @@ def probe_names_proxies_codes() -> dict[str, Any]:
         right = http.get(url).status_code
         figures["wrong_codes"] = {"typos": len(statuses), "right_code_after_typos": right}
     with (
-        running_app(session_creation_burst=3, session_creations_per_minute=1) as (base, app),
+        running_app(session_creation_burst=3, session_creations_per_minute=1) as (base, _app),
         httpx.Client() as http,
     ):
         statuses = [
@@ -456,7 +461,9 @@ PROBES = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", default=",".join(PROBES))
     parser.add_argument("--json", default=None)
     args = parser.parse_args()

@@ -23,6 +23,7 @@ def _server(port: int, data_dir: Path, log: Path) -> contextlib.AbstractContextM
         "NNPLAY_DATA_DIR": str(data_dir),
         "NNPLAY_WARMUP": "false",
         "NNPLAY_SESSION_CREATIONS_PER_MINUTE": "6000",
+        "NNPLAY_ROOM_JOIN_BURST": "6000",
     }
     return server_process(log, "--log-level", "warning", port=port, env=env)
 

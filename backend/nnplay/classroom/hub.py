@@ -22,6 +22,8 @@ from ..schemas import ConfigError, Configure, Reset, make_config
 from ..sessions import Session, SessionManager, SessionNotFound, Subscriber, TooManySessions
 from . import dashboard
 from .lessons import BY_ID
+from .lifecycle import RoomKeeper, RoomLimits
+from .messages import Challenge
 from .rooms import Member, Room, RoomService, check_locked
 
 log = logging.getLogger(__name__)
@@ -61,14 +63,18 @@ def _unpack_points(data: bytes | None) -> tuple[np.ndarray | None, np.ndarray | 
 class ClassroomHub:
     """Connects the room service to the session manager and to the rooms' websockets."""
 
-    def __init__(self, manager: SessionManager, service: RoomService) -> None:
+    def __init__(
+        self, manager: SessionManager, service: RoomService, limits: RoomLimits | None = None
+    ) -> None:
         self.manager = manager
         self.service = service
         self.store = service.store
+        self.client = CLIENT
         self.listeners: dict[str, dict[Subscriber, bool]] = {}  # room code -> subscriber -> is teacher
         self._saved: dict[str, tuple[int, int]] = {}  # owner -> (epoch, config_version) last stored
         self._locks: dict[str, asyncio.Lock] = {}  # one per run owner: never two restores at once
         self._task: asyncio.Task[None] | None = None
+        self.rooms = RoomKeeper(self, limits or RoomLimits())  # open, close, expire (lifecycle.py)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="classroom")
@@ -116,6 +122,17 @@ class ClassroomHub:
         room.teacher_session_id = session.id
         await self._save(teacher_owner(room), session)
         return session
+
+    async def saved_run(self, room: Room, run: Session) -> None:
+        """A new room's teacher run, stored at once (lifecycle.RoomKeeper.open)."""
+        await self._save(teacher_owner(room), run)
+
+    def forget(self, room: Room) -> None:
+        """Drop what the hub keeps for a closed room (its listeners, run locks and save marks)."""
+        self.listeners.pop(room.code, None)
+        for owner in (teacher_owner(room), *room.members):
+            self._saved.pop(owner, None)
+            self._locks.pop(owner, None)
 
     async def _restore(self, owner: str, client: str) -> Session:
         row = self.store.snapshot(owner)
@@ -277,11 +294,13 @@ class ClassroomHub:
         self.service.set_room(room, locked=check_locked(names))
         self.announce(room)
 
-    def set_challenge(self, room: Room, spec: dict[str, Any] | None) -> None:
-        """A target (test loss below `target_loss` on `dataset`) or None to end it; scores start afresh."""
+    def set_challenge(self, room: Room, spec: Challenge | dict[str, Any] | None) -> None:
+        """A target (test loss below `target_loss` on `dataset`) or None to end it; scores start afresh.
+        Validated by messages.Challenge (a ValueError names the field) before anything is stored."""
+        stored = None if spec is None else Challenge.model_validate(spec).model_dump()
         for member in room.members.values():
             member.reached = None
-        self.service.set_room(room, challenge=spec)
+        self.service.set_room(room, challenge=stored)
         self.announce(room)
 
     # ---- what the room sees ---------------------------------------------------------------------
@@ -358,22 +377,40 @@ class ClassroomHub:
         while True:
             await asyncio.sleep(DASHBOARD_INTERVAL_S)
             tick += 1
-            try:
-                for code, listeners in list(self.listeners.items()):
-                    room = self.service.rooms.get(code)
-                    if room is None:
-                        continue
-                    if self._score(room):
-                        self.announce(room)
-                    teachers = [sub for sub, is_teacher in listeners.items() if is_teacher]
-                    if teachers:
-                        tiles = await self._tiles(room)
-                        for sub in teachers:
-                            sub.push_frame(tiles)
-                if tick % ticks_per_snapshot == 0:
-                    await self.snapshot_all()
-            except Exception:  # the dashboard must outlive any one bad tick
-                log.exception("classroom tick failed")
+            # Each room on its own: one room's failure is logged and never stops another's tick, score
+            # or snapshot (one `try` around them all once let a malformed challenge stop every snapshot).
+            for code in list(self.listeners):
+                room = self.service.rooms.get(code)
+                if room is not None:
+                    await _isolated(self._tick_room(room), f"room {code}'s dashboard tick")
+            if tick % ticks_per_snapshot == 0:
+                await self.snapshot_all()
+            if tick % self._ticks_per_expiry() == 0:
+                await _isolated(self.rooms.expire_idle(), "expiring idle rooms")
+
+    async def _tick_room(self, room: Room) -> None:
+        """One room's second: its score, and its tiles to the teachers listening."""
+        self.service.touch(room)  # someone is listening: the room is in use
+        if self._score(room):
+            self.announce(room)
+        teachers = [sub for sub, is_teacher in self.listeners.get(room.code, {}).items() if is_teacher]
+        if teachers:
+            tiles = await self._tiles(room)
+            for sub in teachers:
+                sub.push_frame(tiles)
+
+    def _ticks_per_expiry(self) -> int:
+        """Idle rooms are looked for every minute (sooner when they expire sooner)."""
+        every_s = min(60.0, self.rooms.limits.idle_timeout_s / 4)
+        return max(1, round(every_s / DASHBOARD_INTERVAL_S))
+
+
+async def _isolated(work: Any, what: str) -> None:
+    """Await `work`; a failure is logged with `what` and goes no further."""
+    try:
+        await work
+    except Exception:
+        log.exception("%s failed", what)
 
 
 async def _settle(sessions: list[Session]) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: rooms.last_active (rooms idle for a day expire)
 FILE_NAME = "classroom.sqlite3"
 
 SCHEMA = """
@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     lesson_step INTEGER NOT NULL DEFAULT -1,
     spotlight TEXT NOT NULL DEFAULT '',
     challenge TEXT NOT NULL DEFAULT '',
-    locked TEXT NOT NULL DEFAULT '[]'
+    locked TEXT NOT NULL DEFAULT '[]',
+    last_active REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS members (
     id TEXT PRIMARY KEY,
@@ -63,6 +64,7 @@ class RoomRow:
     spotlight: str
     challenge: dict[str, Any] | None
     locked: list[str]
+    last_active: float
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ class ClassroomStore:
                 f"{self.path} has schema version {version}; this nnplay knows up to {SCHEMA_VERSION}"
             )
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(rooms)")}
+        if "last_active" not in columns:  # a version 1 file: its rooms were last active when made
+            self._db.execute("ALTER TABLE rooms ADD COLUMN last_active REAL NOT NULL DEFAULT 0")
+            self._db.execute("UPDATE rooms SET last_active = created_at")
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -110,20 +116,41 @@ class ClassroomStore:
 
     def add_room(self, code: str, teacher_key_hash: bytes) -> None:
         self._db.execute(
-            "INSERT INTO rooms (code, teacher_key_hash, created_at) VALUES (?, ?, ?)",
-            (code, teacher_key_hash, time.time()),
+            "INSERT INTO rooms (code, teacher_key_hash, created_at, last_active) VALUES (?, ?, ?, ?)",
+            (code, teacher_key_hash, time.time(), time.time()),
         )
+
+    def touch_room(self, code: str, last_active: float) -> None:
+        self._db.execute("UPDATE rooms SET last_active = ? WHERE code = ?", (last_active, code))
+
+    def delete_room(self, code: str, snapshot_owners: list[str]) -> None:
+        """The room, its members and the snapshots of its runs, in one transaction."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "DELETE FROM snapshots WHERE owner = ?", [(owner,) for owner in snapshot_owners]
+            )
+            self._db.execute("DELETE FROM members WHERE room_code = ?", (code,))
+            self._db.execute("DELETE FROM rooms WHERE code = ?", (code,))
 
     def rooms(self) -> list[RoomRow]:
         rows = self._db.execute(
-            "SELECT code, teacher_key_hash, created_at, lesson_id, lesson_step, spotlight, challenge, locked "
-            "FROM rooms"
+            "SELECT code, teacher_key_hash, created_at, lesson_id, lesson_step, spotlight, challenge, "
+            "locked, last_active FROM rooms"
         ).fetchall()
         return [
             RoomRow(
-                code, bytes(key), created, lesson, step, spot, json.loads(ch) if ch else None, json.loads(lk)
+                code,
+                bytes(key),
+                created,
+                lesson,
+                step,
+                spot,
+                json.loads(ch) if ch else None,
+                json.loads(lk),
+                active,
             )
-            for code, key, created, lesson, step, spot, ch, lk in rows
+            for code, key, created, lesson, step, spot, ch, lk, active in rows
         ]
 
     def update_room(self, code: str, **fields: Any) -> None:

@@ -74,6 +74,10 @@ class Quota:
         """A slot for `key`, taken now; None when a cap is reached (see `blocked`)."""
         if self.blocked(key) is not None:
             return None
+        return self.take(key)
+
+    def take(self, key: str) -> Slot:
+        """A slot for `key` whatever the caps (for what exists already, e.g. rooms loaded at start-up)."""
         self._counts[key] = self._counts.get(key, 0) + 1
         self._held += 1
         return Slot(self, key)

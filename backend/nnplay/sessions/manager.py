@@ -152,6 +152,11 @@ class SessionManager:
 
     by_watch_id = get_watched
 
+    def is_classroom_run(self, session_id: str) -> bool:
+        """Whether the session is a classroom run (counted against max_classroom_sessions)."""
+        slot = self._slots.get(session_id)
+        return slot is not None and slot.quota is self.classroom
+
     def sessions(self) -> list[Session]:
         return list(self._sessions.values())
 

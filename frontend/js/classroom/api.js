@@ -38,6 +38,8 @@ export const roomsApi = {
   fork: (code, memberToken) => call("POST", `${room(code)}/fork`, { memberToken }),
   watch: (code, memberToken) => call("POST", `${room(code)}/watch`, { memberToken }),
   teacher: (code, teacherKey) => call("GET", `${room(code)}/teacher`, { teacherKey }),
+  /** Ends the room for everyone: its students' pages are told, its runs and records are deleted. */
+  close: (code, teacherKey) => call("DELETE", room(code), { teacherKey }),
   /** A teacher-only action: push-config, spotlight, remove, reset-all, lesson-next, challenge. */
   act: (code, teacherKey, action, body) => call("POST", `${room(code)}/${action}`, { body, teacherKey }),
   lessons: () => call("GET", "/api/lessons"),

@@ -90,6 +90,7 @@ export function installClassroom({ container, store, showRun, hideControls, show
             : "The teacher pushed new settings to the class.";
         }
         else if (message.type === "removed") handlers.onRemoved?.(message.member_id);
+        else if (message.type === "closed") leaveRoom(`Room ${code} is closed: ${message.message}.`);
         else if (message.type === "error") notify(message.message);
       },
       onConnection: (state) => {
@@ -126,6 +127,10 @@ export function installClassroom({ container, store, showRun, hideControls, show
       lessons,
       api: act,
       onError: notify,
+      onCloseRoom: async () => {
+        await roomsApi.close(room.code, key);
+        leaveRoom(`You closed room ${room.code}.`);
+      },
       onSpotlight: async (tile) => {
         await act("spotlight", { member_id: tile ? tile.id : "" });
         if (tile) {

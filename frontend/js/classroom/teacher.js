@@ -31,12 +31,21 @@ function qrDialog(room) {
   return dialog;
 }
 
+/** "Close room": asks first, since it ends the room for every student. */
+function closeRoomButton(room, onCloseRoom, onError) {
+  const ask = async () => {
+    const question = `Close room ${room.code}? Every student leaves it and their runs are deleted.`;
+    if (window.confirm(question)) await onCloseRoom();
+  };
+  return actionButton("Close room", "close-room", ask, onError);
+}
+
 /**
  * `room`: {code, join_url, qr_svg, session_id}; `api(action, body)` runs a teacher action;
- * `onSpotlight(tile | null)` shows a student's run (or the teacher's again). Returns
- * {element, onRoom(view), onTiles(tiles)}.
+ * `onSpotlight(tile | null)` shows a student's run (or the teacher's again); `onCloseRoom()` ends the
+ * room. Returns {element, onRoom(view), onTiles(tiles)}.
  */
-export function createTeacherPanel({ room, lessons, api, onSpotlight, onError }) {
+export function createTeacherPanel({ room, lessons, api, onSpotlight, onCloseRoom, onError }) {
   const dialog = qrDialog(room);
   const presenter = el("button", {
     testId: "presenter-mode",
@@ -55,6 +64,7 @@ export function createTeacherPanel({ room, lessons, api, onSpotlight, onError })
     el("span", { className: "join-url", text: `join at ${room.join_url}` }),
     showQr,
     presenter,
+    closeRoomButton(room, onCloseRoom, onError),
   ]);
 
   const select = lessonSelect(lessons);

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, Field
 
 from ... import protocol
-from ...imagelab.config import ImageConfigError
 from ...imagelab.lab import check_stack
-from ...imagelab.manager import ImageSessionManager
 from ...imagelab.messages import parse_message
-from ...sessions import SessionNotFound, TooManySessions
-from ..deps import creating_client, token_ok
+from ...sessions import SessionNotFound
+from ..deps import CreatingClient, ImageManager, ImageSessionDep, image_sessions_of
 from .ws import CLOSE_NOT_FOUND, pump
 
 router = APIRouter()
@@ -28,37 +25,17 @@ class StackBody(BaseModel):
     layers: list[Any]
 
 
-def image_sessions(conn: Request | WebSocket) -> ImageSessionManager:
-    manager: ImageSessionManager = conn.app.state.image_sessions
-    return manager
-
-
-def _require_token(request: Request) -> None:
-    if not token_ok(request):
-        raise HTTPException(401, "a valid token is required (?token=... or Authorization: Bearer ...)")
-
-
 @router.post("/api/images/sessions", status_code=201)
-async def create_image_session(body: CreateImageSession, request: Request) -> Any:
-    _require_token(request)
-    client = creating_client(request)
-    try:
-        session = await image_sessions(request).create(body.config, client)
-    except ImageConfigError as exc:
-        detail = [{"field": exc.field, "layer": exc.layer, "message": exc.message}]
-        return JSONResponse({"detail": detail}, status_code=422)
-    except TooManySessions as exc:
-        raise HTTPException(429, str(exc)) from None
+async def create_image_session(
+    body: CreateImageSession, client: CreatingClient, manager: ImageManager
+) -> dict[str, Any]:
+    session = await manager.create(body.config, client)  # ImageConfigError, TooManySessions: errors.py
     return {"id": session.id, "config": session.config.public()}
 
 
 @router.get("/api/images/sessions/{session_id}")
-def get_image_session(session_id: str, request: Request) -> dict[str, Any]:
-    _require_token(request)
-    try:
-        return image_sessions(request).get(session_id).summary()
-    except SessionNotFound:
-        raise HTTPException(404, f"no image-lab session with id {session_id!r}") from None
+def get_image_session(session: ImageSessionDep) -> dict[str, Any]:
+    return session.summary()
 
 
 @router.post("/api/images/architecture")
@@ -69,9 +46,9 @@ def check_architecture(body: StackBody) -> dict[str, Any]:
 
 @router.websocket("/ws/images/{session_id}")
 async def image_socket(websocket: WebSocket, session_id: str) -> None:
-    # Host, Origin and token were checked by the guards (api/guards.py) before this runs.
+    # Host, Origin, token and connections per client were checked by the guards (api/guards.py).
     try:
-        session = image_sessions(websocket).get(session_id)
+        session = image_sessions_of(websocket).get(session_id)
     except SessionNotFound:
         await websocket.accept()
         await websocket.send_text(protocol.error_message("not_found", f"no image-lab session {session_id!r}"))
