@@ -210,6 +210,11 @@ def probe_snapshot_lag(seconds: float = 14.0) -> dict[str, Any]:
                 {"type": "challenge", "teacher_key": rooms[0]["teacher_key"], "challenge": {"what": 1}}
             )
         )
+        time.sleep(0.5)
+        stored = hub.service.rooms[rooms[0]["code"]].challenge
+        # A room whose stored state is broken all the same (what such a challenge left behind before they
+        # were validated): does it stop the other room's tiles and snapshots?
+        hub.service.rooms[rooms[0]["code"]].challenge = {"what": 1}
         member_b = next(iter(hub.service.rooms[rooms[1]["code"]].members))
         tiles_b = 0
         ages: list[float] = []
@@ -225,6 +230,7 @@ def probe_snapshot_lag(seconds: float = 14.0) -> dict[str, Any]:
         for sock in sockets:
             sock.close()
         return {
+            "bad_challenge_stored_from_the_socket": stored is not None,
             "seconds": seconds,
             "room_b_snapshot_age_max_s": round(max(ages), 1),
             "room_b_tiles_per_s": round(tiles_b / seconds, 2),

@@ -45,9 +45,10 @@ def test_thirty_parallel_creations_from_one_client_never_pass_its_cap():
         created = sum(r.status_code == 201 for r in responses)
         alive = len(app.state.sessions)
         assert alive <= 16, f"{alive} sessions alive after 30 parallel creations from one client (cap 16)"
-        assert created == alive == 16, f"{created} created, {alive} alive"
+        assert alive == 16 <= created, f"{created} created, {alive} alive"  # own idle ones make room
         refused = [r for r in responses if r.status_code == 429]
-        assert len(refused) == 14 and "already has 16 sessions" in refused[0].json()["detail"]
+        assert created + len(refused) == 30
+        assert all("already has 16 sessions" in r.json()["detail"] for r in refused)
 
 
 def test_parallel_creations_from_four_clients_never_pass_the_servers_cap():
@@ -67,9 +68,9 @@ def test_parallel_creations_from_four_clients_never_pass_the_servers_cap():
         responses = run(go())
         alive = len(app.state.sessions)
         assert alive <= 64, f"{alive} sessions alive after 4 clients x 30 parallel creations (cap 64)"
-        assert sum(r.status_code == 201 for r in responses) == alive == 64
+        assert alive == 64 <= sum(r.status_code == 201 for r in responses)  # own idle ones make room
         refused = [r for r in responses if r.status_code == 429]
-        assert refused and "already runs 64 sessions" in refused[0].json()["detail"]
+        assert all("already runs 64 sessions" in r.json()["detail"] for r in refused)
 
 
 def test_parallel_forks_never_pass_the_classroom_cap():
