@@ -66,25 +66,28 @@ def test_eviction_takes_own_idle_first_and_anothers_only_when_unwatched_and_old(
 
 
 def test_parallel_creations_never_pass_the_session_managers_caps():
-    async def go() -> tuple[int, int, int, list[str]]:
+    async def go() -> tuple[int, int, int, list[str], list[str]]:
         manager = SessionManager(max_sessions=20, max_per_client=8, max_classroom_sessions=5)
         try:
-            results = await asyncio.gather(
-                *(manager.create({}, f"10.0.0.{i % 3}") for i in range(30)),
-                *(manager.create({}, "room", classroom=True) for _ in range(12)),
-                return_exceptions=True,
+            playground = await asyncio.gather(
+                *(manager.create({}, f"10.0.0.{i % 3}") for i in range(30)), return_exceptions=True
             )
-            refusals = [str(r) for r in results if isinstance(r, TooManySessions)]
-            playground = manager.playground.count()
-            return len(manager), playground, manager.classroom.count(), refusals
+            classroom = await asyncio.gather(
+                *(manager.create({}, "room", classroom=True) for _ in range(12)), return_exceptions=True
+            )
+            refused = [str(r) for r in playground if isinstance(r, TooManySessions)]
+            refused_runs = [str(r) for r in classroom if isinstance(r, TooManySessions)]
+            return len(manager), manager.playground.count(), manager.classroom.count(), refused, refused_runs
         finally:
             await manager.close()
 
-    alive, playground, classroom, refusals = _run(go())
-    assert playground == 20, f"{playground} playground sessions after 30 parallel creations (cap 20)"
-    assert classroom == 5, f"{classroom} classroom runs after 12 parallel creations (cap 5)"
-    assert alive == 25 and len(refusals) == 17
-    assert any("8 sessions" in r or "20 sessions" in r for r in refusals)
+    alive, playground, classroom, refused, refused_runs = _run(go())
+    assert playground <= 20, f"{playground} playground sessions after 30 parallel creations (cap 20)"
+    assert classroom <= 5, f"{classroom} classroom runs after 12 parallel creations (cap 5)"
+    # At a cap a client's own idle sessions make room, so more than 20 creations may succeed; never more
+    # than 20 sessions live at once. Classroom runs never evict: exactly 7 are refused.
+    assert (alive, playground, classroom, len(refused_runs)) == (25, 20, 5, 7)
+    assert all("8 sessions" in r or "20 sessions" in r for r in refused)
 
 
 def test_parallel_image_lab_creations_never_pass_a_clients_cap():
