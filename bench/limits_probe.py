@@ -339,6 +339,7 @@ def probe_message_size(clients: int = 10, megabytes: int = 8) -> dict[str, Any]:
         one.sendall(frame_header(1 << 20) + b" " * (64 * 1024))  # announce 1 MB, send 64 KB of it
         refused_early = closed_within(one, 3)
         one.close()
+        time.sleep(3)  # the session's first frame and kernels are made by now: only messages move memory
         before = rss_mb(pid)
         peak = before
         socks = [s for s in (handshake(base, path) for _ in range(clients)) if s is not None]
