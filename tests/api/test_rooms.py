@@ -171,7 +171,7 @@ def test_push_config_reaches_every_forked_students_run(base_url):
     with open_client(base_url, forks[0]) as own:
         own.wait_for(lambda m: m.get("type") == "hello")
         response = room.as_teacher("push-config", {"changes": {"learning_rate": 0.3}})
-        assert response.json() == {"students": 2}
+        assert response.json()["students"] == 2 and response.json()["applied"] == 2
         assert own.wait_for(lambda m: m.get("type") == "config")["config"]["learning_rate"] == 0.3
     for session_id in forks:
         assert httpx.get(f"{base_url}/api/sessions/{session_id}").json()["config"]["learning_rate"] == 0.3

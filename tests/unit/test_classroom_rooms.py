@@ -66,6 +66,25 @@ def test_a_newer_schema_is_refused(tmp_path):
         ClassroomStore(tmp_path)
 
 
+def test_a_version_1_file_is_migrated_and_a_snapshot_remembers_whether_its_run_was_training(tmp_path):
+    with sqlite3.connect(tmp_path / "classroom.sqlite3") as db:  # the version 1 schema, one snapshot in it
+        db.execute(
+            "CREATE TABLE snapshots (owner TEXT PRIMARY KEY, config TEXT NOT NULL, weights BLOB NOT NULL, "
+            "epoch INTEGER NOT NULL, points BLOB, updated_at REAL NOT NULL)"
+        )
+        db.execute("INSERT INTO snapshots VALUES ('old', '{}', x'00', 7, NULL, 0)")
+        db.execute("PRAGMA user_version=1")
+    store = ClassroomStore(tmp_path)
+    old = store.snapshot("old")
+    assert old is not None and old.epoch == 7 and old.training is False
+    store.save_snapshot("new", {"noise": 5}, b"\x01", 3, None, training=True)
+    assert store.snapshot("new").training is True
+    store.close()
+    with sqlite3.connect(tmp_path / "classroom.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert ClassroomStore(tmp_path).snapshot("new").training is True  # opened again: no second migration
+
+
 def test_wrong_codes_are_limited_per_client(tmp_path):
     service = RoomService(ClassroomStore(tmp_path))
     room, _ = service.create()

@@ -2,7 +2,8 @@
 
 One connection, used from the event loop's thread only (the owner of all room state); WAL mode, so a
 crash loses at most the last write. Keys and tokens are stored as SHA-256 digests, never as they are.
-The schema has a version (PRAGMA user_version); a newer file than this code knows is refused.
+The schema has a version (PRAGMA user_version); a newer file than this code knows is refused, an older one
+is migrated (version 2 added whether a run was training, so that it trains again after a restart).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILE_NAME = "classroom.sqlite3"
 
 SCHEMA = """
@@ -44,9 +45,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
     weights BLOB NOT NULL,
     epoch INTEGER NOT NULL,
     points BLOB,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    training INTEGER NOT NULL DEFAULT 0
 );
 """
+# Each step takes a file from version (index + 1) to the next.
+MIGRATIONS = ("ALTER TABLE snapshots ADD COLUMN training INTEGER NOT NULL DEFAULT 0",)
 
 
 class StoreError(RuntimeError):
@@ -83,6 +87,7 @@ class SnapshotRow:
     epoch: int
     points: bytes | None
     updated_at: float
+    training: bool = False  # the run was training when it was saved: it trains again when restored
 
 
 class ClassroomStore:
@@ -100,7 +105,11 @@ class ClassroomStore:
             raise StoreError(
                 f"{self.path} has schema version {version}; this nnplay knows up to {SCHEMA_VERSION}"
             )
-        self._db.executescript(SCHEMA)
+        if version == 0:  # a new file: the current schema at once
+            self._db.executescript(SCHEMA)
+        else:
+            for step in MIGRATIONS[version - 1 :]:
+                self._db.execute(step)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -168,25 +177,31 @@ class ClassroomStore:
     # ---- snapshots of runs ----------------------------------------------------------------------
 
     def save_snapshot(
-        self, owner: str, config: dict[str, Any], weights: bytes, epoch: int, points: bytes | None
+        self,
+        owner: str,
+        config: dict[str, Any],
+        weights: bytes,
+        epoch: int,
+        points: bytes | None,
+        training: bool = False,
     ) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO snapshots (owner, config, weights, epoch, points, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (owner, json.dumps(config), weights, epoch, points, time.time()),
+            "INSERT OR REPLACE INTO snapshots (owner, config, weights, epoch, points, updated_at, training) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (owner, json.dumps(config), weights, epoch, points, time.time(), int(training)),
         )
 
     def snapshot(self, owner: str) -> SnapshotRow | None:
         row = self._db.execute(
-            "SELECT owner, config, weights, epoch, points, updated_at FROM snapshots WHERE owner = ?",
+            "SELECT owner, config, weights, epoch, points, updated_at, training FROM snapshots "
+            "WHERE owner = ?",
             (owner,),
         ).fetchone()
         if row is None:
             return None
-        owner_, config, weights, epoch, points, updated = row
-        return SnapshotRow(
-            owner_, json.loads(config), bytes(weights), epoch, points and bytes(points), updated
-        )
+        owner_, config, weights, epoch, points, updated, training = row
+        blob = points and bytes(points)
+        return SnapshotRow(owner_, json.loads(config), bytes(weights), epoch, blob, updated, bool(training))
 
     def delete_snapshot(self, owner: str) -> None:
         self._db.execute("DELETE FROM snapshots WHERE owner = ?", (owner,))

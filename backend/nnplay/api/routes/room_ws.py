@@ -1,7 +1,8 @@
 """The room websocket (/ws/rooms/{code}): the room's view, lesson, spotlight and pushes to everyone;
 the students' tiles (binary msgpack, once a second) to a connection that proved the teacher key.
 
-Client messages: {"type": "auth", "teacher_key": ...}; the teacher's actions {"type": "push_config" |
+Client messages: {"type": "auth", "teacher_key": ...} (the teacher) or {"type": "auth", "member_token": ...}
+(a student's page: the student is present while it is open); the teacher's actions {"type": "push_config" |
 "spotlight" | "remove" | "reset_all" | "lesson_next" | "challenge" | "lock", "teacher_key": ..., ...};
 "ping".
 A student's action gets {"type": "error", "code": "forbidden"}.
@@ -38,7 +39,7 @@ MAX_MESSAGE = 16 * 1024
 async def _act(hub: ClassroomHub, room: Room, message: dict[str, Any]) -> None:
     kind = message["type"]
     if kind == "push_config":
-        await hub.push_config(room, message.get("changes"))
+        await hub.push_config(room, message.get("changes"), bool(message.get("keep_weights")))
     elif kind == "spotlight":
         hub.spotlight(room, str(message.get("member_id") or ""))
     elif kind == "remove":
@@ -68,6 +69,12 @@ async def _handle(hub: ClassroomHub, room: Room, sub: Subscriber, raw: str | byt
         return protocol.error_message("invalid_message", "a room message is JSON with a type", "type")
     if kind == "ping":
         return protocol.json_message("pong")
+    if kind == "auth" and message.get("member_token"):
+        member = hub.service.member_of(room, str(message["member_token"]))
+        if member is None:
+            return protocol.error_message("forbidden", "not a member token of this room", "member_token")
+        hub.attend(room, sub, member)
+        return protocol.json_message("auth", role="student", member_id=member.id)
     if kind == "auth":
         if not hub.service.is_teacher(room, message.get("teacher_key")):
             return protocol.error_message("forbidden", "that is not this room's teacher key", "teacher_key")

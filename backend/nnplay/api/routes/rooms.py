@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from ...classroom.hub import ClassroomHub, LessonError
+from ...classroom.hub import ClassroomHub, LessonError, teacher_owner
 from ...classroom.lessons import lesson_catalog
 from ...classroom.qr import join_qr_svg
 from ...classroom.rooms import BadName, Member, NotTeacher, Room, RoomFull, RoomNotFound, TooManyWrongCodes
@@ -36,6 +36,7 @@ class JoinRoom(BaseModel):
 
 class PushConfig(BaseModel):
     changes: dict[str, Any] | None = None  # None: the teacher's whole current config
+    keep_weights: bool = False  # False: every run starts afresh; True: every run continues from its weights
 
 
 class MemberChoice(BaseModel):
@@ -163,6 +164,8 @@ async def teacher_view(
         "qr_svg": join_qr_svg(url),
         "session_id": teacher.id,
         "watch_id": teacher.watch_id,
+        # why the run is not as it was before a restart ("" when it is): said once, on the page
+        "restore_note": hub_of(request).restore_notes.pop(teacher_owner(room), ""),
     }
 
 
@@ -194,6 +197,7 @@ async def me(
         "mode": member.mode,
         "session_id": session.id if session is not None else None,
         "watch_id": teacher.watch_id,
+        "restore_note": hub.restore_notes.pop(member.id, ""),
     }
 
 
@@ -206,6 +210,17 @@ async def fork(
     with http_errors():
         session = await hub_of(request).fork(room, member, client_of(request))
     return {"session_id": session.id, "mode": member.mode}
+
+
+@router.post("/rooms/{code}/leave")
+async def leave(
+    code: str, request: Request, x_member_token: str | None = Header(default=None)
+) -> dict[str, Any]:
+    """The member leaves: their run ends, their tile goes and their name is free again."""
+    room = _room(request, code)
+    member = _member(request, room, x_member_token)
+    await hub_of(request).leave(room, member)
+    return {"left": member.id}
 
 
 @router.post("/rooms/{code}/watch")
@@ -232,9 +247,9 @@ async def push_config(
     x_teacher_key: str | None = Header(default=None),
 ) -> dict[str, Any]:
     room = _teacher_room(request, code, x_teacher_key, "push settings to the class")
+    body = body or PushConfig()
     with http_errors():
-        count = await hub_of(request).push_config(room, body.changes if body else None)
-    return {"students": count}
+        return await hub_of(request).push_config(room, body.changes, body.keep_weights)
 
 
 @router.post("/rooms/{code}/spotlight")
