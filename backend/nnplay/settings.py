@@ -284,10 +284,12 @@ PRESETS: tuple[dict[str, Any], ...] = (
     {
         "name": "xor-hidden-layer",
         "label": "XOR needs a hidden layer",
-        "description": "With no hidden layer the net can only draw one straight line and fails on XOR. "
-        "Add a hidden layer (or the X₁·X₂ feature) and watch it succeed.",
-        "look_for": "the single straight boundary stuck near 50 % test accuracy; then, with a hidden "
-        "layer, the map splitting into four quadrants.",
+        "description": "With no hidden layer the net can only draw one straight line and stays near 50 % on "
+        "XOR. Add a hidden layer (+ left of the network): with its 2 neurons it stops near 87 %; press its + "
+        "until it has 6 neurons and it passes 95 % within 300 epochs. Or, with no hidden layer, switch on "
+        "the X₁·X₂ feature: 100 % within 100 epochs.",
+        "look_for": "the single straight boundary stuck near 50 % test accuracy; then, with 6 hidden "
+        "neurons, the map splitting into four quadrants.",
         "config": {"dataset": "xor", "features": ["x1", "x2"], "hidden_layers": []},
     },
     {
@@ -302,7 +304,7 @@ PRESETS: tuple[dict[str, Any], ...] = (
         "name": "spiral-raw",
         "label": "Spiral from raw X₁, X₂",
         "description": "Only the coordinates as input: the net must build the spiral itself, "
-        "which takes several layers and patience.",
+        "which takes several layers and patience (about 2,000 epochs).",
         "look_for": "the first layers' neurons drawing straight lines and stripes that later layers "
         "bend into arms; the test loss falling in steps.",
         "config": {
@@ -333,7 +335,7 @@ PRESETS: tuple[dict[str, Any], ...] = (
         "name": "vanishing-gradients",
         "label": "Vanishing gradients",
         "description": "Six sigmoid layers: watch the gradient norms panel, where the first layers get "
-        "thousands of times less signal than the last and barely learn.",
+        "thousands of times less signal than the last; the net does not learn.",
         "look_for": "in Insight → gradient norm, the first layers' lines far below the last one's; "
         "the first layers' neurons barely change.",
         "config": {"dataset": "circle", "hidden_layers": [8] * 6, "activation": "sigmoid", "init": "uniform"},
@@ -341,7 +343,8 @@ PRESETS: tuple[dict[str, Any], ...] = (
     {
         "name": "relu-he",
         "label": "Deep net cured by ReLU + He",
-        "description": "The same deep net with ReLU and He init: every layer gets a healthy gradient.",
+        "description": "The same deep net with ReLU and He init: every layer gets a healthy gradient, and "
+        "the circle is learnt within 300 epochs.",
         "look_for": "the gradient-norm lines of all layers close together, and the circle learnt in a"
         " few hundred epochs.",
         "config": {
@@ -356,7 +359,7 @@ PRESETS: tuple[dict[str, Any], ...] = (
         "name": "blobs-softmax",
         "label": "Five classes: softmax",
         "description": "Five blobs, one output neuron per class and a softmax over them, trained on "
-        "cross-entropy. Watch the confusion matrix empty out off its diagonal.",
+        "cross-entropy. Watch the confusion matrix empty out off its diagonal (within 200 epochs).",
         "look_for": "five colours on the map, one output node per class, and the confusion matrix's "
         "off-diagonal cells emptying.",
         "config": {"dataset": "blobs", "classes": 5, "loss": "cross_entropy", "hidden_layers": [6]},

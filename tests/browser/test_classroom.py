@@ -106,8 +106,8 @@ def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
         expect(person.by_test_id("lesson-title")).to_have_text("XOR needs a hidden layer")
     teacher.by_test_id("lesson-next").click()
     for name, person in people.items():
-        expect(person.by_test_id("lesson-title")).to_have_text("Two neurons, two lines")
-        expect(person.by_test_id("lesson-step")).to_contain_text("step 2 of 3")
+        expect(person.by_test_id("lesson-title")).to_have_text("Two neurons are not enough")
+        expect(person.by_test_id("lesson-step")).to_contain_text("step 2 of 4")
         if name != "teacher":
             person.wait_for_server(_on_step_two)
 
