@@ -129,3 +129,15 @@ def test_the_served_rule_names_real_settings_and_covers_the_engines_data_fields(
     assert set(names) <= set(SETTINGS_BY_NAME) and len(names) == len(set(names))
     assert set(DATA_FIELDS) <= set(names)  # whatever changes the training data starts afresh
     assert served["modes"] == ["reference"]
+
+
+def test_the_readme_states_the_same_rule_in_the_settings_words():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("**One rule for a change.**")
+    paragraph = readme[start : readme.index("\n", start)].lower()
+    served = schema()["fresh_run"]
+    for rule in served["rules"]:
+        for name in rule["settings"]:
+            assert SETTINGS_BY_NAME[name].label.lower() in paragraph, name

@@ -318,8 +318,9 @@ class ClassroomHub:
         teacher = await self.teacher_session(room)
         sessions = [teacher, *await self._forked_sessions(room)]
         for session in sessions:
-            # queued in this order: the step's settings, then fresh weights from epoch 0
-            session.handle(Configure(type="configure", changes=changes))
+            # queued in this order: the step's settings, then fresh weights from epoch 0 (so the configure
+            # keeps the weights: one fresh start, the reset's, whatever the step changes)
+            session.handle(Configure(type="configure", changes=changes, keep_weights=True))
             session.handle(Reset(type="reset"))
         await _settle(sessions)
         self.service.set_room(room, lesson_step=room.lesson_step + 1)

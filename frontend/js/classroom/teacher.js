@@ -1,17 +1,10 @@
-// The teacher's side of a room: the room code and QR code, pushes, lessons, the challenge, presenter
-// mode, and the dashboard of student tiles (spotlight one on the big screen, remove one).
+// The teacher's side of a room: the room code and QR code, pushes (every run afresh, or every run
+// continuing), the one lesson menu, the challenge, locks, presenter mode, and the dashboard of student
+// tiles (spotlight one on the big screen, remove one).
 
 import { actionButton, el } from "./dom.js";
+import { createLockPicker } from "./locks.js";
 import { createTiles } from "./tiles.js";
-
-function lessonSelect(lessons) {
-  const select = el("select", { testId: "lesson-select", attrs: { id: "lesson-select" } });
-  select.append(el("option", { text: "Choose a lesson…", attrs: { value: "" } }));
-  for (const lesson of lessons) {
-    select.append(el("option", { text: lesson.title, attrs: { value: lesson.id } }));
-  }
-  return select;
-}
 
 function qrDialog(room) {
   const figure = el("div", {
@@ -31,13 +24,7 @@ function qrDialog(room) {
   return dialog;
 }
 
-/**
- * `room`: {code, join_url, qr_svg, session_id}; `api(action, body)` runs a teacher action;
- * `onSpotlight(tile | null)` shows a student's run (or the teacher's again). Returns
- * {element, onRoom(view), onTiles(tiles)}.
- */
-export function createTeacherPanel({ room, lessons, api, onSpotlight, onError }) {
-  const dialog = qrDialog(room);
+function roomHead(room, dialog) {
   const presenter = el("button", {
     testId: "presenter-mode",
     text: "Presenter mode",
@@ -46,100 +33,126 @@ export function createTeacherPanel({ room, lessons, api, onSpotlight, onError })
   presenter.addEventListener("click", () => {
     const on = document.body.classList.toggle("presenter");
     presenter.setAttribute("aria-pressed", String(on));
+    window.dispatchEvent(new Event("resize")); // views that size themselves measure again
   });
   const showQr = el("button", { testId: "show-qr", text: "Show QR code", attrs: { type: "button" } });
   showQr.addEventListener("click", () => dialog.showModal());
-  const head = el("div", { className: "room-head" }, [
+  return el("div", { className: "room-head" }, [
     el("span", { className: "room-label", text: "Room" }),
     el("strong", { className: "room-code", testId: "room-code", text: room.code }),
     el("span", { className: "join-url", text: `join at ${room.join_url}` }),
     showQr,
     presenter,
   ]);
+}
 
-  const select = lessonSelect(lessons);
+/** The one lesson menu on the teacher's screen (the page's own lesson menu is hidden in a room). */
+function lessonControls(lessons, api, onError) {
+  const select = el("select", { testId: "lesson-select", attrs: { id: "lesson-select" } });
+  select.append(el("option", { text: "Choose a lesson…", attrs: { value: "" } }));
+  for (const lesson of lessons) select.append(el("option", { text: lesson.title, attrs: { value: lesson.id } }));
   // A lesson chosen but not yet started starts at its first step; otherwise the next step.
-  const nextStep = () => {
-    const starting = select.value && select.dataset.started !== select.value;
-    return api("lesson-next", starting ? { lesson_id: select.value } : {});
-  };
-  const lessonNext = actionButton("Next step", "lesson-next", nextStep, onError);
+  const next = actionButton(
+    "Next step",
+    "lesson-next",
+    () => {
+      const starting = select.value && select.dataset.started !== select.value;
+      return api("lesson-next", starting ? { lesson_id: select.value } : {});
+    },
+    onError,
+  );
   select.addEventListener("change", () => delete select.dataset.started);
+  const label = el("label", { className: "visually-hidden", text: "Lesson", attrs: { for: "lesson-select" } });
+  const show = (lesson) => {
+    if (!lesson) return;
+    select.value = lesson.id;
+    select.dataset.started = lesson.id;
+  };
+  return { elements: [label, select, next], show };
+}
+
+/** Push my settings, to every run afresh (new weights, epoch 0) or to every run continuing its weights. */
+function pushControls(api, onError, onPushed) {
+  const mode = el("select", { testId: "push-mode", attrs: { id: "push-mode" } }, [
+    el("option", { text: "and start every run afresh", attrs: { value: "fresh" } }),
+    el("option", { text: "and keep every run's weights", attrs: { value: "continue" } }),
+  ]);
+  const push = actionButton(
+    "Push my settings",
+    "push-config",
+    async () => onPushed(await api("push-config", { keep_weights: mode.value === "continue" })),
+    onError,
+  );
+  const label = el("label", { className: "visually-hidden", text: "How to push", attrs: { for: "push-mode" } });
+  return el("span", { className: "push-group" }, [push, label, mode]);
+}
+
+/**
+ * `room`: {code, join_url, qr_svg, session_id}; `schema`: the settings table (labels); `api(action,
+ * body)` runs a teacher action; `onSpotlight(tile | null)` shows a student's run (or the teacher's
+ * again); `onPushed(report)` tells what a push did. Returns {element, onRoom(view), onTiles(tiles),
+ * showQr()}.
+ */
+export function createTeacherPanel({ room, lessons, schema, api, onSpotlight, onPushed, onError }) {
+  const dialog = qrDialog(room);
+  const lesson = lessonControls(lessons, api, onError);
+  const locks = createLockPicker(schema, (controls) => api("lock", { controls }), onError);
   const actions = el("div", { className: "room-actions" }, [
-    actionButton("Push my settings", "push-config", () => api("push-config", {}), onError),
+    pushControls(api, onError, onPushed),
     actionButton("Reset all", "reset-all", () => api("reset-all"), onError),
-    el("label", { className: "visually-hidden", text: "Lesson", attrs: { for: "lesson-select" } }),
-    select,
-    lessonNext,
-    actionButton("Challenge: spiral, test loss < 0.05", "challenge", () =>
-      api("challenge", { dataset: "spiral", target_loss: 0.05 }), onError),
+    ...lesson.elements,
+    actionButton(
+      "Challenge: spiral, test loss < 0.05",
+      "challenge",
+      () => api("challenge", { dataset: "spiral", target_loss: 0.05 }),
+      onError,
+    ),
+    locks.element,
   ]);
 
-  const lockInput = el("input", {
-    testId: "lock-controls",
-    attrs: { id: "lock-controls", placeholder: "e.g. learning-rate, presets", spellcheck: "false" },
-  });
-  const lockNames = () =>
-    lockInput.value
-      .split(",")
-      .map((name) => name.trim())
-      .filter(Boolean);
-  actions.append(
-    el("span", { className: "lock-group" }, [
-      el("label", { text: "Lock for students", attrs: { for: "lock-controls" } }),
-      lockInput,
-      actionButton("Lock", "lock", () => api("lock", { controls: lockNames() }), onError),
-    ]),
-  );
-
-  const leaderboard = el("ol", {
-    className: "leaderboard",
-    testId: "leaderboard",
-    attrs: { "aria-label": "Leaderboard" },
-  });
+  const leaderboard = el("ol", { className: "leaderboard", testId: "leaderboard", attrs: { "aria-label": "Leaderboard" } });
   const spotlightName = el("span");
-  const spotlightEnd = el("button", {
-    testId: "spotlight-end",
-    text: "Back to my run",
-    attrs: { type: "button" },
-  });
+  const spotlightEnd = el("button", { testId: "spotlight-end", text: "Back to my run", attrs: { type: "button" } });
   spotlightEnd.addEventListener("click", () => onSpotlight(null));
-  const spotlightBar = el(
-    "p",
-    { className: "spotlight-bar", testId: "spotlight-bar", attrs: { hidden: "" } },
-    [spotlightName, spotlightEnd],
-  );
+  const spotlightBar = el("p", { className: "spotlight-bar", testId: "spotlight-bar", attrs: { hidden: "" } }, [
+    spotlightName,
+    spotlightEnd,
+  ]);
 
   const sort = el("select", { testId: "tile-sort", attrs: { id: "tile-sort" } }, [
     el("option", { text: "in joining order", attrs: { value: "joined" } }),
     el("option", { text: "by test loss", attrs: { value: "loss" } }),
   ]);
   const grid = el("div", { className: "tiles", testId: "tiles" });
-  const tiles = createTiles(grid, sort, {
-    spotlight: (tile) => onSpotlight(tile),
-    remove: (tile) => api("remove", { member_id: tile.id }).catch((error) => onError(error.message)),
-  });
+  const tiles = createTiles(
+    grid,
+    sort,
+    {
+      spotlight: (tile) => onSpotlight(tile),
+      remove: (tile) => api("remove", { member_id: tile.id }).catch((error) => onError(error.message)),
+    },
+    schema,
+  );
   const count = el("span", { className: "student-count", testId: "student-count", text: "0 students" });
   const dashboard = el("section", { className: "dashboard", attrs: { "aria-label": "Students" } }, [
-    el("div", { className: "dashboard-head" }, [
-      count,
-      el("label", { text: "Sort ", attrs: { for: "tile-sort" } }),
-      sort,
-    ]),
+    el("div", { className: "dashboard-head" }, [count, el("label", { text: "Sort ", attrs: { for: "tile-sort" } }), sort]),
     grid,
   ]);
 
   const element = el("div", { className: "classroom-room teacher" }, [
-    head, actions, spotlightBar, leaderboard, dashboard, dialog,
+    roomHead(room, dialog),
+    actions,
+    spotlightBar,
+    leaderboard,
+    dashboard,
+    dialog,
   ]);
 
   function onRoom(view) {
-    count.textContent = `${view.students.length} of ${view.capacity} students`;
-    if (view.lesson) {
-      select.value = view.lesson.id;
-      select.dataset.started = view.lesson.id;
-    }
-    if (document.activeElement !== lockInput) lockInput.value = view.locked.join(", ");
+    const away = view.students.filter((s) => s.present === false).length;
+    count.textContent = `${view.students.length} of ${view.capacity} students` + (away ? ` (${away} away)` : "");
+    lesson.show(view.lesson);
+    locks.show(view.locked);
     const spot = view.spotlight;
     spotlightBar.hidden = !spot.member_id;
     spotlightName.textContent = spot.member_id ? `Spotlight: ${spot.name}'s run (read-only) ` : "";

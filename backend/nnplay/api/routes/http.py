@@ -14,7 +14,8 @@ from ... import __version__
 from ...schemas import ConfigError
 from ...sessions import SessionNotFound, TooManySessions
 from ...settings import schema
-from ...userdata import PointsError
+from ...datasets import MAX_POINTS
+from ...userdata import MAX_CSV_BYTES, PointsError
 from ..deps import creating_client, sessions_of
 
 router = APIRouter(prefix="/api")
@@ -36,7 +37,8 @@ def health(request: Request) -> dict[str, Any]:
 
 @router.get("/schema")
 def get_schema() -> dict[str, Any]:
-    return schema()
+    # what an uploaded CSV may hold, so that the page can say so before sending a file that is too big
+    return {**schema(), "upload": {"max_bytes": MAX_CSV_BYTES, "max_points": MAX_POINTS}}
 
 
 @router.post("/sessions", status_code=201)
