@@ -130,3 +130,28 @@ def test_a_watching_student_on_a_phone_sees_the_teachers_map_first(
         expect(student.by_test_id("data-settings")).to_be_hidden()
         student.page.screenshot(path=str(results_dir / "classroom-student-phone.png"))
         expect(student.by_test_id("status")).to_have_text(re.compile("training"))
+
+
+def test_a_teacher_at_1440x900_sees_the_classroom_bar_and_the_run_on_the_first_screen(
+    browser: Browser, base_url: str, results_dir
+):
+    """The README's picture (docs/screenshot.png is copied from test-results/readme-teacher-1440x900.png)."""
+    spiral = "/?dataset=spiral&networkShape=6,6&features=x1,x2,x1_sq,x2_sq,sin_x1,sin_x2&speed=0"
+    with people_in(browser, base_url) as person:
+        teacher = person(viewport={"width": 1440, "height": 900}).open(spiral)
+        code = open_room(teacher)
+        teacher.by_test_id("play").click()
+        teacher.wait_until(lambda: _epoch_of(teacher) > 600, 90, "the spiral to be learnt")
+        teacher.by_test_id("play").click()
+        for name in ("Ada", "Grace"):  # their runs start from the teacher's
+            join(person().open("/"), code, name, fork=True)
+        tiles = teacher.by_test_id("student-tile")
+        expect(tiles).to_have_count(2)
+        expect(tiles.first).to_contain_text("test loss 0.0", timeout=10_000)
+        teacher.page.mouse.move(0, 0)
+        for test_id in ("room-code", "play", "tiles", "push-config", "lesson-select"):
+            assert inside(teacher.by_test_id(test_id).bounding_box(), 1440, 900), test_id
+        for test_id in ("network", "output-heatmap"):  # the run starts on the first screen
+            box = teacher.by_test_id(test_id).bounding_box()
+            assert box is not None and box["y"] < 900 - 200, (test_id, box)
+        teacher.page.screenshot(path=str(results_dir / "readme-teacher-1440x900.png"))

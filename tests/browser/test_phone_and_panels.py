@@ -102,6 +102,18 @@ def test_a_panel_opened_by_its_button_comes_into_view(
     app.by_test_id(toggle).click()
     expect(app.by_test_id(toggle)).to_have_attribute("aria-expanded", "true")
     expect(app.by_test_id(panel)).to_be_in_viewport()
+    # Its heading is on screen and nothing (the phone's run bar at the top) lies over it.
+    heading = "#toolbox-heading" if panel == "toolbox" else "#insight-heading"
+    app.page.wait_for_timeout(300)  # the scroll settles
+    assert app.page.evaluate(
+        """(selector) => {
+            const heading = document.querySelector(selector);
+            const box = heading.getBoundingClientRect();
+            const hit = document.elementFromPoint(box.left + 20, box.top + box.height / 2);
+            return box.top >= 0 && box.bottom <= innerHeight && heading.contains(hit);
+        }""",
+        heading,
+    ), "the panel's heading is off screen or covered"
     if toggle == "toolbox-toggle":
         app.page.screenshot(path=str(results_dir / f"toolbox-opened-{device}.png"))
     assert app.console.unexpected() == []
