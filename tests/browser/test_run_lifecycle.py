@@ -93,6 +93,10 @@ def test_a_new_data_set_in_reference_mode_starts_a_fresh_paused_run_and_play_con
 def test_keep_the_weights_keeps_the_epoch_and_the_weights_across_a_data_change(playground):
     wire = Wire(playground.page)
     app = playground.open("/?speed=0")
+    # The checkbox says the one rule for a change, in the settings' own words.
+    rule = app.by_test_id("keep-weights").locator("xpath=..").get_attribute("data-rule") or ""
+    for words in ("data set", "hidden layers", "activation", "batch norm", "learning rate"):
+        assert words in rule, (words, rule)
     app.by_test_id("keep-weights").check()
     assert "keepWeights=true" in app.page.url
     _play_until(app, 200)

@@ -83,7 +83,7 @@ export function createLossChart(container) {
     const fontPx = Math.round(parseFloat(getComputedStyle(container).fontSize || "14") * LABEL_SCALE);
     ctx.font = `${fontPx}px system-ui, sans-serif`;
     const left = Math.ceil(Math.max(...yTicks.map((t) => ctx.measureText(formatTick(t)).width))) + 8;
-    const margin = { ...MARGIN, left, bottom: Math.round(fontPx * 2.4) };
+    const margin = { ...MARGIN, left, bottom: Math.round(fontPx * 2.7) };
     const plotW = width - margin.left - margin.right;
     const plotH = height - margin.top - margin.bottom;
     const xOf = logX ? (e) => Math.log10(Math.max(1, e)) : (e) => e;
