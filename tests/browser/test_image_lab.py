@@ -205,12 +205,15 @@ def test_the_views_always_show_the_current_stack_and_play_says_when_it_compiles(
     page.get_by_test_id("play").click()
 
 
-def test_copying_the_test_digit_draws_the_digit_the_net_sees_as_strokes(page: Page, console_errors):
+def test_copying_the_test_digit_draws_the_digit_the_net_sees_as_strokes(
+    page: Page, console_errors, results_dir
+):
     wire = Wire(page)
     _open_lab(page)
     frame = wire.wait_for("frame", lambda f: "digit" in f)  # the lab's frame, not the playground's
     counts = [round(b / 255 * 16) for b in frame["digit"]["image"]]
     page.get_by_test_id("copy-digit").click()
+    page.get_by_test_id("digit-canvas").screenshot(path=str(results_dir / "image-lab-copied-digit.png"))
     bits = page.evaluate(
         """() => {
             const canvas = document.querySelector("[data-testid=digit-canvas]");

@@ -20,13 +20,24 @@ export function createEntry({ onTeach, onJoin, onRejoin, onError, code = "", kno
   teach.title = "Open a room for this run: students join with a code and watch it live";
   const codeInput = el("input", {
     testId: "join-code",
-    attrs: { id: "join-code", autocomplete: "off", maxlength: "9", spellcheck: "false", placeholder: "ABC234" },
+    attrs: {
+      id: "join-code",
+      autocomplete: "off",
+      maxlength: "9",
+      spellcheck: "false",
+      placeholder: "ABC234",
+    },
   });
   codeInput.value = code;
   // No maxlength: a pasted name is never cut silently; a long one is refused in words.
   const nameInput = el("input", {
     testId: "join-name",
-    attrs: { id: "join-name", autocomplete: "nickname", placeholder: "your name", "aria-describedby": "join-name-note" },
+    attrs: {
+      id: "join-name",
+      autocomplete: "nickname",
+      placeholder: "your name",
+      "aria-describedby": "join-name-note",
+    },
   });
   const note = el("span", {
     className: "join-note",
@@ -67,7 +78,8 @@ export function createEntry({ onTeach, onJoin, onRejoin, onError, code = "", kno
   if (code) queueMicrotask(() => nameInput.focus());
   const back = known.map((membership) => {
     const who = membership.role === "teacher" ? "as the teacher" : `as ${membership.name}`;
-    const button = actionButton(`Back to room ${membership.code} ${who}`, "rejoin", () => onRejoin(membership), onError);
+    const text = `Back to room ${membership.code} ${who}`;
+    const button = actionButton(text, "rejoin", () => onRejoin(membership), onError);
     button.dataset.code = membership.code;
     return button;
   });

@@ -24,14 +24,22 @@ const ROOM_HIDES = ["presets"];
  * `container`: the classroom section of the page; `store`: the page's store (readOnly, sessionId,
  * schema); `showRun({sessionId} | {watchUrl})`; `hideControls(names)` hides controls as the hide=
  * parameter does, `showControls(names)` shows them again; `notify(message)` shows an error line,
- * `clearNotify()` takes back the class's last one after an action that worked; `announce(title, text)`
- * says something that is true for a moment. Returns {handleFatalClose() -> bool}.
+ * `clearNotify()` takes back the class's last one after an action that worked; `announce(title, text,
+ * ms?)` says something that is true for a moment. Returns {handleFatalClose() -> bool}.
  */
 export function installClassroom(page) {
   const { container, store, showRun, hideControls, showControls, notify } = page;
   const pageSessionId = store.get().sessionId;
-  const banner = el("p", { className: "watch-banner", testId: "room-banner", attrs: { role: "status", hidden: "" } });
-  const lessonCard = el("section", { className: "lesson-card", testId: "lesson", attrs: { "aria-label": "Lesson", hidden: "" } });
+  const banner = el("p", {
+    className: "watch-banner",
+    testId: "room-banner",
+    attrs: { role: "status", hidden: "" },
+  });
+  const lessonCard = el("section", {
+    className: "lesson-card",
+    testId: "lesson",
+    attrs: { "aria-label": "Lesson", hidden: "" },
+  });
   const slot = el("div", { className: "classroom-slot" });
   container.replaceChildren(slot, banner, lessonCard);
 
@@ -106,7 +114,9 @@ export function installClassroom(page) {
   }
 
   function sayRestored(response) {
-    if (response?.restore_note) page.announce("Your run after the server's restart", response.restore_note);
+    // It stays longer than a passing notice: the page may have been looked away from during the restart.
+    const note = response?.restore_note;
+    if (note) page.announce("Your run after the server's restart:", note, 30_000);
   }
 
   // ---- teacher ----------------------------------------------------------------------------------
@@ -250,7 +260,10 @@ export function installClassroom(page) {
   async function resume(saved) {
     try {
       if (saved.role === "teacher") {
-        const [room, lessons] = await Promise.all([roomsApi.teacher(saved.code, saved.key), roomsApi.lessons()]);
+        const [room, lessons] = await Promise.all([
+          roomsApi.teacher(saved.code, saved.key),
+          roomsApi.lessons(),
+        ]);
         await becomeTeacher(room, saved.key, lessons);
       } else {
         becomeStudent(saved, await roomsApi.me(saved.code, saved.token));

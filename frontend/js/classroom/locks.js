@@ -11,7 +11,10 @@ import { lockableControls } from "./words.js";
 export function createLockPicker(schema, lock, onError) {
   const controls = lockableControls(schema);
   const boxes = new Map();
-  const grid = el("div", { className: "lock-options", attrs: { role: "group", "aria-label": "Lock for students" } });
+  const grid = el("div", {
+    className: "lock-options",
+    attrs: { role: "group", "aria-label": "Lock for students" },
+  });
   for (const [name, label] of controls) {
     const id = `lock-option-${name}`;
     const box = el("input", { testId: id, attrs: { type: "checkbox", id } });
@@ -32,7 +35,9 @@ export function createLockPicker(schema, lock, onError) {
   function show(locked) {
     for (const [name, box] of boxes) box.checked = locked.includes(name);
     const names = locked.map((name) => labels.get(name) || name);
-    summary.textContent = names.length ? `Locked for students: ${names.join(", ")}` : "Lock controls for students";
+    summary.textContent = names.length
+      ? `Locked for students: ${names.join(", ")}`
+      : "Lock controls for students";
   }
   return { element, show };
 }

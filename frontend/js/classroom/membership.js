@@ -41,7 +41,10 @@ export function knownMemberships() {
   return Object.values(read(window.localStorage, KNOWN_KEY) || {}).filter(valid);
 }
 
-/** Keeps `membership` for this tab and this browser; null forgets this tab's (and, with `code`, that room's). */
+/**
+ * Keeps `membership` for this tab and this browser; null forgets this tab's (and, with `code`, this
+ * browser's place in that room).
+ */
 export function saveMembership(membership, code = null) {
   write(window.sessionStorage, KEY, membership);
   const known = read(window.localStorage, KNOWN_KEY) || {};

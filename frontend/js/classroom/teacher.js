@@ -50,7 +50,9 @@ function roomHead(room, dialog) {
 function lessonControls(lessons, api, onError) {
   const select = el("select", { testId: "lesson-select", attrs: { id: "lesson-select" } });
   select.append(el("option", { text: "Choose a lesson…", attrs: { value: "" } }));
-  for (const lesson of lessons) select.append(el("option", { text: lesson.title, attrs: { value: lesson.id } }));
+  for (const lesson of lessons) {
+    select.append(el("option", { text: lesson.title, attrs: { value: lesson.id } }));
+  }
   // A lesson chosen but not yet started starts at its first step; otherwise the next step.
   const next = actionButton(
     "Next step",
@@ -62,7 +64,11 @@ function lessonControls(lessons, api, onError) {
     onError,
   );
   select.addEventListener("change", () => delete select.dataset.started);
-  const label = el("label", { className: "visually-hidden", text: "Lesson", attrs: { for: "lesson-select" } });
+  const label = el("label", {
+    className: "visually-hidden",
+    text: "Lesson",
+    attrs: { for: "lesson-select" },
+  });
   const show = (lesson) => {
     if (!lesson) return;
     select.value = lesson.id;
@@ -83,7 +89,11 @@ function pushControls(api, onError, onPushed) {
     async () => onPushed(await api("push-config", { keep_weights: mode.value === "continue" })),
     onError,
   );
-  const label = el("label", { className: "visually-hidden", text: "How to push", attrs: { for: "push-mode" } });
+  const label = el("label", {
+    className: "visually-hidden",
+    text: "How to push",
+    attrs: { for: "push-mode" },
+  });
   return el("span", { className: "push-group" }, [push, label, mode]);
 }
 
@@ -110,14 +120,23 @@ export function createTeacherPanel({ room, lessons, schema, api, onSpotlight, on
     locks.element,
   ]);
 
-  const leaderboard = el("ol", { className: "leaderboard", testId: "leaderboard", attrs: { "aria-label": "Leaderboard" } });
+  const leaderboard = el("ol", {
+    className: "leaderboard",
+    testId: "leaderboard",
+    attrs: { "aria-label": "Leaderboard" },
+  });
   const spotlightName = el("span");
-  const spotlightEnd = el("button", { testId: "spotlight-end", text: "Back to my run", attrs: { type: "button" } });
+  const spotlightEnd = el("button", {
+    testId: "spotlight-end",
+    text: "Back to my run",
+    attrs: { type: "button" },
+  });
   spotlightEnd.addEventListener("click", () => onSpotlight(null));
-  const spotlightBar = el("p", { className: "spotlight-bar", testId: "spotlight-bar", attrs: { hidden: "" } }, [
-    spotlightName,
-    spotlightEnd,
-  ]);
+  const spotlightBar = el(
+    "p",
+    { className: "spotlight-bar", testId: "spotlight-bar", attrs: { hidden: "" } },
+    [spotlightName, spotlightEnd],
+  );
 
   const sort = el("select", { testId: "tile-sort", attrs: { id: "tile-sort" } }, [
     el("option", { text: "in joining order", attrs: { value: "joined" } }),
@@ -135,7 +154,11 @@ export function createTeacherPanel({ room, lessons, schema, api, onSpotlight, on
   );
   const count = el("span", { className: "student-count", testId: "student-count", text: "0 students" });
   const dashboard = el("section", { className: "dashboard", attrs: { "aria-label": "Students" } }, [
-    el("div", { className: "dashboard-head" }, [count, el("label", { text: "Sort ", attrs: { for: "tile-sort" } }), sort]),
+    el("div", { className: "dashboard-head" }, [
+      count,
+      el("label", { text: "Sort ", attrs: { for: "tile-sort" } }),
+      sort,
+    ]),
     grid,
   ]);
 
@@ -150,7 +173,8 @@ export function createTeacherPanel({ room, lessons, schema, api, onSpotlight, on
 
   function onRoom(view) {
     const away = view.students.filter((s) => s.present === false).length;
-    count.textContent = `${view.students.length} of ${view.capacity} students` + (away ? ` (${away} away)` : "");
+    const awayText = away ? ` (${away} away)` : "";
+    count.textContent = `${view.students.length} of ${view.capacity} students${awayText}`;
     lesson.show(view.lesson);
     locks.show(view.locked);
     const spot = view.spotlight;

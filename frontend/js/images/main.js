@@ -35,7 +35,14 @@ function showError(text) {
 async function main() {
   // configVersion: the newest config the server accepted; a frame of an older one shows a stack that
   // is gone (a removed pool layer's maps) and is dropped.
-  const lab = { state: "paused", connection: "connecting", nTest: 1, digit: 0, frame: null, configVersion: 0 };
+  const lab = {
+    state: "paused",
+    connection: "connecting",
+    nTest: 1,
+    digit: 0,
+    frame: null,
+    configVersion: 0,
+  };
   const chart = createHistoryChart(byTestId("history-chart"));
   const prediction = createPredictionView(document.querySelector(".draw"));
   let stream = null;
@@ -95,7 +102,9 @@ async function main() {
   }
 
   function clearReadouts() {
-    for (const id of ["test-accuracy", "train-accuracy", "test-loss", "epochs-per-second"]) byTestId(id).textContent = "–";
+    for (const id of ["test-accuracy", "train-accuracy", "test-loss", "epochs-per-second"]) {
+      byTestId(id).textContent = "–";
+    }
     byTestId("epoch").textContent = "0";
   }
 

@@ -262,7 +262,8 @@ async function start() {
     panel: byTestId("share-panel"),
     state: () => {
       const state = store.get();
-      return { config: state.config, view: state.view, open: state.open, watchId: state.watchId, lesson: state.lesson };
+      const { config, view, open, watchId, lesson } = state;
+      return { config, view, open, watchId, lesson };
     },
   });
   if (store.get().readOnly) enterReadOnly(schema, store);
@@ -327,7 +328,7 @@ async function start() {
     clearNotify: () => {
       if (store.get().error?.source === "classroom") store.set({ error: null });
     },
-    announce: (title, text) => store.set({ notice: passingNotice(title, text) }),
+    announce: (title, text, ms) => store.set({ notice: passingNotice(title, text, ms) }),
   });
 }
 

@@ -11,7 +11,14 @@
 import { drawOnNextFrame } from "../core/renderScheduler.js";
 import { createInspector } from "./networkInspector.js";
 import { createLinkLayer } from "./networkLinks.js";
-import { buildFeatureColumn, columnElement, neuronElement, nodeKey, nodeName, outputElement } from "./networkNodes.js";
+import {
+  buildFeatureColumn,
+  columnElement,
+  neuronElement,
+  nodeKey,
+  nodeName,
+  outputElement,
+} from "./networkNodes.js";
 import { paintNetwork } from "./networkPaint.js";
 import { fitNetwork } from "./networkSizing.js";
 
@@ -78,7 +85,8 @@ export function createNetworkView(container, options) {
       for (const [name, { tile }] of view.featureTiles) {
         const on = active.includes(name);
         tile.setAttribute("aria-pressed", String(on));
-        tile.setAttribute("aria-label", `${view.featureLabels.get(name)}: ${on ? "used as an input" : "not used"}`);
+        const label = view.featureLabels.get(name);
+        tile.setAttribute("aria-label", `${label}: ${on ? "used as an input" : "not used"}`);
       }
       const layers = view.frame ? view.frame.layers : config.hidden_layers || [];
       const outputs = view.frame ? view.frame.outputs : options.outputCount(config);
@@ -164,7 +172,9 @@ function build(view, layers, outputs) {
   const painted = { layers: view.layers, outputs, mapCanvases: [], biasMarks: [], outputCanvases: [] };
   layers.forEach((size, layer) => {
     const column = columnElement("hidden-column", `Hidden layer ${layer + 1}`);
-    const made = Array.from({ length: size }, (_, n) => neuronElement(layer, n, nodeHandlers(view, layer, n)));
+    const made = Array.from({ length: size }, (_, n) =>
+      neuronElement(layer, n, nodeHandlers(view, layer, n)),
+    );
     column.append(...made.map((m) => m.button));
     columns.append(column);
     view.nodeColumns.push(made.map((m) => m.button));
@@ -173,7 +183,9 @@ function build(view, layers, outputs) {
   });
   const outputColumn = columnElement("output-column", outputs > 1 ? "Outputs, one per class" : "Output");
   outputColumn.classList.toggle("per-class", outputs > 1);
-  const made = Array.from({ length: outputs }, (_, k) => outputElement(k, outputs, nodeHandlers(view, layers.length, k)));
+  const made = Array.from({ length: outputs }, (_, k) =>
+    outputElement(k, outputs, nodeHandlers(view, layers.length, k)),
+  );
   outputColumn.append(...made.map((m) => m.button));
   columns.append(outputColumn);
   view.nodeColumns.push(made.map((m) => m.button));

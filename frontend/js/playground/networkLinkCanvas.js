@@ -48,7 +48,8 @@ export function drawLinkCanvas(canvas, box, segments, weights) {
     for (let i = 0; i < links.length; i += 1) {
       const value = values[i];
       const colour = Math.round(Math.max(-1, Math.min(1, value)) * COLOUR_STEPS);
-      const size = Math.round((Math.min(MAX_LINK_WIDTH_PX, 0.4 + Math.abs(value)) / MAX_LINK_WIDTH_PX) * WIDTH_STEPS);
+      const share = Math.min(MAX_LINK_WIDTH_PX, 0.4 + Math.abs(value)) / MAX_LINK_WIDTH_PX;
+      const size = Math.round(share * WIDTH_STEPS);
       const key = `${colour}|${size}`;
       if (!paths.has(key)) paths.set(key, new Path2D());
       const { x1, y1, x2, y2 } = links[i];

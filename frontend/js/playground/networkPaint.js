@@ -45,7 +45,9 @@ export function paintNetwork(frame, nodes) {
   nodes.layers.forEach((count, layer) => {
     const biases = frame.biases[layer];
     for (let n = 0; n < count; n += 1) {
-      if (frame.neuronGrids.length >= offset + cells) paintMap(nodes.mapCanvases[layer]?.[n], frame.neuronGrids, offset, size);
+      if (frame.neuronGrids.length >= offset + cells) {
+        paintMap(nodes.mapCanvases[layer]?.[n], frame.neuronGrids, offset, size);
+      }
       offset += cells;
       const mark = nodes.biasMarks[layer]?.[n];
       if (biases && n < biases.length && mark) {

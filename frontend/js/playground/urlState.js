@@ -42,11 +42,15 @@ export function readPageUrl(schema, location = window.location) {
     if (tfp.notices.length) notices.push(`not carried over from the TensorFlow Playground link: ${tfp.notices.join(", ")}`);
     hasConfig = true;
   }
-  return { config, hasConfig, view, open, hide, watch: params.get("watch"), lesson: params.get("lesson"), notices };
+  const [watch, lesson] = [params.get("watch"), params.get("lesson")];
+  return { config, hasConfig, view, open, hide, watch, lesson, notices };
 }
 
 /** The query for a page state, in a stable order: settings (table order), view, open, hide, lesson. */
-export function pageQuery(schema, { config, view = {}, open = new Set(), hide = [], watch = null, lesson = null }) {
+export function pageQuery(
+  schema,
+  { config, view = {}, open = new Set(), hide = [], watch = null, lesson = null },
+) {
   const params = new URLSearchParams();
   const current = new URLSearchParams(window.location.search);
   for (const key of KEPT_KEYS) if (current.has(key)) params.set(key, current.get(key));

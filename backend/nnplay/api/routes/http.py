@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ... import __version__
+from ...datasets import MAX_POINTS
 from ...schemas import ConfigError
 from ...sessions import SessionNotFound, TooManySessions
 from ...settings import schema
-from ...datasets import MAX_POINTS
 from ...userdata import MAX_CSV_BYTES, PointsError
 from ..deps import creating_client, sessions_of
 
