@@ -158,3 +158,22 @@ def test_a_stored_challenge_of_the_wrong_shape_is_dropped_when_the_rooms_are_loa
     with serve_app(data_dir=str(tmp_path)) as (base, app):
         assert httpx.get(f"{base}/api/rooms/{room.code}").json()["challenge"] is None
         assert json.dumps(app.state.classroom.service.rooms[room.code].challenge) == "null"
+
+
+def test_closing_a_room_ends_the_presence_of_its_members():
+    with serve_app() as (base, app):
+        room = create_room(base)
+        ada = room.join("Ada")
+        hub = app.state.classroom
+        with open_socket(base, f"/ws/rooms/{room.code}") as page:
+            page.wait_for(lambda m: m.get("type") == "room")
+            send(page, {"type": "auth", "member_token": ada["member_token"]})
+            page.wait_for(lambda m: m.get("type") == "auth")
+            assert hub.presence.present(room.code) == {ada["member_id"]}
+            closed = httpx.delete(room.url(), headers={"X-Teacher-Key": room.teacher_key})
+            # Answered once the room is closed: nobody is present in it, whether or not the page's socket
+            # has ended yet.
+            assert closed.status_code == 200 and hub.presence.present(room.code) == set()
+            message, code = closed_message(page)
+        assert "the teacher closed the room" in message["message"] and code == 4404
+        assert hub.presence.present(room.code) == set()

@@ -177,7 +177,7 @@ def test_push_config_reaches_every_forked_students_run(base_url):
     with open_client(base_url, forks[0]) as own:
         own.wait_for(lambda m: m.get("type") == "hello")
         response = room.as_teacher("push-config", {"changes": {"learning_rate": 0.3}})
-        assert response.json() == {"students": 2}
+        assert response.json()["students"] == 2 and response.json()["applied"] == 2
         assert own.wait_for(lambda m: m.get("type") == "config")["config"]["learning_rate"] == 0.3
     for session_id in forks:
         assert httpx.get(f"{base_url}/api/sessions/{session_id}").json()["config"]["learning_rate"] == 0.3
@@ -200,7 +200,8 @@ def test_a_lesson_advances_for_the_teacher_the_forks_and_every_listener(base_url
     for session_id in (room.session_id, fork):
         config = httpx.get(f"{base_url}/api/sessions/{session_id}").json()["config"]
         assert config["dataset"] == "xor" and config["hidden_layers"] == [2]
-    room.as_teacher("lesson-next")
+    for step in range(2, first["steps"]):  # on to the last step
+        assert room.as_teacher("lesson-next").json()["step"] == step
     last = room.as_teacher("lesson-next")
     assert last.status_code == 409 and "last step" in last.json()["detail"]
 

@@ -29,11 +29,11 @@ def test_closing_a_room_tells_the_students_page_and_gives_it_its_own_run_back(
         teacher.page.screenshot(path=str(results_dir / "classroom-teacher-close-button.png"))
         teacher.page.once("dialog", lambda dialog: dialog.accept())
         teacher.by_test_id("close-room").click()
-        notice = student.by_test_id("classroom-notice")
+        notice = student.by_test_id("notice-title")
         expect(notice).to_have_text(f"Room {code} is closed: the teacher closed the room.", timeout=10_000)
         expect(student.by_test_id("room-banner")).to_be_hidden()
         expect(student.by_test_id("join")).to_be_visible()  # the way in again
-        expect(teacher.by_test_id("classroom-notice")).to_have_text(f"You closed room {code}.")
+        expect(teacher.by_test_id("notice-title")).to_have_text(f"You closed room {code}.")
         student.wait_until(lambda: student.server_session()["id"] == own_run, 10, "the student's own run")
         assert student.page.evaluate(
             "(id) => document.querySelector(`[data-testid=${id}]`).closest('[inert]') === null", "play"

@@ -1,9 +1,7 @@
-"""Display names people can tell apart (classroom/names.py) and the store's schema upgrade for room
-expiry; reference look-alikes written out by code point, not computed by the code under test."""
+"""Display names people can tell apart (classroom/names.py); reference look-alikes written out by code
+point, not computed by the code under test. (The store's schema upgrades: test_classroom_store.py.)"""
 
 from __future__ import annotations
-
-import sqlite3
 
 import pytest
 
@@ -65,19 +63,3 @@ def test_a_taken_look_alike_is_refused_on_joining(tmp_path):
     with pytest.raises(BadName, match="already taken"):
         service.join(room, "\u0410lice")
     assert service.join(room, "Alicia")[0].name == "Alicia"
-
-
-def test_a_version_1_store_gains_room_activity_from_its_creation_time(tmp_path):
-    with sqlite3.connect(tmp_path / "classroom.sqlite3") as db:
-        db.executescript(
-            "CREATE TABLE rooms (code TEXT PRIMARY KEY, teacher_key_hash BLOB NOT NULL, "
-            "created_at REAL NOT NULL, lesson_id TEXT NOT NULL DEFAULT '', lesson_step INTEGER NOT NULL "
-            "DEFAULT -1, spotlight TEXT NOT NULL DEFAULT '', challenge TEXT NOT NULL DEFAULT '', "
-            "locked TEXT NOT NULL DEFAULT '[]');"
-            "INSERT INTO rooms (code, teacher_key_hash, created_at) VALUES ('ABCDEF', x'00', 1234.5);"
-            "PRAGMA user_version=1;"
-        )
-    store = ClassroomStore(tmp_path)
-    (row,) = store.rooms()
-    assert row.code == "ABCDEF" and row.last_active == 1234.5
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2

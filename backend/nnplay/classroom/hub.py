@@ -2,14 +2,17 @@
 
 Owner: ClassroomHub, on the event loop. The teacher's run is a normal session; a fork is a new session
 that adopts the teacher's config, weights, own points and epoch. Every run of a room is snapshotted into
-the store (every SNAPSHOT_INTERVAL_S when it changed, at once on a fork, and at shutdown); a run whose
-session is gone (server restart, idle expiry) is re-created from its snapshot when someone needs it.
+the store (every SNAPSHOT_INTERVAL_S when it changed, at once on a fork, and at shutdown), with whether it
+was training; a run whose session is gone (server restart, idle expiry) is re-created from its snapshot
+when someone needs it, and one that was training is re-created at start-up and trains on by itself.
+A member's page that proved its token on the room socket makes the member present; without one, away.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
@@ -18,12 +21,15 @@ import numpy as np
 
 from .. import protocol
 from ..engine.snapshot import SnapshotError, state_from_bytes, state_to_bytes
-from ..schemas import ConfigError, Configure, Reset, make_config
+from ..schemas import ConfigError, Configure, Reset, Start, make_config
 from ..sessions import Session, SessionManager, SessionNotFound, Subscriber, TooManySessions
+from ..sessions.runstate import RUNNING
 from . import dashboard
 from .lessons import BY_ID
 from .lifecycle import RoomKeeper, RoomLimits
 from .messages import Challenge
+from .presence import Presence
+from .pushes import push_report
 from .rooms import Member, Room, RoomService, check_locked
 
 log = logging.getLogger(__name__)
@@ -71,19 +77,45 @@ class ClassroomHub:
         self.store = service.store
         self.client = CLIENT
         self.listeners: dict[str, dict[Subscriber, bool]] = {}  # room code -> subscriber -> is teacher
-        self._saved: dict[str, tuple[int, int]] = {}  # owner -> (epoch, config_version) last stored
+        self._saved: dict[str, tuple[int, int, bool]] = {}  # owner -> (epoch, config_version, training)
+        self.restore_notes: dict[str, str] = {}  # owner -> why its restored run is not as it was saved
+        self.presence = Presence()  # which members have a page open
         self._locks: dict[str, asyncio.Lock] = {}  # one per run owner: never two restores at once
         self._task: asyncio.Task[None] | None = None
+        self._resume_task: asyncio.Task[int] | None = None
         self.rooms = RoomKeeper(self, limits or RoomLimits())  # open, close, expire (lifecycle.py)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="classroom")
+        self._resume_task = asyncio.get_running_loop().create_task(self.resume_training(), name="resume")
+
+    async def resume_training(self) -> int:
+        """Re-create every run whose snapshot says it was training (it trains on); returns how many."""
+        resumed = 0
+        for room in list(self.service.rooms.values()):
+            owners: list[tuple[str, Member | None]] = [(teacher_owner(room), None)]
+            owners += [(m.id, m) for m in room.members.values() if m.mode == "forked"]
+            for owner, member in owners:
+                row = self.store.snapshot(owner)
+                if row is None or not row.training:
+                    continue
+                try:
+                    if member is None:
+                        await self.teacher_session(room)
+                    else:
+                        await self.member_session(room, member, "")
+                    resumed += 1
+                except TooManySessions:
+                    log.warning("room %s: %s's run could not be restored (server full)", room.code, owner)
+                    self.restore_notes[owner] = "the server was full after its restart, so this run is new"
+        return resumed
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._resume_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.snapshot_all(force=True)
 
     # ---- runs -----------------------------------------------------------------------------------
@@ -127,14 +159,23 @@ class ClassroomHub:
         """A new room's teacher run, stored at once (lifecycle.RoomKeeper.open)."""
         await self._save(teacher_owner(room), run)
 
+    def restore_note(self, owner: str) -> str:
+        """Why `owner`'s restored run is not as it was saved ("" when it is); said once, then dropped."""
+        return self.restore_notes.pop(owner, "")
+
     def forget(self, room: Room) -> None:
-        """Drop what the hub keeps for a closed room (its listeners, run locks and save marks)."""
+        """Drop what the hub keeps for a closed room (its listeners, presence, run locks, save marks and
+        restore notes)."""
         self.listeners.pop(room.code, None)
+        self.presence.forget(room.code)
         for owner in (teacher_owner(room), *room.members):
             self._saved.pop(owner, None)
             self._locks.pop(owner, None)
+            self.restore_notes.pop(owner, None)
 
     async def _restore(self, owner: str, client: str) -> Session:
+        """The run of `owner` as it was saved: settings, weights, epoch, own points, and training if it was.
+        Where it cannot be, `restore_notes[owner]` says why (the page shows it)."""
         row = self.store.snapshot(owner)
         if row is None:
             return await self.manager.create({}, client, classroom=True)
@@ -142,15 +183,19 @@ class ClassroomHub:
             session = await self.manager.create(row.config, client, classroom=True)
         except ConfigError:  # a setting this version no longer accepts: start from the defaults
             log.warning("snapshot of %s has a config this version refuses; starting afresh", owner)
+            self.restore_notes[owner] = "this version refuses its saved settings: it starts afresh"
             return await self.manager.create({}, client, classroom=True)
         try:  # small arrays: on the loop, not queued behind kernel compiles in the shared thread pool
             state = state_from_bytes(session.params, row.weights)
         except SnapshotError as exc:
             log.warning("snapshot of %s not restored: %s", owner, exc)
+            self.restore_notes[owner] = "its saved weights could not be read: it starts from new weights"
             return session
         points, labels = _unpack_points(row.points)
         session.adopt(state, row.epoch, points, labels)
-        self._saved[owner] = (row.epoch, session.config_version)
+        if row.training:  # queued after the weights: it trains on from where it was
+            session.handle(Start(type="start"))
+        self._saved[owner] = (row.epoch, session.config_version, row.training)
         return session
 
     async def _save(
@@ -158,7 +203,8 @@ class ClassroomHub:
     ) -> None:
         """Store a run (or `state`/`epoch` taken over by it) unless it has not changed since last time."""
         epoch = session.epoch if epoch is None else epoch
-        key = (epoch, session.config_version)
+        training = session.state in RUNNING
+        key = (epoch, session.config_version, training)
         if not force and state is None and self._saved.get(owner) == key:
             return
         config = session.config  # the config its weights fit (the one the run trains with)
@@ -166,7 +212,7 @@ class ClassroomHub:
         points = None
         if config.dataset == "custom":
             points = _pack_points(session.custom_points, session.custom_labels)
-        self.store.save_snapshot(owner, config.public(), weights, epoch, points)
+        self.store.save_snapshot(owner, config.public(), weights, epoch, points, training)
         self._saved[owner] = key
 
     async def snapshot_all(self, force: bool = False) -> None:
@@ -219,8 +265,12 @@ class ClassroomHub:
 
     async def _forked_sessions(self, room: Room) -> list[Session]:
         """The runs of forked students, restored from their snapshots where they are not live (after a
-        restart, before their students came back): a push or a reset reaches every one. Classroom runs
-        count against their own limit, not a client's, so restoring a whole class here is allowed."""
+        restart, before their students came back): a push or a reset reaches every one."""
+        return [session for _, session in await self._forked_runs(room)]
+
+    async def _forked_runs(self, room: Room) -> list[tuple[Member, Session]]:
+        """Each forked student with their run (restored where needed). Classroom runs count against their
+        own limit, not a client's, so restoring a whole class here is allowed."""
         runs = []
         for member in [m for m in room.members.values() if m.mode == "forked"]:
             try:
@@ -229,11 +279,15 @@ class ClassroomHub:
                 log.warning("room %s: %s's run could not be restored (server full)", room.code, member.name)
                 continue
             if session is not None:
-                runs.append(session)
+                runs.append((member, session))
         return runs
 
-    async def push_config(self, room: Room, changes: dict[str, Any] | None) -> int:
-        """Configure every forked student's run with `changes` (default: the teacher's whole config).
+    async def push_config(
+        self, room: Room, changes: dict[str, Any] | None, keep_weights: bool = False
+    ) -> dict[str, Any]:
+        """Give every forked student's run `changes` (default: the teacher's whole config), all in the same
+        way: `keep_weights` False starts every run afresh (new weights from the seed, epoch 0, paused),
+        True lets every run continue from its own weights. Returns what each run did (and tells the room).
 
         Raises ConfigError, changing nothing, when the changes are not valid."""
         teacher = await self.teacher_session(room)
@@ -241,15 +295,21 @@ class ClassroomHub:
             changes = teacher.config.public()
         else:
             make_config(teacher.config, changes)  # validate before touching anyone's run
-        sessions = await self._forked_sessions(room)
-        for session in sessions:
-            refusal = session.handle(Configure(type="configure", changes=changes))
-            if refusal is not None and '"type":"error"' in refusal:
-                # e.g. a student's own points cannot take a multi-class change
-                log.info("push to %s refused: %s", session.id, refusal)
-        await _settle(sessions)
-        self.broadcast(room, protocol.json_message("pushed", changes=changes, students=len(sessions)))
-        return len(sessions)
+        runs = await self._forked_runs(room)
+        refusals: dict[str, str] = {}
+        for member, session in runs:
+            # The weights are kept by the configure (whatever the fresh-run rule says); a fresh push then
+            # resets, so that every run ends in the same state, not one that depends on what it changed.
+            reply = session.handle(Configure(type="configure", changes=changes, keep_weights=True))
+            if reply is not None and '"type":"error"' in reply:  # e.g. own points refuse a multi-class set
+                refusals[member.id] = json.loads(reply)["message"]
+                continue
+            if not keep_weights:
+                session.handle(Reset(type="reset"))
+        await _settle([session for _, session in runs])
+        result = push_report(runs, changes, keep_weights, refusals)
+        self.broadcast(room, protocol.json_message("pushed", changes=changes, **result))
+        return result
 
     async def reset_all(self, room: Room) -> int:
         sessions = await self._forked_sessions(room)
@@ -282,8 +342,9 @@ class ClassroomHub:
         teacher = await self.teacher_session(room)
         sessions = [teacher, *await self._forked_sessions(room)]
         for session in sessions:
-            # queued in this order: the step's settings, then fresh weights from epoch 0
-            session.handle(Configure(type="configure", changes=changes))
+            # queued in this order: the step's settings, then fresh weights from epoch 0 (so the configure
+            # keeps the weights: one fresh start, the reset's, whatever the step changes)
+            session.handle(Configure(type="configure", changes=changes, keep_weights=True))
             session.handle(Reset(type="reset"))
         await _settle(sessions)
         self.service.set_room(room, lesson_step=room.lesson_step + 1)
@@ -311,12 +372,11 @@ class ClassroomHub:
             saved = self._saved.get(member.id)
             if saved is None and member.mode == "forked":
                 row = self.store.snapshot(member.id)
-                saved = (row.epoch, 0) if row else None
+                saved = (row.epoch, 0, row.training) if row else None
                 if saved is not None:
                     self._saved[member.id] = saved
-            students.append(
-                dashboard.student_status(member, self._live(member.session_id), saved and saved[0])
-            )
+            status = dashboard.student_status(member, self._live(member.session_id), saved and saved[0])
+            students.append({**status, "present": self.is_present(room, member.id)})
         return dashboard.room_view(room, students, self._spotlight_watch_id(room), self.service.room_size)
 
     def _spotlight_watch_id(self, room: Room) -> str | None:
@@ -336,6 +396,20 @@ class ClassroomHub:
 
     def unlisten(self, room: Room, sub: Subscriber) -> None:
         self.listeners.get(room.code, {}).pop(sub, None)
+        if self.presence.leave(room.code, sub):
+            self.announce(room)  # a member's last page closed: they are away
+
+    def attend(self, room: Room, sub: Subscriber, member: Member) -> None:
+        """This room socket is `member`'s page (it proved their token): they are present while it is open."""
+        if self.presence.attend(room.code, sub, member.id):
+            self.announce(room)
+
+    def is_present(self, room: Room, member_id: str) -> bool:
+        return member_id in self.presence.present(room.code)
+
+    async def leave(self, room: Room, member: Member) -> None:
+        """A member leaves by themselves: as a removal, their run ends, their tile goes, the name is free."""
+        await self.remove(room, member.id)
 
     def broadcast(self, room: Room, message: str | bytes) -> None:
         for sub in self.listeners.get(room.code, {}):
@@ -368,7 +442,11 @@ class ClassroomHub:
     async def _tiles(self, room: Room) -> bytes:
         teacher = self._live(room.teacher_session_id)
         teacher_config = teacher.config.public() if teacher else {}
-        tiles = [dashboard.tile(m, self._live(m.session_id), teacher_config) for m in room.members.values()]
+        present = self.presence.present(room.code)
+        tiles = [
+            {**dashboard.tile(m, self._live(m.session_id), teacher_config), "present": m.id in present}
+            for m in room.members.values()
+        ]
         return bytes(msgpack.packb({"type": "tiles", "tiles": tiles}))
 
     async def _loop(self) -> None:

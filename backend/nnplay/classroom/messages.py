@@ -59,6 +59,7 @@ class JoinRoom(_Body):
 
 class PushConfig(_Body):
     changes: dict[str, Any] | None = None  # None: the teacher's whole current config
+    keep_weights: bool = False  # False: every run starts afresh; True: every run continues from its weights
 
 
 class MemberChoice(_Body):
@@ -113,7 +114,11 @@ class Ping(_Message):
 
 
 class Auth(_Message):
+    """The teacher's page proves `teacher_key`; a student's page proves `member_token` (then the student
+    is present while the socket is open)."""
+
     type: Literal["auth"]
+    member_token: Secret = ""
 
 
 class PushConfigMessage(_Message, PushConfig):

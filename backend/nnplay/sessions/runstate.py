@@ -12,19 +12,13 @@ import numpy as np
 
 from .. import protocol
 from ..engine.frames import FrameData
-from ..engine.plan import DATA_FIELDS, Plan
+from ..engine.plan import Plan
 from ..engine.weights import fit_state, fresh_state
 from ..schemas import TrainConfig
+from ..settings import fresh_run_reason
 from . import stopping
 from .stopping import EarlyStopping
 
-# In reference mode a change of any of these starts a fresh run, as TF Playground does.
-FRESH_RUN_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("problem",), "new problem type: the network starts over"),
-    (DATA_FIELDS, "new data: the network starts over on it"),
-    (("hidden_layers",), "new network: the architecture changed"),
-    (("features",), "new network: the input features changed"),
-)
 RUNNING = ("training", "compiling")
 
 
@@ -111,13 +105,8 @@ class RunState:
 
     @staticmethod
     def fresh_run_reason(old: TrainConfig, new: TrainConfig) -> str | None:
-        """Why a config change starts a fresh run (reference mode), or None to keep the weights."""
-        if new.mode != "reference":
-            return None
-        for fields, reason in FRESH_RUN_REASONS:
-            if any(getattr(old, f) != getattr(new, f) for f in fields):
-                return reason
-        return None
+        """Why a config change starts a fresh run (the one rule, settings.FRESH_RUN_RULES), or None."""
+        return fresh_run_reason(old, new)
 
     def adopt_plan(self, plan: Plan, state: Any, fresh_reason: str | None) -> None:
         """Train with `plan` from now on, from `state` (fit to it); announce the config to every client."""

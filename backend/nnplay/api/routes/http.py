@@ -10,8 +10,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from ... import __version__
+from ...datasets import MAX_POINTS
 from ...settings import schema
-from ...userdata import PointsError
+from ...userdata import MAX_CSV_BYTES, PointsError
 from ..deps import CreatingClient, Manager, SessionDep
 
 router = APIRouter(prefix="/api")
@@ -33,7 +34,8 @@ def health(request: Request, manager: Manager) -> dict[str, Any]:
 
 @router.get("/schema")
 def get_schema() -> dict[str, Any]:
-    return schema()
+    # what an uploaded CSV may hold, so that the page can say so before sending a file that is too big
+    return {**schema(), "upload": {"max_bytes": MAX_CSV_BYTES, "max_points": MAX_POINTS}}
 
 
 @router.post("/sessions", status_code=201)

@@ -2,10 +2,11 @@
 the students' tiles (binary msgpack, once a second) to a connection that proved the teacher key.
 
 Client messages (classroom/messages.py, validated like every other message): {"type": "auth",
-"teacher_key": ...}; the teacher's actions {"type": "push_config" | "spotlight" | "remove" | "reset_all" |
-"lesson_next" | "challenge" | "lock" | "close_room", "teacher_key": ..., ...}; "ping". A student's action
-gets {"type": "error", "code": "forbidden"}. When the room closes, every listener gets {"type": "closed"}
-and its socket is closed (4404).
+"teacher_key": ...} (the teacher) or {"type": "auth", "member_token": ...} (a student's page: the student is
+present while it is open); the teacher's actions {"type": "push_config" | "spotlight" | "remove" |
+"reset_all" | "lesson_next" | "challenge" | "lock" | "close_room", "teacher_key": ..., ...}; "ping". A
+student's action gets {"type": "error", "code": "forbidden"}. When the room closes, every listener gets
+{"type": "closed"} and its socket is closed (4404).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ async def _act(hub: ClassroomHub, room: Room, message: Any) -> None:
     """One teacher action, already validated and authorised."""
     kind = message.type
     if kind == "push_config":
-        await hub.push_config(room, message.changes)
+        await hub.push_config(room, message.changes, message.keep_weights)
     elif kind == "spotlight":
         hub.spotlight(room, message.member_id)
     elif kind == "remove":
@@ -52,6 +53,20 @@ async def _act(hub: ClassroomHub, room: Room, message: Any) -> None:
         await hub.rooms.close(room, "the teacher closed the room")
 
 
+def _auth(hub: ClassroomHub, room: Room, sub: Subscriber, message: Auth) -> str:
+    """A student's page proves its member token (the student is present), or the teacher's its key."""
+    if message.member_token:
+        member = hub.service.member_of(room, message.member_token)
+        if member is None:
+            return protocol.error_message("forbidden", "not a member token of this room", "member_token")
+        hub.attend(room, sub, member)
+        return protocol.json_message("auth", role="student", member_id=member.id)
+    if not hub.service.is_teacher(room, message.teacher_key):
+        return protocol.error_message("forbidden", "that is not this room's teacher key", "teacher_key")
+    hub.promote(room, sub)
+    return protocol.json_message("auth", role="teacher")
+
+
 async def _handle(hub: ClassroomHub, room: Room, sub: Subscriber, raw: str | bytes) -> str | None:
     """One client message; returns a reply for the sender alone, if any."""
     try:
@@ -63,12 +78,7 @@ async def _handle(hub: ClassroomHub, room: Room, sub: Subscriber, raw: str | byt
         if isinstance(message, Ping):
             return protocol.json_message("pong")
         if isinstance(message, Auth):
-            if not hub.service.is_teacher(room, message.teacher_key):
-                return protocol.error_message(
-                    "forbidden", "that is not this room's teacher key", "teacher_key"
-                )
-            hub.promote(room, sub)
-            return protocol.json_message("auth", role="teacher")
+            return _auth(hub, room, sub, message)
         await _act(hub, room, message)
     except protocol.ProtocolError as exc:
         return protocol.error_message(exc.code, exc.message, exc.field)

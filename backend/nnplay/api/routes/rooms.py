@@ -1,4 +1,5 @@
-"""Classroom REST routes: create, look up and close rooms, join, fork/watch, and the teacher's actions.
+"""Classroom REST routes: create, look up and close rooms, join, fork/watch, leave, and the teacher's
+actions.
 
 Thin: they translate HTTP to ClassroomHub calls. The room, its teacher key (`X-Teacher-Key`) and a
 member's token (`X-Member-Token`, never in a URL) are dependencies (api/deps.py); the bodies are the
@@ -11,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from ...classroom.hub import teacher_owner
 from ...classroom.lessons import lesson_catalog
 from ...classroom.messages import (
     Challenge,
@@ -82,7 +84,9 @@ async def teacher_view(
     request: Request, room: TeacherRoom, hub: Hub, settings: SettingsDep
 ) -> dict[str, Any]:
     """What a reloaded teacher page needs: its run (re-created after a restart) and the QR code."""
-    return teacher_answer(request, settings, room, await hub.teacher_session(room))
+    answer = teacher_answer(request, settings, room, await hub.teacher_session(room))
+    # why the run is not as it was before a restart ("" when it is): said once, on the page
+    return {**answer, "restore_note": hub.restore_note(teacher_owner(room))}
 
 
 @router.delete("/rooms/{code}")
@@ -111,6 +115,7 @@ async def me(room: RoomDep, member: MemberDep, hub: Hub, client: Client) -> dict
         "mode": member.mode,
         "session_id": session.id if session is not None else None,
         "watch_id": teacher.watch_id,
+        "restore_note": hub.restore_note(member.id),
     }
 
 
@@ -118,6 +123,13 @@ async def me(room: RoomDep, member: MemberDep, hub: Hub, client: Client) -> dict
 async def fork(room: RoomDep, member: MemberDep, hub: Hub, client: Client) -> dict[str, Any]:
     session = await hub.fork(room, member, client)
     return {"session_id": session.id, "mode": member.mode}
+
+
+@router.post("/rooms/{code}/leave")
+async def leave(room: RoomDep, member: MemberDep, hub: Hub) -> dict[str, Any]:
+    """The member leaves: their run ends, their tile goes and their name is free again."""
+    await hub.leave(room, member)
+    return {"left": member.id}
 
 
 @router.post("/rooms/{code}/watch")
@@ -132,7 +144,9 @@ async def watch(room: RoomDep, member: MemberDep, hub: Hub) -> dict[str, Any]:
 
 @router.post("/rooms/{code}/push-config")
 async def push_config(room: TeacherRoom, hub: Hub, body: PushConfig | None = None) -> dict[str, Any]:
-    return {"students": await hub.push_config(room, body.changes if body else None)}
+    """Every forked run gets the changes, all afresh or all continued; the report says what each did."""
+    body = body or PushConfig()
+    return await hub.push_config(room, body.changes, body.keep_weights)
 
 
 @router.post("/rooms/{code}/spotlight")
