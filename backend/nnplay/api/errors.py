@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ..classroom.hub import LessonError
+from ..classroom.actions import LessonError
 from ..classroom.lifecycle import TooManyRooms
 from ..classroom.rooms import BadName, NotTeacher, RoomFull, RoomNotFound, TooManyWrongCodes
 from ..imagelab.config import ImageConfigError

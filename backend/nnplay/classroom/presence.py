@@ -1,5 +1,5 @@
 """Who is in the room: a member is present while a page of theirs holds the room socket (it proved their
-member token), away otherwise. Owner: ClassroomHub, on the event loop."""
+member token), away otherwise. Owner: RoomAudience (audience.py), on the event loop."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """What a push did to each student's run, read back from the runs themselves (the teacher's proof that
-the class is in one state). A pure function of the runs; the hub decides when to push."""
+the class is in one state). A pure function of the runs; actions.py decides when to push."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 
 from ... import protocol
-from ...classroom.hub import ClassroomHub, LessonError
+from ...classroom.actions import LessonError
+from ...classroom.hub import ClassroomHub
 from ...classroom.messages import TEACHER_ACTIONS, Auth, ChallengeMessage, Ping, room_envelope, room_message
 from ...classroom.rooms import NotTeacher, Room, RoomNotFound, TooManyWrongCodes
 from ...schemas import ConfigError

@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from ...classroom.hub import teacher_owner
 from ...classroom.lessons import lesson_catalog
 from ...classroom.messages import (
     Challenge,
@@ -25,6 +24,7 @@ from ...classroom.messages import (
 )
 from ...classroom.qr import join_qr_svg
 from ...classroom.rooms import Room
+from ...classroom.runs import teacher_owner
 from ...sessions import Session
 from ..deps import (
     Client,
