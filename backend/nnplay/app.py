@@ -16,9 +16,11 @@ from fastapi.staticfiles import StaticFiles
 
 from . import __version__
 from .api.deps import RateLimits
+from .api.errors import install_error_handlers
 from .api.guards import install_guards
 from .api.routes import http, images, room_ws, rooms, ws
 from .classroom.hub import ClassroomHub
+from .classroom.lifecycle import RoomLimits
 from .classroom.rooms import RoomService
 from .classroom.store import ClassroomStore
 from .config import ServerSettings
@@ -112,11 +114,14 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
     app.state.device = device_info()
     app.state.classroom = ClassroomHub(
-        app.state.sessions, RoomService(ClassroomStore(settings.data_dir), settings.room_size)
+        app.state.sessions,
+        RoomService(ClassroomStore(settings.data_dir), settings.room_size),
+        RoomLimits.of(settings),
     )
 
     app.state.rate_limits = RateLimits(settings)
     install_guards(app, settings)
+    install_error_handlers(app)
 
     app.include_router(http.router)
     app.include_router(ws.router)

@@ -44,6 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .config import WILDCARD_BINDS, ServerSettings
+    from .serving import uvicorn_options
 
     overrides = {"host": args.host, "port": args.port}
     settings = ServerSettings(**{k: v for k, v in overrides.items() if v is not None})
@@ -75,8 +76,7 @@ def _serve(args: argparse.Namespace) -> int:
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_level=args.log_level,
-        ws_per_message_deflate=settings.websocket_deflate,
+        **uvicorn_options(settings, args.log_level),  # sizes, proxies, logs without ids (serving.py)
     )
     return 0
 

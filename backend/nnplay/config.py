@@ -41,7 +41,19 @@ class ServerSettings(BaseSettings):
     max_classroom_sessions: int = Field(default=256, ge=1)
     idle_timeout_s: float = Field(default=3600.0, gt=0)
     frontend_dir: Path = REPO_FRONTEND
-    max_body_bytes: int = 300 * 1024  # CSV uploads are capped at 256 KB by their own check
+    # Request bodies, counted as they arrive: JSON bodies as large as a websocket message may be (64 KiB,
+    # protocol.MAX_MESSAGE_BYTES); a CSV upload of one's own points up to max_upload_bytes (its own check
+    # caps the file at 256 KB).
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=300 * 1024, ge=1024)
+    # Open websockets per client address, on every route (sessions, watch, images, rooms): a page holds one
+    # to three, so a class of 100 behind one address fits.
+    max_connections_per_client: int = Field(default=256, ge=1)
+    # Sockets that drive one session (/ws/sessions/{id}: each gets every frame); watchers are paced together.
+    max_sockets_per_session: int = Field(default=32, ge=1)
+    # Addresses (or networks, e.g. "10.0.0.0/8") of reverse proxies whose X-Forwarded-For names the client;
+    # none by default: a client is the address that connected. JSON list.
+    trusted_proxies: tuple[str, ...] = ()
     # Token buckets per client address: sustained rate and burst.
     session_creations_per_minute: float = Field(default=30.0, gt=0)
     session_creation_burst: int = Field(default=30, ge=1)
@@ -64,6 +76,15 @@ class ServerSettings(BaseSettings):
         default_factory=user_data_dir
     )  # classroom rooms live in data_dir/classroom.sqlite3
     room_size: int = Field(default=100, ge=1, le=1000)  # students per classroom room
+    # Rooms: in all and per client address, new rooms and joins per client address (token buckets), and
+    # how long a room nobody uses lives on (a day; then its runs, members and snapshots are deleted).
+    max_rooms: int = Field(default=100, ge=1)
+    max_rooms_per_client: int = Field(default=10, ge=1)
+    room_creations_per_minute: float = Field(default=2.0, gt=0)
+    room_creation_burst: int = Field(default=10, ge=1)
+    room_joins_per_minute: float = Field(default=60.0, gt=0)
+    room_join_burst: int = Field(default=40, ge=1)
+    room_idle_timeout_s: float = Field(default=86_400.0, gt=0)
     # The address students use (e.g. http://192.168.1.20:8000), for join links and QR codes; when unset,
     # the address the teacher's page was opened with.
     public_url: str | None = None

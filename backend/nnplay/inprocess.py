@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 from .app import create_app
 from .config import ServerSettings
+from .serving import uvicorn_options
 
 
 def free_port() -> int:
@@ -47,9 +48,7 @@ def running_app(**settings: Any) -> Iterator[tuple[str, FastAPI]]:
     scratch = tempfile.TemporaryDirectory(prefix="nnplay-data-")  # classroom store, unless one is given
     served = ServerSettings(**{"port": port, "warmup": False, "data_dir": scratch.name, **settings})
     app = create_app(served)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=served.websocket_deflate
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, **uvicorn_options(served, "warning"))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -316,8 +316,9 @@ class Rollback(BaseModel):
 
 
 class Configure(BaseModel):
-    """A partial config change. In reference mode a change of data, problem or architecture starts a
-    fresh run (TF Playground's behaviour) unless `keep_weights` asks to continue from the current ones."""
+    """A partial config change. In reference mode a change of the data or the network starts a fresh run
+    (settings.FRESH_RUN_RULES, TF Playground's behaviour) unless `keep_weights` asks to continue from the
+    current weights."""
 
     type: Literal["configure"]
     changes: dict[str, Any]

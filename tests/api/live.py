@@ -4,11 +4,15 @@ A module of its own (not conftest) so that its name cannot clash with another fo
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import msgpack
@@ -17,13 +21,19 @@ from websockets.sync.client import ClientConnection, connect
 
 from nnplay.inprocess import running_app, running_server
 
-# Every test client comes from 127.0.0.1, so the shared server's rate limits are lifted; the security tests
-# start servers with the real defaults or tighter ones.
+# Every test client comes from 127.0.0.1, so the shared server's rate limits (and its rooms per client) are
+# lifted; the security and limits tests start servers with the real defaults or tighter ones.
 UNLIMITED_RATES = {
     "session_creations_per_minute": 1e9,
     "session_creation_burst": 1_000_000,
     "ws_messages_per_second": 1e9,
     "ws_message_burst": 1_000_000,
+    "room_creations_per_minute": 1e9,
+    "room_creation_burst": 1_000_000,
+    "room_joins_per_minute": 1e9,
+    "room_join_burst": 1_000_000,
+    "max_rooms": 1_000_000,
+    "max_rooms_per_client": 1_000_000,
 }
 
 
@@ -87,3 +97,29 @@ def create_session(base: str, config: dict[str, Any] | None = None) -> str:
 def open_client(base: str, session_id: str, **kwargs: Any) -> Iterator[Client]:
     with connect(base.replace("http", "ws") + f"/ws/sessions/{session_id}", **kwargs) as ws:
         yield Client(ws)
+
+
+def handshake(base: str, path: str, source: str = "127.0.0.1") -> tuple[socket.socket | None, int]:
+    """A raw socket past the websocket handshake of `path`, or None and the HTTP status it got."""
+    port = urlsplit(base).port
+    sock = socket.socket()
+    sock.bind((source, 0))
+    sock.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(1)
+        if not chunk:
+            break
+        answer += chunk
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1") else 0
+    if status != 101:
+        sock.close()
+        return None, status
+    return sock, status

@@ -77,7 +77,7 @@ def test_per_layer_settings_and_batch_norm_are_applied_while_training(base_url):
         client.send({"type": "start"})
         client.frame(lambda f: f["epoch"] > 0)
         changes = {"layer_activations": ["relu", "tanh"], "layer_dropout": [0.0, 0.3], "batch_norm": "on"}
-        client.send({"type": "configure", "changes": changes})
+        client.send({"type": "configure", "changes": changes, "keep_weights": True})  # no fresh run
         client.frame(lambda f: f["epoch"] > 0 and f["config_version"] >= 2, timeout=60)
         config = httpx.get(f"{base_url}/api/sessions/{session_id}").json()["config"]
         assert config["layer_activations"] == ["relu", "tanh"]

@@ -97,18 +97,24 @@ def test_names_are_unique_in_a_room_case_insensitively(base_url):
     assert create_room(base_url).join("grace hopper")["name"] == "grace hopper"  # another room: fine
 
 
-def test_wrong_codes_are_404_and_then_rate_limited():
-    with serve() as base:
-        room = create_room(base)
+def test_wrong_codes_are_404_and_a_guesser_backs_off_but_not_from_its_own_rooms_code():
+    with serve() as base, httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as other:
+        room = create_room(base)  # made from 127.0.0.1: the code is known there
+        elsewhere = other.post(base + "/api/rooms").json()["code"]  # made from another address
+        typo = [httpx.get(f"{base}/api/rooms/ZZZZZZ").status_code for _ in range(15)]
+        assert typo == [404] * 15  # one typo made again and again is one wrong code
         statuses = [httpx.get(f"{base}/api/rooms/ZZZZZ{i}").status_code for i in range(2, 9)]
         statuses += [
-            httpx.post(f"{base}/api/rooms/ZZZZZ{i}/join", json={"name": "a"}).status_code for i in (2, 3, 4)
+            httpx.post(f"{base}/api/rooms/YYYYY{i}/join", json={"name": "a"}).status_code for i in (2, 3, 4)
         ]
-        assert statuses == [404] * 10
+        assert statuses == [404] * 10, statuses
         limited = httpx.get(f"{base}/api/rooms/ZZZZZ9")
         assert limited.status_code == 429 and "too many wrong room codes" in limited.json()["detail"]
         assert int(limited.headers["retry-after"]) > 0
-        assert httpx.get(room.url()).status_code == 429  # even a right code, until the window passes
+        refused = httpx.get(f"{base}/api/rooms/{elsewhere}")
+        assert refused.status_code == 429, "a right code this address never used is refused too"
+        assert httpx.get(room.url()).status_code == 200, "the class's own room still opens"
+        assert other.get(f"{base}/api/rooms/{room.code}").status_code == 200  # other addresses: unaffected
 
 
 def test_a_full_room_says_so():
@@ -171,7 +177,7 @@ def test_push_config_reaches_every_forked_students_run(base_url):
     with open_client(base_url, forks[0]) as own:
         own.wait_for(lambda m: m.get("type") == "hello")
         response = room.as_teacher("push-config", {"changes": {"learning_rate": 0.3}})
-        assert response.json() == {"students": 2}
+        assert response.json()["students"] == 2 and response.json()["applied"] == 2
         assert own.wait_for(lambda m: m.get("type") == "config")["config"]["learning_rate"] == 0.3
     for session_id in forks:
         assert httpx.get(f"{base_url}/api/sessions/{session_id}").json()["config"]["learning_rate"] == 0.3
@@ -194,7 +200,8 @@ def test_a_lesson_advances_for_the_teacher_the_forks_and_every_listener(base_url
     for session_id in (room.session_id, fork):
         config = httpx.get(f"{base_url}/api/sessions/{session_id}").json()["config"]
         assert config["dataset"] == "xor" and config["hidden_layers"] == [2]
-    room.as_teacher("lesson-next")
+    for step in range(2, first["steps"]):  # on to the last step
+        assert room.as_teacher("lesson-next").json()["step"] == step
     last = room.as_teacher("lesson-next")
     assert last.status_code == 409 and "last step" in last.json()["detail"]
 

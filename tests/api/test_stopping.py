@@ -61,7 +61,9 @@ def test_rollback_after_divergence_restores_the_last_good_loss(base_url):
     with open_client(base_url, session_id) as client:
         client.send({"type": "start"})
         good = client.frame(lambda f: f["epoch"] >= 50 and f["state"] == "training")
-        client.send({"type": "configure", "changes": {"learning_rate": 10, "activation": "relu"}})
+        # an activation change starts a fresh run unless the weights are kept: keep them, to diverge from them
+        changes = {"learning_rate": 10, "activation": "relu"}
+        client.send({"type": "configure", "changes": changes, "keep_weights": True})
         client.wait_for(lambda m: m.get("type") == "status" and m["state"] == "diverged", timeout=60)
         summary = httpx.get(f"{base_url}/api/sessions/{session_id}").json()
         client.send({"type": "rollback"})

@@ -110,6 +110,13 @@ def live_server() -> Iterator[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT / "backend"), env.get("PYTHONPATH")]))
     env.setdefault("NNPLAY_SESSION_CREATIONS_PER_MINUTE", "6000")  # every test page comes from 127.0.0.1
+    for name in (
+        "ROOM_CREATIONS_PER_MINUTE",
+        "ROOM_CREATION_BURST",
+        "MAX_ROOMS_PER_CLIENT",
+        "ROOM_JOIN_BURST",
+    ):
+        env.setdefault(f"NNPLAY_{name}", "6000")  # ... and so does every room and every join
     env.setdefault("NNPLAY_DATA_DIR", tempfile.mkdtemp(prefix="nnplay-browser-"))  # classroom rooms
     log_path = RESULTS_DIR / "server.log"
     with log_path.open("wb") as log:

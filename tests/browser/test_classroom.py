@@ -87,6 +87,9 @@ def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
     people["Ada"].by_test_id("play").click()
     people["Ada"].wait_until(lambda: people["Ada"].epoch() > teacher_epoch + 30, 60, "Ada's own run to train")
     expect(tiles.filter(has_text="Ada")).to_contain_text("epoch", timeout=10_000)
+    # What differs from the teacher's run is said in the settings' own words.
+    people["Ada"].by_test_id("learning-rate").select_option(label="1")
+    expect(tiles.filter(has_text="Ada")).to_contain_text("Learning rate 1", timeout=10_000)
 
     # The teacher pushes a learning rate; every student's control shows it.
     teacher.by_test_id("learning-rate").select_option(label="0.3")
@@ -95,19 +98,21 @@ def test_a_teacher_and_three_students_run_a_lesson(people, results_dir):
     for name in STUDENTS:
         expect(people[name].by_test_id("learning-rate").locator("option:checked")).to_have_text("0.3")
         people[name].wait_for_server(lambda s: s["config"]["learning_rate"] == 0.3)
-    expect(tiles.filter(has_text="Ada")).not_to_contain_text("learning_rate", timeout=10_000)
+    expect(tiles.filter(has_text="Ada")).not_to_contain_text("Learning rate", timeout=10_000)
     teacher.page.screenshot(path=str(results_dir / "classroom-teacher-dashboard-1280x720.png"))
     assert serious_violations(teacher.page) == []
 
-    # A lesson advances for everyone.
+    # A lesson advances for everyone, from the teacher's one lesson menu (the page's own steps aside).
+    expect(teacher.page.locator("select:visible", has_text="Choose a lesson…")).to_have_count(1)
+    expect(teacher.by_test_id("presets")).to_be_hidden()
     teacher.by_test_id("lesson-select").select_option("layers")
     teacher.by_test_id("lesson-next").click()
     for person in people.values():
         expect(person.by_test_id("lesson-title")).to_have_text("XOR needs a hidden layer")
     teacher.by_test_id("lesson-next").click()
     for name, person in people.items():
-        expect(person.by_test_id("lesson-title")).to_have_text("Two neurons, two lines")
-        expect(person.by_test_id("lesson-step")).to_contain_text("step 2 of 3")
+        expect(person.by_test_id("lesson-title")).to_have_text("Two neurons are not enough")
+        expect(person.by_test_id("lesson-step")).to_contain_text("step 2 of 4")
         if name != "teacher":
             person.wait_for_server(_on_step_two)
 
@@ -158,7 +163,7 @@ def test_a_student_who_reloads_is_still_in_the_room_with_their_own_run(people):
     expect(ada.by_test_id("epoch")).to_have_text("0")  # the teacher's run, which has not trained
 
 
-def test_a_wrong_code_or_a_taken_name_is_said_plainly(people):
+def test_a_wrong_code_or_a_taken_name_is_said_plainly(people, results_dir):
     teacher = people["teacher"].open("/")
     teacher.by_test_id("teach").click()
     teacher.by_test_id("qr-close").click()
@@ -179,13 +184,43 @@ def test_a_wrong_code_or_a_taken_name_is_said_plainly(people):
     expect(grace.by_test_id("error-text")).to_contain_text("already taken")
     expect(grace.by_test_id("join")).to_be_visible()
 
-    # The teacher locks a control for the class: it disappears from students' pages, not the teacher's.
+    # The teacher locks a control for the class by ticking it by its name: it disappears from
+    # students' pages, not the teacher's.
     expect(ada.by_test_id("learning-rate")).to_be_visible()
-    teacher.by_test_id("lock-controls").fill("learning-rate")
-    teacher.by_test_id("lock").click()
+    teacher.by_test_id("lock-summary").click()
+    expect(teacher.page.locator("label[for=lock-option-learningRate]")).to_have_text("Learning rate")
+    teacher.by_test_id("lock-option-learningRate").check()
     expect(ada.by_test_id("learning-rate")).to_be_hidden()
     expect(teacher.by_test_id("learning-rate")).to_be_visible()
+    expect(teacher.by_test_id("lock-summary")).to_have_text("Locked for students: Learning rate")
+    expect(teacher.by_test_id("error-text")).to_have_text("")
+    # One head for both lines of work: the lock checklist open beside the room's Close button, one lesson
+    # menu (the page's own steps aside in a room), all on the projector's first screen.
+    for test_id in ("close-room", "lock-option-learningRate", "lesson-select", "push-mode"):
+        expect(teacher.by_test_id(test_id)).to_be_in_viewport()
+    expect(teacher.by_test_id("presets")).to_be_hidden()
+    teacher.page.screenshot(path=str(results_dir / "classroom-teacher-locks-and-close-1280x720.png"))
     # ... and unlocks it: it comes back on the student's page, no reload needed.
-    teacher.by_test_id("lock-controls").fill("")
-    teacher.by_test_id("lock").click()
+    teacher.by_test_id("lock-option-learningRate").uncheck()
     expect(ada.by_test_id("learning-rate")).to_be_visible()
+    expect(teacher.by_test_id("lock-summary")).to_have_text("Lock controls for students")
+
+
+def test_a_name_longer_than_24_characters_is_refused_in_words_not_cut(people):
+    teacher = people["teacher"].open("/")
+    teacher.by_test_id("teach").click()
+    teacher.by_test_id("qr-close").click()
+    code = teacher.by_test_id("room-code").inner_text()
+    ada = people["Ada"].open(f"/?room={code}")
+    long_name = "Ada Augusta King Lovelace of Ockham"  # 35 characters
+    ada.by_test_id("join-name").fill(long_name)
+    expect(ada.by_test_id("join-name")).to_have_value(long_name)  # nothing cut silently
+    note = ada.by_test_id("join-name-note")
+    expect(note).to_have_text("A name has at most 24 characters; this one has 35.")
+    ada.by_test_id("join").click()
+    expect(ada.by_test_id("join")).to_be_visible()  # not joined
+    assert teacher.page.request.get(f"/api/rooms/{code}").json()["students"] == []
+    ada.by_test_id("join-name").fill("Ada Lovelace")
+    expect(ada.by_test_id("join-name-note")).to_have_text("")
+    ada.by_test_id("join").click()
+    expect(ada.by_test_id("room-code")).to_have_text(code)

@@ -7,8 +7,10 @@ import re
 import time
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 from a11y import serious_violations
 from playwright.sync_api import Page, expect
+from wire import Wire
 
 COMPILE_TIMEOUT_MS = 120_000
 TRAIN_TIMEOUT_S = 90.0
@@ -139,3 +141,119 @@ def test_the_drawing_pad_works_with_the_keyboard_and_touch(page: Page, console_e
     expect(page.get_by_test_id("digit-prediction")).to_have_text("Draw a digit")
     page.get_by_test_id("copy-digit").click()
     expect(page.get_by_test_id("digit-prediction")).to_have_text(re.compile(r"^It's a \d"))
+
+
+# Records, from the page's start, what a person would see at each painted frame: the feature maps' layer
+# count next to the newest stack the server announced (read off the wire by this probe, not by the page's
+# code), whether the page marked its views out of date, and every text the Play button showed.
+_VIEW_PROBE_JS = """() => {
+    window.__probe = { newest: null, compiling: false, mismatches: [], playTexts: new Set(), checks: 0 };
+    const Native = window.WebSocket;
+    window.WebSocket = function (...args) {
+        const socket = new Native(...args);
+        socket.addEventListener("message", (event) => {
+            if (typeof event.data !== "string") return;
+            const message = JSON.parse(event.data);
+            const layers = message.config?.layers; // the lab's stack (the playground has none)
+            if (["config", "hello"].includes(message.type) && Array.isArray(layers)) {
+                window.__probe.newest = layers.length;
+            }
+        });
+        return socket;
+    };
+    window.WebSocket.prototype = Native.prototype;
+    Object.assign(window.WebSocket, Native);
+    const look = () => {
+        const probe = window.__probe;
+        const play = document.querySelector("[data-testid=play]");
+        if (play) probe.playTexts.add(play.textContent.trim());
+        const maps = document.querySelectorAll("[data-testid^=feature-layer-]").length;
+        const stale = document.body.classList.contains("views-stale");
+        if (probe.newest !== null && maps > 0) {
+            probe.checks += 1;
+            if (!stale && maps !== probe.newest) probe.mismatches.push([maps, probe.newest]);
+        }
+        requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+}"""
+
+
+def test_the_views_always_show_the_current_stack_and_play_says_when_it_compiles(page: Page, console_errors):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.add_init_script(f"({_VIEW_PROBE_JS})()")
+    _open_lab(page)
+    page.get_by_test_id("play").click()
+    _wait_for(lambda: _accuracy(page) > 0.5, TRAIN_TIMEOUT_S, "some training")
+    # Quick edits while it trains: a new stack every click, frames of older stacks still on their way.
+    for layer in (4, 3, 2):
+        page.get_by_test_id(f"layer-{layer}-remove").click()
+    page.get_by_test_id("add-kind").select_option("dense")
+    page.get_by_test_id("add-layer").click()
+    _wait_for(
+        lambda: [layer["kind"] for layer in _server_session(page)["config"]["layers"]] == ["conv", "dense"],
+        30,
+        "the server to take the last stack",
+    )
+    expect(page.locator("[data-testid^=feature-layer-]")).to_have_count(2, timeout=COMPILE_TIMEOUT_MS)
+    expect(page.get_by_test_id("play")).to_have_attribute("aria-pressed", "true", timeout=COMPILE_TIMEOUT_MS)
+    page.wait_for_timeout(1000)  # a second of frames of the new stack
+    probe = page.evaluate("() => ({...window.__probe, playTexts: [...window.__probe.playTexts]})")
+    assert probe["checks"] > 20
+    assert probe["mismatches"] == [], "the views showed a stack that was gone, as if it were current"
+    assert "compiling…" in probe["playTexts"], probe["playTexts"]  # never ▶ while it compiles
+    page.get_by_test_id("play").click()
+
+
+def test_copying_the_test_digit_draws_the_digit_the_net_sees_as_strokes(
+    page: Page, console_errors, results_dir
+):
+    wire = Wire(page)
+    _open_lab(page)
+    frame = wire.wait_for("frame", lambda f: "digit" in f)  # the lab's frame, not the playground's
+    counts = [round(b / 255 * 16) for b in frame["digit"]["image"]]
+    page.get_by_test_id("copy-digit").click()
+    page.get_by_test_id("digit-canvas").screenshot(path=str(results_dir / "image-lab-copied-digit.png"))
+    bits = page.evaluate(
+        """() => {
+            const canvas = document.querySelector("[data-testid=digit-canvas]");
+            const cell = canvas.width / 32;
+            const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+            const bits = [];
+            for (let r = 0; r < 32; r += 1) {
+                for (let c = 0; c < 32; c += 1) {
+                    const x = Math.floor((c + 0.5) * cell), y = Math.floor((r + 0.5) * cell);
+                    bits.push(data[(y * canvas.width + x) * 4] < 128 ? 1 : 0);
+                }
+            }
+            return bits;
+        }"""
+    )
+    ink = np.asarray(bits, np.uint8).reshape(32, 32)
+    # Exactly the digit the net sees: each 4 x 4 block holds its pixel's count of ink.
+    assert ink.reshape(8, 4, 8, 4).sum(axis=(1, 3)).ravel().tolist() == counts
+    # Drawn as strokes, not as a dot per block: the ink forms a few connected pieces.
+    pieces = _connected_pieces(ink)
+    blocks = sum(1 for c in counts if c)
+    assert pieces <= 3 < blocks, (pieces, blocks)
+
+
+def _connected_pieces(ink: np.ndarray) -> int:
+    """How many 8-connected pieces of ink a bitmap has."""
+    seen = np.zeros_like(ink, dtype=bool)
+    pieces = 0
+    for start in zip(*np.nonzero(ink), strict=True):
+        if seen[start]:
+            continue
+        pieces += 1
+        stack = [start]
+        seen[start] = True
+        while stack:
+            r, c = stack.pop()
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    nr, nc = r + dr, c + dc
+                    if 0 <= nr < ink.shape[0] and 0 <= nc < ink.shape[1] and ink[nr, nc] and not seen[nr, nc]:
+                        seen[nr, nc] = True
+                        stack.append((nr, nc))
+    return pieces

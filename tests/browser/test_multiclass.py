@@ -249,7 +249,11 @@ def test_batch_norm_with_batch_size_one_is_refused_and_shown(app):
 
 def test_a_new_kind_of_network_says_it_is_compiling(playground):
     wire = Wire(playground.page)
-    app = playground.open("/?dataset=spirals&classes=5&batchNorm=on&networkShape=3,3,3&open=layers")
+    # The weights are kept across the change (an activation change would otherwise start a fresh run,
+    # paused, with nothing to compile until play).
+    app = playground.open(
+        "/?dataset=spirals&classes=5&batchNorm=on&networkShape=3,3,3&open=layers&keepWeights=true"
+    )
     app.page.evaluate(RECORD_STATUS_JS)
     since = wire.count("status")
     app.by_test_id("play").click()

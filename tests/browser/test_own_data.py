@@ -166,3 +166,23 @@ def test_regression_points_take_a_value_and_drawing_keeps_hover_and_weight_editi
     app.page.keyboard.press("Escape")
     expect(app.by_test_id("weight-popover")).to_be_hidden()
     assert wire.count("data") == seen  # no stray points from those clicks
+
+
+def test_a_csv_over_the_size_limit_is_refused_in_words_before_it_is_sent(playground, tmp_path):
+    wire = Wire(playground.page)
+    app = playground.open("/")
+    limit = app.page.request.get("/api/schema").json()["upload"]["max_bytes"]
+    big = tmp_path / "big.csv"
+    rows = ["x1,x2,label"] + [f"{i % 12 - 6}.123456789,{i % 7 - 3}.987654321,1" for i in range(14_000)]
+    big.write_text("\n".join(rows))
+    assert big.stat().st_size > 300 * 1024  # past the server's own body limit (HTTP 413)
+    seen = wire.count("data")
+    app.by_test_id("csv-upload").set_input_files(str(big))
+    error = app.by_test_id("error-text")
+    kb = -(-big.stat().st_size // 1024)
+    expect(error).to_have_text(
+        f"big.csv is {kb:,} KB: a file may have up to {limit // 1024} KB and 1,200 points. "
+        "Keep fewer points, or fewer digits per number."
+    )
+    expect(error).not_to_contain_text("413")
+    assert wire.count("data") == seen

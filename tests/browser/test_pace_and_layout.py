@@ -159,3 +159,26 @@ def test_screenshots_at_desktop_phone_and_projector_sizes(browser, live_server, 
         page.screenshot(path=str(results_dir / f"page-{name}.png"))
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         context.close()
+
+
+def test_loss_chart_labels_of_tiny_losses_are_drawn_whole(app, results_dir):
+    # A page opened on a run that has already learnt starts its chart at a tiny loss: its y labels are
+    # long ("0.00015") and must not be cut at the chart's left edge.
+    app.by_test_id("dataset-gauss").click()
+    app.wait_for_server(lambda s: s["config"]["dataset"] == "gauss")
+    app.by_test_id("play").click()
+    app.wait_for_server(lambda s: s["test_loss"] is not None and s["test_loss"] < 0.001, timeout_s=60)
+    app.page.reload()
+    app.wait_until_connected()
+    app.wait_until(lambda: app.loss_chart_points() > 20, 30, "the chart to draw")
+    app.by_test_id("play").click()
+    blank_edge = app.page.evaluate(
+        """() => {
+            const canvas = document.querySelector("[data-testid=loss-chart] canvas");
+            const { data } = canvas.getContext("2d").getImageData(0, 0, 2, canvas.height);
+            for (let i = 3; i < data.length; i += 4) if (data[i] > 0) return false;
+            return true;
+        }"""
+    )
+    app.by_test_id("loss-chart").screenshot(path=str(results_dir / "loss-chart-tiny-losses.png"))
+    assert blank_edge, "a y label runs into the chart's left edge (cut)"

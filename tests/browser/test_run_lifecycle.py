@@ -50,6 +50,7 @@ def test_a_new_data_set_in_reference_mode_starts_a_fresh_paused_run_and_play_con
     assert app.loss_chart_points() > 0
 
     version = wire.messages("config")[-1]["config_version"] if wire.count("config") else 0
+    map_before = app.by_test_id("output-heatmap").bounding_box()
     app.by_test_id("dataset-xor").click()
     fresh = wire.wait_for("config", lambda m: m["config_version"] > version)
     assert fresh["fresh_run"] is True and "new data" in fresh["reason"]
@@ -71,14 +72,20 @@ def test_a_new_data_set_in_reference_mode_starts_a_fresh_paused_run_and_play_con
     assert newest["epoch"] == 0
     expect(app.by_test_id("epoch")).to_have_text("0")
 
-    # Play carries on from the fresh weights; the notice keeps the reason, not the call to press play.
+    # The notice floats over the page: the map stays where it was.
+    assert app.by_test_id("output-heatmap").bounding_box() == map_before
+
+    # Play carries on from the fresh weights; "new weights, epoch 0" stops being true, and goes.
     app.by_test_id("play").click()
     expect(app.by_test_id("play")).to_have_attribute("aria-pressed", "true")
-    expect(app.by_test_id("notice-text")).not_to_contain_text("Press ▶")
-    expect(app.by_test_id("notice-title")).to_contain_text("New data")
     app.wait_for_server(lambda s: s["state"] == "training" and s["epoch"] > 0)
+    expect(notice).to_be_hidden()
     app.wait_until(lambda: app.epoch() > 50, 30, "the fresh run to train")
     assert int(app.by_test_id("loss-chart").get_attribute("data-last-epoch") or -1) <= app.epoch()
+
+    # Another fresh run, dismissed by hand.
+    app.by_test_id("dataset-gauss").click()
+    expect(notice).to_be_visible()
     app.by_test_id("notice-dismiss").click()
     expect(notice).to_be_hidden()
 
@@ -86,6 +93,10 @@ def test_a_new_data_set_in_reference_mode_starts_a_fresh_paused_run_and_play_con
 def test_keep_the_weights_keeps_the_epoch_and_the_weights_across_a_data_change(playground):
     wire = Wire(playground.page)
     app = playground.open("/?speed=0")
+    # The checkbox says the one rule for a change, in the settings' own words.
+    rule = app.by_test_id("keep-weights").locator("xpath=..").get_attribute("data-rule") or ""
+    for words in ("data set", "hidden layers", "activation", "batch norm", "learning rate"):
+        assert words in rule, (words, rule)
     app.by_test_id("keep-weights").check()
     assert "keepWeights=true" in app.page.url
     _play_until(app, 200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 from a11y import serious_violations
@@ -50,6 +51,7 @@ def test_share_link_opens_the_same_settings_in_a_new_session(app, new_tab):
     config = app.wait_for_server(
         lambda s: s["config"]["hidden_layers"] == [4, 2, 2] and s["config"]["learning_rate"] == 0.1
     )["config"]
+    expect(app.page).to_have_url(re.compile(r"networkShape=4,2,2"))  # the page has the server's word too
     app.by_test_id("share").click()
     link = app.by_test_id("share-link").input_value()
     assert "session" not in link and app.session_id() not in link

@@ -77,6 +77,24 @@ def test_preset_loads_its_config_over_the_defaults_and_starts_from_epoch_zero(ap
     expect(app.by_test_id("link-x1-output")).to_have_count(1)
     expect(app.page).to_have_url(re.compile(r"dataset=xor"))
     # The lesson says on the page what it is about and what to look for, not only in a tooltip.
-    expect(app.by_test_id("notice-title")).to_have_text(f"Lesson: {preset['label']}")
-    expect(app.by_test_id("notice-text")).to_have_text(preset["description"])
-    expect(app.by_test_id("notice-look-for")).to_have_text(f"Look for: {preset['look_for']}")
+    lesson = app.by_test_id("page-lesson")
+    expect(app.by_test_id("page-lesson-title")).to_have_text(preset["label"])
+    expect(app.by_test_id("page-lesson-text")).to_have_text(preset["description"])
+    expect(app.by_test_id("page-lesson-look-for")).to_have_text(f"Look for: {preset['look_for']}")
+    expect(app.page).to_have_url(re.compile(r"lesson=xor-hidden-layer"))
+    # It stays up while the learner does what it says (add a hidden layer: a fresh run), and the
+    # menu still names it ...
+    app.by_test_id("add-layer").click()
+    app.wait_for_server(lambda s: s["config"]["hidden_layers"] == [2])
+    expect(app.by_test_id("notice")).to_have_attribute("data-kind", "fresh-run")
+    expect(lesson).to_be_visible()
+    expect(app.by_test_id("page-lesson-title")).to_have_text(preset["label"])
+    expect(app.by_test_id("presets")).to_have_value("xor-hidden-layer")
+    # ... and through a reload, until they leave it.
+    app.page.reload()
+    app.wait_until_connected()
+    expect(lesson).to_be_visible()
+    app.by_test_id("lesson-leave").click()
+    expect(lesson).to_be_hidden()
+    expect(app.by_test_id("presets")).to_have_value("")
+    expect(app.page).not_to_have_url(re.compile(r"lesson="))

@@ -7,6 +7,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+from nnplay.classroom.guesses import WrongCodes
 from nnplay.classroom.lessons import LESSONS
 from nnplay.classroom.rooms import (
     CODE_ALPHABET,
@@ -35,7 +36,15 @@ def test_good_names_are_kept_trimmed(name):
     assert check_name(name) == name.strip()
 
 
-@pytest.mark.parametrize("name", ["", "x" * 25, "<b>", "a/b", "tab\there", None, "😀"])
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [("tab\there", "tab here"), ("Ada  Lovelace", "Ada Lovelace"), ("\uff21\uff44\uff41", "Ada")],
+)
+def test_names_are_normalised_nfkc_with_single_spaces(name, kept):
+    assert check_name(name) == kept
+
+
+@pytest.mark.parametrize("name", ["", "x" * 25, "<b>", "a/b", None, "😀", "\u3164", "Ada\u3164", " . "])
 def test_bad_names_are_refused(name):
     with pytest.raises(BadName):
         check_name(name)
@@ -66,15 +75,36 @@ def test_a_newer_schema_is_refused(tmp_path):
         ClassroomStore(tmp_path)
 
 
-def test_wrong_codes_are_limited_per_client(tmp_path):
+def test_wrong_codes_back_off_per_address_for_distinct_codes_only(tmp_path):
     service = RoomService(ClassroomStore(tmp_path))
     room, _ = service.create()
-    for _ in range(10):
+    used, _ = service.create()
+    assert service.lookup(used.code, "10.0.0.1") is used  # this address has used this code
+    for _ in range(30):  # a whole class making the same typo counts once
         with pytest.raises(KeyError):
             service.lookup("ZZZZZZ", "10.0.0.1")
-    with pytest.raises(TooManyWrongCodes):
+    for i in range(2, 12):  # eleven different wrong codes: a guesser
+        with pytest.raises(KeyError):
+            service.lookup(f"ZZZZZ{i}" if i < 10 else f"ZZZZ{i}", "10.0.0.1")
+    with pytest.raises(TooManyWrongCodes) as refused:  # a code it never used: refused, right or wrong
         service.lookup(room.code, "10.0.0.1")
-    assert service.lookup(room.code, "10.0.0.2") is room  # another client is not affected
+    assert "too many wrong room codes" in str(refused.value) and refused.value.retry_after_s > 0
+    assert service.lookup(used.code, "10.0.0.1") is used  # the class's own code still opens
+    assert service.lookup(room.code, "10.0.0.2") is room  # another address is not affected
+
+
+def test_repeated_lockouts_back_off_longer():
+    clock = [0.0]
+    codes = WrongCodes(clock=lambda: clock[0])
+    waits = []
+    for round_ in range(3):
+        for i in range(11):
+            codes.wrong("10.0.0.1", f"R{round_}C{i}")
+        with pytest.raises(TooManyWrongCodes) as refused:
+            codes.check("10.0.0.1", "ANY")
+        waits.append(refused.value.retry_after_s)
+        clock[0] += refused.value.retry_after_s + 1  # the guesser waits, then goes on at once
+    assert waits == [30.0, 60.0, 120.0]
 
 
 def test_a_training_state_survives_bytes_exactly():

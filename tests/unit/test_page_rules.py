@@ -61,3 +61,83 @@ def test_page_defaults_are_valid_settings():
     defaults = schema()["page_defaults"]
     assert set(defaults) <= set(SETTINGS_BY_NAME)
     assert make_config(None, defaults).public()["speed"] == defaults["speed"]
+
+
+# ---- the one rule for a change (settings.FRESH_RUN_RULES) -----------------------------------------
+
+NETWORK_CHANGES = [
+    {"hidden_layers": [4]},
+    {"features": ["x1"]},
+    {"activation": "relu"},
+    {"layer_activations": ["relu"]},
+    {"batch_norm": "on"},
+    {"loss": "cross_entropy"},
+]
+DATA_CHANGES = [
+    {"dataset": "xor"},
+    {"noise": 10},
+    {"train_ratio": 60},
+    {"seed": 9},
+    {"problem": "regression"},
+]
+TRAINING_CHANGES = [
+    {"learning_rate": 0.1},
+    {"batch_size": 3},
+    {"regularization": "l2"},
+    {"regularization_rate": 0.01},
+    {"optimizer": "adam"},
+    {"schedule": "cosine"},
+    {"dropout": 0.2},
+    {"layer_dropout": [0.1]},
+    {"speed": 5},
+    {"stop_epoch": 500},
+    {"init": "he"},
+]
+
+
+@pytest.mark.parametrize("changes", NETWORK_CHANGES + DATA_CHANGES, ids=str)
+def test_a_change_of_the_data_or_the_network_starts_a_fresh_run_in_reference_mode(changes):
+    from nnplay.settings import fresh_run_reason
+
+    old = make_config(None, {})
+    changes = {**changes, **({"dataset": "plane"} if changes.get("problem") == "regression" else {})}
+    reason = fresh_run_reason(old, make_config(old, changes))
+    assert reason and reason.startswith(("new network", "new data", "new problem"))
+
+
+@pytest.mark.parametrize("changes", TRAINING_CHANGES, ids=str)
+def test_a_change_of_how_the_net_trains_keeps_the_weights(changes):
+    from nnplay.settings import fresh_run_reason
+
+    old = make_config(None, {})
+    assert fresh_run_reason(old, make_config(old, changes)) is None
+
+
+def test_extended_mode_keeps_the_weights_for_every_change():
+    from nnplay.settings import fresh_run_reason
+
+    old = make_config(None, {"mode": "extended"})
+    for changes in NETWORK_CHANGES + DATA_CHANGES[:4]:
+        assert fresh_run_reason(old, make_config(old, changes)) is None, changes
+
+
+def test_the_served_rule_names_real_settings_and_covers_the_engines_data_fields():
+    from nnplay.engine.plan import DATA_FIELDS
+
+    served = schema()["fresh_run"]
+    names = [name for rule in served["rules"] for name in rule["settings"]]
+    assert set(names) <= set(SETTINGS_BY_NAME) and len(names) == len(set(names))
+    assert set(DATA_FIELDS) <= set(names)  # whatever changes the training data starts afresh
+    assert served["modes"] == ["reference"]
+
+
+def test_the_readme_states_the_same_rule_in_the_settings_words():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("**One rule for a change.**")
+    paragraph = readme[start : readme.index("\n", start)].lower()
+    served = schema()["fresh_run"]
+    for rule in served["rules"]:
+        for name in rule["settings"]:
+            assert SETTINGS_BY_NAME[name].label.lower() in paragraph, name

@@ -1,15 +1,26 @@
-"""Request-scoped helpers shared by the routes: settings, the session manager, origin, token and rate
-checks. Host, Origin and token are enforced for every route by `guards`; these serve route code."""
+"""The routes' dependencies (FastAPI `Depends`): the server's parts, the client and its rate limits, the
+session of a path, the room of a code with its teacher or member. Each lookup, header and refusal is
+written once here; a route names what it needs (`session: SessionDep`, `room: TeacherRoom`) and stays
+thin. The core's typed errors become HTTP problems in `errors.py`.
+
+Host, Origin, token, body size and connections per client are enforced for every route by `guards`
+before any of these run.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
-from fastapi import HTTPException
+from fastapi import Depends, Header, HTTPException
 from starlette.requests import HTTPConnection
 
+from ..classroom.hub import ClassroomHub
+from ..classroom.messages import TEACHER_ACTIONS
+from ..classroom.rooms import Member, Room
 from ..config import ServerSettings
-from ..sessions import SessionManager
+from ..sessions import Session, SessionManager, SessionNotFound
+from ..sessions.limits import Quota
 from . import guards
 from .ratelimit import RateLimiter
 
@@ -24,6 +35,11 @@ def sessions_of(conn: HTTPConnection) -> SessionManager:
     return manager
 
 
+def hub_of(conn: HTTPConnection) -> ClassroomHub:
+    hub: ClassroomHub = conn.app.state.classroom
+    return hub
+
+
 def origin_allowed(conn: HTTPConnection) -> bool:
     """The page's own origin, an allow-listed one, or none (a non-browser client)."""
     return guards.origin_allowed(conn.headers, settings_of(conn).allowed_origins)
@@ -34,30 +50,51 @@ def token_ok(conn: HTTPConnection) -> bool:
 
 
 def client_of(conn: HTTPConnection) -> str:
-    """The client's address: the key of its rate limits and of its share of sessions."""
+    """The client's address: the key of its rate limits and of its share of sessions, rooms and
+    connections (a trusted proxy's X-Forwarded-For has already replaced it: guards.py)."""
     return conn.client.host if conn.client else ""
 
 
 class RateLimits:
-    """The server's token buckets per client address (one set per app, on `app.state.rate_limits`)."""
+    """The server's token buckets per client address, and its count of sockets per session (one set per
+    app, on `app.state.rate_limits`)."""
 
     def __init__(self, settings: ServerSettings) -> None:
-        self.session_creations = RateLimiter(
-            settings.session_creations_per_minute / 60.0, settings.session_creation_burst
-        )
-        self.ws_messages = RateLimiter(settings.ws_messages_per_second, settings.ws_message_burst)
+        s = settings
+        self.session_creations = RateLimiter(s.session_creations_per_minute / 60.0, s.session_creation_burst)
+        self.ws_messages = RateLimiter(s.ws_messages_per_second, s.ws_message_burst)
+        self.room_creations = RateLimiter(s.room_creations_per_minute / 60.0, s.room_creation_burst)
+        self.room_joins = RateLimiter(s.room_joins_per_minute / 60.0, s.room_join_burst)
+        # Sockets driving one session (each gets every frame), keyed by session id.
+        self.session_sockets = Quota(None, s.max_sockets_per_session)
         self._settings = settings
 
     def creation_refusal(self, client: str) -> tuple[str, float] | None:
         """None when `client` may create a session now; else (message, seconds to wait)."""
-        if self.session_creations.allow(client):
-            return None
         s = self._settings
-        wait = self.session_creations.retry_after_s(client)
-        return (
+        return _refusal(
+            self.session_creations,
+            client,
             f"too many new sessions from this address: the limit is {s.session_creations_per_minute:g} "
-            f"per minute (bursts of {s.session_creation_burst}); try again in {math.ceil(wait)} s",
-            wait,
+            f"per minute (bursts of {s.session_creation_burst})",
+        )
+
+    def room_creation_refusal(self, client: str) -> tuple[str, float] | None:
+        s = self._settings
+        return _refusal(
+            self.room_creations,
+            client,
+            f"too many new rooms from this address: the limit is {s.room_creations_per_minute:g} per minute "
+            f"(bursts of {s.room_creation_burst}, NNPLAY_ROOM_CREATIONS_PER_MINUTE)",
+        )
+
+    def join_refusal(self, client: str) -> tuple[str, float] | None:
+        s = self._settings
+        return _refusal(
+            self.room_joins,
+            client,
+            f"too many joins from this address: the limit is {s.room_joins_per_minute:g} per minute "
+            f"(bursts of {s.room_join_burst}, NNPLAY_ROOM_JOINS_PER_MINUTE)",
         )
 
     def message_refusal(self, client: str) -> str | None:
@@ -71,17 +108,99 @@ class RateLimits:
         )
 
 
+def _refusal(bucket: RateLimiter, client: str, limit: str) -> tuple[str, float] | None:
+    if bucket.allow(client):
+        return None
+    wait = bucket.retry_after_s(client)
+    return f"{limit}; try again in {math.ceil(wait)} s", wait
+
+
 def rate_limits_of(conn: HTTPConnection) -> RateLimits:
     limits: RateLimits = conn.app.state.rate_limits
     return limits
 
 
-def creating_client(conn: HTTPConnection) -> str:
-    """The client asking to create a session (playground or image lab), if its creation rate allows it;
-    else HTTP 429 saying when to retry."""
-    client = client_of(conn)
-    refusal = rate_limits_of(conn).creation_refusal(client)
+def _allowed(refusal: tuple[str, float] | None) -> None:
+    """Nothing when the rate allows it; else HTTP 429 saying when to retry."""
     if refusal is not None:
         message, wait_s = refusal
-        raise HTTPException(429, message, headers={"Retry-After": str(math.ceil(wait_s))})
+        raise HTTPException(429, message, headers={"Retry-After": str(max(1, math.ceil(wait_s)))})
+
+
+def creating_client(conn: HTTPConnection) -> str:
+    """The client asking to create a session (playground or image lab), if its creation rate allows it."""
+    client = client_of(conn)
+    _allowed(rate_limits_of(conn).creation_refusal(client))
     return client
+
+
+def room_creating_client(conn: HTTPConnection) -> str:
+    client = client_of(conn)
+    _allowed(rate_limits_of(conn).room_creation_refusal(client))
+    return client
+
+
+def joining_client(conn: HTTPConnection) -> str:
+    client = client_of(conn)
+    _allowed(rate_limits_of(conn).join_refusal(client))
+    return client
+
+
+def get_session(session_id: str, conn: HTTPConnection) -> Session:
+    """The session of the path's `session_id` (SessionNotFound -> 404 in errors.py)."""
+    return sessions_of(conn).get(session_id)
+
+
+IMAGE_LAB = "images"
+
+
+def get_image_session(session_id: str, conn: HTTPConnection) -> Session:
+    """The image lab's session of the path's `session_id` (a session of another lab is not found)."""
+    session = sessions_of(conn).get(session_id)
+    if session.family.lab != IMAGE_LAB:
+        raise SessionNotFound(session_id)
+    return session
+
+
+def get_room(code: str, conn: HTTPConnection) -> Room:
+    """The room of the path's `code`; a wrong code counts against the client (404, then 429)."""
+    return hub_of(conn).service.lookup(code, client_of(conn))
+
+
+def teacher_room(
+    room: Annotated[Room, Depends(get_room)],
+    conn: HTTPConnection,
+    x_teacher_key: Annotated[str | None, Header()] = None,
+) -> Room:
+    """The room, if the request carries its teacher key (X-Teacher-Key); else 403 naming the action (the
+    route's function name in messages.TEACHER_ACTIONS)."""
+    endpoint = getattr(conn.scope.get("endpoint"), "__name__", "")
+    action = TEACHER_ACTIONS.get(endpoint, "do this")
+    hub_of(conn).service.require_teacher(room, x_teacher_key, action)
+    return room
+
+
+def room_member(
+    room: Annotated[Room, Depends(get_room)],
+    conn: HTTPConnection,
+    x_member_token: Annotated[str | None, Header()] = None,
+) -> Member:
+    """The member whose token (X-Member-Token) the request carries; else 403."""
+    member = hub_of(conn).service.member_of(room, x_member_token)
+    if member is None:
+        raise HTTPException(403, "this needs your member token from joining the room (X-Member-Token)")
+    return member
+
+
+SettingsDep = Annotated[ServerSettings, Depends(settings_of)]
+Manager = Annotated[SessionManager, Depends(sessions_of)]
+Hub = Annotated[ClassroomHub, Depends(hub_of)]
+Client = Annotated[str, Depends(client_of)]
+CreatingClient = Annotated[str, Depends(creating_client)]
+RoomCreatingClient = Annotated[str, Depends(room_creating_client)]
+JoiningClient = Annotated[str, Depends(joining_client)]
+SessionDep = Annotated[Session, Depends(get_session)]
+ImageSessionDep = Annotated[Session, Depends(get_image_session)]
+RoomDep = Annotated[Room, Depends(get_room)]
+TeacherRoom = Annotated[Room, Depends(teacher_room)]
+MemberDep = Annotated[Member, Depends(room_member)]

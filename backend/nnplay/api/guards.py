@@ -6,12 +6,17 @@ What each guard stops (README, "Threat model"):
 - `OriginGuard`: a page on another origin opening a websocket (CORS does not cover websockets) or
   sending a state-changing request (a "simple" cross-origin POST is sent without a CORS preflight).
 - `TokenGuard`: everyone without the token, when one is set (serving beyond localhost).
-- `BodyLimit`: request bodies past the limit, counted as they arrive (chunked uploads too).
+- `BodyLimit`: request bodies past the limit, counted as they arrive (chunked uploads too): 64 KiB, as
+  a websocket message; a CSV upload of one's own points 300 KB.
+- uvicorn's `ProxyHeadersMiddleware`, only for the proxies in NNPLAY_TRUSTED_PROXIES: their
+  X-Forwarded-For names the client; nobody else's does (by default, nobody's).
+- `connections.ConnectionLimit`: open websockets per client address, on every route.
 - `SecurityHeaders`: CSP (`connect-src 'self'`), nosniff and no referrer on every HTTP response.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -21,8 +26,10 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..config import ServerSettings
+from .connections import ConnectionLimit
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -36,6 +43,7 @@ SECURITY_HEADERS = (
 )
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 GUARDED_PREFIXES = ("/api/", "/ws/")  # every REST and websocket route; the static page stays open
+UPLOAD_PATHS = re.compile(r"/api/sessions/[^/]+/points")  # bodies that are files (CSV), not messages
 
 
 def origin_allowed(headers: Headers, allowed_origins: Iterable[str]) -> bool:
@@ -85,20 +93,23 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Reads the body before the app runs, counting bytes as they arrive; past `max_bytes` it answers
-    413 at once, whatever Content-Length says (or when there is none: a chunked upload)."""
+    """Reads the body before the app runs, counting bytes as they arrive; past `max_bytes` (`upload_bytes`
+    for a file upload) it answers 413 at once, whatever Content-Length says (or when there is none: a
+    chunked upload)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = max_bytes if upload_bytes is None else upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if UPLOAD_PATHS.fullmatch(scope["path"]) else self.max_bytes
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, receive, send, f"{declared} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(scope, receive, send, f"{declared} bytes", limit)
             return
         buffered: list[Message] = []
         size = 0
@@ -108,8 +119,8 @@ class BodyLimit:
             if message["type"] != "http.request":  # the client went away before its body ended
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._too_large(scope, receive, send, f"over {self.max_bytes} bytes")
+            if size > limit:
+                await self._too_large(scope, receive, send, f"over {limit} bytes", limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -119,8 +130,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
-        detail = f"request body is {size}; the limit is {self.max_bytes} bytes"
+    @staticmethod
+    async def _too_large(scope: Scope, receive: Receive, send: Send, size: str, limit: int) -> None:
+        detail = f"request body is {size}; the limit is {limit} bytes"
         await deny(scope, receive, send, 413, detail)
 
 
@@ -171,10 +183,14 @@ class TokenGuard:
 
 
 def install_guards(app: Starlette, settings: ServerSettings) -> None:
-    """Add the guards to `app`; a request meets them in this order: Host, security headers, Origin,
-    token, body limit (starlette runs the middleware added last first)."""
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    """Add the guards to `app`; a request meets them in this order: trusted proxies' client address,
+    Host, security headers, Origin, token, connections per client, body limit (starlette runs the
+    middleware added last first)."""
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(ConnectionLimit, per_client=settings.max_connections_per_client)
     app.add_middleware(TokenGuard, token=settings.token)
     app.add_middleware(OriginGuard, allowed_origins=settings.allowed_origins)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts(), www_redirect=False)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))

@@ -1,6 +1,6 @@
 """What the room shows: its public view (never a key), the teacher's tiles and the challenge leaderboard.
 
-Pure functions of a room and the sessions it names; the hub decides when to send them.
+Pure functions of a room and the sessions it names; audience.py decides when to send them.
 """
 
 from __future__ import annotations

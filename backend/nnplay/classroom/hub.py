@@ -1,9 +1,16 @@
-"""Rooms joined to training sessions: the teacher's run, students' forks, pushes, lessons, snapshots.
+"""Rooms joined to training sessions: one ClassroomHub per app, a thin facade over the classroom's parts.
 
-Owner: ClassroomHub, on the event loop. The teacher's run is a normal session; a fork is a new session
-that adopts the teacher's config, weights, own points and epoch. Every run of a room is snapshotted into
-the store (every SNAPSHOT_INTERVAL_S when it changed, at once on a fork, and at shutdown); a run whose
-session is gone (server restart, idle expiry) is re-created from its snapshot when someone needs it.
+- runs.py (RoomRuns): the teacher's run and the students' forks, their snapshots in the store and their
+  restores (a training run trains on after a restart);
+- audience.py (RoomAudience): the room sockets, who is present, the room's view, tiles and scores;
+- actions.py (RoomActions): what students and the teacher do (fork, leave, push, lesson, lock, ...);
+- lifecycle.py (RoomKeeper): rooms opened within their caps, closed, expired.
+
+The routes and the keeper talk to the hub only; it hands each call to the part that owns it, and runs the
+classroom's clock: every DASHBOARD_INTERVAL_S each listened-to room's tick (isolated: one room's failure
+is logged and never stops another's), every SNAPSHOT_INTERVAL_S the snapshots, every minute the expiry.
+
+Owner: ClassroomHub and its parts, on the event loop.
 """
 
 from __future__ import annotations
@@ -13,339 +20,143 @@ import contextlib
 import logging
 from typing import Any
 
-import msgpack
-import numpy as np
-
-from .. import protocol
-from ..engine.snapshot import SnapshotError, state_from_bytes, state_to_bytes
-from ..schemas import ConfigError, Configure, Reset, make_config
-from ..sessions import Session, SessionManager, SessionNotFound, Subscriber, TooManySessions
-from . import dashboard
-from .lessons import BY_ID
-from .rooms import Member, Room, RoomService, check_locked
+from ..sessions import Session, SessionManager, Subscriber
+from .actions import RoomActions
+from .audience import RoomAudience
+from .lifecycle import RoomKeeper, RoomLimits
+from .messages import Challenge
+from .rooms import Member, Room, RoomService
+from .runs import CLIENT, RoomRuns, teacher_owner
 
 log = logging.getLogger(__name__)
 
 DASHBOARD_INTERVAL_S = 1.0
 SNAPSHOT_INTERVAL_S = 5.0
-CLIENT = "classroom"  # the session manager's owner of teachers' runs
-# A push, a reset or a lesson step answers once every run has applied it (so what the teacher reads back
-# is what the runs train on), or after this long: a run stuck in a long chunk does not hold up the class.
-SETTLE_TIMEOUT_S = 10.0
-
-
-class LessonError(ValueError):
-    """An unknown lesson, or no step left."""
-
-
-def teacher_owner(room: Room) -> str:
-    return f"teacher:{room.code}"
-
-
-def _pack_points(points: np.ndarray, labels: np.ndarray) -> bytes:
-    return bytes(
-        msgpack.packb(
-            {"points": points.astype(np.float32).tobytes(), "labels": labels.astype(np.float32).tobytes()}
-        )
-    )
-
-
-def _unpack_points(data: bytes | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    if not data:
-        return None, None
-    content = msgpack.unpackb(data)
-    points = np.frombuffer(content["points"], np.float32).reshape(-1, 2)
-    return points, np.frombuffer(content["labels"], np.float32)
 
 
 class ClassroomHub:
     """Connects the room service to the session manager and to the rooms' websockets."""
 
-    def __init__(self, manager: SessionManager, service: RoomService) -> None:
+    def __init__(
+        self, manager: SessionManager, service: RoomService, limits: RoomLimits | None = None
+    ) -> None:
         self.manager = manager
         self.service = service
         self.store = service.store
-        self.listeners: dict[str, dict[Subscriber, bool]] = {}  # room code -> subscriber -> is teacher
-        self._saved: dict[str, tuple[int, int]] = {}  # owner -> (epoch, config_version) last stored
-        self._locks: dict[str, asyncio.Lock] = {}  # one per run owner: never two restores at once
+        self.client = CLIENT
+        self.runs = RoomRuns(manager, service)
+        self.audience = RoomAudience(service, self.runs)
+        self.actions = RoomActions(manager, service, self.runs, self.audience)
+        self.listeners = self.audience.listeners  # room code -> subscriber -> is teacher (never replaced)
+        self.presence = self.audience.presence
+        self.restore_notes = self.runs.restore_notes
         self._task: asyncio.Task[None] | None = None
+        self._resume_task: asyncio.Task[int] | None = None
+        self.rooms = RoomKeeper(self, limits or RoomLimits())  # open, close, expire (lifecycle.py)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="classroom")
+        self._resume_task = asyncio.get_running_loop().create_task(self.resume_training(), name="resume")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._resume_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.snapshot_all(force=True)
 
-    # ---- runs -----------------------------------------------------------------------------------
-
-    def _live(self, session_id: str | None) -> Session | None:
-        if session_id is None:
-            return None
-        try:
-            return self.manager.get(session_id)
-        except SessionNotFound:
-            return None
+    # ---- runs (runs.py) ---------------------------------------------------------------------------
 
     async def teacher_session(self, room: Room) -> Session:
-        """The teacher's run, re-created from its snapshot (or afresh) when its session is gone."""
-        async with self._locks.setdefault(teacher_owner(room), asyncio.Lock()):
-            session = self._live(room.teacher_session_id)
-            if session is None:
-                session = await self._restore(teacher_owner(room), CLIENT)
-                room.teacher_session_id = session.id
-            return session
+        return await self.runs.teacher_session(room)
 
     async def member_session(self, room: Room, member: Member, client: str) -> Session | None:
-        """A forked member's run (restored from its snapshot if needed); None while only watching."""
-        if member.mode != "forked":
-            return self._live(member.session_id)
-        async with self._locks.setdefault(member.id, asyncio.Lock()):
-            session = self._live(member.session_id)
-            if session is None:
-                session = await self._restore(member.id, client)
-                member.session_id = session.id
-            return session
+        return await self.runs.member_session(room, member, client)
 
-    async def adopt_session(self, room: Room, session_id: str) -> Session:
-        """Make an existing session (the teacher's page's own) the room's teacher run."""
-        session = self.manager.get(session_id)
-        room.teacher_session_id = session.id
-        await self._save(teacher_owner(room), session)
-        return session
+    async def saved_run(self, room: Room, run: Session) -> None:
+        """A new room's teacher run, stored at once (lifecycle.RoomKeeper.open)."""
+        await self.runs.save(teacher_owner(room), run)
 
-    async def _restore(self, owner: str, client: str) -> Session:
-        row = self.store.snapshot(owner)
-        if row is None:
-            return await self.manager.create({}, client, classroom=True)
-        try:
-            session = await self.manager.create(row.config, client, classroom=True)
-        except ConfigError:  # a setting this version no longer accepts: start from the defaults
-            log.warning("snapshot of %s has a config this version refuses; starting afresh", owner)
-            return await self.manager.create({}, client, classroom=True)
-        try:  # small arrays: on the loop, not queued behind kernel compiles in the shared thread pool
-            state = state_from_bytes(session.params, row.weights)
-        except SnapshotError as exc:
-            log.warning("snapshot of %s not restored: %s", owner, exc)
-            return session
-        points, labels = _unpack_points(row.points)
-        session.adopt(state, row.epoch, None if points is None else (points, labels))
-        self._saved[owner] = (row.epoch, session.config_version)
-        return session
-
-    async def _save(
-        self, owner: str, session: Session, state: Any = None, epoch: int | None = None, force: bool = False
-    ) -> None:
-        """Store a run (or `state`/`epoch` taken over by it) unless it has not changed since last time."""
-        epoch = session.epoch if epoch is None else epoch
-        key = (epoch, session.config_version)
-        if not force and state is None and self._saved.get(owner) == key:
-            return
-        config = session.config  # the config its weights fit (the one the run trains with)
-        weights = await asyncio.to_thread(state_to_bytes, session.params if state is None else state)
-        points = None
-        if config.dataset == "custom":
-            points = _pack_points(session.custom_points, session.custom_labels)
-        self.store.save_snapshot(owner, config.public(), weights, epoch, points)
-        self._saved[owner] = key
+    async def resume_training(self) -> int:
+        return await self.runs.resume_training()
 
     async def snapshot_all(self, force: bool = False) -> None:
-        for room in list(self.service.rooms.values()):
-            runs = [(teacher_owner(room), self._live(room.teacher_session_id))]
-            runs += [(m.id, self._live(m.session_id)) for m in room.members.values() if m.mode == "forked"]
-            for owner, session in runs:
-                if session is not None:
-                    try:
-                        await self._save(owner, session, force=force)
-                    except Exception:  # one bad run must not stop the others being saved
-                        log.exception("snapshot of %s failed", owner)
+        await self.runs.snapshot_all(force)
 
-    # ---- students -------------------------------------------------------------------------------
+    def restore_note(self, owner: str) -> str:
+        return self.runs.restore_note(owner)
 
-    async def fork(self, room: Room, member: Member, client: str) -> Session:
-        """The member's own run from the teacher's current config, weights, own points and epoch."""
-        teacher = await self.teacher_session(room)
-        session = await self.manager.create(teacher.config.public(), client, classroom=True)
-        custom = teacher.config.dataset == "custom"
-        session.adopt(teacher.params, teacher.epoch, teacher.custom if custom else None)
-        old, member.session_id, member.reached = member.session_id, session.id, None
-        self.service.set_mode(member, "forked")
-        if old is not None and old != session.id:
-            await self.manager.remove(old)
-        self._saved.pop(member.id, None)
-        await self._save(member.id, session, state=teacher.params, epoch=teacher.epoch)
-        self.announce(room)
-        return session
+    def forget(self, room: Room) -> None:
+        """Drop what the hub keeps for a closed room (its listeners, presence, run locks, save marks and
+        restore notes)."""
+        self.audience.forget(room)
+        self.runs.forget(room)
 
-    def watch(self, room: Room, member: Member) -> None:
-        """Back to watching the teacher; the member's own run is kept for a later look on the dashboard."""
-        self.service.set_mode(member, "watching")
-        self.announce(room)
-
-    async def remove(self, room: Room, member_id: str) -> None:
-        member = self.service.remove(room, member_id)
-        if member.session_id is not None:
-            await self.manager.remove(member.session_id)
-        self._saved.pop(member.id, None)
-        self.broadcast(room, protocol.json_message("removed", member_id=member_id))
-        self.announce(room)
-
-    # ---- the teacher's actions ------------------------------------------------------------------
-
-    async def _forked_sessions(self, room: Room) -> list[Session]:
-        """The runs of forked students, restored from their snapshots where they are not live (after a
-        restart, before their students came back): a push or a reset reaches every one. Classroom runs
-        count against their own limit, not a client's, so restoring a whole class here is allowed."""
-        runs = []
-        for member in [m for m in room.members.values() if m.mode == "forked"]:
-            try:
-                session = await self.member_session(room, member, "")
-            except TooManySessions:
-                log.warning("room %s: %s's run could not be restored (server full)", room.code, member.name)
-                continue
-            if session is not None:
-                runs.append(session)
-        return runs
-
-    async def push_config(self, room: Room, changes: dict[str, Any] | None) -> int:
-        """Configure every forked student's run with `changes` (default: the teacher's whole config).
-
-        Raises ConfigError, changing nothing, when the changes are not valid."""
-        teacher = await self.teacher_session(room)
-        if changes is None:
-            changes = teacher.config.public()
-        else:
-            make_config(teacher.config, changes)  # validate before touching anyone's run
-        sessions = await self._forked_sessions(room)
-        for session in sessions:
-            refusal = session.handle(Configure(type="configure", changes=changes))
-            if refusal is not None and '"type":"error"' in refusal:
-                # e.g. a student's own points cannot take a multi-class change
-                log.info("push to %s refused: %s", session.id, refusal)
-        await _settle(sessions)
-        self.broadcast(room, protocol.json_message("pushed", changes=changes, students=len(sessions)))
-        return len(sessions)
-
-    async def reset_all(self, room: Room) -> int:
-        sessions = await self._forked_sessions(room)
-        for session in sessions:
-            session.handle(Reset(type="reset"))
-        await _settle(sessions)
-        return len(sessions)
-
-    def spotlight(self, room: Room, member_id: str) -> None:
-        if member_id and member_id not in room.members:
-            raise KeyError(member_id)
-        self.service.set_room(room, spotlight=member_id)
-        self.announce(room)
-
-    async def set_lesson(self, room: Room, lesson_id: str) -> None:
-        if lesson_id not in BY_ID:
-            raise LessonError(f"no lesson {lesson_id!r}; the lessons are {', '.join(BY_ID)}")
-        self.service.set_room(room, lesson_id=lesson_id, lesson_step=-1)
-        await self.lesson_next(room)
-
-    async def lesson_next(self, room: Room) -> None:
-        """The lesson's next step: its preset on the teacher's run (from epoch 0) and on every fork."""
-        lesson = BY_ID.get(room.lesson_id)
-        if lesson is None:
-            raise LessonError("choose a lesson first")
-        if room.lesson_step + 1 >= len(lesson.steps):
-            raise LessonError(f"that was the last step of {lesson.title!r}")
-        step = lesson.steps[room.lesson_step + 1]
-        changes = make_config(None, step.config).public()
-        teacher = await self.teacher_session(room)
-        sessions = [teacher, *await self._forked_sessions(room)]
-        for session in sessions:
-            # queued in this order: the step's settings, then fresh weights from epoch 0
-            session.handle(Configure(type="configure", changes=changes))
-            session.handle(Reset(type="reset"))
-        await _settle(sessions)
-        self.service.set_room(room, lesson_step=room.lesson_step + 1)
-        self.announce(room)
-
-    def lock(self, room: Room, names: object) -> None:
-        """Hide these controls on every student's page (the page's hide= names); raises ValueError."""
-        self.service.set_room(room, locked=check_locked(names))
-        self.announce(room)
-
-    def set_challenge(self, room: Room, spec: dict[str, Any] | None) -> None:
-        """A target (test loss below `target_loss` on `dataset`) or None to end it; scores start afresh."""
-        for member in room.members.values():
-            member.reached = None
-        self.service.set_room(room, challenge=spec)
-        self.announce(room)
-
-    # ---- what the room sees ---------------------------------------------------------------------
+    # ---- the room sockets and what they see (audience.py) -------------------------------------------
 
     def view(self, room: Room) -> dict[str, Any]:
-        students = []
-        for member in room.members.values():
-            saved = self._saved.get(member.id)
-            if saved is None and member.mode == "forked":
-                row = self.store.snapshot(member.id)
-                saved = (row.epoch, 0) if row else None
-                if saved is not None:
-                    self._saved[member.id] = saved
-            students.append(
-                dashboard.student_status(member, self._live(member.session_id), saved and saved[0])
-            )
-        return dashboard.room_view(room, students, self._spotlight_watch_id(room), self.service.room_size)
-
-    def _spotlight_watch_id(self, room: Room) -> str | None:
-        member = room.members.get(room.spotlight)
-        session = self._live(member.session_id if member else room.teacher_session_id)
-        return session.watch_id if session is not None else None
+        return self.audience.view(room)
 
     def listen(self, room: Room, teacher: bool) -> Subscriber:
-        sub = Subscriber()
-        self.listeners.setdefault(room.code, {})[sub] = teacher
-        sub.push_control(protocol.json_message("room", **self.view(room)))
-        return sub
+        return self.audience.listen(room, teacher)
 
     def promote(self, room: Room, sub: Subscriber) -> None:
-        """This listener proved the teacher key: it gets the tiles too."""
-        self.listeners.setdefault(room.code, {})[sub] = True
+        self.audience.promote(room, sub)
 
     def unlisten(self, room: Room, sub: Subscriber) -> None:
-        self.listeners.get(room.code, {}).pop(sub, None)
+        self.audience.unlisten(room, sub)
+
+    def attend(self, room: Room, sub: Subscriber, member: Member) -> None:
+        self.audience.attend(room, sub, member)
+
+    def is_present(self, room: Room, member_id: str) -> bool:
+        return self.audience.is_present(room, member_id)
 
     def broadcast(self, room: Room, message: str | bytes) -> None:
-        for sub in self.listeners.get(room.code, {}):
-            sub.push_control(message)
+        self.audience.broadcast(room, message)
 
     def announce(self, room: Room) -> None:
-        """Send the room's view to everyone listening (after any change)."""
-        if self.listeners.get(room.code):
-            self.broadcast(room, protocol.json_message("room", **self.view(room)))
+        self.audience.announce(room)
 
-    def _score(self, room: Room) -> bool:
-        """Update the challenge's leaderboard from the live runs; returns whether it changed."""
-        spec = room.challenge
-        if not spec:
-            return False
-        changed = False
-        for member in room.members.values():
-            session = self._live(member.session_id) if member.mode == "forked" else None
-            if session is None:
-                continue
-            summary = session.summary()
-            loss = summary["test_loss"]
-            if summary["config"]["dataset"] != spec["dataset"] or loss is None or loss >= spec["target_loss"]:
-                continue
-            candidate = (sum(summary["config"]["hidden_layers"]), summary["epoch"])
-            if member.reached is None or candidate < member.reached:
-                member.reached, changed = candidate, True
-        return changed
+    # ---- what people do (actions.py) --------------------------------------------------------------
 
-    async def _tiles(self, room: Room) -> bytes:
-        teacher = self._live(room.teacher_session_id)
-        teacher_config = teacher.config.public() if teacher else {}
-        tiles = [dashboard.tile(m, self._live(m.session_id), teacher_config) for m in room.members.values()]
-        return bytes(msgpack.packb({"type": "tiles", "tiles": tiles}))
+    async def fork(self, room: Room, member: Member, client: str) -> Session:
+        return await self.actions.fork(room, member, client)
+
+    def watch(self, room: Room, member: Member) -> None:
+        self.actions.watch(room, member)
+
+    async def remove(self, room: Room, member_id: str) -> None:
+        await self.actions.remove(room, member_id)
+
+    async def leave(self, room: Room, member: Member) -> None:
+        await self.actions.leave(room, member)
+
+    async def push_config(
+        self, room: Room, changes: dict[str, Any] | None, keep_weights: bool = False
+    ) -> dict[str, Any]:
+        return await self.actions.push_config(room, changes, keep_weights)
+
+    async def reset_all(self, room: Room) -> int:
+        return await self.actions.reset_all(room)
+
+    def spotlight(self, room: Room, member_id: str) -> None:
+        self.actions.spotlight(room, member_id)
+
+    async def set_lesson(self, room: Room, lesson_id: str) -> None:
+        await self.actions.set_lesson(room, lesson_id)
+
+    async def lesson_next(self, room: Room) -> None:
+        await self.actions.lesson_next(room)
+
+    def lock(self, room: Room, names: object) -> None:
+        self.actions.lock(room, names)
+
+    def set_challenge(self, room: Room, spec: Challenge | dict[str, Any] | None) -> None:
+        self.actions.set_challenge(room, spec)
+
+    # ---- the classroom's clock --------------------------------------------------------------------
 
     async def _loop(self) -> None:
         ticks_per_snapshot = max(1, round(SNAPSHOT_INTERVAL_S / DASHBOARD_INTERVAL_S))
@@ -353,29 +164,26 @@ class ClassroomHub:
         while True:
             await asyncio.sleep(DASHBOARD_INTERVAL_S)
             tick += 1
-            try:
-                for code, listeners in list(self.listeners.items()):
-                    room = self.service.rooms.get(code)
-                    if room is None:
-                        continue
-                    if self._score(room):
-                        self.announce(room)
-                    teachers = [sub for sub, is_teacher in listeners.items() if is_teacher]
-                    if teachers:
-                        tiles = await self._tiles(room)
-                        for sub in teachers:
-                            sub.push_frame(tiles)
-                if tick % ticks_per_snapshot == 0:
-                    await self.snapshot_all()
-            except Exception:  # the dashboard must outlive any one bad tick
-                log.exception("classroom tick failed")
+            # Each room on its own: one room's failure is logged and never stops another's tick, score
+            # or snapshot (one `try` around them all once let a malformed challenge stop every snapshot).
+            for code in list(self.listeners):
+                room = self.service.rooms.get(code)
+                if room is not None:
+                    await _isolated(self.audience.tick(room), f"room {code}'s dashboard tick")
+            if tick % ticks_per_snapshot == 0:
+                await self.snapshot_all()
+            if tick % self._ticks_per_expiry() == 0:
+                await _isolated(self.rooms.expire_idle(), "expiring idle rooms")
+
+    def _ticks_per_expiry(self) -> int:
+        """Idle rooms are looked for every minute (sooner when they expire sooner)."""
+        every_s = min(60.0, self.rooms.limits.idle_timeout_s / 4)
+        return max(1, round(every_s / DASHBOARD_INTERVAL_S))
 
 
-async def _settle(sessions: list[Session]) -> None:
-    """Wait until these runs have applied what was queued for them (at most SETTLE_TIMEOUT_S)."""
-    if not sessions:
-        return
+async def _isolated(work: Any, what: str) -> None:
+    """Await `work`; a failure is logged with `what` and goes no further."""
     try:
-        await asyncio.wait_for(asyncio.gather(*(s.settled() for s in sessions)), SETTLE_TIMEOUT_S)
-    except TimeoutError:
-        log.warning("%d runs had not applied a class change after %.0f s", len(sessions), SETTLE_TIMEOUT_S)
+        await work
+    except Exception:
+        log.exception("%s failed", what)

@@ -7,24 +7,25 @@ holds only digests of the secrets. Nothing here knows about sessions or HTTP.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import time
-import unicodedata
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from .guesses import TooManyWrongCodes, WrongCodes
+from .names import NAME_MAX, NAME_PUNCTUATION, BadName, check_name, name_keys
 from .store import ClassroomStore
+
+__all__ = ["NAME_MAX", "NAME_PUNCTUATION", "BadName", "TooManyWrongCodes", "check_name"]
+log = logging.getLogger(__name__)
 
 # Unambiguous on a projector and when read aloud: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
-NAME_MAX = 24
-NAME_PUNCTUATION = " -_."
 DEFAULT_ROOM_SIZE = 100
-WRONG_CODE_LIMIT = 10  # wrong codes per client within WRONG_CODE_WINDOW_S before 429
-WRONG_CODE_WINDOW_S = 60.0
+TOUCH_STORE_S = 60.0  # a room's last activity is written to the store at most this often
 
 
 class RoomNotFound(KeyError):
@@ -33,20 +34,6 @@ class RoomNotFound(KeyError):
 
 class RoomFull(RuntimeError):
     """The room already has its maximum number of students."""
-
-
-class TooManyWrongCodes(RuntimeError):
-    """This client tried too many wrong codes lately."""
-
-    def __init__(self, retry_after_s: float) -> None:
-        super().__init__(
-            f"too many wrong room codes from this address; try again in {int(retry_after_s) + 1} s"
-        )
-        self.retry_after_s = retry_after_s
-
-
-class BadName(ValueError):
-    """A display name was refused; the message says why."""
 
 
 LOCK_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -63,6 +50,25 @@ def check_locked(names: object) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def teacher_snapshot_owner(code: str) -> str:
+    """The snapshot owner of a room's teacher run (a member's run is stored under the member's id)."""
+    return f"teacher:{code}"
+
+
+def _valid_challenge(code: str, spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored challenge as the messages' model accepts it; None (and a warning) if it does not: one
+    stored before challenges were validated must not break the room's dashboard."""
+    from .messages import Challenge  # messages imports this module's check_locked
+
+    if spec is None:
+        return None
+    try:
+        return Challenge.model_validate(spec).model_dump()
+    except ValueError:
+        log.warning("room %s: its stored challenge %r is not valid; dropped", code, spec)
+        return None
+
+
 class NotTeacher(PermissionError):
     """A teacher-only action without the room's teacher key."""
 
@@ -74,22 +80,6 @@ def digest(secret: str) -> bytes:
 def normalize_code(text: str) -> str:
     """Upper case without spaces or dashes, as people type codes ("ab3-k7q" -> "AB3K7Q")."""
     return "".join(ch for ch in text.upper() if ch not in " -")
-
-
-def check_name(raw: object) -> str:
-    """The display name, trimmed; raises BadName with a message a student understands."""
-    if not isinstance(raw, str):
-        raise BadName("name must be text")
-    name = unicodedata.normalize("NFC", raw.strip())
-    if not name:
-        raise BadName("name must not be empty")
-    if len(name) > NAME_MAX:
-        raise BadName(f"name must be at most {NAME_MAX} characters, got {len(name)}")
-    bad = sorted({ch for ch in name if not (ch.isalnum() or ch in NAME_PUNCTUATION)})
-    if bad:
-        shown = " ".join(repr(ch) for ch in bad[:5])
-        raise BadName(f"name may only use letters, digits, spaces and - _ . (not {shown})")
-    return name
 
 
 @dataclass
@@ -115,10 +105,16 @@ class Room:
     challenge: dict[str, Any] | None = None
     locked: list[str] = field(default_factory=list)  # controls hidden on students' pages (the hide= names)
     teacher_session_id: str | None = None
+    last_active: float = 0.0  # time.time() of the last request, socket or dashboard tick it had
 
     def member_by_name(self, name: str) -> Member | None:
-        key = name.casefold()
-        return next((m for m in self.members.values() if m.name.casefold() == key), None)
+        """The member whose name looks like `name` (names.py: confusables, with or without case)."""
+        folded, cased = name_keys(name)
+        for member in self.members.values():
+            other_folded, other_cased = name_keys(member.name)
+            if folded == other_folded or cased == other_cased:
+                return member
+        return None
 
 
 class RoomService:
@@ -128,7 +124,8 @@ class RoomService:
         self.store = store
         self.room_size = room_size
         self.rooms: dict[str, Room] = {}
-        self._wrong_codes: dict[str, deque[float]] = {}
+        self.wrong_codes = WrongCodes()
+        self._stored_activity: dict[str, float] = {}  # code -> last_active as last written
         self._load()
 
     def _load(self) -> None:
@@ -141,9 +138,11 @@ class RoomService:
                 row.lesson_id,
                 row.lesson_step,
                 row.spotlight,
-                row.challenge,
+                _valid_challenge(row.code, row.challenge),
                 row.locked,
+                last_active=row.last_active,
             )
+            self._stored_activity[row.code] = row.last_active
         for m in self.store.members():
             room = self.rooms.get(m.room_code)
             if room is not None:
@@ -158,39 +157,49 @@ class RoomService:
             if code not in self.rooms:
                 break
         key = secrets.token_urlsafe(24)
-        room = Room(code, digest(key), time.time())
+        now = time.time()
+        room = Room(code, digest(key), now, last_active=now)
         self.store.add_room(code, room.teacher_key_hash)
         self.rooms[code] = room
+        self._stored_activity[code] = now
         return room, key
 
     def lookup(self, code: str, client: str) -> Room:
-        """The room of `code`; a wrong code counts against the client (TooManyWrongCodes past the limit)."""
-        self._check_wrong_code_limit(client)
-        room = self.rooms.get(normalize_code(code))
+        """The room of `code`; a wrong code counts against the client (guesses.py: TooManyWrongCodes while
+        it backs off, except for codes it has used before)."""
+        wanted = normalize_code(code)
+        self.wrong_codes.check(client, wanted)
+        room = self.rooms.get(wanted)
         if room is None:
-            self._wrong_codes.setdefault(client, deque()).append(time.monotonic())
+            self.wrong_codes.wrong(client, wanted)
             raise RoomNotFound(code)
+        self.wrong_codes.right(client, wanted)
+        self.touch(room)
         return room
 
-    def _check_wrong_code_limit(self, client: str) -> None:
-        failures = self._wrong_codes.get(client)
-        if not failures:
-            return
-        now = time.monotonic()
-        while failures and now - failures[0] > WRONG_CODE_WINDOW_S:
-            failures.popleft()
-        if len(failures) >= WRONG_CODE_LIMIT:
-            raise TooManyWrongCodes(WRONG_CODE_WINDOW_S - (now - failures[0]))
-        if not failures:
-            del self._wrong_codes[client]
+    def touch(self, room: Room) -> None:
+        """The room is in use now (written through to the store at most every TOUCH_STORE_S)."""
+        room.last_active = time.time()
+        if room.last_active - self._stored_activity.get(room.code, 0.0) >= TOUCH_STORE_S:
+            self.store.touch_room(room.code, room.last_active)
+            self._stored_activity[room.code] = room.last_active
+
+    def close(self, room: Room) -> None:
+        """Forget the room: its row, its members and its runs' snapshots."""
+        self.rooms.pop(room.code, None)
+        self._stored_activity.pop(room.code, None)
+        self.store.delete_room(room.code, [teacher_snapshot_owner(room.code), *room.members])
 
     # ---- roles ----------------------------------------------------------------------------------
 
     @staticmethod
-    def is_teacher(room: Room, key: str | None) -> bool:
-        return bool(key) and secrets.compare_digest(digest(key or ""), room.teacher_key_hash)
+    def is_teacher(room: Room, key: object) -> bool:
+        """Whether `key` (anything a client sent) is the room's teacher key, compared in constant time."""
+        return (
+            isinstance(key, str) and bool(key) and secrets.compare_digest(digest(key), room.teacher_key_hash)
+        )
 
-    def require_teacher(self, room: Room, key: str | None, action: str) -> None:
+    def require_teacher(self, room: Room, key: object, action: str) -> None:
         if not self.is_teacher(room, key):
             raise NotTeacher(f"only the teacher can {action}: this needs the room's teacher key")
 

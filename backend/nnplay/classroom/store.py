@@ -2,7 +2,11 @@
 
 One connection, used from the event loop's thread only (the owner of all room state); WAL mode, so a
 crash loses at most the last write. Keys and tokens are stored as SHA-256 digests, never as they are.
-The schema has a version (PRAGMA user_version); a newer file than this code knows is refused.
+The schema has a version (PRAGMA user_version); a newer file than this code knows is refused, an older one
+is upgraded in one transaction (`_upgrade`): version 3 has both columns that were added after version 1.
+Two lines of work each wrote a "version 2" with one of them (`rooms.last_active`, for idle rooms to expire;
+`snapshots.training`, for a training run to train again after a restart), so a file's version number does
+not say which columns it has: the upgrade adds each column the file lacks.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3  # 2: rooms.last_active OR snapshots.training (see above); 3: both
 FILE_NAME = "classroom.sqlite3"
 
 SCHEMA = """
@@ -26,7 +30,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     lesson_step INTEGER NOT NULL DEFAULT -1,
     spotlight TEXT NOT NULL DEFAULT '',
     challenge TEXT NOT NULL DEFAULT '',
-    locked TEXT NOT NULL DEFAULT '[]'
+    locked TEXT NOT NULL DEFAULT '[]',
+    last_active REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS members (
     id TEXT PRIMARY KEY,
@@ -44,9 +49,17 @@ CREATE TABLE IF NOT EXISTS snapshots (
     weights BLOB NOT NULL,
     epoch INTEGER NOT NULL,
     points BLOB,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    training INTEGER NOT NULL DEFAULT 0
 );
 """
+# The columns added since version 1: (table, column, its declaration, what an older file's rows get).
+ADDED_COLUMNS = (
+    # a version 1 room (or one of a version 2 without it) was last active when it was made
+    ("rooms", "last_active", "REAL NOT NULL DEFAULT 0", "UPDATE rooms SET last_active = created_at"),
+    # a snapshot saved before this column says nothing of training: its run comes back paused, as it did
+    ("snapshots", "training", "INTEGER NOT NULL DEFAULT 0", None),
+)
 
 
 class StoreError(RuntimeError):
@@ -63,6 +76,7 @@ class RoomRow:
     spotlight: str
     challenge: dict[str, Any] | None
     locked: list[str]
+    last_active: float
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,7 @@ class SnapshotRow:
     epoch: int
     points: bytes | None
     updated_at: float
+    training: bool = False  # the run was training when it was saved: it trains again when restored
 
 
 class ClassroomStore:
@@ -100,8 +115,26 @@ class ClassroomStore:
             raise StoreError(
                 f"{self.path} has schema version {version}; this nnplay knows up to {SCHEMA_VERSION}"
             )
-        self._db.executescript(SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if version == 0:  # a new file: the current schema at once
+            self._db.executescript(SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        elif version < SCHEMA_VERSION:
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Bring an older file to SCHEMA_VERSION: the columns it lacks, then the version, all or nothing."""
+        with self._db:
+            self._db.execute("BEGIN")
+            for statement in SCHEMA.split(";"):  # any table the file lacks (none, for files nnplay wrote)
+                if statement.strip():
+                    self._db.execute(statement)
+            for table, column, declaration, backfill in ADDED_COLUMNS:
+                columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+                    if backfill is not None:
+                        self._db.execute(backfill)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._db.close()
@@ -110,20 +143,41 @@ class ClassroomStore:
 
     def add_room(self, code: str, teacher_key_hash: bytes) -> None:
         self._db.execute(
-            "INSERT INTO rooms (code, teacher_key_hash, created_at) VALUES (?, ?, ?)",
-            (code, teacher_key_hash, time.time()),
+            "INSERT INTO rooms (code, teacher_key_hash, created_at, last_active) VALUES (?, ?, ?, ?)",
+            (code, teacher_key_hash, time.time(), time.time()),
         )
+
+    def touch_room(self, code: str, last_active: float) -> None:
+        self._db.execute("UPDATE rooms SET last_active = ? WHERE code = ?", (last_active, code))
+
+    def delete_room(self, code: str, snapshot_owners: list[str]) -> None:
+        """The room, its members and the snapshots of its runs, in one transaction."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "DELETE FROM snapshots WHERE owner = ?", [(owner,) for owner in snapshot_owners]
+            )
+            self._db.execute("DELETE FROM members WHERE room_code = ?", (code,))
+            self._db.execute("DELETE FROM rooms WHERE code = ?", (code,))
 
     def rooms(self) -> list[RoomRow]:
         rows = self._db.execute(
-            "SELECT code, teacher_key_hash, created_at, lesson_id, lesson_step, spotlight, challenge, locked "
-            "FROM rooms"
+            "SELECT code, teacher_key_hash, created_at, lesson_id, lesson_step, spotlight, challenge, "
+            "locked, last_active FROM rooms"
         ).fetchall()
         return [
             RoomRow(
-                code, bytes(key), created, lesson, step, spot, json.loads(ch) if ch else None, json.loads(lk)
+                code,
+                bytes(key),
+                created,
+                lesson,
+                step,
+                spot,
+                json.loads(ch) if ch else None,
+                json.loads(lk),
+                active,
             )
-            for code, key, created, lesson, step, spot, ch, lk in rows
+            for code, key, created, lesson, step, spot, ch, lk, active in rows
         ]
 
     def update_room(self, code: str, **fields: Any) -> None:
@@ -168,25 +222,31 @@ class ClassroomStore:
     # ---- snapshots of runs ----------------------------------------------------------------------
 
     def save_snapshot(
-        self, owner: str, config: dict[str, Any], weights: bytes, epoch: int, points: bytes | None
+        self,
+        owner: str,
+        config: dict[str, Any],
+        weights: bytes,
+        epoch: int,
+        points: bytes | None,
+        training: bool = False,
     ) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO snapshots (owner, config, weights, epoch, points, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (owner, json.dumps(config), weights, epoch, points, time.time()),
+            "INSERT OR REPLACE INTO snapshots (owner, config, weights, epoch, points, updated_at, training) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (owner, json.dumps(config), weights, epoch, points, time.time(), int(training)),
         )
 
     def snapshot(self, owner: str) -> SnapshotRow | None:
         row = self._db.execute(
-            "SELECT owner, config, weights, epoch, points, updated_at FROM snapshots WHERE owner = ?",
+            "SELECT owner, config, weights, epoch, points, updated_at, training FROM snapshots "
+            "WHERE owner = ?",
             (owner,),
         ).fetchone()
         if row is None:
             return None
-        owner_, config, weights, epoch, points, updated = row
-        return SnapshotRow(
-            owner_, json.loads(config), bytes(weights), epoch, points and bytes(points), updated
-        )
+        owner_, config, weights, epoch, points, updated, training = row
+        blob = points and bytes(points)
+        return SnapshotRow(owner_, json.loads(config), bytes(weights), epoch, blob, updated, bool(training))
 
     def delete_snapshot(self, owner: str) -> None:
         self._db.execute("DELETE FROM snapshots WHERE owner = ?", (owner,))

@@ -5,36 +5,15 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sized
-from typing import Any, Protocol
+from typing import Any
 
 from ..engine.seam import Engine
 from ..schemas import ConfigError, Pause
 from .commands import Command
 from .family import Family
+from .limits import EVICT_OTHERS_AFTER_S, Blocked, Quota, Slot, eviction_candidate
 from .publisher import FrameBudget
 from .session import Session
-
-
-class Evictable(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def subscribers(self) -> Sized: ...
-    @property
-    def last_active(self) -> float: ...
-
-
-async def evict_least_recent(
-    candidates: Iterable[Evictable], remove: Callable[[str], Awaitable[None]]
-) -> bool:
-    """Remove the least recently active of `candidates` that nobody watches (False if all are watched):
-    how a server at a session limit makes room, for the playground's and the image lab's sessions."""
-    idle = [s for s in candidates if not s.subscribers]
-    if not idle:
-        return False
-    await remove(min(idle, key=lambda s: s.last_active).id)
-    return True
 
 
 class SessionNotFound(KeyError):
@@ -46,7 +25,7 @@ class TooManySessions(RuntimeError):
 
 
 class SessionManager:
-    """Creates, finds and expires the sessions of every lab, within a bound."""
+    """Creates, finds and expires sessions, within a bound."""
 
     def __init__(
         self,
@@ -62,17 +41,21 @@ class SessionManager:
         `frames_per_s`: the frames the server makes across its watched training sessions
         (publisher.FrameBudget). Classroom runs (a room's teacher run and its students' forks) have a
         bound of their own, `max_classroom_sessions`: a class of 100 must not be refused by the
-        playground's limit, nor crowd out the playground."""
+        playground's limit, nor crowd out the playground. Every lab's sessions count against the same
+        limits."""
         self.engine = engine
         self.families = families
         self.budget = FrameBudget(frames_per_s, self._watched_training)
         self.max_sessions = max_sessions
         self.max_classroom_sessions = max_classroom_sessions
-        self._classroom: set[str] = set()  # ids of classroom runs
         self.max_per_client = max_per_client
         self.idle_timeout_s = idle_timeout_s
         self._sessions: dict[str, Session] = {}
-        self._owners: dict[str, str] = {}  # session id -> the client (address) that created it
+        # Each session holds a slot of one quota from before it is built until it is removed (limits.py):
+        # its key is the client (address) that created it.
+        self.playground = Quota(max_sessions, max_per_client)
+        self.classroom = Quota(max_classroom_sessions)
+        self._slots: dict[str, Slot] = {}
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -95,41 +78,62 @@ class SessionManager:
         classroom: bool = False,
         lab: str = "playground",
     ) -> Session:
-        """A new paused session of `lab` from its defaults + `changes`; raises ConfigError or
-        TooManySessions.
+        """A new paused session from defaults + `changes`; raises ConfigError or TooManySessions.
 
         At a limit (per client, then in total) the least recently used session nobody watches makes room.
         A classroom run counts only against `max_classroom_sessions` (its room bounds its students).
         """
         family = self.family(lab)
         config = family.make_config(None, changes or {})
+        slot, evicted = self._reserve(client, classroom)  # no await before this: the cap holds
+        with slot:  # given back if the session cannot be built
+            for old in evicted:
+                await old.close()
+            session_id = secrets.token_urlsafe(9)
+            session = await asyncio.to_thread(
+                Session, session_id, family, config, self.engine, self.budget, "" if classroom else client
+            )
+        self._sessions[session_id] = session
+        self._slots[session_id] = slot
+        session.start_loop()
+        return session
+
+    def _reserve(self, client: str, classroom: bool) -> tuple[Slot, list[Session]]:
+        """A slot for one more session of `client`, and the sessions that made room for it (already
+        taken out of the manager; the caller closes them). Synchronous: the check and the reservation are
+        one step. Raises TooManySessions."""
         if classroom:
-            if len(self._classroom) >= self.max_classroom_sessions:
+            slot = self.classroom.reserve(client)
+            if slot is None:
                 raise TooManySessions(
                     f"the server already runs {self.max_classroom_sessions} classroom runs (NNPLAY_MAX_"
                     "CLASSROOM_SESSIONS); watch the teacher's run, or try again when a room has closed"
                 )
-        else:
-            playground = [s for sid, s in self._sessions.items() if sid not in self._classroom]
-            own = [s for s in playground if self._owners.get(s.id) == client]
-            if len(own) >= self.max_per_client and not await self._evict_one(own):
-                raise TooManySessions(
-                    f"this client already has {self.max_per_client} sessions open; close some and try again"
-                )
-            if len(playground) >= self.max_sessions and not await self._evict_one(playground):
-                raise TooManySessions(
-                    f"the server already runs {self.max_sessions} sessions; try again later"
-                )
-        session_id = secrets.token_urlsafe(9)
-        session = await asyncio.to_thread(
-            Session, session_id, family, config, self.engine, self.budget, "" if classroom else client
-        )
-        self._sessions[session_id] = session
-        self._owners[session_id] = client
-        if classroom:
-            self._classroom.add(session_id)
-        session.start_loop()
-        return session
+            return slot, []
+        evicted: list[Session] = []
+        while (blocked := self.playground.blocked(client)) is not None:
+            victim = self._eviction_candidate(client, blocked)
+            if victim is None:
+                raise TooManySessions(self._refusal(blocked))
+            evicted.append(self._detach(victim.id))
+        slot = self.playground.reserve(client)
+        assert slot is not None  # nothing awaited since `blocked` said there was room
+        return slot, evicted
+
+    def _eviction_candidate(self, client: str, blocked: Blocked) -> Session | None:
+        playground = [
+            (s, slot.key)
+            for s in self._sessions.values()
+            if (slot := self._slots[s.id]).quota is self.playground
+        ]
+        own = [s for s, owner in playground if owner == client]
+        others = [s for s, owner in playground if owner != client]
+        return eviction_candidate(own, others, blocked, time.monotonic(), EVICT_OTHERS_AFTER_S)
+
+    def _refusal(self, blocked: Blocked) -> str:
+        if blocked == "key":
+            return f"this client already has {self.max_per_client} sessions open; close some and try again"
+        return f"the server already runs {self.max_sessions} sessions; try again later"
 
     async def warm_up(self, lab: str) -> None:
         """Compile what a new run of `lab` with the default settings needs: its training kernel, then its
@@ -162,18 +166,23 @@ class SessionManager:
 
     by_watch_id = get_watched
 
+    def is_classroom_run(self, session_id: str) -> bool:
+        """Whether the session is a classroom run (counted against max_classroom_sessions)."""
+        slot = self._slots.get(session_id)
+        return slot is not None and slot.quota is self.classroom
+
     def sessions(self) -> list[Session]:
         return list(self._sessions.values())
 
-    async def _evict_one(self, candidates: Iterable[Session]) -> bool:
-        return await evict_least_recent(candidates, self.remove)
+    def _detach(self, session_id: str) -> Session:
+        """Take a session out of the manager and give back its slot (synchronous); the caller closes it."""
+        session = self._sessions.pop(session_id)
+        self._slots.pop(session_id).release()
+        return session
 
     async def remove(self, session_id: str) -> None:
-        session = self._sessions.pop(session_id, None)
-        self._owners.pop(session_id, None)
-        self._classroom.discard(session_id)
-        if session is not None:
-            await session.close()
+        if session_id in self._sessions:
+            await self._detach(session_id).close()
 
     async def expire_idle(self, pause_unwatched_s: float = 300.0) -> int:
         """Remove sessions nobody watched for idle_timeout_s; pause training nobody watched for 5 min."""

@@ -37,7 +37,11 @@ export const roomsApi = {
   me: (code, memberToken) => call("GET", `${room(code)}/me`, { memberToken }),
   fork: (code, memberToken) => call("POST", `${room(code)}/fork`, { memberToken }),
   watch: (code, memberToken) => call("POST", `${room(code)}/watch`, { memberToken }),
+  /** The member leaves for good: their run ends, their tile goes, their name is free again. */
+  leave: (code, memberToken) => call("POST", `${room(code)}/leave`, { memberToken }),
   teacher: (code, teacherKey) => call("GET", `${room(code)}/teacher`, { teacherKey }),
+  /** Ends the room for everyone: its students' pages are told, its runs and records are deleted. */
+  close: (code, teacherKey) => call("DELETE", room(code), { teacherKey }),
   /** A teacher-only action: push-config, spotlight, remove, reset-all, lesson-next, challenge. */
   act: (code, teacherKey, action, body) => call("POST", `${room(code)}/${action}`, { body, teacherKey }),
   lessons: () => call("GET", "/api/lessons"),

@@ -2,12 +2,13 @@
 
 import { actionButton, el } from "./dom.js";
 
-/** Returns {element, setMode(mode), onRoom(view)}; onFork/onWatch/onLeave run the actions. */
+/** Returns {element, setMode(mode), mode(), onRoom(view)}; onFork/onWatch/onLeave run the actions. */
 export function createStudentPanel({ code, name, onFork, onWatch, onLeave, onError }) {
   const fork = actionButton("Try it yourself", "fork", onFork, onError);
   fork.title = "Copy the teacher's network, weights and data into your own run";
   const watch = actionButton("Watch the teacher", "watch", onWatch, onError);
   const leave = actionButton("Leave", "leave", onLeave, onError);
+  leave.title = "Leave the room for good: your own run ends and your name is free again";
   const spotlight = el("span", { className: "spotlight-note", testId: "spotlight-note" });
   const element = el("div", { className: "classroom-room student" }, [
     el("span", { className: "room-label", text: "Room" }),
@@ -31,5 +32,5 @@ export function createStudentPanel({ code, name, onFork, onWatch, onLeave, onErr
     spotlight.textContent = spot.member_id ? `On the big screen: ${spot.name}'s run` : "";
   }
 
-  return { element, setMode, onRoom };
+  return { element, setMode, mode: () => element.dataset.mode, onRoom };
 }

@@ -1,16 +1,14 @@
 // The teacher's dashboard: one tile per student (decision-map thumbnail, epoch, test loss, what differs
-// from the teacher's settings), sortable by loss; a tile's buttons spotlight or remove its student.
+// from the teacher's settings in the settings' own words, whether they are here or away), sortable by
+// loss; a tile's buttons spotlight or remove its student.
 
 import { BYTE_TO_RGBA, paintGrid } from "../core/palette.js";
+import { settingText } from "./words.js";
 
 const LOSS_DIGITS = 3;
 
 function formatLoss(loss) {
   return loss === null || loss === undefined ? "—" : loss.toFixed(LOSS_DIGITS);
-}
-
-function formatValue(value) {
-  return Array.isArray(value) ? value.join(",") || "none" : String(value);
 }
 
 function button(text, testId, onClick) {
@@ -41,6 +39,9 @@ function buildTile(actions) {
   canvas.setAttribute("role", "img");
   const name = document.createElement("h4");
   name.className = "tile-name";
+  const presence = document.createElement("span");
+  presence.className = "tile-presence";
+  presence.dataset.testid = "tile-presence";
   const numbers = document.createElement("p");
   numbers.className = "tile-numbers";
   const diff = document.createElement("p");
@@ -50,13 +51,15 @@ function buildTile(actions) {
   const buttons = document.createElement("div");
   buttons.className = "tile-buttons";
   buttons.append(spotlight, remove);
-  article.append(canvas, name, numbers, diff, buttons);
-  return { article, canvas, name, numbers, diff, spotlight, remove };
+  article.append(canvas, name, presence, numbers, diff, buttons);
+  return { article, canvas, name, presence, numbers, diff, spotlight, remove };
 }
 
-function fillTile(parts, tile) {
+function fillTile(parts, tile, schema) {
   parts.article.tile = tile;
   parts.article.dataset.state = tile.state;
+  parts.article.dataset.present = String(tile.present !== false);
+  parts.presence.textContent = tile.present === false ? "away" : "";
   parts.canvas.setAttribute("aria-label", `decision map of ${tile.name}'s run`);
   if (tile.grid) drawThumbnail(parts.canvas, tile);
   parts.canvas.hidden = !tile.grid;
@@ -65,7 +68,7 @@ function fillTile(parts, tile) {
     tile.mode === "watching"
       ? "watching the teacher"
       : `epoch ${tile.epoch ?? 0} · test loss ${formatLoss(tile.test_loss)} · ${tile.state}`;
-  parts.diff.textContent = (tile.diff || []).map((d) => `${d.name} ${formatValue(d.value)}`).join(" · ");
+  parts.diff.textContent = (tile.diff || []).map((d) => settingText(schema, d.name, d.value)).join(" · ");
   parts.spotlight.disabled = !tile.watch_id;
   parts.spotlight.setAttribute("aria-label", `Show ${tile.name}'s run on the big screen`);
   parts.remove.setAttribute("aria-label", `Remove ${tile.name} from the room`);
@@ -77,9 +80,10 @@ function sortTiles(tiles, order) {
   return [...tiles].sort((a, b) => loss(a) - loss(b));
 }
 
-/** Renders tiles into `container`; returns {update(tiles)}. `actions`: {spotlight(tile), remove(tile)}.
- * Tiles are kept by student and updated in place, so focus and hover survive the once-a-second update. */
-export function createTiles(container, sortSelect, actions) {
+/** Renders tiles into `container`; returns {update(tiles)}. `actions`: {spotlight(tile), remove(tile)};
+ * `schema` names the settings. Tiles are kept by student and updated in place, so focus and hover survive
+ * the once-a-second update. */
+export function createTiles(container, sortSelect, actions, schema) {
   const byId = new Map();
   const empty = document.createElement("p");
   empty.className = "tiles-empty";
@@ -97,7 +101,7 @@ export function createTiles(container, sortSelect, actions) {
     const ordered = sortTiles(tiles, sortSelect.value).map((tile) => {
       if (!byId.has(tile.id)) byId.set(tile.id, buildTile(actions));
       const parts = byId.get(tile.id);
-      fillTile(parts, tile);
+      fillTile(parts, tile, schema);
       return parts.article;
     });
     const wanted = ordered.length ? ordered : [empty];

@@ -1,6 +1,6 @@
 // A small popover to type one number (a weight or a bias): opened next to the link
-// or neuron it edits; Enter commits, Escape or a click elsewhere closes it, and the
-// focus goes back to where it came from.
+// or neuron it edits; Enter or Set commits, Escape, its close button or a click elsewhere
+// closes it, and the focus goes back to where it came from.
 
 const GAP_PX = 8;
 
@@ -26,7 +26,21 @@ export function createValuePopover() {
   hint.id = "value-popover-hint";
   hint.className = "value-popover-hint";
   hint.setAttribute("aria-live", "polite");
-  popover.append(label, input, hint);
+  const set = document.createElement("button");
+  set.type = "button";
+  set.className = "text-button";
+  set.dataset.testid = "weight-set";
+  set.textContent = "Set";
+  const closeButton = document.createElement("button");
+  closeButton.type = "button";
+  closeButton.className = "text-button popover-close";
+  closeButton.dataset.testid = "weight-close";
+  closeButton.setAttribute("aria-label", "Close without changing it");
+  closeButton.textContent = "×";
+  const row = document.createElement("div");
+  row.className = "value-popover-row";
+  row.append(input, set);
+  popover.append(closeButton, label, row, hint);
   document.body.append(popover);
 
   let current = null; // {anchor, onCommit, max}
@@ -50,6 +64,8 @@ export function createValuePopover() {
     close();
   }
 
+  set.addEventListener("click", () => commit());
+  closeButton.addEventListener("click", () => close());
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter") {
       event.preventDefault();
@@ -85,7 +101,7 @@ export function createValuePopover() {
       input.min = String(-max);
       input.max = String(max);
       input.removeAttribute("aria-invalid");
-      hint.textContent = "Enter to set, Escape to cancel";
+      hint.textContent = "Enter to set, Escape or × to cancel";
       popover.hidden = false;
       place(anchor);
       input.focus();

@@ -5,11 +5,7 @@
 const SIDE = 32;
 const BLOCK = 4;
 const BRUSH_RADIUS = 2.2; // cells: a stroke about 4 pixels wide, about the data set's pen
-// Block cells from the centre out: a count of k fills the k cells nearest the block's centre.
-const BLOCK_ORDER = [...Array(BLOCK * BLOCK).keys()].sort((a, b) => {
-  const d = (i) => ((i % BLOCK) - 1.5) ** 2 + (Math.floor(i / BLOCK) - 1.5) ** 2;
-  return d(a) - d(b) || a - b;
-});
+const GRID = SIDE / BLOCK; // 8: the digit's own resolution
 
 /** 32x32 bits -> 64 counts 0..16 (row by row). */
 export function downsample(bits) {
@@ -22,7 +18,45 @@ export function downsample(bits) {
   return counts;
 }
 
-/** createDrawPad(canvas, {onChange(pixels)}) -> {clear(), load(counts)} */
+/** The digit's value (0..16) at a 32 x 32 cell, bilinear between the 8 x 8 cells' centres. */
+function smoothValue(counts, r, c) {
+  const y = Math.min(GRID - 1, Math.max(0, (r + 0.5) / BLOCK - 0.5));
+  const x = Math.min(GRID - 1, Math.max(0, (c + 0.5) / BLOCK - 0.5));
+  const r0 = Math.floor(y);
+  const c0 = Math.floor(x);
+  const r1 = Math.min(GRID - 1, r0 + 1);
+  const c1 = Math.min(GRID - 1, c0 + 1);
+  const fy = y - r0;
+  const fx = x - c0;
+  const at = (row, col) => counts[row * GRID + col];
+  return (
+    (1 - fy) * ((1 - fx) * at(r0, c0) + fx * at(r0, c1)) + fy * ((1 - fx) * at(r1, c0) + fx * at(r1, c1))
+  );
+}
+
+/**
+ * A 32 x 32 drawing whose every 4 x 4 block has exactly its count of ink (so it downsamples back to
+ * `counts`, the digit the net sees), the ink in each block placed where the digit is darkest around
+ * it: strokes that run from block to block, as a pen drew them, not dots in the blocks' middles.
+ */
+export function strokesFor(counts) {
+  const out = new Uint8Array(SIDE * SIDE);
+  for (let block = 0; block < GRID * GRID; block += 1) {
+    const top = Math.floor(block / GRID) * BLOCK;
+    const left = (block % GRID) * BLOCK;
+    const cells = [];
+    for (let k = 0; k < BLOCK * BLOCK; k += 1) {
+      const r = top + Math.floor(k / BLOCK);
+      const c = left + (k % BLOCK);
+      cells.push({ index: r * SIDE + c, value: smoothValue(counts, r, c) });
+    }
+    cells.sort((a, b) => b.value - a.value || a.index - b.index);
+    for (const { index } of cells.slice(0, counts[block])) out[index] = 1;
+  }
+  return out;
+}
+
+/** createDrawPad(canvas, {onChange(pixels)}) -> {clear(), load(counts), pixels()} */
 export function createDrawPad(canvas, { onChange }) {
   const bits = new Uint8Array(SIDE * SIDE);
   const cell = canvas.width / SIDE;
@@ -150,12 +184,7 @@ export function createDrawPad(canvas, { onChange }) {
 
   /** Fills the pad so that it downsamples to `counts` (64 values 0..16): a test digit to edit. */
   function load(counts) {
-    bits.fill(0);
-    counts.forEach((count, block) => {
-      const top = Math.floor(block / 8) * BLOCK;
-      const left = (block % 8) * BLOCK;
-      for (const k of BLOCK_ORDER.slice(0, count)) bits[(top + Math.floor(k / BLOCK)) * SIDE + left + (k % BLOCK)] = 1;
-    });
+    bits.set(strokesFor(counts));
     changedNow();
   }
 

@@ -1,5 +1,7 @@
 // The image lab page: a session of its own, its websocket, and the views fed by its frames.
-// State flows one way: controls -> server (JSON commands); server messages -> views.
+// State flows one way: controls -> server (JSON commands); server messages -> views. The views always
+// show the current stack: a frame says which config (stack) made it, and one made before the newest
+// config is dropped; until the new stack's first frame the views say they are out of date.
 
 import { createStream } from "../core/stream.js";
 import { createLabSession, labSessionExists, labSocketUrl } from "./api.js";
@@ -31,7 +33,16 @@ function showError(text) {
 }
 
 async function main() {
-  const lab = { state: "paused", connection: "connecting", nTest: 1, digit: 0, frame: null };
+  // configVersion: the newest config the server accepted; a frame of an older one shows a stack that
+  // is gone (a removed pool layer's maps) and is dropped.
+  const lab = {
+    state: "paused",
+    connection: "connecting",
+    nTest: 1,
+    digit: 0,
+    frame: null,
+    configVersion: 0,
+  };
   const chart = createHistoryChart(byTestId("history-chart"));
   const prediction = createPredictionView(document.querySelector(".draw"));
   let stream = null;
@@ -75,14 +86,30 @@ async function main() {
       lab.connection === "connected" ? `connected · ${lab.state === "compiling" ? "compiling…" : lab.state}` : lab.connection + "…";
     const play = byTestId("play");
     const training = lab.state === "training";
+    const compiling = lab.state === "compiling";
     play.setAttribute("aria-pressed", String(training));
-    play.setAttribute("aria-label", training ? "Pause" : "Play");
-    play.textContent = training ? "❚❚" : "▶";
+    play.setAttribute("aria-label", compiling ? "Compiling the network…" : training ? "Pause" : "Play");
+    play.setAttribute("aria-busy", String(compiling));
+    play.dataset.state = lab.state;
+    play.textContent = compiling ? "compiling…" : training ? "❚❚" : "▶";
     editor.setBusy(lab.state === "compiling" ? "compiling…" : "applied");
     if (!training) byTestId("epochs-per-second").textContent = "–";
   }
 
+  // Until a frame of the newest stack comes, the views show an older one: say so.
+  function markStale(stale) {
+    document.body.classList.toggle("views-stale", stale);
+  }
+
+  function clearReadouts() {
+    for (const id of ["test-accuracy", "train-accuracy", "test-loss", "epochs-per-second"]) {
+      byTestId(id).textContent = "–";
+    }
+    byTestId("epoch").textContent = "0";
+  }
+
   function onFrame(frame) {
+    markStale(false);
     lab.frame = frame;
     lab.digit = frame.digit.index;
     byTestId("epoch").textContent = String(frame.epoch);
@@ -108,6 +135,7 @@ async function main() {
       case "hello":
         lab.nTest = message.n_test;
         lab.state = message.state;
+        lab.configVersion = message.config_version ?? 0;
         settings.setSchema(message.schema);
         editor.setSchema(message.schema);
         settings.setConfig(message.config);
@@ -116,10 +144,15 @@ async function main() {
         renderStatus();
         break;
       case "config":
+        lab.configVersion = Math.max(lab.configVersion, message.config_version ?? 0);
         settings.setConfig(message.config);
         editor.setLayers(message.config.layers, message.architecture);
         byTestId("param-count").textContent = message.parameters.toLocaleString("en");
-        if (message.fresh_run) chart.reset();
+        markStale(true);
+        if (message.fresh_run) {
+          chart.reset(); // the chart and the numbers start over together
+          clearReadouts();
+        }
         break;
       case "status":
         lab.state = message.state;
@@ -127,6 +160,7 @@ async function main() {
         renderStatus();
         break;
       case "frame":
+        if ((message.config_version ?? 0) < lab.configVersion) break; // made by a stack that is gone
         if (lab.frame && message.epoch < lab.frame.epoch) chart.reset();
         onFrame(message);
         break;

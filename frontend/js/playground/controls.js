@@ -238,12 +238,19 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
       option.title = preset.description || "";
       slots.presets.append(option);
     }
+    // The menu shows the lesson the learner is in until they leave it ("Choose a lesson…" leaves).
     slots.presets.addEventListener("change", () => {
-      const preset = presets.find((p) => p.name === slots.presets.value);
-      slots.presets.value = "";
-      if (preset) onPreset(preset);
+      onPreset(presets.find((p) => p.name === slots.presets.value) || null);
     });
-    attachHelp(control, "Loads a lesson: its settings from epoch 0, and what to look for.", slots.presets);
+    syncers.push((state) => {
+      const value = presets.some((p) => p.name === state.lesson) ? state.lesson : "";
+      if (slots.presets.value !== value) slots.presets.value = value;
+    });
+    attachHelp(
+      control,
+      "Loads a lesson: its settings from epoch 0, what to do and what to look for.",
+      slots.presets,
+    );
     register(["presets", "lessons"], control);
   }
 
@@ -315,7 +322,7 @@ export function createControls({ schema, store, slots, run, onConfigure, onComma
   store.subscribe((state, changed) => {
     if (changed.has("runState")) syncRun(state);
     // "resync" is bumped after a rejected configure, to undo what the user changed.
-    if (["config", "view", "resync", "data", "initInEffect"].some((key) => changed.has(key))) {
+    if (["config", "view", "resync", "data", "initInEffect", "lesson"].some((key) => changed.has(key))) {
       syncAll(state, changed);
     }
   });

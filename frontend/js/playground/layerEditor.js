@@ -147,7 +147,11 @@ export function createLayerEditor(container, { layersName, perLayer = [], commit
       const buttons = document.createElement("div");
       buttons.className = "layer-editor-buttons";
       buttons.append(add, remove);
-      cell.append(buttons, text);
+      // "Layer 1": said by screen readers, and shown where the editor is a list (a phone).
+      const name = document.createElement("span");
+      name.className = "layer-name visually-hidden";
+      name.textContent = `Layer ${index + 1}`;
+      cell.append(name, buttons, text);
       for (const spec of perLayer) cell.append(layerSelect(spec, index));
       container.append(cell);
     });

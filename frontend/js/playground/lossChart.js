@@ -11,7 +11,8 @@ const TRAIN_COLOUR = "#8c8c8c";
 const TEST_COLOUR = "#1a1a1a";
 const AXIS_COLOUR = "#6b6b6b";
 const GRID_COLOUR = "#e6e6e6";
-const MARGIN = { left: 40, right: 10, top: 8, bottom: 26 };
+const MARGIN = { right: 10, top: 8 }; // left and bottom follow the labels' size
+const LABEL_SCALE = 0.8; // tick labels' size relative to the chart's own font size (11 px at 14 px)
 
 /** Round tick values covering [lo, hi]: about `count` of them at 1, 2 or 5 times a power of ten. */
 export function niceTicks(lo, hi, count = 4) {
@@ -72,22 +73,27 @@ export function createLossChart(container) {
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
 
-    const plotW = width - MARGIN.left - MARGIN.right;
-    const plotH = height - MARGIN.top - MARGIN.bottom;
-    const xOf = logX ? (e) => Math.log10(Math.max(1, e)) : (e) => e;
-    const xMin = logX ? 0 : 0;
-    const xMax = Math.max(xOf(epochs[epochs.length - 1]), logX ? 1 : 1);
     let yMax = 0;
     for (const series of [train, test]) {
       for (const v of series) if (typeof v === "number" && Number.isFinite(v) && v > yMax) yMax = v;
     }
     const yTicks = niceTicks(0, yMax > 0 ? yMax : 1);
+    // Labels as large as the page's type around the chart (presenter mode's too), and margins that
+    // fit the widest of them: "0.00015" is never cut to "00015".
+    const fontPx = Math.round(parseFloat(getComputedStyle(container).fontSize || "14") * LABEL_SCALE);
+    ctx.font = `${fontPx}px system-ui, sans-serif`;
+    const left = Math.ceil(Math.max(...yTicks.map((t) => ctx.measureText(formatTick(t)).width))) + 8;
+    const margin = { ...MARGIN, left, bottom: Math.round(fontPx * 2.7) };
+    const plotW = width - margin.left - margin.right;
+    const plotH = height - margin.top - margin.bottom;
+    const xOf = logX ? (e) => Math.log10(Math.max(1, e)) : (e) => e;
+    const xMin = 0;
+    const xMax = Math.max(xOf(epochs[epochs.length - 1]), 1);
     const yTop = Math.max(yTicks[yTicks.length - 1], yMax) || 1;
-    const px = (e) => MARGIN.left + ((xOf(e) - xMin) / (xMax - xMin)) * plotW;
-    const py = (v) => MARGIN.top + plotH - (v / yTop) * plotH;
+    const px = (e) => margin.left + ((xOf(e) - xMin) / (xMax - xMin)) * plotW;
+    const py = (v) => margin.top + plotH - (v / yTop) * plotH;
 
     // Axes, grid and ticks.
-    ctx.font = "11px system-ui, sans-serif";
     ctx.fillStyle = AXIS_COLOUR;
     ctx.strokeStyle = GRID_COLOUR;
     ctx.lineWidth = 1;
@@ -96,23 +102,25 @@ export function createLossChart(container) {
     for (const t of yTicks) {
       const y = Math.round(py(t)) + 0.5;
       ctx.beginPath();
-      ctx.moveTo(MARGIN.left, y);
-      ctx.lineTo(width - MARGIN.right, y);
+      ctx.moveTo(margin.left, y);
+      ctx.lineTo(width - margin.right, y);
       ctx.stroke();
-      ctx.fillText(formatTick(t), MARGIN.left - 4, y);
+      ctx.fillText(formatTick(t), margin.left - 4, y);
     }
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
     const xTicks = logX
       ? Array.from({ length: Math.floor(xMax) + 1 }, (_, k) => 10 ** k)
-      : niceTicks(0, xMax, Math.max(2, Math.floor(plotW / 70)));
+      : niceTicks(0, xMax, Math.max(2, Math.floor(plotW / (fontPx * 6))));
     for (const t of xTicks) {
       const x = px(t);
-      if (x < MARGIN.left - 1 || x > width - MARGIN.right + 1) continue;
-      ctx.fillText(formatTick(t), x, MARGIN.top + plotH + 4);
+      if (x < margin.left - 1 || x > width - margin.right + 1) continue;
+      // A label at either end is kept inside the canvas.
+      const half = ctx.measureText(formatTick(t)).width / 2;
+      ctx.fillText(formatTick(t), Math.min(Math.max(x, half), width - half), margin.top + plotH + 3);
     }
     ctx.textAlign = "right";
-    ctx.fillText(logX ? "epoch (log)" : "epoch", width - MARGIN.right, MARGIN.top + plotH + 14);
+    ctx.fillText(logX ? "epoch (log)" : "epoch", width - margin.right, margin.top + plotH + 3 + fontPx * 1.2);
 
     // Lines: test solid and dark, train dotted and grey; a non-finite loss leaves a gap.
     const line = (values, colour, dash, lineWidth) => {

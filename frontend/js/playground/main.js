@@ -4,6 +4,7 @@
 import { installClassroom } from "../classroom/index.js";
 import { accessToken, fetchSchema, uploadPoints } from "../core/api.js";
 import { createValuePopover } from "../core/popover.js";
+import { attachHelp } from "../core/tooltip.js";
 import { outputCount, pageDefaultConfig, withConsistentLoss } from "../core/settings.js";
 import { createStore } from "../core/store.js";
 import { sessionSocketUrl } from "../core/stream.js";
@@ -15,8 +16,9 @@ import { createInsightPanel } from "./insights.js";
 import { createLegend } from "./legend.js";
 import { createLossChart } from "./lossChart.js";
 import { createNetworkView } from "./network.js";
-import { bindNotice, presetNotice } from "./notices.js";
+import { bindNotice, passingNotice } from "./notices.js";
 import { createOwnDataTools } from "./ownData.js";
+import { bindPageLesson } from "./pageLesson.js";
 import { bindPanels } from "./panels.js";
 import { bindReadouts } from "./readouts.js";
 import { rememberSessionId, resolveSession } from "./session.js";
@@ -52,6 +54,8 @@ async function initialState(schema) {
     hide: url.hide,
     notice: null,
     watchId: null,
+    // The one-click lesson the learner is in (its text stays up until they leave it).
+    lesson: (schema.presets || []).some((p) => p.name === url.lesson) ? url.lesson : null,
   };
   const ignored = (notices) => (notices.length ? { message: `Ignored from the link: ${notices.join("; ")}` } : null);
   if (url.watch) {
@@ -91,7 +95,8 @@ async function start() {
     const state = store.get();
     // A watcher's address names the run it follows; its settings come from that run.
     const config = state.watching ? null : state.config;
-    return { config, view: state.view, open: state.open, hide: state.hide, watch: state.watching };
+    const { view, open, hide, lesson } = state;
+    return { config, view, open, hide, watch: state.watching, lesson };
   };
   writePageUrl(schema, urlState());
 
@@ -132,13 +137,17 @@ async function start() {
     onView: setView,
     // A lesson: the page's defaults (its watchable pace too) overlaid by its settings, started
     // from epoch 0 (the reset that follows makes new weights, so the configure need not start a
-    // fresh run of its own).
+    // fresh run of its own). Its text stays up until the learner leaves it (null).
     onPreset: (preset) => {
+      if (!preset) {
+        store.set({ lesson: null });
+        return;
+      }
       const lesson = { ...pageDefaultConfig(schema), ...preset.config };
       const changes = withConsistentLoss(schema, lesson, lesson);
       configure(changes, true);
       send({ type: "reset" });
-      store.set({ initInEffect: changes.init, notice: presetNotice(preset) });
+      store.set({ initInEffect: changes.init, notice: null, lesson: preset.name });
     },
   });
 
@@ -178,10 +187,17 @@ async function start() {
     box: byTestId("notice"),
     title: byTestId("notice-title"),
     text: byTestId("notice-text"),
-    lookFor: byTestId("notice-look-for"),
     dismiss: byTestId("notice-dismiss"),
-    anchor: byTestId("play").closest("section"),
   });
+  bindPageLesson(store, schema.presets || [], {
+    card: byTestId("page-lesson"),
+    title: byTestId("page-lesson-title"),
+    text: byTestId("page-lesson-text"),
+    lookFor: byTestId("page-lesson-look-for"),
+    leave: byTestId("lesson-leave"),
+  });
+  describeFreshRunRule(schema, byTestId("keep-weights").closest("label"));
+  describeTouch(document.querySelector(".network-hint"));
 
   const featureLabels = new Map(schema.features.map((f) => [f.name, f.label || f.name]));
   const heatmap = createHeatmap(byTestId("output-heatmap"), {
@@ -207,6 +223,7 @@ async function start() {
     store,
     send,
     upload: (csvText) => uploadPoints(store.get().sessionId, csvText),
+    uploadLimits: schema.upload,
     onError: (message) => store.set({ error: { message } }),
   });
   const network = createNetwork(schema, store, { heatmap, configure, send });
@@ -221,12 +238,21 @@ async function start() {
   controls.hide(store.get().hide);
 
   bindPanels(store, {
-    toolbox: { toggle: byTestId("toolbox-toggle"), apply: (open) => (byTestId("toolbox").hidden = !open) },
+    toolbox: {
+      toggle: byTestId("toolbox-toggle"),
+      panel: byTestId("toolbox"),
+      apply: (open) => (byTestId("toolbox").hidden = !open),
+    },
     layers: {
       toggle: byTestId("layers-toggle"),
+      panel: byTestId("layer-editor"),
       apply: (open) => byTestId("layer-editor").classList.toggle("per-layer-open", open),
     },
-    insights: { toggle: byTestId("insight-toggle"), apply: (open) => insights.setOpen(open) },
+    insights: {
+      toggle: byTestId("insight-toggle"),
+      panel: byTestId("insight-panel"),
+      apply: (open) => insights.setOpen(open),
+    },
   });
   bindViewToggles(store, setView, { keepWeights: byTestId("keep-weights"), lossLogX: byTestId("loss-log-x") });
 
@@ -236,7 +262,8 @@ async function start() {
     panel: byTestId("share-panel"),
     state: () => {
       const state = store.get();
-      return { config: state.config, view: state.view, open: state.open, watchId: state.watchId };
+      const { config, view, open, watchId, lesson } = state;
+      return { config, view, open, watchId, lesson };
     },
   });
   if (store.get().readOnly) enterReadOnly(schema, store);
@@ -260,7 +287,7 @@ async function start() {
       network.setConfig(state.config);
       insights.setConfig(state.config);
     }
-    if (["config", "view", "open", "watchId"].some((key) => changed.has(key))) {
+    if (["config", "view", "open", "watchId", "lesson"].some((key) => changed.has(key))) {
       writePageUrl(schema, urlState());
       share.refresh();
     }
@@ -296,8 +323,40 @@ async function start() {
       const linkHidden = new Set((store.get().hide || []).map((n) => String(n).trim().toLowerCase()));
       controls.show(names.filter((n) => !linkHidden.has(String(n).trim().toLowerCase())));
     },
-    notify: (message) => store.set({ error: { message } }),
+    notify: (message) => store.set({ error: { message, source: "classroom" } }),
+    // A class action that worked makes the class's last error untrue: it goes.
+    clearNotify: () => {
+      if (store.get().error?.source === "classroom") store.set({ error: null });
+    },
+    announce: (title, text, ms) => store.set({ notice: passingNotice(title, text, ms) }),
   });
+}
+
+/** The keep-weights checkbox says the one rule for a change (schema.fresh_run), in the settings' words. */
+function describeFreshRunRule(schema, label) {
+  const rule = schema.fresh_run;
+  if (!rule || !label) return;
+  const names = new Map(schema.settings.map((s) => [s.name, s.label || s.name]));
+  const list = (reasons) =>
+    rule.rules
+      .filter((r) => reasons.some((word) => r.reason.startsWith(word)))
+      .flatMap((r) => r.settings.map((name) => (names.get(name) || name).toLowerCase()))
+      .join(", ");
+  const text =
+    `A change of the data (${list(["new data", "new problem"])}) or of the network ` +
+    `(${list(["new network"])}) starts a fresh run: new weights, epoch 0, as in TensorFlow Playground. ` +
+    "Any other change (the learning rate, for one) keeps training the weights you have. " +
+    "Tick this to keep them for every change." +
+    (rule.modes.length === 1 ? ` (In ${rule.modes[0]} mode; extended mode always keeps them.)` : "");
+  label.dataset.rule = text;
+  attachHelp(label, text, label.querySelector("input"));
+}
+
+/** On a touch screen the network's hint says "tap", as a tap there shows (and Edit edits). */
+function describeTouch(hint) {
+  if (!hint || !window.matchMedia("(hover: none)").matches) return;
+  hint.textContent =
+    "Tap a feature to use it. Tap a neuron to see its output, a link for its weight; then Edit to change it.";
 }
 
 /** The network diagram, its weight/bias editor and the feature toggles. */

@@ -1,12 +1,15 @@
 // The links of the network diagram: one SVG line per weight, coloured and sized by its value,
 // focusable (roving tabindex, arrow keys), showing the weight on hover or focus and asking to edit
-// it on click or Enter.
+// it on click or Enter (a tap on a touch screen shows it instead). Nets with more links than the SVG
+// can repaint every frame (extended mode, up to 12 x 64) get them drawn on a canvas: visible, not
+// focusable one by one. Both are drawn from the nodes' own boxes, measured where they are shown.
 
 import { cssColorOf } from "../core/palette.js";
+import { drawLinkCanvas } from "./networkLinkCanvas.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const MAX_LINK_WIDTH_PX = 5;
-const MAX_LINKS = 3000; // beyond this the links are left out; the neurons are still drawn
+const MAX_SVG_LINKS = 3000; // beyond this the links go on the canvas
 
 /** A weight or bias as the diagram shows it: 4 significant digits, or "—". */
 export function formatWeight(value) {
@@ -14,16 +17,17 @@ export function formatWeight(value) {
 }
 
 /**
- * The link layer in `svg` (absolutely placed over `container`). `describe(c, source, target)` gives
- * {testId, name} of the link from node `source` of column c to node `target` of column c + 1;
- * `weightOf(w, source, target)` its current value; `onEdit(w, source, target, group)` and
- * `onHover({label, value(), x, y} | null)` report what the person does.
- * Returns {place(nodeColumns), paint(weights)}.
+ * The link layer in `svg` and `canvas` (both absolutely placed over `container`). `describe(c, source,
+ * target)` gives {testId, name} of the link from node `source` of column c to node `target` of column
+ * c + 1; `weightOf(w, source, target)` its current value; `onEdit(w, source, target, group)`,
+ * `onTap(w, source, target, group, point)` (a touch) and `onHover({label, value(), x, y} | null)`
+ * report what the person does. Returns {place(nodeColumns), paint(weights)}.
  */
-export function createLinkLayer(svg, container, { describe, weightOf, onEdit, onHover }) {
+export function createLinkLayer(svg, canvas, container, { describe, weightOf, onEdit, onTap, onHover }) {
   let lineColumns = []; // per weight matrix, {group, line, color, width} per link (row-major in x out)
   let linkGroups = []; // all link groups in document order, for arrow-key navigation
   let focusedLinkKey = null; // keep keyboard focus on a link across rebuilds
+  let onCanvas = null; // {segments per weight matrix, box} when the links are drawn on the canvas
 
   // Each link: a wide transparent line (easy to hit and to show focus) under the visible one.
   function place(nodeColumns) {
@@ -36,11 +40,14 @@ export function createLinkLayer(svg, container, { describe, weightOf, onEdit, on
     for (let c = 0; c + 1 < nodeColumns.length; c += 1) {
       linkCount += nodeColumns[c].length * nodeColumns[c + 1].length;
     }
-    // Thousands of SVG lines repainted every frame would stall the page (extended mode).
-    if (linkCount > MAX_LINKS) return;
     const box = container.getBoundingClientRect();
     svg.setAttribute("width", String(box.width));
     svg.setAttribute("height", String(box.height));
+    // Thousands of SVG lines repainted every frame would stall the page (extended mode).
+    onCanvas = linkCount > MAX_SVG_LINKS ? { segments: measure(nodeColumns, box), box } : null;
+    canvas.hidden = !onCanvas;
+    svg.setAttribute("aria-hidden", String(Boolean(onCanvas)));
+    if (onCanvas) return;
     const fragment = document.createDocumentFragment();
     for (let c = 0; c + 1 < nodeColumns.length; c += 1) {
       const entries = [];
@@ -73,7 +80,16 @@ export function createLinkLayer(svg, container, { describe, weightOf, onEdit, on
           line.setAttribute("stroke-width", "1");
           group.append(hit, line);
           const w = c;
-          group.addEventListener("click", () => onEdit(w, source, target, group));
+          let touched = false;
+          group.addEventListener("pointerdown", (event) => {
+            touched = event.pointerType === "touch" || event.pointerType === "pen";
+          });
+          group.addEventListener("click", () => {
+            const point = { x: (coords.x1 + coords.x2) / 2, y: (coords.y1 + coords.y2) / 2 };
+            if (touched) onTap(w, source, target, group, point);
+            else onEdit(w, source, target, group);
+            touched = false;
+          });
           group.addEventListener("keydown", (event) => onLinkKey(event, w, source, target, group));
           const showWeight = () =>
             onHover({
@@ -126,27 +142,53 @@ export function createLinkLayer(svg, container, { describe, weightOf, onEdit, on
     next.focus();
   }
 
+  /** Each link's ends, {x1, y1, x2, y2} in the container's pixels, per weight matrix (row-major). */
+  function measure(nodeColumns, box) {
+    const segments = [];
+    for (let c = 0; c + 1 < nodeColumns.length; c += 1) {
+      const froms = nodeColumns[c].map((node) => node.getBoundingClientRect());
+      const tos = nodeColumns[c + 1].map((node) => node.getBoundingClientRect());
+      const list = [];
+      for (const a of froms) {
+        for (const b of tos) {
+          list.push({
+            x1: a.right - box.left,
+            y1: a.top + a.height / 2 - box.top,
+            x2: b.left - box.left,
+            y2: b.top + b.height / 2 - box.top,
+          });
+        }
+      }
+      segments.push(list);
+    }
+    return segments;
+  }
+
   /** Colours and sizes every link by its weight (one Float32Array per weight matrix). */
   function paint(weights) {
-  weights.forEach((weights, w) => {
-    const entries = lineColumns[w];
-    if (!entries || entries.length !== weights.length) return;
-    for (let i = 0; i < weights.length; i += 1) {
-      // Quantized so that unchanged-looking links cost no DOM writes.
-      const value = weights[i];
-      const colourStep = Math.round(Math.max(-1, Math.min(1, value)) * 40);
-      const widthStep = Math.round(Math.min(MAX_LINK_WIDTH_PX, 0.6 + Math.abs(value) * 1.5) * 10);
-      const entry = entries[i];
-      if (entry.color !== colourStep) {
-        entry.color = colourStep;
-        entry.line.setAttribute("stroke", cssColorOf(colourStep / 40));
-      }
-      if (entry.width !== widthStep) {
-        entry.width = widthStep;
-        entry.line.setAttribute("stroke-width", String(widthStep / 10));
-      }
+    if (onCanvas) {
+      drawLinkCanvas(canvas, onCanvas.box, onCanvas.segments, weights);
+      return;
     }
-  });
+    weights.forEach((weights, w) => {
+      const entries = lineColumns[w];
+      if (!entries || entries.length !== weights.length) return;
+      for (let i = 0; i < weights.length; i += 1) {
+        // Quantized so that unchanged-looking links cost no DOM writes.
+        const value = weights[i];
+        const colourStep = Math.round(Math.max(-1, Math.min(1, value)) * 40);
+        const widthStep = Math.round(Math.min(MAX_LINK_WIDTH_PX, 0.6 + Math.abs(value) * 1.5) * 10);
+        const entry = entries[i];
+        if (entry.color !== colourStep) {
+          entry.color = colourStep;
+          entry.line.setAttribute("stroke", cssColorOf(colourStep / 40));
+        }
+        if (entry.width !== widthStep) {
+          entry.width = widthStep;
+          entry.line.setAttribute("stroke-width", String(widthStep / 10));
+        }
+      }
+    });
   }
 
   return { place, paint };

@@ -1,40 +1,52 @@
-// The notice under the toolbar: what just happened to the run and what to look at. A fresh run
-// (the server started over after a change of data or network) names its reason; a lesson shows
-// its description and what to look for. Dismissable; replaced by the next notice.
+// The notice over the page: what just happened to the run, one notice at a time (the newest wins;
+// an error, shown in the same place, goes first). It floats over the bottom of the page, so it never
+// pushes the map away, and it goes by itself when it stops being true: a fresh run's "new weights,
+// epoch 0" once the run has trained past epoch 0, a passing message (a push, a restored run) after
+// its time. Dismissable at any time.
+
+const PASSING_MS = 8000;
 
 /**
- * Binds `elements` {box, title, text, lookFor, dismiss, anchor} to `store.get().notice`
- * ({kind, title, text, whilePaused, after, lookFor} or null): `whilePaused` (what to do next) shows
- * only while the run is not training. `anchor` (the run controls above the notice) is scrolled
- * into view with a fresh-run notice that is out of sight.
+ * Binds `elements` {box, title, text, dismiss} to `store.get().notice`: {kind, title, text,
+ * whilePaused, after, ms} or null. `whilePaused` (what to do next) shows only while the run is not
+ * training; kind "fresh-run" ends when the epoch passes 0; `ms` (or PASSING_MS for kind "passing")
+ * ends the notice after that long.
  */
 export function bindNotice(store, elements) {
+  let timer = null;
   elements.dismiss.addEventListener("click", () => store.set({ notice: null }));
+
   function render(state) {
     const notice = state.notice;
     elements.box.hidden = !notice;
     if (!notice) return;
     const running = ["training", "compiling"].includes(state.runState);
-    const parts = [notice.text, running ? "" : notice.whilePaused, notice.after];
-    const text = parts.filter(Boolean).join(" ");
+    const text = [notice.text, running ? "" : notice.whilePaused, notice.after].filter(Boolean).join(" ");
     elements.box.dataset.kind = notice.kind;
     elements.title.textContent = notice.title;
     if (elements.text.textContent !== text) elements.text.textContent = text;
-    elements.lookFor.textContent = notice.lookFor ? `Look for: ${notice.lookFor}` : "";
-    elements.lookFor.hidden = !notice.lookFor;
   }
+
+  function expire(state) {
+    const notice = state.notice;
+    if (notice?.kind === "fresh-run" && state.epoch > 0) store.set({ notice: null });
+  }
+
+  function schedule(notice) {
+    clearTimeout(timer);
+    const ms = notice?.ms ?? (notice?.kind === "passing" ? PASSING_MS : 0);
+    if (!ms) return;
+    timer = setTimeout(() => {
+      if (store.get().notice === notice) store.set({ notice: null });
+    }, ms);
+  }
+
   store.subscribe((state, changed) => {
-    if (changed.has("runState") && !changed.has("notice")) render(state);
-    if (!changed.has("notice")) return;
-    render(state);
-    // A fresh run is paused at epoch 0: on a phone the change was made far down the page, so bring
-    // the notice and the play button above it into view.
-    if (state.notice?.kind === "fresh-run") {
-      const box = elements.box.getBoundingClientRect();
-      if (box.top < 0 || box.bottom > window.innerHeight) {
-        (elements.anchor || elements.box).scrollIntoView({ block: "start" });
-      }
-    }
+    if (changed.has("notice")) {
+      schedule(state.notice);
+      render(state);
+    } else if (changed.has("runState")) render(state);
+    if (changed.has("epoch")) expire(state);
   });
   render(store.get());
 }
@@ -57,12 +69,7 @@ export function freshRunNotice(reason, readOnly = false) {
   };
 }
 
-/** The notice for a lesson just loaded. */
-export function presetNotice(preset) {
-  return {
-    kind: "preset",
-    title: `Lesson: ${preset.label || preset.name}`,
-    text: preset.description || "",
-    lookFor: preset.look_for || "",
-  };
+/** A message that is true for a moment (a push arrived, a run was restored): it goes by itself. */
+export function passingNotice(title, text = "", ms = PASSING_MS) {
+  return { kind: "passing", title, text, ms };
 }

@@ -32,10 +32,22 @@ function formatCoordinate(value) {
 /**
  * tools: the container for the buttons; note: a polite live region for what happened;
  * plane: the heat map element (its box is the [lo, hi]² plane, row 0 = top = x2 hi);
- * domain [lo, hi]; store; send(message); upload(csvText) -> Promise<{points}>;
+ * domain [lo, hi]; store; send(message); upload(csvText) -> Promise<{points}>; uploadLimits
+ * {max_bytes, max_points} (what a file may hold: a bigger one is refused here, in words);
  * onError(message). Returns {setDrawing(on)}.
  */
-export function createOwnDataTools({ tools, note, hint, plane, domain = [-6, 6], store, send, upload, onError }) {
+export function createOwnDataTools({
+  tools,
+  note,
+  hint,
+  plane,
+  domain = [-6, 6],
+  store,
+  send,
+  upload,
+  uploadLimits,
+  onError,
+}) {
   const [lo, hi] = domain;
   let drawing = false;
   let tool = "positive"; // "positive" | "negative" | "remove" (classification); "value" | "remove"
@@ -226,13 +238,21 @@ export function createOwnDataTools({ tools, note, hint, plane, domain = [-6, 6],
 
   async function uploadFile(file) {
     if (!file) return;
+    const limit = uploadLimits?.max_bytes;
+    if (limit && file.size > limit) {
+      onError(tooBig(file, limit, uploadLimits.max_points));
+      fileInput.value = "";
+      return;
+    }
     try {
       const result = await upload(await file.text());
       note.textContent = `Loaded ${result.points} points from ${file.name}.`;
     } catch (error) {
       const problems = error instanceof ApiError ? validationMessages(error) : [];
       const why = problems.length ? problems.map((p) => p.message).join("; ") : error.message;
-      onError(`Could not use ${file.name}: ${why}`);
+      // The server's own size guard answers 413 before the file is read: say it in words.
+      if (error instanceof ApiError && error.status === 413) onError(tooBig(file, limit, uploadLimits?.max_points));
+      else onError(`Could not use ${file.name}: ${why}`);
       note.textContent = "";
     } finally {
       fileInput.value = ""; // choosing the same file again must fire "change" again
@@ -265,4 +285,13 @@ export function createOwnDataTools({ tools, note, hint, plane, domain = [-6, 6],
   setDrawing(false);
 
   return { setDrawing };
+}
+
+/** Why a file cannot be uploaded, in words: its size, the limit and what fits in it. */
+function tooBig(file, limit, maxPoints) {
+  const kb = (bytes) => `${Math.ceil(bytes / 1024).toLocaleString("en")} KB`;
+  const size = Number.isFinite(file.size) ? ` is ${kb(file.size)}` : " is too big";
+  const fits = limit ? `a file may have up to ${kb(limit)}` : "it is over the limit";
+  const points = maxPoints ? ` and ${maxPoints.toLocaleString("en")} points` : "";
+  return `${file.name}${size}: ${fits}${points}. Keep fewer points, or fewer digits per number.`;
 }

@@ -29,6 +29,14 @@ export const HIDEABLE = [
   ["insights", "Insight panel"],
 ];
 
+/** HIDEABLE in the settings table's words: a setting's own label (/api/schema) where it is one. */
+export function hideableControls(schema) {
+  return HIDEABLE.map(([name, text]) => {
+    const setting = schema.settings.find((s) => s.url_key === name || s.name === name);
+    return [name, setting?.label || text];
+  });
+}
+
 function element(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
@@ -84,7 +92,7 @@ export function createSharePanel({ schema, button, panel, state }) {
   const builder = element("fieldset", { class: "hide-builder", testId: "hide-builder" });
   builder.append(element("legend", { text: "Hide controls in a class link" }));
   const grid = element("div", { class: "hide-options" });
-  for (const [name, text] of HIDEABLE) {
+  for (const [name, text] of hideableControls(schema)) {
     const box = element("input", { type: "checkbox", id: `hide-option-${name}`, testId: `hide-option-${name}` });
     box.addEventListener("change", refresh);
     boxes.set(name, box);
@@ -125,8 +133,8 @@ export function createSharePanel({ schema, button, panel, state }) {
   function refresh() {
     if (panel.hidden) return;
     const now = state();
-    // A shared link carries the settings and the view, never this tab's own hidden controls.
-    const base = { config: now.config, view: now.view, open: now.open };
+    // A shared link carries the settings, the view and the lesson, never this tab's own hidden controls.
+    const base = { config: now.config, view: now.view, open: now.open, lesson: now.lesson };
     settings.input.value = linkTo(pageQuery(schema, base));
     watch.row.hidden = !now.watchId;
     watch.input.value = now.watchId ? linkTo(pageQuery(schema, { view: now.view, watch: now.watchId })) : "";

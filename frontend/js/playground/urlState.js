@@ -20,10 +20,10 @@ function listParam(params, key) {
 }
 
 /**
- * Reads the page's address. Returns {config, hasConfig, view, open, hide, watch, notices}:
+ * Reads the page's address. Returns {config, hasConfig, view, open, hide, watch, lesson, notices}:
  * a partial config, whether the link names settings at all, view options, open panels (a Set),
- * controls to hide, the watch id (or null) and notices about what a TF Playground link could
- * not carry over.
+ * controls to hide, the watch id (or null), the one-click lesson the learner is in (or null) and
+ * notices about what a TF Playground link could not carry over.
  */
 export function readPageUrl(schema, location = window.location) {
   const params = new URLSearchParams(location.search);
@@ -42,11 +42,15 @@ export function readPageUrl(schema, location = window.location) {
     if (tfp.notices.length) notices.push(`not carried over from the TensorFlow Playground link: ${tfp.notices.join(", ")}`);
     hasConfig = true;
   }
-  return { config, hasConfig, view, open, hide, watch: params.get("watch"), notices };
+  const [watch, lesson] = [params.get("watch"), params.get("lesson")];
+  return { config, hasConfig, view, open, hide, watch, lesson, notices };
 }
 
-/** The query for a page state, in a stable order: settings (table order), view, open, hide, watch. */
-export function pageQuery(schema, { config, view = {}, open = new Set(), hide = [], watch = null }) {
+/** The query for a page state, in a stable order: settings (table order), view, open, hide, lesson. */
+export function pageQuery(
+  schema,
+  { config, view = {}, open = new Set(), hide = [], watch = null, lesson = null },
+) {
   const params = new URLSearchParams();
   const current = new URLSearchParams(window.location.search);
   for (const key of KEPT_KEYS) if (current.has(key)) params.set(key, current.get(key));
@@ -56,6 +60,7 @@ export function pageQuery(schema, { config, view = {}, open = new Set(), hide = 
   const panels = PANELS.filter((name) => open.has(name));
   if (panels.length) params.set("open", panels.join(","));
   if (hide.length) params.set("hide", hide.join(","));
+  if (lesson) params.set("lesson", lesson);
   // Commas are legal in a query; leaving them unescaped keeps "networkShape=4,2" readable.
   return params.toString().replaceAll("%2C", ",");
 }

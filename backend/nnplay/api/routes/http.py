@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from ... import __version__
-from ...schemas import ConfigError
-from ...sessions import SessionNotFound, TooManySessions
+from ...datasets import MAX_POINTS
 from ...sessions.commands import ReplaceData
 from ...sessions.runstate import CommandFailed
 from ...settings import schema
-from ...userdata import PointsError, parse_csv
-from ..deps import creating_client, sessions_of
+from ...userdata import MAX_CSV_BYTES, PointsError, parse_csv
+from ..deps import CreatingClient, Manager, SessionDep
 
 router = APIRouter(prefix="/api")
 
@@ -27,64 +25,47 @@ class CreateSession(BaseModel):
 
 
 @router.get("/health")
-def health(request: Request) -> dict[str, Any]:
+def health(request: Request, manager: Manager) -> dict[str, Any]:
     return {
         "status": "ok",
         "version": __version__,
         **request.app.state.device,
-        "engine": sessions_of(request).engine_stats(),
+        "engine": manager.engine_stats(),
     }
 
 
 @router.get("/schema")
 def get_schema() -> dict[str, Any]:
-    return schema()
+    # what an uploaded CSV may hold, so that the page can say so before sending a file that is too big
+    return {**schema(), "upload": {"max_bytes": MAX_CSV_BYTES, "max_points": MAX_POINTS}}
 
 
 @router.post("/sessions", status_code=201)
-async def create_session(body: CreateSession, request: Request) -> Any:
-    client = creating_client(request)
-    try:
-        session = await sessions_of(request).create(body.config, client)
-    except ConfigError as exc:
-        return JSONResponse({"detail": [{"field": exc.field, "message": exc.message}]}, status_code=422)
-    except TooManySessions as exc:
-        raise HTTPException(429, str(exc)) from None
+async def create_session(body: CreateSession, client: CreatingClient, manager: Manager) -> dict[str, Any]:
+    session = await manager.create(body.config, client)  # ConfigError, TooManySessions: errors.py
     return {"id": session.id, "watch_id": session.watch_id, "config": session.config.public()}
 
 
 @router.get("/sessions/{session_id}")
-def get_session(session_id: str, request: Request) -> dict[str, Any]:
-    try:
-        return sessions_of(request).get(session_id).summary()
-    except SessionNotFound:
-        raise HTTPException(404, f"no session with id {session_id!r} (it may have expired)") from None
+def get_session(session: SessionDep) -> dict[str, Any]:
+    return session.summary()
 
 
 @router.post("/sessions/{session_id}/points")
-async def upload_points(session_id: str, request: Request) -> Any:
+async def upload_points(session: SessionDep, request: Request) -> dict[str, Any]:
     """Replace the session's own data with a CSV body (x1,x2,label); the data set becomes "custom"."""
     try:
-        session = sessions_of(request).get(session_id)
-    except SessionNotFound:
-        raise HTTPException(404, f"no session with id {session_id!r}") from None
-    body = await request.body()
-    try:
-        points, labels = parse_csv(body.decode("utf-8"), session.accepted_config.problem)
-        await session.perform(ReplaceData((points, labels)))
+        text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
-        return JSONResponse({"detail": [{"field": "file", "message": "the file is not UTF-8 text"}]}, 422)
-    except PointsError as exc:
-        return JSONResponse({"detail": [{"field": "file", "message": str(exc)}]}, status_code=422)
-    except CommandFailed as exc:
-        return JSONResponse({"detail": [{"field": exc.field or "file", "message": exc.message}]}, 422)
+        raise PointsError("the file is not UTF-8 text") from None
+    points, labels = parse_csv(text, session.accepted_config.problem)  # PointsError: errors.py
+    try:
+        await session.perform(ReplaceData((points, labels)))
+    except CommandFailed as exc:  # the run's own check when its turn came (e.g. a multi-class data set)
+        raise PointsError(exc.message) from None
     return {"points": len(points), "config": session.config.public()}
 
 
 @router.delete("/sessions/{session_id}", status_code=204)
-async def delete_session(session_id: str, request: Request) -> None:
-    try:
-        sessions_of(request).get(session_id)
-    except SessionNotFound:
-        raise HTTPException(404, f"no session with id {session_id!r}") from None
-    await sessions_of(request).remove(session_id)
+async def delete_session(session: SessionDep, manager: Manager) -> None:
+    await manager.remove(session.id)

@@ -1,7 +1,8 @@
 """The websocket of a session: control messages in, JSON status and binary frames out.
 
-Host, Origin and token are checked before the handshake (api/guards.py); messages are rate limited per
-client address here."""
+Host, Origin, token and connections per client are checked before the handshake (api/guards.py);
+messages are rate limited per client address here, and a session has at most
+NNPLAY_MAX_SOCKETS_PER_SESSION sockets driving it (each gets every frame; watchers are paced together)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
 
 from ... import protocol
 from ...sessions import Session, SessionNotFound, Subscriber
-from ..deps import client_of, rate_limits_of, sessions_of
+from ..deps import client_of, rate_limits_of, sessions_of, settings_of
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -119,7 +121,24 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     except SessionNotFound:
         await not_found(websocket, f"session with id {session_id!r}")
         return
-    await serve(websocket, session, read_only=False)
+    await drive(websocket, session)
+
+
+async def drive(websocket: WebSocket, session: Session) -> None:
+    """A socket that drives a session (any lab's), within the session's socket cap."""
+    slot = rate_limits_of(websocket).session_sockets.reserve(session.id)  # before any await
+    if slot is None:
+        limit = settings_of(websocket).max_sockets_per_session
+        detail = (
+            f"this session already has {limit} sockets driving it (NNPLAY_MAX_SOCKETS_PER_SESSION); close "
+            "a tab, or follow it read-only through its watch link"
+        )
+        await websocket.send_denial_response(JSONResponse({"detail": detail}, status_code=429))
+        return
+    try:
+        await serve(websocket, session, read_only=False)
+    finally:
+        slot.release()
 
 
 @router.websocket("/ws/watch/{watch_id}")

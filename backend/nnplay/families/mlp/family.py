@@ -15,24 +15,17 @@ from ...sessions.commands import Command, ReplaceData
 from ...sessions.family import NOT_MINE, Family, Stamp
 from ...sessions.runstate import CommandFailed
 from ...sessions.stopping import NO_TRAINING_POINTS
-from ...settings import dataset_classes
+from ...settings import dataset_classes, fresh_run_reason
 from ...userdata import PointsError, check_point
 from . import weights
 from .evaluate import GRID_SIZE, NEURON_GRID_SIZE
 from .frames import FrameData
-from .plan import DATA_FIELDS, Plan, make_plan, reuses_data
+from .plan import Plan, make_plan, reuses_data
 
 if TYPE_CHECKING:
     from ...sessions.fanout import Subscriber
     from ...sessions.session import Session
 
-# In reference mode a change of any of these starts a fresh run, as TF Playground does.
-FRESH_RUN_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("problem",), "new problem type: the network starts over"),
-    (DATA_FIELDS, "new data: the network starts over on it"),
-    (("hidden_layers",), "new network: the architecture changed"),
-    (("features",), "new network: the input features changed"),
-)
 POINT_NEAR = 0.5  # remove_point takes the nearest point within this distance
 POINT_EDITS = ("add_point", "remove_point", "clear_points")
 
@@ -56,13 +49,8 @@ class MlpFamily(Family):
         return weights.fit_state(resolve(state), plan)
 
     def fresh_run_reason(self, old: TrainConfig, new: TrainConfig) -> str | None:
-        """Why a config change starts a fresh run (reference mode), or None to keep the weights."""
-        if new.mode != "reference":
-            return None
-        for fields, reason in FRESH_RUN_REASONS:
-            if any(getattr(old, f) != getattr(new, f) for f in fields):
-                return reason
-        return None
+        """Why a config change starts a fresh run (the one rule, settings.FRESH_RUN_RULES), or None."""
+        return fresh_run_reason(old, new)
 
     def untrainable(self, plan: Plan) -> str | None:
         return NO_TRAINING_POINTS if plan.n_train == 0 else None

@@ -1,0 +1,174 @@
+"""What people do in a room: a student forks, watches or leaves; the teacher pushes settings, resets,
+spotlights, removes, steps a lesson, locks controls and sets a challenge.
+
+Owner: RoomActions, on the event loop (held by ClassroomHub). Each action changes the room through the
+room service, the runs through commands queued on their sessions (RoomRuns finds or restores them), and
+then tells the room (RoomAudience). A push, a reset or a lesson step answers once every run has applied
+it (so what the teacher reads back is what the runs train on), or after SETTLE_TIMEOUT_S.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from .. import protocol
+from ..schemas import Configure, Reset, make_config
+from ..sessions import Session, SessionManager
+from .audience import RoomAudience
+from .lessons import BY_ID
+from .messages import Challenge
+from .pushes import push_report
+from .rooms import Member, Room, RoomService, check_locked
+from .runs import RoomRuns
+
+log = logging.getLogger(__name__)
+
+# A run stuck in a long chunk does not hold up the class for longer than this.
+SETTLE_TIMEOUT_S = 10.0
+
+
+class LessonError(ValueError):
+    """An unknown lesson, or no step left."""
+
+
+class RoomActions:
+    """The students' and the teacher's actions on the rooms of `service`."""
+
+    def __init__(
+        self, manager: SessionManager, service: RoomService, runs: RoomRuns, audience: RoomAudience
+    ) -> None:
+        self.manager = manager
+        self.service = service
+        self.runs = runs
+        self.audience = audience
+
+    # ---- students -------------------------------------------------------------------------------
+
+    async def fork(self, room: Room, member: Member, client: str) -> Session:
+        """The member's own run from the teacher's current config, weights, own points and epoch."""
+        teacher = await self.runs.teacher_session(room)
+        session = await self.manager.create(teacher.config.public(), client, classroom=True)
+        custom = teacher.config.dataset == "custom"
+        session.adopt(teacher.params, teacher.epoch, teacher.custom if custom else None)
+        old, member.session_id, member.reached = member.session_id, session.id, None
+        self.service.set_mode(member, "forked")
+        if old is not None and old != session.id:
+            await self.manager.remove(old)
+        self.runs.forget_run(member.id)
+        await self.runs.save(member.id, session, state=teacher.params, epoch=teacher.epoch)
+        self.audience.announce(room)
+        return session
+
+    def watch(self, room: Room, member: Member) -> None:
+        """Back to watching the teacher; the member's own run is kept for a later look on the dashboard."""
+        self.service.set_mode(member, "watching")
+        self.audience.announce(room)
+
+    async def remove(self, room: Room, member_id: str) -> None:
+        member = self.service.remove(room, member_id)
+        if member.session_id is not None:
+            await self.manager.remove(member.session_id)
+        self.runs.forget_run(member.id)
+        self.audience.broadcast(room, protocol.json_message("removed", member_id=member_id))
+        self.audience.announce(room)
+
+    async def leave(self, room: Room, member: Member) -> None:
+        """A member leaves by themselves: as a removal, their run ends, their tile goes, the name is free."""
+        await self.remove(room, member.id)
+
+    # ---- the teacher's actions ------------------------------------------------------------------
+
+    async def push_config(
+        self, room: Room, changes: dict[str, Any] | None, keep_weights: bool = False
+    ) -> dict[str, Any]:
+        """Give every forked student's run `changes` (default: the teacher's whole config), all in the same
+        way: `keep_weights` False starts every run afresh (new weights from the seed, epoch 0, paused),
+        True lets every run continue from its own weights. Returns what each run did (and tells the room).
+
+        Raises ConfigError, changing nothing, when the changes are not valid."""
+        teacher = await self.runs.teacher_session(room)
+        if changes is None:
+            changes = teacher.config.public()
+        else:
+            make_config(teacher.config, changes)  # validate before touching anyone's run
+        runs = await self.runs.forked_runs(room)
+        refusals: dict[str, str] = {}
+        for member, session in runs:
+            # The weights are kept by the configure (whatever the fresh-run rule says); a fresh push then
+            # resets, so that every run ends in the same state, not one that depends on what it changed.
+            reply = session.handle(Configure(type="configure", changes=changes, keep_weights=True))
+            if reply is not None and '"type":"error"' in reply:  # e.g. own points refuse a multi-class set
+                refusals[member.id] = json.loads(reply)["message"]
+                continue
+            if not keep_weights:
+                session.handle(Reset(type="reset"))
+        await _settle([session for _, session in runs])
+        result = push_report(runs, changes, keep_weights, refusals)
+        self.audience.broadcast(room, protocol.json_message("pushed", changes=changes, **result))
+        return result
+
+    async def reset_all(self, room: Room) -> int:
+        sessions = [session for _, session in await self.runs.forked_runs(room)]
+        for session in sessions:
+            session.handle(Reset(type="reset"))
+        await _settle(sessions)
+        return len(sessions)
+
+    def spotlight(self, room: Room, member_id: str) -> None:
+        if member_id and member_id not in room.members:
+            raise KeyError(member_id)
+        self.service.set_room(room, spotlight=member_id)
+        self.audience.announce(room)
+
+    async def set_lesson(self, room: Room, lesson_id: str) -> None:
+        if lesson_id not in BY_ID:
+            raise LessonError(f"no lesson {lesson_id!r}; the lessons are {', '.join(BY_ID)}")
+        self.service.set_room(room, lesson_id=lesson_id, lesson_step=-1)
+        await self.lesson_next(room)
+
+    async def lesson_next(self, room: Room) -> None:
+        """The lesson's next step: its preset on the teacher's run (from epoch 0) and on every fork."""
+        lesson = BY_ID.get(room.lesson_id)
+        if lesson is None:
+            raise LessonError("choose a lesson first")
+        if room.lesson_step + 1 >= len(lesson.steps):
+            raise LessonError(f"that was the last step of {lesson.title!r}")
+        step = lesson.steps[room.lesson_step + 1]
+        changes = make_config(None, step.config).public()
+        teacher = await self.runs.teacher_session(room)
+        sessions = [teacher, *[session for _, session in await self.runs.forked_runs(room)]]
+        for session in sessions:
+            # queued in this order: the step's settings, then fresh weights from epoch 0 (so the configure
+            # keeps the weights: one fresh start, the reset's, whatever the step changes)
+            session.handle(Configure(type="configure", changes=changes, keep_weights=True))
+            session.handle(Reset(type="reset"))
+        await _settle(sessions)
+        self.service.set_room(room, lesson_step=room.lesson_step + 1)
+        self.audience.announce(room)
+
+    def lock(self, room: Room, names: object) -> None:
+        """Hide these controls on every student's page (the page's hide= names); raises ValueError."""
+        self.service.set_room(room, locked=check_locked(names))
+        self.audience.announce(room)
+
+    def set_challenge(self, room: Room, spec: Challenge | dict[str, Any] | None) -> None:
+        """A target (test loss below `target_loss` on `dataset`) or None to end it; scores start afresh.
+        Validated by messages.Challenge (a ValueError names the field) before anything is stored."""
+        stored = None if spec is None else Challenge.model_validate(spec).model_dump()
+        for member in room.members.values():
+            member.reached = None
+        self.service.set_room(room, challenge=stored)
+        self.audience.announce(room)
+
+
+async def _settle(sessions: list[Session]) -> None:
+    """Wait until these runs have applied what was queued for them (at most SETTLE_TIMEOUT_S)."""
+    if not sessions:
+        return
+    try:
+        await asyncio.wait_for(asyncio.gather(*(s.settled() for s in sessions)), SETTLE_TIMEOUT_S)
+    except TimeoutError:
+        log.warning("%d runs had not applied a class change after %.0f s", len(sessions), SETTLE_TIMEOUT_S)
