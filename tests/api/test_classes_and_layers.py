@@ -19,6 +19,7 @@ def test_a_multiclass_session_streams_one_output_per_class_and_learns(base_url):
         assert first["outputs"] == 5
         assert len(np.frombuffer(first["weights"][-1], np.float32)) == 2 * 5  # 2 neurons x 5 classes
         assert len(first["output_classes"]) == first["grid_size"] ** 2
+        client.send({"type": "viewer", "visible": True, "insights": True})  # metrics are the insight views
         client.send({"type": "start"})
         late = client.frame(lambda f: (f["test_accuracy"] or 0) >= 0.95, timeout=60)
         classes = np.frombuffer(late["output_classes"], np.uint8)

@@ -222,6 +222,7 @@ def test_token_is_required_when_configured():
 
 def test_frames_carry_metrics_gradient_norms_and_histograms(session):
     _, client = session
+    client.send({"type": "viewer", "visible": True, "insights": True})  # the insight views are open
     client.send({"type": "step"})
     frame = client.frame(lambda f: f["epoch"] == 1)
     assert set(frame["metrics"]) == {"train", "test"}

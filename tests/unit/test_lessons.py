@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from nnplay.classroom.lessons import LESSONS
-from nnplay.engine.frames import FrameData
-from nnplay.engine.trainer import Trainer
+from nnplay.families.mlp.frames import FrameData
+from nnplay.families.mlp.trainer import Trainer
 from nnplay.schemas import make_config
 from nnplay.settings import PRESETS
 

@@ -122,7 +122,7 @@ def test_extended_mode_keeps_the_weights_for_every_change():
 
 
 def test_the_served_rule_names_real_settings_and_covers_the_engines_data_fields():
-    from nnplay.engine.plan import DATA_FIELDS
+    from nnplay.families.mlp.plan import DATA_FIELDS
 
     served = schema()["fresh_run"]
     names = [name for rule in served["rules"] for name in rule["settings"]]

@@ -52,7 +52,8 @@ class Publisher:
         self.generation = 0  # bumped whenever the run changes under a frame in flight
         self.last_eval: Any = None
         self.last_frame_at = 0.0  # perf_counter of the newest frame published or started
-        self.landed: tuple[Any, Stamp] | None = None  # a background frame for the run loop to check
+        # a background frame (with its stamp and the state it shows) for the run loop to check
+        self.landed: tuple[Any, Stamp, Any] | None = None
         self.failure: Exception | None = None  # a background frame that failed, for the run loop to report
         self._next_due = 0.0  # perf_counter when the next paced frame is due
         self._task: asyncio.Task[None] | None = None
@@ -110,9 +111,9 @@ class Publisher:
         except Exception as exc:  # reported by the run loop, once
             self.failure = exc
             return
-        self._task = asyncio.get_running_loop().create_task(self._land(made, stamp))
+        self._task = asyncio.get_running_loop().create_task(self._land(made, stamp, state))
 
-    async def _land(self, made: Future[Any], stamp: Stamp) -> None:
+    async def _land(self, made: Future[Any], stamp: Stamp, state: Any) -> None:
         try:
             frame = await asyncio.wrap_future(made)
         except Exception as exc:  # reported by the run loop, once
@@ -120,7 +121,7 @@ class Publisher:
             return
         if stamp.generation == self.generation:
             self.publish(frame, stamp)
-            self.landed = (frame, stamp)
+            self.landed = (frame, stamp, state)
 
     async def close(self) -> None:
         self.changed()

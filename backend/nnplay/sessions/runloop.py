@@ -210,8 +210,8 @@ class RunLoop(RunState):
             raise failure
         landed, self.publisher.landed = self.publisher.landed, None
         if landed is not None and self.state == "training":
-            frame, stamp = landed
-            self.after_frame(frame, stamp.epoch)
+            frame, stamp, state = landed
+            self.after_frame(frame, stamp.epoch, state)
 
     async def step(self, units: int) -> None:
         """`units` of training (the family's step: an epoch, or to the end of some epochs), its frame, and

@@ -46,6 +46,9 @@ class RunState:
         self.needs_frame = True
         self.custom: tuple[np.ndarray, np.ndarray] | None = None  # a person's own points
         self.last_good: tuple[Any, int] | None = (params, 0)  # weights of the last healthy chunk
+        # ... and of the last frame that showed a healthy, live net: what a chunk's weights were worth
+        # once a later frame shows them dead (frames are made in the background, behind the chunks)
+        self.seen_good: tuple[Any, int] = (params, 0)
         self.early = EarlyStopping(stopping.patience(plan.config))
         self.stall_since: int | None = None  # the epoch since which the net has looked stalled
         self.healthy_since: int | None = None  # ... and since which it has looked alive again
@@ -69,6 +72,7 @@ class RunState:
         self._params = resolve(self._params)
         if self.last_good is not None:
             self.last_good = (resolve(self.last_good[0]), self.last_good[1])
+        self.seen_good = (resolve(self.seen_good[0]), self.seen_good[1])
         if self.early.best_state is not None:
             self.early = self.early.with_state(resolve(self.early.best_state))
 
@@ -113,7 +117,7 @@ class RunState:
     def reset(self) -> None:
         self._params = self.family.fresh_state(self.plan)
         self.epoch = self.step_in_epoch = 0
-        self.last_good = (self._params, 0)
+        self.last_good = self.seen_good = (self._params, 0)
         self.early = EarlyStopping(stopping.patience(self.config))
         self.stall_since = self.healthy_since = None
         self.set_state("paused", force=True)
@@ -150,7 +154,7 @@ class RunState:
             self.data_changed()
         if fresh_reason is not None:
             self.epoch = self.step_in_epoch = 0
-            self.last_good = (state, 0)
+            self.last_good = self.seen_good = (state, 0)
             if self.family.pause_on_fresh_run or self.state not in RUNNING:
                 self.set_state("paused", fresh_reason, force=True)
         elif self.state in ("diverged", "stalled"):
@@ -167,6 +171,7 @@ class RunState:
             self.healthy_since = None
             if self.stall_since is None:
                 self.stall_since = epoch
+                self.last_good = self.seen_good  # the chunks since may already have died
         elif self.stall_since is not None:
             if self.healthy_since is None:
                 self.healthy_since = epoch
@@ -178,7 +183,7 @@ class RunState:
         """Another run's weights and epoch (a classroom fork, a restored snapshot), fit to this plan."""
         self._params, self.epoch = self.family.fit_state(resolve(state), self.plan), epoch
         self.step_in_epoch = 0
-        self.last_good = (self._params, epoch)
+        self.last_good = self.seen_good = (self._params, epoch)
         self.early = EarlyStopping(stopping.patience(self.config))
         self.stall_since = self.healthy_since = None
         self.needs_frame = True
@@ -190,15 +195,18 @@ class RunState:
 
     # ---- after a chunk ------------------------------------------------------------------------
 
-    def after_frame(self, frame: Any, epoch: int) -> bool:
-        """Divergence or a stalled net seen in the frame of epoch `epoch` (the run's own, or a frame made
-        in the background while the run went on); True if it stopped the run."""
+    def after_frame(self, frame: Any, epoch: int, state: Any) -> bool:
+        """Divergence or a stalled net seen in the frame of `state` at epoch `epoch` (the run's own, or a
+        frame made in the background while the run went on); True if it stopped the run."""
         if not frame.healthy:
+            self.last_good = self.seen_good  # the chunks since the last healthy frame are suspect too
             self.set_state("diverged", stopping.divergence_message(self.config, epoch))
             return True
         if self._stalled(frame, epoch):
             self.set_state("stalled", stopping.stall_message(self.config, epoch, frame))
             return True
+        if self.stall_since is None:
+            self.seen_good = (state, epoch)
         return False
 
     def after_chunk(self, diverged: bool, frame: Any, stepping: bool) -> None:
@@ -207,7 +215,7 @@ class RunState:
         if diverged:
             self.set_state("diverged", stopping.divergence_message(config, self.epoch))
             return
-        if frame is not None and self.after_frame(frame, self.epoch):
+        if frame is not None and self.after_frame(frame, self.epoch, self._params):
             return
         if self.stall_since is None:  # weights that merely look stalled are no good to go back to
             self.last_good = (self._params, self.epoch)
