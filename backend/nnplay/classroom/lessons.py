@@ -35,9 +35,15 @@ class Lesson:
     id: str
     title: str
     steps: tuple[Step, ...]
+    lab: str = "playground"  # the lab whose runs its steps configure (a room's run must be in it)
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "steps": [s.public() for s in self.steps]}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "lab": self.lab,
+            "steps": [s.public() for s in self.steps],
+        }
 
 
 LESSONS: tuple[Lesson, ...] = (
