@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from .. import protocol
-from ..schemas import Configure, Reset
+from ..client_messages import Configure, Reset
 from ..sessions import Session, SessionManager
 from .audience import RoomAudience
 from .lessons import BY_ID, Lesson

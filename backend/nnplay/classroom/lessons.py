@@ -3,7 +3,7 @@
 The teacher advances (lesson-next); each step's `config` is applied on top of the defaults to the
 teacher's run (from epoch 0) and pushed to every student who tries it themselves. Setting names are
 those of settings.py. tests/unit/test_lessons.py performs what each step (and each one-click lesson of
-settings.PRESETS) tells the learner to do, and checks the result its text claims.
+presets.PRESETS) tells the learner to do, and checks the result its text claims.
 """
 
 from __future__ import annotations

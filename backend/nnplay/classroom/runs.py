@@ -18,8 +18,9 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from ..client_messages import Start
 from ..engine.snapshot import SnapshotError, state_from_bytes, state_to_bytes
-from ..schemas import ConfigError, Start
+from ..schemas import ConfigError
 from ..sessions import Session, SessionManager, SessionNotFound, TooManySessions
 from ..sessions.runstate import RUNNING
 from .rooms import Member, Room, RoomService, teacher_snapshot_owner
