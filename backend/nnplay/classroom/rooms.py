@@ -1,6 +1,6 @@
 """Rooms and their members: codes, display names, the teacher key, member tokens, limits.
 
-Owner: RoomService, on the event loop; every change is written through to the ClassroomStore, which
+Owner: RoomService, on the event loop; every change is written through to the RoomStore, which
 holds only digests of the secrets. Nothing here knows about sessions or HTTP.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from .guesses import TooManyWrongCodes, WrongCodes
 from .names import NAME_MAX, NAME_PUNCTUATION, BadName, check_name, name_keys
-from .store import ClassroomStore
+from .store import RoomStore
 
 __all__ = ["NAME_MAX", "NAME_PUNCTUATION", "BadName", "TooManyWrongCodes", "check_name"]
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class Room:
 class RoomService:
     """Creates rooms, admits members, checks keys and tokens, limits wrong codes."""
 
-    def __init__(self, store: ClassroomStore, room_size: int = DEFAULT_ROOM_SIZE) -> None:
+    def __init__(self, store: RoomStore, room_size: int = DEFAULT_ROOM_SIZE) -> None:
         self.store = store
         self.room_size = room_size
         self.rooms: dict[str, Room] = {}
