@@ -97,6 +97,12 @@ class PostgresStore:
         ).fetchall()
         return [code for (code,) in rows]
 
+    def owned_codes(self) -> set[str]:
+        rows = self._db.execute(
+            "SELECT code FROM rooms WHERE shard = %s AND epoch = %s", (self.shard, self.epoch)
+        ).fetchall()
+        return {code for (code,) in rows}
+
     def owns(self, code: str) -> bool:
         row = self._db.execute("SELECT epoch FROM rooms WHERE code = %s", (code,)).fetchone()
         return row is not None and row[0] == self.epoch
