@@ -90,8 +90,12 @@ class GatewayTunnels:
         inbox = self.inboxes.get(out.tunnel)
         if inbox is None:
             return
-        if inbox.seq and out.seq != inbox.seq + 1:
+        expected = inbox.seq if out.kind == "bytes" else inbox.seq + 1
+        if out.seq != expected:  # a control message was lost (Redis went away or cut this subscriber)
             self.gaps += 1
+            log.warning(
+                "tunnel %s: %s numbered %d after %d: resynchronised", out.tunnel, out.kind, out.seq, inbox.seq
+            )
             inbox.seq = out.seq
             inbox.end(wire.CLOSE_TRY_AGAIN, "messages were lost; reconnect")
             return
@@ -110,9 +114,10 @@ class GatewayTunnels:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(channel)
-                while True:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is not None and message["type"] == "message":
+                # listen(), not get_message(timeout=...): a timeout that fires while a message is being
+                # read loses that message
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
                         self._sort(wire.unpack_out(message["data"]))
             except (RedisError, OSError):
                 await asyncio.sleep(0.2)

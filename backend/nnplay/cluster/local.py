@@ -57,17 +57,12 @@ class LocalCluster:
         )
         self._start_ray()
         self._start_shards()
-        gateways = {}
-        for i in (1, 2):
-            name, gw_port = f"gw-{i}", services.free_port()
-            self.procs[name] = self._start_gateway(name, gw_port, logs)
-            gateways[name] = {"port": gw_port, "pid": self.procs[name].pid}
-        self.info["gateways"] = gateways
-        for gw in gateways.values():
-            services.wait_for_port(gw["port"], 60)
+        self.info["gateways"] = {f"gw-{i}": {"port": services.free_port()} for i in (1, 2)}
+        for name in self.info["gateways"]:
+            self.start_gateway(name)
         self._start_haproxy(logs)
         self._wait_healthy()
-        (self.state / "cluster.json").write_text(json.dumps(self.info, indent=1))
+        self._write_info()
 
     def _start_ray(self) -> None:
         from ray.cluster_utils import Cluster
@@ -100,7 +95,10 @@ class LocalCluster:
 
         from .shard import EngineShard
 
+        # the shards' app settings: the edge (hosts, proxies) is the gateways'; NNPLAY_CLUSTER_SHARD_SETTINGS
+        # (JSON) adds others, e.g. the tests' lifted rate limits
         settings = {"allowed_hosts": ["*"], "warmup": True}
+        settings.update(json.loads(os.environ.get("NNPLAY_CLUSTER_SHARD_SETTINGS") or "{}"))
         actor: Any = ray.remote(EngineShard)
         handles = []
         for shard, node in zip(SHARDS, NODES, strict=True):
@@ -118,13 +116,31 @@ class LocalCluster:
             )
         self.info["shards"] = ray.get([h.info.remote() for h in handles], timeout=300)
 
-    def _start_gateway(self, name: str, port: int, logs: Path) -> subprocess.Popen[bytes]:
+    def start_gateway(self, name: str) -> None:
+        """Start (or restart, on its port) the gateway `name`; returns when it listens."""
+        gateway = self.info["gateways"][name]
+        if name in self.procs:
+            services.stop(self.procs[name])
         env = {**os.environ, "NNPLAY_TRUSTED_PROXIES": '["127.0.0.1"]', "NNPLAY_ALLOWED_HOSTS": '["*"]'}
-        args = [sys.executable, "-m", "nnplay.cluster.gateway", "--name", name, "--port", str(port)]
+        args = [
+            sys.executable,
+            "-m",
+            "nnplay.cluster.gateway",
+            "--name",
+            name,
+            "--port",
+            str(gateway["port"]),
+        ]
         args += ["--redis", self.info["redis"], "--ray", self.info["ray"]]
-        return subprocess.Popen(
-            args, env=env, stdout=(logs / f"{name}.log").open("ab"), stderr=subprocess.STDOUT
-        )
+        log = (self.state / "logs" / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        gateway["pid"] = self.procs[name].pid
+        services.wait_for_port(gateway["port"], 60, self.procs[name])
+        if (self.state / "cluster.json").exists():  # a restart: say its new process id
+            self._write_info()
+
+    def _write_info(self) -> None:
+        (self.state / "cluster.json").write_text(json.dumps(self.info, indent=1))
 
     def _start_haproxy(self, logs: Path) -> None:
         env = os.environ
@@ -179,6 +195,8 @@ class LocalCluster:
                     self.stop_node(arg)
                 elif command == "add-node":
                     self.add_node(arg)
+                elif command == "start-gateway":
+                    self.start_gateway(arg)
                 elif command == "restart-redis":
                     self.restart_redis()
                 elif command == "down":

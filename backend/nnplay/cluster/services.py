@@ -43,6 +43,9 @@ def start_redis(port: int, log: Path) -> subprocess.Popen[bytes]:
         raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     args += ["--daemonize", "no", "--protected-mode", "yes"]
+    # A gateway subscribes once for all its pages: Redis' default cut (8 MB behind for 60 s, 32 MB at once)
+    # is a few seconds of a class's frames on a busy machine.
+    args += ["--client-output-buffer-limit", "pubsub 512mb 256mb 60"]
     proc = subprocess.Popen(args, stdout=log.open("ab"), stderr=subprocess.STDOUT)
     wait_for_port(port, 10, proc)
     return proc

@@ -85,6 +85,7 @@ class EngineShard:
             "buckets": buckets,
             "tunnels": len(self.tunnels.tunnels),
             "duplicate_commands": self.tunnels.duplicates,
+            "lost_sends": self.tunnels.lost_sends,
             "taken_over": self.taken_over,
             "engine": manager.engine_stats(),
         }

@@ -35,6 +35,9 @@ class Tunnel:
     last_n: int = 0
     seq: int = 0
     task: asyncio.Task[None] | None = None
+    # A route may send from two tasks at once (its sender and its handler): the numbers must reach Redis
+    # in the order they are given.
+    publishing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class ShardTunnels:
@@ -98,12 +101,16 @@ class ShardTunnels:
             await self._publish(tunnel, "deny_body", message.get("body", b""))
 
     async def _publish(self, tunnel: Tunnel, kind: str, data: Any) -> None:
-        tunnel.seq += 1
-        packed = wire.pack_out(wire.Out(tunnel.id, tunnel.seq, kind, data))
-        try:
-            await self.redis.publish(wire.out_channel(tunnel.gateway), packed)
-        except RedisError:
-            self.lost_sends += 1
+        # Control messages are numbered (a lost one makes the gateway resynchronise its page); a frame
+        # carries the number of the control message before it: a lost frame is replaced by the next.
+        async with tunnel.publishing:
+            if kind != "bytes":
+                tunnel.seq += 1
+            packed = wire.pack_out(wire.Out(tunnel.id, tunnel.seq, kind, data))
+            try:
+                await self.redis.publish(wire.out_channel(tunnel.gateway), packed)
+            except RedisError:
+                self.lost_sends += 1
 
     def _deliver(self, fields: dict[bytes, bytes]) -> None:
         tunnel = self.tunnels.get(fields[b"t"].decode())

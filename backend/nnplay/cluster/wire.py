@@ -4,8 +4,10 @@
   websocket route for it. What the page sends goes to the owning shard's command stream
   (`in_stream(shard)`, a Redis Stream: entries carry the tunnel and a command number `n`, so a command
   resent after a Redis hiccup is applied once); what the route sends comes back on the gateway's channel
-  (`out_channel(gateway)`, pub/sub) with a sequence number per tunnel (frames: newest wins; a gap is
-  counted and the gateway tells its page to resynchronise by reconnecting when a control message was lost).
+  (`out_channel(gateway)`, pub/sub) with a sequence number per tunnel that counts control messages;
+  frames carry the number of the control message before them (newest wins: a lost frame is replaced by
+  the next), and a gap in the numbers (a control message lost) makes the gateway close the page's socket
+  with "try again", so the page reconnects and is sent its run's state afresh.
 - Leases: `shard_key(name)` and `gateway_key(name)` hold who is alive (SET PX, renewed every second).
 - The directory: `directory_key(kind, key)` names the shard that owns a run or a room.
 """
