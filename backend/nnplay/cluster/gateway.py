@@ -207,6 +207,7 @@ class Gateway:
             )
             return
         if first.kind != "accept":
+            log.info("tunnel %s refused before its socket opened: %s %r", tunnel, first.kind, first.data)
             await websocket.close(code=first.data[0] if first.kind == "close" else 1011)
             return
         await websocket.accept()

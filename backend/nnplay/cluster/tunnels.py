@@ -25,6 +25,7 @@ from . import asgi, wire
 
 log = logging.getLogger(__name__)
 SWEEP_S = 2.0
+PUBLISH_BATCH = 256
 
 
 @dataclass
@@ -35,9 +36,6 @@ class Tunnel:
     last_n: int = 0
     seq: int = 0
     task: asyncio.Task[None] | None = None
-    # A route may send from two tasks at once (its sender and its handler): the numbers must reach Redis
-    # in the order they are given.
-    publishing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class ShardTunnels:
@@ -49,10 +47,11 @@ class ShardTunnels:
         self.duplicates = 0  # commands seen again and dropped (applied once)
         self.lost_sends = 0  # messages Redis could not take (it was away)
         self._tasks: list[asyncio.Task[None]] = []
+        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._read()), loop.create_task(self._sweep())]
+        self._tasks = [loop.create_task(work) for work in (self._read(), self._sweep(), self._publisher())]
 
     async def close(self) -> None:
         for tunnel in list(self.tunnels.values()):
@@ -103,14 +102,27 @@ class ShardTunnels:
     async def _publish(self, tunnel: Tunnel, kind: str, data: Any) -> None:
         # Control messages are numbered (a lost one makes the gateway resynchronise its page); a frame
         # carries the number of the control message before it: a lost frame is replaced by the next.
-        async with tunnel.publishing:
-            if kind != "bytes":
-                tunnel.seq += 1
-            packed = wire.pack_out(wire.Out(tunnel.id, tunnel.seq, kind, data))
+        if kind != "bytes":
+            tunnel.seq += 1
+        packed = wire.pack_out(wire.Out(tunnel.id, tunnel.seq, kind, data))
+        self._outbox.put_nowait((wire.out_channel(tunnel.gateway), packed))
+
+    async def _publisher(self) -> None:
+        """Everything the tunnels send, in the order they sent it, pipelined on one connection (one
+        publish and one connection per message could not keep up with a hundred watchers)."""
+        while True:
+            batch = [await self._outbox.get()]
+            while not self._outbox.empty() and len(batch) < PUBLISH_BATCH:
+                batch.append(self._outbox.get_nowait())
             try:
-                await self.redis.publish(wire.out_channel(tunnel.gateway), packed)
-            except RedisError:
-                self.lost_sends += 1
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for channel, packed in batch:
+                        pipe.publish(channel, packed)
+                    await pipe.execute()
+            except RedisError as exc:
+                if not self.lost_sends:
+                    log.warning("publishing to Redis failed (%s): frames are lost until it is back", exc)
+                self.lost_sends += len(batch)
 
     def _deliver(self, fields: dict[bytes, bytes]) -> None:
         tunnel = self.tunnels.get(fields[b"t"].decode())
