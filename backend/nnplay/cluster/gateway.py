@@ -37,7 +37,7 @@ from ..api.guards import install_guards
 from ..config import ServerSettings
 from . import wire
 from .gateway_tunnels import GatewayTunnels, Inbox
-from .shards import NAMESPACE, NoShard, ShardSet
+from .shards import NAMESPACE, Moving, NoShard, ShardLost, ShardSet
 
 log = logging.getLogger(__name__)
 OWNED_PATHS = (  # (pattern, kind of key): the part of a path that says whose it is
@@ -92,13 +92,20 @@ class Gateway:
     async def _beat(self) -> None:
         with contextlib.suppress(RedisError):
             await self.redis.set(wire.gateway_key(self.name), "1", px=wire.LEASE_MS)
-        await self.shards.poll()
+        await self.shards.poll_infos(await self.shards.poll_leases())
 
     async def _loop(self) -> None:
+        """The leases and the shards' figures in turn, each every second (a shard Ray restarted is
+        started by its first call)."""
+        beat = 0
         while True:
             await asyncio.sleep(wire.RENEW_S)
+            beat += 1
             try:
-                await self._beat()
+                if beat % 2:
+                    await self.shards.poll_leases()
+                else:
+                    await self._beat()
             except Exception:
                 log.exception("gateway %s: polling the shards failed", self.name)
 
@@ -145,8 +152,8 @@ class Gateway:
                 shard, "request", method, path, request.url.query, list(request.headers.items()), body,
                 request.client.host if request.client else "",
             )  # fmt: skip
-        except NoShard as exc:
-            return JSONResponse({"detail": f"{exc}; try again shortly"}, 503, headers={"Retry-After": "2"})
+        except (NoShard, Moving, ShardLost) as exc:
+            return JSONResponse({"detail": f"{exc}; try again shortly"}, 503, headers={"Retry-After": "1"})
         except Exception:
             log.exception("forwarding %s %s failed", method, path)
             return JSONResponse(
@@ -179,8 +186,8 @@ class Gateway:
         path = websocket.url.path
         try:
             shard = await self.route("GET", path, b"")
-        except NoShard:
-            await websocket.close(code=wire.CLOSE_TRY_AGAIN, reason="no engine shard is alive")
+        except (NoShard, Moving, ShardLost):
+            await _try_again(websocket, "the engine is moving; try again")
             return
         tunnel = secrets.token_hex(8)
         inbox = self.tunnels.register(tunnel, shard)
@@ -194,7 +201,7 @@ class Gateway:
         except Exception:
             log.exception("tunnel %s to %s failed", path, shard)
             with contextlib.suppress(Exception):
-                await websocket.close(code=wire.CLOSE_TRY_AGAIN, reason="the engine did not answer")
+                await _try_again(websocket, "the engine did not answer; try again")
         finally:
             self.tunnels.forget(tunnel)
 
@@ -233,6 +240,13 @@ class Gateway:
                     await self.tunnels.send(tunnel, inbox, "bytes", message.get("bytes") or b"")
         except WebSocketDisconnect:
             inbox.end(1000, "")
+
+
+async def _try_again(websocket: WebSocket, reason: str) -> None:
+    """Close with "try again" (1012): accepted first, since a refused handshake tells a page nothing."""
+    if websocket.client_state.name == "CONNECTING":
+        await websocket.accept()
+    await websocket.close(code=wire.CLOSE_TRY_AGAIN, reason=reason)
 
 
 async def _next_control(inbox: Inbox) -> wire.Out:

@@ -6,10 +6,10 @@ session and its engine.
 Owner: EngineShard, on the actor's event loop (Ray runs an async actor's methods there, one at a time
 between awaits, like the app's own event loop). It starts on its first call (Ray restarts re-run only the
 constructor): its Postgres store takes a new fencing epoch and claims the shard's rooms, the app's lifespan
-starts (the hub restores the runs that were training), then it renews its lease every second and watches
-its peers' leases: a peer whose lease has lapsed (its node is lost, or it is frozen) loses its rooms to
-this shard, which restores their runs from their snapshots (cluster/takeover.py). A peer that wakes up
-later is fenced out of the store and drops what it no longer owns.
+starts (the hub restores the runs that were training), then it renews its lease every half second and
+watches its peers' leases: a peer whose lease has lapsed (its node is lost, or it is frozen) loses its
+rooms to this shard, which restores their runs from their snapshots (cluster/takeover.py). A peer that
+wakes up later is fenced out of the store and drops what it no longer owns.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ class EngineShard:
     async def _watch_peers(self) -> None:
         missing_since: dict[str, float] = {}
         while True:
-            await asyncio.sleep(wire.RENEW_S)
+            await asyncio.sleep(wire.RENEW_S / 2)
             try:
                 uptime_s = int((await self.redis.info("server"))["uptime_in_seconds"])
                 peers = {_text(p) for p in await self.redis.smembers(wire.SHARDS_SET)} - {self.name}
@@ -178,10 +178,13 @@ class EngineShard:
                     continue
                 since = missing_since.setdefault(peer, now)
                 # A restarted Redis has no leases at all: give every shard a lease's time to renew first.
-                if now - since >= wire.RENEW_S and uptime_s * 1000 > 2 * wire.LEASE_MS:
+                if now - since >= wire.RENEW_S / 2 and uptime_s * 1000 > 2 * wire.LEASE_MS:
                     codes = self.store.take_over(peer)
                     if codes:
-                        log.warning("shard %s takes over %d rooms of %s", self.name, len(codes), peer)
+                        log.warning(
+                            "%s shard %s takes over %d rooms of %s, %.1f s after its lease was first missed",
+                            time.strftime("%H:%M:%S"), self.name, len(codes), peer, now - since,
+                        )  # fmt: skip
                         self.taken_over.extend(codes)
                         await adopt_rooms(self.app, codes)
 

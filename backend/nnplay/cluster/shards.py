@@ -2,7 +2,8 @@
 handles (looked up by name), their last reported figures, who owns a run or a room (the directory in
 Redis, filled by asking the shards), and where a new run or room goes.
 
-Owner: ShardSet, on the gateway's event loop; `poll` refreshes it every second.
+Owner: ShardSet, on the gateway's event loop; the gateway polls the leases and the shards' figures in
+turn, each every second (a call to a shard also ends as soon as its lease lapses).
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ class NoShard(RuntimeError):
     """No engine shard is alive."""
 
 
+class ShardLost(RuntimeError):
+    """The shard's lease lapsed while it was being asked."""
+
+
+class Moving(RuntimeError):
+    """What was asked for belonged to a shard that is gone, and no other shard has taken it over yet."""
+
+
 class ShardSet:
     def __init__(self, redis: aioredis.Redis, on_lost: Callable[[str], None]) -> None:
         self.redis = redis
@@ -36,47 +45,67 @@ class ShardSet:
         self.epochs: dict[str, int] = {}  # alive shard -> the epoch of its incarnation
         self.infos: dict[str, dict[str, Any]] = {}
         self._handles: dict[str, Any] = {}
+        self._lost: dict[str, asyncio.Event] = {}  # set when the shard's lease lapses
 
     # ---- liveness ---------------------------------------------------------------------------------
 
-    async def poll(self) -> None:
+    async def poll_leases(self) -> list[str]:
+        """Which shards hold a lease now (a lost or restarted one ends its tunnels); all shard names."""
         try:
             names = sorted(_text(n) for n in await self.redis.smembers(wire.SHARDS_SET))
             leases = {n: await self.redis.get(wire.shard_key(n)) for n in names}
         except RedisError:
-            return  # Redis away: keep what was known
+            return sorted(self.epochs)  # Redis away: keep what was known
         for name, lease in leases.items():
             epoch = json.loads(lease)["epoch"] if lease else None
             known = self.epochs.get(name)
             if known is not None and epoch != known:
                 log.warning("shard %s %s", name, "is gone" if epoch is None else "restarted")
                 self.on_lost(name)
-                self._handles.pop(name, None)
+                self._lost.setdefault(name, asyncio.Event()).set()
+                self._lost.pop(name, None)
             if epoch is None:
                 self.epochs.pop(name, None)
                 self.infos.pop(name, None)
             else:
                 self.epochs[name] = epoch
-        results = await asyncio.gather(*(self.call(n, "info") for n in self.epochs), return_exceptions=True)
-        for name, result in zip(list(self.epochs), results, strict=True):
-            if isinstance(result, dict):
+        return names
+
+    async def poll_infos(self, names: list[str]) -> None:
+        # every shard, also those without a lease: a shard Ray restarted starts on its first call
+        results = await asyncio.gather(
+            *(self.call(n, "info", timeout_s=2) for n in names), return_exceptions=True
+        )
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, dict) and name in self.epochs:
                 self.infos[name] = result
 
     def alive(self) -> list[str]:
         return sorted(self.epochs)
 
-    def handle(self, name: str) -> Any:
+    async def handle(self, name: str) -> Any:
+        """The shard's actor handle, looked up by name once (off the loop: the lookup blocks) and kept: a
+        handle outlives the actor's restarts."""
         if name not in self._handles:
-            self._handles[name] = ray.get_actor(name, namespace=NAMESPACE)
+            self._handles[name] = await asyncio.to_thread(ray.get_actor, name, NAMESPACE)
         return self._handles[name]
 
     async def call(self, name: str, method: str, *args: Any, timeout_s: float = CALL_TIMEOUT_S) -> Any:
-        ref = getattr(self.handle(name), method).remote(*args)
+        """Call a shard's method; ShardLost as soon as its lease lapses (a lost node's actor waits for a
+        restart that may never come: its calls would hang until the timeout)."""
+        reply = asyncio.ensure_future(getattr(await self.handle(name), method).remote(*args))
+        lost = asyncio.ensure_future(self._lost.setdefault(name, asyncio.Event()).wait())
         try:
-            return await asyncio.wait_for(ref, timeout_s)
-        except Exception:
-            self._handles.pop(name, None)  # looked up again next time (Ray may have restarted it)
-            raise
+            done, _ = await asyncio.wait(
+                {reply, lost}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            if reply in done:
+                return reply.result()
+            raise ShardLost(name) if lost in done else TimeoutError(f"{name} did not answer {method}")
+        finally:
+            lost.cancel()
+            if not reply.done():
+                reply.cancel()
 
     # ---- the directory ------------------------------------------------------------------------------
 
@@ -89,6 +118,7 @@ class ShardSet:
             named = None
         if named is not None and _text(named) in alive:
             return _text(named)
+        moving = named is not None
         answers = await asyncio.gather(
             *(self.call(n, "owns", kind, key) for n in alive), return_exceptions=True
         )
@@ -96,6 +126,8 @@ class ShardSet:
             if owns is True:
                 await self.remember(kind, key, name)
                 return name
+        if moving:  # its shard is gone and its rooms are being taken over: "try again", never "gone"
+            raise Moving(f"{kind} {key} is moving to another engine; try again")
         return None
 
     async def remember(self, kind: str, key: str, shard: str) -> None:

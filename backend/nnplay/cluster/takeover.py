@@ -8,7 +8,9 @@ Owner: the shard's event loop (called from EngineShard's lease and watch loops).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from fastapi import FastAPI
 
@@ -20,9 +22,24 @@ log = logging.getLogger(__name__)
 async def adopt_rooms(app: FastAPI, codes: list[str]) -> int:
     """Load `codes` from the store into this shard's classroom and restart the runs that were training."""
     hub = app.state.classroom
+    started = time.monotonic()
     added = hub.service.load(set(codes))
     resumed: int = await hub.resume_training()
-    log.info("adopted rooms %s; %d runs train on", added, resumed)
+    # Every other run of these rooms too, at once and side by side (their sessions are built in worker
+    # threads): a page that asks for its run finds it ready instead of waiting for its restore.
+    rooms = [hub.service.rooms[code] for code in added]
+    forks = [(room, m) for room in rooms for m in room.members.values() if m.mode == "forked"]
+    results = await asyncio.gather(
+        *(hub.member_session(room, m, "") for room, m in forks), return_exceptions=True
+    )
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        log.warning("%d runs of adopted rooms could not be restored: %r", len(failed), failed[0])
+    took_s = time.monotonic() - started
+    restored = len(forks) - len(failed)
+    log.warning(
+        "adopted rooms %s in %.1f s: %d runs train on, %d forks restored", added, took_s, resumed, restored
+    )
     return resumed
 
 

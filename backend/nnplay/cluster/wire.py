@@ -8,7 +8,7 @@
   frames carry the number of the control message before them (newest wins: a lost frame is replaced by
   the next), and a gap in the numbers (a control message lost) makes the gateway close the page's socket
   with "try again", so the page reconnects and is sent its run's state afresh.
-- Leases: `shard_key(name)` and `gateway_key(name)` hold who is alive (SET PX, renewed every second).
+- Leases: `shard_key(name)` and `gateway_key(name)` hold who is alive (SET PX 2 s, renewed every 0.5 s).
 - The directory: `directory_key(kind, key)` names the shard that owns a run or a room.
 """
 
@@ -20,8 +20,8 @@ from typing import Any
 import msgpack
 
 PREFIX = "nnplay:"
-LEASE_MS = 3000  # a shard or gateway not heard of for this long is gone
-RENEW_S = 1.0
+LEASE_MS = 2000  # a shard or gateway not heard of for this long is gone (4 renewals missed)
+RENEW_S = 0.5
 STREAM_MAXLEN = 10_000
 DIRECTORY_TTL_S = 3600
 CLOSE_TRY_AGAIN = 1012  # "service restart": pages reconnect (core/stream.js gives up only on 4404)
