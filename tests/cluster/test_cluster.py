@@ -121,7 +121,7 @@ def test_a_run_watched_by_100_viewers_over_both_gateways_reaches_every_viewer(
         owner.send(json.dumps({"type": "start"}))
         frames_of(owner, 2)
         got = asyncio.run(_watch(local_cluster, run["watch_id"], viewers=100, seconds=8))
-        owner.send(json.dumps({"type": "pause"}))
+    httpx.delete(f"{local_cluster.base}/api/sessions/{run['id']}", timeout=30)
     assert len(got) == 100
     assert all(count >= 1 for count in got), f"viewers without a frame: {got.count(0)}"
 
@@ -188,6 +188,8 @@ def test_a_killed_gateways_pages_are_back_through_the_other_within_3_s(local_clu
     assert time.monotonic() - killed <= 3 + len(runs)  # each page's 1 s check plus its 3 s bound
     for ws in sockets.values():
         ws.close()
+    for run in runs:
+        httpx.delete(f"{local_cluster.base}/api/sessions/{run}", timeout=30)
     assert local_cluster.command("start-gateway gw-1") == "ok"
     wait_until(lambda: health(local_cluster.gateway_base("gw-1"))["cluster"]["alive_shards"] == 2, 30, "gw-1")
 
@@ -208,7 +210,7 @@ def _room_rows(dsn: str, code: str) -> dict[str, Any]:
 
 def test_losing_the_rooms_node_moves_its_30_forks_to_the_other_shard(local_cluster: LocalCluster) -> None:
     base = local_cluster.base
-    teacher_run = new_run(local_cluster, SPIRAL)
+    teacher_run = new_run(local_cluster)
     room = httpx.post(f"{base}/api/rooms", json={"session_id": teacher_run["id"]}, timeout=60).json()
     code, key = room["code"], room["teacher_key"]
     teacher = {"X-Teacher-Key": key}
