@@ -7,7 +7,8 @@ anything a page needs after it dies (a page reconnects through another).
   new runs to the least-loaded shard that already trains their bucket, new rooms to the shard with the
   fewest rooms (or to the shard of the run a room is made from), the rest to any shard; the shard runs
   the app's own route (cluster/shard.py). `GET /api/sessions/{id}` says which shard owns the run (`shard`).
-- `/ws/...`: a tunnel to the owning shard through Redis (cluster/gateway_tunnels.py).
+- `/ws/...`: a tunnel to the owning shard through Redis (cluster/gateway_tunnels.py); read-only watchers
+  of one run share one tunnel per gateway (cluster/watch_groups.py).
 
 Owner: the gateway's event loop. Run it with `python -m nnplay.cluster.gateway` (cluster/local.py does).
 """
@@ -38,6 +39,7 @@ from ..config import ServerSettings
 from . import wire
 from .gateway_tunnels import GatewayTunnels, Inbox
 from .shards import NAMESPACE, Moving, NoShard, ShardLost, ShardSet
+from .watch_groups import WatchGroups
 
 log = logging.getLogger(__name__)
 OWNED_PATHS = (  # (pattern, kind of key): the part of a path that says whose it is
@@ -66,6 +68,7 @@ class Gateway:
         self.ray_address = ray_address
         self.tunnels = GatewayTunnels(self.redis, name)
         self.shards = ShardSet(self.redis, self.tunnels.shard_lost)
+        self.watch_groups = WatchGroups(self.tunnels)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -121,6 +124,7 @@ class Gateway:
                 "sessions": sum(i.get("sessions", 0) for i in infos.values()),
                 "rooms": sum(i.get("rooms", 0) for i in infos.values()),
                 "tunnels": len(self.tunnels.inboxes),
+                "watchers": sum(len(g.watchers) for g in self.watch_groups.groups.values()),
                 "gaps": self.tunnels.gaps,
             },
         }
@@ -189,9 +193,19 @@ class Gateway:
         except (NoShard, Moving, ShardLost):
             await _try_again(websocket, "the engine is moving; try again")
             return
+        client = websocket.client.host if websocket.client else ""
+        if path.startswith("/ws/watch/"):  # read-only: one tunnel per run for all of this gateway's watchers
+
+            async def open_tunnel(tunnel: str) -> None:
+                await self.shards.call(
+                    shard, "open_socket", self.name, tunnel, path, websocket.url.query,
+                    list(websocket.headers.items()), client,
+                )  # fmt: skip
+
+            await self.watch_groups.serve(websocket, path, shard, open_tunnel)
+            return
         tunnel = secrets.token_hex(8)
         inbox = self.tunnels.register(tunnel, shard)
-        client = websocket.client.host if websocket.client else ""
         try:
             await self.shards.call(
                 shard, "open_socket", self.name, tunnel, path, websocket.url.query,
