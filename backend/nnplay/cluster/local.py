@@ -91,30 +91,9 @@ class LocalCluster:
         self.cluster.remove_node(self.nodes.pop(name), allow_graceful=False)
 
     def _start_shards(self) -> None:
-        import ray
-
-        from .shard import EngineShard
-
-        # the shards' app settings: the edge (hosts, proxies) is the gateways'; NNPLAY_CLUSTER_SHARD_SETTINGS
-        # (JSON) adds others, e.g. the tests' lifted rate limits
-        settings = {"allowed_hosts": ["*"], "warmup": True}
-        settings.update(json.loads(os.environ.get("NNPLAY_CLUSTER_SHARD_SETTINGS") or "{}"))
-        actor: Any = ray.remote(EngineShard)
-        handles = []
-        for shard, node in zip(SHARDS, NODES, strict=True):
-            handles.append(
-                actor.options(
-                    name=shard,
-                    namespace="nnplay",
-                    lifetime="detached",
-                    max_restarts=-1,
-                    max_task_retries=0,
-                    num_cpus=1,
-                    resources={node: 1},
-                    runtime_env={"env_vars": {"NNPLAY_NODE": node, "RAY_USAGE_STATS_ENABLED": "0"}},
-                ).remote(shard, self.info["redis"], self.info["postgres"], settings)
-            )
-        self.info["shards"] = ray.get([h.info.remote() for h in handles], timeout=300)
+        self.info["shards"] = start_shards(
+            list(zip(SHARDS, NODES, strict=True)), self.info["redis"], self.info["postgres"]
+        )
 
     def start_gateway(self, name: str) -> None:
         """Start (or restart, on its port) the gateway `name`; returns when it listens."""
@@ -232,6 +211,34 @@ class LocalCluster:
         (self.state / "cluster.json").unlink(missing_ok=True)
 
 
+def start_shards(placement: list[tuple[str, str]], redis_url: str, pg_dsn: str) -> list[dict[str, Any]]:
+    """Create the engine shards (detached, restarted by Ray without end) on the nodes that carry their
+    node's resource; returns what each reports once started. The caller is a Ray driver (ray.init done).
+    NNPLAY_CLUSTER_SHARD_SETTINGS (JSON) adds to their app's settings (the edge is the gateways')."""
+    import ray
+
+    from .shard import EngineShard
+
+    settings = {"allowed_hosts": ["*"], "warmup": True}
+    settings.update(json.loads(os.environ.get("NNPLAY_CLUSTER_SHARD_SETTINGS") or "{}"))
+    actor: Any = ray.remote(EngineShard)
+    handles = [
+        actor.options(
+            name=shard,
+            namespace="nnplay",
+            lifetime="detached",
+            get_if_exists=True,
+            max_restarts=-1,
+            max_task_retries=0,
+            num_cpus=1,
+            resources={node: 1},
+            runtime_env={"env_vars": {"NNPLAY_NODE": node, "RAY_USAGE_STATS_ENABLED": "0"}},
+        ).remote(shard, redis_url, pg_dsn, settings)
+        for shard, node in placement
+    ]
+    return list(ray.get([h.info.remote() for h in handles], timeout=600))
+
+
 def command(state: Path, text: str, timeout_s: float = 60) -> str:
     """Send a command to the keeper of the cluster in `state` and wait for its answer."""
     import redis
@@ -258,11 +265,24 @@ def _text(value: bytes | str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="A local nnplay cluster (docs/cluster.md)")
-    parser.add_argument("action", choices=["up", "command"])
-    parser.add_argument("dir", type=Path)
+    parser.add_argument("action", choices=["up", "command", "shards"])
+    parser.add_argument("dir", type=Path, nargs="?", default=Path("/tmp/nnplay-cluster"))
     parser.add_argument("words", nargs="*")
     parser.add_argument("--port", type=int, default=8000)
+    # `shards` (real machines, docker-compose.yml): create the shards SHARD=NODE,... on a running Ray
+    parser.add_argument("--ray", help="the Ray cluster's address (shards)")
+    parser.add_argument("--redis", help="redis:// URL (shards)")
+    parser.add_argument("--postgres", help="postgresql:// DSN (shards)")
+    parser.add_argument("--place", default="shard-1=node-1,shard-2=node-2", help="SHARD=NODE,... (shards)")
     args = parser.parse_args()
+    if args.action == "shards":
+        import ray
+
+        ray.init(address=args.ray, namespace="nnplay", log_to_driver=False, logging_level=logging.WARNING)
+        placement = [tuple(pair.split("=", 1)) for pair in args.place.split(",")]
+        for info in start_shards(placement, args.redis, args.postgres):  # type: ignore[arg-type]
+            print(f"{info['name']} up on {info['node']} (epoch {info['epoch']})")
+        return
     if args.action == "command":
         print(command(args.dir, " ".join(args.words)))
         return
