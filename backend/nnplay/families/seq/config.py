@@ -53,6 +53,7 @@ class SeqConfig(BaseModel):
     schedule_factor: float = _field("schedule_factor")
     clip: float = _field("clip")
     batch_size: int = _field("batch_size")
+    speed: int = _field("speed")
     seed: int = _field("seed")
 
     @model_validator(mode="after")

@@ -73,6 +73,10 @@ class SeqFamily(Family):
     lab = LAB
     pause_on_fresh_run = False
 
+    @staticmethod
+    def schema() -> dict[str, Any]:
+        return lab_schema()
+
     def make_config(self, base: Any, changes: dict[str, Any] | None) -> SeqConfig:
         return make_seq_config(base, changes)
 

@@ -182,7 +182,7 @@ class Block(nn.Module):
         )
         x = x + nn.Dense(self.width, name="out")(merge_heads(out)) * m
         h = LayerNorm(name="ln_mlp")(x, masks)
-        hidden_mask = jnp.concatenate([m, m])  # the MLP is twice the width, masked alike
+        hidden_mask = jnp.arange(2 * self.width) < 2 * masks.width  # the MLP is twice the width in use
         h = jax.nn.gelu(nn.Dense(2 * self.width, name="mlp_in")(h)) * hidden_mask
         x = x + nn.Dense(self.width, name="mlp_out")(h) * m
         return x, weights, scores

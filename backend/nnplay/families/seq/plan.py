@@ -41,6 +41,14 @@ def _fresh_params(key: NetKey, seed: int) -> Any:
     return init_params(key, seed)
 
 
+@cache
+def _headless_kernels(key: KernelKey) -> tuple[Any, Any, Any]:
+    """The jitted train chunk, frame and prediction of a kernel key, for headless use (never the server's,
+    whose kernels are its engine's)."""
+    frame = SeqPlan._frame_builder(key.net)
+    return jax.jit(make_train_chunk(key)), jax.jit(frame), jax.jit(make_predict(key.net))
+
+
 def carry_params(old: Any, fresh: Any) -> Any:
     """`old`'s weights in `fresh`'s shapes: the shared corner of each array kept, the rest fresh."""
     if isinstance(fresh, dict):
@@ -111,22 +119,22 @@ class SeqPlan:
             uses = self._frame_uses[index] = (self._frame_use(index),)
         return uses
 
+    @staticmethod
+    def _frame_builder(key: NetKey) -> Any:
+        evaluate = make_evaluate(key)
+
+        def frame(state: SeqState, inputs: Any, shared: Any) -> dict[str, Any]:
+            hyper, example = inputs
+            return evaluate(state.params, hyper, example, state.step)
+
+        return frame
+
     def _frame_use(self, index: int) -> FrameUse:
         key = self.net
-
-        def build() -> Any:
-            evaluate = make_evaluate(key)
-
-            def frame(state: SeqState, inputs: Any, shared: Any) -> dict[str, Any]:
-                hyper, example = inputs
-                return evaluate(state.params, hyper, example, state.step)
-
-            return frame
-
         return FrameUse(
             key=("seq.eval", key),
             inputs=(self.hyper, jnp.asarray(index, jnp.int32)),
-            build=build,
+            build=lambda: SeqPlan._frame_builder(key),
             finish=lambda out: SeqFrame(out, index),
         )
 
@@ -139,14 +147,9 @@ class SeqPlan:
 
     # ---- headless use (the CLI, benchmarks, tests) ---------------------------------------------------
 
-    @cached_property
+    @property
     def _jitted(self) -> tuple[Any, Any, Any]:
-        use = self.frame_uses(False, 0)[0]
-        return (
-            jax.jit(make_train_chunk(self.kernel_key)),
-            jax.jit(use.build()),
-            jax.jit(make_predict(self.net)),
-        )
+        return _headless_kernels(self.kernel_key)
 
     def train(self, state: SeqState, steps: int) -> SeqState:
         trained, _, _ = self._jitted[0](state, self.hyper, jnp.asarray(steps, jnp.int32))
