@@ -23,7 +23,7 @@ from ...engine.optimizers import make_optimizer, schedule_value
 from .config import SeqConfig
 from .model import Masks, SeqNet
 from .names import POSITIONAL, TASKS, TOKENS
-from .tasks import OUTPUTS, Batch, classes, make_batch, steps_needed
+from .tasks import FEATURES, OUTPUTS, Batch, classes, make_batch, steps_needed
 
 STEP_BUCKETS = (8, 16, 32, 64, 160)
 WIDTH_BUCKETS = (16, 32, 64, 128)
@@ -237,9 +237,10 @@ def _optimizer_init(name: str) -> Callable[[Any], Any]:
     return jax.jit(make_optimizer(name, 0.0).init)
 
 
-def init_params(key: NetKey, seed: int) -> Any:
+@cache
+def _jitted_init(key: NetKey) -> Callable[[jax.Array], Any]:
     net = key.net()
-    x = jnp.zeros((key.steps, len(range(TOKENS + 3))))
+    x = jnp.zeros((key.steps, FEATURES))
     zero = jnp.zeros((key.steps, key.width))
     masks = Masks(
         jnp.ones((key.width,)),
@@ -248,7 +249,12 @@ def init_params(key: NetKey, seed: int) -> Any:
         jnp.asarray(0),
         jnp.ones((key.steps, key.steps), bool),
     )
-    return net.init(jax.random.PRNGKey(seed), x, masks, zero, zero)["params"]
+    return jax.jit(lambda rng: net.init(rng, x, masks, zero, zero)["params"])
+
+
+def init_params(key: NetKey, seed: int) -> Any:
+    """Fresh weights of a bucket's network from a seed (compiled once per bucket)."""
+    return _jitted_init(key)(jax.random.PRNGKey(seed))
 
 
 def initial_state(optimizer: str, params: Any, step: int = 0) -> SeqState:
