@@ -107,9 +107,23 @@ async function main() {
   const widgets = buildSettings(schema, send);
   buildPresets(send);
 
+  // Settings that mean nothing for the current model or task are hidden (heads for an LSTM, ...).
+  const APPLIES = {
+    heads: (c) => c.model === "transformer",
+    positional: (c) => c.model === "transformer",
+    vocab: (c) => schema.tasks[c.task]?.seq2seq,
+    momentum: (c) => ["momentum", "nesterov", "adam", "adamw"].includes(c.optimizer),
+    weight_decay: (c) => c.optimizer === "adamw",
+    schedule_epochs: (c) => c.schedule !== "constant",
+    schedule_factor: (c) => c.schedule === "step",
+  };
+
   function setConfig(config, extras) {
     lab.config = config;
-    for (const [name, widget] of Object.entries(widgets)) widget.sync(config[name]);
+    for (const [name, widget] of Object.entries(widgets)) {
+      widget.sync(config[name]);
+      widget.element.hidden = APPLIES[name] ? !APPLIES[name](config) : false;
+    }
     const maxSpeed = config.speed === 0;
     byTestId("max-speed").setAttribute("aria-pressed", String(maxSpeed));
     const url = new URL(window.location.href);

@@ -202,7 +202,7 @@ def make_train_step(key: KernelKey) -> Callable[[SeqState, SeqHyper], tuple[SeqS
             return losses(net, hyper, outputs, batch)["loss"]
 
         loss, grads = jax.value_and_grad(loss_fn)(state.params)
-        norm = optax.global_norm(grads)
+        norm = optax.tree.norm(grads)
         scale = jnp.where(hyper.clip > 0, jnp.minimum(1.0, hyper.clip / (norm + 1e-12)), 1.0)
         grads = jax.tree.map(lambda g: g * scale, grads)
         rate = schedule_value(
