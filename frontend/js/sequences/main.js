@@ -3,11 +3,13 @@
 // holds the settings (a settings link), never the session (kept in sessionStorage, per tab).
 
 import { configFromQuery, queryHasConfig, writeConfigToQuery } from "../core/settings.js";
-import { createStream } from "../core/stream.js";
+import { accessToken } from "../core/api.js";
+import { createStream, watchSocketUrl } from "../core/stream.js";
 import { createWidget } from "../core/widgets.js";
 import { createAccuracyChart } from "./accuracyChart.js";
 import { createSequenceSession, sequenceSessionExists, sequenceSocketUrl } from "./api.js";
 import { PRESETS } from "./presets.js";
+import { createSideBySide } from "./sideBySide.js";
 import { renderAttention, renderGates, renderGradient, renderHidden, renderTokenStrip } from "./views.js";
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -126,9 +128,11 @@ async function main() {
     }
     const maxSpeed = config.speed === 0;
     byTestId("max-speed").setAttribute("aria-pressed", String(maxSpeed));
-    const url = new URL(window.location.href);
-    writeConfigToQuery(schema, config, url.searchParams);
-    window.history.replaceState(null, "", url);
+    if (!document.body.classList.contains("watching")) {
+      const url = new URL(window.location.href);
+      writeConfigToQuery(schema, config, url.searchParams);
+      window.history.replaceState(null, "", url);
+    }
     if (extras?.alphabet) {
       lab.alphabet = extras.alphabet;
       byTestId("seq-alphabet").textContent = `(symbols ${extras.alphabet.split("").join(" ")}, at most ${config.length})`;
@@ -175,6 +179,11 @@ async function main() {
     switch (message.type) {
       case "hello":
         lab.state = message.state;
+        if (message.watch_id && !message.read_only) {
+          const link = new URL("sequences.html", window.location.href);
+          link.searchParams.set("watch", message.watch_id);
+          byTestId("watch-link").href = link.href;
+        }
         lab.configVersion = message.config_version ?? 0;
         setConfig(message.config, message);
         renderStatus();
@@ -230,15 +239,26 @@ async function main() {
     send({ type: "predict", sequence: byTestId("seq-input").value });
   });
 
+  // A watch link (?watch=<watch id>) follows someone's run read-only: a teacher's, in class.
+  const watching = new URLSearchParams(window.location.search).get("watch");
+  if (watching) {
+    document.body.classList.add("watching");
+    for (const control of document.querySelectorAll(".seq-settings-panel select, .seq-settings-panel input, .seq-settings-panel button, .run-buttons button, [data-testid='seq-form'] button, [data-testid='side-by-side-start']")) {
+      control.disabled = true;
+    }
+    byTestId("watch-note").hidden = false;
+  } else {
+    createSideBySide(byTestId("side-by-side"), { schema, currentConfig: () => lab.config, showError });
+  }
   let id;
   try {
-    id = await sessionId(schema);
+    id = watching ? null : await sessionId(schema);
   } catch (error) {
     showError(`could not start a sequence-lab session: ${error.message}`);
     return;
   }
   stream = createStream({
-    url: sequenceSocketUrl(id),
+    url: watching ? watchSocketUrl(watching, accessToken()) : sequenceSocketUrl(id),
     onMessage,
     onConnection: (state) => {
       lab.connection = state;
