@@ -4,11 +4,13 @@ accessible; screenshots at three sizes."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 from a11y import serious_violations
 from playwright.sync_api import Page, expect
+from websockets.sync.client import connect
 
 COMPILE_TIMEOUT_MS = 180_000
 
@@ -116,4 +118,44 @@ def test_an_lstm_shows_its_gates_and_its_gradient_through_time(page: Page, conso
     assert _colours(page, '[data-testid="hidden-state"]') > 2
     expect(page.get_by_test_id("attention-map")).to_contain_text("belong to the Transformer")
     page.screenshot(path=str(results_dir / "sequence-lab-lstm.png"), full_page=True)
+    assert console_errors.unexpected() == []
+
+
+def test_rnn_gru_and_lstm_train_side_by_side_on_the_current_task(page: Page, console_errors, results_dir):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    _open_lab(page, "?task=parity_dense&model=gru&length=6&width=8&speed=0")
+    page.get_by_test_id("side-by-side-start").click()
+    for model in ("rnn", "gru", "lstm"):
+        _wait_for(
+            lambda m=model: _colours(page, f'[data-testid="side-by-side-{m}"]') > 2,
+            180,
+            f"the {model}'s state",
+        )
+    _wait_for(lambda: _colours(page, '[data-testid="side-by-side-chart"]') > 3, 60, "the three curves")
+    for model in ("RNN", "GRU", "LSTM"):  # all three train (each its own run of the same sequences)
+        expect(page.get_by_test_id("side-by-side")).to_contain_text(
+            re.compile(rf"{model} · step [1-9]\d*"), timeout=120_000
+        )
+    page.get_by_test_id("side-by-side").scroll_into_view_if_needed()
+    page.screenshot(path=str(results_dir / "sequence-lab-side-by-side.png"), full_page=True)
+    assert console_errors.unexpected() == []
+
+
+def test_a_student_watches_a_teachers_sequence_run_read_only(page: Page, console_errors, base_url):
+    created = page.request.post("/api/sequences/sessions", data={"config": {"speed": 0}})
+    assert created.status == 201
+    teacher_id = created.json()["id"]
+    watch_id = page.request.get(f"/api/sequences/sessions/{teacher_id}").json()["watch_id"]
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"/sequences.html?watch={watch_id}")
+    expect(page.get_by_test_id("watch-note")).to_be_visible()
+    expect(page.get_by_test_id("token-strip").locator(".row")).to_have_count(3, timeout=COMPILE_TIMEOUT_MS)
+    expect(page.get_by_test_id("play")).to_be_disabled()
+    expect(page.get_by_test_id("seq-task")).to_be_disabled()
+    # the teacher trains (over their own socket): the student's page follows
+    socket_url = base_url.replace("http", "ws") + f"/ws/sequences/{teacher_id}"
+    with connect(socket_url) as ws:
+        ws.send(json.dumps({"type": "step", "epochs": 40}))
+        _wait_for(lambda: int(page.get_by_test_id("epoch").inner_text()) >= 40, 120, "the teacher's step 40")
+    assert "session" not in page.url and f"watch={watch_id}" in page.url
     assert console_errors.unexpected() == []

@@ -92,7 +92,7 @@ class SeqFamily(Family):
     def fit_state(self, state: Any, plan: SeqPlan) -> Any:
         value = resolve(state)
         fresh = plan.fresh_state()
-        same = jax.tree.structure(value) == jax.tree.structure(fresh) and all(
+        same = str(jax.tree.structure(value)) == str(jax.tree.structure(fresh)) and all(
             a.shape == b.shape for a, b in zip(jax.tree.leaves(value), jax.tree.leaves(fresh), strict=True)
         )
         return value if same else plan.adopt(value, None)

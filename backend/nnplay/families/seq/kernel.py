@@ -176,7 +176,8 @@ def losses(key: NetKey, hyper: SeqHyper, outputs: jax.Array, batch: Batch) -> di
     if TASKS[key.task].regression:
         error = (outputs[..., -1] - batch.value) ** 2
         mse = jnp.sum(error * weight) / count
-        return {"loss": mse, "mse": mse, "token_accuracy": jnp.nan, "sequence_accuracy": jnp.nan}
+        none = jnp.asarray(jnp.nan)  # no accuracy for a regression task (null in frames)
+        return {"loss": mse, "mse": mse, "token_accuracy": none, "sequence_accuracy": none}
     logits = outputs[..., :TOKENS] + class_mask(key, hyper)
     nll = optax.softmax_cross_entropy_with_integer_labels(logits, batch.target)
     right = (jnp.argmax(logits, -1) == batch.target) | (weight == 0)
@@ -184,7 +185,7 @@ def losses(key: NetKey, hyper: SeqHyper, outputs: jax.Array, batch: Batch) -> di
     sequence = jnp.mean(jnp.all(right, axis=1))
     return {
         "loss": jnp.sum(nll * weight) / count,
-        "mse": jnp.nan,
+        "mse": jnp.asarray(jnp.nan),
         "token_accuracy": token,
         "sequence_accuracy": sequence,
     }
