@@ -116,28 +116,9 @@ def over_the_websocket(base: str, seconds: float) -> dict[str, Any]:
         out["frames_per_second"] = round(len(sizes) / seconds, 1)
         out["frame_bytes_median"] = int(statistics.median(sizes)) if sizes else None
         out["frame_bytes_max"] = max(sizes) if sizes else None
-        # edits within the bucket while training: width 32 -> 24 -> 32, length 8 -> 6, layers 1 -> 1
-        before = _compiles(base)
-        delays = []
-        edits = [{"width": 24}, {"length": 6}, {"width": 32}, {"length": 8}, {"width": 16}, {"width": 32}]
-        for changes in edits * 3:
-            sent = time.perf_counter()
-            ws.send(json.dumps({"type": "configure", "changes": changes}))
-            version = None
-            while True:
-                m = _recv(ws, 60)
-                if m.get("type") == "config":
-                    version = m["config_version"]
-                if m.get("type") == "frame" and version is not None and m["config_version"] >= version:
-                    delays.append(1000 * (time.perf_counter() - sent))
-                    break
-        out["edit_to_frame_ms"] = {
-            "median": round(statistics.median(delays), 1),
-            "p95": round(sorted(delays)[int(0.95 * (len(delays) - 1))], 1),
-            "max": round(max(delays), 1),
-            "edits": len(delays),
-        }
-        out["compiles_during_edits"] = _compiles(base) - before
+        # edits within the bucket while training: width (bucket 17-32), length (bucket 8)
+        edits = [{"width": 24}, {"length": 6}, {"width": 32}, {"length": 8}, {"width": 20}, {"width": 32}]
+        out["edit_to_frame_ms"], out["compiles_during_edits"] = _edit_delays(base, ws, edits * 3)
         # a new bucket: width 48 (bucket 64) compiles; the run shows "compiling" meanwhile
         sent = time.perf_counter()
         ws.send(json.dumps({"type": "configure", "changes": {"width": 48}}))
@@ -153,7 +134,43 @@ def over_the_websocket(base: str, seconds: float) -> dict[str, Any]:
             "states_seen": states,
         }
         ws.send(json.dumps({"type": "pause"}))
+    # layer edits: a 3-layer run lives in the 4-layer bucket, so 3 <-> 4 <-> 2 compile nothing
+    config = {"speed": 0, "layers": 3}
+    session = httpx.post(base + "/api/sequences/sessions", json={"config": config}, timeout=300).json()["id"]
+    with connect(base.replace("http", "ws") + f"/ws/sequences/{session}", max_size=2**22) as ws:
+        while _recv(ws, 600).get("type") != "frame":
+            pass
+        ws.send(json.dumps({"type": "start"}))
+        while (m := _recv(ws, 600)).get("type") != "frame" or m["state"] != "training":
+            pass
+        edits = [{"layers": 4}, {"layers": 3}, {"layers": 4}, {"layers": 3}, {"width": 24}, {"width": 32}]
+        out["layer_edit_to_frame_ms"], out["compiles_during_layer_edits"] = _edit_delays(base, ws, edits * 2)
+        ws.send(json.dumps({"type": "pause"}))
     return out
+
+
+def _edit_delays(base: str, ws: Any, edits: list[dict[str, Any]]) -> tuple[dict[str, float], int]:
+    """Send each edit while training; the time to the first frame of its config; compiles meanwhile."""
+    before = _compiles(base)
+    delays = []
+    for changes in edits:
+        sent = time.perf_counter()
+        ws.send(json.dumps({"type": "configure", "changes": changes}))
+        version = None
+        while True:
+            m = _recv(ws, 60)
+            if m.get("type") == "config":
+                version = m["config_version"]
+            if m.get("type") == "frame" and version is not None and m["config_version"] >= version:
+                delays.append(1000 * (time.perf_counter() - sent))
+                break
+    summary = {
+        "median": round(statistics.median(delays), 1),
+        "p95": round(sorted(delays)[int(0.95 * (len(delays) - 1))], 1),
+        "max": round(max(delays), 1),
+        "edits": len(delays),
+    }
+    return summary, _compiles(base) - before
 
 
 def main() -> None:
