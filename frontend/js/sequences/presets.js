@@ -11,13 +11,13 @@ export const PRESETS = [
     id: "adding-rnn",
     label: "Adding T=150: RNN",
     note: "The plain RNN sits at the baseline MSE (0.167): its gradient vanishes through 150 steps.",
-    changes: { task: "adding", model: "rnn", length: 150, width: 32, layers: 1, learning_rate: 0.003 },
+    changes: { task: "adding", model: "rnn", length: 150, width: 32, layers: 1, learning_rate: 0.01 },
   },
   {
     id: "adding-lstm",
     label: "Adding T=150: LSTM",
     note: "The LSTM's cell state carries the two marked numbers across 150 steps.",
-    changes: { task: "adding", model: "lstm", length: 150, width: 32, layers: 1, learning_rate: 0.003 },
+    changes: { task: "adding", model: "lstm", length: 150, width: 32, layers: 1, learning_rate: 0.01 },
   },
   {
     id: "parity-final",
