@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jax
+import msgpack
 
 from ... import protocol
 from ...engine.seam import resolve
@@ -21,7 +22,7 @@ from ...sessions import commands
 from ...sessions.family import NOT_MINE, Family, Stamp
 from .config import RANGES, SeqConfig, make_seq_config
 from .evaluate import EXAMPLES, make_predict
-from .frames import encode_frame
+from .frames import encode_frame, hidden_thumbnail
 from .messages import parse_message
 from .model import GATES
 from .names import MODELS, POSITIONAL, SYMBOLS, TASKS
@@ -71,6 +72,7 @@ class SelectExample:
 
 class SeqFamily(Family):
     lab = LAB
+    page = "/sequences.html"
     pause_on_fresh_run = False
 
     @staticmethod
@@ -185,6 +187,14 @@ class SeqFamily(Family):
             "alphabet": alphabet(plan.task, plan.config.vocab),
             "bucket": {"steps": plan.net.steps, "width": plan.net.width, "layers": plan.net.layers},
         }
+
+    def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
+        """The hidden state (units x time) stretched to a square, for the teacher's student tiles."""
+        return None if frame is None else hidden_thumbnail(msgpack.unpackb(frame))
+
+    def size(self, config: SeqConfig) -> int | None:
+        """A challenge ranks runs by width x layers (smallest first)."""
+        return int(config.width * config.layers)
 
     def summary(self, session: Session) -> dict[str, Any]:
         ev = session.last_eval

@@ -94,3 +94,15 @@ def encode_frame(stamp: Any, frame: SeqFrame) -> bytes:
         **frame_payload(frame, plan),
     }
     return bytes(msgpack.packb(body))
+
+
+TILE_SIDE = 20
+
+
+def hidden_thumbnail(frame: dict[str, Any]) -> tuple[bytes, int]:
+    """A frame's hidden state (units x time, uint8) sampled onto a TILE_SIDE square (nearest cell)."""
+    units, steps = frame["hidden"]["shape"]
+    picture = np.frombuffer(frame["hidden"]["data"], np.uint8).reshape(units, steps)
+    rows = np.arange(TILE_SIDE) * units // TILE_SIDE
+    cols = np.arange(TILE_SIDE) * steps // TILE_SIDE
+    return picture[np.ix_(rows, cols)].tobytes(), TILE_SIDE
