@@ -55,8 +55,7 @@ def test_every_view_draws_the_transformer_learns_to_reverse_and_a_typed_sequence
     page: Page, console_errors, results_dir
 ):
     page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto("/")
-    page.get_by_test_id("lab-sequences-link").click()
+    page.goto("/sequences.html")
     expect(page.get_by_test_id("status")).to_have_text("connected · paused", timeout=COMPILE_TIMEOUT_MS)
     expect(page.get_by_test_id("test-sequence-accuracy")).to_have_text(
         re.compile(r"%$"), timeout=COMPILE_TIMEOUT_MS
