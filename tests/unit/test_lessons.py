@@ -21,7 +21,12 @@ from nnplay.presets import PRESETS
 from nnplay.schemas import make_config
 
 PRESET_BY_NAME = {p["name"]: p for p in PRESETS}
-STEP = {(lesson.id, i): step.config for lesson in LESSONS for i, step in enumerate(lesson.steps)}
+STEP = {  # the playground's lessons (other labs check their own: tests/unit/test_seq_lessons.py)
+    (lesson.id, i): step.config
+    for lesson in LESSONS
+    if lesson.lab == "playground"
+    for i, step in enumerate(lesson.steps)
+}
 
 
 @cache

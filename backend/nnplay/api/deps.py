@@ -10,6 +10,7 @@ before any of these run.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException
@@ -160,6 +161,19 @@ def get_image_session(session_id: str, conn: HTTPConnection) -> Session:
     if session.family.lab != IMAGE_LAB:
         raise SessionNotFound(session_id)
     return session
+
+
+def lab_session(lab: str) -> Callable[[str, HTTPConnection], Session]:
+    """A dependency giving the path's session if it is one of `lab`'s (a session of another lab is not
+    found): a lab's routes write `Annotated[Session, Depends(lab_session("sequences"))]`."""
+
+    def get(session_id: str, conn: HTTPConnection) -> Session:
+        session = sessions_of(conn).get(session_id)
+        if session.family.lab != lab:
+            raise SessionNotFound(session_id)
+        return session
+
+    return get
 
 
 def get_room(code: str, conn: HTTPConnection) -> Room:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..families.seq.lessons import LESSONS as SEQUENCE_LESSONS
+
 ALL_FEATURES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"]
 
 
@@ -282,6 +284,16 @@ LESSONS: tuple[Lesson, ...] = (
     ),
 )
 
+
+def _lab_lessons(lessons: tuple[dict[str, Any], ...]) -> tuple[Lesson, ...]:
+    """Lessons a lab declares as data (id, title, lab, steps of title/explanation/config/question)."""
+    return tuple(
+        Lesson(raw["id"], raw["title"], tuple(Step(**step) for step in raw["steps"]), raw["lab"])
+        for raw in lessons
+    )
+
+
+LESSONS += _lab_lessons(SEQUENCE_LESSONS)
 BY_ID = {lesson.id: lesson for lesson in LESSONS}
 
 

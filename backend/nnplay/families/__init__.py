@@ -10,6 +10,7 @@ from ..sessions.family import Family
 def default_families() -> dict[str, Family]:
     from .cnn.family import CnnFamily
     from .mlp.family import MlpFamily
+    from .seq.family import SeqFamily
 
-    families: list[Family] = [MlpFamily(), CnnFamily()]
+    families: list[Family] = [MlpFamily(), CnnFamily(), SeqFamily()]
     return {family.lab: family for family in families}

@@ -1,0 +1,122 @@
+"""The sequence lab's run config: frozen pydantic, derived from the settings table, with errors that
+name the field ("length must be at most 32 for reverse with a recurrent net: ...")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ...schemas import ConfigError
+from .names import RECURRENT, TASKS
+from .settings import (
+    MAX_SEQ2SEQ_LENGTH,
+    MAX_TRANSFORMER_LENGTH,
+    SETTINGS,
+    SETTINGS_BY_NAME,
+    ranges,
+)
+
+RANGES: dict[str, tuple[str, float, float]] = ranges()
+
+
+class SeqConfigError(ConfigError):
+    """A rejected setting; `field` names it."""
+
+
+def _field(name: str) -> Any:
+    setting = SETTINGS_BY_NAME[name]
+    if setting.type in ("int", "float"):
+        return Field(setting.default, ge=setting.min, le=setting.max, allow_inf_nan=False)
+    return Field(setting.default)
+
+
+class SeqConfig(BaseModel):
+    """Everything that defines a sequence-lab run; immutable, so edits make a new config."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: str = _field("task")
+    length: int = _field("length")
+    vocab: int = _field("vocab")
+    model: str = _field("model")
+    width: int = _field("width")
+    layers: int = _field("layers")
+    heads: int = _field("heads")
+    positional: str = _field("positional")
+    optimizer: str = _field("optimizer")
+    learning_rate: float = _field("learning_rate")
+    momentum: float = _field("momentum")
+    weight_decay: float = _field("weight_decay")
+    schedule: str = _field("schedule")
+    schedule_epochs: int = _field("schedule_epochs")
+    schedule_factor: float = _field("schedule_factor")
+    clip: float = _field("clip")
+    batch_size: int = _field("batch_size")
+    speed: int = _field("speed")
+    seed: int = _field("seed")
+
+    @model_validator(mode="after")
+    def _check(self) -> SeqConfig:
+        for setting in SETTINGS:
+            if setting.type == "choice" and getattr(self, setting.name) not in setting.choices:
+                raise SeqConfigError(
+                    setting.name, f"{setting.label.lower()} must be one of {', '.join(setting.choices)}"
+                )
+        task = TASKS[self.task]
+        if self.length < task.min_length:
+            raise SeqConfigError("length", f"length must be at least {task.min_length} for {self.task}")
+        if self.model == "transformer" and self.length > MAX_TRANSFORMER_LENGTH:
+            raise SeqConfigError(
+                "length",
+                f"length must be at most {MAX_TRANSFORMER_LENGTH} for the Transformer, got {self.length}",
+            )
+        if task.seq2seq and self.length > MAX_SEQ2SEQ_LENGTH:
+            raise SeqConfigError(
+                "length", f"length must be at most {MAX_SEQ2SEQ_LENGTH} for {self.task}, got {self.length}"
+            )
+        if self.model == "transformer" and self.width % self.heads:
+            raise SeqConfigError(
+                "width",
+                f"width must be a multiple of heads ({self.heads}) for the Transformer, got {self.width}",
+            )
+        return self
+
+    @property
+    def recurrent(self) -> bool:
+        return self.model in RECURRENT
+
+    def public(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _describe(exc: ValidationError) -> SeqConfigError:
+    error = exc.errors()[0]
+    inner = (error.get("ctx") or {}).get("error")
+    if isinstance(inner, SeqConfigError):
+        return inner
+    loc = list(error.get("loc", ()))
+    field = str(loc[0]) if loc else "config"
+    if error.get("type") == "extra_forbidden":
+        return SeqConfigError(field, f"unknown setting {field!r}")
+    if field in RANGES:
+        label, low, high = RANGES[field]
+        value = error.get("input")
+        return SeqConfigError(
+            field, f"{label} must be between {_number(low)} and {_number(high)}, got {value!r}"
+        )
+    return SeqConfigError(field, f"{field}: {error.get('msg', 'invalid')}")
+
+
+def make_seq_config(base: SeqConfig | None = None, changes: dict[str, Any] | None = None) -> SeqConfig:
+    """Validate `changes` on top of `base` (or the defaults); raise SeqConfigError naming the field."""
+    data = base.public() if base is not None else {}
+    data.update(changes or {})
+    try:
+        return SeqConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _describe(exc) from None

@@ -1,0 +1,200 @@
+"""A sequence-lab config made concrete: the plan the engine trains and shows (its uses), fresh and
+carried-over states, and the host-side finish of a frame.
+
+A `SeqPlan` is immutable (a new config makes a new plan). Its training use is keyed by the bucket
+(kernel.KernelKey); everything else the kernel reads is traced (`SeqHyper`), so an edit within a bucket
+compiles nothing. A state carried to another bucket keeps every weight the two share (cut or padded
+gate by gate; new units and layers start from the seed's fresh weights); a new optimizer kind or a new
+bucket starts the optimizer's moments afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ...engine.seam import FrameUse, TrainUse
+from .config import SeqConfig
+from .evaluate import EXAMPLES, make_evaluate, make_predict
+from .kernel import (
+    KernelKey,
+    NetKey,
+    SeqState,
+    init_params,
+    initial_state,
+    make_hyper,
+    make_train_chunk,
+    net_key,
+)
+from .names import TASKS, Task
+from .tasks import encode_typed
+
+
+@cache
+def _fresh_params(key: NetKey, seed: int) -> Any:
+    return init_params(key, seed)
+
+
+@cache
+def _headless_kernels(key: KernelKey) -> tuple[Any, Any, Any]:
+    """The jitted train chunk, frame and prediction of a kernel key, for headless use (never the server's,
+    whose kernels are its engine's)."""
+    frame = SeqPlan._frame_builder(key.net)
+    return jax.jit(make_train_chunk(key)), jax.jit(frame), jax.jit(make_predict(key.net))
+
+
+def carry_params(old: Any, fresh: Any) -> Any:
+    """`old`'s weights in `fresh`'s shapes: the shared corner of each array kept, the rest fresh."""
+    if isinstance(fresh, dict):
+        return {
+            k: carry_params(old[k], v) if isinstance(old, dict) and k in old else v for k, v in fresh.items()
+        }
+    old_a, fresh_a = np.asarray(old), np.asarray(fresh)
+    if old_a.ndim != fresh_a.ndim:
+        return fresh
+    corner = tuple(slice(0, min(a, b)) for a, b in zip(old_a.shape, fresh_a.shape, strict=True))
+    out = fresh_a.copy()
+    out[corner] = old_a[corner]
+    return jnp.asarray(out)
+
+
+class SeqPlan:
+    def __init__(self, config: SeqConfig) -> None:
+        self.config = config
+        self.task: Task = TASKS[config.task]
+        self.net = net_key(config)
+        self.kernel_key = KernelKey(self.net, config.optimizer, config.schedule, config.batch_size)
+        self.hyper = make_hyper(config, self.net)
+
+    @property
+    def recurrent(self) -> bool:
+        return self.config.recurrent
+
+    def fresh_state(self) -> SeqState:
+        return initial_state(self.config.optimizer, _fresh_params(self.net, self.config.seed))
+
+    def adopt(self, state: SeqState, old: SeqPlan | None) -> SeqState:
+        """`state` (concrete) carried to this plan: kept as it is within a bucket and optimizer kind."""
+        if old is not None and old.kernel_key == self.kernel_key:
+            return state
+        params = carry_params(state.params, _fresh_params(self.net, self.config.seed))
+        return initial_state(self.config.optimizer, params, int(state.step))
+
+    @staticmethod
+    def fresh_run_reason(old: SeqConfig, new: SeqConfig) -> str | None:
+        if new.model != old.model:
+            return f"new network: a {new.model} in place of a {old.model}"
+        if new.seed != old.seed:
+            return "new seed: new weights and new sequences"
+        if new.heads != old.heads and new.model == "transformer":
+            return "new network: the heads changed"
+        return None
+
+    # ---- uses -------------------------------------------------------------------------------------------
+
+    @cached_property
+    def _train_uses(self) -> tuple[TrainUse, ...]:
+        key = self.kernel_key
+        return (
+            TrainUse(("seq.train", key), self.hyper, lambda: make_train_chunk(key), label=self.config.model),
+        )
+
+    def train_uses(self) -> Sequence[TrainUse]:
+        return self._train_uses
+
+    @cached_property
+    def _frame_uses(self) -> dict[int, tuple[FrameUse, ...]]:
+        return {}
+
+    def frame_uses(self, detail: bool, view: Any = None) -> Sequence[FrameUse]:
+        index = min(max(int(view or 0), 0), EXAMPLES - 1)
+        uses = self._frame_uses.get(index)
+        if uses is None:
+            uses = self._frame_uses[index] = (self._frame_use(index),)
+        return uses
+
+    @staticmethod
+    def _frame_builder(key: NetKey) -> Any:
+        evaluate = make_evaluate(key)
+
+        def frame(state: SeqState, inputs: Any, shared: Any) -> dict[str, Any]:
+            hyper, example = inputs
+            return evaluate(state.params, hyper, example, state.step)
+
+        return frame
+
+    def _frame_use(self, index: int) -> FrameUse:
+        key = self.net
+        return FrameUse(
+            key=("seq.eval", key),
+            inputs=(self.hyper, jnp.asarray(index, jnp.int32)),
+            build=lambda: SeqPlan._frame_builder(key),
+            finish=lambda out: SeqFrame(out, index),
+        )
+
+    # ---- predictions ------------------------------------------------------------------------------------
+
+    def predict_args(self, state: SeqState, typed: list[int]) -> tuple[Any, ...]:
+        batch = encode_typed(self.task, typed, self.net.steps, self.recurrent)
+        hyper = self.hyper._replace(length=jnp.asarray(len(typed), jnp.int32))
+        return state.params, hyper, batch.x
+
+    # ---- headless use (the CLI, benchmarks, tests) ---------------------------------------------------
+
+    @property
+    def _jitted(self) -> tuple[Any, Any, Any]:
+        return _headless_kernels(self.kernel_key)
+
+    def train(self, state: SeqState, steps: int) -> SeqState:
+        trained, _, _ = self._jitted[0](state, self.hyper, jnp.asarray(steps, jnp.int32))
+        return trained  # type: ignore[no-any-return]
+
+    def evaluate(self, state: SeqState, index: int = 0) -> SeqFrame:
+        use = self.frame_uses(False, index)[0]
+        return use.finish(jax.device_get(self._jitted[1](state, use.inputs, None)))  # type: ignore[no-any-return]
+
+    def predict(self, state: SeqState, typed: list[int]) -> dict[str, np.ndarray]:
+        out = self._jitted[2](*self.predict_args(state, typed))
+        return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _figure(value: Any) -> float | None:
+    number = float(value)
+    return number if np.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class SeqFrame:
+    """A frame's numbers on the host and the example it shows."""
+
+    out: dict[str, Any]
+    index: int
+
+    def figure(self, split: str, name: str) -> float | None:
+        return _figure(self.out[split][name])
+
+    @property
+    def train_loss(self) -> float:
+        return float(self.out["train"]["loss"])
+
+    @property
+    def test_loss(self) -> float:
+        return float(self.out["test"]["loss"])
+
+    @property
+    def train_accuracy(self) -> float | None:
+        return self.figure("train", "sequence_accuracy")
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.figure("test", "sequence_accuracy")
+
+    @property
+    def healthy(self) -> bool:
+        return bool(np.isfinite(self.train_loss) and np.isfinite(self.test_loss))

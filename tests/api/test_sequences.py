@@ -1,0 +1,136 @@
+"""The sequence lab over the real websocket: a Transformer learns to reverse; edits keep the weights;
+typed sequences get predictions or clear errors; bad settings name their field."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import msgpack
+import pytest
+from websockets.sync.client import connect
+
+from live import Client
+
+MAX_FRAME_BYTES = 20 * 1024
+
+
+def create_sequence_session(base: str, config: dict[str, Any] | None = None) -> httpx.Response:
+    return httpx.post(base + "/api/sequences/sessions", json={"config": config or {}}, timeout=120)
+
+
+@contextlib.contextmanager
+def sequence_client(base: str, session_id: str) -> Iterator[Client]:
+    with connect(base.replace("http", "ws") + f"/ws/sequences/{session_id}", max_size=2**22) as ws:
+        yield Client(ws)
+
+
+@pytest.fixture(scope="module")
+def lab(base_url: str) -> Iterator[tuple[str, Client]]:
+    response = create_sequence_session(base_url, {"speed": 0})
+    assert response.status_code == 201, response.text
+    session_id = response.json()["id"]
+    with sequence_client(base_url, session_id) as client:
+        yield session_id, client
+
+
+def test_a_transformer_learns_to_reverse_over_the_websocket_with_its_views_in_each_frame(lab, base_url):
+    session_id, client = lab
+    hello = client.wait_for(lambda m: m.get("type") == "hello")
+    assert hello["lab"] == "sequences" and hello["config"]["task"] == "reverse"
+    assert hello["schema"]["tasks"]["adding"]["regression"] is True
+    first = client.frame(timeout=180)  # the first frame waits for the compile
+    assert first["test"]["sequence_accuracy"] < 0.5
+    client.send({"type": "start"})
+    frame = client.frame(lambda f: (f["test"]["sequence_accuracy"] or 0) >= 0.99, timeout=180)
+    client.send({"type": "pause"})
+    client.wait_for(lambda m: m.get("type") == "status" and m.get("state") == "paused")
+    example = frame["example"]
+    assert example["steps"] == 8 and len(example["tokens"]) == 8
+    assert example["target"] == example["tokens"][::-1]  # reversal, answered in place
+    assert frame["hidden"]["shape"] == [32, 8] and len(frame["hidden"]["data"]) == 32 * 8
+    assert frame["attention"]["shape"] == [1, 2, 8, 8]
+    assert len(frame["grad_through_time"]) == 8 and len(frame["connectivity"]) == 8
+    summary = httpx.get(f"{base_url}/api/sequences/sessions/{session_id}").json()
+    assert summary["lab"] == "sequences" and summary["test_sequence_accuracy"] >= 0.99
+    assert summary["test_mse"] is None
+
+
+def test_the_default_frame_is_at_most_20_kb(lab):
+    _, client = lab
+    client.send({"type": "step", "epochs": 1})
+    while True:
+        raw = client.ws.recv(timeout=60)
+        if isinstance(raw, bytes) and msgpack.unpackb(raw).get("type") == "frame":
+            break
+    assert len(raw) <= MAX_FRAME_BYTES
+
+
+def test_a_typed_sequence_gets_the_models_answer_token_by_token(lab):
+    _, client = lab
+    client.send({"type": "predict", "sequence": "0123 4567"})
+    reply = client.wait_for(lambda m: m.get("type") == "prediction", timeout=60)
+    assert reply["sequence"] == "01234567"
+    assert reply["expected"] == list("76543210")
+    assert len(reply["answer"]) == 8 and len(reply["confidence"]) == 8
+    assert sum(reply["correct"]) >= 6  # the trained net reverses (nearly) any sequence
+
+
+@pytest.mark.parametrize(
+    ("sequence", "words"),
+    [("01x3", "unknown token 'x' at position 3"), ("0" * 9, "too long: 9 tokens"), ("", "type a sequence")],
+)
+def test_a_bad_typed_sequence_gets_a_clear_error_and_the_session_goes_on(lab, sequence, words):
+    _, client = lab
+    client.send({"type": "predict", "sequence": sequence})
+    error = client.wait_for(lambda m: m.get("type") == "error", timeout=30)
+    assert error["field"] == "sequence" and words in error["message"]
+    client.send({"type": "ping"})
+    client.wait_for(lambda m: m.get("type") == "pong")
+
+
+def test_a_width_and_length_edit_keeps_the_weights_and_compiles_nothing(lab, base_url):
+    _, client = lab
+    compiles = httpx.get(f"{base_url}/api/health").json()["engine"]["compiles"]
+    client.send({"type": "select_example", "index": 1})  # a frame of the paused run, as it stands
+    trained = client.frame(lambda f: f["example"]["index"] == 1, timeout=60)
+    client.send({"type": "configure", "changes": {"width": 24, "length": 6}})
+    config = client.wait_for(lambda m: m.get("type") == "config" and m["config"]["width"] == 24)
+    assert not config.get("fresh_run")
+    assert config["bucket"] == {"steps": 8, "width": 32, "layers": 1}
+    frame = client.frame(lambda f: f["config_version"] >= config["config_version"], timeout=60)
+    assert frame["hidden"]["shape"] == [24, 6] and frame["epoch"] == trained["epoch"]
+    # back to the trained shape, without a step: the same weights reverse as well as before
+    client.send({"type": "configure", "changes": {"width": 32, "length": 8}})
+    config = client.wait_for(lambda m: m.get("type") == "config" and m["config"]["width"] == 32)
+    frame = client.frame(lambda f: f["config_version"] >= config["config_version"], timeout=60)
+    assert frame["epoch"] == trained["epoch"]
+    assert frame["test"]["sequence_accuracy"] == trained["test"]["sequence_accuracy"]
+    assert httpx.get(f"{base_url}/api/health").json()["engine"]["compiles"] == compiles
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"length": 40}, "length"),
+        ({"width": 30, "heads": 4}, "width"),
+        ({"task": "juggle"}, "task"),
+        ({"learning_rate": 5}, "learning_rate"),
+    ],
+)
+def test_bad_settings_name_their_field(lab, base_url, changes, field):
+    _, client = lab
+    client.send({"type": "configure", "changes": changes})
+    error = client.wait_for(lambda m: m.get("type") == "error", timeout=30)
+    assert error["field"] == field
+    response = create_sequence_session(base_url, changes)
+    assert response.status_code == 422
+    assert field in response.text
+
+
+def test_a_session_of_another_lab_is_not_a_sequence_session(base_url):
+    response = httpx.post(base_url + "/api/sessions", json={}, timeout=60)
+    playground_id = response.json()["id"]
+    assert httpx.get(f"{base_url}/api/sequences/sessions/{playground_id}").status_code == 404
