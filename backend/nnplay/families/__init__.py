@@ -9,7 +9,8 @@ from ..sessions.family import Family
 
 def default_families() -> dict[str, Family]:
     from .cnn.family import CnnFamily
+    from .gen.family import GenFamily
     from .mlp.family import MlpFamily
 
-    families: list[Family] = [MlpFamily(), CnnFamily()]
+    families: list[Family] = [MlpFamily(), CnnFamily(), GenFamily()]
     return {family.lab: family for family in families}
