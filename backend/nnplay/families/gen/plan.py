@@ -9,7 +9,7 @@ VAE and the data set change only the traced inputs, so they compile nothing and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import jax
@@ -203,11 +203,9 @@ class GenPlan:
 
     # ---- headless use (the CLI, benchmarks, tests: jitted once per plan) -----------------------------------
 
-    @cached_property
+    @property
     def _jitted(self) -> tuple[Any, Any]:
-        use = self.train_uses()[0]
-        frame = self.frame_uses(False)[0]
-        return jax.jit(use.build()), jax.jit(frame.build())
+        return _headless(self.train_uses()[0].key), _headless_frame(self.frame_uses(False)[0].key)
 
     def train(self, state: Any, units: int) -> Any:
         trained, _, _ = self._jitted[0](state, self.train_uses()[0].inputs, jnp.asarray(units, jnp.int32))
@@ -217,17 +215,37 @@ class GenPlan:
         use = self.frame_uses(False)[0]
         return use.finish(jax.device_get(self._jitted[1](state, use.inputs, None)))  # type: ignore[no-any-return]
 
-    @cached_property
-    def _probes(self) -> tuple[Any, Any, Any]:
-        d_phase, _ = make_gan_phases(self.gan_key) if self.is_gan else (None, None)
-        return jax.jit(make_decode()), jax.jit(make_encode()), d_phase and jax.jit(d_phase)
-
     def decode(self, state: VaeState, z: np.ndarray) -> np.ndarray:
-        return np.asarray(self._probes[0](*self.decode_args(state, z)))
+        return np.asarray(_probes()[0](*self.decode_args(state, z)))
 
     def encode(self, state: VaeState, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self._probes[1](*self.encode_args(state, x)))
+        return np.asarray(_probes()[1](*self.encode_args(state, x)))
 
     def discriminator_half(self, state: GanState) -> GanState:
         """The step-by-step mode's first half: the next generator step's k discriminator updates."""
-        return self._probes[2](state, self.gan_inputs)  # type: ignore[no-any-return]
+        return _discriminator_half(self.gan_key)(state, self.gan_inputs)  # type: ignore[no-any-return]
+
+
+# Headless kernels, one per key (compiled once per process, as the engine's cache does for the server).
+
+
+@cache
+def _headless(key: Any) -> Any:
+    kind, inner = key
+    return jax.jit(make_gan_chunk(inner) if kind == "gen.gan" else make_vae_chunk(inner))
+
+
+@cache
+def _headless_frame(key: Any) -> Any:
+    kind, inner = key
+    return jax.jit(make_gan_frame(inner) if kind == "gen.gan.frame" else make_vae_frame())
+
+
+@cache
+def _probes() -> tuple[Any, Any]:
+    return jax.jit(make_decode()), jax.jit(make_encode())
+
+
+@cache
+def _discriminator_half(key: GanKey) -> Any:
+    return jax.jit(make_gan_phases(key)[0])
