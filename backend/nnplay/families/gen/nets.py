@@ -19,7 +19,7 @@ import numpy as np
 from .settings import ACTIVATIONS
 
 WIDTH_BUCKETS = (16, 32, 64, 128, 256)
-DEPTH_BUCKETS = (3, 6)
+DEPTH_BUCKETS = (2, 4, 6)
 
 
 @dataclass(frozen=True)
