@@ -144,3 +144,17 @@ def test_the_vae_latent_views_draw_a_click_decodes_and_a_drawn_digit_lands(
     page.screenshot(path=str(results_dir / "generative-vae-phone.png"))
     box = page.get_by_test_id("latent-scatter").bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+def test_a_lesson_step_tried_sets_its_config_and_starts_over(page: Page, console_errors, results_dir):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_lab(page)
+    page.get_by_test_id("gen-lesson").select_option(label="Mode collapse, and how to fight it")
+    expect(page.get_by_test_id("lesson-step-title")).to_have_text("Step 1 of 5: Eight modes to find")
+    for _ in range(4):
+        page.get_by_test_id("lesson-next").click()
+    expect(page.get_by_test_id("lesson-step-title")).to_contain_text("A curve cannot cover a ring")
+    page.get_by_test_id("lesson-try").click()
+    wait_for(lambda: server_session(page)["config"]["noise_dim"] == 1, 60, "the lesson's config")
+    expect(page.get_by_test_id("noise-dim")).to_have_value("1")
+    page.screenshot(path=str(results_dir / "generative-lesson-projector.png"))

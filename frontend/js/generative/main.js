@@ -7,6 +7,7 @@ import { createDrawPad } from "../images/drawPad.js";
 import { createLabSession, float32, labSessionExists, labSocketUrl, uploadPoints } from "./api.js";
 import { createControls } from "./controls.js";
 import { drawDigit, drawLatentGrid, drawLatentScatter, renderLegend, renderStrip } from "./latentViews.js";
+import { createLessons } from "./lessons.js";
 import { createLineChart } from "./lineChart.js";
 import { drawField, drawManifold, drawSamples, toPlane } from "./planeViews.js";
 
@@ -46,6 +47,15 @@ async function main() {
   const controls = createControls(byTestId("settings"), {
     onChange: (changes) => send({ type: "configure", changes }),
     onError: showError,
+  });
+  const lessons = createLessons(byTestId("lessons"), {
+    onTry: (config) => {
+      showError("");
+      ganLosses.reset();
+      elboChart.reset();
+      send({ type: "configure", changes: config });
+      send({ type: "reset" });
+    },
   });
   renderLegend(byTestId("latent-legend"));
 
@@ -141,6 +151,7 @@ async function main() {
         lab.configVersion = message.config_version ?? 0;
         lab.stepsPerEpoch = message.steps_per_epoch;
         controls.setSchema(message.schema);
+        lessons.setSchema(message.schema);
         controls.setConfig(message.config);
         setModel(message.config);
         renderStatus();

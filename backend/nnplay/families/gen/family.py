@@ -23,6 +23,7 @@ from ...sessions.family import NOT_MINE, Family, Stamp
 from .config import GenConfig, make_gen_config
 from .evaluate import LATENT_EXTENT, LATENT_GRID, make_decode, make_encode
 from .frames import GanFrame, VaeFrame, encode_data, encode_frame, frame_fields
+from .lessons import lesson_catalog
 from .messages import MAX_PIXEL, parse_message
 from .plan import GenPlan
 from .points import MAX_POINTS, PointsError, check_points
@@ -46,6 +47,7 @@ def lab_schema() -> dict[str, Any]:
         "latent_extent": LATENT_EXTENT,
         "latent_grid": LATENT_GRID,
         "settings": public(),
+        "lessons": lesson_catalog(),
     }
 
 
