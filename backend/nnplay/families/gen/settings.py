@@ -56,7 +56,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("beta", "Beta (KL weight)", "float", 1.0,
             "The weight of the KL term in the VAE's loss (1: the ELBO; 0: no pull towards the prior).",
             "beta", "autoencoder", min=0.0, max=10.0),
-    Setting("learning_rate", "Learning rate", "float", 0.001,
+    # 0.003: the code's 5-NN accuracy reaches 0.75 in 1,400-2,000 updates (seeds 1-3); 2,600-6,600 at 0.001
+    Setting("learning_rate", "Learning rate", "float", 0.003,
             "The autoencoder's Adam step size.", "lr", "autoencoder", min=1e-5, max=0.1),
     Setting("batch_size", "Batch size", "int", 0,
             "Points (GAN) or digits (AE/VAE) per update; 0 picks the model's default (256 / 64).",
