@@ -158,3 +158,20 @@ def test_a_lesson_step_tried_sets_its_config_and_starts_over(page: Page, console
     wait_for(lambda: server_session(page)["config"]["noise_dim"] == 1, 60, "the lesson's config")
     expect(page.get_by_test_id("noise-dim")).to_have_value("1")
     page.screenshot(path=str(results_dir / "generative-lesson-projector.png"))
+
+
+def test_a_watcher_sees_the_run_train_and_cannot_change_it(page: Page, console_errors):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_lab(page)
+    watcher = page.context.new_page()
+    watcher.goto(f"/generative.html?watch={server_session(page)['watch_id']}")
+    expect(watcher.get_by_test_id("watch-banner")).to_be_visible()
+    expect(watcher.get_by_test_id("play")).to_be_disabled()
+    expect(watcher.get_by_test_id("gen-model")).to_be_disabled()
+    page.get_by_test_id("play").click()
+    expect(watcher.get_by_test_id("modes-covered")).to_have_text(
+        re.compile(r"of 8$"), timeout=COMPILE_TIMEOUT_MS
+    )
+    wait_for(lambda: int(watcher.get_by_test_id("updates").inner_text()) > 100, 60, "the watcher's frames")
+    assert colours(watcher, "gan-samples") > 20
+    watcher.close()

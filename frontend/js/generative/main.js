@@ -2,7 +2,7 @@
 // State flows one way: controls -> server (JSON commands); server messages -> views. A frame made with
 // a config older than the newest accepted one is dropped (the views never show a net that is gone).
 
-import { createStream } from "../core/stream.js";
+import { createStream, watchSocketUrl } from "../core/stream.js";
 import { createDrawPad } from "../images/drawPad.js";
 import { createLabSession, float32, labSessionExists, labSocketUrl, uploadPoints } from "./api.js";
 import { createControls } from "./controls.js";
@@ -228,6 +228,20 @@ async function main() {
     drawLatents();
   });
 
+  const watchId = new URL(window.location.href).searchParams.get("watch");
+  if (watchId) {
+    watchOnly();
+    stream = createStream({
+      url: watchSocketUrl(watchId),
+      onMessage,
+      onConnection: (state) => {
+        lab.connection = state;
+        renderStatus();
+      },
+      onFatalClose: () => showError("this run has ended"),
+    });
+    return;
+  }
   let id;
   try {
     id = await sessionId();
@@ -245,6 +259,17 @@ async function main() {
     },
     onFatalClose: () => showError("this session has ended; reload the page for a new one"),
   });
+}
+
+/** Watching someone's run (?watch=<id>): every frame arrives; the controls that would change it are off. */
+function watchOnly() {
+  document.body.classList.add("watching");
+  byTestId("watch-banner").hidden = false;
+  const inert = document.querySelectorAll(".toolbar button, .controls-panel input, .controls-panel select, .controls-panel button");
+  for (const control of inert) control.disabled = true;
+  new MutationObserver(() => {
+    for (const control of document.querySelectorAll(".controls-panel input, .controls-panel select")) control.disabled = true;
+  }).observe(byTestId("settings"), { childList: true });
 }
 
 function wireButtons(send, lab, resetCharts) {
