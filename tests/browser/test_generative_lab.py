@@ -65,7 +65,7 @@ def test_the_gan_views_draw_and_points_drawn_on_the_plane_become_its_data(
     )
     wait_for(lambda: int(page.get_by_test_id("updates").inner_text()) > 300, 120, "300 updates")
     for view in ("gan-samples", "gan-field", "gan-manifold", "gan-losses"):
-        assert colours(page, view) > 20, f"{view} is blank"
+        wait_for(lambda view=view: colours(page, view) > 20, 60, f"{view} drawn")
     page.screenshot(path=str(results_dir / "generative-gan-desktop.png"))
     page.set_viewport_size({"width": 1280, "height": 720})
     page.screenshot(path=str(results_dir / "generative-gan-projector.png"))
@@ -108,9 +108,9 @@ def test_the_vae_latent_views_draw_a_click_decodes_and_a_drawn_digit_lands(
     expect(page.get_by_test_id("elbo")).to_have_text(re.compile(r"^\d+\.\d\d$"), timeout=COMPILE_TIMEOUT_MS)
     wait_for(lambda: page.get_by_test_id("knn-accuracy").inner_text().endswith("%"), 60, "the 5-NN accuracy")
     wait_for(lambda: int(page.get_by_test_id("updates").inner_text()) > 400, 120, "400 updates")
+    for view in ("latent-scatter", "latent-grid", "elbo-chart"):  # the chart needs two frames of the VAE
+        wait_for(lambda view=view: colours(page, view) > 10, 60, f"{view} drawn")
     page.get_by_test_id("play").click()  # pause
-    for view in ("latent-scatter", "latent-grid", "elbo-chart"):
-        assert colours(page, view) > 10, f"{view} is blank"
 
     # A click decodes a new image; a shift-click interpolates between the two points.
     blank = page.evaluate(_PIXELS_JS, '[data-testid="latent-decode"]')
