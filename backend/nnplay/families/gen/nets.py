@@ -9,8 +9,9 @@ autoencoder's encoder and decoder (families/gen/gan.py, vae.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -39,12 +40,14 @@ class NetShape:
 
 
 class Net(NamedTuple):
-    w_in: jax.Array  # (inputs, width)
-    b_in: jax.Array  # (width,)
-    w: jax.Array  # (depth - 1, width, width)
-    b: jax.Array  # (depth - 1, width)
-    w_out: jax.Array  # (width, outputs)
-    b_out: jax.Array  # (outputs,)
+    """Weights as jax arrays while training, numpy ones when made or carried over on the host."""
+
+    w_in: Any  # (inputs, width)
+    b_in: Any  # (width,)
+    w: Any  # (depth - 1, width, width)
+    b: Any  # (depth - 1, width)
+    w_out: Any  # (width, outputs)
+    b_out: Any  # (outputs,)
 
 
 class NetMask(NamedTuple):
@@ -61,23 +64,27 @@ def net_mask(shape: NetShape, layers: tuple[int, ...], activation: str) -> NetMa
     return NetMask(jnp.asarray(mask), jnp.asarray(ACTIVATIONS.index(activation), jnp.int32))
 
 
-def init_net(key: jax.Array, shape: NetShape, layers: tuple[int, ...]) -> Net:
-    """He-scaled weights for the whole bucket (the fan-ins of the config's own widths), zero biases."""
-    keys = jax.random.split(key, shape.depth + 1)
+def init_net(seed: int, stream: int, shape: NetShape, layers: tuple[int, ...]) -> Net:
+    """He-scaled weights for the whole bucket (the fan-ins of the config's own widths), zero biases. Drawn
+    with numpy from (seed, stream): a new run costs no compile (jax's random ops would compile one kernel
+    each, seconds on a busy machine)."""
+    rng = np.random.default_rng([seed, stream])
     fans = [shape.inputs, *layers, *([layers[-1]] * shape.depth)]
 
-    def normal(k: jax.Array, rows: int, cols: int, fan: int) -> jax.Array:
-        return jax.random.normal(k, (rows, cols), jnp.float32) * np.sqrt(2.0 / max(1, fan))
+    def normal(rows: int, cols: int, fan: int) -> np.ndarray:
+        return (rng.standard_normal((rows, cols)) * np.sqrt(2.0 / max(1, fan))).astype(np.float32)
 
-    w_in = normal(keys[0], shape.inputs, shape.width, fans[0])
-    w = jnp.stack(
-        [normal(keys[1 + i], shape.width, shape.width, fans[1 + i]) for i in range(shape.depth - 1)]
-    )
-    w_out = normal(keys[-1], shape.width, shape.outputs, layers[-1]) * np.sqrt(0.5)
-    zeros = jnp.zeros
-    return Net(
-        w_in, zeros(shape.width), w, zeros((shape.depth - 1, shape.width)), w_out, zeros(shape.outputs)
-    )
+    w_in = normal(shape.inputs, shape.width, fans[0])
+    w = np.stack([normal(shape.width, shape.width, fans[1 + i]) for i in range(shape.depth - 1)])
+    w_out = normal(shape.width, shape.outputs, layers[-1]) * np.float32(np.sqrt(0.5))
+    zeros = np.zeros
+    b = zeros((shape.depth - 1, shape.width), np.float32)
+    return Net(w_in, zeros(shape.width, np.float32), w, b, w_out, zeros(shape.outputs, np.float32))
+
+
+def zeros_like_init(init: Callable[[Any], Any], params: Any) -> Any:
+    """An optimizer's initial state as numpy zeros, from its shapes alone (no compile): Adam's is zeros."""
+    return jax.tree.map(lambda leaf: np.zeros(leaf.shape, leaf.dtype), jax.eval_shape(init, params))
 
 
 def activate(z: jax.Array, code: jax.Array) -> jax.Array:
@@ -102,10 +109,12 @@ def apply_net(net: Net, mask: NetMask, x: jax.Array) -> jax.Array:
 def fit_net(old: Net, new: Net) -> Net:
     """`new` with `old`'s weights copied where their shapes overlap (a bucket change keeps the weights)."""
 
-    def copy(o: jax.Array, n: jax.Array) -> jax.Array:
+    def copy(o: Any, n: Any) -> Any:
         if o.ndim != n.ndim:
             return n
         region = tuple(slice(0, min(a, b)) for a, b in zip(o.shape, n.shape, strict=True))
-        return jnp.asarray(n).at[region].set(jnp.asarray(o)[region])
+        out = np.array(n)  # numpy: carrying weights over compiles nothing
+        out[region] = np.asarray(o)[region]
+        return out
 
     return Net(*(copy(o, n) for o, n in zip(old, new, strict=True)))

@@ -30,7 +30,7 @@ from .evaluate import (
 )
 from .frames import GanFrame, VaeFrame, gan_frame_of, vae_frame_of
 from .gan import GanInputs, GanKey, GanState, adam, make_gan_chunk, make_gan_phases
-from .nets import NetShape, fit_net, init_net, net_mask
+from .nets import NetShape, fit_net, init_net, net_mask, zeros_like_init
 from .settings import LATENT, MAX_NOISE
 from .vae import OPTIMIZER, VaeInputs, VaeKey, VaeState, make_vae_chunk
 
@@ -122,19 +122,23 @@ class GenPlan:
     # ---- states ----------------------------------------------------------------------------------------
 
     def fresh_state(self) -> GanState | VaeState:
-        key = jax.random.PRNGKey(self.config.seed)
-        k1, k2 = jax.random.split(key)
-        zero = jnp.zeros((), jnp.int32)
-        nan = jnp.asarray(np.nan, f32)
+        """New weights from the seed (numpy: a new run compiles nothing), zero optimizer moments."""
+        seed = self.config.seed
+        zero: Any = np.zeros((), np.int32)
+        nan: Any = np.full((), np.nan, np.float32)
         if self.is_gan:
-            g = init_net(k1, self.g_shape, self.config.generator_layers)
-            d = init_net(k2, self.d_shape, self.config.discriminator_layers)
+            g = init_net(seed, 1, self.g_shape, self.config.generator_layers)
+            d = init_net(seed, 2, self.d_shape, self.config.discriminator_layers)
             tx = adam(self.config.loss)
-            return GanState(g, d, tx.init(g), tx.init(d), zero, zero, nan, nan)
-        layers = self.config.encoder_layers
-        e = init_net(k1, self.e_shape, layers)
-        dec = init_net(k2, self.dec_shape, tuple(reversed(layers)))
-        return VaeState(e, dec, OPTIMIZER.init((e, dec)), zero, nan)
+            state: Any = GanState(
+                g, d, zeros_like_init(tx.init, g), zeros_like_init(tx.init, d), zero, zero, nan, nan
+            )
+        else:
+            layers = self.config.encoder_layers
+            e = init_net(seed, 1, self.e_shape, layers)
+            dec = init_net(seed, 2, self.dec_shape, tuple(reversed(layers)))
+            state = VaeState(e, dec, zeros_like_init(OPTIMIZER.init, (e, dec)), zero, nan)
+        return jax.device_put(state)  # type: ignore[no-any-return]
 
     def adopt(self, state: Any) -> Any:
         """`state` carried to this plan: as it is when the buckets are the same, else its weights copied
@@ -150,10 +154,12 @@ class GenPlan:
         if isinstance(state, GanState) and isinstance(fresh, GanState):
             g, d = fit_net(state.g, fresh.g), fit_net(state.d, fresh.d)
             tx = adam(self.config.loss)
-            return fresh._replace(g=g, d=d, g_opt=tx.init(g), d_opt=tx.init(d), step=state.step)
+            g_opt, d_opt = zeros_like_init(tx.init, g), zeros_like_init(tx.init, d)
+            return fresh._replace(g=g, d=d, g_opt=g_opt, d_opt=d_opt, step=state.step)
         assert isinstance(state, VaeState) and isinstance(fresh, VaeState)
         e, dec = fit_net(state.encoder, fresh.encoder), fit_net(state.decoder, fresh.decoder)
-        return fresh._replace(encoder=e, decoder=dec, opt=OPTIMIZER.init((e, dec)), step=state.step)
+        opt = zeros_like_init(OPTIMIZER.init, (e, dec))
+        return fresh._replace(encoder=e, decoder=dec, opt=opt, step=state.step)
 
     # ---- uses --------------------------------------------------------------------------------------------
 
