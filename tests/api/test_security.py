@@ -206,9 +206,10 @@ def test_the_token_when_set_is_required_by_every_rest_and_websocket_route():
                     connect(ws_url(base, path + query))
                 assert refused.value.response.status_code == 401, path
                 assert b"token is required" in refused.value.response.body
-            if socket_path.startswith("/ws/images/"):  # an image-lab session has ids of its own
-                image_id = httpx.post(base + "/api/images/sessions", json={}, headers=auth).json()["id"]
-                path = socket_path.replace("{session_id}", image_id)
+            for lab in ("images", "generative"):  # a lab's own socket takes only that lab's sessions
+                if socket_path.startswith(f"/ws/{lab}/"):
+                    lab_id = httpx.post(f"{base}/api/{lab}/sessions", json={}, headers=auth).json()["id"]
+                    path = socket_path.replace("{session_id}", lab_id)
             if "{session_id}" in socket_path or "{watch_id}" in socket_path:
                 with connect(ws_url(base, path + f"?token={token}")) as ws:
                     assert json.loads(ws.recv(timeout=10))["type"] == "hello", path
