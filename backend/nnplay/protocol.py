@@ -13,7 +13,8 @@ import numpy as np
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from .schemas import MESSAGE_TYPES, ClientMessage, describe_errors, short_repr
+from .client_messages import MESSAGE_TYPES, ClientMessage
+from .schemas import describe_errors, short_repr
 
 MAX_MESSAGE_BYTES = 64 * 1024
 

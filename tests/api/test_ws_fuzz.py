@@ -19,8 +19,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from nnplay.client_messages import MESSAGE_TYPES
 from nnplay.protocol import MAX_MESSAGE_BYTES
-from nnplay.schemas import MESSAGE_TYPES, TrainConfig
+from nnplay.schemas import TrainConfig
 from nnplay.settings import SETTINGS_BY_NAME
 
 from live import Client, create_session, open_client, serve

@@ -5,10 +5,10 @@ watched or recent work."""
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
+from loops import run
 
 from nnplay.engine.batched import BatchedEngine
 from nnplay.families import default_families
@@ -24,12 +24,6 @@ def manager_of(**limits) -> SessionManager:
 async def closed(manager: SessionManager) -> None:
     await manager.close()
     await asyncio.to_thread(manager.engine.close)
-
-
-def _run(coro):
-    """On a fresh event loop in its own thread (Playwright may leave a loop running in this one)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def test_a_quota_counts_per_key_and_in_total_and_slots_go_back_once():
@@ -91,7 +85,7 @@ def test_parallel_creations_never_pass_the_session_managers_caps():
         finally:
             await closed(manager)
 
-    alive, playground, classroom, refused, refused_runs = _run(go())
+    alive, playground, classroom, refused, refused_runs = run(go())
     assert playground <= 20, f"{playground} playground sessions after 30 parallel creations (cap 20)"
     assert classroom <= 5, f"{classroom} classroom runs after 12 parallel creations (cap 5)"
     # At a cap a client's own idle sessions make room, so more than 20 creations may succeed; never more
@@ -113,6 +107,6 @@ def test_parallel_image_lab_creations_never_pass_a_clients_cap():
         finally:
             await closed(manager)
 
-    alive, refused = _run(go())
+    alive, refused = run(go())
     assert alive <= 3, f"{alive} image-lab sessions alive after 5 parallel creations (cap 3 per client)"
     assert alive + refused <= 5

@@ -8,7 +8,8 @@ import pytest
 from nnplay.engine import runtime
 from nnplay.families.mlp.trainer import Trainer
 from nnplay.features import feature_mask
-from nnplay.models.mlp import MlpShape, drop, forward, init_params, make_arch
+from nnplay.models.mlp import MlpShape, drop, forward, make_arch
+from nnplay.models.mlp_init import init_params
 from nnplay.schemas import ConfigError, make_config
 
 X = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (64, 8)).astype(np.float32))

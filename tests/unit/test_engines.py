@@ -3,11 +3,11 @@ family; an engine owns its threads and kernels, and leaves none behind when clos
 
 import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import numpy as np
 import pytest
+from loops import run
 
 from nnplay.engine.batched import BatchedEngine
 from nnplay.engine.resident import Shard, compile_stacked
@@ -28,11 +28,6 @@ RUNS = {
         {"generator_layers": [16], "discriminator_layers": [16], "batch_size": 32, "d_steps": 2},
     ),
 }
-
-
-def _run(coro):
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def plan_of(lab, changes):
@@ -71,7 +66,7 @@ def test_the_batched_and_the_serial_engine_train_a_run_to_the_same_numbers(name)
                 await asyncio.to_thread(engine.close)
         return results
 
-    batched, serial = _run(both())
+    batched, serial = run(both())
     close_enough(batched, serial)
     assert not all(
         np.array_equal(np.asarray(x), np.asarray(y))
@@ -109,7 +104,7 @@ def test_an_engine_leaves_no_thread_and_no_kernel_behind_when_closed(kind):
         await asyncio.wrap_future(engine.frame(plan, trained, False))
         return engine
 
-    engine = _run(use_it())
+    engine = run(use_it())
     assert _engine_threads() - before, "the engine runs its own threads"
     assert engine.compiler.count() > 0
     engine.close()

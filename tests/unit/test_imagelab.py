@@ -7,6 +7,7 @@ import asyncio
 import jax
 import numpy as np
 import pytest
+from loops import run
 
 from nnplay.engine.runtime import compile_count
 from nnplay.engine.serial import SerialEngine
@@ -51,7 +52,7 @@ def test_learning_rate_dropout_and_augmentation_edits_do_not_recompile():
         return outcome.state
 
     try:
-        state = asyncio.run(chunk(lab, lab.fresh_state()))
+        state = run(chunk(lab, lab.fresh_state()))
         engine.call(("predict",), lambda: lambda x: x + 1, np.zeros(3)).result()
         before = compile_count()
         for changes in (
@@ -63,7 +64,7 @@ def test_learning_rate_dropout_and_augmentation_edits_do_not_recompile():
             edited = Lab(make_image_config(lab.config, changes), lab)
             assert family.fresh_run_reason(lab.config, edited.config) is None
             assert edited.train_uses()[0].key == lab.train_uses()[0].key
-            lab, state = edited, asyncio.run(chunk(edited, family.fit_state(state, edited)))
+            lab, state = edited, run(chunk(edited, family.fit_state(state, edited)))
         assert compile_count() == before
     finally:
         engine.close()

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from nnplay.families.mlp.trainer import HIST_BINS, Trainer, histogram
-from nnplay.models.mlp import MlpShape, init_params
+from nnplay.models.mlp import MlpShape
+from nnplay.models.mlp_init import init_params
 from nnplay.schemas import make_config
 
 from reference import exact_layers, features, loss

@@ -17,8 +17,8 @@ import pytest
 from nnplay.classroom.lessons import LESSONS
 from nnplay.families.mlp.frames import FrameData
 from nnplay.families.mlp.trainer import Trainer
+from nnplay.presets import PRESETS
 from nnplay.schemas import make_config
-from nnplay.settings import PRESETS
 
 PRESET_BY_NAME = {p["name"]: p for p in PRESETS}
 STEP = {(lesson.id, i): step.config for lesson in LESSONS for i, step in enumerate(lesson.steps)}
@@ -193,7 +193,7 @@ def test_each_lesson_step_does_what_its_text_says(key):
     LESSON_CLAIMS[key](STEP[key])
 
 
-# ---- the page's one-click lessons (settings.PRESETS) ----------------------------------------------
+# ---- the page's one-click lessons (presets.PRESETS) ----------------------------------------------
 
 
 def _xor_preset(c):

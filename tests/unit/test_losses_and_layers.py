@@ -15,7 +15,8 @@ from nnplay.engine import runtime
 from nnplay.families.mlp.trainer import Trainer
 from nnplay.features import all_features, feature_mask
 from nnplay.models.losses import point_loss, score
-from nnplay.models.mlp import MlpShape, forward, forward_with_stats, init_params, make_arch
+from nnplay.models.mlp import MlpShape, forward, forward_with_stats, make_arch
+from nnplay.models.mlp_init import init_params
 from nnplay.schemas import ConfigError, make_config
 
 BLOBS = {"dataset": "blobs", "loss": "cross_entropy", "classes": 4}

@@ -5,8 +5,9 @@ import pytest
 
 from nnplay.families.mlp.train import batch_loss
 from nnplay.features import all_features, feature_mask
-from nnplay.models.mlp import ACTIVATION_NAMES, MlpShape, activate, init_params, make_arch
+from nnplay.models.mlp import ACTIVATION_NAMES, MlpShape, activate, make_arch
 from nnplay.models.mlp import forward as mlp_forward
+from nnplay.models.mlp_init import init_params
 
 from reference import ACT, exact_layers, features, forward, loss
 

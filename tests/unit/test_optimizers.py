@@ -18,7 +18,8 @@ from nnplay.families.mlp.exact import ExactSpec, batch_data, make_exact_chunk
 from nnplay.families.mlp.train import MAX_BATCH, TrainData, train_chunk
 from nnplay.families.mlp.trainer import Trainer
 from nnplay.features import all_features, feature_mask
-from nnplay.models.mlp import MlpShape, Params, init_params, make_arch
+from nnplay.models.mlp import MlpShape, Params, make_arch
+from nnplay.models.mlp_init import init_params
 from nnplay.schemas import make_config
 from nnplay.settings import SETTINGS_BY_NAME
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from nnplay.schemas import ConfigError, SetBias, SetWeight, make_config
+from nnplay.client_messages import SetBias, SetWeight
+from nnplay.schemas import ConfigError, make_config
 from nnplay.settings import DATASETS, LOSSES, SETTINGS_BY_NAME, dataset_classes, schema
 
 # One data set of each kind of labels, and the problem type that goes with it.

@@ -2,9 +2,9 @@
 sessions count against the same per-client and server limits, and idle sessions expire."""
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from loops import run
 
 from nnplay.engine.batched import BatchedEngine
 from nnplay.families import default_families
@@ -19,12 +19,6 @@ def manager_of(**limits) -> SessionManager:
 async def closed(manager: SessionManager) -> None:
     await manager.close()
     await asyncio.to_thread(manager.engine.close)
-
-
-def _run(coro):
-    """On a fresh event loop in its own thread (Playwright may leave a loop running in this one)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def test_classroom_runs_do_not_use_up_the_playground_and_have_their_own_bound():
@@ -44,7 +38,7 @@ def test_classroom_runs_do_not_use_up_the_playground_and_have_their_own_bound():
         finally:
             await closed(manager)
 
-    classroom_full, playground_full, count = _run(go())
+    classroom_full, playground_full, count = run(go())
     assert "3 classroom runs" in classroom_full and "watch the teacher" in classroom_full
     assert "2 sessions" in playground_full
     assert count == 5
@@ -67,7 +61,7 @@ def test_every_lab_counts_against_one_client_limit_and_makes_room_from_its_own_i
         finally:
             await closed(manager)
 
-    refused, count, idle_kept, other_kept = _run(go())
+    refused, count, idle_kept, other_kept = run(go())
     assert "already has 2 sessions" in refused
     assert count == 3 and not idle_kept and other_kept
 
@@ -85,4 +79,4 @@ def test_idle_sessions_of_any_lab_expire():
         finally:
             await closed(manager)
 
-    assert _run(go()) == (1, 1)
+    assert run(go()) == (1, 1)

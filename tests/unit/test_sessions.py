@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from loops import run
 
 from nnplay.engine.batched import BatchedEngine
 from nnplay.engine.serial import ChunkClock
@@ -45,13 +45,6 @@ def _close_engine():
     yield
     if _ENGINE:
         _ENGINE.pop().close()
-
-
-def _run(coro):
-    """Run a coroutine on a fresh event loop in its own thread (the browser tests' Playwright may leave a
-    loop running in this one)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def _msg(**fields):
@@ -99,7 +92,7 @@ def test_pause_reports_the_epoch_the_run_really_stopped_at():
         await session.close()
         return paused[-1]["epoch"], epoch, session.epoch
 
-    reported, at_pause, later = _run(go())
+    reported, at_pause, later = run(go())
     assert reported == at_pause == later
 
 
@@ -117,7 +110,7 @@ def test_step_and_reset_report_the_state_they_leave():
         await session.close()
         return after_steps, after_reset
 
-    after_steps, after_reset = _run(go())
+    after_steps, after_reset = run(go())
     assert [(m["state"], m["epoch"]) for m in after_steps] == [("paused", 1), ("paused", 2)]
     assert [(m["state"], m["epoch"]) for m in after_reset] == [("paused", 0)]
 
@@ -132,7 +125,7 @@ def test_a_weight_edit_sent_before_a_configure_is_applied_before_it():
         await session.close()
         return w, _messages(sub)
 
-    w, messages = _run(go())
+    w, messages = run(go())
     assert not [m for m in messages if m["type"] == "error"], messages
     # layer 1 (4 -> 2) became unused by the configure, but its edited weight was applied first
     assert w[1, 3, 1] == pytest.approx(2.5)
@@ -148,7 +141,7 @@ def test_an_edit_that_no_longer_fits_after_a_queued_configure_is_reported_to_its
         await session.close()
         return reply
 
-    reply = json.loads(_run(go()))
+    reply = json.loads(run(go()))
     assert reply["type"] == "error" and reply["field"] == "layer"
 
 
@@ -192,7 +185,7 @@ def test_the_exact_kernel_trains_on_the_new_data_after_a_data_change(change):
         await session.close()
         return start, session.params, kernel, reference_plan
 
-    start, trained, kernel, plan = _run(go())
+    start, trained, kernel, plan = run(go())
     assert kernel == "exact"
     expected = start
     for _ in range(20):
@@ -213,7 +206,7 @@ def test_after_a_switch_to_xor_the_run_learns_xor():
         return ev
 
     # A net still learning the circle is near chance on xor (45 % in the bug report).
-    assert _run(go()).train_accuracy >= 0.9
+    assert run(go()).train_accuracy >= 0.9
 
 
 def test_a_data_set_without_training_points_cannot_be_played_or_stepped_and_has_no_loss():
@@ -229,7 +222,7 @@ def test_a_data_set_without_training_points_cannot_be_played_or_stepped_and_has_
         await session.close()
         return session, _messages(sub)
 
-    session, messages = _run(go())
+    session, messages = run(go())
     errors = [m for m in messages if m["type"] == "error"]
     assert len(errors) == 2 and all("no training points" in e["message"] for e in errors)
     assert session.epoch == 0 and session.state == "paused"
@@ -254,7 +247,7 @@ def test_a_failing_evaluation_is_reported_once_and_never_loops(monkeypatch):
         await session.close()
         return state, _messages(sub)
 
-    state, messages = _run(go())
+    state, messages = run(go())
     errors = [m for m in messages if m["type"] == "error"]
     assert len(errors) == 1 and "evaluation exploded" in errors[0]["message"]
     assert len(calls) == 1 and state == "paused"
@@ -271,7 +264,7 @@ def test_a_watcher_may_only_ping():
         await session.close()
         return json.loads(reply), json.loads(pong), hello, session.state
 
-    reply, pong, hello, state = _run(go())
+    reply, pong, hello, state = run(go())
     assert reply["code"] == "read_only" and pong["type"] == "pong" and state == "paused"
     assert hello["read_only"] is True and "session" not in hello and hello["watch_id"]
 
@@ -292,7 +285,7 @@ def test_a_big_change_in_reference_mode_starts_a_fresh_run_unless_weights_are_ke
         await session.close()
         return fresh_epoch, kept_epoch, [m for m in _messages(sub) if m["type"] == "config"]
 
-    fresh_epoch, kept_epoch, configs = _run(go())
+    fresh_epoch, kept_epoch, configs = run(go())
     assert fresh_epoch == 0 and kept_epoch == 3
     assert configs[0]["fresh_run"] is True and "data" in configs[0]["reason"]
     assert configs[1]["fresh_run"] is False
@@ -390,7 +383,7 @@ def test_a_burst_of_commands_ends_where_the_same_commands_one_by_one_do(sequence
             await session.close()
         return burst, single, rebuilt
 
-    burst, single, rebuilt = _run(go())
+    burst, single, rebuilt = run(go())
     assert burst.config == single.config
     assert burst.epoch - 3 == single.epoch
     assert rebuilt.epoch == burst.epoch
@@ -428,7 +421,7 @@ def test_a_subscriber_that_never_reads_holds_a_bounded_number_of_bytes():
             sub.push_frame(bytes(1000 + i % 7))
         return sub.held_bytes(), sub.dropped_control
 
-    held, dropped = _run(go())
+    held, dropped = run(go())
     assert held <= 64 * 100 + 1006 and dropped == 10_000 - 64
 
 
@@ -472,7 +465,7 @@ def test_relu_at_learning_rate_10_is_reported_stalled_and_rolls_back(dataset):
         await session.close()
         return stalled, session.epoch, session.state
 
-    (state, message), epoch, after = _run(go())
+    (state, message), epoch, after = run(go())
     assert state == "stalled" and "stalled" in message and "learning rate 10" in message
     assert epoch < 200 and after == "paused"
 
@@ -486,7 +479,7 @@ def test_a_healthy_run_is_never_called_stalled():
         await session.close()
         return state
 
-    assert _run(go()) == "training"
+    assert run(go()) == "training"
 
 
 def test_a_command_applies_at_once_while_the_scheduler_runs_the_sessions_chunk():
@@ -528,7 +521,7 @@ def test_a_command_applies_at_once_while_the_scheduler_runs_the_sessions_chunk()
         finally:
             await asyncio.to_thread(own.close)
 
-    epoch, applied_at, version = _run(go())
+    epoch, applied_at, version = run(go())
     assert applied_at == epoch and version >= 2
 
 
@@ -541,7 +534,7 @@ def test_a_stop_epoch_run_on_the_batched_engine_reaches_its_epoch_in_chunks_of_m
         return session.epoch, engine().stats()
 
     before = engine().stats()["chunks"]
-    epoch, stats = _run(go())
+    epoch, stats = run(go())
     assert epoch == 3000
     chunks = stats["chunks"] - before
     assert chunks < 3000 / 5, f"{chunks} chunks for 3,000 epochs"
@@ -560,6 +553,6 @@ def test_a_client_that_never_says_what_it_shows_gets_frames_without_the_insight_
         await session.close()
         return plain, detailed
 
-    plain, detailed = _run(go())
+    plain, detailed = run(go())
     assert plain.metrics is None and plain.grad_norms == []
     assert detailed.metrics is not None and detailed.grad_norms

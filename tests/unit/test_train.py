@@ -5,7 +5,8 @@ import numpy as np
 from nnplay.engine.optimizers import OptimizerSpec, TrainState, init_state, make_hyper
 from nnplay.families.mlp.train import TrainData, regularized_update, train_chunk
 from nnplay.features import feature_mask
-from nnplay.models.mlp import MlpShape, Params, init_params, make_arch
+from nnplay.models.mlp import MlpShape, Params, make_arch
+from nnplay.models.mlp_init import init_params
 
 
 def hyper(lr=0.1, l1=0.0, l2=0.0, batch=10):

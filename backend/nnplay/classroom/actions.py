@@ -15,10 +15,10 @@ import logging
 from typing import Any
 
 from .. import protocol
-from ..schemas import Configure, Reset, make_config
+from ..client_messages import Configure, Reset
 from ..sessions import Session, SessionManager
 from .audience import RoomAudience
-from .lessons import BY_ID
+from .lessons import BY_ID, Lesson
 from .messages import Challenge
 from .pushes import push_report
 from .rooms import Member, Room, RoomService, check_locked
@@ -50,9 +50,9 @@ class RoomActions:
     async def fork(self, room: Room, member: Member, client: str) -> Session:
         """The member's own run from the teacher's current config, weights, own points and epoch."""
         teacher = await self.runs.teacher_session(room)
-        session = await self.manager.create(teacher.config.public(), client, classroom=True)
-        custom = teacher.config.dataset == "custom"
-        session.adopt(teacher.params, teacher.epoch, teacher.custom if custom else None)
+        lab = teacher.family.lab
+        session = await self.manager.create(teacher.config.public(), client, classroom=True, lab=lab)
+        session.adopt(teacher.params, teacher.epoch, teacher.family.own_data(teacher))
         old, member.session_id, member.reached = member.session_id, session.id, None
         self.service.set_mode(member, "forked")
         if old is not None and old != session.id:
@@ -93,7 +93,7 @@ class RoomActions:
         if changes is None:
             changes = teacher.config.public()
         else:
-            make_config(teacher.config, changes)  # validate before touching anyone's run
+            teacher.family.make_config(teacher.config, changes)  # validate before touching anyone's run
         runs = await self.runs.forked_runs(room)
         refusals: dict[str, str] = {}
         for member, session in runs:
@@ -126,6 +126,7 @@ class RoomActions:
     async def set_lesson(self, room: Room, lesson_id: str) -> None:
         if lesson_id not in BY_ID:
             raise LessonError(f"no lesson {lesson_id!r}; the lessons are {', '.join(BY_ID)}")
+        _check_lab(BY_ID[lesson_id], await self.runs.teacher_session(room))
         self.service.set_room(room, lesson_id=lesson_id, lesson_step=-1)
         await self.lesson_next(room)
 
@@ -137,8 +138,9 @@ class RoomActions:
         if room.lesson_step + 1 >= len(lesson.steps):
             raise LessonError(f"that was the last step of {lesson.title!r}")
         step = lesson.steps[room.lesson_step + 1]
-        changes = make_config(None, step.config).public()
         teacher = await self.runs.teacher_session(room)
+        _check_lab(lesson, teacher)
+        changes = teacher.family.make_config(None, step.config).public()
         sessions = [teacher, *[session for _, session in await self.runs.forked_runs(room)]]
         for session in sessions:
             # queued in this order: the step's settings, then fresh weights from epoch 0 (so the configure
@@ -162,6 +164,14 @@ class RoomActions:
             member.reached = None
         self.service.set_room(room, challenge=stored)
         self.audience.announce(room)
+
+
+def _check_lab(lesson: Lesson, teacher: Session) -> None:
+    if lesson.lab != teacher.family.lab:
+        raise LessonError(
+            f"{lesson.title!r} is a lesson of the {lesson.lab} lab, and this room's run is in the "
+            f"{teacher.family.lab} lab: open a room from that lab's page to teach it"
+        )
 
 
 async def _settle(sessions: list[Session]) -> None:

@@ -108,10 +108,12 @@ class RoomAudience:
             if session is None:
                 continue
             summary = session.summary()
-            loss = summary["test_loss"]
-            if summary["config"]["dataset"] != spec["dataset"] or loss is None or loss >= spec["target_loss"]:
+            loss, size = summary["test_loss"], session.family.size(session.config)
+            if summary["config"].get("dataset") != spec["dataset"] or loss is None or size is None:
                 continue
-            candidate = (sum(summary["config"]["hidden_layers"]), summary["epoch"])
+            if loss >= spec["target_loss"]:
+                continue
+            candidate = (size, summary["epoch"])
             if member.reached is None or candidate < member.reached:
                 member.reached, changed = candidate, True
         return changed

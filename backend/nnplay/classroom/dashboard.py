@@ -7,14 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgpack
-import numpy as np
-
 from ..sessions import Session
 from .lessons import BY_ID
 from .rooms import Member, Room
 
-TILE_GRID = 20  # thumbnail side: every 5th cell of the 100 x 100 decision map
 IGNORED_IN_DIFF = {"speed"}  # how fast a student watches is not a difference in what they train
 
 
@@ -88,17 +84,6 @@ def config_diff(student: dict[str, Any], teacher: dict[str, Any]) -> list[dict[s
     ]
 
 
-def thumbnail(frame: bytes | None) -> bytes | None:
-    """A TILE_GRID x TILE_GRID uint8 decision map sampled from a session's last frame."""
-    if frame is None:
-        return None
-    decoded = msgpack.unpackb(frame)
-    size = int(decoded.get("grid_size", 100))
-    grid = np.frombuffer(decoded["output_grid"], np.uint8).reshape(size, size)
-    step = max(1, size // TILE_GRID)
-    return grid[step // 2 :: step, step // 2 :: step][:TILE_GRID, :TILE_GRID].tobytes()
-
-
 def tile(member: Member, session: Session | None, teacher_config: dict[str, Any]) -> dict[str, Any]:
     """One student's tile on the teacher's dashboard."""
     if session is None or member.mode == "watching":
@@ -115,6 +100,7 @@ def tile(member: Member, session: Session | None, teacher_config: dict[str, Any]
         }
     summary = session.summary()
     config = summary["config"]
+    picture = session.family.thumbnail(session.last_frame)  # the run's family draws its tile
     return {
         "id": member.id,
         "name": member.name,
@@ -122,9 +108,9 @@ def tile(member: Member, session: Session | None, teacher_config: dict[str, Any]
         "state": summary["state"],
         "epoch": summary["epoch"],
         "test_loss": summary["test_loss"],
-        "grid": thumbnail(session.last_frame),
-        "grid_size": TILE_GRID,
+        "grid": picture[0] if picture else None,
+        "grid_size": picture[1] if picture else 0,
         "diff": config_diff(config, teacher_config),
-        "neurons": sum(config["hidden_layers"]),
+        "neurons": session.family.size(session.config),
         "watch_id": session.watch_id,
     }

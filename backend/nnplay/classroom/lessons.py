@@ -3,7 +3,7 @@
 The teacher advances (lesson-next); each step's `config` is applied on top of the defaults to the
 teacher's run (from epoch 0) and pushed to every student who tries it themselves. Setting names are
 those of settings.py. tests/unit/test_lessons.py performs what each step (and each one-click lesson of
-settings.PRESETS) tells the learner to do, and checks the result its text claims.
+presets.PRESETS) tells the learner to do, and checks the result its text claims.
 """
 
 from __future__ import annotations
@@ -35,9 +35,15 @@ class Lesson:
     id: str
     title: str
     steps: tuple[Step, ...]
+    lab: str = "playground"  # the lab whose runs its steps configure (a room's run must be in it)
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "steps": [s.public() for s in self.steps]}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "lab": self.lab,
+            "steps": [s.public() for s in self.steps],
+        }
 
 
 LESSONS: tuple[Lesson, ...] = (

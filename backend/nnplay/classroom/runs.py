@@ -18,8 +18,9 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from ..client_messages import Start
 from ..engine.snapshot import SnapshotError, state_from_bytes, state_to_bytes
-from ..schemas import ConfigError, Start
+from ..schemas import ConfigError
 from ..sessions import Session, SessionManager, SessionNotFound, TooManySessions
 from ..sessions.runstate import RUNNING
 from .rooms import Member, Room, RoomService, teacher_snapshot_owner
@@ -33,20 +34,30 @@ def teacher_owner(room: Room) -> str:
     return teacher_snapshot_owner(room.code)
 
 
-def _pack_points(points: np.ndarray, labels: np.ndarray) -> bytes:
+LAB_KEY = "lab"  # a snapshot's config names its lab under this key (none: the playground, as before)
+
+
+def pack_own_data(data: tuple[Any, ...]) -> bytes:
+    """A run's own data (a tuple of arrays, in its family's form) as bytes for the store."""
+    arrays = [np.ascontiguousarray(a) for a in data]
     return bytes(
         msgpack.packb(
-            {"points": points.astype(np.float32).tobytes(), "labels": labels.astype(np.float32).tobytes()}
+            {"arrays": [{"dtype": a.dtype.str, "shape": a.shape, "data": a.tobytes()} for a in arrays]}
         )
     )
 
 
-def _unpack_points(data: bytes | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+def unpack_own_data(data: bytes | None) -> tuple[np.ndarray, ...] | None:
+    """What pack_own_data stored (or the playground's points and labels as stored before there were labs)."""
     if not data:
-        return None, None
+        return None
     content = msgpack.unpackb(data)
-    points = np.frombuffer(content["points"], np.float32).reshape(-1, 2)
-    return points, np.frombuffer(content["labels"], np.float32)
+    if "arrays" not in content:
+        points = np.frombuffer(content["points"], np.float32).reshape(-1, 2)
+        return points, np.frombuffer(content["labels"], np.float32)
+    return tuple(
+        np.frombuffer(a["data"], np.dtype(a["dtype"])).reshape(tuple(a["shape"])) for a in content["arrays"]
+    )
 
 
 class RoomRuns:
@@ -130,20 +141,25 @@ class RoomRuns:
         row = self.store.snapshot(owner)
         if row is None:
             return await self.manager.create({}, client, classroom=True)
+        config = dict(row.config)
+        lab = str(config.pop(LAB_KEY, "playground"))
+        if lab not in self.manager.families:
+            log.warning("snapshot of %s is of the %s lab, which this server lacks", owner, lab)
+            self.restore_notes[owner] = f"this server has no {lab} lab: it starts afresh in the playground"
+            return await self.manager.create({}, client, classroom=True)
         try:
-            session = await self.manager.create(row.config, client, classroom=True)
+            session = await self.manager.create(config, client, classroom=True, lab=lab)
         except ConfigError:  # a setting this version no longer accepts: start from the defaults
             log.warning("snapshot of %s has a config this version refuses; starting afresh", owner)
             self.restore_notes[owner] = "this version refuses its saved settings: it starts afresh"
-            return await self.manager.create({}, client, classroom=True)
+            return await self.manager.create({}, client, classroom=True, lab=lab)
         try:  # small arrays: on the loop, not queued behind kernel compiles in the shared thread pool
             state = state_from_bytes(session.params, row.weights)
         except SnapshotError as exc:
             log.warning("snapshot of %s not restored: %s", owner, exc)
             self.restore_notes[owner] = "its saved weights could not be read: it starts from new weights"
             return session
-        points, labels = _unpack_points(row.points)
-        session.adopt(state, row.epoch, None if points is None else (points, labels))
+        session.adopt(state, row.epoch, unpack_own_data(row.points))
         if row.training:  # queued after the weights: it trains on from where it was
             session.handle(Start(type="start"))
         self._saved[owner] = (row.epoch, session.config_version, row.training)
@@ -160,10 +176,10 @@ class RoomRuns:
             return
         config = session.config  # the config its weights fit (the one the run trains with)
         weights = await asyncio.to_thread(state_to_bytes, session.params if state is None else state)
-        points = None
-        if config.dataset == "custom":
-            points = _pack_points(session.custom_points, session.custom_labels)
-        self.store.save_snapshot(owner, config.public(), weights, epoch, points, training)
+        own = session.family.own_data(session)
+        points = None if own is None else pack_own_data(own)
+        stored = {**config.public(), LAB_KEY: session.family.lab}
+        self.store.save_snapshot(owner, stored, weights, epoch, points, training)
         self._saved[owner] = key
 
     async def snapshot_all(self, force: bool = False) -> None:

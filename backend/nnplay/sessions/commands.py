@@ -104,7 +104,10 @@ def configure(
     """Check a change of settings against the newest accepted config and queue it (raises ConfigError)."""
     config = session.family.make_config(session.accepted_config, changes)
     if config == session.accepted_config:
-        return protocol.json_message("config", config=config.public(), config_version=session.config_version)
+        extras = session.family.config_extras(session.plan)  # as every config message has them
+        return protocol.json_message(
+            "config", config=config.public(), config_version=session.config_version, **extras
+        )
     session.accepted_config = config
     session.enqueue(Command(AdoptConfig(changes, keep_weights), sub))
     return None

@@ -40,6 +40,7 @@ class Family(abc.ABC):
     """A model family, as the sessions see it (see the module docstring)."""
 
     lab: str = ""  # the lab's name in URLs and the API ("playground", "images", ...)
+    page: str = "/"  # the lab's page (a room's join link opens it)
     pause_on_fresh_run = True  # a change that starts a fresh run pauses it (the playground's rule)
 
     # ---- settings and plans ---------------------------------------------------------------------------
@@ -130,3 +131,19 @@ class Family(abc.ABC):
     def summary(self, session: Session) -> dict[str, Any]:
         """What the family adds to `GET /api/sessions/{id}`."""
         return {}
+
+    # ---- the classroom ----------------------------------------------------------------------------------
+
+    def own_data(self, session: Session) -> Any:
+        """The run's own data that a fork or a snapshot carries (in the form ReplaceData takes: a tuple of
+        arrays), or None when it trains on none of its own."""
+        return session.custom
+
+    def size(self, config: Any) -> int | None:
+        """How big the model is, as a challenge ranks it (fewest first); None: this family's runs are not
+        ranked by size."""
+        return None
+
+    def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
+        """A small square picture of a frame for the teacher's student tiles: (uint8 side x side, side)."""
+        return None

@@ -7,8 +7,9 @@ import secrets
 import time
 from typing import Any
 
+from ..client_messages import Pause
 from ..engine.seam import Engine
-from ..schemas import ConfigError, Pause
+from ..schemas import ConfigError
 from .commands import Command
 from .family import Family
 from .limits import EVICT_OTHERS_AFTER_S, Blocked, Quota, Slot, eviction_candidate

@@ -25,7 +25,9 @@ const ROOM_HIDES = ["presets"];
  * schema); `showRun({sessionId} | {watchUrl})`; `hideControls(names)` hides controls as the hide=
  * parameter does, `showControls(names)` shows them again; `notify(message)` shows an error line,
  * `clearNotify()` takes back the class's last one after an action that worked; `announce(title, text,
- * ms?)` says something that is true for a moment. Returns {handleFatalClose() -> bool}.
+ * ms?)` says something that is true for a moment; `lab`: the page's lab ("playground" if left out: a
+ * room whose run is in another lab is followed on that lab's page, where this module is mounted too).
+ * Returns {handleFatalClose() -> bool}.
  */
 export function installClassroom(page) {
   const { container, store, showRun, hideControls, showControls, notify } = page;
@@ -124,8 +126,10 @@ export function installClassroom(page) {
 
   // ---- teacher ----------------------------------------------------------------------------------
 
-  async function becomeTeacher(room, key, lessons) {
+  async function becomeTeacher(room, key, allLessons) {
+    if (elsewhere(room, { role: "teacher", code: room.code, key })) return;
     saveMembership({ role: "teacher", code: room.code, key });
+    const lessons = allLessons.filter((lesson) => (lesson.lab || "playground") === (room.lab || "playground"));
     enterRoom();
     const teacherRun = room.session_id;
     if (teacherRun !== store.get().sessionId) drive(teacherRun);
@@ -174,7 +178,7 @@ export function installClassroom(page) {
   async function teach() {
     const [room, lessons] = await Promise.all([roomsApi.create(store.get().sessionId), roomsApi.lessons()]);
     const panel = await becomeTeacher(room, room.teacher_key, lessons);
-    panel.showQr();
+    panel?.showQr();
   }
 
   // ---- student ----------------------------------------------------------------------------------
@@ -187,8 +191,18 @@ export function installClassroom(page) {
     );
   }
 
+  /** A room whose run is in another lab is followed on that lab's page: go there (it rejoins). */
+  function elsewhere(answer, membership) {
+    const lab = page.lab || "playground";
+    if (!answer.lab || answer.lab === lab || !answer.page) return false;
+    saveMembership(membership);
+    window.location.assign(`${answer.page}?room=${encodeURIComponent(membership.code)}`);
+    return true;
+  }
+
   function becomeStudent(membership, me) {
     const { code, token } = membership;
+    if (elsewhere(me, membership)) return;
     saveMembership(membership);
     enterRoom();
     const student = createStudentPanel({
@@ -258,7 +272,7 @@ export function installClassroom(page) {
       memberId: joined.member_id,
       name: joined.name,
     };
-    becomeStudent(membership, { mode: "watching", watch_id: joined.watch_id });
+    becomeStudent(membership, { mode: "watching", watch_id: joined.watch_id, lab: joined.lab, page: joined.page });
   }
 
   // ---- the way in, and resuming after a reload ---------------------------------------------------

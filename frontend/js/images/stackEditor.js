@@ -50,10 +50,16 @@ export function createStackEditor(root, { onApply }) {
   }
 
   const sent = new Set(); // every stack this editor applied: their echoes must not undo newer edits
+  let checking = false; // an edit of ours is being checked: it is sent next, so it wins
 
-  /** The server's stack (hello/config): adopted unless it is an echo of an older edit of ours. */
+  /** The server's stack (hello/config): adopted unless it is an echo of an older edit of ours, or an edit
+   * of ours is on its way (a config that crossed it must not undo it). */
   function setLayers(next, architecture) {
     const text = JSON.stringify(next);
+    if (checking) {
+      applied = text; // what the server has: the edit is sent if it differs
+      return;
+    }
     if (text !== JSON.stringify(layers) && sent.has(text)) return;
     layers = next.map((layer) => ({ ...layer }));
     applied = text;
@@ -70,8 +76,10 @@ export function createStackEditor(root, { onApply }) {
     summary = null;
     render();
     const id = (checkId += 1);
+    checking = true;
     checkStack(layers).then((result) => {
       if (id !== checkId) return; // a newer edit is on its way
+      checking = false;
       summary = result;
       render();
       const text = JSON.stringify(layers);

@@ -40,15 +40,22 @@ from ..deps import (
 router = APIRouter(prefix="/api")
 
 
-def join_url(request: Request, settings: SettingsDep, code: str) -> str:
+def join_url(request: Request, settings: SettingsDep, code: str, page: str = "/") -> str:
+    """The link students open: the page of the lab the room's run is in, with the room's code."""
     base = settings.public_url or str(request.base_url)
-    return str(base).rstrip("/") + f"/?room={code}"
+    return str(base).rstrip("/") + f"{page}?room={code}"
+
+
+def lab_of(run: Session) -> dict[str, str]:
+    """The lab a room's run is in and its page (a student's page opens that page to follow it)."""
+    return {"lab": run.family.lab, "page": run.family.page}
 
 
 def teacher_answer(request: Request, settings: SettingsDep, room: Room, run: Session) -> dict[str, Any]:
     """What the teacher's page needs: its run and the way in for students (never shown to them)."""
-    url = join_url(request, settings, room.code)
+    url = join_url(request, settings, room.code, run.family.page)
     return {
+        **lab_of(run),
         "code": room.code,
         "join_url": url,
         "qr_svg": join_qr_svg(url),
@@ -101,7 +108,13 @@ async def join_room(body: JoinRoom, client: JoiningClient, room: RoomDep, hub: H
     member, token = hub.service.join(room, body.name)
     teacher = await hub.teacher_session(room)
     hub.announce(room)
-    return {"member_id": member.id, "member_token": token, "name": member.name, "watch_id": teacher.watch_id}
+    return {
+        "member_id": member.id,
+        "member_token": token,
+        "name": member.name,
+        "watch_id": teacher.watch_id,
+        **lab_of(teacher),
+    }
 
 
 @router.get("/rooms/{code}/me")
@@ -115,6 +128,7 @@ async def me(room: RoomDep, member: MemberDep, hub: Hub, client: Client) -> dict
         "mode": member.mode,
         "session_id": session.id if session is not None else None,
         "watch_id": teacher.watch_id,
+        **lab_of(teacher),
         "restore_note": hub.restore_note(member.id),
     }
 

@@ -57,6 +57,7 @@ class SelectDigit:
 
 class CnnFamily(Family):
     lab = "images"
+    page = "/images.html"
     pause_on_fresh_run = False
 
     def make_config(self, base: Any, changes: dict[str, Any] | None) -> ImageConfig:

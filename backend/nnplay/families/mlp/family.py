@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgpack
 import numpy as np
 
 from ... import protocol
@@ -21,6 +22,8 @@ from . import weights
 from .evaluate import GRID_SIZE, NEURON_GRID_SIZE
 from .frames import FrameData
 from .plan import Plan, make_plan, reuses_data
+
+TILE_SIDE = 20  # a student tile's decision map: every 5th cell of the 100 x 100 one
 
 if TYPE_CHECKING:
     from ...sessions.fanout import Subscriber
@@ -137,6 +140,25 @@ class MlpFamily(Family):
             except ConfigError as exc:
                 raise CommandFailed("invalid_value", exc.message, exc.field) from None
         await session.adopt_config(config, keep_weights=True, custom=(points, labels))
+
+    # ---- the classroom ----------------------------------------------------------------------------------
+
+    def own_data(self, session: Session) -> Any:
+        return session.custom if session.config.dataset == "custom" else None
+
+    def size(self, config: Any) -> int | None:
+        """A challenge ranks runs by their neurons."""
+        return sum(config.hidden_layers)
+
+    def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
+        """Every 5th cell of the frame's decision map."""
+        if frame is None:
+            return None
+        decoded = msgpack.unpackb(frame)
+        size = int(decoded.get("grid_size", GRID_SIZE))
+        grid = np.frombuffer(decoded["output_grid"], np.uint8).reshape(size, size)
+        step = max(1, size // TILE_SIDE)
+        return grid[step // 2 :: step, step // 2 :: step][:TILE_SIDE, :TILE_SIDE].tobytes(), TILE_SIDE
 
 
 def _points_field(config: TrainConfig) -> str:

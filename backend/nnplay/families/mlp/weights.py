@@ -8,7 +8,8 @@ import jax
 import numpy as np
 
 from ...engine.optimizers import TrainState, init_state
-from ...models.mlp import MlpShape, Params, init_params
+from ...models.mlp import MlpShape, Params
+from ...models.mlp_init import init_params
 from ...schemas import ConfigError, TrainConfig
 from .plan import Plan
 

@@ -1,0 +1,97 @@
+"""A room whose run is in another lab than the playground (here the image lab's CNN): its students are sent
+to that lab's page, their forks are runs of that lab, its snapshots come back in that lab after a restart,
+and a lesson of another lab is refused with a reason."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import msgpack
+from test_images import create_image_session, image_client
+from test_rooms_restart import server_process
+
+from rooms_client import RoomHandle, create_room, open_socket, send
+
+
+def _epoch_reaching(base: str, session_id: str, epoch: int, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while (now := httpx.get(f"{base}/api/sessions/{session_id}").json()["epoch"]) < epoch:
+        assert time.monotonic() < deadline, f"epoch {now} after {timeout} s"
+        time.sleep(0.1)
+    return int(now)
+
+
+def _image_room(base: str, config: dict | None = None) -> RoomHandle:
+    response = create_image_session(base, config)
+    assert response.status_code == 201, response.text
+    return create_room(base, response.json()["id"])
+
+
+def test_a_room_of_an_image_lab_run_sends_students_to_the_image_lab_and_forks_there(base_url):
+    room = _image_room(base_url, {"learning_rate": 0.01})
+    teacher = httpx.get(room.url("/teacher"), headers={"X-Teacher-Key": room.teacher_key}).json()
+    assert teacher["lab"] == "images" and teacher["page"] == "/images.html"
+    assert teacher["join_url"].endswith(f"/images.html?room={room.code}")
+    ada = room.join("Ada")
+    assert ada["lab"] == "images" and ada["page"] == "/images.html"
+    fork = room.fork(ada)
+    summary = httpx.get(f"{base_url}/api/sessions/{fork}").json()
+    assert summary["lab"] == "images" and summary["config"]["learning_rate"] == 0.01
+    me = httpx.get(room.url("/me"), headers={"X-Member-Token": ada["member_token"]}).json()
+    assert me["lab"] == "images" and me["session_id"] == fork
+    # A push reaches the image-lab fork with the image lab's settings (validated by that lab's table).
+    pushed = room.as_teacher("push-config", {"changes": {"learning_rate": 0.02}, "keep_weights": True})
+    assert pushed.status_code == 200, pushed.text
+    assert httpx.get(f"{base_url}/api/sessions/{fork}").json()["config"]["learning_rate"] == 0.02
+    refused = room.as_teacher("push-config", {"changes": {"hidden_layers": [3]}})
+    assert refused.status_code == 422 and "hidden_layers" in refused.text, refused.text
+
+
+def test_the_teacher_tiles_of_image_lab_forks_come_without_a_decision_map(base_url):
+    room = _image_room(base_url)
+    fork = room.fork(room.join("Ada"))
+    with image_client(base_url, fork) as own:
+        own.send({"type": "step"})
+        _epoch_reaching(base_url, fork, 1)
+    with open_socket(base_url, f"/ws/rooms/{room.code}") as teacher:
+        send(teacher, {"type": "auth", "teacher_key": room.teacher_key})
+        while True:
+            message = teacher.ws.recv(timeout=10)
+            if isinstance(message, bytes):
+                tile = msgpack.unpackb(message)["tiles"][0]
+                break
+    assert tile["name"] == "Ada" and tile["mode"] == "forked"
+    assert tile["grid"] is None and tile["neurons"] is None and tile["state"] in {"paused", "running"}
+
+
+def test_a_lesson_of_another_lab_is_refused_and_the_room_keeps_its_lesson(base_url):
+    room = _image_room(base_url)
+    refused = room.as_teacher("lesson-next", {"lesson_id": "learning-rate"})
+    assert refused.status_code == 409, refused.text
+    assert "playground lab" in refused.text and "images lab" in refused.text
+    assert httpx.get(room.url()).json()["lesson"] is None
+    lessons = httpx.get(f"{base_url}/api/lessons").json()
+    assert {lesson["lab"] for lesson in lessons} >= {"playground"}
+
+
+def test_an_image_lab_room_comes_back_in_the_image_lab_after_a_restart(tmp_path):
+    log = tmp_path / "server.log"
+    with server_process(tmp_path / "data", log) as base:
+        room = _image_room(base, {"learning_rate": 0.005})
+        ada = room.join("Ada")
+        fork = room.fork(ada)
+        with image_client(base, fork) as own:
+            own.send({"type": "step"})
+            own.send({"type": "step"})
+            epoch_before = _epoch_reaching(base, fork, 2)
+    with server_process(tmp_path / "data", log) as base:
+        room = RoomHandle(base, room.code, room.teacher_key, "", "")
+        me = httpx.get(room.url("/me"), headers={"X-Member-Token": ada["member_token"]}).json()
+        assert me["lab"] == "images" and me["mode"] == "forked" and me["restore_note"] == ""
+        summary = httpx.get(f"{base}/api/sessions/{me['session_id']}").json()
+        assert summary["lab"] == "images" and summary["config"]["learning_rate"] == 0.005
+        assert summary["epoch"] == epoch_before
+        teacher = httpx.get(room.url("/teacher"), headers={"X-Teacher-Key": room.teacher_key}).json()
+        assert teacher["lab"] == "images"
+        assert httpx.get(f"{base}/api/sessions/{teacher['session_id']}").json()["lab"] == "images"
