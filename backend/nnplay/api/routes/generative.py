@@ -54,7 +54,7 @@ async def upload_points(session: SessionDep, request: Request) -> dict[str, Any]
     points = parse_points_csv(body.decode("utf-8", errors="replace"))  # PointsError: 422 (errors.py)
     if not session.accepted_config.is_gan:
         raise HTTPException(422, "own points are the GAN's data: pick the GAN first")
-    await session.perform(ReplaceData(points.tolist()))
+    await session.perform(ReplaceData((points,)))
     return {"points": len(points), "config": session.config.public()}
 
 

@@ -22,7 +22,7 @@ from ...sessions.commands import CommandFailed, ReplaceData
 from ...sessions.family import NOT_MINE, Family, Stamp
 from .config import GenConfig, make_gen_config
 from .evaluate import LATENT_EXTENT, LATENT_GRID, make_decode, make_encode
-from .frames import GanFrame, VaeFrame, encode_data, encode_frame, frame_fields
+from .frames import GanFrame, VaeFrame, encode_data, encode_frame, frame_fields, tile_picture
 from .lessons import lesson_catalog
 from .messages import MAX_PIXEL, parse_message
 from .plan import GenPlan
@@ -60,13 +60,14 @@ def figures(frame: GanFrame | VaeFrame | None) -> dict[str, Any]:
 
 class GenFamily(Family):
     lab = "generative"
+    page = "/generative.html"
     pause_on_fresh_run = False
 
     def make_config(self, base: Any, changes: dict[str, Any] | None) -> GenConfig:
         return make_gen_config(base, changes)
 
     def make_plan(self, config: GenConfig, previous: GenPlan | None, custom: Any) -> GenPlan:
-        own = None if custom is None else custom[0]
+        own = None if custom is None else np.asarray(custom[0], np.float32).reshape(-1, 2)
         if previous is not None and previous.custom is not None and own is None:
             own = previous.custom
         return GenPlan(config, previous, own)
@@ -128,7 +129,8 @@ class GenFamily(Family):
                 return protocol.error_message(
                     "invalid_value", "own points are the GAN's data: pick the GAN first", "points"
                 )
-            session.enqueue(commands.Command(ReplaceData(message.points), sub))
+            points = np.asarray(message.points, np.float32).reshape(-1, 2)
+            session.enqueue(commands.Command(ReplaceData((points,)), sub))
             return None
         if kind == "half_step":
             if not session.accepted_config.is_gan:
@@ -146,12 +148,12 @@ class GenFamily(Family):
         return NOT_MINE
 
     async def apply(self, session: Session, action: Any) -> bool:
-        if isinstance(action, ReplaceData):
-            points = np.asarray(action.custom, np.float32).reshape(-1, 2)
+        if isinstance(action, ReplaceData):  # own points (drawn, uploaded, or a fork's): a tuple (points,)
+            points = np.asarray(action.custom[0], np.float32).reshape(-1, 2)
             config = session.config
             if config.dataset != "custom":
                 config = make_gen_config(config, {"dataset": "custom"})
-            await session.adopt_config(config, keep_weights=True, custom=(points, None))
+            await session.adopt_config(config, keep_weights=True, custom=(points,))
             return True
         if getattr(action, "type", None) == "half_step":
             await self._half_step(session, action.phase)
@@ -231,3 +233,19 @@ class GenFamily(Family):
 
     def summary(self, session: Session) -> dict[str, Any]:
         return {"figures": figures(session.last_eval)}
+
+    # ---- the classroom ----------------------------------------------------------------------------------
+
+    def own_data(self, session: Session) -> Any:
+        return session.custom if session.config.dataset == "custom" and session.config.is_gan else None
+
+    def size(self, config: GenConfig) -> int | None:
+        """A challenge ranks runs by their hidden neurons (both nets of a GAN; the encoder's, mirrored)."""
+        if config.is_gan:
+            return sum(config.generator_layers) + sum(config.discriminator_layers)
+        return 2 * sum(config.encoder_layers)
+
+    def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
+        """Where the generated samples (GAN) or the test digits' codes (AE/VAE) lie: their density on a
+        TILE_SIDE x TILE_SIDE grid of the plane, from white (128: none) to blue (255: the most)."""
+        return tile_picture(frame)

@@ -176,3 +176,24 @@ def encode_data(points: np.ndarray | None, labels: np.ndarray | None, version: i
     if labels is not None:
         message["labels"] = np.asarray(labels, np.uint8).tobytes()
     return bytes(msgpack.packb(message))
+
+
+TILE_SIDE = 20
+
+
+def tile_picture(frame: bytes | None) -> tuple[bytes, int] | None:
+    """A frame's points (the GAN's samples, the codes of the test digits) as a density picture for a
+    teacher's tile: uint8 TILE_SIDE x TILE_SIDE, row by row from the top, 128 empty to 255 the densest."""
+    if frame is None:
+        return None
+    decoded = msgpack.unpackb(frame)
+    raw = decoded.get("samples") if decoded.get("model") == "gan" else decoded.get("latents")
+    if raw is None:
+        return None
+    points = np.frombuffer(raw, "<f4").reshape(-1, 2)
+    extent = float(decoded.get("extent") or 4.0)
+    edges = np.linspace(-extent, extent, TILE_SIDE + 1)
+    counts, _, _ = np.histogram2d(points[:, 1], points[:, 0], bins=(edges, edges))
+    counts = counts[::-1]  # the top row is the highest y
+    scaled = 128 + 127 * counts / counts.max() if counts.max() > 0 else np.full(counts.shape, 128.0)
+    return np.round(scaled).astype(np.uint8).tobytes(), TILE_SIDE

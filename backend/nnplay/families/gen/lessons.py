@@ -55,6 +55,7 @@ LESSONS: tuple[Lesson, ...] = (
                 "trains: what happens to the manifold?",
             ),
         ),
+        lab="generative",
     ),
     Lesson(
         "gen-latent-space",
@@ -90,6 +91,7 @@ LESSONS: tuple[Lesson, ...] = (
                 "Draw a digit on the pad: where does it land, and is it among its class?",
             ),
         ),
+        lab="generative",
     ),
 )
 

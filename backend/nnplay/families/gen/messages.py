@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from ...client_messages import Viewer
 from ...protocol import ProtocolError, json_object
-from ...schemas import Viewer
 from .evaluate import LATENT_EXTENT
 
 PIXELS = 64
