@@ -282,6 +282,16 @@ LESSONS: tuple[Lesson, ...] = (
     ),
 )
 
+
+def _lab_lessons() -> tuple[Lesson, ...]:
+    """The lessons other labs' families define (each names its lab); imported here, after Lesson and Step
+    exist, because those modules build their lessons from them."""
+    from ..families.gen.lessons import LESSONS as GENERATIVE
+
+    return GENERATIVE
+
+
+LESSONS = LESSONS + _lab_lessons()
 BY_ID = {lesson.id: lesson for lesson in LESSONS}
 
 
