@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, expect
 
 COMPILE_TIMEOUT_MS = 180_000
+RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 
 _DISTINCT_COLOURS_JS = """(selector) => {
     const seen = new Set();
@@ -175,3 +177,31 @@ def test_a_watcher_sees_the_run_train_and_cannot_change_it(page: Page, console_e
     wait_for(lambda: int(watcher.get_by_test_id("updates").inner_text()) > 100, 60, "the watcher's frames")
     assert colours(watcher, "gan-samples") > 20
     watcher.close()
+
+
+def test_a_class_in_the_generative_lab_students_join_by_link_watch_and_fork(browser, base_url):
+    from classroom_pages import open_room, people_in
+
+    with people_in(browser, base_url, viewport={"width": 1280, "height": 720}) as person:
+        teacher = person()
+        teacher.page.goto("/generative.html")
+        expect(teacher.by_test_id("status")).to_have_text("connected · paused", timeout=COMPILE_TIMEOUT_MS)
+        code = open_room(teacher)
+        student = person()
+        student.page.goto(f"/generative.html?room={code}")
+        student.by_test_id("join-name").fill("Ada")
+        student.by_test_id("join").click()
+        expect(student.by_test_id("room-code")).to_have_text(code)
+        expect(student.by_test_id("room-banner")).to_be_visible()
+        teacher.by_test_id("play").click()
+        expect(student.by_test_id("modes-covered")).to_have_text(
+            re.compile(r"of 8$"), timeout=COMPILE_TIMEOUT_MS
+        )
+        student.by_test_id("fork").click()
+        expect(student.by_test_id("room-banner")).to_be_hidden()
+        expect(student.by_test_id("play")).to_be_enabled()
+        student.by_test_id("step").click()  # the fork is the student's own run: their step trains it
+        expect(student.by_test_id("modes-covered")).to_have_text(
+            re.compile(r"of 8$"), timeout=COMPILE_TIMEOUT_MS
+        )
+        student.page.screenshot(path=str(RESULTS / "generative-class-student.png"))
