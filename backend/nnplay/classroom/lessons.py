@@ -284,11 +284,13 @@ LESSONS: tuple[Lesson, ...] = (
 
 
 def _lab_lessons() -> tuple[Lesson, ...]:
-    """The lessons other labs' families define (each names its lab); imported here, after Lesson and Step
-    exist, because those modules build their lessons from them."""
+    """The lessons other labs' families define as plain data (each names its lab)."""
     from ..families.gen.lessons import LESSONS as GENERATIVE
 
-    return GENERATIVE
+    return tuple(
+        Lesson(data["id"], data["title"], tuple(Step(**step) for step in data["steps"]), lab=data["lab"])
+        for data in GENERATIVE
+    )
 
 
 LESSONS = LESSONS + _lab_lessons()

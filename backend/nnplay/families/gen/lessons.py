@@ -1,20 +1,29 @@
-"""The generative lab's guided lessons (the classroom's Lesson and Step, with this lab's settings): mode
-collapse and how to fight it; what a VAE's latent space learns. Each step's config goes on top of the
-defaults and the run starts over from it (the page's lesson card; tests/unit/test_gen_lessons.py checks
-every config and the claims the texts make)."""
+"""The generative lab's guided lessons, as plain data (the classroom's catalog builds its Lesson and Step
+from them: classroom/lessons.py): mode collapse and how to fight it; what a VAE's latent space learns.
+Each step's config goes on top of the defaults and the run starts over from it (the page's lesson card,
+a room's lesson); tests/unit/test_gen_lessons.py checks every config and what the texts say of them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ...classroom.lessons import Lesson, Step
+LAB = "generative"
 
-LESSONS: tuple[Lesson, ...] = (
-    Lesson(
+
+def _step(title: str, explanation: str, config: dict[str, Any], question: str) -> dict[str, Any]:
+    return {"title": title, "explanation": explanation, "config": config, "question": question}
+
+
+def _lesson(lesson_id: str, title: str, steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    return {"id": lesson_id, "title": title, "lab": LAB, "steps": steps}
+
+
+LESSONS: tuple[dict[str, Any], ...] = (
+    _lesson(
         "gen-mode-collapse",
         "Mode collapse, and how to fight it",
         (
-            Step(
+            _step(
                 "Eight modes to find",
                 "The real points sit in 8 tight clusters on a ring. The generator turns 2-D noise into "
                 "points; the discriminator's field (blue: 'real') shows where it believes the data is.",
@@ -22,7 +31,7 @@ LESSONS: tuple[Lesson, ...] = (
                 "Press play and watch 'modes covered'. Do all 8 modes appear together, or one after the "
                 "other? Does a mode stay missing for a while?",
             ),
-            Step(
+            _step(
                 "Collapse, live",
                 "With 25 modes on a grid the generator rarely covers them all: it piles its samples onto "
                 "some modes (mode collapse), the discriminator learns to call those fake, and the samples "
@@ -31,14 +40,14 @@ LESSONS: tuple[Lesson, ...] = (
                 "Follow the arrows of the samples on one mode: where does the generator's loss push them "
                 "once the field there turns orange?",
             ),
-            Step(
+            _step(
                 "A stronger critic",
                 "Five discriminator updates per generator update: the field keeps up with the generator, "
                 "so a mode it abandons is marked as 'real and empty' sooner.",
                 {"dataset": "grid", "seed": 3, "d_steps": 5},
                 "Compare 'modes covered' after the same number of updates with step 2. Is it faster?",
             ),
-            Step(
+            _step(
                 "Change the game: WGAN-GP",
                 "A Wasserstein critic scores points instead of classifying them, and the gradient penalty "
                 "keeps its slopes near 1: its field slopes gently from fake to real everywhere, so every "
@@ -46,7 +55,7 @@ LESSONS: tuple[Lesson, ...] = (
                 {"dataset": "grid", "seed": 3, "d_steps": 5, "loss": "wasserstein_gp", "gp_weight": 0.1},
                 "Look at the critic's field: how does it differ from the discriminator's of step 3?",
             ),
-            Step(
+            _step(
                 "A curve cannot cover a ring",
                 "With one noise dimension the generator maps a line onto the plane: its manifold is one "
                 "curve, and a continuous curve through 8 separate clusters must pass between them.",
@@ -55,20 +64,19 @@ LESSONS: tuple[Lesson, ...] = (
                 "trains: what happens to the manifold?",
             ),
         ),
-        lab="generative",
     ),
-    Lesson(
+    _lesson(
         "gen-latent-space",
         "What a VAE's latent space learns",
         (
-            Step(
+            _step(
                 "An autoencoder's code",
                 "The encoder squeezes each 8x8 digit into 2 numbers, the decoder rebuilds the digit from "
                 "them. Nobody tells it the classes, yet the test digits' codes (coloured by class) group.",
                 {"model": "ae"},
                 "Press play. Click an empty region of the latent plane: does it decode to a digit?",
             ),
-            Step(
+            _step(
                 "The VAE fills the plane",
                 "A VAE encodes each digit as a small cloud, not a point, and the KL term pulls the clouds "
                 "towards a standard normal: the codes fill the plane around 0 without gaps.",
@@ -76,14 +84,14 @@ LESSONS: tuple[Lesson, ...] = (
                 "Look at the decoded grid: is every cell a digit-like picture now? Compare the "
                 "reconstruction with the autoencoder's.",
             ),
-            Step(
+            _step(
                 "Too much KL",
                 "With beta 5 the pull towards the prior wins: the codes crowd into one blob, the KL falls, "
                 "and the decoder can only draw blurry averages.",
                 {"model": "vae", "beta": 5.0},
                 "What happens to the 5-NN accuracy and the reconstruction? Why?",
             ),
-            Step(
+            _step(
                 "Walk between digits",
                 "Click inside one class's cluster, then shift-click inside another's: the strip shows the "
                 "digits decoded along the way.",
@@ -91,10 +99,10 @@ LESSONS: tuple[Lesson, ...] = (
                 "Draw a digit on the pad: where does it land, and is it among its class?",
             ),
         ),
-        lab="generative",
     ),
 )
 
 
 def lesson_catalog() -> list[dict[str, Any]]:
-    return [lesson.public() for lesson in LESSONS]
+    """The lessons as the page shows them (the classroom's Lesson.public() form)."""
+    return [{**lesson, "steps": [dict(step) for step in lesson["steps"]]} for lesson in LESSONS]
