@@ -120,7 +120,8 @@ def test_a_training_state_survives_bytes_exactly():
 
 
 def test_six_lessons_on_the_classic_topics_with_valid_steps():
-    assert [lesson.id for lesson in LESSONS] == [
+    playground = [lesson for lesson in LESSONS if lesson.lab == "playground"]  # other labs': their tests
+    assert [lesson.id for lesson in playground] == [
         "features",
         "layers",
         "learning-rate",
@@ -128,7 +129,7 @@ def test_six_lessons_on_the_classic_topics_with_valid_steps():
         "vanishing-gradients",
         "softmax",
     ]
-    for lesson in LESSONS:
+    for lesson in playground:
         assert len(lesson.steps) >= 2
         for step in lesson.steps:
             make_config(None, step.config)  # raises ConfigError on any bad setting
