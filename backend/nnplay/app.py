@@ -18,7 +18,7 @@ from . import __version__
 from .api.deps import RateLimits
 from .api.errors import install_error_handlers
 from .api.guards import install_guards
-from .api.routes import http, images, room_ws, rooms, sequences, ws
+from .api.routes import generative, http, images, room_ws, rooms, sequences, ws
 from .classroom.hub import ClassroomHub
 from .classroom.lifecycle import RoomLimits
 from .classroom.rooms import RoomService
@@ -129,6 +129,7 @@ def create_app(settings: ServerSettings | None = None, store: RoomStore | None =
     app.include_router(ws.router)
     app.include_router(images.router)
     app.include_router(sequences.router)
+    app.include_router(generative.router)
     app.include_router(rooms.router)
     app.include_router(room_ws.router)
 

@@ -149,9 +149,13 @@ def _train(args: argparse.Namespace) -> int:
     if args.lab == "images":
         return _train_images(args)
     if args.lab == "sequences":
-        from .families.seq.cli import train_command
+        from .families.seq.cli import train_command as train_sequences
 
-        return train_command(args)
+        return train_sequences(args)
+    if args.lab == "generative":
+        from .families.gen.cli import train_command as train_generative
+
+        return train_generative(args)
     if args.epochs is None:
         args.epochs = 500
     from .schemas import ConfigError
@@ -210,10 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     train = sub.add_parser("train", help="train headless on the same engine and print the result")
     train.add_argument("--epochs", type=int, default=None, help="default 500 (images: 15)")
-    train.add_argument("--lab", choices=("playground", "images", "sequences"), default="playground")
+    labs = ("playground", "images", "sequences", "generative")
+    train.add_argument("--lab", choices=labs, default="playground")
     train.add_argument("--json", action="store_true", help="print one JSON object")
     _add_setting_options(train)
     add_sequence_options(train)
+    from .families.gen.cli import add_options
+
+    add_options(train)
     train.set_defaults(func=_train)
     bench = sub.add_parser("bench", help="measure engine, stream and edit performance")
     bench.add_argument("--quick", action="store_true", help="shorter runs (for CI smoke checks)")

@@ -206,9 +206,9 @@ def test_the_token_when_set_is_required_by_every_rest_and_websocket_route():
                     connect(ws_url(base, path + query))
                 assert refused.value.response.status_code == 401, path
                 assert b"token is required" in refused.value.response.body
-            for lab in ("images", "sequences"):  # a lab's sessions have ids of their own
+            for lab in ("images", "sequences", "generative"):  # a lab's socket takes only its sessions
                 if socket_path.startswith(f"/ws/{lab}/"):
-                    lab_id = httpx.post(base + f"/api/{lab}/sessions", json={}, headers=auth).json()["id"]
+                    lab_id = httpx.post(f"{base}/api/{lab}/sessions", json={}, headers=auth).json()["id"]
                     path = socket_path.replace("{session_id}", lab_id)
             if "{session_id}" in socket_path or "{watch_id}" in socket_path:
                 with connect(ws_url(base, path + f"?token={token}")) as ws:

@@ -23,6 +23,10 @@ RUNS = {
         "images",
         {"layers": [{"kind": "conv", "filters": 2}, {"kind": "maxpool"}, {"kind": "flatten"}]},
     ),
+    "generative gan": (
+        "generative",
+        {"generator_layers": [16], "discriminator_layers": [16], "batch_size": 32, "d_steps": 2},
+    ),
 }
 
 

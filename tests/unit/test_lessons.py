@@ -21,7 +21,8 @@ from nnplay.presets import PRESETS
 from nnplay.schemas import make_config
 
 PRESET_BY_NAME = {p["name"]: p for p in PRESETS}
-STEP = {  # the playground's lessons (other labs check their own: tests/unit/test_seq_lessons.py)
+# The playground's lessons (other labs check their own: tests/unit/test_seq_lessons.py, test_gen_lessons.py).
+STEP = {
     (lesson.id, i): step.config
     for lesson in LESSONS
     if lesson.lab == "playground"

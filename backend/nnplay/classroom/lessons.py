@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..families.seq.lessons import LESSONS as SEQUENCE_LESSONS
-
 ALL_FEATURES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"]
 
 
@@ -285,15 +283,19 @@ LESSONS: tuple[Lesson, ...] = (
 )
 
 
-def _lab_lessons(lessons: tuple[dict[str, Any], ...]) -> tuple[Lesson, ...]:
-    """Lessons a lab declares as data (id, title, lab, steps of title/explanation/config/question)."""
+def _lab_lessons() -> tuple[Lesson, ...]:
+    """The lessons other labs' families declare as plain data (id, title, lab, steps of title/explanation/
+    config/question), imported here and not at the top: a family may load first (as the CLI does)."""
+    from ..families.gen.lessons import LESSONS as GENERATIVE
+    from ..families.seq.lessons import LESSONS as SEQUENCES
+
     return tuple(
-        Lesson(raw["id"], raw["title"], tuple(Step(**step) for step in raw["steps"]), raw["lab"])
-        for raw in lessons
+        Lesson(raw["id"], raw["title"], tuple(Step(**step) for step in raw["steps"]), lab=raw["lab"])
+        for raw in (*SEQUENCES, *GENERATIVE)
     )
 
 
-LESSONS += _lab_lessons(SEQUENCE_LESSONS)
+LESSONS = LESSONS + _lab_lessons()
 BY_ID = {lesson.id: lesson for lesson in LESSONS}
 
 

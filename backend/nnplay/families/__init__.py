@@ -9,8 +9,9 @@ from ..sessions.family import Family
 
 def default_families() -> dict[str, Family]:
     from .cnn.family import CnnFamily
+    from .gen.family import GenFamily
     from .mlp.family import MlpFamily
     from .seq.family import SeqFamily
 
-    families: list[Family] = [MlpFamily(), CnnFamily(), SeqFamily()]
+    families: list[Family] = [MlpFamily(), CnnFamily(), SeqFamily(), GenFamily()]
     return {family.lab: family for family in families}

@@ -1,0 +1,251 @@
+"""The generative lab's family: a GAN on the plane and an AE/VAE on 8x8 digits.
+
+Units: a GAN trains in generator updates (each after its k discriminator updates), shown as steps; an
+AE/VAE in minibatch updates (an epoch is n_train // batch of them). Switching between the GAN and the
+autoencoders, or the seed, starts a fresh run (the run goes on, as in the image lab); every other change
+keeps the weights. Its own messages: `set_points` (own points become the GAN's data), `half_step` (the
+step-by-step mode's discriminator or generator half), `decode` (latent points -> digits) and `encode`
+(a drawn digit -> its latent point), the last two answered to their sender alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ... import protocol
+from ...engine.seam import resolve
+from ...sessions import commands
+from ...sessions.commands import CommandFailed, ReplaceData
+from ...sessions.family import NOT_MINE, Family, Stamp
+from .config import GenConfig, make_gen_config
+from .evaluate import LATENT_EXTENT, LATENT_GRID, make_decode, make_encode
+from .frames import GanFrame, VaeFrame, encode_data, encode_frame, frame_fields, tile_picture
+from .lessons import lesson_catalog
+from .messages import MAX_PIXEL, parse_message
+from .plan import GenPlan
+from .points import MAX_POINTS, PointsError, check_points
+from .settings import ACTIVATIONS, DATASETS, LOSSES, MAX_LAYERS, MAX_NEURONS, MODELS, public
+
+if TYPE_CHECKING:
+    from ...sessions.fanout import Subscriber
+    from ...sessions.session import Session
+
+
+def lab_schema() -> dict[str, Any]:
+    """What the page builds its controls from (one source of truth: the settings table)."""
+    return {
+        "models": list(MODELS),
+        "datasets": list(DATASETS),
+        "losses": list(LOSSES),
+        "activations": list(ACTIVATIONS),
+        "max_layers": MAX_LAYERS,
+        "max_neurons": MAX_NEURONS,
+        "max_points": MAX_POINTS,
+        "latent_extent": LATENT_EXTENT,
+        "latent_grid": LATENT_GRID,
+        "settings": public(),
+        "lessons": lesson_catalog(),
+    }
+
+
+def figures(frame: GanFrame | VaeFrame | None) -> dict[str, Any]:
+    """A frame's figures without its pictures (summaries, the CLI)."""
+    if frame is None:
+        return {}
+    return {k: v for k, v in frame_fields(frame).items() if not isinstance(v, bytes | dict)}
+
+
+class GenFamily(Family):
+    lab = "generative"
+    page = "/generative.html"
+    pause_on_fresh_run = False
+
+    def make_config(self, base: Any, changes: dict[str, Any] | None) -> GenConfig:
+        return make_gen_config(base, changes)
+
+    def make_plan(self, config: GenConfig, previous: GenPlan | None, custom: Any) -> GenPlan:
+        own = None if custom is None else np.asarray(custom[0], np.float32).reshape(-1, 2)
+        if previous is not None and previous.custom is not None and own is None:
+            own = previous.custom
+        return GenPlan(config, previous, own)
+
+    def fresh_state(self, plan: GenPlan) -> Any:
+        return plan.fresh_state()
+
+    def fit_state(self, state: Any, plan: GenPlan) -> Any:
+        return plan.adopt(resolve(state))
+
+    def fresh_run_reason(self, old: GenConfig, new: GenConfig) -> str | None:
+        if old.is_gan != new.is_gan:
+            return f"new model: the {new.model.upper()} starts from fresh weights"
+        if old.seed != new.seed:
+            return "new seed: new data and new weights"
+        return None
+
+    def data_of(self, plan: GenPlan) -> Any:
+        return plan.plane if plan.is_gan else plan.digits
+
+    def untrainable(self, plan: GenPlan) -> str | None:
+        if plan.is_gan and len(plan.plane.points) == 0:
+            return "your own data set has no points yet: draw some on the plane or upload a CSV of x,y"
+        return None
+
+    # ---- progress ------------------------------------------------------------------------------------
+
+    def advance(self, plan: GenPlan, epoch: int, step: int, units: int) -> tuple[int, int]:
+        steps = plan.steps_per_epoch
+        total = step + units
+        return epoch + total // steps, total % steps
+
+    def fit_position(self, plan: GenPlan, epoch: int, step: int) -> tuple[int, int]:
+        return (epoch + 1, 0) if step >= plan.steps_per_epoch else (epoch, step)
+
+    def progress(self, plan: GenPlan, epoch: int, step: int) -> float:
+        return epoch + step / plan.steps_per_epoch
+
+    def units_per_epoch(self, plan: GenPlan) -> float:
+        return float(plan.steps_per_epoch)
+
+    def step_units(self, session: Session, message: Any) -> int:
+        return int(getattr(message, "units", 1))
+
+    # ---- the wire ------------------------------------------------------------------------------------
+
+    def parse(self, raw: str | bytes) -> Any:
+        return parse_message(raw)
+
+    def accept(self, session: Session, message: Any, sub: Subscriber | None) -> Any:
+        kind = message.type
+        plan: GenPlan = session.plan
+        if kind == "set_points":
+            try:
+                check_points(np.asarray(message.points, np.float32).reshape(-1, 2))
+            except PointsError as exc:
+                return protocol.error_message("invalid_value", str(exc), "points")
+            if not session.accepted_config.is_gan:
+                return protocol.error_message(
+                    "invalid_value", "own points are the GAN's data: pick the GAN first", "points"
+                )
+            points = np.asarray(message.points, np.float32).reshape(-1, 2)
+            session.enqueue(commands.Command(ReplaceData((points,)), sub))
+            return None
+        if kind == "half_step":
+            if not session.accepted_config.is_gan:
+                return protocol.error_message("invalid_value", "the step-by-step mode is the GAN's", "phase")
+            session.enqueue(commands.Command(message, sub))
+            return None
+        if kind in ("decode", "encode"):
+            if plan.is_gan:
+                return protocol.error_message(
+                    "invalid_value", f"{kind} needs an AE or a VAE: pick one first", "model"
+                )
+            if sub is not None:
+                self._probe(session, kind, message, sub)
+            return None
+        return NOT_MINE
+
+    async def apply(self, session: Session, action: Any) -> bool:
+        if isinstance(action, ReplaceData):  # own points (drawn, uploaded, or a fork's): a tuple (points,)
+            points = np.asarray(action.custom[0], np.float32).reshape(-1, 2)
+            config = session.config
+            if config.dataset != "custom":
+                config = make_gen_config(config, {"dataset": "custom"})
+            await session.adopt_config(config, keep_weights=True, custom=(points,))
+            return True
+        if getattr(action, "type", None) == "half_step":
+            await self._half_step(session, action.phase)
+            return True
+        return False
+
+    @staticmethod
+    async def _half_step(session: Session, phase: str) -> None:
+        plan: GenPlan = session.plan
+        if not plan.is_gan:
+            raise CommandFailed("invalid_value", "the step-by-step mode is the GAN's", "phase")
+        if session.state in ("training", "compiling"):
+            session.pause()
+        if phase == "discriminator":
+            if int(resolve(session.params).d_done):
+                raise CommandFailed(
+                    "invalid_value", "the discriminator has had its turn: now the generator's", "phase"
+                )
+            await session.edit_state(lambda plan, state: plan.discriminator_half(resolve(state)))
+        else:
+            await session.step(1)
+
+    @staticmethod
+    def _probe(session: Session, kind: str, message: Any, sub: Subscriber) -> None:
+        """A decode or encode by the run's current weights, answered to `sub` when ready."""
+        plan: GenPlan = session.plan
+        state, epoch = resolve(session.params), session.epoch
+        if kind == "decode":
+            args = plan.decode_args(state, np.asarray(message.points, np.float32))
+            done = session.engine.call(("gen.decode", plan.dec_shape), make_decode, *args)
+        else:
+            pixels = np.asarray(message.pixels, np.float32) / MAX_PIXEL
+            done = session.engine.call(
+                ("gen.encode", plan.e_shape), make_encode, *plan.encode_args(state, pixels)
+            )
+        loop = asyncio.get_running_loop()
+
+        def reply(future: Any) -> None:
+            try:
+                result = np.asarray(future.result())
+                if kind == "decode":
+                    images = np.clip(np.round(result * 255), 0, 255).astype(int)
+                    answer = protocol.json_message(
+                        "decoded", points=message.points, images=images.tolist(), epoch=epoch
+                    )
+                else:
+                    answer = protocol.json_message(
+                        "encoded", point=[round(float(v), 4) for v in result[0]], epoch=epoch
+                    )
+            except Exception as exc:
+                answer = protocol.error_message("internal_error", f"the {kind} failed: {exc}")
+            loop.call_soon_threadsafe(sub.push_control, answer)
+
+        done.add_done_callback(reply)
+
+    def encode_frame(self, frame: GanFrame | VaeFrame, stamp: Stamp) -> bytes:
+        header = {
+            "epoch": int(stamp.epoch),
+            "progress": round(float(stamp.progress), 4),
+            "state": stamp.state,
+            "config_version": stamp.config_version,
+            "epochs_per_second": round(float(stamp.epochs_per_second), 2),
+            "updates": round(stamp.progress * stamp.plan.steps_per_epoch),
+        }
+        return encode_frame(frame, header)
+
+    def encode_data(self, plan: GenPlan, version: int) -> bytes:
+        if plan.is_gan:
+            return encode_data(plan.plane.points, None, version, plan.plane.extent)
+        return encode_data(None, plan.digits.test_y, version, LATENT_EXTENT)
+
+    def hello(self, session: Session) -> dict[str, Any]:
+        return {"schema": lab_schema(), **self.config_extras(session.plan)}
+
+    def config_extras(self, plan: GenPlan) -> dict[str, Any]:
+        return {"steps_per_epoch": plan.steps_per_epoch}
+
+    def summary(self, session: Session) -> dict[str, Any]:
+        return {"figures": figures(session.last_eval)}
+
+    # ---- the classroom ----------------------------------------------------------------------------------
+
+    def own_data(self, session: Session) -> Any:
+        return session.custom if session.config.dataset == "custom" and session.config.is_gan else None
+
+    def size(self, config: GenConfig) -> int | None:
+        """A challenge ranks runs by their hidden neurons (both nets of a GAN; the encoder's, mirrored)."""
+        if config.is_gan:
+            return sum(config.generator_layers) + sum(config.discriminator_layers)
+        return 2 * sum(config.encoder_layers)
+
+    def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
+        """Where the generated samples (GAN) or the test digits' codes (AE/VAE) lie: their density on a
+        TILE_SIDE x TILE_SIDE grid of the plane, from white (128: none) to blue (255: the most)."""
+        return tile_picture(frame)

@@ -1,0 +1,184 @@
+"""The generative lab's client messages (JSON), validated with errors that name the field."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from ...client_messages import Viewer
+from ...protocol import ProtocolError, json_object
+from .evaluate import LATENT_EXTENT
+
+PIXELS = 64
+MAX_PIXEL = 16
+MAX_STEP_UNITS = 1000
+MAX_DECODE = 16  # latent points per decode (an interpolation's steps)
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Start(_Message):
+    type: Literal["start"]
+
+
+class Pause(_Message):
+    type: Literal["pause"]
+
+
+class Step(_Message):
+    type: Literal["step"]
+    units: int = Field(1, ge=1, le=MAX_STEP_UNITS)
+
+
+class HalfStep(_Message):
+    """The step-by-step mode: `discriminator` does the next step's k discriminator updates alone,
+    `generator` the generator update that completes it."""
+
+    type: Literal["half_step"]
+    phase: Literal["discriminator", "generator"]
+
+
+class Reset(_Message):
+    type: Literal["reset"]
+
+
+class Rollback(_Message):
+    type: Literal["rollback"]
+
+
+class Ping(_Message):
+    type: Literal["ping"]
+
+
+class Configure(_Message):
+    type: Literal["configure"]
+    changes: dict[str, Any]
+    keep_weights: bool = False
+
+
+class SetPoints(_Message):
+    """Own points (drawn on the plane) become the GAN's data."""
+
+    type: Literal["set_points"]
+    points: list[Any]
+
+
+class Decode(_Message):
+    """Latent points (clicked on the latent plane) to decode into digits."""
+
+    type: Literal["decode"]
+    points: list[Any]
+
+
+class Encode(_Message):
+    """A drawn digit (64 counts 0..16, row by row) to encode: where it lands in the latent plane."""
+
+    type: Literal["encode"]
+    pixels: list[Any]
+
+
+GenMessage = Annotated[
+    Start
+    | Pause
+    | Step
+    | HalfStep
+    | Reset
+    | Rollback
+    | Ping
+    | Viewer
+    | Configure
+    | SetPoints
+    | Decode
+    | Encode,
+    Field(discriminator="type"),
+]
+MESSAGE_TYPES = (
+    "start",
+    "pause",
+    "step",
+    "half_step",
+    "reset",
+    "rollback",
+    "ping",
+    "viewer",
+    "configure",
+    "set_points",
+    "decode",
+    "encode",
+)
+_adapter: TypeAdapter[Any] = TypeAdapter(GenMessage)
+
+
+def parse_message(raw: str | bytes) -> Any:
+    """One client message, validated; ProtocolError (code, message, field) if it is bad."""
+    data = json_object(raw)
+    if data["type"] not in MESSAGE_TYPES:
+        kinds = ", ".join(MESSAGE_TYPES)
+        raise ProtocolError(
+            "unknown_type", f"unknown message type {data['type']!r}; expected one of {kinds}", "type"
+        )
+    try:
+        message = _adapter.validate_python(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = [str(p) for p in error.get("loc", ())[1:]]
+        field = loc[0] if loc else "type"
+        detail = "unknown field" if error.get("type") == "extra_forbidden" else error.get("msg", "invalid")
+        raise ProtocolError("invalid_message", f"{data['type']}: {field}: {detail}", field) from None
+    if isinstance(message, Decode):
+        check_latents(message.points)
+    if isinstance(message, Encode):
+        check_pixels(message.pixels)
+    if isinstance(message, SetPoints):
+        check_pairs(message.points, "points")
+    return message
+
+
+def check_pairs(points: list[Any], field: str) -> None:
+    for i, point in enumerate(points):
+        if (
+            not isinstance(point, list | tuple)
+            or len(point) != 2
+            or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in point
+            )
+        ):
+            raise ProtocolError(
+                "invalid_message", f"{field}: point {i + 1} must be two numbers [x, y], got {point!r}", field
+            )
+
+
+def check_latents(points: list[Any]) -> None:
+    """Latent points: 1 to MAX_DECODE pairs inside the latent plane [-LATENT_EXTENT, LATENT_EXTENT]^2."""
+    if not 1 <= len(points) <= MAX_DECODE:
+        raise ProtocolError(
+            "invalid_message", f"points: 1 to {MAX_DECODE} latent points, got {len(points)}", "points"
+        )
+    check_pairs(points, "points")
+    for x, y in points:
+        if max(abs(x), abs(y)) > LATENT_EXTENT:
+            raise ProtocolError(
+                "invalid_value",
+                f"the latent point ({x:g}, {y:g}) is outside the latent plane: both coordinates must be "
+                f"between {-LATENT_EXTENT:g} and {LATENT_EXTENT:g}",
+                "points",
+            )
+
+
+def check_pixels(pixels: list[Any]) -> None:
+    """A drawn digit must be 64 numbers 0..16 (the data set's counts of 'on' pixels per 4x4 block)."""
+    if len(pixels) != PIXELS:
+        raise ProtocolError(
+            "invalid_message", f"pixels must be {PIXELS} values (8x8), got {len(pixels)}", "pixels"
+        )
+    for i, value in enumerate(pixels):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_PIXEL:
+            raise ProtocolError(
+                "invalid_message",
+                f"pixels must be numbers between 0 and {MAX_PIXEL}; pixel {i} is {value!r}",
+                "pixels",
+            )

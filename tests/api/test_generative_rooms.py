@@ -1,0 +1,58 @@
+"""A room opened from a generative-lab run: students go to the generative page, a fork is a generative run
+with the teacher's own points, a push and the lab's lessons reach it, and its tile shows where its
+samples are."""
+
+from __future__ import annotations
+
+import httpx
+import msgpack
+import numpy as np
+from test_generative import SMALL_GAN, create, lab_client
+
+from rooms_client import create_room, open_socket, send
+
+SQUARE = "\n".join(f"{x},{y}" for x in (-1, 0, 1) for y in (-1, 0, 1))
+
+
+def test_a_room_of_a_gan_forks_in_the_generative_lab_with_the_own_points(base_url):
+    teacher_run = create(base_url, SMALL_GAN)
+    uploaded = httpx.post(
+        f"{base_url}/api/generative/sessions/{teacher_run}/points", content=SQUARE, timeout=60
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    room = create_room(base_url, teacher_run)
+    teacher = httpx.get(room.url("/teacher"), headers={"X-Teacher-Key": room.teacher_key}).json()
+    assert teacher["lab"] == "generative" and teacher["join_url"].endswith(
+        f"/generative.html?room={room.code}"
+    )
+    ada = room.join("Ada")
+    fork = room.fork(ada)
+    summary = httpx.get(f"{base_url}/api/sessions/{fork}").json()
+    assert summary["lab"] == "generative" and summary["config"]["dataset"] == "custom"
+    with lab_client(base_url, fork) as own:
+        data = own.wait_for(lambda m: m.get("type") == "data", timeout=60)
+        assert np.frombuffer(data["points"], "<f4").size == 9 * 2  # the teacher's own points came along
+        own.send({"type": "step", "units": 20})
+        own.frame(lambda f: f["updates"] >= 20, timeout=120)
+    pushed = room.as_teacher("push-config", {"changes": {"d_steps": 3}, "keep_weights": True})
+    assert pushed.status_code == 200, pushed.text
+    assert httpx.get(f"{base_url}/api/sessions/{fork}").json()["config"]["d_steps"] == 3
+    with open_socket(base_url, f"/ws/rooms/{room.code}") as watcher:
+        send(watcher, {"type": "auth", "teacher_key": room.teacher_key})
+        while not isinstance(message := watcher.ws.recv(timeout=30), bytes):
+            pass
+    tile = msgpack.unpackb(message)["tiles"][0]
+    assert tile["name"] == "Ada" and tile["grid_size"] == 20 and tile["neurons"] == 32
+    picture = np.frombuffer(tile["grid"], np.uint8)
+    assert picture.size == 400 and picture.max() == 255 and picture.min() == 128
+
+
+def test_the_generative_lessons_are_served_and_a_room_of_a_gan_takes_its_lesson(base_url):
+    lessons = {lesson["id"]: lesson for lesson in httpx.get(f"{base_url}/api/lessons").json()}
+    assert lessons["gen-mode-collapse"]["lab"] == "generative"
+    room = create_room(base_url, create(base_url, SMALL_GAN))
+    started = room.as_teacher("lesson-next", {"lesson_id": "gen-mode-collapse"})
+    assert started.status_code == 200, started.text
+    assert httpx.get(room.url()).json()["lesson"]["id"] == "gen-mode-collapse"
+    refused = room.as_teacher("lesson-next", {"lesson_id": "learning-rate"})
+    assert refused.status_code == 409 and "playground lab" in refused.text
