@@ -92,6 +92,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def settled(http: Any, timeout_s: float = 60.0) -> None:
+    """Wait until the engine has no compile in flight (the class's kernels, sized for its slots, are built
+    in the background after the first frames): the measure is of the steady state, not of the compiles."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        engine = (await http.get("/api/health")).json().get("engine", {})
+        if not engine.get("compiles_in_flight", 0):
+            return
+        await asyncio.sleep(0.5)
+
+
 class Probe:
     """One session's client: reads every frame; changes the learning rate once a second."""
 
@@ -158,6 +169,7 @@ async def measure(base: str, pid: int, n: int, seconds: float) -> dict[str, Any]
         tasks = [asyncio.create_task(p.run(stop, s)) for p, s in zip(probes, started, strict=True)]
         await asyncio.wait_for(asyncio.gather(*(s.wait() for s in started)), WARM_UP_TIMEOUT_S)
         await asyncio.sleep(2.0)  # let exact kernels swap in
+        await settled(http)
         cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
         engine0 = (await http.get("/api/health")).json().get("engine", {})
         for p in probes:
@@ -167,7 +179,11 @@ async def measure(base: str, pid: int, n: int, seconds: float) -> dict[str, Any]
             p.measuring = False
         cpu = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - wall0)
         engine1 = (await http.get("/api/health")).json().get("engine", {})
-        done = {k: engine1[k] - engine0.get(k, 0) for k in engine1 if k != "sessions"}
+        done = {
+            k: v - engine0.get(k, 0)
+            for k, v in engine1.items()
+            if isinstance(v, (int, float)) and k != "sessions"
+        }
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         for sid in ids:
