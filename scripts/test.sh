@@ -14,4 +14,24 @@ cd "$ROOT"
 "$VENV/bin/ruff" format --check backend tests bench
 "$VENV/bin/mypy" backend/nnplay
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
-"$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
+if [ "$#" -gt 0 ]; then
+  exec "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
+fi
+# The whole suite: one pytest process per level. Each compiled kernel a process keeps costs it memory maps,
+# and the suite's in-process servers compile thousands: in one process the suite came near Linux's
+# 65,530 maps a process (vm.max_map_count) and XLA aborted late in the run.
+# One fresh compile cache for the levels (each process would otherwise start an empty one of its own).
+JAX_COMPILATION_CACHE_DIR="$(mktemp -d -t nnplay-tests-jax-XXXXXX)"
+export JAX_COMPILATION_CACHE_DIR
+trap 'rm -rf "$JAX_COMPILATION_CACHE_DIR"' EXIT
+failed=()
+for level in tests/*/; do
+  level="${level%/}"
+  [ -n "$(find "$level" -name 'test_*.py' -print -quit)" ] || continue
+  echo "=== $level" >&2
+  "$VENV/bin/python" -m pytest -p no:cacheprovider "$level" || failed+=("$level")
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "FAILED levels: ${failed[*]}" >&2
+  exit 1
+fi

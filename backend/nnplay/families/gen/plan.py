@@ -9,7 +9,7 @@ VAE and the data set change only the traced inputs, so they compile nothing and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 import jax
@@ -232,16 +232,18 @@ class GenPlan:
         return _discriminator_half(self.gan_key)(state, self.gan_inputs)  # type: ignore[no-any-return]
 
 
-# Headless kernels, one per key (compiled once per process, as the engine's cache does for the server).
+# Headless kernels, one per key (compiled once per process, as the engine's cache does for the server), the
+# most recent 32 kept: each holds its compiled code, and every compiled kernel costs memory maps (a
+# process has 65,530 of them on Linux by default).
 
 
-@cache
+@lru_cache(maxsize=32)
 def _headless(key: Any) -> Any:
     kind, inner = key
     return jax.jit(make_gan_chunk(inner) if kind == "gen.gan" else make_vae_chunk(inner))
 
 
-@cache
+@lru_cache(maxsize=32)
 def _headless_frame(key: Any) -> Any:
     kind, inner = key
     return jax.jit(make_gan_frame(inner) if kind == "gen.gan.frame" else make_vae_frame())
@@ -252,6 +254,6 @@ def _probes() -> tuple[Any, Any]:
     return jax.jit(make_decode()), jax.jit(make_encode())
 
 
-@cache
+@lru_cache(maxsize=32)
 def _discriminator_half(key: GanKey) -> Any:
     return jax.jit(make_gan_phases(key)[0])

@@ -8,7 +8,7 @@ divergence. SGD is TensorFlow Playground's update; the other optimizers are opta
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
 import jax
@@ -205,7 +205,7 @@ def train_chunk(
     return ChunkResult(final, done, diverged)
 
 
-@cache
+@lru_cache(maxsize=32)  # bounded: each holds the compiled code of its shapes
 def compiled_train_chunk(shape: MlpShape) -> Callable[..., ChunkResult]:
     """The jitted chunk function for one padded shape (jit itself caches by input shapes and optimizer:
     the state's optimizer spec is part of its pytree structure)."""

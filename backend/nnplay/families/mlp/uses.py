@@ -9,7 +9,7 @@ to the host, for their metrics and histograms.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jax
@@ -148,7 +148,7 @@ def rows_for(n: int) -> int:
     return rows
 
 
-@cache
+@lru_cache(maxsize=64)  # bounded: one per key, each the root of its compiled code
 def _exact_summary(spec: EvalSpec, train_rows: int, test_rows: int) -> Any:
     evaluate_exact = make_exact_evaluate(spec)
 

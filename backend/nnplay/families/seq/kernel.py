@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 import jax
@@ -238,7 +238,7 @@ def _optimizer_init(name: str) -> Callable[[Any], Any]:
     return jax.jit(make_optimizer(name, 0.0).init)
 
 
-@cache
+@lru_cache(maxsize=32)  # bounded: a kernel per key (plan.py says why)
 def _jitted_init(key: NetKey) -> Callable[[jax.Array], Any]:
     net = key.net()
     x = jnp.zeros((key.steps, FEATURES))

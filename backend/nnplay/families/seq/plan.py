@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import jax
@@ -36,12 +36,14 @@ from .names import TASKS, Task
 from .tasks import encode_typed
 
 
-@cache
+# A long-lived server meets many keys: the jitted functions kept here are bounded (each holds its compiled
+# code, and every compiled kernel costs memory maps: a process has 65,530 of them on Linux by default).
+@lru_cache(maxsize=64)
 def _fresh_params(key: NetKey, seed: int) -> Any:
     return init_params(key, seed)
 
 
-@cache
+@lru_cache(maxsize=32)
 def _headless_kernels(key: KernelKey) -> tuple[Any, Any, Any]:
     """The jitted train chunk, frame and prediction of a kernel key, for headless use (never the server's,
     whose kernels are its engine's)."""
