@@ -50,6 +50,7 @@ def server_session(page: Page) -> dict:
 
 def open_lab(page: Page) -> None:
     page.goto("/")
+    page.get_by_test_id("labs-toggle").click()  # the playground's Labs menu
     page.get_by_test_id("lab-generative").click()
     expect(page).to_have_url(re.compile(r"/generative\.html\?session="), timeout=COMPILE_TIMEOUT_MS)
     expect(page.get_by_test_id("status")).to_have_text("connected · paused", timeout=COMPILE_TIMEOUT_MS)

@@ -48,6 +48,7 @@ def _server_session(page: Page) -> dict:
 
 def _open_lab(page: Page) -> None:
     page.goto("/")
+    page.get_by_test_id("labs-toggle").click()  # the playground's Labs menu
     page.get_by_test_id("lab-images").click()
     expect(page).to_have_url(re.compile(r"/images\.html\?session="), timeout=COMPILE_TIMEOUT_MS)
     expect(page.get_by_test_id("status")).to_have_text("connected · paused", timeout=COMPILE_TIMEOUT_MS)

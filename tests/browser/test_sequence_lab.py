@@ -43,7 +43,16 @@ def _accuracy(page: Page) -> float:
 
 
 def _open_lab(page: Page, query: str = "") -> None:
-    page.goto("/sequences.html" + query)
+    if query:
+        page.goto("/sequences.html" + query)
+    else:  # from the playground's Labs menu, by keyboard
+        page.goto("/")
+        expect(page.get_by_test_id("lab-link-sequences")).to_be_hidden()
+        page.get_by_test_id("labs-toggle").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("labs")).to_have_attribute("open", "")
+        page.get_by_test_id("lab-link-sequences").focus()
+        page.keyboard.press("Enter")
     expect(page.get_by_test_id("lab-sequences")).to_be_visible()
     expect(page.get_by_test_id("status")).to_have_text("connected · paused", timeout=COMPILE_TIMEOUT_MS)
     expect(page.get_by_test_id("test-sequence-accuracy")).to_have_text(
@@ -158,3 +167,38 @@ def test_a_student_watches_a_teachers_sequence_run_read_only(page: Page, console
         _wait_for(lambda: int(page.get_by_test_id("epoch").inner_text()) >= 40, 120, "the teacher's step 40")
     assert "session" not in page.url and f"watch={watch_id}" in page.url
     assert console_errors.unexpected() == []
+
+
+def test_a_student_joining_from_the_playground_is_sent_to_the_sequence_lab_watches_and_forks(
+    browser, base_url, results_dir
+):
+    """The room's run is a sequence run: the playground's join form sends the student to the lab's page,
+    which rejoins (membership kept in the browser), shows the teacher's run read-only, then their fork."""
+    from classroom_pages import open_room, people_in
+
+    with people_in(browser, base_url, viewport={"width": 1280, "height": 720}) as person:
+        teacher = person()
+        teacher.page.goto("/sequences.html")
+        expect(teacher.by_test_id("status")).to_have_text("connected · paused", timeout=COMPILE_TIMEOUT_MS)
+        code = open_room(teacher)
+        student = person()
+        student.page.goto(f"/?room={code}")  # the playground's join form, as a typed code would be
+        student.by_test_id("join-name").fill("Ada")
+        student.by_test_id("join").click()
+        expect(student.page).to_have_url(re.compile(rf"/sequences\.html\?room={code}"))
+        expect(student.by_test_id("lab-sequences")).to_be_visible()
+        expect(student.by_test_id("room-code")).to_have_text(code)
+        expect(student.by_test_id("room-banner")).to_be_visible()
+        expect(student.by_test_id("play")).to_be_disabled()  # the teacher's run: read-only here
+        teacher.by_test_id("play").click()
+        _wait_for(
+            lambda: int(student.by_test_id("epoch").inner_text()) > 20, 60, "the teacher's run on Ada's page"
+        )
+        student.by_test_id("fork").click()
+        expect(student.by_test_id("room-banner")).to_be_hidden()
+        expect(student.by_test_id("play")).to_be_enabled()
+        before = int(student.by_test_id("epoch").inner_text())
+        student.by_test_id("step").click()  # the fork is Ada's own run: her step trains it
+        _wait_for(lambda: int(student.by_test_id("epoch").inner_text()) > before, 30, "Ada's own step")
+        student.page.screenshot(path=str(results_dir / "sequence-class-student.png"))
+        teacher.page.screenshot(path=str(results_dir / "sequence-class-teacher.png"))

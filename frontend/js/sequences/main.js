@@ -2,8 +2,10 @@
 // State flows one way: controls -> server (JSON commands); server messages -> views. The address bar
 // holds the settings (a settings link), never the session (kept in sessionStorage, per tab).
 
+import { installClassroom } from "../classroom/index.js";
 import { configFromQuery, queryHasConfig, writeConfigToQuery } from "../core/settings.js";
 import { accessToken } from "../core/api.js";
+import { createStore } from "../core/store.js";
 import { createStream, watchSocketUrl } from "../core/stream.js";
 import { createWidget } from "../core/widgets.js";
 import { createAccuracyChart } from "./accuracyChart.js";
@@ -239,17 +241,18 @@ async function main() {
     send({ type: "predict", sequence: byTestId("seq-input").value });
   });
 
-  // A watch link (?watch=<watch id>) follows someone's run read-only: a teacher's, in class.
-  const watching = new URLSearchParams(window.location.search).get("watch");
-  if (watching) {
-    document.body.classList.add("watching");
-    for (const control of document.querySelectorAll(".seq-settings-panel select, .seq-settings-panel input, .seq-settings-panel button, .run-buttons button, [data-testid='seq-form'] button, [data-testid='side-by-side-start']")) {
-      control.disabled = true;
-    }
-    byTestId("watch-note").hidden = false;
-  } else {
-    createSideBySide(byTestId("side-by-side"), { schema, currentConfig: () => lab.config, showError });
+  // A watch link (?watch=<watch id>) follows someone's run read-only: a teacher's, in class. In a room
+  // the classroom switches the page between watching the teacher and driving one's own fork.
+  const READ_ONLY_CONTROLS =
+    ".seq-settings-panel select, .seq-settings-panel input, .seq-settings-panel button, .run-buttons button, [data-testid='seq-form'] button, [data-testid='side-by-side-start']";
+  function setReadOnly(readOnly) {
+    document.body.classList.toggle("watching", readOnly);
+    for (const control of document.querySelectorAll(READ_ONLY_CONTROLS)) control.disabled = readOnly;
+    byTestId("watch-note").hidden = !readOnly;
   }
+  const watching = new URLSearchParams(window.location.search).get("watch");
+  if (!watching) createSideBySide(byTestId("side-by-side"), { schema, currentConfig: () => lab.config, showError });
+  setReadOnly(Boolean(watching));
   let id;
   try {
     id = watching ? null : await sessionId(schema);
@@ -257,6 +260,11 @@ async function main() {
     showError(`could not start a sequence-lab session: ${error.message}`);
     return;
   }
+  const store = createStore({ sessionId: id, readOnly: Boolean(watching), schema, hide: [] });
+  store.subscribe((state, changed) => {
+    if (changed.has("readOnly")) setReadOnly(Boolean(state.readOnly));
+  });
+  let classroom = null;
   stream = createStream({
     url: watching ? watchSocketUrl(watching, accessToken()) : sequenceSocketUrl(id),
     onMessage,
@@ -265,10 +273,40 @@ async function main() {
       renderStatus();
     },
     onFatalClose: () => {
+      if (classroom?.handleFatalClose()) return;
       sessionStorage.removeItem(SESSION_KEY);
       showError("this session has ended; reload the page for a new one");
     },
   });
+  // The classroom (classroom/index.js): a room opened from this page, or joined by its link
+  // (sequences.html?room=CODE), switches the run the page shows through showRun.
+  const showRun = (run) => {
+    chart.reset();
+    lab.frame = null;
+    lab.configVersion = 0;
+    if (run.sessionId) {
+      store.set({ sessionId: run.sessionId, readOnly: false });
+      stream.setUrl(sequenceSocketUrl(run.sessionId));
+    } else {
+      store.set({ readOnly: true });
+      stream.setUrl(run.watchUrl);
+    }
+  };
+  if (!watching) {
+    classroom = installClassroom({
+      container: byTestId("classroom"),
+      store,
+      showRun,
+      hideControls: () => {},
+      showControls: () => {},
+      notify: showError,
+      clearNotify: () => showError(""),
+      announce: (title, text = "") => {
+        byTestId("notice").textContent = `${title} ${text}`.trim();
+      },
+      lab: "sequences",
+    });
+  }
 }
 
 main();
