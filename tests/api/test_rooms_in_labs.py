@@ -75,6 +75,19 @@ def test_a_lesson_of_another_lab_is_refused_and_the_room_keeps_its_lesson(base_u
     assert {lesson["lab"] for lesson in lessons} >= {"playground"}
 
 
+def test_a_challenge_is_refused_in_another_labs_room_with_a_reason_and_set_in_a_playground_room(base_url):
+    room = _image_room(base_url)
+    refused = room.as_teacher("challenge", {"dataset": "spiral", "target_loss": 0.05})
+    assert refused.status_code == 409, refused.text
+    assert "playground" in refused.text and "images lab" in refused.text
+    assert httpx.get(room.url()).json()["challenge"] is None
+    created = httpx.post(f"{base_url}/api/sessions", json={"config": {}})
+    playground = create_room(base_url, created.json()["id"])
+    accepted = playground.as_teacher("challenge", {"dataset": "spiral", "target_loss": 0.05})
+    assert accepted.status_code == 200, accepted.text
+    assert httpx.get(playground.url()).json()["challenge"]["dataset"] == "spiral"
+
+
 def test_an_image_lab_room_comes_back_in_the_image_lab_after_a_restart(tmp_path):
     log = tmp_path / "server.log"
     with server_process(tmp_path / "data", log) as base:

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # A run stuck in a long chunk does not hold up the class for longer than this.
 SETTLE_TIMEOUT_S = 10.0
+CHALLENGE_LAB = "playground"  # the lab whose runs a challenge ranks (messages.Challenge)
 
 
 class LessonError(ValueError):
@@ -156,10 +157,19 @@ class RoomActions:
         self.service.set_room(room, locked=check_locked(names))
         self.audience.announce(room)
 
-    def set_challenge(self, room: Room, spec: Challenge | dict[str, Any] | None) -> None:
+    async def set_challenge(self, room: Room, spec: Challenge | dict[str, Any] | None) -> None:
         """A target (test loss below `target_loss` on `dataset`) or None to end it; scores start afresh.
-        Validated by messages.Challenge (a ValueError names the field) before anything is stored."""
+        Validated by messages.Challenge (a ValueError names the field) before anything is stored. The
+        challenge is the playground's (a 2-D data set, ranked by neurons): another lab's room gets a
+        LessonError."""
         stored = None if spec is None else Challenge.model_validate(spec).model_dump()
+        if stored is not None:
+            lab = (await self.runs.teacher_session(room)).family.lab
+            if lab != CHALLENGE_LAB:
+                raise LessonError(
+                    f"the challenge (test loss on a 2-D data set, fewest neurons) is the {CHALLENGE_LAB}'s, "
+                    f"and this room's run is in the {lab} lab"
+                )
         for member in room.members.values():
             member.reached = None
         self.service.set_room(room, challenge=stored)

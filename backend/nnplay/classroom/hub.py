@@ -153,8 +153,8 @@ class ClassroomHub:
     def lock(self, room: Room, names: object) -> None:
         self.actions.lock(room, names)
 
-    def set_challenge(self, room: Room, spec: Challenge | dict[str, Any] | None) -> None:
-        self.actions.set_challenge(room, spec)
+    async def set_challenge(self, room: Room, spec: Challenge | dict[str, Any] | None) -> None:
+        await self.actions.set_challenge(room, spec)
 
     # ---- the classroom's clock --------------------------------------------------------------------
 

@@ -130,12 +130,17 @@ export function createTeacherPanel({
     pushControls(api, onError, onPushed),
     actionButton("Reset all", "reset-all", () => api("reset-all"), onError),
     ...lesson.elements,
-    actionButton(
-      "Challenge: spiral, test loss < 0.05",
-      "challenge",
-      () => api("challenge", { dataset: "spiral", target_loss: 0.05 }),
-      onError,
-    ),
+    // The challenge ranks 2-D runs by their neurons: the playground's alone (the server refuses it elsewhere).
+    ...((room.lab || "playground") === "playground"
+      ? [
+          actionButton(
+            "Challenge: spiral, test loss < 0.05",
+            "challenge",
+            () => api("challenge", { dataset: "spiral", target_loss: 0.05 }),
+            onError,
+          ),
+        ]
+      : []),
     locks.element,
   ]);
 

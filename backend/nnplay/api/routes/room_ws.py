@@ -49,7 +49,7 @@ async def _act(hub: ClassroomHub, room: Room, message: Any) -> None:
     elif kind == "lock":
         hub.lock(room, list(message.controls))
     elif isinstance(message, ChallengeMessage):
-        hub.set_challenge(room, message.challenge)
+        await hub.set_challenge(room, message.challenge)
     elif kind == "close_room":
         await hub.rooms.close(room, "the teacher closed the room")
 

@@ -196,14 +196,14 @@ async def lesson_next(room: TeacherRoom, hub: Hub, body: LessonChoice | None = N
 
 
 @router.post("/rooms/{code}/challenge")
-def challenge(room: TeacherRoom, hub: Hub, body: Challenge | None = None) -> Any:
-    hub.set_challenge(room, body or Challenge())
+async def challenge(room: TeacherRoom, hub: Hub, body: Challenge | None = None) -> Any:
+    await hub.set_challenge(room, body or Challenge())
     return hub.view(room)["challenge"]
 
 
 @router.delete("/rooms/{code}/challenge")
-def end_challenge(room: TeacherRoom, hub: Hub) -> dict[str, Any]:
-    hub.set_challenge(room, None)
+async def end_challenge(room: TeacherRoom, hub: Hub) -> dict[str, Any]:
+    await hub.set_challenge(room, None)
     return {"challenge": None}
 
 
