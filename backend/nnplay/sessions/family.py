@@ -14,6 +14,8 @@ import abc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import stopping
+
 if TYPE_CHECKING:
     from .fanout import Subscriber
     from .session import Session
@@ -76,6 +78,10 @@ class Family(abc.ABC):
     def untrainable(self, plan: Any) -> str | None:
         """Why the plan cannot train (e.g. no training points), or None."""
         return None
+
+    def divergence_message(self, config: Any, epoch: int) -> str:
+        """What the page says when the run diverged at `epoch` (the advice names the family's rates)."""
+        return stopping.divergence_message(config, epoch)
 
     # ---- progress ----------------------------------------------------------------------------------
 

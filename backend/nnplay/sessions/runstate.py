@@ -200,7 +200,7 @@ class RunState:
         frame made in the background while the run went on); True if it stopped the run."""
         if not frame.healthy:
             self.last_good = self.seen_good  # the chunks since the last healthy frame are suspect too
-            self.set_state("diverged", stopping.divergence_message(self.config, epoch))
+            self.set_state("diverged", self.family.divergence_message(self.config, epoch))
             return True
         if self._stalled(frame, epoch):
             self.set_state("stalled", stopping.stall_message(self.config, epoch, frame))
@@ -213,7 +213,7 @@ class RunState:
         """Divergence, a stalled net, stop conditions and early stopping, after a chunk trained."""
         config = self.config
         if diverged:
-            self.set_state("diverged", stopping.divergence_message(config, self.epoch))
+            self.set_state("diverged", self.family.divergence_message(config, self.epoch))
             return
         if frame is not None and self.after_frame(frame, self.epoch, self._params):
             return

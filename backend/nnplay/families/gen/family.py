@@ -88,6 +88,17 @@ class GenFamily(Family):
     def data_of(self, plan: GenPlan) -> Any:
         return plan.plane if plan.is_gan else plan.digits
 
+    def divergence_message(self, config: GenConfig, epoch: int) -> str:
+        if config.model != "gan":
+            return super().divergence_message(config, epoch)
+        g, d = config.generator_lr, config.discriminator_lr
+        return (
+            f"training diverged at step {epoch + 1}: the generator's or the discriminator's weights became "
+            f"NaN, infinite or explosively large. Their learning rates (generator {g:g}, discriminator "
+            f"{d:g}) are too high for these nets; try ≤ {g / 10:g} and ≤ {d / 10:g}. Roll back to the last "
+            "good weights, or lower the rates and press play to go on from here, or reset."
+        )
+
     def untrainable(self, plan: GenPlan) -> str | None:
         if plan.is_gan and len(plan.plane.points) == 0:
             return "your own data set has no points yet: draw some on the plane or upload a CSV of x,y"
