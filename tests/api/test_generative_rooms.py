@@ -4,6 +4,8 @@ samples are."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import msgpack
 import numpy as np
@@ -56,3 +58,25 @@ def test_the_generative_lessons_are_served_and_a_room_of_a_gan_takes_its_lesson(
     assert httpx.get(room.url()).json()["lesson"]["id"] == "gen-mode-collapse"
     refused = room.as_teacher("lesson-next", {"lesson_id": "learning-rate"})
     assert refused.status_code == 409 and "playground lab" in refused.text
+
+
+def test_a_gan_challenge_ranks_a_student_whose_generator_covers_every_mode(base_url):
+    two_gaussians = {**SMALL_GAN, "dataset": "gaussians", "seed": 3}
+    room = create_room(base_url, create(base_url, two_gaussians))
+    set_ = room.as_teacher("challenge", {"dataset": "gaussians", "target_loss": 0.5})
+    assert set_.status_code == 200, set_.text
+    assert set_.json()["label"] == "gaussians, share of bad samples with every mode covered < 0.5"
+    ada = room.join("Ada")
+    fork = room.fork(ada)
+    with lab_client(base_url, fork) as own:
+        own.send({"type": "start"})
+        frame = own.frame(lambda f: f["modes_covered"] == 2 and f["good_sample_share"] > 0.5, timeout=240)
+        own.send({"type": "pause"})
+    assert frame["modes"] == 2
+    # The dashboard's clock scores the live runs of rooms someone listens to (the teacher's page).
+    with open_socket(base_url, f"/ws/rooms/{room.code}") as teacher:
+        send(teacher, {"type": "auth", "teacher_key": room.teacher_key})
+        deadline = time.monotonic() + 30
+        while not (board := httpx.get(room.url()).json()["leaderboard"]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert [(entry["name"], entry["neurons"]) for entry in board] == [("Ada", 32)]

@@ -79,9 +79,9 @@ def test_a_challenge_is_refused_in_another_labs_room_with_a_reason_and_set_in_a_
     room = _image_room(base_url)
     refused = room.as_teacher("challenge", {"dataset": "spiral", "target_loss": 0.05})
     assert refused.status_code == 409, refused.text
-    assert "playground" in refused.text and "images lab" in refused.text
+    assert "images lab has no challenge" in refused.text
     assert httpx.get(room.url()).json()["challenge"] is None
-    created = httpx.post(f"{base_url}/api/sessions", json={"config": {}})
+    created = httpx.post(f"{base_url}/api/sessions", json={"config": {}}, timeout=120)
     playground = create_room(base_url, created.json()["id"])
     accepted = playground.as_teacher("challenge", {"dataset": "spiral", "target_loss": 0.05})
     assert accepted.status_code == 200, accepted.text
@@ -108,3 +108,23 @@ def test_an_image_lab_room_comes_back_in_the_image_lab_after_a_restart(tmp_path)
         teacher = httpx.get(room.url("/teacher"), headers={"X-Teacher-Key": room.teacher_key}).json()
         assert teacher["lab"] == "images"
         assert httpx.get(f"{base}/api/sessions/{teacher['session_id']}").json()["lab"] == "images"
+
+
+def test_a_generative_lab_room_has_its_own_challenge_and_a_sequence_lab_room_none(base_url):
+    created = httpx.post(f"{base_url}/api/generative/sessions", json={"config": {}}, timeout=120)
+    assert created.status_code == 201, created.text
+    gan_room = create_room(base_url, created.json()["id"])
+    teacher = httpx.get(gan_room.url("/teacher"), headers={"X-Teacher-Key": gan_room.teacher_key}).json()
+    assert teacher["challenge_label"].startswith("ring, share of bad samples")
+    set_ = gan_room.as_teacher("challenge", {})
+    assert set_.status_code == 200, set_.text
+    assert set_.json()["dataset"] == "ring" and set_.json()["target_loss"] == 0.2
+    wrong = gan_room.as_teacher("challenge", {"dataset": "spiral"})
+    assert wrong.status_code == 422 and "ring" in wrong.text, wrong.text
+    created = httpx.post(f"{base_url}/api/sequences/sessions", json={"config": {}}, timeout=120)
+    assert created.status_code == 201, created.text
+    seq_room = create_room(base_url, created.json()["id"])
+    teacher = httpx.get(seq_room.url("/teacher"), headers={"X-Teacher-Key": seq_room.teacher_key}).json()
+    assert teacher["challenge_label"] is None
+    refused = seq_room.as_teacher("challenge", {})
+    assert refused.status_code == 409 and "no challenge" in refused.text, refused.text

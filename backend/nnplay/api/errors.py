@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ..classroom.actions import LessonError
+from ..classroom.actions import ChallengeRefused, LessonError
 from ..classroom.lifecycle import TooManyRooms
 from ..classroom.rooms import BadName, NotTeacher, RoomFull, RoomNotFound, TooManyWrongCodes
 from ..schemas import ConfigError
@@ -65,6 +65,7 @@ HANDLERS: dict[type[Exception], Any] = {
     TooManySessions: lambda exc: _problem(429, str(exc), RETRY_SESSIONS_S),
     TooManyRooms: lambda exc: _problem(429, str(exc), RETRY_SESSIONS_S),
     LessonError: lambda exc: _problem(409, str(exc)),
+    ChallengeRefused: lambda exc: _problem(422, _fields("dataset", str(exc))),
     ConfigError: lambda exc: _problem(422, _config_error(exc)),
     PointsError: lambda exc: _problem(422, _fields("file", str(exc))),
 }

@@ -17,6 +17,7 @@ from typing import Any
 from .. import protocol
 from ..client_messages import Configure, Reset
 from ..sessions import Session, SessionManager
+from ..sessions.family import Family
 from .audience import RoomAudience
 from .lessons import BY_ID, Lesson
 from .messages import Challenge
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 
 # A run stuck in a long chunk does not hold up the class for longer than this.
 SETTLE_TIMEOUT_S = 10.0
-CHALLENGE_LAB = "playground"  # the lab whose runs a challenge ranks (messages.Challenge)
 
 
 class LessonError(ValueError):
@@ -162,18 +162,33 @@ class RoomActions:
         Validated by messages.Challenge (a ValueError names the field) before anything is stored. The
         challenge is the playground's (a 2-D data set, ranked by neurons): another lab's room gets a
         LessonError."""
-        stored = None if spec is None else Challenge.model_validate(spec).model_dump()
-        if stored is not None:
-            lab = (await self.runs.teacher_session(room)).family.lab
-            if lab != CHALLENGE_LAB:
-                raise LessonError(
-                    f"the challenge (test loss on a 2-D data set, fewest neurons) is the {CHALLENGE_LAB}'s, "
-                    f"and this room's run is in the {lab} lab"
-                )
+        stored = (
+            None
+            if spec is None
+            else lab_challenge(Challenge.model_validate(spec), (await self.runs.teacher_session(room)).family)
+        )
         for member in room.members.values():
             member.reached = None
         self.service.set_room(room, challenge=stored)
         self.audience.announce(room)
+
+
+class ChallengeRefused(ValueError):
+    """A challenge on a data set the room's lab lacks."""
+
+
+def lab_challenge(spec: Challenge, family: Family) -> dict[str, Any]:
+    """The challenge as stored: `spec` with the lab's defaults filled in; a lab without a challenge is a
+    LessonError (409), a data set it lacks a ChallengeRefused (422), each naming why."""
+    own = family.challenge
+    if own is None:
+        raise LessonError(f"the {family.lab} lab has no challenge: open a room from the playground for one")
+    dataset = spec.dataset or own.dataset
+    if dataset not in own.datasets:
+        known = ", ".join(own.datasets)
+        raise ChallengeRefused(f"no data set {dataset!r} in the {family.lab} lab; its data sets are {known}")
+    target = spec.target_loss if spec.target_loss is not None else own.target
+    return {"dataset": dataset, "target_loss": target, "label": own.describe(dataset, target)}
 
 
 def _check_lab(lesson: Lesson, teacher: Session) -> None:

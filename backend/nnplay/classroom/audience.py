@@ -107,13 +107,12 @@ class RoomAudience:
             session = self.runs.live(member.session_id) if member.mode == "forked" else None
             if session is None:
                 continue
-            summary = session.summary()
-            loss, size = summary["test_loss"], session.family.size(session.config)
-            if summary["config"].get("dataset") != spec["dataset"] or loss is None or size is None:
+            value, size = session.family.challenge_value(session), session.family.size(session.config)
+            if getattr(session.config, "dataset", None) != spec["dataset"] or value is None or size is None:
                 continue
-            if loss >= spec["target_loss"]:
+            if value >= spec["target_loss"]:
                 continue
-            candidate = (size, summary["epoch"])
+            candidate = (size, session.epoch)
             if member.reached is None or candidate < member.reached:
                 member.reached, changed = candidate, True
         return changed

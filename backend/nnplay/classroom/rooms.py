@@ -63,7 +63,7 @@ def _valid_challenge(code: str, spec: dict[str, Any] | None) -> dict[str, Any] |
     if spec is None:
         return None
     try:
-        return Challenge.model_validate(spec).model_dump()
+        return Challenge.model_validate(spec).model_dump(exclude_none=True)
     except ValueError:
         log.warning("room %s: its stored challenge %r is not valid; dropped", code, spec)
         return None

@@ -35,6 +35,21 @@ class Stamp:
     view: Any = None  # the family's view options the frame was made with (e.g. the digit shown)
 
 
+@dataclass(frozen=True)
+class LabChallenge:
+    """A lab's challenge: a run on `dataset` whose `challenge_value` (`measure`, in words) goes below
+    `target`, ranked by the family's `size`, then epochs; `datasets` are those a teacher may pick."""
+
+    dataset: str
+    target: float
+    measure: str
+    datasets: tuple[str, ...]
+
+    def describe(self, dataset: str | None = None, target: float | None = None) -> str:
+        """In words, e.g. "spiral, test loss < 0.05" (this challenge, or another data set and target)."""
+        return f"{dataset or self.dataset}, {self.measure} < {self.target if target is None else target:g}"
+
+
 NOT_MINE = object()  # Family.accept's answer for a message it does not handle
 
 
@@ -149,6 +164,14 @@ class Family(abc.ABC):
         """How big the model is, as a challenge ranks it (fewest first); None: this family's runs are not
         ranked by size."""
         return None
+
+    # The lab's challenge (None: it has none, and a room of it refuses one, with the reason).
+    challenge: LabChallenge | None = None
+
+    def challenge_value(self, session: Session) -> float | None:
+        """The figure a challenge compares with its target (lower is better), None while there is none."""
+        value = session.summary().get("test_loss")
+        return None if value is None else float(value)
 
     def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
         """A small square picture of a frame for the teacher's student tiles: (uint8 side x side, side)."""

@@ -130,16 +130,9 @@ export function createTeacherPanel({
     pushControls(api, onError, onPushed),
     actionButton("Reset all", "reset-all", () => api("reset-all"), onError),
     ...lesson.elements,
-    // The challenge ranks 2-D runs by their neurons: the playground's alone (the server refuses it elsewhere).
-    ...((room.lab || "playground") === "playground"
-      ? [
-          actionButton(
-            "Challenge: spiral, test loss < 0.05",
-            "challenge",
-            () => api("challenge", { dataset: "spiral", target_loss: 0.05 }),
-            onError,
-          ),
-        ]
+    // The lab's own challenge (its data set and target); a lab without one shows no button.
+    ...(room.challenge_label
+      ? [actionButton(`Challenge: ${room.challenge_label}`, "challenge", () => api("challenge", {}), onError)]
       : []),
     locks.element,
   ]);
@@ -213,7 +206,9 @@ export function createTeacherPanel({
     if (view.challenge) {
       leaderboard.setAttribute(
         "aria-label",
-        `Leaderboard: test loss below ${view.challenge.target_loss} on ${view.challenge.dataset}`,
+        view.challenge.label
+          ? `Leaderboard: ${view.challenge.label}`
+          : `Leaderboard: test loss below ${view.challenge.target_loss} on ${view.challenge.dataset}`,
       );
     }
   }

@@ -61,6 +61,8 @@ def teacher_answer(request: Request, settings: SettingsDep, room: Room, run: Ses
         "qr_svg": join_qr_svg(url),
         "session_id": run.id,
         "watch_id": run.watch_id,
+        # The teacher's challenge button (None: this lab has no challenge).
+        "challenge_label": run.family.challenge.describe() if run.family.challenge else None,
     }
 
 

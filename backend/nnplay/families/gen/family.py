@@ -19,7 +19,7 @@ from ... import protocol
 from ...engine.seam import resolve
 from ...sessions import commands
 from ...sessions.commands import CommandFailed, ReplaceData
-from ...sessions.family import NOT_MINE, Family, Stamp
+from ...sessions.family import NOT_MINE, Family, LabChallenge, Stamp
 from .config import GenConfig, make_gen_config
 from .evaluate import LATENT_EXTENT, LATENT_GRID, make_decode, make_encode
 from .frames import GanFrame, VaeFrame, encode_data, encode_frame, frame_fields, tile_picture
@@ -249,6 +249,21 @@ class GenFamily(Family):
 
     def own_data(self, session: Session) -> Any:
         return session.custom if session.config.dataset == "custom" and session.config.is_gan else None
+
+    # A GAN on the ring of 8: every mode covered and at least 80 % good samples (1 - share < 0.2).
+    challenge = LabChallenge(
+        dataset="ring",
+        target=0.2,
+        measure="share of bad samples with every mode covered",
+        datasets=tuple(name for name in DATASETS if name != "custom"),
+    )
+
+    def challenge_value(self, session: Session) -> float | None:
+        """A GAN's share of bad samples once it covers every mode (None before, and for an AE/VAE)."""
+        frame = session.last_eval
+        if not isinstance(frame, GanFrame) or frame.modes is None or frame.modes_covered != frame.modes:
+            return None
+        return 1.0 - float(frame.good_share)
 
     def size(self, config: GenConfig) -> int | None:
         """A challenge ranks runs by their hidden neurons (both nets of a GAN; the encoder's, mirrored)."""

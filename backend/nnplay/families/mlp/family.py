@@ -13,10 +13,10 @@ from ...datasets import MAX_POINTS
 from ...engine.seam import resolve
 from ...schemas import ConfigError, TrainConfig, make_config
 from ...sessions.commands import Command, ReplaceData
-from ...sessions.family import NOT_MINE, Family, Stamp
+from ...sessions.family import NOT_MINE, Family, LabChallenge, Stamp
 from ...sessions.runstate import CommandFailed
 from ...sessions.stopping import NO_TRAINING_POINTS
-from ...settings import dataset_classes, fresh_run_reason
+from ...settings import DATASETS, dataset_classes, fresh_run_reason
 from ...userdata import PointsError, check_point
 from . import weights
 from .evaluate import GRID_SIZE, NEURON_GRID_SIZE
@@ -145,6 +145,13 @@ class MlpFamily(Family):
 
     def own_data(self, session: Session) -> Any:
         return session.custom if session.config.dataset == "custom" else None
+
+    challenge = LabChallenge(
+        dataset="spiral",
+        target=0.05,
+        measure="test loss",
+        datasets=tuple(name for name, _, _ in DATASETS),
+    )
 
     def size(self, config: Any) -> int | None:
         """A challenge ranks runs by their neurons."""
