@@ -206,3 +206,18 @@ def test_a_class_in_the_generative_lab_students_join_by_link_watch_and_fork(brow
             re.compile(r"of 8$"), timeout=COMPILE_TIMEOUT_MS
         )
         student.page.screenshot(path=str(RESULTS / "generative-class-student.png"))
+        # The teacher puts Ada's run on the big screen (this lab's page follows it, read-only), and sets
+        # this lab's own challenge (a GAN covering every mode), which the leaderboard names.
+        tile = teacher.by_test_id("student-tile").filter(has_text="Ada")
+        tile.get_by_test_id("spotlight").click()
+        expect(teacher.by_test_id("room-banner")).to_contain_text("Spotlight: Ada")
+        expect(teacher.by_test_id("modes-covered")).to_have_text(re.compile(r"of 8$"), timeout=30_000)
+        teacher.page.screenshot(path=str(RESULTS / "generative-class-spotlight.png"))
+        teacher.by_test_id("spotlight-end").click()
+        expect(teacher.by_test_id("room-banner")).to_be_hidden()
+        challenge = teacher.by_test_id("challenge")
+        expect(challenge).to_have_text("Challenge: ring, share of bad samples with every mode covered < 0.2")
+        challenge.click()
+        expect(teacher.by_test_id("leaderboard")).to_have_attribute(
+            "aria-label", re.compile(r"^Leaderboard: ring, share of bad samples")
+        )
