@@ -26,6 +26,7 @@ from typing import Any
 import msgpack
 
 from ..client_messages import Pause, Start
+from ..engine.seam import CompileRefused
 from ..protocol import finite_or_none
 from ..sessions import Session, SessionManager, SessionNotFound, Subscriber
 from ..sessions.commands import Command
@@ -141,8 +142,10 @@ class Sweep:
             raise failure
         sessions = [m for m in made if isinstance(m, Session)]
         for record, session in zip(self.runs, sessions, strict=True):
-            record.session_id, record.state = session.id, "training"
-        try:  # every run's start is applied before the follower first looks (no run seen paused at 0)
+            record.session_id, record.state = session.id, "compiling"
+        try:
+            await self._prepare(manager, sessions)
+            # every run's start is applied before the follower first looks (none seen paused at 0)
             await asyncio.gather(*(session.perform(Start(type="start")) for session in sessions))
         except Exception:
             for session in sessions:
@@ -150,6 +153,21 @@ class Sweep:
             raise
         self.status = "running"
         self._task = asyncio.get_running_loop().create_task(self._follow(manager), name=f"sweep-{self.id}")
+
+    async def _prepare(self, manager: SessionManager, sessions: list[Session]) -> None:
+        """Compile the kernel each architecture's runs train in together before any of them starts: no
+        run then trains alone (in a shard of its own) while it compiles. Runs of one kernel share it."""
+        kinds: dict[Any, list[Session]] = {}
+        for session in sessions:
+            kinds.setdefault(session.plan.train_uses()[0].key, []).append(session)
+        compiles = []
+        for group in kinds.values():
+            with contextlib.suppress(CompileRefused):  # a full compile queue: they train as they can
+                future = manager.engine.prepare_runs(group[0].plan, group[0].params, len(group), self.client)
+                compiles.append(asyncio.wrap_future(future))
+        for outcome in await asyncio.gather(*compiles, return_exceptions=True):
+            if isinstance(outcome, Exception):  # the runs meet the failure when they train
+                log.warning("sweep %s: a shared kernel failed to compile: %s", self.id, outcome)
 
     async def finished(self) -> None:
         await self._done.wait()
