@@ -27,9 +27,8 @@ from typing import Any
 import jax
 
 from nnplay.cli import run_training
-from nnplay.engine.batched import BatchedEngine
 from nnplay.engine.runtime import enable_compilation_cache
-from nnplay.experiments.headless import run_sweep_async
+from nnplay.experiments.headless import headless_engine, run_sweep_async
 from nnplay.experiments.plan import Axis, SweepSpec
 from nnplay.settings import FEATURE_NAMES
 
@@ -44,7 +43,7 @@ def spec(epochs: int) -> SweepSpec:
 
 async def sweeps(epochs: int) -> list[dict[str, Any]]:
     """The sweep cold, then warm, on one engine."""
-    engine = BatchedEngine()
+    engine = headless_engine()
     try:
         return [await run_sweep_async(spec(epochs), engine) for _ in range(2)]
     finally:

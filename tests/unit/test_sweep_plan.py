@@ -133,7 +133,18 @@ def test_typed_values_are_read_as_nnplay_train_reads_them():
 
 def test_the_issues_command_line_asks_for_four_rates_times_eight_seeds():
     args = build_parser().parse_args(
-        "sweep --dataset spiral --learning-rate 0.003,0.01,0.03,0.1 --seeds 1-8 --epochs 500 --json".split()
+        [
+            "sweep",
+            "--dataset",
+            "spiral",
+            "--learning-rate",
+            "0.003,0.01,0.03,0.1",
+            "--seeds",
+            "1-8",
+            "--epochs",
+            "500",
+            "--json",
+        ]
     )
     spec = spec_from_args(args)
     assert spec.base == {"dataset": "spiral"} and spec.seeds == tuple(range(1, 9)) and spec.epochs == 500

@@ -48,9 +48,12 @@ def test_nnplay_sweep_trains_its_runs_together_to_the_figures_each_run_reaches_a
     ("args", "words"),
     [
         (["--learning-rate", ""], "--learning-rate: the range of learning rate is empty"),
-        (["--batch-size", "1..25", "--seeds", "1-400"], "at most 256 runs at once; this one would train 10,000"),
+        (
+            ["--batch-size", "1..25", "--seeds", "1-400"],
+            "at most 256 runs at once; this one would train 10,000",
+        ),
         (["--seeds", "1-x"], "--seeds: seeds: '1-x' is not a seed"),
-        (["--batch-size", "5,ten"], "--batch-size: batch size: '5,ten' is not a int"),
+        (["--batch-size", "5,ten"], "--batch-size: batch size: '5,ten' is not a whole number"),
     ],
 )
 def test_nnplay_sweep_refuses_bad_input_with_exit_2_and_a_message(capsys, args, words):

@@ -14,6 +14,12 @@ from ..schemas import ConfigError
 from ..settings import Setting
 from .plan import LIST_TYPES, Axis
 
+READ_AS = {
+    "int": "a whole number",
+    "float": "a number",
+    "layers": "a list of neuron counts",
+    "float_list": "a list of numbers",
+}
 MAX_SEED_SPAN = 100_000  # a typed range of seeds longer than this is refused before it is listed
 
 
@@ -68,8 +74,9 @@ def parse_setting(setting: Setting, text: str) -> Axis | Any:
         parts = text.split("/" if kind_list else ",")
         values = tuple(parse_value(setting, p.strip()) for p in parts if p.strip() or kind_list)
     except ValueError:
+        kind = READ_AS.get(setting.type, "a value")
         raise ConfigError(
-            setting.name, f"{setting.label.lower()}: {text!r} is not a {setting.type} (or a list of them)"
+            setting.name, f"{setting.label.lower()}: {text!r} is not {kind} (or a list of them)"
         ) from None
     if len(parts) == 1 and values:
         return values[0]
