@@ -91,6 +91,7 @@ def test_a_sweep_from_the_page_draws_every_view_and_a_run_opens_in_the_playgroun
     page.get_by_test_id(f"sweep-open-{best_run}").click()
     expect(page).to_have_url(re.compile(r"/(\?.*)?$"), timeout=30_000)
     expect(page.get_by_test_id("epoch")).to_have_text("150", timeout=60_000)
+    expect(page.get_by_test_id("loss-test")).to_have_text(re.compile(r"^\d+\.\d+$"), timeout=60_000)
     assert abs(float(page.get_by_test_id("loss-test").inner_text()) - loss) < 1e-3
     page.get_by_test_id("play").click()
     expect(page.get_by_test_id("epoch")).not_to_have_text("150", timeout=30_000)
