@@ -147,7 +147,7 @@ class Sweep:
             await self._prepare(manager, sessions)
             # every run's start is applied before the follower first looks (none seen paused at 0)
             await asyncio.gather(*(session.perform(Start(type="start")) for session in sessions))
-        except Exception:
+        except BaseException:  # cancelled (the request went away) too: no run is left behind
             for session in sessions:
                 await manager.remove(session.id)
             raise

@@ -105,6 +105,7 @@ function follow(id) {
 async function start() {
   showError("");
   form.setRunning(true);
+  byTestId("sweep-status").textContent = "starting: making the runs and compiling what they share…";
   try {
     const first = await startSweep(form.read());
     sweep = null;
@@ -113,6 +114,7 @@ async function start() {
     follow(first.id);
   } catch (error) {
     form.setRunning(false);
+    byTestId("sweep-status").textContent = sweep ? describeStatus(sweep) : "no sweep yet";
     showError(`The sweep did not start: ${error.body ? problemText(error.body, error.status) : error.message}`);
   }
 }
