@@ -18,7 +18,7 @@ from . import __version__
 from .api.deps import RateLimits
 from .api.errors import install_error_handlers
 from .api.guards import install_guards
-from .api.routes import generative, http, images, room_ws, rooms, sequences, ws
+from .api.routes import generative, http, images, room_ws, rooms, sequences, sweeps, ws
 from .classroom.hub import ClassroomHub
 from .classroom.lifecycle import RoomLimits
 from .classroom.rooms import RoomService
@@ -28,6 +28,7 @@ from .engine.batched import BatchedEngine
 from .engine.runtime import device_info, enable_compilation_cache
 from .engine.seam import Engine
 from .engine.serial import SerialEngine
+from .experiments.sweeps import SweepManager
 from .families import default_families
 from .sessions import SessionManager
 
@@ -96,6 +97,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await app.state.classroom.close()  # snapshots every room's runs before their sessions end
+            await app.state.sweeps.close()
             await app.state.sessions.close()
             await asyncio.to_thread(app.state.engine.close)
             app.state.classroom.store.close()
@@ -111,7 +113,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         settings.max_sessions_per_client,
         settings.frames_per_second,
         settings.max_classroom_sessions,
+        settings.max_sweep_sessions,
     )
+    app.state.sweeps = SweepManager(app.state.sessions)
     app.state.device = device_info()
     app.state.classroom = ClassroomHub(
         app.state.sessions,
@@ -130,6 +134,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(generative.router)
     app.include_router(rooms.router)
     app.include_router(room_ws.router)
+    app.include_router(sweeps.router)
 
     plotly_js = plotly_js_path()
 

@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_options(train)
     train.set_defaults(func=_train)
+    from .experiments.cli import add_sweep_parser
+
+    add_sweep_parser(sub, _add_setting_options)
     bench = sub.add_parser("bench", help="measure engine, stream and edit performance")
     bench.add_argument("--quick", action="store_true", help="shorter runs (for CI smoke checks)")
     bench.add_argument("--output", default=None, help="also write the results as JSON to this file")

@@ -39,6 +39,8 @@ class ServerSettings(BaseSettings):
     max_sessions_per_client: int = Field(default=16, ge=1)
     # Classroom runs (teachers' runs and students' forks) are bounded apart from the playground's sessions.
     max_classroom_sessions: int = Field(default=256, ge=1)
+    # The runs of sweeps (experiments/), bounded apart too: one sweep holds up to 256 (experiments/plan.py).
+    max_sweep_sessions: int = Field(default=256, ge=1)
     idle_timeout_s: float = Field(default=3600.0, gt=0)
     frontend_dir: Path = REPO_FRONTEND
     # Request bodies, counted as they arrive: JSON bodies as large as a websocket message may be (64 KiB,

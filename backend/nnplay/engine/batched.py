@@ -88,6 +88,9 @@ class BatchedEngine(Engine):
     def prepare(self, plan: EnginePlan, state: Any, client: str = "") -> Future[Any]:
         return self.scheduler.prepare(plan, state, client)
 
+    def prepare_runs(self, plan: EnginePlan, state: Any, runs: int, client: str = "") -> Future[Any]:
+        return self.scheduler.sizes.prepare(plan, state, client, runs=runs, preferred=True)
+
     def forget(self, run: Hashable) -> None:
         self.scheduler.forget(run)
 

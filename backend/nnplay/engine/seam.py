@@ -150,6 +150,12 @@ class Engine(abc.ABC):
         """Compile what the plan needs to train (its last use), for a run that will (a new network);
         raises CompileRefused if the compiler's queue or the client's share of it is full."""
 
+    def prepare_runs(self, plan: EnginePlan, state: Any, runs: int, client: str = "") -> Future[Any]:
+        """Compile what `runs` runs of the plan train in together (a sweep's, before they start: none of
+        them then trains alone while the shared kernel compiles). Engines that train runs one by one
+        compile what one run needs."""
+        return self.prepare(plan, state, client)
+
     def call(self, key: Hashable, build: Callable[[], Callable[..., Any]], *args: Any) -> Future[Any]:
         """Run a family's pure function (compiled once per key, kept in the engine's kernel cache) on a
         worker: a prediction, a probe. The result is on the host."""

@@ -74,10 +74,14 @@ class ShardSizes:
             return
         future.add_done_callback(lambda done: self._compiled(use.key, slots, done))
 
-    def prepare(self, plan: EnginePlan, state: Any, client: str = "") -> Future[Any]:
-        """Compile the smallest shard of the plan's last use (what a new network trains in first)."""
-        use = plan.train_uses()[-1]
-        slots = self.size_for(use, 1)
+    def prepare(
+        self, plan: EnginePlan, state: Any, client: str = "", runs: int = 1, preferred: bool = False
+    ) -> Future[Any]:
+        """Compile the smallest shard of the plan's last use (what a new network trains in first); or
+        the shard of its first use (`preferred`) that holds `runs` runs (a sweep's, before it starts)."""
+        uses = plan.train_uses()
+        use = uses[0] if preferred else uses[-1]
+        slots = self.size_for(use, runs)
         ready = self.of(use.key).get(slots)
         if ready is not None:
             done: Future[Any] = Future()
