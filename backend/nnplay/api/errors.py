@@ -16,6 +16,9 @@ from fastapi.responses import JSONResponse
 from ..classroom.actions import LessonError
 from ..classroom.lifecycle import TooManyRooms
 from ..classroom.rooms import BadName, NotTeacher, RoomFull, RoomNotFound, TooManyWrongCodes
+from ..export.script import ExportError
+from ..saved_runs.compare import CompareError
+from ..saved_runs.service import BadRunName, RunExists, RunNotReopened, SavedRunNotFound
 from ..schemas import ConfigError
 from ..sessions import SessionNotFound, TooManySessions
 from ..userdata import PointsError
@@ -67,6 +70,12 @@ HANDLERS: dict[type[Exception], Any] = {
     LessonError: lambda exc: _problem(409, str(exc)),
     ConfigError: lambda exc: _problem(422, _config_error(exc)),
     PointsError: lambda exc: _problem(422, _fields("file", str(exc))),
+    SavedRunNotFound: lambda exc: _problem(404, f"no saved run named {exc.args[0]!r}"),
+    RunExists: lambda exc: _problem(409, str(exc)),
+    RunNotReopened: lambda exc: _problem(409, str(exc)),
+    BadRunName: lambda exc: _problem(422, _fields("name", str(exc))),
+    ExportError: lambda exc: _problem(422, _fields("format", str(exc))),
+    CompareError: lambda exc: _problem(422, _fields("runs", str(exc))),
 }
 
 
