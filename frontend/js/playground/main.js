@@ -21,6 +21,7 @@ import { createOwnDataTools } from "./ownData.js";
 import { bindPageLesson } from "./pageLesson.js";
 import { bindPanels } from "./panels.js";
 import { bindReadouts } from "./readouts.js";
+import { createRunsPanel } from "./runsPanel.js";
 import { rememberSessionId, resolveSession } from "./session.js";
 import { createSharePanel } from "./sharePanel.js";
 import { installShortcuts } from "./shortcuts.js";
@@ -265,6 +266,13 @@ async function start() {
       const { config, view, open, watchId, lesson } = state;
       return { config, view, open, watchId, lesson };
     },
+  });
+  createRunsPanel({
+    buttons: { save: byTestId("save-run"), saved: byTestId("saved-runs"), export: byTestId("export") },
+    panel: byTestId("runs-panel"),
+    sessionId: () => store.get().sessionId,
+    showRun: (target) => showRun(target), // eslint-disable-line no-use-before-define
+    notify: (message) => store.set({ notice: passingNotice("Saved runs", message) }),
   });
   if (store.get().readOnly) enterReadOnly(schema, store);
 
