@@ -19,6 +19,7 @@ MIN_RUNS, MAX_RUNS = 2, 4
 RUN_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7")
 MAP_SCALE = [[0.0, "#f59322"], [0.5, "#ffffff"], [1.0, "#0877bd"]]
 CLASS_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
+CONFUSION_SCALE = [[0.0, "#ffffff"], [1.0, "#0877bd"]]  # counts: white (none) to the playground's blue
 IGNORED_SETTINGS = ("speed",)  # how fast it was shown, not what it learnt
 
 
@@ -126,7 +127,7 @@ def map_figure(view: RunView, domain: tuple[float, float] = (-6.0, 6.0)) -> dict
             },
         ],
         "layout": {
-            "title": {"text": f"{view.label}: decision map and test points"},
+            "title": {"text": view.label},
             "xaxis": _axis("x₁", range=[lo, hi], constrain="domain"),
             "yaxis": _axis("x₂", range=[lo, hi], scaleanchor="x"),
             "height": 320,
@@ -149,14 +150,14 @@ def confusion_figure(view: RunView) -> dict[str, Any] | None:
                 "z": matrix,
                 "x": names,
                 "y": names,
-                "colorscale": "Blues",
+                "colorscale": CONFUSION_SCALE,
                 "showscale": False,
                 "text": matrix,
                 "texttemplate": "%{text}",
             }
         ],
         "layout": {
-            "title": {"text": f"{view.label}: test confusion matrix"},
+            "title": {"text": view.label},
             "xaxis": _axis("predicted class", type="category"),
             "yaxis": _axis("true class", type="category", autorange="reversed"),
             "height": 280,
