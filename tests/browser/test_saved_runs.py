@@ -19,8 +19,14 @@ def train_until(app, epoch: int) -> int:
     return int(app.server_session()["epoch"])
 
 
+def choose(app, test_id: str) -> None:
+    """A choice of the header's Runs menu."""
+    app.by_test_id("runs-menu-toggle").click()
+    app.by_test_id(test_id).click()
+
+
 def save_from_the_page(app, name: str) -> None:
-    app.by_test_id("save-run").click()
+    choose(app, "save-run")
     expect(app.by_test_id("runs-panel")).to_be_visible()
     app.by_test_id("save-run-name").fill(name)
     app.by_test_id("save-run-submit").click()
@@ -37,12 +43,12 @@ def test_save_list_reopen_and_export_a_run_with_the_header_buttons(app, results_
     expect(app.by_test_id("runs-note")).to_contain_text("already exists")
     app.page.screenshot(path=str(results_dir / "runs-save-desktop.png"))
 
-    app.by_test_id("saved-runs").click()
+    choose(app, "saved-runs")
     row = app.page.locator(f"[data-testid=saved-run][data-name='{name}']")
     expect(row).to_contain_text(f"epoch {epoch}")
     app.page.screenshot(path=str(results_dir / "runs-saved-list-desktop.png"))
 
-    app.by_test_id("export").click()
+    choose(app, "export")
     with app.page.expect_download() as download:
         app.by_test_id("export-script").click()
     script = download.value.path().read_text()
@@ -50,7 +56,7 @@ def test_save_list_reopen_and_export_a_run_with_the_header_buttons(app, results_
 
     train_until(app, epoch + 60)  # the live run moves on; the saved one stays where it was
     first = app.session_id()
-    app.by_test_id("saved-runs").click()
+    choose(app, "saved-runs")
     row.get_by_test_id("saved-run-open").click()
     app.wait_until(lambda: app.session_id() != first, 10, "the page to follow the reopened run")
     expect(app.by_test_id("epoch")).to_have_text(str(epoch), timeout=20_000)
@@ -68,7 +74,7 @@ def test_the_compare_page_draws_the_runs_loss_curves_maps_and_confusion_matrices
     app.by_test_id("learning-rate").select_option(label="0.3")
     app.wait_until(lambda: app.server_session()["config"]["learning_rate"] == 0.3, 10, "the new rate")
     train_until(app, saved_at + 300)
-    app.by_test_id("compare").click()  # this tab's live run, and (below) the saved one
+    choose(app, "compare")  # this tab's live run, and (below) the saved one
     app.page.wait_for_url("**/compare.html?live=1")
     app.page.goto(f"/compare.html?live=1&saved={name.replace(' ', '+')}")
     expect(app.page.locator("body")).to_have_attribute("data-compared", "2", timeout=30_000)

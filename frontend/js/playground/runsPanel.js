@@ -1,4 +1,4 @@
-// The header's Save / Saved runs / Export buttons and their panel (Compare is a link to
+// The header's Runs menu: Save / Saved runs / Export and their panel (Compare is a link to
 // compare.html). Saving names this run; the list reopens a saved run in this tab (it continues
 // exactly where it was saved), exports or deletes it; Export downloads this run as a script, a
 // notebook or its weights. The panel never drives the run: reopening asks `showRun` to follow the
@@ -153,8 +153,15 @@ export function createRunsPanel({ buttons, panel, sessionId, showRun, notify }) 
   }
 
   for (const [name, button] of Object.entries(buttons)) {
-    button.addEventListener("click", () => setOpen(mode === name ? null : name));
+    button.addEventListener("click", () => {
+      button.closest("details")?.removeAttribute("open"); // the menu gives way to the panel
+      setOpen(mode === name ? null : name);
+    });
   }
+  const menu = Object.values(buttons)[0].closest("details");
+  document.addEventListener("click", (event) => {
+    if (menu?.open && !menu.contains(event.target)) menu.open = false; // a click elsewhere closes it
+  });
   close.addEventListener("click", () => setOpen(null));
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape") setOpen(null);
