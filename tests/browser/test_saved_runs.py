@@ -33,6 +33,13 @@ def save_from_the_page(app, name: str) -> None:
 
 
 def test_save_list_reopen_and_export_a_run_with_the_header_buttons(app, results_dir):
+    app.page.set_viewport_size(PHONE)  # the Runs menu on a phone: its choices in view, big enough to tap
+    app.by_test_id("runs-menu-toggle").click()
+    for test_id in ("save-run", "saved-runs", "compare", "export"):
+        box = app.by_test_id(test_id).bounding_box()
+        assert box is not None and box["height"] >= 44 and 0 <= box["x"] and box["x"] + box["width"] <= 390
+    app.page.screenshot(path=str(results_dir / "runs-menu-phone.png"))
+    app.by_test_id("runs-menu-toggle").click()
     app.page.set_viewport_size(DESKTOP)
     app.console.allow("409")  # the browser logs the refused second save
     epoch = train_until(app, 40)
