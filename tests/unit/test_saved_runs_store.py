@@ -74,6 +74,7 @@ def test_a_file_from_a_newer_nnplay_is_refused(tmp_path):
         ("   ", "give the run a name"),
         ("x" * 65, "at most 64"),
         ("a\u200bb", "invisible"),
+        ("a/b", "may not hold /"),
     ],
 )
 def test_names_that_cannot_be_saved_say_why(name, why):

@@ -49,6 +49,8 @@ def check_name(name: str) -> str:
         raise BadRunName(f"a run's name has at most {MAX_NAME_CHARS} characters, got {len(text)}")
     if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in text):
         raise BadRunName("a run's name may not hold control or invisible characters")
+    if "/" in text or "\\" in text:  # a name is a path segment of /api/runs/{name}
+        raise BadRunName("a run's name may not hold / or \\")
     return text
 
 
