@@ -74,6 +74,10 @@ def test_a_saved_run_reopens_bitwise_and_continues_exactly_as_the_run_it_was_sav
     assert summary(base_url, first)["test_loss"] == summary(base_url, second)["test_loss"]
     history = httpx.get(f"{base_url}/api/runs/{name}").json()["history"]
     assert history["epoch"][-1] == 60 and len(history["epoch"]) >= 2  # the curve it had drawn
+    # ... which the reopened run's curve starts from, then goes on
+    compared = httpx.post(f"{base_url}/api/compare", json={"runs": [{"session": second}, {"saved": name}]})
+    curve = compared.json()["loss"]["data"][0]["x"]  # the reopened run's test loss by epoch
+    assert curve[: len(history["epoch"])] == history["epoch"] and curve[-1] == 140
 
 
 def test_a_name_in_use_gets_a_409_and_the_saved_run_is_kept_unless_overwrite_is_asked(base_url, session):

@@ -37,7 +37,7 @@ def test_save_list_reopen_and_export_a_run_with_the_header_buttons(app, results_
     app.by_test_id("runs-menu-toggle").click()
     for test_id in ("save-run", "saved-runs", "compare", "export"):
         box = app.by_test_id(test_id).bounding_box()
-        assert box is not None and box["height"] >= 44 and 0 <= box["x"] and box["x"] + box["width"] <= 390
+        assert box is not None and box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 390
     app.page.screenshot(path=str(results_dir / "runs-menu-phone.png"))
     app.by_test_id("runs-menu-toggle").click()
     app.page.set_viewport_size(DESKTOP)
@@ -68,6 +68,11 @@ def test_save_list_reopen_and_export_a_run_with_the_header_buttons(app, results_
     app.wait_until(lambda: app.session_id() != first, 10, "the page to follow the reopened run")
     expect(app.by_test_id("epoch")).to_have_text(str(epoch), timeout=20_000)
     assert app.server_session()["epoch"] == epoch
+    # its loss chart shows the curve it had drawn up to there, not one point
+    saved_curve = app.page.request.get(f"/api/runs/{name}").json()["history"]["epoch"]
+    assert len(saved_curve) >= 2
+    expect(app.by_test_id("loss-chart")).to_have_attribute("data-last-epoch", str(epoch))
+    assert app.loss_chart_points() >= len(saved_curve)
     train_until(app, epoch + 5)  # it trains on from there
     assert app.server_session()["epoch"] > epoch
 

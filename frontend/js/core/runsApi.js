@@ -37,6 +37,9 @@ export const listRuns = async () => (await call("GET", "/api/runs")).runs;
 
 export const deleteRun = (name) => call("DELETE", runPath(name));
 
+/** A saved run with its `history` ({epoch, train_loss, test_loss}) and `figures`. */
+export const getRun = (name) => call("GET", runPath(name));
+
 /** A new session continuing the saved run; resolves to {id, watch_id, config, epoch}. */
 export const openRun = (name) => call("POST", `${runPath(name)}/open`);
 

@@ -271,7 +271,9 @@ async function start() {
     buttons: { save: byTestId("save-run"), saved: byTestId("saved-runs"), export: byTestId("export") },
     panel: byTestId("runs-panel"),
     sessionId: () => store.get().sessionId,
-    showRun: (target) => showRun(target), // eslint-disable-line no-use-before-define
+    readOnly: () => store.get().readOnly,
+    showHistory: (history) => showLossHistory(lossChart, history),
+    showRun: (target) => showRun(target), // defined below; called only once the page runs
     notify: (message) => store.set({ notice: passingNotice("Saved runs", message) }),
   });
   if (store.get().readOnly) enterReadOnly(schema, store);
@@ -337,6 +339,14 @@ async function start() {
       if (store.get().error?.source === "classroom") store.set({ error: null });
     },
     announce: (title, text, ms) => store.set({ notice: passingNotice(title, text, ms) }),
+  });
+}
+
+/** A reopened run's past losses ({epoch, train_loss, test_loss} lists) drawn as the frames it showed. */
+function showLossHistory(chart, history) {
+  (history?.epoch || []).forEach((epoch, i) => {
+    const [trainLoss, testLoss] = [history.train_loss[i], history.test_loss[i]];
+    if (trainLoss !== null && testLoss !== null) chart.update({ epoch, trainLoss, testLoss });
   });
 }
 

@@ -4,7 +4,7 @@
 // notebook or its weights. The panel never drives the run: reopening asks `showRun` to follow the
 // new session, as a classroom switch does.
 
-import { deleteRun, exportUrl, listRuns, openRun, problemText, saveRun } from "../core/runsApi.js";
+import { deleteRun, exportUrl, getRun, listRuns, openRun, problemText, saveRun } from "../core/runsApi.js";
 
 const FORMATS = [
   ["script", "Python script", "retrains it from its seed with jax and optax, prints its figures"],
@@ -71,10 +71,12 @@ function savedRow(run, actions) {
 }
 
 /**
- * Wires the buttons {save, saved, exportButton} to `panel`. `sessionId()` is this tab's run;
- * `showRun({sessionId})` follows another session; `notify(message)` says what happened.
+ * Wires the buttons {save, saved, export} to `panel`. `sessionId()` is this tab's run, `readOnly()`
+ * whether the page watches another run (then there is nothing of its own to save or export);
+ * `showRun({sessionId})` follows another session, `showHistory(history)` draws a reopened run's past
+ * losses; `notify(message)` says what happened.
  */
-export function createRunsPanel({ buttons, panel, sessionId, showRun, notify }) {
+export function createRunsPanel({ buttons, panel, sessionId, readOnly, showRun, showHistory, notify }) {
   const heading = element("h2", { id: "runs-heading" });
   const note = element("p", { class: "share-copied", "aria-live": "polite", testId: "runs-note" });
   const body = element("div");
@@ -109,8 +111,10 @@ export function createRunsPanel({ buttons, panel, sessionId, showRun, notify }) 
   const actions = {
     async open(name) {
       try {
+        const { history } = await getRun(name);
         const session = await openRun(name);
         showRun({ sessionId: session.id });
+        showHistory(history); // before its first frame: the socket opens after this turn
         setOpen(null);
         notify(`Reopened “${name}” at epoch ${session.epoch}: it continues where it was saved.`);
       } catch (error) {
@@ -130,7 +134,11 @@ export function createRunsPanel({ buttons, panel, sessionId, showRun, notify }) 
 
   async function render() {
     body.replaceChildren();
-    if (mode === "save") {
+    if ((mode === "save" || mode === "export") && readOnly()) {
+      heading.textContent = mode === "save" ? "Save this run" : "Export this run";
+      const text = "You are watching a run read-only: you can save and export runs of your own.";
+      body.append(element("p", { testId: "runs-read-only", text }));
+    } else if (mode === "save") {
       heading.textContent = "Save this run";
       const { form, input } = buildSaveForm(save);
       body.append(form, element("p", { class: "share-hint", text: "Keeps its settings, weights, optimizer state, history and own data; reopen it from Saved runs." }));
