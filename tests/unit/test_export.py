@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,10 @@ from nnplay.schemas import make_config
 
 ALL_FEATURES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"]
 TOLERANCE = 1e-5  # the issue's target for the final test loss
+
+# The script's own process, as a person's: no compile cache of the test run's (jax reads this variable),
+# which the servers of the tests share.
+SCRIPT_ENV = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
 
 # Runs each script as __main__ with nnplay (and scikit-learn, flax) unimportable: only jax, optax, numpy.
 ISOLATED = """
@@ -47,6 +52,7 @@ def run_isolated(*paths: Path) -> list[dict]:
         capture_output=True,
         text=True,
         cwd=paths[0].parent,
+        env=SCRIPT_ENV,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
