@@ -18,7 +18,7 @@ from . import __version__
 from .api.deps import RateLimits
 from .api.errors import install_error_handlers
 from .api.guards import install_guards
-from .api.routes import generative, http, images, room_ws, rooms, sequences, sweeps, ws
+from .api.routes import generative, http, images, room_ws, rooms, runs, sequences, sweeps, ws
 from .classroom.hub import ClassroomHub
 from .classroom.lifecycle import RoomLimits
 from .classroom.rooms import RoomService
@@ -30,6 +30,8 @@ from .engine.seam import Engine
 from .engine.serial import SerialEngine
 from .experiments.sweeps import SweepManager
 from .families import default_families
+from .saved_runs.service import SavedRuns
+from .saved_runs.store import SqliteRunStore
 from .sessions import SessionManager
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             await app.state.sessions.close()
             await asyncio.to_thread(app.state.engine.close)
             app.state.classroom.store.close()
+            app.state.saved_runs.close()
 
     app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan)
     app.state.settings = settings
@@ -122,6 +125,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         RoomService(ClassroomStore(settings.data_dir), settings.room_size),
         RoomLimits.of(settings),
     )
+    app.state.saved_runs = SavedRuns(SqliteRunStore(settings.data_dir), app.state.sessions)
 
     app.state.rate_limits = RateLimits(settings)
     install_guards(app, settings)
@@ -135,6 +139,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(rooms.router)
     app.include_router(room_ws.router)
     app.include_router(sweeps.router)
+    app.include_router(runs.router)
 
     plotly_js = plotly_js_path()
 

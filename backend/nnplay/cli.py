@@ -1,4 +1,4 @@
-"""`nnplay serve | train | bench`: the commands people run."""
+"""`nnplay serve | train | bench | export`: the commands people run."""
 
 from __future__ import annotations
 
@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="shorter runs (for CI smoke checks)")
     bench.add_argument("--output", default=None, help="also write the results as JSON to this file")
     bench.set_defaults(func=_bench)
+    from .export.cli import add_command as add_export_command
+
+    add_export_command(sub, _add_setting_options)
     return parser
 
 
