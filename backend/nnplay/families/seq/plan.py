@@ -26,6 +26,7 @@ from .kernel import (
     KernelKey,
     NetKey,
     SeqState,
+    hyper_in,
     init_params,
     initial_state,
     make_hyper,
@@ -33,6 +34,7 @@ from .kernel import (
     net_key,
 )
 from .names import TASKS, Task
+from .standby import resize, stand_ins, state_shapes
 from .tasks import encode_typed
 
 
@@ -67,12 +69,15 @@ def carry_params(old: Any, fresh: Any) -> Any:
 
 
 class SeqPlan:
-    def __init__(self, config: SeqConfig) -> None:
+    def __init__(self, config: SeqConfig, previous: SeqPlan | None = None) -> None:
         self.config = config
         self.task: Task = TASKS[config.task]
         self.net = net_key(config)
         self.kernel_key = KernelKey(self.net, config.optimizer, config.schedule, config.batch_size)
         self.hyper = make_hyper(config, self.net)
+        before = () if previous is None else (previous.net, *previous.stand_ins)
+        # standby.py: the larger buckets that may train this plan while its own kernel compiles
+        self.stand_ins: tuple[NetKey, ...] = stand_ins(config, self.net, before)
 
     @property
     def recurrent(self) -> bool:
@@ -90,6 +95,8 @@ class SeqPlan:
 
     @staticmethod
     def fresh_run_reason(old: SeqConfig, new: SeqConfig) -> str | None:
+        if new.compare != old.compare:
+            return "new networks: other models side by side"
         if new.model != old.model:
             return f"new network: a {new.model} in place of a {old.model}"
         if new.seed != old.seed:
@@ -102,9 +109,22 @@ class SeqPlan:
 
     @cached_property
     def _train_uses(self) -> tuple[TrainUse, ...]:
-        key = self.kernel_key
-        return (
-            TrainUse(("seq.train", key), self.hyper, lambda: make_train_chunk(key), label=self.config.model),
+        key, config = self.kernel_key, self.config
+        exact = TrainUse(("seq.train", key), self.hyper, lambda: make_train_chunk(key), label=config.model)
+        return (exact, *(self._standby_use(net) for net in self.stand_ins))
+
+    def _standby_use(self, net: NetKey) -> TrainUse:
+        """Training in the larger bucket `net` (if compiled) while this plan's own kernel compiles."""
+        config, own = self.config, self.net
+        key = KernelKey(net, config.optimizer, config.schedule, config.batch_size)
+        return TrainUse(
+            ("seq.train", key),
+            hyper_in(self.hyper, config, net),
+            lambda: make_train_chunk(key),
+            label=f"{config.model} (padded)",
+            standby=True,
+            fit=lambda state: resize(state, state_shapes(net, config.optimizer)),
+            unfit=lambda state: resize(state, state_shapes(own, config.optimizer)),
         )
 
     def train_uses(self) -> Sequence[TrainUse]:
@@ -173,10 +193,12 @@ def _figure(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class SeqFrame:
-    """A frame's numbers on the host and the example it shows."""
+    """A frame's numbers on the host and the example it shows (a side-by-side run's: its first member's,
+    and every member's in `members`)."""
 
     out: dict[str, Any]
     index: int
+    members: tuple[dict[str, Any], ...] = ()
 
     def figure(self, split: str, name: str) -> float | None:
         return _figure(self.out[split][name])
@@ -199,4 +221,5 @@ class SeqFrame:
 
     @property
     def healthy(self) -> bool:
-        return bool(np.isfinite(self.train_loss) and np.isfinite(self.test_loss))
+        outs = self.members or (self.out,)
+        return all(np.isfinite(float(o[s]["loss"])) for o in outs for s in ("train", "test"))
