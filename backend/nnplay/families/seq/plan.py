@@ -3,7 +3,8 @@ carried-over states, and the host-side finish of a frame.
 
 A `SeqPlan` is immutable (a new config makes a new plan). Its training use is keyed by the bucket
 (kernel.KernelKey); everything else the kernel reads is traced (`SeqHyper`), so an edit within a bucket
-compiles nothing. A state carried to another bucket keeps every weight the two share (cut or padded
+compiles nothing. Its standby uses (standby.py) train it padded in a larger compiled bucket while its own
+kernel compiles. A state carried to another bucket keeps every weight the two share (cut or padded
 gate by gate; new units and layers start from the seed's fresh weights); a new optimizer kind or a new
 bucket starts the optimizer's moments afresh.
 """
