@@ -79,6 +79,8 @@ class FrameUse:
     finish: Callable[[Any], Any]
     shared: Any = None
     batchable: bool = True
+    standby: bool = False  # made with only while the plan's own frame kernel compiles (as TrainUse's)
+    fit: Callable[[Any], Any] | None = None  # the run's state in this use's shapes (None: its own)
 
 
 class EnginePlan(Protocol):

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 from .compiler import Compiler
-from .framer import single_kernel, stack_signature
+from .framer import single_frame
 from .runtime import compile_count
 from .seam import (
     CompileRefused,
@@ -139,12 +139,9 @@ class SerialEngine(Engine):
         return self._pool.submit(self._make_frame, uses, state)
 
     def _make_frame(self, uses: Any, state: Any) -> Any:
-        value, use = resolve(state), uses[-1]
-        key = ("frame", use.key, stack_signature(value))  # the family's key need not hold the state's
-        kernel = self._compiler.compile_now(key, lambda: single_kernel(use, value))
         with self._lock:
             self.frames += 1
-        return use.finish(jax.device_get(kernel(value, use.inputs, use.shared)))
+        return single_frame(self._compiler, uses, state)
 
     def ready(self, plan: EnginePlan) -> bool:
         return any(self._compiler.get(("serial", use.key)) is not None for use in plan.train_uses())
