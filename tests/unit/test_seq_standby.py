@@ -18,6 +18,8 @@ from nnplay.engine.serial import SerialEngine
 from nnplay.families.seq import plan as seq_plan
 from nnplay.families.seq.config import make_seq_config
 from nnplay.families.seq.family import SeqFamily
+from nnplay.families.seq.frames import frame_payload
+from nnplay.families.seq.kernel import NetKey
 from nnplay.families.seq.names import TASK_NAMES, TASKS
 from nnplay.families.seq.tasks import make_batch
 
@@ -100,21 +102,23 @@ def test_an_edit_past_its_bucket_trains_padded_until_its_own_kernel_compiles(eng
     assert ("seq.train", wider.kernel_key) in [use.key for use in plan.train_uses() if use.standby]
     release = threading.Event()
     building = threading.Event()
-    make_chunk = seq_plan.make_train_chunk
+    make_chunk, make_frame = seq_plan.make_train_chunk, seq_plan.SeqPlan._frame_builder
 
-    def held(key):  # the new bucket's compile waits until the test lets it go
-        if key == plan.kernel_key:
+    def held(key):  # the new bucket's compiles (training and frame) wait until the test lets them go
+        if key in (plan.kernel_key, plan.net):
             building.set()
             release.wait(120)
-        return make_chunk(key)
+        return make_frame(key) if isinstance(key, NetKey) else make_chunk(key)
 
     monkeypatch.setattr(seq_plan, "make_train_chunk", held)
+    monkeypatch.setattr(seq_plan.SeqPlan, "_frame_builder", staticmethod(held))
 
     async def scenario():
         engine = engine_kind()
         try:
             outcome = await engine.train("wider", wider, wider.fresh_state(), 1)
             assert outcome.kernel == "lstm"
+            await asyncio.wrap_future(engine.frame(wider, outcome.state, False, 0))  # its frame kernel too
             assert engine.ready(plan)  # a stand-in is compiled: the run does not wait
             compiled = engine.stats()["compiles"]
             state, padded_units, kernels = start, 0, set()
@@ -127,6 +131,9 @@ def test_an_edit_past_its_bucket_trains_padded_until_its_own_kernel_compiles(eng
             assert not release.is_set() and building.is_set()  # ... while the new bucket's kernel was held
             assert engine.stats()["compiles_in_flight"] >= 1
             padded = (resolve(state), padded_units)
+            # its frame, made in the larger bucket while the new one's frame kernel is held too
+            shown = await asyncio.wrap_future(engine.frame(plan, state, False, 0))
+            assert not release.is_set()
             release.set()
             exact_units = 0
             while outcome.kernel != "lstm":  # the new kernel lands: the run moves to it
@@ -135,14 +142,22 @@ def test_an_edit_past_its_bucket_trains_padded_until_its_own_kernel_compiles(eng
                 exact_units += outcome.units if outcome.kernel == "lstm" else 0
                 padded_units += outcome.units if outcome.kernel != "lstm" else 0
             grew = engine.stats()["compiles"] - compiled
-            return padded, padded_units, resolve(state), padded_units + exact_units, grew
+            return padded, shown, resolve(state), padded_units + exact_units, grew
         finally:
             release.set()
             await asyncio.to_thread(engine.close)
 
-    (padded, held_units), _, final, total_units, grew = _run(scenario())
+    (padded, held_units), shown, final, total_units, grew = _run(scenario())
     assert grew >= 1  # the new bucket's kernel compiled (counted by the engine)
     monkeypatch.setattr(seq_plan, "make_train_chunk", make_chunk)
+    monkeypatch.setattr(seq_plan.SeqPlan, "_frame_builder", staticmethod(make_frame))
+    # The padded frame tells the truth: the config's units and steps, the exact evaluation's figures.
+    exact = plan.evaluate(padded, 0)
+    assert shown.test_loss == pytest.approx(exact.test_loss, rel=1e-5)
+    payload, truth = frame_payload(shown, plan)["hidden"], frame_payload(exact, plan)["hidden"]
+    assert payload["shape"] == truth["shape"] == [20, 6]
+    pixels = [np.frombuffer(p["data"], np.uint8).astype(int) for p in (payload, truth)]
+    assert np.abs(pixels[0] - pixels[1]).max() <= 1  # uint8 pictures of the same numbers
     # What the exact kernel gives, within round-off: after the padded chunks, and after all of them.
     _close(padded, plan.train(start, held_units))
     _close(final, plan.train(start, total_units))

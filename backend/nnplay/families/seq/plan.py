@@ -26,6 +26,7 @@ from .evaluate import EXAMPLES, make_evaluate, make_predict
 from .kernel import (
     KernelKey,
     NetKey,
+    SeqHyper,
     SeqState,
     hyper_in,
     init_params,
@@ -114,17 +115,25 @@ class SeqPlan:
         exact = TrainUse(("seq.train", key), self.hyper, lambda: make_train_chunk(key), label=config.model)
         return (exact, *(self._standby_use(net) for net in self.stand_ins))
 
+    @cached_property
+    def _standby_hypers(self) -> dict[NetKey, SeqHyper]:
+        return {net: hyper_in(self.hyper, self.config, net) for net in self.stand_ins}
+
+    def _fit(self, net: NetKey) -> Any:
+        """The run's state padded into the larger bucket `net`."""
+        return lambda state: resize(state, state_shapes(net, self.config.optimizer))
+
     def _standby_use(self, net: NetKey) -> TrainUse:
         """Training in the larger bucket `net` (if compiled) while this plan's own kernel compiles."""
         config, own = self.config, self.net
         key = KernelKey(net, config.optimizer, config.schedule, config.batch_size)
         return TrainUse(
             ("seq.train", key),
-            hyper_in(self.hyper, config, net),
+            self._standby_hypers[net],
             lambda: make_train_chunk(key),
             label=f"{config.model} (padded)",
             standby=True,
-            fit=lambda state: resize(state, state_shapes(net, config.optimizer)),
+            fit=self._fit(net),
             unfit=lambda state: resize(state, state_shapes(own, config.optimizer)),
         )
 
@@ -139,7 +148,8 @@ class SeqPlan:
         index = min(max(int(view or 0), 0), EXAMPLES - 1)
         uses = self._frame_uses.get(index)
         if uses is None:
-            uses = self._frame_uses[index] = (self._frame_use(index),)
+            standbys = (self._frame_use(index, net) for net in self.stand_ins)
+            uses = self._frame_uses[index] = (self._frame_use(index), *standbys)
         return uses
 
     @staticmethod
@@ -152,13 +162,18 @@ class SeqPlan:
 
         return frame
 
-    def _frame_use(self, index: int) -> FrameUse:
-        key = self.net
+    def _frame_use(self, index: int, padded: NetKey | None = None) -> FrameUse:
+        """The frame of example `index`, made in this plan's bucket (or, while its frame kernel compiles,
+        in the larger bucket `padded`: the frame's payload shows only the config's units and steps)."""
+        key = padded or self.net
+        hyper = self.hyper if padded is None else self._standby_hypers[padded]
         return FrameUse(
             key=("seq.eval", key),
-            inputs=(self.hyper, jnp.asarray(index, jnp.int32)),
+            inputs=(hyper, jnp.asarray(index, jnp.int32)),
             build=lambda: SeqPlan._frame_builder(key),
             finish=lambda out: SeqFrame(out, index),
+            standby=padded is not None,
+            fit=None if padded is None else self._fit(padded),
         )
 
     # ---- predictions ------------------------------------------------------------------------------------
