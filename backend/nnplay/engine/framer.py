@@ -8,8 +8,8 @@ A run's state is taken where it is: a `SlotRef` into a shard's stacked state is 
 gather per leaf for the whole batch), never copied through the host. A batch kernel is compiled per
 (use, slot count: a power of two) by the engine's compiler the first time two frames of a use wait
 together; until it is ready those frames are made with a compiled kernel of more slots, or one by one
-with the plan's last frame use (or a compiled standby of it while its own kernel compiles). Jobs and results are immutable; the queues and counters are guarded by
-a lock.
+with the plan's last frame use (or a compiled standby of it while its own kernel compiles). Jobs and
+results are immutable; the queues and counters are guarded by a lock.
 """
 
 from __future__ import annotations
