@@ -123,7 +123,8 @@ def test_a_side_by_side_frame_shows_every_members_figures_and_hidden_state():
 def test_an_edit_within_the_bucket_keeps_every_members_weights_and_the_kernel():
     group = _group()
     state = group.train(group.fresh_state(), 5)
-    edited = FAMILY.make_plan(make_seq_config(group.config, {"learning_rate": 0.003, "width": 12}), group, None)
+    changes = {"learning_rate": 0.003, "width": 12}
+    edited = FAMILY.make_plan(make_seq_config(group.config, changes), group, None)
     assert edited.train_uses()[0].key == group.train_uses()[0].key  # nothing to compile
     kept = FAMILY.fit_state(state, edited)
     _close(kept, state)
