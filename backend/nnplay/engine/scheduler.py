@@ -4,10 +4,11 @@ use together, in one call per shard of their stacked states (resident.py, placem
 Runs `submit` (plan, state, most units) and get a `concurrent.futures.Future` of an `Outcome`. One worker
 thread loops: it takes every waiting request, gives each the first use of its plan whose kernel is
 compiled (asking the engine's compiler for the others: a plan's preferred use, or the size its runs now
-need), writes the slots of runs that changed, chooses one unit count for the tick so that the tick fills
-the frame budget (call_timing: learned per kernel), makes one call per shard and resolves the futures.
-Every request waiting at the start of a tick is served in that tick with the same units (unless it asked
-for fewer), so runs progress at the same pace. Nothing is compiled on the worker.
+need; while none is, a compiled standby of a larger shape), writes the slots of runs that changed,
+chooses one unit count for the tick so that the tick fills the frame budget (call_timing: learned per
+kernel), makes one call per shard and resolves the futures. Every request waiting at the start of a tick
+is served in that tick with the same units (unless it asked for fewer), so runs progress at the same
+pace. Nothing is compiled on the worker.
 
 State and threads: the worker owns the shards and the timings; `_lock` (a Condition) guards the waiting
 requests, the runs to forget, the ready kernel sizes and the counters. Plans, states and outcomes are
@@ -31,7 +32,7 @@ from .call_timing import CallTiming, tick_epochs
 from .compiler import Compiler
 from .counters import Counters
 from .placement import Arrival, Placement
-from .seam import EnginePlan, Outcome, TrainUse
+from .seam import EnginePlan, Outcome, TrainUse, plan_state, use_state
 from .sizes import ShardSizes
 
 log = logging.getLogger(__name__)
@@ -231,10 +232,10 @@ class Scheduler:
         self, key: Hashable, members: list[tuple[_Request, TrainUse]]
     ) -> list[tuple[Any, list[tuple[_Request, TrainUse]]]] | None:
         """Put the runs in their use's shards; the calls to make (None: no kernel is ready yet)."""
-        arrivals = [Arrival(r.run, r.state, use.inputs) for r, use in members]
+        arrivals = [Arrival(r.run, use_state(use, r.state), use.inputs) for r, use in members]
         first, use = members[0]
         size = self.sizes.size_for(use, self.placement.would_hold(key, arrivals))
-        self.sizes.request(use, size, first.state, first.client)  # the size they all fit in, if not ready
+        self.sizes.request(use, size, arrivals[0].state, first.client)  # the size they fit in, if not ready
         if not self.placement.place(key, arrivals, self.sizes.of(key)):
             return None
         by_shard: dict[int, list[tuple[_Request, TrainUse]]] = defaultdict(list)
@@ -246,18 +247,23 @@ class Scheduler:
         self, request: _Request, uses: Sequence[TrainUse], wanting: dict[Hashable, int]
     ) -> TrainUse | None:
         """The first use of the request's plan with a compiled kernel (asking for the compiles of those
-        before it, sized for the runs of this tick that want them); None while none is (the last use's
-        compile is asked for first)."""
-        for i, use in enumerate(uses):
+        before it, sized for the runs of this tick that want them); while none is, a compiled standby
+        (the last use's compile asked for in the background), else None (asked for first)."""
+        own = [use for use in uses if not use.standby]
+        for i, use in enumerate(own):
             if self.sizes.of(use.key):
                 return use
-            last = i == len(uses) - 1
+            last = i == len(own) - 1
+            standby = next((u for u in uses if u.standby and self.sizes.of(u.key)), None) if last else None
             size = self.sizes.size_for(use, wanting[use.key])
-            self.sizes.request(use, size, request.state, request.client, urgent=last)
+            state = use_state(use, request.state)
+            self.sizes.request(use, size, state, request.client, urgent=last and standby is None)
             failure = self.sizes.failure(use, size)
             if failure is not None and last:
                 request.future.set_exception(failure)
                 return None
+            if last:
+                return standby
         return None
 
     def _tick_units(self, shards: list[Any]) -> int:
@@ -297,6 +303,7 @@ class Scheduler:
         self._served.update(counts)
         for request, use in members:
             state, done, diverged = results[request.run]
+            state = plan_state(use, state)
             outcome = Outcome(state, done, diverged, use.label, len(members), shard.slots)
             request.future.set_result(outcome)
 
