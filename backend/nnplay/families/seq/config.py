@@ -20,6 +20,9 @@ from .settings import (
 RANGES: dict[str, tuple[str, float, float]] = ranges()
 
 
+SPLITTABLE_HEADS = (1, 2, 4)  # heads that split every width bucket (powers of two from 16)
+
+
 class SeqConfigError(ConfigError):
     """A rejected setting; `field` names it."""
 
@@ -82,6 +85,12 @@ class SeqConfig(BaseModel):
         if task.seq2seq and self.length > MAX_SEQ2SEQ_LENGTH:
             raise SeqConfigError(
                 "length", f"length must be at most {MAX_SEQ2SEQ_LENGTH} for {self.task}, got {self.length}"
+            )
+        if "transformer" in models and self.heads not in SPLITTABLE_HEADS:
+            raise SeqConfigError(
+                "heads",
+                f"heads must be 1, 2 or 4 for the Transformer (its width is padded to a power of two, which "
+                f"{self.heads} heads cannot split), got {self.heads}",
             )
         if "transformer" in models and self.width % self.heads:
             raise SeqConfigError(
