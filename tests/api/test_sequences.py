@@ -145,19 +145,16 @@ def test_a_side_by_side_run_trains_its_models_in_one_training_call_per_chunk(bas
         hello = client.wait_for(lambda m: m.get("type") == "hello")
         assert hello["config"]["compare"] == ["gru", "lstm"]
         client.frame(timeout=180)
-        before = httpx.get(f"{base_url}/api/health").json()["engine"]
         client.send({"type": "step", "epochs": 5})
         frame = client.frame(lambda f: f["epoch"] == 5, timeout=180)
-        after = httpx.get(f"{base_url}/api/health").json()["engine"]
     assert [m["model"] for m in frame["members"]] == ["rnn", "gru", "lstm"]
     assert all(
         m["hidden"]["shape"] == [8, 6] and m["test"]["token_accuracy"] is not None for m in frame["members"]
     )
-    # Every chunk of the run was one training call, however many models it trained (on this server's own
-    # runs only: nothing else trains while it steps).
+    # The three models are one run of the engine: its calls hold it alone (the count of calls per chunk on
+    # an engine of its own is tests/unit/test_seq_group.py's; this server trains other tests' runs too).
     summary = httpx.get(f"{base_url}/api/sequences/sessions/{session_id}").json()
     assert summary["kernel"] == "side by side" and summary["batch_members"] == 1
-    assert after["training_calls"] - before["training_calls"] == after["chunks"] - before["chunks"] >= 1
     assert [m["model"] for m in summary["side_by_side"]] == ["rnn", "gru", "lstm"]
     response = create_sequence_session(base_url, {**config, "compare": ["rnn"]})
     assert response.status_code == 422 and "compare" in response.text
