@@ -9,22 +9,9 @@ import sys
 import time
 from typing import Any
 
+from .experiments.parse import parse_value
 from .families.seq.cli import add_options as add_sequence_options
-from .settings import SETTINGS, Setting
-
-
-def _parse_value(setting: Setting, text: str) -> Any:
-    if setting.type in ("features", "choice_list"):
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if setting.type == "float_list":
-        return [float(part) for part in text.split(",") if part.strip()]
-    if setting.type == "layers":
-        return [int(part) for part in text.split(",") if part.strip()]
-    if setting.type == "int":
-        return int(text)
-    if setting.type == "float":
-        return float(text)
-    return text
+from .settings import SETTINGS
 
 
 def _add_setting_options(parser: argparse.ArgumentParser) -> None:
@@ -166,7 +153,7 @@ def _train(args: argparse.Namespace) -> int:
         if text is None:
             continue
         try:
-            changes[s.name] = _parse_value(s, text)
+            changes[s.name] = parse_value(s, text)
         except ValueError:
             print(f"error: --{s.name.replace('_', '-')}: {text!r} is not a valid {s.type}", file=sys.stderr)
             return 2

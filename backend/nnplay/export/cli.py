@@ -48,13 +48,13 @@ def _view_of_saved(args: argparse.Namespace) -> Any:
 
 
 def _view_of_settings(args: argparse.Namespace) -> Any:
-    from ..cli import _parse_value
+    from ..experiments.parse import parse_value
     from ..saved_runs.service import RunView
     from ..schemas import make_config
     from ..settings import SETTINGS
 
     changes = {
-        s.name: _parse_value(s, getattr(args, s.name)) for s in SETTINGS if getattr(args, s.name) is not None
+        s.name: parse_value(s, getattr(args, s.name)) for s in SETTINGS if getattr(args, s.name) is not None
     }
     config = make_config(None, changes)
     if args.format != "npz":  # the script retrains it: nothing to train here
