@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..classroom.store import StoreError
+from ..classroom.store import open_sqlite
 
 SCHEMA_VERSION = 1
 FILE_NAME = "runs.sqlite3"
@@ -92,16 +92,8 @@ class SqliteRunStore:
     """Saved runs in `<data_dir>/runs.sqlite3` (see the module docstring)."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / FILE_NAME
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} has schema version {version}; this nnplay knows up to {SCHEMA_VERSION}"
-            )
+        self._db, _ = open_sqlite(self.path, SCHEMA_VERSION)
         self._db.executescript(SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
