@@ -49,8 +49,12 @@ def test_layers_and_neurons_go_up_to_the_limits_and_links_follow(app):
 
 
 def test_neuron_thumbnails_update_while_training(app):
-    before = app.neuron_map("neuron-0-0")
-    assert len(set(before[0::4])) > 3, "the neuron's map is not drawn"
+    # The thumbnails are drawn from the first frame, which may still be on its way when the page is up.
+    before = app.wait_until(
+        lambda: len(set((sample := app.neuron_map("neuron-0-0"))[0::4])) > 3 and sample,
+        10,
+        "the neuron's map to be drawn",
+    )
     assert app.neuron_map("neuron-0-0") != app.neuron_map("neuron-0-1")
     app.by_test_id("play").click()
     app.wait_until(lambda: app.epoch() > 200, 30, "200 epochs")
