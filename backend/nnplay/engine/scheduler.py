@@ -31,6 +31,7 @@ import jax
 from .call_timing import CallTiming, tick_epochs
 from .compiler import Compiler
 from .counters import Counters
+from .lanes import Lanes
 from .placement import Arrival, Placement
 from .seam import EnginePlan, Outcome, TrainUse, plan_state, use_state
 from .sizes import ShardSizes
@@ -45,7 +46,9 @@ TICK_S_PER_MEMBER = 0.0017
 TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
 MAX_UNITS_PER_TICK = 5000
 STRAGGLER_WAIT_S = 0.010  # after a tick, wait this long for the runs it served to come back together
-MAX_SLOTS_CPU = 32
+# On CPU a shard holds at most 16 runs, so that a class of 30 makes two calls that run side by side on two
+# cores (a 32-slot call took 220 ms where two 16-slot calls on two threads took 100, bench/README.md).
+MAX_SLOTS_CPU = 16
 MAX_SLOTS_ACCELERATOR = 1024
 IDLE_WAIT_S = 0.05  # a worker with only runs waiting for compiles looks again this often
 
@@ -77,6 +80,7 @@ class Scheduler:
         max_units_per_tick: int = MAX_UNITS_PER_TICK,
         tick_s_per_member: float | None = None,
         straggler_wait_s: float = STRAGGLER_WAIT_S,
+        parallel_calls: int = 1,
     ) -> None:
         accelerator = on_accelerator()
         self.compiler = compiler
@@ -87,6 +91,8 @@ class Scheduler:
             TICK_S_PER_MEMBER_ACCELERATOR if accelerator else TICK_S_PER_MEMBER
         )
         self.straggler_wait_s = straggler_wait_s
+        self.lanes = Lanes(1 if accelerator else parallel_calls)  # a tick's calls side by side (lanes.py)
+        self._timing_lock = threading.Lock()  # the timings and the served set, which lanes update
         self.placement = Placement(min_slots)  # worker thread only
         self.sizes = ShardSizes(compiler, self.max_slots, min_slots, self._wake)
         self._timings: dict[tuple[Hashable, int], CallTiming] = {}  # worker thread only
@@ -155,6 +161,7 @@ class Scheduler:
         for request in waiting:
             request.future.cancel()
         self._worker.join()
+        self.lanes.close()
 
     # ---- the worker -------------------------------------------------------------------------------
 
@@ -224,8 +231,7 @@ class Scheduler:
                 calls += placed
         self.placement.evict_idle({r.run for r in requests})
         units = self._tick_units([shard for shard, _ in calls])
-        for shard, members in calls:
-            self._call(shard, members, units)
+        self.lanes.run(calls, lambda call: self._call(*call, units))
         return waiting
 
     def _place(
@@ -272,7 +278,8 @@ class Scheduler:
         members = sum(len(shard.runs) for shard in shards)
         min_tick_s = max(self.frame_budget_s, MIN_CALL_S * len(shards), self.tick_s_per_member * members)
         timings = [self._timings.get((shard.key, shard.slots)) for shard in shards]
-        return tick_epochs(timings, min_tick_s, self._eval_s, self.max_units_per_tick)
+        lanes = min(self.lanes.count, len(shards))
+        return tick_epochs(timings, min_tick_s, self._eval_s, self.max_units_per_tick, lanes)
 
     def _call(self, shard: Any, members: list[tuple[_Request, TrainUse]], units: int) -> None:
         members = [(r, use) for r, use in members if r.future.set_running_or_notify_cancel()]
@@ -287,11 +294,14 @@ class Scheduler:
             log.exception("a training call failed")
             self._fail([request for request, _ in members], error)
             return
-        timing = self._timings.get((shard.key, shard.slots))
-        if timing is None:
-            timing = self._timings[shard.key, shard.slots] = CallTiming(fixed_s=shard.fixed_s)
-        timing.add(max(counts.values()), elapsed)
-        self._retime(shard, timing)
+        with self._timing_lock:
+            timing = self._timings.get((shard.key, shard.slots))
+            if timing is None:
+                timing = self._timings[shard.key, shard.slots] = CallTiming(fixed_s=shard.fixed_s)
+            timing.add(max(counts.values()), elapsed)
+            retime = timing.retime_due(time.monotonic())
+        if retime:
+            self._retime(shard, timing)
         with self._lock:
             c = self._counters
             c.batches += 1
@@ -300,21 +310,21 @@ class Scheduler:
             c.chunks += len(members)
             c.members_per_batch[len(members)] = c.members_per_batch.get(len(members), 0) + 1
             c.writes, c.rebuilds = self.placement.writes, self.placement.rebuilds
-        self._served.update(counts)
+        with self._timing_lock:
+            self._served.update(counts)
         for request, use in members:
             state, done, diverged = results[request.run]
             state = plan_state(use, state)
             outcome = Outcome(state, done, diverged, use.label, len(members), shard.slots)
             request.future.set_result(outcome)
 
-    @staticmethod
-    def _retime(shard: Any, timing: CallTiming) -> None:
+    def _retime(self, shard: Any, timing: CallTiming) -> None:
         """Now and then, time a call of no units: what a call costs beyond its units."""
-        now = time.monotonic()
-        if timing.retime_due(now):
-            started = time.perf_counter()
-            shard.train({})
-            timing.retimed(time.perf_counter() - started, now)
+        now, started = time.monotonic(), time.perf_counter()
+        shard.train({})
+        elapsed = time.perf_counter() - started
+        with self._timing_lock:
+            timing.retimed(elapsed, now)
 
     def _fail(self, requests: list[_Request], error: Exception) -> None:
         with self._lock:
@@ -322,3 +332,4 @@ class Scheduler:
         for request in requests:
             if not request.future.done():
                 request.future.set_exception(error)
+

@@ -3,8 +3,9 @@
 A batched engine, a SessionManager with the playground's family and a SweepManager, on an event loop of
 their own; the sweep's runs train together exactly as they would on the server (one call per bucket and
 tick), nobody watches them (no frames but each run's final one), and everything is closed at the end.
-With nobody watching, the engine's ticks are longer (TICK_S_PER_RUN, as NNPLAY_TICK_MS_PER_MEMBER sets a
-server's): fewer round trips through the event loop for the same epochs.
+With nobody watching, a tick's calls run side by side on every core (training_threads) and ticks are
+longer (TICK_S_PER_RUN, as NNPLAY_TICK_MS_PER_MEMBER sets a server's): fewer round trips through the
+event loop for the same epochs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from typing import Any
 
 from ..engine.batched import BatchedEngine
+from ..engine.lanes import cores
 from ..engine.runtime import enable_compilation_cache
 from ..families import default_families
 from ..sessions import SessionManager
@@ -48,7 +50,7 @@ async def run_sweep_async(spec: SweepSpec, engine: BatchedEngine | None = None) 
 
 def headless_engine() -> BatchedEngine:
     """The batched engine a sweep without a server trains on."""
-    return BatchedEngine(tick_s_per_member=TICK_S_PER_RUN)
+    return BatchedEngine(tick_s_per_member=TICK_S_PER_RUN, training_threads=cores())
 
 
 def run_sweep(spec: SweepSpec) -> dict[str, Any]:
