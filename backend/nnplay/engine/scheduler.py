@@ -332,4 +332,3 @@ class Scheduler:
         for request in requests:
             if not request.future.done():
                 request.future.set_exception(error)
-
