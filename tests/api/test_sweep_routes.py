@@ -60,6 +60,15 @@ def test_a_sweep_trains_its_runs_and_its_socket_reports_every_figure(base_url: s
     assert whole["best_group"] in (0, 1)
     listed = httpx.get(base_url + "/api/sweeps").json()["sweeps"]
     assert first["id"] in [s["id"] for s in listed]
+    # the offline HTML report: plotly inlined, the spread over seeds, the parallel coordinates, every run
+    report = httpx.get(base_url + f"/api/sweeps/{first['id']}/report", timeout=60)
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert f'filename="nnplay-sweep-{first["id"]}.html"' in report.headers["content-disposition"]
+    page = report.text
+    assert "<script src" not in page and "Plotly.newPlot" in page and '"type": "parcoords"' in page
+    assert "Each setting over its seeds" in page and page.count(" ± ") >= 2 and "(best)" in page
+    assert all(f'"run {i} (learning_rate ' in page for i in range(4))  # every run's loss curve
+    assert httpx.get(base_url + "/api/sweeps/nope/report").status_code == 404
 
 
 def test_bad_sweeps_get_a_4xx_that_names_the_problem_and_start_nothing(base_url: str) -> None:

@@ -32,6 +32,33 @@ def _open_sweep_page(page: Page) -> None:
     expect(page.get_by_test_id("sweep")).to_have_attribute("data-ready", "true", timeout=30_000)
 
 
+def _the_report_opens_offline(page: Page, results_dir) -> None:
+    """The sweep's HTML report, downloaded from the page, draws its figures with the network blocked."""
+    with page.expect_download() as download:
+        page.get_by_test_id("sweep-report").click()
+    report = results_dir / "sweep-report.html"
+    download.value.save_as(report)
+    offline = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    fetched: list[str] = []
+
+    def refuse(route):
+        fetched.append(route.request.url)
+        route.abort()
+
+    offline.route("http://**/*", refuse)
+    offline.route("https://**/*", refuse)
+    try:
+        opened = offline.new_page()
+        opened.goto(report.as_uri())
+        expect(opened.locator("body")).to_have_attribute("data-drawn", "true", timeout=30_000)
+        expect(opened.locator(".figure .parcoords")).to_have_count(1)  # settings -> final test loss
+        expect(opened.locator(".figure .main-svg").first).to_be_visible()
+        opened.screenshot(path=str(results_dir / "sweep-report-offline.png"), full_page=True)
+    finally:
+        offline.close()
+    assert fetched == []
+
+
 def test_a_sweep_from_the_page_draws_every_view_and_a_run_opens_in_the_playground(
     page: Page, console_errors, results_dir
 ):
@@ -63,6 +90,7 @@ def test_a_sweep_from_the_page_draws_every_view_and_a_run_opens_in_the_playgroun
     expect(spread).to_have_count(4)
     expect(spread.first).to_contain_text("±")
     page.screenshot(path=str(results_dir / "sweeps-desktop.png"), full_page=True)
+    _the_report_opens_offline(page, results_dir)
 
     # the table sorts by any column, both ways
     test_loss_column = 6  # run, learning rate, seed, epoch, state, test loss

@@ -140,3 +140,107 @@ def comparison_report(compared: dict[str, Any], title: str = "nnplay: runs compa
             figures_block(compared["confusions"], "Confusion matrices (test points)"),
         ],
     )
+
+
+def _axis_values(values: list[Any]) -> dict[str, Any]:
+    """A parallel-coordinates dimension's values: numbers as they are; anything else (activations, layer
+    lists) as positions with the values as tick labels."""
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return {"values": values}
+    labels = list(dict.fromkeys(_cell(v) for v in values))
+    return {
+        "values": [labels.index(_cell(v)) for v in values],
+        "tickvals": list(range(len(labels))),
+        "ticktext": labels,
+    }
+
+
+def _spread(figure: dict[str, Any]) -> str:
+    if figure.get("mean") is None:
+        return "—"
+    return f"{figure['mean']:.4g} ± {figure['std']:.2g}"
+
+
+def sweep_report(sweep: dict[str, Any], title: str = "nnplay: a sweep") -> str:
+    """The HTML report of a sweep (experiments.runs.Sweep.view()): its settings, the spread over seeds,
+    parallel coordinates of settings -> final test loss, every run's loss curve and every run's figures."""
+    runs, varied = sweep["runs"], list(sweep["varied"])
+    finished = [r for r in runs if r.get("test_loss") is not None]
+    about = (
+        f"{len(runs)} runs ({sweep['mode']}: {', '.join(varied) or 'nothing'} varied, seeds "
+        f"{', '.join(str(s) for s in sweep['seeds'])}), {sweep['epochs']} epochs each; {sweep['status']} "
+        f"after {sweep['wall_s']:.1f} s; {len(finished)} with a final test loss."
+    )
+    best = sweep.get("best_group")
+    groups = table_block(
+        [*varied, "seeds", "test loss (mean ± std)", "training loss", "test accuracy", "diverged"],
+        [
+            [
+                *[row["varied"].get(name) for name in varied],
+                row["seeds"],
+                _spread(row["test_loss"]) + ("  (best)" if row["group"] == best else ""),
+                _spread(row["train_loss"]),
+                _spread(row["test_accuracy"]),
+                row["diverged"],
+            ]
+            for row in sweep["groups"]
+        ],
+        "Each setting over its seeds",
+    )
+    dimensions = [
+        {"label": name, **_axis_values([r["varied"].get(name) for r in finished])} for name in varied
+    ]
+    losses = [r["test_loss"] for r in finished]
+    parcoords = {
+        "data": [
+            {
+                "type": "parcoords",
+                "dimensions": [*dimensions, {"label": "test loss", "values": losses}],
+                "line": {"color": losses, "colorscale": "Viridis", "showscale": True},
+            }
+        ],
+        "layout": {"height": 380, "margin": {"l": 60, "r": 60, "t": 40, "b": 20}},
+    }
+    curves = {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"run {r['index']} ({', '.join(f'{k} {_cell(v)}' for k, v in r['varied'].items())}"
+                f"{', ' if r['varied'] else ''}seed {r['seed']})",
+                "x": [point[0] for point in r["history"]],
+                "y": [point[2] for point in r["history"]],
+            }
+            for r in runs
+        ],
+        "layout": {
+            "height": 380,
+            "xaxis": {"title": {"text": "epoch"}},
+            "yaxis": {"title": {"text": "test loss"}},
+            "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
+        },
+    }
+    table = table_block(
+        [
+            "run",
+            *varied,
+            "seed",
+            "state",
+            "epoch",
+            "training loss",
+            "test loss",
+            "training accuracy",
+            "test accuracy",
+        ],
+        [
+            [r["index"], *[r["varied"].get(n) for n in varied], r["seed"], r["state"], r["epoch"]]
+            + [r.get(name) for name in NUMBERS]
+            for r in runs
+        ],
+        "Every run",
+    )
+    blocks = [text_block(about, "The sweep"), groups]
+    if finished and varied:
+        blocks.append(figure_block(parcoords, "Settings → final test loss"))
+    blocks += [figure_block(curves, "Test loss while training"), table]
+    return html_report(title, blocks)

@@ -56,6 +56,12 @@ export function exportUrl({ sessionId = null, saved = null }, format) {
   return `${base}/export?format=${format}${token ? `&token=${encodeURIComponent(token)}` : ""}`;
 }
 
+/** Where a sweep's offline HTML report downloads from (as it stands: a running sweep's so far). */
+export function sweepReportUrl(sweepId) {
+  const token = accessToken();
+  return `/api/sweeps/${encodeURIComponent(sweepId)}/report${token ? `?token=${encodeURIComponent(token)}` : ""}`;
+}
+
 /** Offers a Blob to the person as a file download. */
 export function downloadBlob(blob, filename) {
   const url = URL.createObjectURL(blob);

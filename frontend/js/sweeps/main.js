@@ -4,6 +4,7 @@
 // the playground, shows the sweep again.
 
 import { fetchSchema } from "../core/api.js";
+import { sweepReportUrl } from "../core/runsApi.js";
 import { getSweep, openRun, problemText, startSweep, stopSweep, sweepSocketUrl } from "./api.js";
 import { createSweepForm } from "./form.js";
 import { learnLabels } from "./format.js";
@@ -79,6 +80,10 @@ function draw() {
   views.spread.update(sweep);
   views.parcoords.update(sweep);
   byTestId("sweep-status").textContent = describeStatus(sweep);
+  const report = byTestId("sweep-report");
+  report.href = sweepReportUrl(sweep.id);
+  report.title = "one HTML file of this sweep's figures, tables and curves; it opens offline";
+  report.hidden = false;
   page.dataset.status = sweep.status;
   page.dataset.updates = String(Number(page.dataset.updates || 0) + 1); // frames drawn: bench/browser tests
   form.setRunning(!FINISHED.includes(sweep.status));

@@ -11,7 +11,7 @@ import contextlib
 import json
 from typing import Any, Literal
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
 from ... import protocol
@@ -19,6 +19,7 @@ from ...experiments.parse import parse_seeds, parse_setting
 from ...experiments.plan import Axis, SweepSpec
 from ...experiments.runs import Sweep
 from ...experiments.sweeps import SWEEPABLE, SweepNotFound
+from ...export.report import sweep_report
 from ...schemas import ConfigError
 from ..deps import Client, CreatingClient, Manager, SweepDep, Sweeps, sessions_of, sweeps_of
 from .ws import CLOSE_NOT_FOUND
@@ -82,6 +83,16 @@ def list_sweeps(client: Client, sweeps: Sweeps) -> dict[str, Any]:
 @router.get("/api/sweeps/{sweep_id}")
 def get_sweep(sweep: SweepDep) -> dict[str, Any]:
     return sweep.view()
+
+
+@router.get("/api/sweeps/{sweep_id}/report")
+async def sweep_report_page(sweep: SweepDep) -> Response:
+    """The sweep as one self-contained HTML file (export/report.py), as it stands (a running one: so far)."""
+    page = await asyncio.to_thread(sweep_report, sweep.view())
+    disposition = f'attachment; filename="nnplay-sweep-{sweep.id}.html"'
+    return Response(
+        page.encode(), media_type="text/html; charset=utf-8", headers={"Content-Disposition": disposition}
+    )
 
 
 @router.post("/api/sweeps/{sweep_id}/stop")
