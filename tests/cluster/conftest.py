@@ -134,7 +134,11 @@ def local_cluster(services_dir: Path) -> Iterator[LocalCluster]:
     state.mkdir()
     state.chmod(0o755)
     port = services.free_port()
-    env = {**os.environ, "NNPLAY_CLUSTER_SHARD_SETTINGS": json.dumps(SHARD_SETTINGS)}
+    env = {
+        **os.environ,
+        "NNPLAY_CLUSTER_SHARD_SETTINGS": json.dumps(SHARD_SETTINGS),
+        "NNPLAY_CLUSTER_DIE_WITH_PARENT": "1",  # a killed test run leaves no cluster behind
+    }
     log = (services_dir / "keeper.log").open("ab")
     keeper = subprocess.Popen(
         [sys.executable, "-m", "nnplay.cluster.local", "up", str(state), "--port", str(port)],

@@ -259,6 +259,20 @@ def command(state: Path, text: str, timeout_s: float = 60) -> str:
     raise TimeoutError(f"no answer to {text!r}")
 
 
+def die_with_parent() -> None:
+    """With NNPLAY_CLUSTER_DIE_WITH_PARENT=1 (the tests' keeper), the kernel sends this keeper SIGTERM when
+    the process that started it dies, however it dies: a test run killed or aborted then leaves no
+    cluster running behind it (Linux only; elsewhere nothing happens)."""
+    if os.environ.get("NNPLAY_CLUSTER_DIE_WITH_PARENT") != "1" or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before the call: nobody is left to stop us
+        raise SystemExit(143)
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -286,7 +300,13 @@ def main() -> None:
     if args.action == "command":
         print(command(args.dir, " ".join(args.words)))
         return
+    die_with_parent()
     cluster = LocalCluster(args.dir, args.port)
+
+    def interrupted(*_: Any) -> None:  # while starting: unwind, and `down` stops what has started
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         cluster.up()
         print(f"nnplay cluster up: http://127.0.0.1:{args.port} (state in {args.dir})", flush=True)
