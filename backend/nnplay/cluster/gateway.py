@@ -10,7 +10,7 @@ anything a page needs after it dies (a page reconnects through another).
 - `/ws/...`: a tunnel to the owning shard through Redis (cluster/gateway_tunnels.py); read-only watchers
   of one run share one tunnel per gateway (cluster/watch_groups.py).
 
-Owner: the gateway's event loop. Run it with `python -m nnplay.cluster.gateway` (cluster/local.py does).
+Owner: the gateway's event loop. Its app: cluster/gateway_app.py (`python -m nnplay.cluster.gateway_app`).
 """
 
 from __future__ import annotations
@@ -21,21 +21,15 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterator
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import ray
 import redis.asyncio as aioredis
-from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi import Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse, Response
 from redis.exceptions import RedisError
 
 from .. import __version__
-from ..api.guards import install_guards
-from ..config import ServerSettings
 from . import wire
 from .gateway_tunnels import GatewayTunnels, Inbox
 from .shards import NAMESPACE, Moving, NoShard, ShardLost, ShardSet
@@ -44,11 +38,21 @@ from .watch_groups import WatchGroups
 log = logging.getLogger(__name__)
 OWNED_PATHS = (  # (pattern, kind of key): the part of a path that says whose it is
     (re.compile(r"^/(?:api|ws)/sessions/([^/]+)"), "session"),
-    (re.compile(r"^/(?:api/images/sessions|ws/images)/([^/]+)"), "session"),
+    (
+        re.compile(
+            r"^/(?:api/(?:images|sequences|generative)/sessions|ws/(?:images|sequences|generative))/([^/]+)"
+        ),
+        "session",
+    ),
     (re.compile(r"^/ws/watch/([^/]+)"), "watch"),
     (re.compile(r"^/(?:api|ws)/rooms/([^/]+)"), "room"),
 )
-NEW_RUNS = {"/api/sessions": "playground", "/api/images/sessions": "images"}
+NEW_RUNS = {  # where a lab's new runs are made, and the lab
+    "/api/sessions": "playground",
+    "/api/images/sessions": "images",
+    "/api/sequences/sessions": "sequences",
+    "/api/generative/sessions": "generative",
+}
 DROPPED_HEADERS = {"content-length", "content-security-policy", "x-content-type-options", "referrer-policy"}
 
 
@@ -297,65 +301,3 @@ def _json(raw: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def create_gateway_app(
-    name: str, redis_url: str, ray_address: str, settings: ServerSettings | None = None
-) -> FastAPI:
-    settings = settings or ServerSettings()
-    gateway = Gateway(name, redis_url, ray_address)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await gateway.start()
-        try:
-            yield
-        finally:
-            await gateway.close()
-
-    app = FastAPI(title=f"nnplay gateway {name}", version=__version__, lifespan=lifespan)
-    app.state.gateway = gateway
-    install_guards(app, settings)
-
-    @app.get("/api/health")
-    def health() -> dict[str, Any]:
-        return gateway.health()
-
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    async def forward(request: Request) -> Response:
-        return await gateway.forward(request)
-
-    @app.websocket("/ws/{rest:path}")
-    async def tunnel(websocket: WebSocket) -> None:
-        await gateway.tunnel(websocket)
-
-    plotly_js = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
-
-    @app.api_route("/vendor/plotly.min.js", methods=["GET", "HEAD"], include_in_schema=False)
-    def plotly() -> FileResponse:
-        return FileResponse(plotly_js, media_type="text/javascript")
-
-    if settings.frontend_dir.is_dir():
-        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
-    return app
-
-
-def main() -> None:
-    import argparse
-
-    import uvicorn
-
-    parser = argparse.ArgumentParser(description="An nnplay gateway (cluster mode, docs/cluster.md)")
-    parser.add_argument("--name", required=True)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--redis", required=True)
-    parser.add_argument("--ray", required=True)
-    args = parser.parse_args()
-    settings = ServerSettings(port=args.port)
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {args.name} %(name)s: %(message)s")
-    app = create_gateway_app(args.name, args.redis, args.ray, settings)
-    uvicorn.run(app, host=settings.host, port=args.port, log_level="warning", ws_max_size=64 * 1024)
-
-
-if __name__ == "__main__":
-    main()

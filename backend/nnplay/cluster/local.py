@@ -104,7 +104,7 @@ class LocalCluster:
         args = [
             sys.executable,
             "-m",
-            "nnplay.cluster.gateway",
+            "nnplay.cluster.gateway_app",
             "--name",
             name,
             "--port",
