@@ -55,6 +55,8 @@ def server(engine: str, max_sessions: int, log_path: str | None = None) -> Itera
         "NNPLAY_SCHEDULER": engine,
         "NNPLAY_MAX_SESSIONS": str(max_sessions),
         "NNPLAY_MAX_SESSIONS_PER_CLIENT": str(max_sessions),
+        # every client of the probe comes from 127.0.0.1: one socket per session, and a margin for reconnects
+        "NNPLAY_MAX_CONNECTIONS_PER_CLIENT": str(max(256, 2 * max_sessions)),
         "NNPLAY_SESSION_CREATIONS_PER_MINUTE": "100000",
         "NNPLAY_SESSION_CREATION_BURST": "100000",
         "NNPLAY_WS_MESSAGES_PER_SECOND": "100000",

@@ -7,7 +7,10 @@
 - over the real websocket (an in-process server, the batched engine): frames/s and frame bytes at max
   speed, Play -> 99 % on reverse, and edits of width, length and layers: time to the first frame of the
   new config and the engine's compile count across them; a new bucket (a width past 32): how long its
-  compile takes while the run goes on.
+  compile takes; a narrower new bucket (width 12): the steps the run trains padded (in the bucket it was
+  training in) while its own kernel compiles;
+- side by side (adding T=50, RNN, GRU, LSTM): one run with `compare` (one training call per tick for the
+  three) vs three runs (a call each), training calls, chunks and steps/s.
 
     PYTHONPATH=backend .venv/bin/python bench/sequences.py [--seeds 1,2,3] [--json out.json]
 """
@@ -133,6 +136,9 @@ def over_the_websocket(base: str, seconds: float) -> dict[str, Any]:
             "seconds_to_training_frame": round(time.perf_counter() - sent, 2),
             "states_seen": states,
         }
+        # a narrower new bucket: width 12 (bucket 16) compiles in the background while the run trains on,
+        # padded into the bucket it was training in (64)
+        out["new_bucket_width_12_padded"] = _padded_while_compiling(base, ws, session, {"width": 12})
         ws.send(json.dumps({"type": "pause"}))
     # layer edits: a 3-layer run lives in the 4-layer bucket, so 3 <-> 4 <-> 2 compile nothing
     config = {"speed": 0, "layers": 3}
@@ -146,6 +152,73 @@ def over_the_websocket(base: str, seconds: float) -> dict[str, Any]:
         edits = [{"layers": 4}, {"layers": 3}, {"layers": 4}, {"layers": 3}, {"width": 24}, {"width": 32}]
         out["layer_edit_to_frame_ms"], out["compiles_during_layer_edits"] = _edit_delays(base, ws, edits * 2)
         ws.send(json.dumps({"type": "pause"}))
+    return out
+
+
+def _padded_while_compiling(base: str, ws: Any, session: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """An edit into a bucket not compiled yet: the steps trained (padded) before its own kernel landed."""
+    summary = base + f"/api/sequences/sessions/{session}"
+    before = _compiles(base)
+    sent = time.perf_counter()
+    ws.send(json.dumps({"type": "configure", "changes": changes}))
+    states, first, padded_steps, padded_frames, kernel = [], None, None, 0, ""
+    while time.perf_counter() - sent < 300:
+        m = _recv(ws, 300)
+        if m.get("type") == "status":
+            states.append(m["state"])
+        if m.get("type") != "frame" or m["hidden"]["shape"][0] != changes["width"]:
+            continue
+        first = m["epoch"] if first is None else first
+        kernel = httpx.get(summary).json()["kernel"]
+        if "padded" not in kernel:
+            break
+        padded_frames, padded_steps = padded_frames + 1, m["epoch"] - first
+    return {
+        "seconds_until_own_kernel": round(time.perf_counter() - sent, 2),
+        "steps_trained_padded_meanwhile": padded_steps,
+        "frames_while_padded": padded_frames,
+        "kernel_after": kernel,
+        "states_seen": states,
+        "compiles": _compiles(base) - before,
+    }
+
+
+def side_by_side(base: str, seconds: float) -> dict[str, Any]:
+    """RNN, GRU and LSTM on adding T=50: one side-by-side run vs three runs, training calls and steps/s."""
+    config = {"task": "adding", "length": 50, "width": 32, "speed": 0}
+    out: dict[str, Any] = {}
+    for name, runs in (
+        ("one_run_compare", [{**config, "model": "rnn", "compare": ["gru", "lstm"]}]),
+        ("three_runs", [{**config, "model": m} for m in ("rnn", "gru", "lstm")]),
+    ):
+        ids = [
+            httpx.post(base + "/api/sequences/sessions", json={"config": c}, timeout=300).json()["id"]
+            for c in runs
+        ]
+        sockets = [connect(base.replace("http", "ws") + f"/ws/sequences/{i}", max_size=2**22) for i in ids]
+        try:
+            for ws in sockets:  # compiled (a step) before the window
+                ws.send(json.dumps({"type": "step", "epochs": 1}))
+                while (m := _recv(ws, 600)).get("type") != "frame" or m["epoch"] < 1:
+                    pass
+            engine = httpx.get(base + "/api/health").json()["engine"]
+            for ws in sockets:
+                ws.send(json.dumps({"type": "start"}))
+            time.sleep(seconds)
+            after = httpx.get(base + "/api/health").json()["engine"]
+            for ws in sockets:
+                ws.send(json.dumps({"type": "pause"}))
+            steps = [httpx.get(base + f"/api/sequences/sessions/{i}").json()["epoch"] for i in ids]
+        finally:
+            for ws in sockets:
+                ws.close()
+        calls, chunks = (after[k] - engine[k] for k in ("training_calls", "chunks"))
+        out[name] = {
+            "training_calls": calls,
+            "chunks": chunks,
+            "models_per_call": round(3 * chunks / max(calls, 1) / len(runs), 2),
+            "steps_per_second_each_model": round(min(steps) / seconds, 1),
+        }
     return out
 
 
@@ -199,6 +272,7 @@ def main() -> None:
     if not args.no_server:
         with running_server() as base:
             results["websocket"] = over_the_websocket(base, args.seconds)
+            results["side_by_side"] = side_by_side(base, args.seconds)
     print(json.dumps(results, indent=2))
     if args.json:
         with open(args.json, "w") as out:

@@ -18,7 +18,7 @@ from . import __version__
 from .api.deps import RateLimits
 from .api.errors import install_error_handlers
 from .api.guards import install_guards
-from .api.routes import generative, http, images, room_ws, rooms, sequences, ws
+from .api.routes import generative, http, images, room_ws, rooms, runs, sequences, sweeps, ws
 from .classroom.hub import ClassroomHub
 from .classroom.lifecycle import RoomLimits
 from .classroom.rooms import RoomService
@@ -28,7 +28,10 @@ from .engine.batched import BatchedEngine
 from .engine.runtime import device_info, enable_compilation_cache
 from .engine.seam import Engine
 from .engine.serial import SerialEngine
+from .experiments.sweeps import SweepManager
 from .families import default_families
+from .saved_runs.service import SavedRuns
+from .saved_runs.store import SqliteRunStore
 from .sessions import SessionManager
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,7 @@ def make_engine(settings: ServerSettings) -> Engine:
     if settings.scheduler == "per_session":
         return SerialEngine()
     tick = None if settings.tick_ms_per_member is None else settings.tick_ms_per_member / 1000
-    return BatchedEngine(tick_s_per_member=tick)
+    return BatchedEngine(tick_s_per_member=tick, training_threads=settings.training_threads)
 
 
 async def _warm_up(manager: SessionManager) -> None:
@@ -98,9 +101,11 @@ def create_app(settings: ServerSettings | None = None, store: RoomStore | None =
             for task in tasks:
                 task.cancel()
             await app.state.classroom.close()  # snapshots every room's runs before their sessions end
+            await app.state.sweeps.close()
             await app.state.sessions.close()
             await asyncio.to_thread(app.state.engine.close)
             app.state.classroom.store.close()
+            app.state.saved_runs.close()
 
     app = FastAPI(title="nnplay", version=__version__, lifespan=lifespan)
     app.state.settings = settings
@@ -113,13 +118,16 @@ def create_app(settings: ServerSettings | None = None, store: RoomStore | None =
         settings.max_sessions_per_client,
         settings.frames_per_second,
         settings.max_classroom_sessions,
+        settings.max_sweep_sessions,
     )
+    app.state.sweeps = SweepManager(app.state.sessions)
     app.state.device = device_info()
     app.state.classroom = ClassroomHub(
         app.state.sessions,
         RoomService(store or ClassroomStore(settings.data_dir), settings.room_size),
         RoomLimits.of(settings),
     )
+    app.state.saved_runs = SavedRuns(SqliteRunStore(settings.data_dir), app.state.sessions)
 
     app.state.rate_limits = RateLimits(settings)
     install_guards(app, settings)
@@ -132,6 +140,8 @@ def create_app(settings: ServerSettings | None = None, store: RoomStore | None =
     app.include_router(generative.router)
     app.include_router(rooms.router)
     app.include_router(room_ws.router)
+    app.include_router(sweeps.router)
+    app.include_router(runs.router)
 
     plotly_js = plotly_js_path()
 

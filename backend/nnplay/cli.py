@@ -1,4 +1,4 @@
-"""`nnplay serve | train | bench`: the commands people run."""
+"""`nnplay serve | train | bench | export`: the commands people run."""
 
 from __future__ import annotations
 
@@ -9,22 +9,9 @@ import sys
 import time
 from typing import Any
 
+from .experiments.parse import parse_value
 from .families.seq.cli import add_options as add_sequence_options
-from .settings import SETTINGS, Setting
-
-
-def _parse_value(setting: Setting, text: str) -> Any:
-    if setting.type in ("features", "choice_list"):
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if setting.type == "float_list":
-        return [float(part) for part in text.split(",") if part.strip()]
-    if setting.type == "layers":
-        return [int(part) for part in text.split(",") if part.strip()]
-    if setting.type == "int":
-        return int(text)
-    if setting.type == "float":
-        return float(text)
-    return text
+from .settings import SETTINGS
 
 
 def _add_setting_options(parser: argparse.ArgumentParser) -> None:
@@ -166,7 +153,7 @@ def _train(args: argparse.Namespace) -> int:
         if text is None:
             continue
         try:
-            changes[s.name] = _parse_value(s, text)
+            changes[s.name] = parse_value(s, text)
         except ValueError:
             print(f"error: --{s.name.replace('_', '-')}: {text!r} is not a valid {s.type}", file=sys.stderr)
             return 2
@@ -223,10 +210,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_options(train)
     train.set_defaults(func=_train)
+    from .experiments.cli import add_sweep_parser
+
+    add_sweep_parser(sub, _add_setting_options)
     bench = sub.add_parser("bench", help="measure engine, stream and edit performance")
     bench.add_argument("--quick", action="store_true", help="shorter runs (for CI smoke checks)")
     bench.add_argument("--output", default=None, help="also write the results as JSON to this file")
     bench.set_defaults(func=_bench)
+    from .export.cli import add_command as add_export_command
+
+    add_export_command(sub, _add_setting_options)
     return parser
 
 

@@ -39,6 +39,8 @@ class ServerSettings(BaseSettings):
     max_sessions_per_client: int = Field(default=16, ge=1)
     # Classroom runs (teachers' runs and students' forks) are bounded apart from the playground's sessions.
     max_classroom_sessions: int = Field(default=256, ge=1)
+    # The runs of sweeps (experiments/), bounded apart too: one sweep holds up to 256 (experiments/plan.py).
+    max_sweep_sessions: int = Field(default=256, ge=1)
     idle_timeout_s: float = Field(default=3600.0, gt=0)
     frontend_dir: Path = REPO_FRONTEND
     # Request bodies, counted as they arrive: JSON bodies as large as a websocket message may be (64 KiB,
@@ -70,6 +72,10 @@ class ServerSettings(BaseSettings):
     # Milliseconds of a training tick per session in it (the batched engine): longer ticks cost fewer round
     # trips, shorter ones give more frames. Unset: 1.7 on CPU, 0.5 on an accelerator.
     tick_ms_per_member: float | None = Field(default=None, gt=0, le=100)
+    # Threads that run a training tick's calls side by side (one a core, on CPU). 1: a server's frames and
+    # sockets need the other core (2 threads on 2 cores: 30 sessions 523 epochs/s each but 9 frames/s,
+    # against 250 at 17); sweeps without a server use every core (experiments/headless.py).
+    training_threads: int = Field(default=1, ge=1, le=64)
     warmup: bool = True  # compile the default kernels at start-up, so the first Play is instant
     compilation_cache: bool = True
     data_dir: Path = Field(

@@ -79,6 +79,15 @@ def server_process(
     its output appended to `log`; yields the base URL once /api/health answers. On exit it is stopped
     with SIGTERM (a graceful shutdown: rooms are saved); RuntimeError if it fails to start or to stop
     with exit 0 (or by that signal) within 30 s, with the end of its log."""
+    with served_process(log, *args, port=port, env=env) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def served_process(
+    log: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """server_process, yielding (base URL, the server's process id) for those who watch the process."""
     port = port or free_port()
     environ = {**os.environ, **(env or {})}
     backend = str(Path(__file__).resolve().parents[1])
@@ -104,7 +113,7 @@ def server_process(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"nnplay serve did not answer in 60 s:\n{log.read_text()[-3000:]}")
             time.sleep(0.1)  # polling a process that has no event to await
-        yield base
+        yield base, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -5,11 +5,8 @@ look-alike names refused."""
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import struct
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from nnplay.inprocess import free_port
+from nnplay.inprocess import served_process
 from nnplay.protocol import MAX_MESSAGE_BYTES
 
 from live import handshake, open_client, serve
@@ -30,38 +27,11 @@ REPO = Path(__file__).resolve().parents[2]
 @contextlib.contextmanager
 def serve_process(*args: str) -> Iterator[tuple[str, int, Path]]:
     """`nnplay serve` in a process of its own: (base URL, pid, its log file)."""
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="nnplay-ops-") as scratch:
         log = Path(scratch) / "server.log"
-        env = {
-            **os.environ,
-            "NNPLAY_WARMUP": "false",
-            "NNPLAY_DATA_DIR": scratch,
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(REPO / "backend"), os.environ.get("PYTHONPATH")])
-            ),
-        }
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "nnplay", "serve", "--port", str(port), *args],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, log.read_text()[-3000:]
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(base + "/api/health").status_code == 200:
-                        break
-                assert time.monotonic() < deadline, "nnplay serve did not answer in 60 s"
-                time.sleep(0.1)  # polling a process that has no event to await
-            yield base, process.pid, log
-        finally:
-            process.terminate()
-            process.wait(30)
+        env = {"NNPLAY_WARMUP": "false", "NNPLAY_DATA_DIR": scratch}
+        with served_process(log, *args, env=env) as (base, pid):
+            yield base, pid, log
 
 
 def rss_mb(pid: int) -> float:
@@ -112,7 +82,7 @@ def close_code(sock: socket.socket, timeout_s: float) -> int | None:
 
 
 def test_a_1mb_websocket_message_is_refused_as_it_arrives_and_huge_ones_cost_no_memory():
-    with serve_process() as (base, pid, _), httpx.Client() as http:
+    with serve_process() as (base, pid, _), httpx.Client(timeout=60) as http:
         session_id = http.post(base + "/api/sessions", json={}).json()["id"]
         path = f"/ws/sessions/{session_id}"
         one, _ = handshake(base, path)
@@ -173,7 +143,7 @@ def test_x_forwarded_for_is_ignored_unless_it_comes_from_a_trusted_proxy():
 
 
 def test_the_access_log_holds_no_session_id_or_token():
-    with serve_process("--log-level", "info") as (base, _, log), httpx.Client() as http:
+    with serve_process("--log-level", "info") as (base, _, log), httpx.Client(timeout=60) as http:
         created = http.post(base + "/api/sessions", json={}).json()
         session_id, watch_id = created["id"], created["watch_id"]
         http.get(f"{base}/api/sessions/{session_id}?token=not-a-secret-here")

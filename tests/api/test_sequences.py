@@ -134,3 +134,27 @@ def test_a_session_of_another_lab_is_not_a_sequence_session(base_url):
     response = httpx.post(base_url + "/api/sessions", json={}, timeout=60)
     playground_id = response.json()["id"]
     assert httpx.get(f"{base_url}/api/sequences/sessions/{playground_id}").status_code == 404
+
+
+def test_a_side_by_side_run_trains_its_models_in_one_training_call_per_chunk(base_url):
+    config = {"task": "parity_dense", "length": 6, "width": 8, "model": "rnn", "compare": ["gru", "lstm"]}
+    response = create_sequence_session(base_url, config)
+    assert response.status_code == 201, response.text
+    session_id = response.json()["id"]
+    with sequence_client(base_url, session_id) as client:
+        hello = client.wait_for(lambda m: m.get("type") == "hello")
+        assert hello["config"]["compare"] == ["gru", "lstm"]
+        client.frame(timeout=180)
+        client.send({"type": "step", "epochs": 5})
+        frame = client.frame(lambda f: f["epoch"] == 5, timeout=180)
+    assert [m["model"] for m in frame["members"]] == ["rnn", "gru", "lstm"]
+    assert all(
+        m["hidden"]["shape"] == [8, 6] and m["test"]["token_accuracy"] is not None for m in frame["members"]
+    )
+    # The three models are one run of the engine: its calls hold it alone (the count of calls per chunk on
+    # an engine of its own is tests/unit/test_seq_group.py's; this server trains other tests' runs too).
+    summary = httpx.get(f"{base_url}/api/sequences/sessions/{session_id}").json()
+    assert summary["kernel"] == "side by side" and summary["batch_members"] == 1
+    assert [m["model"] for m in summary["side_by_side"]] == ["rnn", "gru", "lstm"]
+    response = create_sequence_session(base_url, {**config, "compare": ["rnn"]})
+    assert response.status_code == 422 and "compare" in response.text

@@ -209,6 +209,10 @@ def test_a_class_in_the_generative_lab_students_join_by_link_watch_and_fork(brow
         # The teacher puts Ada's run on the big screen (this lab's page follows it, read-only), and sets
         # this lab's own challenge (a GAN covering every mode), which the leaderboard names.
         tile = teacher.by_test_id("student-tile").filter(has_text="Ada")
+        # a GAN's tile words its samples (modes and good share), not a discriminator's "test loss"
+        expect(tile).to_contain_text(re.compile(r"modes \d of 8 · \d+% good samples"), timeout=30_000)
+        expect(tile).not_to_contain_text("test loss")
+        expect(teacher.by_test_id("tile-sort")).to_contain_text("by share of bad samples")
         tile.get_by_test_id("spotlight").click()
         expect(teacher.by_test_id("room-banner")).to_contain_text("Spotlight: Ada")
         expect(teacher.by_test_id("modes-covered")).to_have_text(re.compile(r"of 8$"), timeout=30_000)

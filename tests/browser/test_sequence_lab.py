@@ -132,6 +132,15 @@ def test_an_lstm_shows_its_gates_and_its_gradient_through_time(page: Page, conso
 def test_rnn_gru_and_lstm_train_side_by_side_on_the_current_task(page: Page, console_errors, results_dir):
     page.set_viewport_size({"width": 1440, "height": 900})
     _open_lab(page, "?task=parity_dense&model=gru&length=6&width=8&speed=0")
+    created: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            created.append(r.post_data or "")
+            if r.method == "POST" and r.url.endswith("/api/sequences/sessions")
+            else None
+        ),
+    )
     page.get_by_test_id("side-by-side-start").click()
     for model in ("rnn", "gru", "lstm"):
         _wait_for(
@@ -140,10 +149,18 @@ def test_rnn_gru_and_lstm_train_side_by_side_on_the_current_task(page: Page, con
             f"the {model}'s state",
         )
     _wait_for(lambda: _colours(page, '[data-testid="side-by-side-chart"]') > 3, 60, "the three curves")
-    for model in ("RNN", "GRU", "LSTM"):  # all three train (each its own run of the same sequences)
+    for model in ("RNN", "GRU", "LSTM"):  # all three train
         expect(page.get_by_test_id("side-by-side")).to_contain_text(
             re.compile(rf"{model} · step [1-9]\d*"), timeout=120_000
         )
+    # One run trains the three cells together: one session, and every frame shows them at the same step.
+    assert len(created) == 1 and json.loads(created[0])["config"]["compare"] == ["gru", "lstm"]
+    captions = page.evaluate(
+        """() => ['rnn', 'gru', 'lstm'].map((m) =>
+            document.querySelector(`[data-testid="side-by-side-${m}-caption"]`).textContent)"""
+    )
+    steps = {re.search(r"step (\d+)", caption).group(1) for caption in captions}
+    assert len(steps) == 1, captions
     page.get_by_test_id("side-by-side").scroll_into_view_if_needed()
     page.screenshot(path=str(results_dir / "sequence-lab-side-by-side.png"), full_page=True)
     assert console_errors.unexpected() == []

@@ -171,6 +171,13 @@ def test_other_optimizers_share_a_shard_with_their_own_kind_and_ignore_their_mat
     assert_states_equal(first[0][0], second[0][0])
 
 
+# Epochs after which batched and lone runs are compared. These nets amplify round-off: nudging every weight
+# by one part in 1e7 moves some by 7e-2 after 100 epochs (measured on CPU). A CPU computes a stacked slot
+# bit for bit like its lone run, so 500 epochs match there; a GPU's batched products sum in another order
+# (on an H100 32 runs differed by up to 5e-2 after 500 epochs), so there the comparison is made early.
+AGREEING_EPOCHS = 500 if jax.default_backend() == "cpu" else 10
+
+
 def test_thirty_two_runs_of_one_exact_spec_match_their_lone_runs_after_500_epochs():
     datasets = ["spiral", "circle", "xor", "gauss"]
     rates = [0.03, 0.01, 0.1]
@@ -179,12 +186,13 @@ def test_thirty_two_runs_of_one_exact_spec_match_their_lone_runs_after_500_epoch
         for i in range(32)
     ]
     assert len({run.use.key for run in runs}) == 1 and runs[0].use.label == "exact"
-    results = train(shard_of(runs), {i: 500 for i in range(32)})
+    epochs = AGREEING_EPOCHS
+    results = train(shard_of(runs), {i: epochs for i in range(32)})
     for i, run in enumerate(runs):
-        alone = run.alone(500)
+        alone = run.alone(epochs)
         assert results[i][1] == int(alone.epochs)
         assert_states_close(results[i][0], alone.state)
-    again = train(shard_of(runs), {i: 500 for i in range(32)})
+    again = train(shard_of(runs), {i: epochs for i in range(32)})
     for i in range(32):
         assert_states_equal(results[i][0], again[i][0])
 

@@ -81,3 +81,16 @@ def test_a_fixed_part_timed_slow_once_gives_way_to_the_fastest_of_later_timings(
     assert timing.fixed_s == 0.004
     timing.retimed(0.009, start + FIXED_RETIME_S * 10)
     assert timing.fixed_s == 0.009
+
+
+def test_calls_on_two_threads_share_the_tick_so_each_gets_twice_the_epochs():
+    timings = []
+    for _ in range(4):
+        timing = CallTiming(fixed_s=0.002)
+        timing.add(100, 0.002 + 100 * 0.0005)  # 0.5 ms an epoch
+        timings.append(timing)
+    one, two = (tick_epochs(timings, 0.05, 0.0, 5000, lanes) for lanes in (1, 2))
+    # one lane: (50 ms - 4 fixed parts) / 4 calls' epochs; two: each lane runs 2 calls in the same 50 ms
+    assert one == int((0.05 - 0.008) / 0.002)
+    assert two == int((0.05 - 0.004) / 0.001)
+    assert tick_epochs(timings[:1], 0.05, 0.0, 5000, 2) == tick_epochs(timings[:1], 0.05, 0.0, 5000, 1)

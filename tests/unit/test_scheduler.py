@@ -160,7 +160,15 @@ def test_a_lone_run_trains_to_its_lone_numbers_bit_for_bit(scheduler):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def test_thirty_runs_of_one_spec_get_their_lone_numbers_after_500_epochs_in_one_call(scheduler):
+def test_thirty_runs_of_one_spec_get_their_lone_numbers_after_500_epochs_in_one_call(compiler):
+    scheduler = Scheduler(compiler, max_slots=32)  # (CPU's own shards hold 16)
+    try:
+        _thirty_runs_in_one_call(scheduler)
+    finally:
+        scheduler.close()
+
+
+def _thirty_runs_in_one_call(scheduler):
     datasets = ["spiral", "circle", "xor", "gauss"]
     sims = [
         sim(
@@ -230,7 +238,7 @@ def test_thirty_runs_editing_their_settings_at_random_compile_nothing(scheduler)
     sims = [sim(f"e{i}", {**SPIRAL, "seed": i}, target=150) for i in range(30)]
     exact = [sim(f"x{i}", {**L2, "seed": i}, exact=True, target=150) for i in range(30)]
     scheduler.warm(PaddedOnly(sims[0].plan), sims[0].state, [16])
-    scheduler.warm(exact[0].plan, exact[0].state, [32])
+    scheduler.warm(exact[0].plan, exact[0].state, [16])
     rng = random.Random(3)
     edits = [0]
 
@@ -429,3 +437,28 @@ def test_a_cancelled_request_is_never_run():
 
 def test_the_slot_count_covers_the_runs():
     assert slot_count(30, 32) == 32 and slot_count(30, 16) == 16
+
+
+def test_two_training_threads_run_a_ticks_calls_side_by_side_with_lone_numbers(compiler):
+    """With `parallel_calls=2` (what a sweep without a server uses on 2 cores) a tick's shards train on
+    two threads; every run still gets its lone numbers bit for bit, and close() ends both threads."""
+    scheduler = Scheduler(compiler, max_slots=8, parallel_calls=2)
+    threads: set[str] = set()
+    try:
+        sims = [sim(f"p{i}", {**SPIRAL, "seed": i}, target=120) for i in range(16)]
+        scheduler.warm(PaddedOnly(sims[0].plan), sims[0].state, [8])
+        starts = [s.state for s in sims]
+        for s in sims:  # the future's callback runs on the thread that made the call
+            s.on_chunk = lambda s: threads.add(threading.current_thread().name)
+        drive(scheduler, sims)
+        assert len(threads) == 2, threads
+        assert scheduler.counters().members_per_batch.get(8, 0) > 0
+        for s, start in zip(sims, starts, strict=True):
+            assert s.epoch == 120
+            for x, y in zip(
+                jax.tree.leaves(resolve(s.state)), jax.tree.leaves(alone(s, 120, start)), strict=True
+            ):
+                np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    finally:
+        scheduler.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("nnplay-call")]

@@ -248,3 +248,11 @@ def test_the_default_tasks_reach_their_targets_in_the_cli_on_three_seeds(args, f
             assert result[figure] >= target, (seed, result)
             assert result["test_token_accuracy"] >= target
         assert result["steps"] < int(args[args.index("--steps") + 1])  # reached before the step limit
+
+
+def test_three_heads_are_refused_with_the_reason_and_an_rnn_ignores_heads():
+    with pytest.raises(SeqConfigError) as refused:
+        make_seq_config(None, {"model": "transformer", "width": 48, "heads": 3})
+    assert refused.value.field == "heads" and "1, 2 or 4" in str(refused.value)
+    assert make_seq_config(None, {"model": "transformer", "width": 48, "heads": 4}).heads == 4
+    assert make_seq_config(None, {"model": "gru", "heads": 3}).heads == 3

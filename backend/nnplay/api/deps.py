@@ -20,6 +20,8 @@ from ..classroom.hub import ClassroomHub
 from ..classroom.messages import TEACHER_ACTIONS
 from ..classroom.rooms import Member, Room
 from ..config import ServerSettings
+from ..experiments.runs import Sweep
+from ..experiments.sweeps import SweepManager
 from ..sessions import Session, SessionManager, SessionNotFound
 from ..sessions.limits import Quota
 from . import guards
@@ -34,6 +36,16 @@ def settings_of(conn: HTTPConnection) -> ServerSettings:
 def sessions_of(conn: HTTPConnection) -> SessionManager:
     manager: SessionManager = conn.app.state.sessions
     return manager
+
+
+def sweeps_of(conn: HTTPConnection) -> SweepManager:
+    sweeps: SweepManager = conn.app.state.sweeps
+    return sweeps
+
+
+def get_sweep(sweep_id: str, conn: HTTPConnection) -> Sweep:
+    """The sweep of the path's `sweep_id` (SweepNotFound -> 404 in errors.py)."""
+    return sweeps_of(conn).get(sweep_id)
 
 
 def hub_of(conn: HTTPConnection) -> ClassroomHub:
@@ -218,3 +230,5 @@ ImageSessionDep = Annotated[Session, Depends(get_image_session)]
 RoomDep = Annotated[Room, Depends(get_room)]
 TeacherRoom = Annotated[Room, Depends(teacher_room)]
 MemberDep = Annotated[Member, Depends(room_member)]
+Sweeps = Annotated[SweepManager, Depends(sweeps_of)]
+SweepDep = Annotated[Sweep, Depends(get_sweep)]

@@ -16,6 +16,10 @@ from fastapi.responses import JSONResponse
 from ..classroom.actions import ChallengeRefused, LessonError
 from ..classroom.lifecycle import TooManyRooms
 from ..classroom.rooms import BadName, NotTeacher, RoomFull, RoomNotFound, TooManyWrongCodes
+from ..experiments.sweeps import RunNotOpen, SweepNotFound, TooManySweeps
+from ..export.script import ExportError
+from ..saved_runs.compare import CompareError
+from ..saved_runs.service import BadRunName, RunExists, RunNotReopened, SavedRunNotFound
 from ..schemas import ConfigError
 from ..sessions import SessionNotFound, TooManySessions
 from ..userdata import PointsError
@@ -68,6 +72,15 @@ HANDLERS: dict[type[Exception], Any] = {
     ChallengeRefused: lambda exc: _problem(422, _fields("dataset", str(exc))),
     ConfigError: lambda exc: _problem(422, _config_error(exc)),
     PointsError: lambda exc: _problem(422, _fields("file", str(exc))),
+    SweepNotFound: lambda exc: _problem(404, f"no sweep with id {exc.args[0]!r} (it may have been deleted)"),
+    TooManySweeps: lambda exc: _problem(429, str(exc), RETRY_SESSIONS_S),
+    RunNotOpen: lambda exc: _problem(409, str(exc)),
+    SavedRunNotFound: lambda exc: _problem(404, f"no saved run named {exc.args[0]!r}"),
+    RunExists: lambda exc: _problem(409, str(exc)),
+    RunNotReopened: lambda exc: _problem(409, str(exc)),
+    BadRunName: lambda exc: _problem(422, _fields("name", str(exc))),
+    ExportError: lambda exc: _problem(422, _fields("format", str(exc))),
+    CompareError: lambda exc: _problem(422, _fields("runs", str(exc))),
 }
 
 

@@ -94,6 +94,8 @@ def tile(member: Member, session: Session | None, teacher_config: dict[str, Any]
             "state": "watching",
             "epoch": None,
             "test_loss": None,
+            "figure": None,
+            "score": None,
             "grid": None,
             "diff": [],
             "neurons": None,
@@ -108,6 +110,8 @@ def tile(member: Member, session: Session | None, teacher_config: dict[str, Any]
         "state": summary["state"],
         "epoch": summary["epoch"],
         "test_loss": summary["test_loss"],
+        "figure": session.family.tile_figure(session),  # None: the page shows the test loss
+        "score": session.family.challenge_value(session),  # what "by test loss" sorts (lower first)
         "grid": picture[0] if picture else None,
         "grid_size": picture[1] if picture else 0,
         "diff": config_diff(config, teacher_config),

@@ -127,21 +127,27 @@ class RoomStore(Protocol):
     def delete_snapshot(self, owner: str) -> None: ...
 
 
+def open_sqlite(path: Path, known_version: int) -> tuple[sqlite3.Connection, int]:
+    """`path` opened as the stores here keep their files (autocommit, WAL, its directory made), and its
+    schema version (0: a new file); StoreError if a newer nnplay wrote it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > known_version:
+        db.close()
+        raise StoreError(f"{path} has schema version {version}; this nnplay knows up to {known_version}")
+    return db, version
+
+
 class ClassroomStore:
     """Rooms, members and run snapshots in `<data_dir>/classroom.sqlite3`."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / FILE_NAME
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db, version = open_sqlite(self.path, SCHEMA_VERSION)
         self._db.execute("PRAGMA foreign_keys=ON")
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} has schema version {version}; this nnplay knows up to {SCHEMA_VERSION}"
-            )
         if version == 0:  # a new file: the current schema at once
             self._db.executescript(SCHEMA)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

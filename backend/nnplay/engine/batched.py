@@ -34,12 +34,15 @@ class BatchedEngine(Engine):
         max_slots: int | None = None,
         min_slots: int = 1,
         max_frame_batch: int | None = None,
+        training_threads: int = 1,
     ) -> None:
         self._compiler = compiler or Compiler()
         options: dict[str, Any] = {"max_slots": max_slots, "min_slots": min_slots}
         if frame_budget_s is not None:
             options["frame_budget_s"] = frame_budget_s
-        self.scheduler = Scheduler(self._compiler, tick_s_per_member=tick_s_per_member, **options)
+        self.scheduler = Scheduler(
+            self._compiler, tick_s_per_member=tick_s_per_member, parallel_calls=training_threads, **options
+        )
         self.framer = Framer(self._compiler, max_frame_batch)
 
     @property
@@ -87,6 +90,9 @@ class BatchedEngine(Engine):
 
     def prepare(self, plan: EnginePlan, state: Any, client: str = "") -> Future[Any]:
         return self.scheduler.prepare(plan, state, client)
+
+    def prepare_runs(self, plan: EnginePlan, state: Any, runs: int, client: str = "") -> Future[Any]:
+        return self.scheduler.sizes.prepare(plan, state, client, runs=runs, preferred=True)
 
     def forget(self, run: Hashable) -> None:
         self.scheduler.forget(run)

@@ -14,8 +14,8 @@ Timed only once, at a start-up that shares the machine with compiles, it ranged 
 the same kernel (32 slots, 2 CPU cores), and a class's ticks, stretched to three fixed parts
 (FIXED_SHARE), from 58 to 104 ms apart between runs of bench/classroom.py. The calls teach the part per
 epoch. (Fitting both parts from pairs of calls of different lengths needed ticks of alternating
-lengths, which cost a class a third of its frames on 2 CPU cores.) CallTiming is the scheduler's
-worker thread's alone (no locks).
+lengths, which cost a class a third of its frames on 2 CPU cores.) The scheduler's calls update their
+CallTiming under its timing lock (a tick's calls may run on several threads).
 """
 
 from __future__ import annotations
@@ -82,16 +82,22 @@ class CallTiming:
 
 
 def tick_epochs(
-    timings: Sequence[CallTiming | None], min_tick_s: float, other_s: float, max_epochs: int
+    timings: Sequence[CallTiming | None],
+    min_tick_s: float,
+    other_s: float,
+    max_epochs: int,
+    lanes: int = 1,
 ) -> int:
-    """The epochs of a tick that runs these calls one after another: its length (at least `min_tick_s`,
-    and at least the fixed parts over FIXED_SHARE) less the fixed parts and `other_s` (evaluation), over
-    the epochs' cost; at most MAX_GROWTH times a kernel's last; 1 while a kernel's speed is unknown."""
+    """The epochs of a tick that runs these calls one after another on each of `lanes` threads (their
+    costs shared evenly): its length (at least `min_tick_s`, and at least the fixed parts over FIXED_SHARE)
+    less the fixed parts and `other_s` (evaluation), over the epochs' cost; at most MAX_GROWTH times a
+    kernel's last; 1 while a kernel's speed is unknown."""
     if not timings or any(t is None or t.per_epoch_s is None for t in timings):
         return 1
     known = [t for t in timings if t is not None]
-    fixed = sum(t.fixed_s for t in known)
-    per_epoch = max(sum(t.per_epoch_s or 0.0 for t in known), 1e-9)
+    lanes = max(1, min(lanes, len(known)))
+    fixed = sum(t.fixed_s for t in known) / lanes
+    per_epoch = max(sum(t.per_epoch_s or 0.0 for t in known) / lanes, 1e-9)
     budget = max(min_tick_s, min(fixed / FIXED_SHARE, MAX_FIXED_TICK_S))
     room = max(budget - other_s - fixed, budget / 4)
     growth = min(MAX_GROWTH * t.last_epochs for t in known)

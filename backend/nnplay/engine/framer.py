@@ -8,8 +8,8 @@ A run's state is taken where it is: a `SlotRef` into a shard's stacked state is 
 gather per leaf for the whole batch), never copied through the host. A batch kernel is compiled per
 (use, slot count: a power of two) by the engine's compiler the first time two frames of a use wait
 together; until it is ready those frames are made with a compiled kernel of more slots, or one by one
-with the plan's last frame use. Jobs and results are immutable; the queues and counters are guarded by
-a lock.
+with the plan's last frame use (or a compiled standby of it while its own kernel compiles). Jobs and
+results are immutable; the queues and counters are guarded by a lock.
 """
 
 from __future__ import annotations
@@ -76,6 +76,28 @@ def batch_kernel(use: FrameUse, stack: Any, slots: int) -> Any:
     return jax.jit(run).lower(stack, index, (use.inputs,) * slots, use.shared).compile()
 
 
+def single_frame(compiler: Compiler, uses: Sequence[FrameUse], state: Any) -> Any:
+    """One frame with the plan's last frame use that is not a standby, compiled now if it is not yet;
+    unless a standby's kernel is compiled: then the standby makes it (the state fit to its shapes) and the
+    plan's own compiles in the background."""
+    value = resolve(state)
+    use = [u for u in uses if not u.standby][-1]
+    key = ("frame", use.key, stack_signature(value))  # the family's key need not hold the state's
+    kernel, build = compiler.get(key), partial(single_kernel, use, value)
+    if kernel is None:
+        for standby in (u for u in uses if u.standby):
+            fitted = value if standby.fit is None else standby.fit(value)
+            found = compiler.get(("frame", standby.key, stack_signature(fitted)))
+            if found is not None:
+                with contextlib.suppress(CompileRefused):
+                    compiler.request(key, build, urgent=False)
+                use, value, kernel = standby, fitted, found
+                break
+        else:
+            kernel = compiler.compile_now(key, build)
+    return use.finish(jax.device_get(kernel(value, use.inputs, use.shared)))
+
+
 class Framer:
     """Makes frames on two workers (edits' and the others); `close()` when done."""
 
@@ -139,7 +161,8 @@ class Framer:
             for job in jobs:
                 if job.future.set_running_or_notify_cancel():
                     first, state = job.uses[0], job.state
-                    batchable = first.batchable and len(job.uses) > 1 and isinstance(state, SlotRef)
+                    own = sum(not use.standby for use in job.uses)
+                    batchable = first.batchable and own > 1 and isinstance(state, SlotRef)
                     groups[(first.key, id(state.stack)) if batchable else id(job)].append(job)
             for members in groups.values():
                 while members:
@@ -193,13 +216,9 @@ class Framer:
         return None if kernel is None else (slots, kernel)
 
     def _single(self, job: _Job) -> None:
-        """One frame with the plan's last frame use (compiled now if it is not yet)."""
+        """One frame with the plan's last frame use (single_frame)."""
         try:
-            state = resolve(job.state)
-            use = job.uses[-1]
-            key = ("frame", use.key, stack_signature(state))  # the family's key need not hold the state's
-            kernel = self.compiler.compile_now(key, lambda: single_kernel(use, state))
-            job.future.set_result(use.finish(jax.device_get(kernel(state, use.inputs, use.shared))))
+            job.future.set_result(single_frame(self.compiler, job.uses, job.state))
         except Exception as error:  # one frame's failure is its run's to report
             job.future.set_exception(error)
         self._count(single=1)

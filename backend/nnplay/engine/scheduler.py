@@ -4,10 +4,11 @@ use together, in one call per shard of their stacked states (resident.py, placem
 Runs `submit` (plan, state, most units) and get a `concurrent.futures.Future` of an `Outcome`. One worker
 thread loops: it takes every waiting request, gives each the first use of its plan whose kernel is
 compiled (asking the engine's compiler for the others: a plan's preferred use, or the size its runs now
-need), writes the slots of runs that changed, chooses one unit count for the tick so that the tick fills
-the frame budget (call_timing: learned per kernel), makes one call per shard and resolves the futures.
-Every request waiting at the start of a tick is served in that tick with the same units (unless it asked
-for fewer), so runs progress at the same pace. Nothing is compiled on the worker.
+need; while none is, a compiled standby of a larger shape), writes the slots of runs that changed,
+chooses one unit count for the tick so that the tick fills the frame budget (call_timing: learned per
+kernel), makes one call per shard and resolves the futures. Every request waiting at the start of a tick
+is served in that tick with the same units (unless it asked for fewer), so runs progress at the same
+pace. Nothing is compiled on the worker.
 
 State and threads: the worker owns the shards and the timings; `_lock` (a Condition) guards the waiting
 requests, the runs to forget, the ready kernel sizes and the counters. Plans, states and outcomes are
@@ -30,8 +31,9 @@ import jax
 from .call_timing import CallTiming, tick_epochs
 from .compiler import Compiler
 from .counters import Counters
+from .lanes import Lanes
 from .placement import Arrival, Placement
-from .seam import EnginePlan, Outcome, TrainUse
+from .seam import EnginePlan, Outcome, TrainUse, plan_state, use_state
 from .sizes import ShardSizes
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,9 @@ TICK_S_PER_MEMBER = 0.0017
 TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
 MAX_UNITS_PER_TICK = 5000
 STRAGGLER_WAIT_S = 0.010  # after a tick, wait this long for the runs it served to come back together
-MAX_SLOTS_CPU = 32
+# On CPU a shard holds at most 16 runs, so that a class of 30 makes two calls that run side by side on two
+# cores (a 32-slot call took 220 ms where two 16-slot calls on two threads took 100, bench/README.md).
+MAX_SLOTS_CPU = 16
 MAX_SLOTS_ACCELERATOR = 1024
 IDLE_WAIT_S = 0.05  # a worker with only runs waiting for compiles looks again this often
 
@@ -76,6 +80,7 @@ class Scheduler:
         max_units_per_tick: int = MAX_UNITS_PER_TICK,
         tick_s_per_member: float | None = None,
         straggler_wait_s: float = STRAGGLER_WAIT_S,
+        parallel_calls: int = 1,
     ) -> None:
         accelerator = on_accelerator()
         self.compiler = compiler
@@ -86,6 +91,8 @@ class Scheduler:
             TICK_S_PER_MEMBER_ACCELERATOR if accelerator else TICK_S_PER_MEMBER
         )
         self.straggler_wait_s = straggler_wait_s
+        self.lanes = Lanes(1 if accelerator else parallel_calls)  # a tick's calls side by side (lanes.py)
+        self._timing_lock = threading.Lock()  # the timings and the served set, which lanes update
         self.placement = Placement(min_slots)  # worker thread only
         self.sizes = ShardSizes(compiler, self.max_slots, min_slots, self._wake)
         self._timings: dict[tuple[Hashable, int], CallTiming] = {}  # worker thread only
@@ -154,6 +161,7 @@ class Scheduler:
         for request in waiting:
             request.future.cancel()
         self._worker.join()
+        self.lanes.close()
 
     # ---- the worker -------------------------------------------------------------------------------
 
@@ -223,18 +231,17 @@ class Scheduler:
                 calls += placed
         self.placement.evict_idle({r.run for r in requests})
         units = self._tick_units([shard for shard, _ in calls])
-        for shard, members in calls:
-            self._call(shard, members, units)
+        self.lanes.run(calls, lambda call: self._call(*call, units))
         return waiting
 
     def _place(
         self, key: Hashable, members: list[tuple[_Request, TrainUse]]
     ) -> list[tuple[Any, list[tuple[_Request, TrainUse]]]] | None:
         """Put the runs in their use's shards; the calls to make (None: no kernel is ready yet)."""
-        arrivals = [Arrival(r.run, r.state, use.inputs) for r, use in members]
+        arrivals = [Arrival(r.run, use_state(use, r.state), use.inputs) for r, use in members]
         first, use = members[0]
         size = self.sizes.size_for(use, self.placement.would_hold(key, arrivals))
-        self.sizes.request(use, size, first.state, first.client)  # the size they all fit in, if not ready
+        self.sizes.request(use, size, arrivals[0].state, first.client)  # the size they fit in, if not ready
         if not self.placement.place(key, arrivals, self.sizes.of(key)):
             return None
         by_shard: dict[int, list[tuple[_Request, TrainUse]]] = defaultdict(list)
@@ -246,18 +253,23 @@ class Scheduler:
         self, request: _Request, uses: Sequence[TrainUse], wanting: dict[Hashable, int]
     ) -> TrainUse | None:
         """The first use of the request's plan with a compiled kernel (asking for the compiles of those
-        before it, sized for the runs of this tick that want them); None while none is (the last use's
-        compile is asked for first)."""
-        for i, use in enumerate(uses):
+        before it, sized for the runs of this tick that want them); while none is, a compiled standby
+        (the last use's compile asked for in the background), else None (asked for first)."""
+        own = [use for use in uses if not use.standby]
+        for i, use in enumerate(own):
             if self.sizes.of(use.key):
                 return use
-            last = i == len(uses) - 1
+            last = i == len(own) - 1
+            standby = next((u for u in uses if u.standby and self.sizes.of(u.key)), None) if last else None
             size = self.sizes.size_for(use, wanting[use.key])
-            self.sizes.request(use, size, request.state, request.client, urgent=last)
+            state = use_state(use, request.state)
+            self.sizes.request(use, size, state, request.client, urgent=last and standby is None)
             failure = self.sizes.failure(use, size)
             if failure is not None and last:
                 request.future.set_exception(failure)
                 return None
+            if last:
+                return standby
         return None
 
     def _tick_units(self, shards: list[Any]) -> int:
@@ -266,7 +278,8 @@ class Scheduler:
         members = sum(len(shard.runs) for shard in shards)
         min_tick_s = max(self.frame_budget_s, MIN_CALL_S * len(shards), self.tick_s_per_member * members)
         timings = [self._timings.get((shard.key, shard.slots)) for shard in shards]
-        return tick_epochs(timings, min_tick_s, self._eval_s, self.max_units_per_tick)
+        lanes = min(self.lanes.count, len(shards))
+        return tick_epochs(timings, min_tick_s, self._eval_s, self.max_units_per_tick, lanes)
 
     def _call(self, shard: Any, members: list[tuple[_Request, TrainUse]], units: int) -> None:
         members = [(r, use) for r, use in members if r.future.set_running_or_notify_cancel()]
@@ -281,11 +294,14 @@ class Scheduler:
             log.exception("a training call failed")
             self._fail([request for request, _ in members], error)
             return
-        timing = self._timings.get((shard.key, shard.slots))
-        if timing is None:
-            timing = self._timings[shard.key, shard.slots] = CallTiming(fixed_s=shard.fixed_s)
-        timing.add(max(counts.values()), elapsed)
-        self._retime(shard, timing)
+        with self._timing_lock:
+            timing = self._timings.get((shard.key, shard.slots))
+            if timing is None:
+                timing = self._timings[shard.key, shard.slots] = CallTiming(fixed_s=shard.fixed_s)
+            timing.add(max(counts.values()), elapsed)
+            retime = timing.retime_due(time.monotonic())
+        if retime:
+            self._retime(shard, timing)
         with self._lock:
             c = self._counters
             c.batches += 1
@@ -294,20 +310,21 @@ class Scheduler:
             c.chunks += len(members)
             c.members_per_batch[len(members)] = c.members_per_batch.get(len(members), 0) + 1
             c.writes, c.rebuilds = self.placement.writes, self.placement.rebuilds
-        self._served.update(counts)
+        with self._timing_lock:
+            self._served.update(counts)
         for request, use in members:
             state, done, diverged = results[request.run]
+            state = plan_state(use, state)
             outcome = Outcome(state, done, diverged, use.label, len(members), shard.slots)
             request.future.set_result(outcome)
 
-    @staticmethod
-    def _retime(shard: Any, timing: CallTiming) -> None:
+    def _retime(self, shard: Any, timing: CallTiming) -> None:
         """Now and then, time a call of no units: what a call costs beyond its units."""
-        now = time.monotonic()
-        if timing.retime_due(now):
-            started = time.perf_counter()
-            shard.train({})
-            timing.retimed(time.perf_counter() - started, now)
+        now, started = time.monotonic(), time.perf_counter()
+        shard.train({})
+        elapsed = time.perf_counter() - started
+        with self._timing_lock:
+            timing.retimed(elapsed, now)
 
     def _fail(self, requests: list[_Request], error: Exception) -> None:
         with self._lock:

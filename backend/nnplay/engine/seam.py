@@ -5,7 +5,10 @@ function (state, inputs, n) -> (state, units, diverged) with the key it is compi
 traced inputs; a `FrameUse` is a pure evaluation (state, inputs) -> summary (small arrays, on the device)
 and a host function that finishes the summary into the family's frame. A plan lists its uses in order of
 preference; the last is always usable (compiled on demand), the others are used once compiled (e.g. the
-MLP's kernel specialised to the exact architecture, then its padded bucket's kernel).
+MLP's kernel specialised to the exact architecture, then its padded bucket's kernel). A plan may add
+*standby* uses: kernels of a larger padded shape that are taken only while none of its own is compiled
+(they are never compiled for it), so an edit that needs a new kernel keeps training while it compiles;
+such a use maps the run's state into its shapes (`fit`) and back (`unfit`).
 
 An `Engine` trains runs and makes frames from those uses, and never asks which family it serves:
 `SerialEngine` (engine/serial.py) runs each run on its own, `BatchedEngine` (engine/batched.py) keeps a
@@ -42,6 +45,24 @@ class TrainUse:
     build: Callable[[], ChunkFn]
     label: str = ""  # what clients are told ran ("exact", "padded", ...)
     max_slots: int | None = None  # the most runs one vmapped call of it may hold (None: the engine's)
+    standby: bool = False  # taken only while no other use of the plan is compiled; never compiled for it
+    fit: Callable[[Any], Any] | None = None  # the run's state in this use's shapes (None: they are its own)
+    unfit: Callable[[Any], Any] | None = None  # a state of this use's back in the plan's shapes
+
+
+def last_use(uses: Sequence[TrainUse]) -> TrainUse:
+    """A plan's use of last resort (compiled when a run needs it): its last use that is not a standby."""
+    return [use for use in uses if not use.standby][-1]
+
+
+def use_state(use: TrainUse, state: Any) -> Any:
+    """`state` (a run's, in its plan's shapes) as `use` trains it."""
+    return state if use.fit is None else use.fit(state)
+
+
+def plan_state(use: TrainUse, state: Any) -> Any:
+    """A state `use` trained, back in its plan's shapes."""
+    return state if use.unfit is None else use.unfit(state)
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +79,8 @@ class FrameUse:
     finish: Callable[[Any], Any]
     shared: Any = None
     batchable: bool = True
+    standby: bool = False  # made with only while the plan's own frame kernel compiles (as TrainUse's)
+    fit: Callable[[Any], Any] | None = None  # the run's state in this use's shapes (None: its own)
 
 
 class EnginePlan(Protocol):
@@ -149,6 +172,12 @@ class Engine(abc.ABC):
     def prepare(self, plan: EnginePlan, state: Any, client: str = "") -> Future[Any]:
         """Compile what the plan needs to train (its last use), for a run that will (a new network);
         raises CompileRefused if the compiler's queue or the client's share of it is full."""
+
+    def prepare_runs(self, plan: EnginePlan, state: Any, runs: int, client: str = "") -> Future[Any]:
+        """Compile what `runs` runs of the plan train in together (a sweep's, before they start: none of
+        them then trains alone while the shared kernel compiles). Engines that train runs one by one
+        compile what one run needs."""
+        return self.prepare(plan, state, client)
 
     def call(self, key: Hashable, build: Callable[[], Callable[..., Any]], *args: Any) -> Future[Any]:
         """Run a family's pure function (compiled once per key, kept in the engine's kernel cache) on a

@@ -1,7 +1,7 @@
 """The serial engine: each run trains on its own, one chunk at a time on the engine's workers (the CLI,
 tests, and `NNPLAY_SCHEDULER=per_session`). A plan's preferred uses are compiled in the background by the
-engine's compiler and used once ready; the last one is compiled when first needed. Each run's chunks are
-sized by its own clock to fill the frame budget; frames are made one by one."""
+engine's compiler and used once ready (a compiled standby meanwhile); the last one is compiled when first
+needed. Each run's chunks are sized by its own clock to fill the frame budget; frames are made one by one."""
 
 from __future__ import annotations
 
@@ -20,9 +20,19 @@ import jax
 import numpy as np
 
 from .compiler import Compiler
-from .framer import single_kernel, stack_signature
+from .framer import single_frame
 from .runtime import compile_count
-from .seam import CompileRefused, Engine, EnginePlan, Outcome, TrainUse, resolve
+from .seam import (
+    CompileRefused,
+    Engine,
+    EnginePlan,
+    Outcome,
+    TrainUse,
+    last_use,
+    plan_state,
+    resolve,
+    use_state,
+)
 
 FRAME_BUDGET_S = 0.030
 MAX_UNITS = 5000
@@ -72,19 +82,23 @@ class SerialEngine(Engine):
         return self._compiler
 
     def _use(self, plan: EnginePlan, state: Any, client: str) -> tuple[TrainUse, Any | None]:
-        """The first use with a compiled kernel (asking for the others' compiles), else the last and None."""
+        """The first use with a compiled kernel (asking for the others' compiles), else a compiled standby,
+        else the last and None."""
         uses = plan.train_uses()
-        for use in uses:
+        own = [use for use in uses if not use.standby]
+        for use in own:
             kernel = self._compiler.get(("serial", use.key))
             if kernel is not None:
                 return use, kernel
-        for use in uses[:-1]:
-            value = resolve(state)
+        standby = [(u, self._compiler.get(("serial", u.key))) for u in uses if u.standby]
+        stand_in = next(((u, k) for u, k in standby if k is not None), None)
+        for use in own[:-1] if stand_in is None else own:
+            value = resolve(use_state(use, state))
             with contextlib.suppress(CompileRefused):
                 self._compiler.request(
                     ("serial", use.key), partial(train_kernel, use, value), client=client, urgent=False
                 )
-        return uses[-1], None
+        return stand_in if stand_in is not None else (own[-1], None)
 
     async def train(
         self,
@@ -99,7 +113,7 @@ class SerialEngine(Engine):
     ) -> Outcome | None:
         use, kernel = self._use(plan, state, client)
         if kernel is None:
-            value = resolve(state)
+            value = resolve(use_state(use, state))
             compiling = self._compiler.request(
                 ("serial", use.key), lambda: train_kernel(use, value), client=client
             )
@@ -110,8 +124,9 @@ class SerialEngine(Engine):
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         new, done, diverged = await loop.run_in_executor(
-            self._pool, run_chunk, kernel, state, use.inputs, units
+            self._pool, run_chunk, kernel, use_state(use, state), use.inputs, units
         )
+        new = plan_state(use, new)
         clock.learn(use.key, done, time.perf_counter() - started)
         with self._lock:
             self.chunks += 1
@@ -124,18 +139,16 @@ class SerialEngine(Engine):
         return self._pool.submit(self._make_frame, uses, state)
 
     def _make_frame(self, uses: Any, state: Any) -> Any:
-        value, use = resolve(state), uses[-1]
-        key = ("frame", use.key, stack_signature(value))  # the family's key need not hold the state's
-        kernel = self._compiler.compile_now(key, lambda: single_kernel(use, value))
         with self._lock:
             self.frames += 1
-        return use.finish(jax.device_get(kernel(value, use.inputs, use.shared)))
+        return single_frame(self._compiler, uses, state)
 
     def ready(self, plan: EnginePlan) -> bool:
         return any(self._compiler.get(("serial", use.key)) is not None for use in plan.train_uses())
 
     def prepare(self, plan: EnginePlan, state: Any, client: str = "") -> Future[Any]:
-        use, value = plan.train_uses()[-1], resolve(state)
+        use = last_use(plan.train_uses())
+        value = resolve(use_state(use, state))
         return self._compiler.request(("serial", use.key), lambda: train_kernel(use, value), client=client)
 
     def forget(self, run: Hashable) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from .compiler import Compiler
 from .resident import StackedKernels, compile_stacked, slot_count
-from .seam import CompileRefused, EnginePlan, TrainUse, resolve
+from .seam import CompileRefused, EnginePlan, TrainUse, last_use, resolve, use_state
 
 
 def _build(use: TrainUse, slots: int, state: Any) -> StackedKernels:
@@ -74,25 +74,30 @@ class ShardSizes:
             return
         future.add_done_callback(lambda done: self._compiled(use.key, slots, done))
 
-    def prepare(self, plan: EnginePlan, state: Any, client: str = "") -> Future[Any]:
-        """Compile the smallest shard of the plan's last use (what a new network trains in first)."""
-        use = plan.train_uses()[-1]
-        slots = self.size_for(use, 1)
+    def prepare(
+        self, plan: EnginePlan, state: Any, client: str = "", runs: int = 1, preferred: bool = False
+    ) -> Future[Any]:
+        """Compile the smallest shard of the plan's last use (what a new network trains in first; never a
+        standby); or the shard of its first use (`preferred`) that holds `runs` runs (a sweep's, before
+        it starts)."""
+        uses = [use for use in plan.train_uses() if not use.standby]
+        use = uses[0] if preferred else last_use(uses)
+        slots = self.size_for(use, runs)
         ready = self.of(use.key).get(slots)
         if ready is not None:
             done: Future[Any] = Future()
             done.set_result(ready)
             return done
-        future = self.compiler.request(
-            ("batch", use.key, slots), partial(_build, use, slots, resolve(state)), client=client
-        )
+        build = partial(_build, use, slots, resolve(use_state(use, state)))
+        future = self.compiler.request(("batch", use.key, slots), build, client=client)
         future.add_done_callback(lambda done: self._compiled(use.key, slots, done))
         return future
 
     def warm(self, plan: EnginePlan, state: Any, sizes: Sequence[int], preferred: bool = True) -> None:
         """Compile (blocking) these sizes of the plan's first use (or its last)."""
         uses = plan.train_uses()
-        use, value = uses[0] if preferred else uses[-1], resolve(state)
+        use = uses[0] if preferred else last_use(uses)
+        value = resolve(use_state(use, state))
         for slots in sizes:
             future = self.compiler.request(("batch", use.key, slots), partial(_build, use, slots, value))
             self._compiled(use.key, slots, future)

@@ -176,3 +176,7 @@ class Family(abc.ABC):
     def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
         """A small square picture of a frame for the teacher's student tiles: (uint8 side x side, side)."""
         return None
+
+    def tile_figure(self, session: Session) -> str | None:
+        """The figure a student's tile shows, in words (None: its test loss, as the page words it)."""
+        return None

@@ -37,13 +37,15 @@ class SessionManager:
         max_per_client: int = 16,
         frames_per_s: float = 600.0,
         max_classroom_sessions: int = 256,
+        max_sweep_sessions: int = 256,
     ) -> None:
         """`engine` trains every session (the app's, closed by the app); `families` are the labs by name.
         `frames_per_s`: the frames the server makes across its watched training sessions
         (publisher.FrameBudget). Classroom runs (a room's teacher run and its students' forks) have a
         bound of their own, `max_classroom_sessions`: a class of 100 must not be refused by the
         playground's limit, nor crowd out the playground. Every lab's sessions count against the same
-        limits."""
+        limits. The runs of sweeps (experiments/) have a bound of their own too, `max_sweep_sessions`: a
+        32-run sweep must neither pass nor evict a client's playground sessions."""
         self.engine = engine
         self.families = families
         self.budget = FrameBudget(frames_per_s, self._watched_training)
@@ -56,6 +58,8 @@ class SessionManager:
         # its key is the client (address) that created it.
         self.playground = Quota(max_sessions, max_per_client)
         self.classroom = Quota(max_classroom_sessions)
+        self.max_sweep_sessions = max_sweep_sessions
+        self.sweeps = Quota(max_sweep_sessions)
         self._slots: dict[str, Slot] = {}
 
     def __len__(self) -> int:
@@ -78,6 +82,7 @@ class SessionManager:
         client: str = "",
         classroom: bool = False,
         lab: str = "playground",
+        sweep: bool = False,
     ) -> Session:
         """A new paused session from defaults + `changes`; raises ConfigError or TooManySessions.
 
@@ -86,7 +91,7 @@ class SessionManager:
         """
         family = self.family(lab)
         config = family.make_config(None, changes or {})
-        slot, evicted = self._reserve(client, classroom)  # no await before this: the cap holds
+        slot, evicted = self._reserve(client, classroom, sweep)  # no await before this: the cap holds
         with slot:  # given back if the session cannot be built
             for old in evicted:
                 await old.close()
@@ -99,7 +104,7 @@ class SessionManager:
         session.start_loop()
         return session
 
-    def _reserve(self, client: str, classroom: bool) -> tuple[Slot, list[Session]]:
+    def _reserve(self, client: str, classroom: bool, sweep: bool = False) -> tuple[Slot, list[Session]]:
         """A slot for one more session of `client`, and the sessions that made room for it (already
         taken out of the manager; the caller closes them). Synchronous: the check and the reservation are
         one step. Raises TooManySessions."""
@@ -109,6 +114,14 @@ class SessionManager:
                 raise TooManySessions(
                     f"the server already runs {self.max_classroom_sessions} classroom runs (NNPLAY_MAX_"
                     "CLASSROOM_SESSIONS); watch the teacher's run, or try again when a room has closed"
+                )
+            return slot, []
+        if sweep:
+            slot = self.sweeps.reserve(client)
+            if slot is None:
+                raise TooManySessions(
+                    f"the server already trains {self.max_sweep_sessions} runs of sweeps (NNPLAY_MAX_SWEEP_"
+                    "SESSIONS); try again when a sweep has finished, or delete one"
                 )
             return slot, []
         evicted: list[Session] = []

@@ -21,6 +21,7 @@ from typing import Any
 from ..engine.seam import Engine
 from .family import Family, Stamp
 from .fanout import Fanout
+from .history import LossHistory
 
 
 class FrameBudget:
@@ -51,6 +52,7 @@ class Publisher:
         self.family = family
         self.generation = 0  # bumped whenever the run changes under a frame in flight
         self.last_eval: Any = None
+        self.history = LossHistory()  # the losses of the frames published, by epoch
         self.last_frame_at = 0.0  # perf_counter of the newest frame published or started
         # a background frame (with its stamp and the state it shows) for the run loop to check
         self.landed: tuple[Any, Stamp, Any] | None = None
@@ -87,6 +89,7 @@ class Publisher:
         if interval_s is not None:
             self.paced(interval_s)
         self.last_eval = frame
+        self.history.record(stamp.epoch, frame)
         self.fanout.publish(self.family.encode_frame(frame, stamp))
 
     def start(

@@ -157,7 +157,7 @@ export function createTeacherPanel({
 
   const sort = el("select", { testId: "tile-sort", attrs: { id: "tile-sort" } }, [
     el("option", { text: "in joining order", attrs: { value: "joined" } }),
-    el("option", { text: "by test loss", attrs: { value: "loss" } }),
+    el("option", { text: `by ${room.score_label || "test loss"}`, attrs: { value: "loss" } }),
   ]);
   const grid = el("div", { className: "tiles", testId: "tiles" });
   const tiles = createTiles(

@@ -1,6 +1,6 @@
-// The teacher's dashboard: one tile per student (decision-map thumbnail, epoch, test loss, what differs
-// from the teacher's settings in the settings' own words, whether they are here or away), sortable by
-// loss; a tile's buttons spotlight or remove its student.
+// The teacher's dashboard: one tile per student (decision-map thumbnail, epoch, test loss or the lab's own
+// figure, what differs from the teacher's settings in the settings' own words, whether they are here or
+// away), sortable by loss; a tile's buttons spotlight or remove its student.
 
 import { BYTE_TO_RGBA, paintGrid } from "../core/palette.js";
 import { settingText } from "./words.js";
@@ -67,7 +67,7 @@ function fillTile(parts, tile, schema) {
   parts.numbers.textContent =
     tile.mode === "watching"
       ? "watching the teacher"
-      : `epoch ${tile.epoch ?? 0} · test loss ${formatLoss(tile.test_loss)} · ${tile.state}`;
+      : `epoch ${tile.epoch ?? 0} · ${tile.figure ?? `test loss ${formatLoss(tile.test_loss)}`} · ${tile.state}`;
   parts.diff.textContent = (tile.diff || []).map((d) => settingText(schema, d.name, d.value)).join(" · ");
   parts.spotlight.disabled = !tile.watch_id;
   parts.spotlight.setAttribute("aria-label", `Show ${tile.name}'s run on the big screen`);
@@ -76,7 +76,8 @@ function fillTile(parts, tile, schema) {
 
 function sortTiles(tiles, order) {
   if (order !== "loss") return tiles;
-  const loss = (t) => (t.test_loss === null || t.test_loss === undefined ? Infinity : t.test_loss);
+  // a lab's own figure where it has one (a GAN's share of bad samples), else the test loss; lower first
+  const loss = (t) => t.score ?? t.test_loss ?? Infinity;
   return [...tiles].sort((a, b) => loss(a) - loss(b));
 }
 

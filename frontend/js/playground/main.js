@@ -21,6 +21,7 @@ import { createOwnDataTools } from "./ownData.js";
 import { bindPageLesson } from "./pageLesson.js";
 import { bindPanels } from "./panels.js";
 import { bindReadouts } from "./readouts.js";
+import { createRunsPanel } from "./runsPanel.js";
 import { rememberSessionId, resolveSession } from "./session.js";
 import { createSharePanel } from "./sharePanel.js";
 import { installShortcuts } from "./shortcuts.js";
@@ -266,6 +267,15 @@ async function start() {
       return { config, view, open, watchId, lesson };
     },
   });
+  createRunsPanel({
+    buttons: { save: byTestId("save-run"), saved: byTestId("saved-runs"), export: byTestId("export") },
+    panel: byTestId("runs-panel"),
+    sessionId: () => store.get().sessionId,
+    readOnly: () => store.get().readOnly,
+    showHistory: (history) => showLossHistory(lossChart, history),
+    showRun: (target) => showRun(target), // defined below; called only once the page runs
+    notify: (message) => store.set({ notice: passingNotice("Saved runs", message) }),
+  });
   if (store.get().readOnly) enterReadOnly(schema, store);
 
   store.subscribe((state, changed) => {
@@ -329,6 +339,14 @@ async function start() {
       if (store.get().error?.source === "classroom") store.set({ error: null });
     },
     announce: (title, text, ms) => store.set({ notice: passingNotice(title, text, ms) }),
+  });
+}
+
+/** A reopened run's past losses ({epoch, train_loss, test_loss} lists) drawn as the frames it showed. */
+function showLossHistory(chart, history) {
+  (history?.epoch || []).forEach((epoch, i) => {
+    const [trainLoss, testLoss] = [history.train_loss[i], history.test_loss[i]];
+    if (trainLoss !== null && testLoss !== null) chart.update({ epoch, trainLoss, testLoss });
   });
 }
 

@@ -1,5 +1,5 @@
-// Side by side: RNN, GRU and LSTM on the current task, trained at once on identical batches (every run
-// of a seed draws the same sequences at the same step), each its own session of the lab; their
+// Side by side: RNN, GRU and LSTM on the current task, trained at once on identical batches in ONE run of
+// the lab (its config's `compare`: the server trains the three cells in one call per tick); their
 // whole-sequence accuracy (or MSE) curves on one chart and their hidden states next to each other.
 
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../core/palette.js";
@@ -12,6 +12,7 @@ const COLOURS = { rnn: NEGATIVE_CSS, gru: "#009e73", lstm: POSITIVE_CSS };
 
 /** createSideBySide(root, {schema, currentConfig, showError}): a start button, a chart, three states. */
 export function createSideBySide(root, { schema, currentConfig, showError }) {
+  let stream = null;
   const runs = {};
   const button = document.createElement("button");
   button.type = "button";
@@ -19,7 +20,7 @@ export function createSideBySide(root, { schema, currentConfig, showError }) {
   button.textContent = "Train RNN · GRU · LSTM side by side";
   const hint = document.createElement("p");
   hint.className = "hint";
-  hint.textContent = "Three runs of the current task and seed: the same sequences, step by step.";
+  hint.textContent = "One run of the current task and seed: the three cells see the same sequences, step by step, trained together in one call.";
   const chart = document.createElement("canvas");
   chart.width = 480;
   chart.height = 140;
@@ -30,45 +31,55 @@ export function createSideBySide(root, { schema, currentConfig, showError }) {
   states.className = "side-states";
   root.append(button, hint, chart, states);
 
+  function member(model) {
+    const figure = document.createElement("figure");
+    const canvas = document.createElement("canvas");
+    canvas.className = "heat";
+    canvas.dataset.testid = `side-by-side-${model}`;
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", `${model} hidden state`);
+    const caption = document.createElement("figcaption");
+    caption.dataset.testid = `side-by-side-${model}-caption`;
+    caption.textContent = model.toUpperCase();
+    figure.append(canvas, caption);
+    states.append(figure);
+    return { points: [], caption, canvas };
+  }
+
+  function show(message, regression) {
+    for (const m of message.members || []) {
+      const run = runs[m.model];
+      if (!run) continue;
+      const figure = regression ? m.test.mse : m.test.sequence_accuracy;
+      run.points.push({ step: message.epoch, value: figure });
+      const shown = regression ? `MSE ${figure?.toFixed(4)}` : `${(100 * figure).toFixed(1)}%`;
+      run.caption.textContent = `${m.model.toUpperCase()} · step ${message.epoch} · ${shown}`;
+      renderHidden(run.canvas, m.hidden);
+    }
+    draw(chart, runs, regression);
+  }
+
   button.addEventListener("click", async () => {
     button.disabled = true;
-    const config = { ...currentConfig() };
-    if (config.model === "transformer") config.model = "gru";
-    const task = schema.tasks[config.task];
-    for (const run of Object.values(runs)) run.stream.close();
+    const config = { ...currentConfig(), model: MODELS[0], compare: MODELS.slice(1) };
+    const regression = schema.tasks[config.task].regression;
+    if (stream) stream.close();
     states.replaceChildren();
-    for (const model of MODELS) {
-      const figure = document.createElement("figure");
-      const canvas = document.createElement("canvas");
-      canvas.className = "heat";
-      canvas.dataset.testid = `side-by-side-${model}`;
-      canvas.setAttribute("role", "img");
-      canvas.setAttribute("aria-label", `${model} hidden state`);
-      const caption = document.createElement("figcaption");
-      caption.textContent = model.toUpperCase();
-      figure.append(canvas, caption);
-      states.append(figure);
-      try {
-        const id = await createSequenceSession({ ...config, model, speed: config.speed });
-        const run = { points: [], caption, canvas };
-        run.stream = createStream({
-          url: sequenceSocketUrl(id),
-          onMessage: (message) => {
-            if (message.type === "hello") run.stream.send({ type: "start" });
-            if (message.type !== "frame") return;
-            const figure = task.regression ? message.test.mse : message.test.sequence_accuracy;
-            run.points.push({ step: message.epoch, value: figure });
-            caption.textContent = `${model.toUpperCase()} · step ${message.epoch} · ${task.regression ? `MSE ${figure?.toFixed(4)}` : `${(100 * figure).toFixed(1)}%`}`;
-            renderHidden(canvas, message.hidden);
-            draw(chart, runs, task.regression);
-          },
-          onConnection: () => {},
-          onFatalClose: () => {},
-        });
-        runs[model] = run;
-      } catch (error) {
-        showError(`could not start the ${model} run: ${error.message}`);
-      }
+    for (const key of Object.keys(runs)) delete runs[key];
+    for (const model of MODELS) runs[model] = member(model);
+    try {
+      const id = await createSequenceSession(config);
+      stream = createStream({
+        url: sequenceSocketUrl(id),
+        onMessage: (message) => {
+          if (message.type === "hello") stream.send({ type: "start" });
+          if (message.type === "frame") show(message, regression);
+        },
+        onConnection: () => {},
+        onFatalClose: () => {},
+      });
+    } catch (error) {
+      showError(`could not start the side-by-side run: ${error.message}`);
     }
     button.disabled = false;
   });

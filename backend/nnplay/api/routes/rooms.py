@@ -63,6 +63,8 @@ def teacher_answer(request: Request, settings: SettingsDep, room: Room, run: Ses
         "watch_id": run.watch_id,
         # The teacher's challenge button (None: this lab has no challenge).
         "challenge_label": run.family.challenge.describe() if run.family.challenge else None,
+        # What the dashboard's "by ..." sort orders the tiles by (the tiles' `score`, lower first).
+        "score_label": run.family.challenge.measure if run.family.challenge else "test loss",
     }
 
 

@@ -21,7 +21,7 @@ from ...sessions import commands
 from ...sessions.commands import CommandFailed, ReplaceData
 from ...sessions.family import NOT_MINE, Family, LabChallenge, Stamp
 from .config import GenConfig, make_gen_config
-from .evaluate import LATENT_EXTENT, LATENT_GRID, make_decode, make_encode
+from .evaluate import KNN, LATENT_EXTENT, LATENT_GRID, make_decode, make_encode
 from .frames import GanFrame, VaeFrame, encode_data, encode_frame, frame_fields, tile_picture
 from .lessons import lesson_catalog
 from .messages import MAX_PIXEL, parse_message
@@ -270,6 +270,19 @@ class GenFamily(Family):
         if config.is_gan:
             return sum(config.generator_layers) + sum(config.discriminator_layers)
         return 2 * sum(config.encoder_layers)
+
+    def tile_figure(self, session: Session) -> str | None:
+        """A GAN's modes and good samples, an AE/VAE's neighbours' accuracy and reconstruction (a GAN has
+        no test loss: its discriminator's loss says little of how good the samples are)."""
+        frame = session.last_eval
+        if isinstance(frame, GanFrame):
+            if frame.modes is not None:
+                return f"modes {frame.modes_covered} of {frame.modes} · {frame.good_share:.0%} good samples"
+            return f"{frame.good_share:.0%} of samples near the data"
+        if isinstance(frame, VaeFrame):
+            accuracy, nats = frame.knn_accuracy, frame.reconstruction
+            return f"{KNN}-NN accuracy {accuracy:.0%} · reconstruction {nats:.1f} nats"
+        return "no samples yet" if session.config.is_gan else "no codes yet"
 
     def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
         """Where the generated samples (GAN) or the test digits' codes (AE/VAE) lie: their density on a

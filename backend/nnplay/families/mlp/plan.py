@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -91,21 +92,27 @@ def loss_kind(config: TrainConfig) -> str:
     return config.loss
 
 
+@lru_cache(maxsize=8)
+def _grid_x(width: int) -> jax.Array:
+    """The heat map's cells as features, padded to `width` (the same for every plan of that width)."""
+    return jnp.asarray(_pad_columns(all_features(GRID_CELLS), GRID_SIZE**2, width))
+
+
 def _data_arrays(split: datasets.Split, width: int) -> tuple[np.ndarray, TrainData, EvalData]:
     n_pad = datasets.MAX_POINTS
     train_features = all_features(split.train_x)
-    train_x = jnp.asarray(_pad_columns(train_features, n_pad + MAX_BATCH, width))
-    train_y = jnp.asarray(_pad_rows(split.train_y, n_pad + MAX_BATCH))
-    n_train = jnp.asarray(len(split.train_x), jnp.int32)
-    eval_data = EvalData(
-        train_x=train_x,
-        train_y=train_y,
-        train_n=n_train,
-        test_x=jnp.asarray(_pad_columns(all_features(split.test_x), n_pad, width)),
-        test_y=jnp.asarray(_pad_rows(split.test_y, n_pad)),
-        test_n=jnp.asarray(len(split.test_x), jnp.int32),
-        grid_x=jnp.asarray(_pad_columns(all_features(GRID_CELLS), GRID_SIZE**2, width)),
+    # one transfer for the six arrays (a new session makes them while the server is busy)
+    train_x, train_y, n_train, test_x, test_y, test_n = jax.device_put(
+        (
+            _pad_columns(train_features, n_pad + MAX_BATCH, width),
+            _pad_rows(split.train_y, n_pad + MAX_BATCH),
+            np.asarray(len(split.train_x), np.int32),
+            _pad_columns(all_features(split.test_x), n_pad, width),
+            _pad_rows(split.test_y, n_pad),
+            np.asarray(len(split.test_x), np.int32),
+        )
     )
+    eval_data = EvalData(train_x, train_y, n_train, test_x, test_y, test_n, _grid_x(width))
     return train_features, TrainData(train_x, train_y, n_train), eval_data
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ...schemas import ConfigError
-from .names import RECURRENT, TASKS
+from .names import MODELS, RECURRENT, TASKS
 from .settings import (
     MAX_SEQ2SEQ_LENGTH,
     MAX_TRANSFORMER_LENGTH,
@@ -18,6 +18,9 @@ from .settings import (
 )
 
 RANGES: dict[str, tuple[str, float, float]] = ranges()
+
+
+SPLITTABLE_HEADS = (1, 2, 4)  # heads that split every width bucket (powers of two from 16)
 
 
 class SeqConfigError(ConfigError):
@@ -55,6 +58,9 @@ class SeqConfig(BaseModel):
     batch_size: int = _field("batch_size")
     speed: int = _field("speed")
     seed: int = _field("seed")
+    # Side by side: more models trained with this one, on the same batches, in one call (group.py); each
+    # with every other setting of this config. Empty: a run of one model.
+    compare: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _check(self) -> SeqConfig:
@@ -66,7 +72,12 @@ class SeqConfig(BaseModel):
         task = TASKS[self.task]
         if self.length < task.min_length:
             raise SeqConfigError("length", f"length must be at least {task.min_length} for {self.task}")
-        if self.model == "transformer" and self.length > MAX_TRANSFORMER_LENGTH:
+        models = self.models
+        if any(m not in MODELS for m in self.compare) or len(set(models)) != len(models):
+            raise SeqConfigError(
+                "compare", f"compare lists other models than {self.model}, each once, of {', '.join(MODELS)}"
+            )
+        if "transformer" in models and self.length > MAX_TRANSFORMER_LENGTH:
             raise SeqConfigError(
                 "length",
                 f"length must be at most {MAX_TRANSFORMER_LENGTH} for the Transformer, got {self.length}",
@@ -75,7 +86,13 @@ class SeqConfig(BaseModel):
             raise SeqConfigError(
                 "length", f"length must be at most {MAX_SEQ2SEQ_LENGTH} for {self.task}, got {self.length}"
             )
-        if self.model == "transformer" and self.width % self.heads:
+        if "transformer" in models and self.heads not in SPLITTABLE_HEADS:
+            raise SeqConfigError(
+                "heads",
+                f"heads must be 1, 2 or 4 for the Transformer (its width is padded to a power of two, which "
+                f"{self.heads} heads cannot split), got {self.heads}",
+            )
+        if "transformer" in models and self.width % self.heads:
             raise SeqConfigError(
                 "width",
                 f"width must be a multiple of heads ({self.heads}) for the Transformer, got {self.width}",
@@ -85,6 +102,15 @@ class SeqConfig(BaseModel):
     @property
     def recurrent(self) -> bool:
         return self.model in RECURRENT
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The models this run trains: its own, then those it is compared with."""
+        return (self.model, *self.compare)
+
+    def member(self, model: str) -> SeqConfig:
+        """The config of one model of a side-by-side run (already checked with this one)."""
+        return self.model_copy(update={"model": model, "compare": ()})
 
     def public(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -23,6 +23,7 @@ from ...sessions.family import NOT_MINE, Family, Stamp
 from .config import RANGES, SeqConfig, make_seq_config
 from .evaluate import EXAMPLES, make_predict
 from .frames import encode_frame, hidden_thumbnail
+from .group import GroupPlan
 from .messages import parse_message
 from .model import GATES
 from .names import MODELS, POSITIONAL, SYMBOLS, TASKS
@@ -82,16 +83,18 @@ class SeqFamily(Family):
     def make_config(self, base: Any, changes: dict[str, Any] | None) -> SeqConfig:
         return make_seq_config(base, changes)
 
-    def make_plan(self, config: SeqConfig, previous: Any, custom: Any) -> SeqPlan:
-        return SeqPlan(config)
+    def make_plan(self, config: SeqConfig, previous: Any, custom: Any) -> SeqPlan | GroupPlan:
+        if config.compare:
+            return GroupPlan(config, previous)
+        return SeqPlan(config, previous if isinstance(previous, SeqPlan) else None)
 
     def cheap_plan(self, config: Any, previous: Any) -> bool:
         return True  # a plan is a few small arrays: the data is generated in the step
 
-    def fresh_state(self, plan: SeqPlan) -> Any:
+    def fresh_state(self, plan: SeqPlan | GroupPlan) -> Any:
         return plan.fresh_state()
 
-    def fit_state(self, state: Any, plan: SeqPlan) -> Any:
+    def fit_state(self, state: Any, plan: SeqPlan | GroupPlan) -> Any:
         value = resolve(state)
         fresh = plan.fresh_state()
         same = str(jax.tree.structure(value)) == str(jax.tree.structure(fresh)) and all(
@@ -200,8 +203,19 @@ class SeqFamily(Family):
         ev = session.last_eval
         if ev is None:
             return {}
-        return {
-            "test_sequence_accuracy": ev.figure("test", "sequence_accuracy"),
-            "test_token_accuracy": ev.figure("test", "token_accuracy"),
-            "test_mse": ev.figure("test", "mse"),
-        }
+        figures = _figures(ev)
+        if ev.members:  # a side-by-side run: every member's figures, by model
+            models = session.plan.config.models
+            figures["side_by_side"] = [
+                {"model": m, **_figures(SeqFrame(out, ev.index))}
+                for m, out in zip(models, ev.members, strict=True)
+            ]
+        return figures
+
+
+def _figures(frame: SeqFrame) -> dict[str, Any]:
+    return {
+        "test_sequence_accuracy": frame.figure("test", "sequence_accuracy"),
+        "test_token_accuracy": frame.figure("test", "token_accuracy"),
+        "test_mse": frame.figure("test", "mse"),
+    }

@@ -79,9 +79,20 @@ def frame_payload(frame: SeqFrame, plan: SeqPlan) -> dict[str, Any]:
     return payload
 
 
+def members_payload(frame: SeqFrame, plans: tuple[SeqPlan, ...]) -> list[dict[str, Any]]:
+    """A side-by-side run's members, each as its model, figures and hidden state."""
+    out = []
+    for plan, member in zip(plans, frame.members, strict=True):
+        payload = frame_payload(SeqFrame(member, frame.index), plan)
+        out.append({"model": plan.config.model, **{k: payload[k] for k in ("test", "train", "hidden")}})
+    return out
+
+
 def encode_frame(stamp: Any, frame: SeqFrame) -> bytes:
-    """One sequence-lab frame as binary msgpack."""
-    plan: SeqPlan = stamp.plan
+    """One sequence-lab frame as binary msgpack (a side-by-side run's: its first member's views, and every
+    member's figures and hidden state in `members`)."""
+    group = stamp.plan
+    plan: SeqPlan = getattr(group, "main", group)
     body = {
         "type": "frame",
         "epoch": int(stamp.epoch),
@@ -93,6 +104,8 @@ def encode_frame(stamp: Any, frame: SeqFrame) -> bytes:
         "test_loss": finite_or_none(frame.test_loss),
         **frame_payload(frame, plan),
     }
+    if frame.members:
+        body["members"] = members_payload(frame, group.members)
     return bytes(msgpack.packb(body))
 
 

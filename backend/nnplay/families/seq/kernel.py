@@ -126,6 +126,15 @@ def make_hyper(config: SeqConfig, key: NetKey) -> SeqHyper:
     )
 
 
+def hyper_in(hyper: SeqHyper, config: SeqConfig, key: NetKey) -> SeqHyper:
+    """`hyper` (the config's) for a larger bucket `key`: the same settings, masks of its shapes."""
+    f32 = np.float32
+    width_mask = (np.arange(key.width) < config.width).astype(f32)
+    layer_on = (np.arange(key.layers) < config.layers).astype(f32)
+    width_mask, layer_on = jax.device_put((width_mask, layer_on))
+    return hyper._replace(width_mask=width_mask, layer_on=layer_on)
+
+
 def masks_of(key: NetKey, hyper: SeqHyper) -> Masks:
     """The network's traced shape: which units, layers and (query, key) pairs are in use."""
     task = TASKS[key.task]
@@ -191,13 +200,11 @@ def losses(key: NetKey, hyper: SeqHyper, outputs: jax.Array, batch: Batch) -> di
     }
 
 
-def make_train_step(key: KernelKey) -> Callable[[SeqState, SeqHyper], tuple[SeqState, jax.Array]]:
-    """The pure update on step `state.step`'s batch (not jitted)."""
+def make_update(key: KernelKey) -> Callable[[SeqState, SeqHyper, Batch], tuple[SeqState, jax.Array]]:
+    """The pure update on a given batch (not jitted): clipped gradients, the optimizer's step."""
     net = key.net
 
-    def step(state: SeqState, hyper: SeqHyper) -> tuple[SeqState, jax.Array]:
-        batch = batch_of(net, hyper, state.step, key.batch_size)
-
+    def update(state: SeqState, hyper: SeqHyper, batch: Batch) -> tuple[SeqState, jax.Array]:
         def loss_fn(params: Any) -> jax.Array:
             outputs, _ = apply_batch(net, params, hyper, batch.x)
             return losses(net, hyper, outputs, batch)["loss"]
@@ -214,7 +221,27 @@ def make_train_step(key: KernelKey) -> Callable[[SeqState, SeqHyper], tuple[SeqS
         params = optax.apply_updates(state.params, updates)
         return SeqState(params, opt_state, state.step + 1), loss
 
+    return update
+
+
+def make_train_step(key: KernelKey) -> Callable[[SeqState, SeqHyper], tuple[SeqState, jax.Array]]:
+    """The pure update on step `state.step`'s batch (not jitted)."""
+    update = make_update(key)
+
+    def step(state: SeqState, hyper: SeqHyper) -> tuple[SeqState, jax.Array]:
+        return update(state, hyper, batch_of(key.net, hyper, state.step, key.batch_size))
+
     return step
+
+
+def kept_if_healthy(
+    trained: Any, state: Any, params: Any, n_steps: jax.Array
+) -> tuple[Any, jax.Array, jax.Array]:
+    """A chunk's (state, steps done, diverged): dropped (the state before it) if a weight in `params` (the
+    trained weights) is not finite."""
+    healthy = jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(params)]))
+    kept = jax.tree.map(lambda new, old: jnp.where(healthy, new, old), trained, state)
+    return kept, jnp.where(healthy, n_steps, 0), jnp.logical_not(healthy)
 
 
 def make_train_chunk(key: KernelKey) -> Callable[..., tuple[SeqState, jax.Array, jax.Array]]:
@@ -224,22 +251,18 @@ def make_train_chunk(key: KernelKey) -> Callable[..., tuple[SeqState, jax.Array,
 
     def train(state: SeqState, hyper: SeqHyper, n_steps: jax.Array) -> tuple[SeqState, jax.Array, jax.Array]:
         trained = jax.lax.fori_loop(0, n_steps, lambda _, s: step(s, hyper)[0], state)
-        healthy = jnp.all(
-            jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(trained.params)])
-        )
-        kept = jax.tree.map(lambda new, old: jnp.where(healthy, new, old), trained, state)
-        return kept, jnp.where(healthy, n_steps, 0), jnp.logical_not(healthy)
+        return kept_if_healthy(trained, state, trained.params, n_steps)
 
     return train
 
 
 @cache
-def _optimizer_init(name: str) -> Callable[[Any], Any]:
+def optimizer_init(name: str) -> Callable[[Any], Any]:
     return jax.jit(make_optimizer(name, 0.0).init)
 
 
 @lru_cache(maxsize=32)  # bounded: a kernel per key (plan.py says why)
-def _jitted_init(key: NetKey) -> Callable[[jax.Array], Any]:
+def jitted_init(key: NetKey) -> Callable[[jax.Array], Any]:
     net = key.net()
     x = jnp.zeros((key.steps, FEATURES))
     zero = jnp.zeros((key.steps, key.width))
@@ -255,8 +278,8 @@ def _jitted_init(key: NetKey) -> Callable[[jax.Array], Any]:
 
 def init_params(key: NetKey, seed: int) -> Any:
     """Fresh weights of a bucket's network from a seed (compiled once per bucket)."""
-    return _jitted_init(key)(jax.random.PRNGKey(seed))
+    return jitted_init(key)(jax.random.PRNGKey(seed))
 
 
 def initial_state(optimizer: str, params: Any, step: int = 0) -> SeqState:
-    return SeqState(params, _optimizer_init(optimizer)(params), jnp.asarray(step, jnp.int32))
+    return SeqState(params, optimizer_init(optimizer)(params), jnp.asarray(step, jnp.int32))

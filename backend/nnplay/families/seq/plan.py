@@ -3,7 +3,8 @@ carried-over states, and the host-side finish of a frame.
 
 A `SeqPlan` is immutable (a new config makes a new plan). Its training use is keyed by the bucket
 (kernel.KernelKey); everything else the kernel reads is traced (`SeqHyper`), so an edit within a bucket
-compiles nothing. A state carried to another bucket keeps every weight the two share (cut or padded
+compiles nothing. Its standby uses (standby.py) train it padded in a larger compiled bucket while its own
+kernel compiles. A state carried to another bucket keeps every weight the two share (cut or padded
 gate by gate; new units and layers start from the seed's fresh weights); a new optimizer kind or a new
 bucket starts the optimizer's moments afresh.
 """
@@ -25,7 +26,9 @@ from .evaluate import EXAMPLES, make_evaluate, make_predict
 from .kernel import (
     KernelKey,
     NetKey,
+    SeqHyper,
     SeqState,
+    hyper_in,
     init_params,
     initial_state,
     make_hyper,
@@ -33,6 +36,7 @@ from .kernel import (
     net_key,
 )
 from .names import TASKS, Task
+from .standby import resize, stand_ins, state_shapes
 from .tasks import encode_typed
 
 
@@ -67,12 +71,15 @@ def carry_params(old: Any, fresh: Any) -> Any:
 
 
 class SeqPlan:
-    def __init__(self, config: SeqConfig) -> None:
+    def __init__(self, config: SeqConfig, previous: SeqPlan | None = None) -> None:
         self.config = config
         self.task: Task = TASKS[config.task]
         self.net = net_key(config)
         self.kernel_key = KernelKey(self.net, config.optimizer, config.schedule, config.batch_size)
         self.hyper = make_hyper(config, self.net)
+        before = () if previous is None else (previous.net, *previous.stand_ins)
+        # standby.py: the larger buckets that may train this plan while its own kernel compiles
+        self.stand_ins: tuple[NetKey, ...] = stand_ins(config, self.net, before)
 
     @property
     def recurrent(self) -> bool:
@@ -90,6 +97,8 @@ class SeqPlan:
 
     @staticmethod
     def fresh_run_reason(old: SeqConfig, new: SeqConfig) -> str | None:
+        if new.compare != old.compare:
+            return "new networks: other models side by side"
         if new.model != old.model:
             return f"new network: a {new.model} in place of a {old.model}"
         if new.seed != old.seed:
@@ -102,9 +111,30 @@ class SeqPlan:
 
     @cached_property
     def _train_uses(self) -> tuple[TrainUse, ...]:
-        key = self.kernel_key
-        return (
-            TrainUse(("seq.train", key), self.hyper, lambda: make_train_chunk(key), label=self.config.model),
+        key, config = self.kernel_key, self.config
+        exact = TrainUse(("seq.train", key), self.hyper, lambda: make_train_chunk(key), label=config.model)
+        return (exact, *(self._standby_use(net) for net in self.stand_ins))
+
+    @cached_property
+    def _standby_hypers(self) -> dict[NetKey, SeqHyper]:
+        return {net: hyper_in(self.hyper, self.config, net) for net in self.stand_ins}
+
+    def _fit(self, net: NetKey) -> Any:
+        """The run's state padded into the larger bucket `net`."""
+        return lambda state: resize(state, state_shapes(net, self.config.optimizer))
+
+    def _standby_use(self, net: NetKey) -> TrainUse:
+        """Training in the larger bucket `net` (if compiled) while this plan's own kernel compiles."""
+        config, own = self.config, self.net
+        key = KernelKey(net, config.optimizer, config.schedule, config.batch_size)
+        return TrainUse(
+            ("seq.train", key),
+            self._standby_hypers[net],
+            lambda: make_train_chunk(key),
+            label=f"{config.model} (padded)",
+            standby=True,
+            fit=self._fit(net),
+            unfit=lambda state: resize(state, state_shapes(own, config.optimizer)),
         )
 
     def train_uses(self) -> Sequence[TrainUse]:
@@ -118,7 +148,8 @@ class SeqPlan:
         index = min(max(int(view or 0), 0), EXAMPLES - 1)
         uses = self._frame_uses.get(index)
         if uses is None:
-            uses = self._frame_uses[index] = (self._frame_use(index),)
+            standbys = (self._frame_use(index, net) for net in self.stand_ins)
+            uses = self._frame_uses[index] = (self._frame_use(index), *standbys)
         return uses
 
     @staticmethod
@@ -131,13 +162,18 @@ class SeqPlan:
 
         return frame
 
-    def _frame_use(self, index: int) -> FrameUse:
-        key = self.net
+    def _frame_use(self, index: int, padded: NetKey | None = None) -> FrameUse:
+        """The frame of example `index`, made in this plan's bucket (or, while its frame kernel compiles,
+        in the larger bucket `padded`: the frame's payload shows only the config's units and steps)."""
+        key = padded or self.net
+        hyper = self.hyper if padded is None else self._standby_hypers[padded]
         return FrameUse(
             key=("seq.eval", key),
-            inputs=(self.hyper, jnp.asarray(index, jnp.int32)),
+            inputs=(hyper, jnp.asarray(index, jnp.int32)),
             build=lambda: SeqPlan._frame_builder(key),
             finish=lambda out: SeqFrame(out, index),
+            standby=padded is not None,
+            fit=None if padded is None else self._fit(padded),
         )
 
     # ---- predictions ------------------------------------------------------------------------------------
@@ -173,10 +209,12 @@ def _figure(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class SeqFrame:
-    """A frame's numbers on the host and the example it shows."""
+    """A frame's numbers on the host and the example it shows (a side-by-side run's: its first member's,
+    and every member's in `members`)."""
 
     out: dict[str, Any]
     index: int
+    members: tuple[dict[str, Any], ...] = ()
 
     def figure(self, split: str, name: str) -> float | None:
         return _figure(self.out[split][name])
@@ -199,4 +237,5 @@ class SeqFrame:
 
     @property
     def healthy(self) -> bool:
-        return bool(np.isfinite(self.train_loss) and np.isfinite(self.test_loss))
+        outs = self.members or (self.out,)
+        return all(np.isfinite(float(o[s]["loss"])) for o in outs for s in ("train", "test"))

@@ -1,5 +1,6 @@
 """The sequence lab's tasks, generated inside the training step: a batch is a pure function of a PRNG key,
-the (traced) length and vocabulary, and the static bucket of steps.
+the (traced) length and vocabulary (each step's draws have a key of their own: the bucket of steps only
+pads the batch, so a larger bucket's kernel trains on the same sequences).
 
 Every step's input is a feature vector: a one-hot token (TOKENS columns), an "answer now" marker, a value
 (adding, sine) and a flag (adding's two marked positions). Targets are a class per step (token tasks) or
@@ -14,7 +15,7 @@ step) give the Transformer a causal mask, so no step sees its own future.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -53,6 +54,14 @@ def _one_hot(tokens: jax.Array) -> jax.Array:
     return jax.nn.one_hot(tokens, FEATURES, dtype=jnp.float32)  # -1 gives a zero row
 
 
+def _per_step(key: jax.Array, steps: int, draw: Any) -> jax.Array:
+    """`draw(key_t)` for each step t, stacked on a first axis: step t's values come from a key of its own,
+    so a sequence is the same whatever the bucket of steps it is drawn in (a padded kernel trains on the
+    very batches of the exact one)."""
+    keys = jax.vmap(lambda t: jax.random.fold_in(key, t))(jnp.arange(steps))
+    return jax.vmap(draw)(keys)
+
+
 def make_batch(
     task: Task, key: jax.Array, batch: int, steps: int, length: jax.Array, vocab: jax.Array, recurrent: bool
 ) -> Batch:
@@ -63,7 +72,7 @@ def make_batch(
     zeros_f = jnp.zeros((batch, steps), jnp.float32)
     zeros_i = jnp.zeros((batch, steps), jnp.int32)
     if task.seq2seq:
-        raw = jax.random.randint(k_tokens, (batch, steps), 0, TOKENS) % vocab
+        raw = _per_step(k_tokens, steps, lambda k: jax.random.randint(k, (batch,), 0, TOKENS)).T % vocab
         raw = jnp.where(inside, raw, TOKENS)  # past the end: a token larger than any (for sort)
         if task.name == "copy":
             answer = raw
@@ -88,13 +97,14 @@ def make_batch(
             )
         return Batch(_one_hot(tokens), tokens, answer, zeros_f, inside * jnp.ones((batch, 1)))
     if task.name in ("parity", "parity_dense"):
-        bits = jnp.where(inside, jax.random.bernoulli(k_tokens, 0.5, (batch, steps)).astype(jnp.int32), 0)
+        drawn = _per_step(k_tokens, steps, lambda k: jax.random.bernoulli(k, 0.5, (batch,))).T
+        bits = jnp.where(inside, drawn.astype(jnp.int32), 0)
         running = jnp.cumsum(bits, axis=1) % 2
         weight = inside if task.name == "parity_dense" else t == length - 1
         tokens = jnp.where(inside, bits, -1)
         return Batch(_one_hot(tokens), tokens, running, zeros_f, weight * jnp.ones((batch, 1)))
     if task.name == "brackets":
-        coins = jax.random.bernoulli(k_tokens, 0.5, (steps, batch)).astype(jnp.int32)
+        coins = _per_step(k_tokens, steps, lambda k: jax.random.bernoulli(k, 0.5, (batch,))).astype(jnp.int32)
 
         def walk(depth: jax.Array, coin: jax.Array) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
             close = jnp.where(depth == 0, 0, jnp.where(depth >= MAX_DEPTH, 1, coin))
@@ -107,7 +117,7 @@ def make_batch(
             _one_hot(tokens), tokens, jnp.where(inside, depths.T, 0), zeros_f, inside * jnp.ones((batch, 1))
         )
     if task.name == "adding":
-        values = jax.random.uniform(k_tokens, (batch, steps))
+        values = _per_step(k_tokens, steps, lambda k: jax.random.uniform(k, (batch,))).T
         half = jnp.maximum(length // 2, 1)
         first = jax.random.randint(k_a, (batch,), 0, half)
         second = half + jax.random.randint(k_b, (batch,), 0, jnp.maximum(length - half, 1))

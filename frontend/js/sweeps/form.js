@@ -1,0 +1,179 @@
+// The sweep's settings form: what every run shares, the settings to vary (one row each), seeds, the
+// search (grid or random), epochs and the stop rule. It reads into the request POST /api/sweeps takes;
+// the server reads the typed values by the same rules as `nnplay sweep` (experiments/parse.py).
+
+const NOT_VARIED = new Set(["seed", "speed", "stop_epoch"]); // the sweep sets these itself
+const LIST_TYPES = new Set(["features", "layers", "choice_list", "float_list"]);
+const FIRST_VALUES = { learning_rate: "0.003, 0.01, 0.03, 0.1", hidden_layers: "4 / 8 / 8,8", batch_size: "5, 10, 20" };
+const DEFAULT_BASE = { dataset: "spiral", features: ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"], hidden_layers: [8, 8, 8] };
+
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function labelled(text, control) {
+  return el("label", {}, el("span", { textContent: text }), control);
+}
+
+/** The values a row starts with when a setting is picked. */
+function firstValues(setting) {
+  if (FIRST_VALUES[setting.name]) return FIRST_VALUES[setting.name];
+  if (setting.type === "choice") return (setting.choices || []).slice(0, 3).join(", ");
+  if (setting.choices && setting.choices.length) return setting.choices.slice(2, 5).join(", ");
+  return String(setting.default);
+}
+
+function buildFixed(container, schema) {
+  const datasets = schema.datasets.filter((d) => d.name !== "custom");
+  const dataset = el("select", { name: "dataset" });
+  dataset.dataset.testid = "sweep-dataset";
+  for (const d of datasets) dataset.append(el("option", { value: d.name, textContent: d.label }));
+  dataset.value = DEFAULT_BASE.dataset;
+  const features = el("div", { className: "sweep-features", role: "group" });
+  features.setAttribute("aria-label", "Input features");
+  for (const f of schema.features) {
+    const box = el("input", { type: "checkbox", value: f.name, checked: DEFAULT_BASE.features.includes(f.name) });
+    box.dataset.testid = `sweep-feature-${f.name}`;
+    features.append(el("label", { className: "inline" }, box, el("span", { textContent: f.label })));
+  }
+  const layers = el("input", { name: "hidden_layers", value: DEFAULT_BASE.hidden_layers.join(","), autocomplete: "off" });
+  layers.dataset.testid = "sweep-hidden-layers";
+  container.append(labelled("Data set", dataset), el("div", { className: "sweep-feature-row" }, el("span", { textContent: "Features" }), features), labelled("Hidden layers (neurons per layer)", layers));
+  return {
+    read() {
+      const chosen = [...features.querySelectorAll("input:checked")].map((b) => b.value);
+      const hidden = layers.value.split(",").map((v) => v.trim()).filter(Boolean).map(Number);
+      return { dataset: dataset.value, features: chosen, hidden_layers: hidden };
+    },
+  };
+}
+
+function buildAxisRow(settings, onChange, onRemove) {
+  const name = el("select");
+  for (const s of settings) name.append(el("option", { value: s.name, textContent: s.label }));
+  const values = el("input", { autocomplete: "off", spellcheck: false });
+  const remove = el("button", { type: "button", textContent: "✕", title: "Do not vary this setting" });
+  remove.setAttribute("aria-label", "Remove this setting");
+  const row = el("div", { className: "sweep-axis" }, labelled("Setting", name), labelled("Values", values), remove);
+  name.addEventListener("change", () => {
+    values.value = firstValues(settings.find((s) => s.name === name.value));
+    onChange();
+  });
+  values.addEventListener("input", onChange);
+  remove.addEventListener("click", () => onRemove(row));
+  return { row, name, values, remove };
+}
+
+function countValues(setting, text) {
+  if (!setting) return 0;
+  if (!LIST_TYPES.has(setting.type) && text.includes("..")) {
+    const [lo, hi] = text.split("..").map(Number);
+    return setting.type === "int" && Number.isFinite(lo) && Number.isFinite(hi) ? Math.max(0, Math.floor(hi) - Math.ceil(lo) + 1) : NaN;
+  }
+  return text.split(LIST_TYPES.has(setting.type) ? "/" : ",").filter((p) => p.trim() || LIST_TYPES.has(setting.type)).length;
+}
+
+/** How many seeds a typed list names (1-8, 1,2,5), or NaN. */
+export function countSeeds(text) {
+  let n = 0;
+  for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const bounds = part.includes("..") ? part.split("..") : part.split("-");
+    if (bounds.some((b) => !/^\d+$/.test(b.trim()))) return NaN;
+    n += bounds.length === 2 ? Math.max(0, Number(bounds[1]) - Number(bounds[0]) + 1) : 1;
+  }
+  return n;
+}
+
+/** Builds the form in `root` from the settings schema; returns {read, count, setRunning, onSubmit}. */
+export function createSweepForm(root, schema) {
+  const form = root.querySelector("form");
+  const settings = schema.settings.filter((s) => !NOT_VARIED.has(s.name));
+  const fixed = buildFixed(root.querySelector(".sweep-fixed"), schema);
+  const axesBox = root.querySelector("[data-testid=sweep-axes]");
+  const field = (id) => root.querySelector(`[data-testid=${id}]`);
+  const rows = [];
+  const update = () => {
+    rows.forEach((r, i) => {
+      r.row.dataset.testid = `sweep-axis-${i}`;
+      r.name.dataset.testid = `sweep-axis-name-${i}`;
+      r.values.dataset.testid = `sweep-axis-values-${i}`;
+      r.remove.dataset.testid = `sweep-axis-remove-${i}`;
+    });
+    const random = field("sweep-mode").value === "random";
+    field("sweep-samples-label").hidden = !random;
+    const stop = field("sweep-stop-rule").value;
+    field("sweep-stop-value-label").hidden = stop === "epochs";
+    field("sweep-stop-value-name").textContent = stop === "early" ? "Patience (epochs)" : "Training loss";
+    field("sweep-count").textContent = describeCount();
+  };
+  const addRow = (settingName) => {
+    const r = buildAxisRow(settings, update, (row) => {
+      rows.splice(rows.findIndex((x) => x.row === row), 1);
+      row.remove();
+      update();
+    });
+    r.name.value = settingName;
+    r.values.value = firstValues(settings.find((s) => s.name === settingName));
+    rows.push(r);
+    axesBox.append(r.row);
+    update();
+    return r;
+  };
+  const describeCount = () => {
+    const seeds = countSeeds(field("sweep-seeds").value);
+    const random = field("sweep-mode").value === "random";
+    const per = random
+      ? Number(field("sweep-samples").value)
+      : rows.reduce((n, r) => n * countValues(settings.find((s) => s.name === r.name.value), r.values.value), 1);
+    const total = per * seeds;
+    if (!Number.isFinite(total)) return "";
+    const what = random ? `${per} draws` : `${per} setting${per === 1 ? "" : "s"}`;
+    return `${what} × ${seeds} seed${seeds === 1 ? "" : "s"} = ${total} run${total === 1 ? "" : "s"}`;
+  };
+  field("sweep-add-setting").addEventListener("click", () => {
+    const used = new Set(rows.map((r) => r.name.value));
+    const next = settings.find((s) => !used.has(s.name) && ["regularization_rate", "batch_size", "activation", "hidden_layers"].includes(s.name));
+    addRow((next || settings[0]).name).name.focus();
+  });
+  for (const id of ["sweep-seeds", "sweep-samples", "sweep-mode", "sweep-stop-rule"]) {
+    field(id).addEventListener("input", update);
+    field(id).addEventListener("change", update);
+  }
+  addRow("learning_rate");
+
+  return {
+    read() {
+      const base = fixed.read();
+      const vary = rows.map((r) => ({ name: r.name.value, text: r.values.value }));
+      for (const axis of vary) delete base[axis.name];
+      const stop = field("sweep-stop-rule").value;
+      const value = Number(field("sweep-stop-value").value);
+      if (stop === "loss") base.stop_loss = value;
+      if (stop === "early") Object.assign(base, { early_stopping: "on", patience: Math.round(value) });
+      const random = field("sweep-mode").value === "random";
+      return {
+        base,
+        vary,
+        seeds: field("sweep-seeds").value,
+        epochs: Number(field("sweep-epochs").value),
+        mode: random ? "random" : "grid",
+        samples: random ? Number(field("sweep-samples").value) : 0,
+      };
+    },
+    setRunning(running) {
+      field("sweep-start").disabled = running;
+      field("sweep-stop").disabled = !running;
+    },
+    onSubmit(handler) {
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        handler();
+      });
+    },
+    onStop(handler) {
+      field("sweep-stop").addEventListener("click", handler);
+    },
+  };
+}

@@ -1,0 +1,156 @@
+// The sweep page: a form to start a sweep, its progress over a websocket (/ws/sweeps/<id>: only what is
+// new arrives), and its views: parallel coordinates, spread over seeds, small multiples and the table.
+// The sweep's id is kept per tab (sessionStorage), so a reload, or coming back from a run opened in
+// the playground, shows the sweep again.
+
+import { fetchSchema } from "../core/api.js";
+import { sweepReportUrl } from "../core/runsApi.js";
+import { getSweep, openRun, problemText, startSweep, stopSweep, sweepSocketUrl } from "./api.js";
+import { createSweepForm } from "./form.js";
+import { learnLabels } from "./format.js";
+import { createMultiples } from "./multiples.js";
+import { createParcoords } from "./parcoords.js";
+import { createRunTable, createSpreadTable } from "./table.js";
+
+const SWEEP_KEY = "nnplay.sweep";
+const SESSION_KEY = "nnplay.session"; // the playground's own (playground/session.js): "Open" hands it a run
+const FINISHED = ["done", "stopped", "failed"];
+
+const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+const page = byTestId("sweep");
+let sweep = null; // the sweep as this page knows it (histories merged from the socket's messages)
+let socket = null;
+let drawPending = false;
+
+function showError(text) {
+  byTestId("error").textContent = text || "";
+}
+
+function remember(key, value) {
+  try {
+    if (value) window.sessionStorage.setItem(key, value);
+    else window.sessionStorage.removeItem(key);
+  } catch {
+    // storage can be disabled: the page then forgets its sweep on reload
+  }
+}
+
+function decode(base64) {
+  const raw = atob(base64);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i += 1) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+/** Merge a message (the whole sweep, with only what is new of each run's history and picture). */
+function merge(message) {
+  const known = new Map((sweep && sweep.id === message.id ? sweep.runs : []).map((r) => [r.index, r]));
+  const runs = message.runs.map((run) => {
+    const old = known.get(run.index);
+    const kept = old && old.history_version === run.history_version ? old.history.slice(0, run.history_from) : [];
+    const history = kept.concat(run.history);
+    const bytes = run.thumbnail ? decode(run.thumbnail) : old?.bytes ?? null;
+    return { ...run, history, bytes, thumbnail_version: run.thumbnail ? run.thumbnail_version : old?.thumbnail_version ?? -1 };
+  });
+  sweep = { ...message, runs };
+}
+
+const views = {
+  parcoords: createParcoords(byTestId("sweep-parcoords")),
+  spread: createSpreadTable(byTestId("sweep-spread")),
+  multiples: createMultiples(byTestId("sweep-grid"), (index) => openInPlayground(index)),
+  table: createRunTable(byTestId("sweep-table")),
+};
+
+function describeStatus(s) {
+  const seconds = s.wall_s === null ? "" : ` in ${s.wall_s.toFixed(1)} s`;
+  if (s.status === "running" || s.status === "starting") {
+    const epochs = s.runs.reduce((n, r) => n + r.epoch, 0);
+    return `training ${s.run_count} runs together: ${s.finished_runs} finished, ${epochs.toLocaleString()} epochs so far`;
+  }
+  if (s.status === "stopping") return "stopping…";
+  return `${s.status}: ${s.finished_runs} of ${s.run_count} runs${seconds}`;
+}
+
+function draw() {
+  drawPending = false;
+  if (!sweep) return;
+  views.multiples.update(sweep);
+  views.table.update(sweep);
+  views.spread.update(sweep);
+  views.parcoords.update(sweep);
+  byTestId("sweep-status").textContent = describeStatus(sweep);
+  const report = byTestId("sweep-report");
+  report.href = sweepReportUrl(sweep.id);
+  report.title = "one HTML file of this sweep's figures, tables and curves; it opens offline";
+  report.hidden = false;
+  page.dataset.status = sweep.status;
+  page.dataset.updates = String(Number(page.dataset.updates || 0) + 1); // frames drawn: bench/browser tests
+  form.setRunning(!FINISHED.includes(sweep.status));
+}
+
+function show(message) {
+  merge(message);
+  if (!drawPending) {
+    drawPending = true;
+    requestAnimationFrame(draw);
+  }
+}
+
+function follow(id) {
+  if (socket) socket.close();
+  socket = new WebSocket(sweepSocketUrl(id));
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === "sweep") show(message);
+    else if (message.type === "error") showError(message.message);
+  });
+}
+
+async function start() {
+  showError("");
+  form.setRunning(true);
+  byTestId("sweep-status").textContent = "starting: making the runs and compiling what they share…";
+  try {
+    const first = await startSweep(form.read());
+    sweep = null;
+    remember(SWEEP_KEY, first.id);
+    show(first);
+    follow(first.id);
+  } catch (error) {
+    form.setRunning(false);
+    byTestId("sweep-status").textContent = sweep ? describeStatus(sweep) : "no sweep yet";
+    showError(`The sweep did not start: ${error.body ? problemText(error.body, error.status) : error.message}`);
+  }
+}
+
+async function openInPlayground(index) {
+  try {
+    const session = await openRun(sweep.id, index);
+    remember(SESSION_KEY, session.id);
+    window.location.assign(`./${window.location.search}`); // the playground resumes the tab's session
+  } catch (error) {
+    showError(`Run ${index} could not be opened: ${error.body ? problemText(error.body, error.status) : error.message}`);
+  }
+}
+
+const schema = await fetchSchema();
+learnLabels(schema);
+const form = createSweepForm(byTestId("sweep-settings"), schema);
+form.onSubmit(start);
+form.onStop(() => sweep && stopSweep(sweep.id).catch((error) => showError(error.message)));
+
+let remembered = null;
+try {
+  remembered = window.sessionStorage.getItem(SWEEP_KEY);
+} catch {
+  remembered = null;
+}
+if (remembered) {
+  const known = await getSweep(remembered).catch(() => null);
+  if (known) {
+    show(known);
+    follow(known.id);
+  } else remember(SWEEP_KEY, null);
+}
+page.dataset.ready = "true";

@@ -1,0 +1,134 @@
+"""Sweeps over REST and their progress websocket, against the real server: a sweep trains its runs and
+says what each found; bad input gets a 4xx naming the problem and starts nothing; a sweep stops when
+asked; a finished run opens as a playground session of one's own that continues it."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+from websockets.sync.client import connect
+
+from live import Client, open_client
+
+SMALL = {
+    "base": {"dataset": "xor", "hidden_layers": [4]},
+    "vary": [{"name": "learning_rate", "text": "0.01, 0.03"}],
+    "seeds": "1-2",
+    "epochs": 40,
+}
+
+
+def start(base_url: str, body: dict) -> dict:
+    response = httpx.post(base_url + "/api/sweeps", json=body, timeout=60)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def follow(
+    base_url: str, sweep_id: str, until=lambda m: m["status"] == "done", timeout: float = 60
+) -> list[dict]:
+    """The sweep socket's messages until `until` holds for one."""
+    messages = []
+    url = base_url.replace("http", "ws") + f"/ws/sweeps/{sweep_id}"
+    with connect(url) as ws:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = json.loads(ws.recv(timeout=deadline - time.monotonic()))
+            messages.append(message)
+            if until(message):
+                return messages
+    raise AssertionError(f"the sweep did not get there in {timeout} s: {messages[-1] if messages else None}")
+
+
+def test_a_sweep_trains_its_runs_and_its_socket_reports_every_figure(base_url: str) -> None:
+    first = start(base_url, SMALL)
+    assert first["run_count"] == 4 and first["varied"] == ["learning_rate"] and first["seeds"] == [1, 2]
+    messages = follow(base_url, first["id"])
+    assert all(m["type"] == "sweep" for m in messages)
+    last = messages[-1]
+    assert last["finished_runs"] == 4 and last["wall_s"] > 0
+    whole = httpx.get(base_url + f"/api/sweeps/{first['id']}").json()  # the whole view, over REST
+    for run in whole["runs"]:
+        assert run["state"] == "done" and run["epoch"] == 40
+        assert 0 <= run["test_loss"] < 1.5 and run["test_accuracy"] is not None
+        assert run["history"][-1][0] == 40 and run["history"][-1][2] == run["test_loss"]
+        assert run["thumbnail"] and run["thumbnail_side"] == 20  # the final decision map
+    assert len({run["test_loss"] for run in whole["runs"]}) == 4
+    assert [g["runs"] for g in whole["groups"]] == [[0, 1], [2, 3]]
+    assert whole["best_group"] in (0, 1)
+    listed = httpx.get(base_url + "/api/sweeps").json()["sweeps"]
+    assert first["id"] in [s["id"] for s in listed]
+    # the offline HTML report: plotly inlined, the spread over seeds, the parallel coordinates, every run
+    report = httpx.get(base_url + f"/api/sweeps/{first['id']}/report", timeout=60)
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert f'filename="nnplay-sweep-{first["id"]}.html"' in report.headers["content-disposition"]
+    page = report.text
+    assert "<script src" not in page and "Plotly.newPlot" in page and '"type": "parcoords"' in page
+    assert "Each setting over its seeds" in page and page.count(" ± ") >= 2 and "(best)" in page
+    assert all(f'"run {i} (learning_rate ' in page for i in range(4))  # every run's loss curve
+    assert httpx.get(base_url + "/api/sweeps/nope/report").status_code == 404
+
+
+def test_bad_sweeps_get_a_4xx_that_names_the_problem_and_start_nothing(base_url: str) -> None:
+    before = httpx.get(base_url + "/api/health").json()["engine"]["sessions"]
+    cases = [
+        ({**SMALL, "vary": [{"name": "learning_rate", "text": ""}]}, "learning_rate", "is empty"),
+        (
+            {**SMALL, "vary": [{"name": "batch_size", "low": 1, "high": 25}], "seeds": "1-400"},
+            "runs",
+            "10,000",
+        ),
+        ({**SMALL, "seeds": []}, "seeds", "seeds are empty"),
+        ({**SMALL, "lab": "images"}, "lab", "playground"),
+        ({**SMALL, "base": {"dataset": "custom"}}, "dataset", "own points"),
+        (
+            {**SMALL, "vary": [{"name": "learning_rate", "values": [50]}]},
+            "learning_rate",
+            "between 1e-05 and 10",
+        ),
+    ]
+    for body, field, words in cases:
+        response = httpx.post(base_url + "/api/sweeps", json=body)
+        assert response.status_code == 422, (body, response.text)
+        detail = response.json()["detail"][0]
+        assert detail["field"] == field and words in detail["message"], detail
+    assert httpx.get(base_url + "/api/health").json()["engine"]["sessions"] == before
+    assert httpx.get(base_url + "/api/sweeps/nope").status_code == 404
+
+
+def test_a_stopped_sweep_pauses_every_run_where_it_is_and_keeps_its_figures(base_url: str) -> None:
+    sweep = start(base_url, {**SMALL, "epochs": 100_000})
+    follow(base_url, sweep["id"], until=lambda m: all(r["epoch"] > 0 for r in m["runs"]))
+    stopped = httpx.post(base_url + f"/api/sweeps/{sweep['id']}/stop")
+    assert stopped.status_code == 200
+    last = follow(base_url, sweep["id"], until=lambda m: m["status"] == "stopped")[-1]
+    assert all(r["state"] == "stopped" and 0 < r["epoch"] < 100_000 for r in last["runs"])
+    whole = httpx.get(base_url + f"/api/sweeps/{sweep['id']}").json()
+    assert all(r["test_loss"] is not None for r in whole["runs"])
+    assert httpx.delete(base_url + f"/api/sweeps/{sweep['id']}").status_code == 204
+    assert httpx.get(base_url + f"/api/sweeps/{sweep['id']}").status_code == 404
+
+
+def test_opening_a_finished_run_continues_it_in_a_playground_session_of_ones_own(base_url: str) -> None:
+    sweep = start(base_url, SMALL)
+    whole = follow(base_url, sweep["id"])[-1]
+    run = whole["runs"][3]
+    opened = httpx.post(base_url + f"/api/sweeps/{sweep['id']}/runs/3/open")
+    assert opened.status_code == 201, opened.text
+    session_id = opened.json()["id"]
+    summary = httpx.get(base_url + f"/api/sessions/{session_id}").json()
+    assert summary["epoch"] == 40 and summary["state"] == "paused" and summary["lab"] == "playground"
+    config = summary["config"]
+    assert config["learning_rate"] == run["varied"]["learning_rate"] and config["seed"] == run["seed"]
+    assert config["stop_epoch"] == 0  # it trains on past the sweep's epochs
+    with open_client(base_url, session_id) as client:
+        client: Client
+        first = client.frame()
+        assert first["epoch"] == 40 and first["test_loss"] == run["test_loss"]  # the sweep's weights
+        client.send({"type": "configure", "changes": {"speed": 0}})
+        client.send({"type": "start"})
+        later = client.frame(lambda f: f["epoch"] > 60)
+        assert later["epoch"] > 60
+    assert httpx.post(base_url + f"/api/sweeps/{sweep['id']}/runs/9/open").status_code == 409

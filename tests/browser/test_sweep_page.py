@@ -1,0 +1,147 @@
+"""The sweep page in Chromium: a sweep started from the form trains live; the parallel coordinates, the
+small multiples (every run's decision map and loss curve), the spread over seeds and the sortable table
+draw what the runs found; "Open" continues a run in the playground; a bad sweep is told in words;
+accessible; screenshots on a desktop and a phone."""
+
+from __future__ import annotations
+
+import re
+
+from a11y import serious_violations
+from playwright.sync_api import Page, expect
+
+SWEEP_TIMEOUT_MS = 240_000  # the first sweep compiles its kernels on 2 busy cores
+
+# How many distinct colours each canvas under a selector shows (1: blank).
+_COLOURS_JS = """(selector) => [...document.querySelectorAll(selector)].map((canvas) => {
+    const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+    const seen = new Set();
+    for (let i = 0; i < data.length; i += 4) seen.add(data.slice(i, i + 4).join());
+    return seen.size;
+})"""
+
+
+def _column(page: Page, index: int) -> list[str]:
+    return page.eval_on_selector_all(
+        f"[data-testid=sweep-table] tbody tr td:nth-child({index})", "cells => cells.map(c => c.textContent)"
+    )
+
+
+def _open_sweep_page(page: Page) -> None:
+    page.goto("/sweeps.html")
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-ready", "true", timeout=30_000)
+
+
+def _the_report_opens_offline(page: Page, results_dir) -> None:
+    """The sweep's HTML report, downloaded from the page, draws its figures with the network blocked."""
+    with page.expect_download() as download:
+        page.get_by_test_id("sweep-report").click()
+    report = results_dir / "sweep-report.html"
+    download.value.save_as(report)
+    offline = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    fetched: list[str] = []
+
+    def refuse(route):
+        fetched.append(route.request.url)
+        route.abort()
+
+    offline.route("http://**/*", refuse)
+    offline.route("https://**/*", refuse)
+    try:
+        opened = offline.new_page()
+        opened.goto(report.as_uri())
+        expect(opened.locator("body")).to_have_attribute("data-drawn", "true", timeout=30_000)
+        expect(opened.locator(".figure .parcoords")).to_have_count(1)  # settings -> final test loss
+        expect(opened.locator(".figure .main-svg").first).to_be_visible()
+        opened.screenshot(path=str(results_dir / "sweep-report-offline.png"), full_page=True)
+    finally:
+        offline.close()
+    assert fetched == []
+
+
+def test_a_sweep_from_the_page_draws_every_view_and_a_run_opens_in_the_playground(
+    page: Page, console_errors, results_dir
+):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    _open_sweep_page(page)
+    expect(page.get_by_test_id("sweep-count")).to_have_text("4 settings × 4 seeds = 16 runs")
+    page.get_by_test_id("sweep-seeds").fill("1-2")
+    page.get_by_test_id("sweep-epochs").fill("150")
+    expect(page.get_by_test_id("sweep-count")).to_have_text("4 settings × 2 seeds = 8 runs")
+    page.get_by_test_id("sweep-start").click()
+    expect(page.get_by_test_id("sweep-stop")).to_be_enabled()
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=SWEEP_TIMEOUT_MS)
+    expect(page.get_by_test_id("sweep-status")).to_have_text(re.compile(r"^done: 8 of 8 runs in \d"))
+
+    # parallel coordinates: one line per run, drawn by plotly's parcoords
+    parcoords = page.get_by_test_id("sweep-parcoords")
+    expect(parcoords).to_have_attribute("data-lines", "8", timeout=10_000)
+    expect(parcoords.locator(".parcoords")).to_have_count(1)
+    expect(parcoords.locator(".y-axis")).to_have_count(3)  # learning rate, seed, test loss
+    # small multiples: every run's decision map (not blank) and loss curve
+    expect(page.locator("[data-testid^=sweep-run-]")).to_have_count(8)
+    colours = page.evaluate(_COLOURS_JS, "[data-testid^=sweep-map-]")
+    assert len(colours) == 8 and min(colours) > 4, colours
+    for index in range(8):
+        points = page.get_by_test_id(f"sweep-curve-{index}").locator("polyline.test").get_attribute("points")
+        assert len(points.split()) >= 2, (index, points)
+    # spread over seeds: one row per learning rate, mean ± std over its 2 seeds
+    spread = page.get_by_test_id("sweep-spread").locator("tbody tr")
+    expect(spread).to_have_count(4)
+    expect(spread.first).to_contain_text("±")
+    page.screenshot(path=str(results_dir / "sweeps-desktop.png"), full_page=True)
+    _the_report_opens_offline(page, results_dir)
+
+    # the table sorts by any column, both ways
+    test_loss_column = 6  # run, learning rate, seed, epoch, state, test loss
+    page.get_by_test_id("sweep-sort-test_loss").click()
+    expect(page.get_by_test_id("sweep-table").locator("th").nth(5)).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    ascending = [float(v) for v in _column(page, test_loss_column)]
+    assert ascending == sorted(ascending) and len(set(ascending)) == 8
+    page.get_by_test_id("sweep-sort-test_loss").press("Enter")  # keyboard too: the focus stays on it
+    descending = [float(v) for v in _column(page, test_loss_column)]
+    assert descending == sorted(ascending, reverse=True)
+    best_run = int(_column(page, 1)[-1])
+
+    assert serious_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(600)  # plotly resizes its plot after the window's resize event
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than a phone
+    page.screenshot(path=str(results_dir / "sweeps-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    # "Open" continues the best run in the playground, from the sweep's epoch
+    loss = float(
+        page.get_by_test_id("sweep-table").locator(f"tr[data-run='{best_run}'] td").nth(5).inner_text()
+    )
+    page.get_by_test_id(f"sweep-open-{best_run}").click()
+    expect(page).to_have_url(re.compile(r"/(\?.*)?$"), timeout=30_000)
+    expect(page.get_by_test_id("epoch")).to_have_text("150", timeout=60_000)
+    expect(page.get_by_test_id("loss-test")).to_have_text(re.compile(r"^\d+\.\d+$"), timeout=60_000)
+    assert abs(float(page.get_by_test_id("loss-test").inner_text()) - loss) < 1e-3
+    page.get_by_test_id("play").click()
+    expect(page.get_by_test_id("epoch")).not_to_have_text("150", timeout=30_000)
+    assert int(page.get_by_test_id("epoch").inner_text()) > 150
+    page.go_back()  # the sweep page shows its sweep again
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(page.locator("[data-testid^=sweep-run-]")).to_have_count(8)
+
+
+def test_a_sweep_of_ten_thousand_runs_is_refused_in_words_and_nothing_starts(page: Page, console_errors):
+    console_errors.allow("422")
+    _open_sweep_page(page)
+    page.get_by_test_id("sweep-axis-values-0").fill("")
+    page.get_by_test_id("sweep-start").click()
+    expect(page.get_by_test_id("error")).to_contain_text("the range of learning rate is empty")
+    page.get_by_test_id("sweep-axis-name-0").select_option("batch_size")
+    page.get_by_test_id("sweep-axis-values-0").fill("1..25")
+    page.get_by_test_id("sweep-seeds").fill("1-400")
+    expect(page.get_by_test_id("sweep-count")).to_have_text("25 settings × 400 seeds = 10000 runs")
+    page.get_by_test_id("sweep-start").click()
+    expect(page.get_by_test_id("error")).to_contain_text(
+        "at most 256 runs at once; this one would train 10,000"
+    )
+    expect(page.get_by_test_id("sweep-start")).to_be_enabled()
+    expect(page.get_by_test_id("sweep-grid").locator("figure")).to_have_count(0)

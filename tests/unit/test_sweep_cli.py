@@ -1,0 +1,61 @@
+"""A sweep's runs train together on the batched engine (shared calls) to the numbers each reaches alone,
+and `nnplay sweep --json` prints every run's config and figures; bad input exits 2 with a clear message."""
+
+import json
+
+import pytest
+
+from nnplay.cli import main, run_training
+
+SPIRAL = [
+    "--dataset",
+    "spiral",
+    "--features",
+    "x1,x2,x1_sq,x2_sq,x1_x2,sin_x1,sin_x2",
+    "--hidden-layers",
+    "6,6",
+]
+
+
+def test_nnplay_sweep_trains_its_runs_together_to_the_figures_each_run_reaches_alone(capsys):
+    args = ["sweep", *SPIRAL, "--learning-rate", "0.01,0.1", "--seeds", "1-2", "--epochs", "60", "--json"]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    runs = result["runs"]
+    assert [(r["varied"]["learning_rate"], r["seed"]) for r in runs] == [
+        (0.01, 1),
+        (0.01, 2),
+        (0.1, 1),
+        (0.1, 2),
+    ]
+    assert result["status"] == "done" and result["wall_s"] > 0
+    engine = result["engine"]
+    assert engine["engine"] == "batched" and engine["chunks"] >= 2 * engine["training_calls"]  # calls shared
+    for run in runs:
+        assert run["state"] == "done" and run["epoch"] == 60 and run["config"]["stop_epoch"] == 60
+        alone = run_training({k: v for k, v in run["config"].items() if k != "stop_epoch"}, 60)
+        assert alone["epoch"] == 60
+        for figure in ("train_loss", "test_loss"):
+            assert run[figure] == pytest.approx(alone[figure], rel=1e-4, abs=1e-6), (run["index"], figure)
+        assert run["test_accuracy"] == pytest.approx(alone["test_accuracy"], abs=0.01)
+    losses = {r["test_loss"] for r in runs}
+    assert len(losses) == 4  # four different runs, not one run four times
+    groups = result["groups"]
+    assert [g["runs"] for g in groups] == [[0, 1], [2, 3]] and all(g["test_loss"]["n"] == 2 for g in groups)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--learning-rate", ""], "--learning-rate: the range of learning rate is empty"),
+        (
+            ["--batch-size", "1..25", "--seeds", "1-400"],
+            "at most 256 runs at once; this one would train 10,000",
+        ),
+        (["--seeds", "1-x"], "--seeds: seeds: '1-x' is not a seed"),
+        (["--batch-size", "5,ten"], "--batch-size: batch size: '5,ten' is not a whole number"),
+    ],
+)
+def test_nnplay_sweep_refuses_bad_input_with_exit_2_and_a_message(capsys, args, words):
+    assert main(["sweep", "--epochs", "5", *args]) == 2
+    assert words in capsys.readouterr().err
