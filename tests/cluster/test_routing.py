@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from nnplay.cluster.gateway import NEW_RUNS, owned_key
+from nnplay.cluster.gateway import NEW_RUNS, SWEEP_RUN_OPENED, owned_key
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,9 @@ from nnplay.cluster.gateway import NEW_RUNS, owned_key
         ("/ws/generative/abc", ("session", "abc")),
         ("/ws/watch/w1", ("watch", "w1")),
         ("/api/rooms/abcdef/join", ("room", "ABCDEF")),
+        ("/api/sweeps/s1/report", ("sweep", "s1")),
+        ("/ws/sweeps/s1", ("sweep", "s1")),
+        ("/api/sweeps", None),
         ("/api/lessons", None),
     ],
 )
@@ -42,3 +45,8 @@ def test_every_route_of_the_app_that_names_a_run_is_routed_to_its_owner_and_ever
         assert owned_key(concrete) == ("session", "abc"), path
     makers = {p for p in paths if p.endswith("/sessions") and "post" in paths[p]}
     assert makers == set(NEW_RUNS)
+    sweeps = [p for p in paths if "{sweep_id}" in p]  # a sweep's routes reach the shard that trains it
+    assert len(sweeps) >= 4  # (websockets are not in the OpenAPI paths)
+    for path in sweeps:
+        assert owned_key(re.sub(r"\{[^}]+\}", "s1", path)) == ("sweep", "s1"), path
+    assert SWEEP_RUN_OPENED.match("/api/sweeps/s1/runs/3/open")

@@ -46,7 +46,9 @@ OWNED_PATHS = (  # (pattern, kind of key): the part of a path that says whose it
     ),
     (re.compile(r"^/ws/watch/([^/]+)"), "watch"),
     (re.compile(r"^/(?:api|ws)/rooms/([^/]+)"), "room"),
+    (re.compile(r"^/(?:api|ws)/sweeps/([^/]+)"), "sweep"),  # a sweep's runs are sessions of one shard
 )
+SWEEP_RUN_OPENED = re.compile(r"^/api/sweeps/[^/]+/runs/\d+/open$")  # a new session on the sweep's shard
 NEW_RUNS = {  # where a lab's new runs are made, and the lab
     "/api/sessions": "playground",
     "/api/images/sessions": "images",
@@ -139,6 +141,12 @@ class Gateway:
         """The shard that answers this request."""
         if method == "POST" and path in NEW_RUNS:
             return await self.shards.place_run(NEW_RUNS[path], _json(body).get("config") or {})
+        if method == "POST" and path == "/api/sweeps":  # all its runs on one shard: they train together
+            body_json = _json(body)
+            base = body_json.get("base")
+            return await self.shards.place_run(
+                str(body_json.get("lab", "playground")), base if isinstance(base, dict) else {}
+            )
         if method == "POST" and path == "/api/rooms":
             from_run = _json(body).get("session_id")
             owner = await self.shards.owner("session", from_run) if isinstance(from_run, str) else None
@@ -178,10 +186,12 @@ class Gateway:
     async def _learn(self, method: str, path: str, shard: str, content: bytes) -> bytes:
         """Note who owns what a response names; `GET /api/sessions/{id}` says which shard owns it."""
         answer = _json(content)
-        if method == "POST" and path in NEW_RUNS:
+        if method == "POST" and (path in NEW_RUNS or SWEEP_RUN_OPENED.match(path)):
             for kind, field in (("session", "id"), ("watch", "watch_id")):
                 if isinstance(answer.get(field), str):
                     await self.shards.remember(kind, answer[field], shard)
+        elif method == "POST" and path == "/api/sweeps" and isinstance(answer.get("id"), str):
+            await self.shards.remember("sweep", answer["id"], shard)
         elif method == "POST" and path == "/api/rooms" and isinstance(answer.get("code"), str):
             await self.shards.remember("room", answer["code"].upper(), shard)
         elif method == "GET" and re.fullmatch(r"/api/(images/)?sessions/[^/]+", path) and answer:
