@@ -2,7 +2,7 @@
 // State flows one way: controls -> server (JSON commands); server messages -> views. A frame made with
 // a config older than the newest accepted one is dropped (the views never show a net that is gone).
 
-import { installClassroom } from "../classroom/index.js";
+import { mountLabClassroom } from "../classroom/labPage.js";
 import { createStore } from "../core/store.js";
 import { createStream, watchSocketUrl } from "../core/stream.js";
 import { createDrawPad } from "../images/drawPad.js";
@@ -253,8 +253,8 @@ async function main() {
     return;
   }
   wireOwnPoints(id, send, lab, view);
-  // The classroom (classroom/index.js): a room opened from this page, or joined by its link, switches the
-  // run the page shows (the teacher's run to watch, or one's own fork) through showRun.
+  // The classroom (classroom/labPage.js): a room opened from this page, or joined by its link, switches the
+  // run the page shows (the teacher's run to watch, or one's own fork).
   const store = createStore({ sessionId: id, readOnly: false, schema: null, hide: [] });
   store.subscribe((state, changed) => {
     if (changed.has("readOnly")) byTestId("settings").closest(".controls-panel").inert = Boolean(state.readOnly);
@@ -274,32 +274,13 @@ async function main() {
       if (!classroom?.handleFatalClose()) showError("this session has ended; reload the page for a new one");
     },
   });
-  const showRun = (run) => {
+  const reset = () => {
     ganLosses.reset();
     elboChart.reset();
     view.frame = null;
     lab.configVersion = 0;
-    if (run.sessionId) {
-      store.set({ sessionId: run.sessionId, readOnly: false });
-      stream.setUrl(labSocketUrl(run.sessionId));
-    } else {
-      store.set({ readOnly: true });
-      stream.setUrl(run.watchUrl);
-    }
   };
-  classroom = installClassroom({
-    container: byTestId("classroom"),
-    store,
-    showRun,
-    hideControls: () => {},
-    showControls: () => {},
-    notify: showError,
-    clearNotify: () => showError(""),
-    announce: (title, text = "") => {
-      byTestId("notice").textContent = `${title} ${text}`.trim();
-    },
-    lab: "generative",
-  });
+  classroom = mountLabClassroom({ lab: "generative", store, stream, socketUrl: labSocketUrl, reset, showError });
 }
 
 main();

@@ -2,7 +2,7 @@
 // State flows one way: controls -> server (JSON commands); server messages -> views. The address bar
 // holds the settings (a settings link), never the session (kept in sessionStorage, per tab).
 
-import { installClassroom } from "../classroom/index.js";
+import { mountLabClassroom } from "../classroom/labPage.js";
 import { configFromQuery, queryHasConfig, writeConfigToQuery } from "../core/settings.js";
 import { accessToken } from "../core/api.js";
 import { createStore } from "../core/store.js";
@@ -278,34 +278,15 @@ async function main() {
       showError("this session has ended; reload the page for a new one");
     },
   });
-  // The classroom (classroom/index.js): a room opened from this page, or joined by its link
-  // (sequences.html?room=CODE), switches the run the page shows through showRun.
-  const showRun = (run) => {
+  // The classroom (classroom/labPage.js): a room opened from this page, or joined by its link
+  // (sequences.html?room=CODE), switches the run the page shows.
+  const reset = () => {
     chart.reset();
     lab.frame = null;
     lab.configVersion = 0;
-    if (run.sessionId) {
-      store.set({ sessionId: run.sessionId, readOnly: false });
-      stream.setUrl(sequenceSocketUrl(run.sessionId));
-    } else {
-      store.set({ readOnly: true });
-      stream.setUrl(run.watchUrl);
-    }
   };
   if (!watching) {
-    classroom = installClassroom({
-      container: byTestId("classroom"),
-      store,
-      showRun,
-      hideControls: () => {},
-      showControls: () => {},
-      notify: showError,
-      clearNotify: () => showError(""),
-      announce: (title, text = "") => {
-        byTestId("notice").textContent = `${title} ${text}`.trim();
-      },
-      lab: "sequences",
-    });
+    classroom = mountLabClassroom({ lab: "sequences", store, stream, socketUrl: sequenceSocketUrl, reset, showError });
   }
 }
 
