@@ -11,6 +11,7 @@ import httpx
 from websockets.sync.client import connect
 
 from live import Client, open_client
+from rooms_client import create_room, open_socket
 
 SMALL = {
     "base": {"dataset": "xor", "hidden_layers": [4]},
@@ -132,3 +133,29 @@ def test_opening_a_finished_run_continues_it_in_a_playground_session_of_ones_own
         later = client.frame(lambda f: f["epoch"] > 60)
         assert later["epoch"] > 60
     assert httpx.post(base_url + f"/api/sweeps/{sweep['id']}/runs/9/open").status_code == 409
+
+
+def test_a_teacher_shows_a_sweep_on_every_page_of_the_room(base_url: str) -> None:
+    room = create_room(base_url)
+    sweep = start(base_url, {**SMALL, "epochs": 5})
+    with open_socket(base_url, f"/ws/rooms/{room.code}") as student_page:
+        student_page.ws.recv(timeout=30)  # the room as it was
+        shown = room.as_teacher("sweep", {"sweep_id": sweep["id"]})
+        assert shown.status_code == 200, shown.text
+        assert shown.json() == {
+            "id": sweep["id"],
+            "lab": "playground",
+            "run_count": 4,
+            "varied": ["learning_rate"],
+            "epochs": 5,
+        }
+        while (message := json.loads(student_page.ws.recv(timeout=30)))["type"] != "room":
+            pass
+        assert message["sweep"]["id"] == sweep["id"]  # every page of the room hears of it
+    assert httpx.get(room.url()).json()["sweep"]["id"] == sweep["id"]
+    # only the teacher shows one; an unknown sweep is a 404; null shows none
+    assert httpx.post(room.url("/sweep"), json={"sweep_id": sweep["id"]}).status_code in (401, 403)
+    unknown = room.as_teacher("sweep", {"sweep_id": "nope"})
+    assert unknown.status_code == 404 and "no sweep" in unknown.json()["detail"]
+    assert room.as_teacher("sweep", {"sweep_id": None}).status_code == 200
+    assert httpx.get(room.url()).json()["sweep"] is None

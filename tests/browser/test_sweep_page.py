@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from a11y import serious_violations
+from classroom_pages import join, open_room, people_in
 from playwright.sync_api import Page, expect
 
 SWEEP_TIMEOUT_MS = 240_000  # the first sweep compiles its kernels on 2 busy cores
@@ -145,3 +146,35 @@ def test_a_sweep_of_ten_thousand_runs_is_refused_in_words_and_nothing_starts(pag
     )
     expect(page.get_by_test_id("sweep-start")).to_be_enabled()
     expect(page.get_by_test_id("sweep-grid").locator("figure")).to_have_count(0)
+
+
+def test_a_teacher_shows_a_sweep_to_the_class_and_a_student_opens_it(browser, base_url, results_dir):
+    with people_in(browser, base_url, viewport={"width": 1280, "height": 800}) as person:
+        teacher = person()
+        teacher.open("/")
+        code = open_room(teacher)
+        student = join(person(), code, "Ada")
+        expect(student.by_test_id("class-sweep")).to_be_hidden()
+        # The teacher's tab (its room) goes to the sweep page, trains a small sweep and shows it.
+        _open_sweep_page(teacher.page)
+        teacher.by_test_id("sweep-seeds").fill("1")
+        teacher.by_test_id("sweep-epochs").fill("30")
+        teacher.by_test_id("sweep-start").click()
+        expect(teacher.by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=SWEEP_TIMEOUT_MS)
+        show = teacher.by_test_id("sweep-show-class")
+        expect(show).to_have_text(f"Show to the class (room {code})")
+        show.click()
+        expect(show).to_have_attribute("aria-pressed", "true")
+        # Every student's page links to it; the link follows the sweep live on the sweep page.
+        link = student.by_test_id("class-sweep")
+        expect(link).to_have_text("The class's sweep: 4 runs, learning rate varied. Open it")
+        student.page.screenshot(path=str(results_dir / "class-sweep-student.png"))
+        link.click()
+        expect(student.by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=30_000)
+        expect(student.page.locator("[data-testid^=sweep-run-]")).to_have_count(4)
+        expect(student.by_test_id("sweep-show-class")).to_be_hidden()  # a student shows nothing
+        show.click()  # the teacher stops showing it: the link goes from the room's pages
+        expect(show).to_have_attribute("aria-pressed", "false")
+        student.page.go_back()
+        expect(student.by_test_id("room-code")).to_have_text(code)
+        expect(student.by_test_id("class-sweep")).to_be_hidden()

@@ -256,3 +256,16 @@ def test_three_heads_are_refused_with_the_reason_and_an_rnn_ignores_heads():
     assert refused.value.field == "heads" and "1, 2 or 4" in str(refused.value)
     assert make_seq_config(None, {"model": "transformer", "width": 48, "heads": 4}).heads == 4
     assert make_seq_config(None, {"model": "gru", "heads": 3}).heads == 3
+
+
+def test_the_cli_compares_models_side_by_side_each_as_it_trains_alone(capsys):
+    args = ["train", "--lab", "sequences", "--json", "--task", "copy", "--length", "6", "--steps", "30"]
+    assert cli.main([*args, "--model", "gru", "--compare", "lstm"]) == 0
+    together = json.loads(capsys.readouterr().out)
+    assert together["steps"] == 30 and [m["model"] for m in together["models"]] == ["gru", "lstm"]
+    assert together["config"]["compare"] == ["lstm"]
+    assert cli.main([*args, "--model", "lstm"]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert abs(together["models"][1]["test_loss"] - alone["test_loss"]) < 1e-4
+    assert cli.main([*args, "--model", "gru", "--compare", "gru"]) == 2  # refused in words, on stderr
+    assert "--compare: compare lists other models" in capsys.readouterr().err

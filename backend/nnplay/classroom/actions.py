@@ -124,6 +124,11 @@ class RoomActions:
         self.service.set_room(room, spotlight=member_id)
         self.audience.announce(room)
 
+    def show_sweep(self, room: Room, sweep: dict[str, Any] | None) -> None:
+        """Show this sweep (its id, lab, run count and varied settings) on every page of the room."""
+        room.sweep = sweep
+        self.audience.announce(room)
+
     async def set_lesson(self, room: Room, lesson_id: str) -> None:
         if lesson_id not in BY_ID:
             raise LessonError(f"no lesson {lesson_id!r}; the lessons are {', '.join(BY_ID)}")

@@ -72,6 +72,7 @@ def room_view(
         "challenge": room.challenge,
         "leaderboard": leaderboard(room),
         "locked": room.locked,
+        "sweep": room.sweep,
     }
 
 

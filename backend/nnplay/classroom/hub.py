@@ -144,6 +144,9 @@ class ClassroomHub:
     def spotlight(self, room: Room, member_id: str) -> None:
         self.actions.spotlight(room, member_id)
 
+    def show_sweep(self, room: Room, sweep: dict[str, Any] | None) -> None:
+        self.actions.show_sweep(room, sweep)
+
     async def set_lesson(self, room: Room, lesson_id: str) -> None:
         await self.actions.set_lesson(room, lesson_id)
 

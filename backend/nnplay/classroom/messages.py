@@ -65,6 +65,10 @@ class MemberChoice(_Body):
     member_id: MemberId = ""
 
 
+class SweepChoice(_Body):
+    sweep_id: str | None = Field(None, max_length=64)  # None: show none
+
+
 class Lock(_Body):
     controls: list[str] = Field(default_factory=list)  # names as in the page's hide= parameter
 

@@ -106,6 +106,9 @@ class Room:
     locked: list[str] = field(default_factory=list)  # controls hidden on students' pages (the hide= names)
     teacher_session_id: str | None = None
     last_active: float = 0.0  # time.time() of the last request, socket or dashboard tick it had
+    # The sweep the teacher shows the class ({id, lab, run_count, varied}), or None. Not stored: a sweep
+    # lives in the server's memory, so after a restart there is none to show.
+    sweep: dict[str, Any] | None = None
 
     def member_by_name(self, name: str) -> Member | None:
         """The member whose name looks like `name` (names.py: confusables, with or without case)."""

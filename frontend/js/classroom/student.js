@@ -10,6 +10,8 @@ export function createStudentPanel({ code, name, onFork, onWatch, onLeave, onErr
   const leave = actionButton("Leave", "leave", onLeave, onError);
   leave.title = "Leave the room for good: your own run ends and your name is free again";
   const spotlight = el("span", { className: "spotlight-note", testId: "spotlight-note" });
+  // The sweep the teacher shows the class: a link to the sweep page, which follows it live.
+  const sweep = el("a", { className: "class-sweep", testId: "class-sweep", attrs: { hidden: "" } });
   const element = el("div", { className: "classroom-room student" }, [
     el("span", { className: "room-label", text: "Room" }),
     el("strong", { className: "room-code", testId: "room-code", text: code }),
@@ -18,6 +20,7 @@ export function createStudentPanel({ code, name, onFork, onWatch, onLeave, onErr
     watch,
     leave,
     spotlight,
+    sweep,
   ]);
 
   function setMode(mode) {
@@ -30,6 +33,13 @@ export function createStudentPanel({ code, name, onFork, onWatch, onLeave, onErr
   function onRoom(view) {
     const spot = view.spotlight;
     spotlight.textContent = spot.member_id ? `On the big screen: ${spot.name}'s run` : "";
+    const shown = view.sweep;
+    sweep.hidden = !shown;
+    if (shown) {
+      sweep.href = `./sweeps.html?sweep=${encodeURIComponent(shown.id)}`;
+      const varied = shown.varied.length ? `, ${shown.varied.join(", ").replaceAll("_", " ")} varied` : "";
+      sweep.textContent = `The class's sweep: ${shown.run_count} runs${varied}. Open it`;
+    }
   }
 
   return { element, setMode, mode: () => element.dataset.mode, onRoom };

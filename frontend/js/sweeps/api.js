@@ -49,6 +49,16 @@ export function openRun(id, index) {
   return call("POST", `/api/sweeps/${encodeURIComponent(id)}/runs/${index}/open`);
 }
 
+/** Shows the sweep (or none: null) on every page of the room `code` the teacher's `key` opens. */
+export function showToClass(code, key, sweepId) {
+  const init = { method: "POST", headers: { ...headers(true), "X-Teacher-Key": key }, body: JSON.stringify({ sweep_id: sweepId }) };
+  return fetch(`/api/rooms/${encodeURIComponent(code)}/sweep`, init).then(async (response) => {
+    const parsed = await response.json().catch(() => null);
+    if (!response.ok) throw new ApiError(problemText(parsed, response.status), response.status, parsed);
+    return parsed;
+  });
+}
+
 /** ws(s)://host/ws/sweeps/<id> for this page's host. */
 export function sweepSocketUrl(id, location = window.location) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";

@@ -5,7 +5,8 @@
 
 import { fetchSchema } from "../core/api.js";
 import { sweepReportUrl } from "../core/runsApi.js";
-import { getSweep, openRun, problemText, startSweep, stopSweep, sweepSocketUrl } from "./api.js";
+import { loadMembership } from "../classroom/membership.js";
+import { getSweep, openRun, problemText, showToClass, startSweep, stopSweep, sweepSocketUrl } from "./api.js";
 import { createSweepForm } from "./form.js";
 import { learnLabels } from "./format.js";
 import { createMultiples } from "./multiples.js";
@@ -84,6 +85,7 @@ function draw() {
   report.href = sweepReportUrl(sweep.id);
   report.title = "one HTML file of this sweep's figures, tables and curves; it opens offline";
   report.hidden = false;
+  showClass.hidden = !teacher;
   page.dataset.status = sweep.status;
   page.dataset.updates = String(Number(page.dataset.updates || 0) + 1); // frames drawn: bench/browser tests
   form.setRunning(!FINISHED.includes(sweep.status));
@@ -140,11 +142,29 @@ const form = createSweepForm(byTestId("sweep-settings"), schema);
 form.onSubmit(start);
 form.onStop(() => sweep && stopSweep(sweep.id).catch((error) => showError(error.message)));
 
-let remembered = null;
+// A teacher (this tab opened a room) shows the sweep on every page of the room: students get a link here.
+const teacher = loadMembership()?.role === "teacher" ? loadMembership() : null;
+const showClass = byTestId("sweep-show-class");
+let shownId = null;
+if (teacher) showClass.textContent = `Show to the class (room ${teacher.code})`;
+showClass.addEventListener("click", async () => {
+  const next = shownId === sweep.id ? null : sweep.id;
+  try {
+    const shown = await showToClass(teacher.code, teacher.key, next);
+    shownId = shown ? shown.id : null;
+    showClass.textContent = shownId ? "Stop showing it to the class" : `Show to the class (room ${teacher.code})`;
+    showClass.setAttribute("aria-pressed", String(Boolean(shownId)));
+  } catch (error) {
+    showError(`The class could not be shown the sweep: ${error.message}`);
+  }
+});
+
+// ?sweep=<id> (a link from a room) follows that sweep; else this tab's last one.
+let remembered = new URLSearchParams(window.location.search).get("sweep");
 try {
-  remembered = window.sessionStorage.getItem(SWEEP_KEY);
+  remembered = remembered || window.sessionStorage.getItem(SWEEP_KEY);
 } catch {
-  remembered = null;
+  // storage can be disabled: only the link's sweep is followed
 }
 if (remembered) {
   const known = await getSweep(remembered).catch(() => null);

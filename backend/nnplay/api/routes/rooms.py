@@ -21,6 +21,7 @@ from ...classroom.messages import (
     Lock,
     MemberChoice,
     PushConfig,
+    SweepChoice,
 )
 from ...classroom.qr import join_qr_svg
 from ...classroom.rooms import Room
@@ -34,6 +35,7 @@ from ..deps import (
     RoomCreatingClient,
     RoomDep,
     SettingsDep,
+    Sweeps,
     TeacherRoom,
 )
 
@@ -174,6 +176,18 @@ def spotlight(body: MemberChoice, room: TeacherRoom, hub: Hub) -> dict[str, Any]
     except KeyError:
         raise HTTPException(404, f"no student {body.member_id!r} in this room") from None
     return hub.view(room)["spotlight"]  # type: ignore[no-any-return]
+
+
+@router.post("/rooms/{code}/sweep")
+def show_sweep(body: SweepChoice, room: TeacherRoom, hub: Hub, sweeps: Sweeps) -> dict[str, Any] | None:
+    """Show a sweep (one of the server's, by id) on every page of the room; `null` shows none."""
+    shown = None
+    if body.sweep_id:
+        sweep = sweeps.get(body.sweep_id)  # SweepNotFound: 404
+        summary = sweep.summary()
+        shown = {key: summary[key] for key in ("id", "lab", "run_count", "varied", "epochs")}
+    hub.show_sweep(room, shown)
+    return shown
 
 
 @router.post("/rooms/{code}/remove")

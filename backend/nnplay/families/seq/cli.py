@@ -27,6 +27,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "--steps", type=int, default=None, help=f"sequences: training steps (default {DEFAULT_STEPS})"
     )
     parser.add_argument(
+        "--compare",
+        default=None,
+        metavar="MODELS",
+        help="sequences: also train these models side by side on the same batches (e.g. gru,lstm)",
+    )
+    parser.add_argument(
         "--until",
         type=float,
         default=None,
@@ -63,6 +69,8 @@ def train_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+    if getattr(args, "compare", None):
+        changes["compare"] = tuple(m.strip() for m in args.compare.split(",") if m.strip())
     steps = DEFAULT_STEPS if args.steps is None else args.steps
     if steps < 0:
         print("error: --steps must be >= 0", file=sys.stderr)
@@ -75,8 +83,11 @@ def train_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        figure = result.get("test_sequence_accuracy", result.get("test_mse"))
-        print(f"step {result['steps']}: test loss {result['test_loss']}, {figure} in {result['seconds']} s")
+        for one in result.get("models", [result]):
+            figure = one.get("test_sequence_accuracy", one.get("test_mse"))
+            name = f"{one['model']} " if "models" in result else ""
+            seconds = result["seconds"]
+            print(f"{name}step {result['steps']}: test loss {one['test_loss']}, {figure} in {seconds} s")
     return 1 if result["diverged"] else 0
 
 

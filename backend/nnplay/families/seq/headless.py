@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from .config import make_seq_config
+from .group import GroupPlan
 from .plan import SeqPlan
 
 CHUNK_STEPS = 50
@@ -13,39 +14,55 @@ CHUNK_STEPS = 50
 
 def run_sequence_training(changes: dict[str, Any], steps: int, target: float | None = None) -> dict[str, Any]:
     """Train `steps` steps of the config `changes` describes (stopping early once the test sequence
-    accuracy reaches `target`, or the MSE falls below it for regression tasks); the final figures."""
+    accuracy reaches `target`, or the MSE falls below it for regression tasks); the final figures. A config
+    that compares models trains them side by side in one call (group.py), on the same batches, until each
+    reaches the target; then `models` holds each one's figures."""
     from ...engine.runtime import enable_compilation_cache
 
     enable_compilation_cache()
-    plan = SeqPlan(make_seq_config(None, changes))
+    config = make_seq_config(None, changes)
+    plan: SeqPlan | GroupPlan = GroupPlan(config) if config.compare else SeqPlan(config)
+    members = plan.members if isinstance(plan, GroupPlan) else (plan,)
     state = plan.fresh_state()
     started = time.perf_counter()
     done = 0
     while done < steps:
         state = plan.train(state, min(CHUNK_STEPS, steps - done))
-        done = int(state.step)
-        if target is not None and _reached(plan, plan.evaluate(state), target):
+        states = state if isinstance(plan, GroupPlan) else (state,)
+        done = int(states[0].step)
+        if target is not None and all(
+            _reached(p, p.evaluate(s), target) for p, s in zip(members, states, strict=True)
+        ):
             break
-    frame = plan.evaluate(state)
-    test, train = frame.out["test"], frame.out["train"]
+    states = state if isinstance(plan, GroupPlan) else (state,)
+    figures = [_figures(p, p.evaluate(s)) for p, s in zip(members, states, strict=True)]
     result: dict[str, Any] = {
         "lab": "sequences",
         "steps": done,
-        "train_loss": frame.figure("train", "loss"),
-        "test_loss": frame.figure("test", "loss"),
-        "diverged": not frame.healthy,
+        **({"models": figures} if isinstance(plan, GroupPlan) else figures[0]),
+        "diverged": any(f["diverged"] for f in figures),
         "seconds": round(time.perf_counter() - started, 3),
         "config": plan.config.public(),
     }
-    if plan.task.regression:
-        result["train_mse"] = frame.figure("train", "mse")
-        result["test_mse"] = frame.figure("test", "mse")
-    else:
-        result["train_sequence_accuracy"] = frame.figure("train", "sequence_accuracy")
-        result["test_sequence_accuracy"] = frame.figure("test", "sequence_accuracy")
-        result["test_token_accuracy"] = frame.figure("test", "token_accuracy")
-    del test, train
     return result
+
+
+def _figures(plan: SeqPlan, frame: Any) -> dict[str, Any]:
+    """One model's final figures."""
+    figures: dict[str, Any] = {
+        "model": plan.config.model,
+        "train_loss": frame.figure("train", "loss"),
+        "test_loss": frame.figure("test", "loss"),
+        "diverged": not frame.healthy,
+    }
+    if plan.task.regression:
+        figures["train_mse"] = frame.figure("train", "mse")
+        figures["test_mse"] = frame.figure("test", "mse")
+    else:
+        figures["train_sequence_accuracy"] = frame.figure("train", "sequence_accuracy")
+        figures["test_sequence_accuracy"] = frame.figure("test", "sequence_accuracy")
+        figures["test_token_accuracy"] = frame.figure("test", "token_accuracy")
+    return figures
 
 
 def _reached(plan: SeqPlan, frame: Any, target: float) -> bool:
