@@ -225,3 +225,31 @@ def test_a_class_in_the_generative_lab_students_join_by_link_watch_and_fork(brow
         expect(teacher.by_test_id("leaderboard")).to_have_attribute(
             "aria-label", re.compile(r"^Leaderboard: ring, share of bad samples")
         )
+
+
+def test_presenter_mode_gives_a_projector_the_gans_views(browser, base_url):
+    """In the generative lab presenter mode puts the settings away and fits the three planes, the run's
+    buttons and figures and the room's code on one 1280 x 720 screen, larger than on the page."""
+    from classroom_pages import open_room, people_in
+    from geometry import inside
+
+    width, height = 1280, 720
+    with people_in(browser, base_url, viewport={"width": width, "height": height}) as person:
+        teacher = person()
+        teacher.page.goto("/generative.html")
+        expect(teacher.by_test_id("status")).to_have_text("connected · paused", timeout=COMPILE_TIMEOUT_MS)
+        open_room(teacher)
+        before = teacher.by_test_id("gan-samples").bounding_box()["height"]
+        teacher.by_test_id("presenter-mode").click()
+        expect(teacher.by_test_id("presenter-mode")).to_have_attribute("aria-pressed", "true")
+        teacher.by_test_id("play").click()
+        teacher.wait_until(lambda: int(teacher.by_test_id("updates").inner_text()) > 200, 180, "training")
+        teacher.page.wait_for_timeout(300)  # one layout pass after the last frame's text
+        expect(teacher.by_test_id("settings")).to_be_hidden()
+        for test_id in ("gan-samples", "gan-field", "gan-manifold", "play", "modes-covered", "room-code"):
+            assert inside(teacher.by_test_id(test_id).bounding_box(), width, height), test_id
+        assert teacher.page.evaluate("document.scrollingElement.scrollHeight") <= height + 1
+        assert teacher.by_test_id("gan-samples").bounding_box()["height"] >= 1.2 * before
+        teacher.page.screenshot(path=str(RESULTS / "generative-presenter-1280x720.png"))
+        teacher.by_test_id("presenter-mode").click()  # back: the settings are there again
+        expect(teacher.by_test_id("settings")).to_be_visible()

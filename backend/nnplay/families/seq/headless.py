@@ -21,28 +21,27 @@ def run_sequence_training(changes: dict[str, Any], steps: int, target: float | N
 
     enable_compilation_cache()
     config = make_seq_config(None, changes)
-    plan: SeqPlan | GroupPlan = GroupPlan(config) if config.compare else SeqPlan(config)
-    members = plan.members if isinstance(plan, GroupPlan) else (plan,)
-    state = plan.fresh_state()
+    group = GroupPlan(config) if config.compare else None
+    members = group.members if group is not None else (SeqPlan(config),)
+    states = group.fresh_state() if group is not None else (members[0].fresh_state(),)
     started = time.perf_counter()
     done = 0
     while done < steps:
-        state = plan.train(state, min(CHUNK_STEPS, steps - done))
-        states = state if isinstance(plan, GroupPlan) else (state,)
+        n = min(CHUNK_STEPS, steps - done)
+        states = group.train(states, n) if group is not None else (members[0].train(states[0], n),)
         done = int(states[0].step)
         if target is not None and all(
             _reached(p, p.evaluate(s), target) for p, s in zip(members, states, strict=True)
         ):
             break
-    states = state if isinstance(plan, GroupPlan) else (state,)
     figures = [_figures(p, p.evaluate(s)) for p, s in zip(members, states, strict=True)]
     result: dict[str, Any] = {
         "lab": "sequences",
         "steps": done,
-        **({"models": figures} if isinstance(plan, GroupPlan) else figures[0]),
+        **({"models": figures} if group is not None else figures[0]),
         "diverged": any(f["diverged"] for f in figures),
         "seconds": round(time.perf_counter() - started, 3),
-        "config": plan.config.public(),
+        "config": config.public(),
     }
     return result
 
