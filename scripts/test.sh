@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Set up everything the tests need (Python deps, Debian's chromium) and run lint, types and the whole suite.
+# Set up everything the tests need (Python deps, Debian's chromium, redis-server, haproxy, Postgres) and run
+# lint, types and the whole suite.
 # Extra arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
-install_into_venv "[dev]"
-if [ ! -x /usr/bin/chromium ]; then
-  echo "installing Debian's chromium for the browser tests" >&2
+install_into_venv "[dev,cluster]"
+# Debian's packages the tests need: chromium (browser tests), redis-server, haproxy and Postgres (the
+# cluster's tests, tests/cluster/, which run a real local cluster on loopback).
+MISSING=()
+[ -x /usr/bin/chromium ] || MISSING+=(chromium)
+command -v redis-server >/dev/null || MISSING+=(redis-server)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || MISSING+=(haproxy)
+command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || MISSING+=(postgresql)
+if [ ${#MISSING[@]} -gt 0 ]; then
+  echo "installing Debian's ${MISSING[*]} for the tests" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${MISSING[@]}" >/dev/null
 fi
+export NNPLAY_CLUSTER_TESTS=required  # here a missing part of the cluster fails its tests, never skips them
 cd "$ROOT"
 "$VENV/bin/ruff" check backend tests bench
 "$VENV/bin/ruff" format --check backend tests bench

@@ -22,7 +22,7 @@ from .api.routes import generative, http, images, room_ws, rooms, runs, sequence
 from .classroom.hub import ClassroomHub
 from .classroom.lifecycle import RoomLimits
 from .classroom.rooms import RoomService
-from .classroom.store import ClassroomStore
+from .classroom.store import ClassroomStore, RoomStore
 from .config import ServerSettings
 from .engine.batched import BatchedEngine
 from .engine.runtime import device_info, enable_compilation_cache
@@ -81,7 +81,9 @@ async def _reap(manager: SessionManager) -> None:
         await manager.expire_idle()
 
 
-def create_app(settings: ServerSettings | None = None) -> FastAPI:
+def create_app(settings: ServerSettings | None = None, store: RoomStore | None = None) -> FastAPI:
+    """The app; `store` keeps the classroom's rooms (default: SQLite under settings.data_dir; the cluster's
+    engine shards pass their Postgres store)."""
     settings = settings or ServerSettings()
     if settings.compilation_cache:
         enable_compilation_cache()
@@ -122,7 +124,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.device = device_info()
     app.state.classroom = ClassroomHub(
         app.state.sessions,
-        RoomService(ClassroomStore(settings.data_dir), settings.room_size),
+        RoomService(store or ClassroomStore(settings.data_dir), settings.room_size),
         RoomLimits.of(settings),
     )
     app.state.saved_runs = SavedRuns(SqliteRunStore(settings.data_dir), app.state.sessions)

@@ -1,6 +1,6 @@
 """Rooms and their members: codes, display names, the teacher key, member tokens, limits.
 
-Owner: RoomService, on the event loop; every change is written through to the ClassroomStore, which
+Owner: RoomService, on the event loop; every change is written through to the RoomStore, which
 holds only digests of the secrets. Nothing here knows about sessions or HTTP.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from .guesses import TooManyWrongCodes, WrongCodes
 from .names import NAME_MAX, NAME_PUNCTUATION, BadName, check_name, name_keys
-from .store import ClassroomStore
+from .store import RoomStore
 
 __all__ = ["NAME_MAX", "NAME_PUNCTUATION", "BadName", "TooManyWrongCodes", "check_name"]
 log = logging.getLogger(__name__)
@@ -123,16 +123,23 @@ class Room:
 class RoomService:
     """Creates rooms, admits members, checks keys and tokens, limits wrong codes."""
 
-    def __init__(self, store: ClassroomStore, room_size: int = DEFAULT_ROOM_SIZE) -> None:
+    def __init__(self, store: RoomStore, room_size: int = DEFAULT_ROOM_SIZE) -> None:
         self.store = store
         self.room_size = room_size
         self.rooms: dict[str, Room] = {}
         self.wrong_codes = WrongCodes()
         self._stored_activity: dict[str, float] = {}  # code -> last_active as last written
-        self._load()
+        self.load()
 
-    def _load(self) -> None:
+    def load(self, codes: set[str] | None = None) -> list[str]:
+        """Add the store's rooms (those of `codes`, or all) that this service does not hold yet, with their
+        members; the codes added. At start-up that is every room; later, rooms another process wrote (the
+        cluster's shards take over a lost shard's rooms this way)."""
+        added = []
         for row in self.store.rooms():
+            if row.code in self.rooms or (codes is not None and row.code not in codes):
+                continue
+            added.append(row.code)
             self.rooms[row.code] = Room(
                 row.code,
                 row.teacher_key_hash,
@@ -148,8 +155,9 @@ class RoomService:
             self._stored_activity[row.code] = row.last_active
         for m in self.store.members():
             room = self.rooms.get(m.room_code)
-            if room is not None:
+            if room is not None and m.room_code in added:
                 room.members[m.id] = Member(m.id, m.name, m.token_hash, m.joined_at, m.mode)
+        return added
 
     # ---- rooms ----------------------------------------------------------------------------------
 

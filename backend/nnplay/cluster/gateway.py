@@ -1,0 +1,313 @@
+"""A stateless gateway: the app's edge (Host, Origin, token, body limits, connections per client, the
+client's address from HAProxy) in front of the engine shards. Any number run behind HAProxy; none holds
+anything a page needs after it dies (a page reconnects through another).
+
+- `/api/health`: this gateway's name and the cluster's counts (what each shard last reported).
+- Other `/api/...` requests go to the shard that owns their run or room (cluster/shards.py's directory),
+  new runs to the least-loaded shard that already trains their bucket, new rooms to the shard with the
+  fewest rooms (or to the shard of the run a room is made from), the rest to any shard; the shard runs
+  the app's own route (cluster/shard.py). `GET /api/sessions/{id}` says which shard owns the run (`shard`).
+- `/ws/...`: a tunnel to the owning shard through Redis (cluster/gateway_tunnels.py); read-only watchers
+  of one run share one tunnel per gateway (cluster/watch_groups.py).
+
+Owner: the gateway's event loop. Its app: cluster/gateway_app.py (`python -m nnplay.cluster.gateway_app`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import secrets
+from typing import Any
+
+import ray
+import redis.asyncio as aioredis
+from fastapi import Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse, Response
+from redis.exceptions import RedisError
+
+from .. import __version__
+from . import wire
+from .gateway_tunnels import GatewayTunnels, Inbox
+from .shards import NAMESPACE, Moving, NoShard, ShardLost, ShardSet
+from .watch_groups import WatchGroups
+
+log = logging.getLogger(__name__)
+OWNED_PATHS = (  # (pattern, kind of key): the part of a path that says whose it is
+    (re.compile(r"^/(?:api|ws)/sessions/([^/]+)"), "session"),
+    (
+        re.compile(
+            r"^/(?:api/(?:images|sequences|generative)/sessions|ws/(?:images|sequences|generative))/([^/]+)"
+        ),
+        "session",
+    ),
+    (re.compile(r"^/ws/watch/([^/]+)"), "watch"),
+    (re.compile(r"^/(?:api|ws)/rooms/([^/]+)"), "room"),
+    (re.compile(r"^/(?:api|ws)/sweeps/([^/]+)"), "sweep"),  # a sweep's runs are sessions of one shard
+)
+SWEEP_RUN_OPENED = re.compile(r"^/api/sweeps/[^/]+/runs/\d+/open$")  # a new session on the sweep's shard
+NEW_RUNS = {  # where a lab's new runs are made, and the lab
+    "/api/sessions": "playground",
+    "/api/images/sessions": "images",
+    "/api/sequences/sessions": "sequences",
+    "/api/generative/sessions": "generative",
+}
+DROPPED_HEADERS = {"content-length", "content-security-policy", "x-content-type-options", "referrer-policy"}
+
+
+def owned_key(path: str) -> tuple[str, str] | None:
+    for pattern, kind in OWNED_PATHS:
+        match = pattern.match(path)
+        if match:
+            key = match.group(1)
+            return kind, key.upper() if kind == "room" else key
+    return None
+
+
+class Gateway:
+    def __init__(self, name: str, redis_url: str, ray_address: str) -> None:
+        self.name = name
+        self.redis = aioredis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+        self.ray_address = ray_address
+        self.tunnels = GatewayTunnels(self.redis, name)
+        self.shards = ShardSet(self.redis, self.tunnels.shard_lost)
+        self.watch_groups = WatchGroups(self.tunnels)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if not ray.is_initialized():
+            ray.init(
+                address=self.ray_address,
+                namespace=NAMESPACE,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
+        self.tunnels.start()
+        await self._beat()
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="gateway")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.tunnels.close()
+        with contextlib.suppress(RedisError):
+            await self.redis.delete(wire.gateway_key(self.name))
+
+    async def _beat(self) -> None:
+        with contextlib.suppress(RedisError):
+            await self.redis.set(wire.gateway_key(self.name), "1", px=wire.LEASE_MS)
+        await self.shards.poll_infos(await self.shards.poll_leases())
+
+    async def _loop(self) -> None:
+        """The leases and the shards' figures in turn, each every second (a shard Ray restarted is
+        started by its first call)."""
+        beat = 0
+        while True:
+            await asyncio.sleep(wire.RENEW_S)
+            beat += 1
+            try:
+                if beat % 2:
+                    await self.shards.poll_leases()
+                else:
+                    await self._beat()
+            except Exception:
+                log.exception("gateway %s: polling the shards failed", self.name)
+
+    def health(self) -> dict[str, Any]:
+        infos = self.shards.infos
+        return {
+            "status": "ok" if self.shards.alive() else "degraded",
+            "version": __version__,
+            "gateway": self.name,
+            "cluster": {
+                "shards": {n: infos.get(n, {"name": n}) for n in self.shards.alive()},
+                "alive_shards": len(self.shards.alive()),
+                "sessions": sum(i.get("sessions", 0) for i in infos.values()),
+                "rooms": sum(i.get("rooms", 0) for i in infos.values()),
+                "tunnels": len(self.tunnels.inboxes),
+                "watchers": sum(len(g.watchers) for g in self.watch_groups.groups.values()),
+                "gaps": self.tunnels.gaps,
+            },
+        }
+
+    # ---- HTTP -------------------------------------------------------------------------------------
+
+    async def route(self, method: str, path: str, body: bytes) -> str:
+        """The shard that answers this request."""
+        if method == "POST" and path in NEW_RUNS:
+            return await self.shards.place_run(NEW_RUNS[path], _json(body).get("config") or {})
+        if method == "POST" and path == "/api/sweeps":  # all its runs on one shard: they train together
+            body_json = _json(body)
+            base = body_json.get("base")
+            return await self.shards.place_run(
+                str(body_json.get("lab", "playground")), base if isinstance(base, dict) else {}
+            )
+        if method == "POST" and path == "/api/rooms":
+            from_run = _json(body).get("session_id")
+            owner = await self.shards.owner("session", from_run) if isinstance(from_run, str) else None
+            return owner or await self.shards.place_room()
+        owned = owned_key(path)
+        if owned is not None:
+            owner = await self.shards.owner(*owned)
+            if owner is not None:
+                return owner
+            return self.shards.any(owned[1])  # nobody has it: any shard says so in the app's own words
+        return self.shards.any(path)
+
+    async def forward(self, request: Request) -> Response:
+        body = await request.body()
+        path, method = request.url.path, request.method
+        try:
+            shard = await self.route(method, path, body)
+            status, headers, content = await self.shards.call(
+                shard, "request", method, path, request.url.query, list(request.headers.items()), body,
+                request.client.host if request.client else "",
+            )  # fmt: skip
+        except (NoShard, Moving, ShardLost) as exc:
+            return JSONResponse({"detail": f"{exc}; try again shortly"}, 503, headers={"Retry-After": "1"})
+        except Exception:
+            log.exception("forwarding %s %s failed", method, path)
+            return JSONResponse(
+                {"detail": "the engine did not answer; try again"}, 503, headers={"Retry-After": "1"}
+            )
+        if status in (200, 201):
+            content = await self._learn(method, path, shard, content)
+        kept = [(k, v) for k, v in headers if k.lower() not in DROPPED_HEADERS]
+        response = Response(content, status)
+        for k, v in kept:
+            response.headers.append(k, v)
+        return response
+
+    async def _learn(self, method: str, path: str, shard: str, content: bytes) -> bytes:
+        """Note who owns what a response names; `GET /api/sessions/{id}` says which shard owns it."""
+        answer = _json(content)
+        if method == "POST" and (path in NEW_RUNS or SWEEP_RUN_OPENED.match(path)):
+            for kind, field in (("session", "id"), ("watch", "watch_id")):
+                if isinstance(answer.get(field), str):
+                    await self.shards.remember(kind, answer[field], shard)
+        elif method == "POST" and path == "/api/sweeps" and isinstance(answer.get("id"), str):
+            await self.shards.remember("sweep", answer["id"], shard)
+        elif method == "POST" and path == "/api/rooms" and isinstance(answer.get("code"), str):
+            await self.shards.remember("room", answer["code"].upper(), shard)
+        elif method == "GET" and re.fullmatch(r"/api/(images/)?sessions/[^/]+", path) and answer:
+            return json.dumps({**answer, "shard": shard}).encode()
+        return content
+
+    # ---- websockets -------------------------------------------------------------------------------
+
+    async def tunnel(self, websocket: WebSocket) -> None:
+        path = websocket.url.path
+        try:
+            shard = await self.route("GET", path, b"")
+        except (NoShard, Moving, ShardLost):
+            await _try_again(websocket, "the engine is moving; try again")
+            return
+        client = websocket.client.host if websocket.client else ""
+        if path.startswith("/ws/watch/"):  # read-only: one tunnel per run for all of this gateway's watchers
+
+            async def open_tunnel(tunnel: str) -> None:
+                await self.shards.call(
+                    shard, "open_socket", self.name, tunnel, path, websocket.url.query,
+                    list(websocket.headers.items()), client,
+                )  # fmt: skip
+
+            await self.watch_groups.serve(websocket, path, shard, open_tunnel)
+            return
+        tunnel = secrets.token_hex(8)
+        inbox = self.tunnels.register(tunnel, shard)
+        try:
+            await self.shards.call(
+                shard, "open_socket", self.name, tunnel, path, websocket.url.query,
+                list(websocket.headers.items()), client,
+            )  # fmt: skip
+            await self._serve(websocket, tunnel, inbox)
+        except Exception:
+            log.exception("tunnel %s to %s failed", path, shard)
+            with contextlib.suppress(Exception):
+                await _try_again(websocket, "the engine did not answer; try again")
+        finally:
+            self.tunnels.forget(tunnel)
+
+    async def _serve(self, websocket: WebSocket, tunnel: str, inbox: Inbox) -> None:
+        first = await _next_control(inbox)
+        if first.kind == "deny_start":
+            body = await _next_control(inbox)
+            await websocket.send_denial_response(
+                Response(body.data, first.data, media_type="application/json")
+            )
+            return
+        if first.kind != "accept":
+            log.info("tunnel %s refused before its socket opened: %s %r", tunnel, first.kind, first.data)
+            await websocket.close(code=first.data[0] if first.kind == "close" else 1011)
+            return
+        await websocket.accept()
+        receiver = asyncio.get_running_loop().create_task(self._receive(websocket, tunnel, inbox))
+        try:
+            await _send_loop(websocket, inbox)
+        finally:
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await receiver
+            await self.tunnels.send(tunnel, inbox, "close", 1000)
+
+    async def _receive(self, websocket: WebSocket, tunnel: str, inbox: Inbox) -> None:
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    inbox.end(1000, "")
+                    return
+                if message.get("text") is not None:
+                    await self.tunnels.send(tunnel, inbox, "text", message["text"])
+                else:
+                    await self.tunnels.send(tunnel, inbox, "bytes", message.get("bytes") or b"")
+        except WebSocketDisconnect:
+            inbox.end(1000, "")
+
+
+async def _try_again(websocket: WebSocket, reason: str) -> None:
+    """Close with "try again" (1012): accepted first, since a refused handshake tells a page nothing."""
+    if websocket.client_state.name == "CONNECTING":
+        await websocket.accept()
+    await websocket.close(code=wire.CLOSE_TRY_AGAIN, reason=reason)
+
+
+async def _next_control(inbox: Inbox) -> wire.Out:
+    while not inbox.controls:
+        inbox.wake.clear()
+        await inbox.wake.wait()
+    return inbox.controls.popleft()
+
+
+async def _send_loop(websocket: WebSocket, inbox: Inbox) -> None:
+    """Control messages in order, then the newest frame, until the tunnel closes."""
+    while True:
+        await inbox.wake.wait()
+        inbox.wake.clear()
+        while inbox.controls:
+            out = inbox.controls.popleft()
+            if out.kind == "close":
+                code, reason = out.data
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=code, reason=reason)
+                return
+            if out.kind == "text":
+                await websocket.send_text(out.data)
+            elif out.kind == "bytes":
+                await websocket.send_bytes(out.data)
+        if inbox.frame is not None:
+            frame, inbox.frame = inbox.frame, None
+            await websocket.send_bytes(frame)
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

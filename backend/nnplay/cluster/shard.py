@@ -1,0 +1,198 @@
+"""An engine shard: the whole single-process app (its engine, sessions, framer and the classroom's hub) in
+one Ray actor, owning whole runs and the rooms placed on it; the gateways reach its routes through Ray
+(HTTP, `request`) and Redis (websockets, cluster/tunnels.py), so nothing crosses the network between a
+session and its engine.
+
+Owner: EngineShard, on the actor's event loop (Ray runs an async actor's methods there, one at a time
+between awaits, like the app's own event loop). It starts on its first call (Ray restarts re-run only the
+constructor): its Postgres store takes a new fencing epoch and claims the shard's rooms, the app's lifespan
+starts (the hub restores the runs that were training), then it renews its lease every half second and
+watches its peers' leases: a peer whose lease has lapsed (its node is lost, or it is frozen) loses its
+rooms to this shard, which restores their runs from their snapshots (cluster/takeover.py). A peer that
+wakes up later is fenced out of the store and drops what it no longer owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from ..app import create_app
+from ..classroom.rooms import normalize_code
+from ..config import ServerSettings
+from ..sessions import SessionNotFound
+from . import asgi, wire
+from .pgstore import PostgresStore
+from .takeover import adopt_rooms, drop_lost_rooms
+from .tunnels import ShardTunnels
+
+log = logging.getLogger(__name__)
+
+
+class EngineShard:
+    def __init__(self, name: str, redis_url: str, pg_dsn: str, settings: dict[str, Any]) -> None:
+        self.name = name
+        self.redis_url = redis_url
+        self.pg_dsn = pg_dsn
+        self.settings = ServerSettings(**settings)
+        self.node = os.environ.get("NNPLAY_NODE", "")
+        self._started: asyncio.Future[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started_at = time.time()
+        self.taken_over: list[str] = []
+
+    async def _ensure(self) -> None:
+        if self._started is None:
+            self._started = asyncio.ensure_future(self._start())
+        await asyncio.shield(self._started)
+
+    async def _start(self) -> None:
+        self.store = PostgresStore(self.pg_dsn, self.name)
+        self.app = create_app(self.settings, store=self.store)
+        self._lifespan = self.app.router.lifespan_context(self.app)
+        await self._lifespan.__aenter__()
+        self.redis = aioredis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        self.tunnels = ShardTunnels(self.app, self.redis, self.name)
+        self.tunnels.start()
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._lease()), loop.create_task(self._watch_peers())]
+        log.info("shard %s up (epoch %d)", self.name, self.store.epoch)
+
+    # ---- what gateways call -----------------------------------------------------------------------
+
+    async def info(self) -> dict[str, Any]:
+        await self._ensure()
+        manager = self.app.state.sessions
+        buckets: dict[str, int] = {}
+        for session in manager.sessions():
+            bucket = _bucket_name(session.plan)
+            buckets[bucket] = buckets.get(bucket, 0) + 1
+        return {
+            "name": self.name,
+            "node": self.node,
+            "pid": os.getpid(),
+            "epoch": self.store.epoch,
+            "sessions": len(manager),
+            "rooms": len(self.app.state.classroom.service.rooms),
+            "buckets": buckets,
+            "tunnels": len(self.tunnels.tunnels),
+            "duplicate_commands": self.tunnels.duplicates,
+            "lost_sends": self.tunnels.lost_sends,
+            "taken_over": self.taken_over,
+            "engine": manager.engine_stats(),
+        }
+
+    async def placement(self, lab: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """How loaded this shard is, and whether it already trains the bucket a new run of `changes` needs."""
+        await self._ensure()
+        manager = self.app.state.sessions
+        try:
+            family = manager.family(lab)
+            bucket = _bucket_name(family.make_plan(family.make_config(None, changes), None, None))
+        except Exception:  # a bad config: the owner's route will say what is wrong with it
+            bucket = ""
+        trains = sum(1 for s in manager.sessions() if bucket and _bucket_name(s.plan) == bucket)
+        return {
+            "sessions": len(manager),
+            "rooms": len(self.app.state.classroom.service.rooms),
+            "bucket": trains,
+        }
+
+    async def owns(self, kind: str, key: str) -> bool:
+        await self._ensure()
+        manager = self.app.state.sessions
+        try:
+            if kind == "session":
+                manager.get(key)
+            elif kind == "watch":
+                manager.get_watched(key)
+            elif kind == "room":
+                return normalize_code(key) in self.app.state.classroom.service.rooms
+            else:
+                return False
+        except SessionNotFound:
+            return False
+        return True
+
+    async def request(
+        self, method: str, path: str, query: str, headers: asgi.Headers, body: bytes, client: str
+    ) -> tuple[int, asgi.Headers, bytes]:
+        await self._ensure()
+        return await asgi.request(self.app, method, path, query, headers, body, client)
+
+    async def open_socket(
+        self, gateway: str, tunnel: str, path: str, query: str, headers: asgi.Headers, client: str
+    ) -> int:
+        await self._ensure()
+        self.tunnels.open(gateway, tunnel, path, query, headers, client)
+        return self.store.epoch
+
+    async def shutdown(self) -> None:
+        """Stop as a clean shutdown would: snapshots saved, sessions closed, lease given back."""
+        if self._started is None:
+            return
+        await self._ensure()
+        for task in self._tasks:
+            task.cancel()
+        await self.tunnels.close()
+        await self._lifespan.__aexit__(None, None, None)
+        with contextlib.suppress(RedisError):
+            await self.redis.delete(wire.shard_key(self.name))
+
+    # ---- liveness and takeover ------------------------------------------------------------------
+
+    async def _lease(self) -> None:
+        value = json.dumps({"epoch": self.store.epoch, "node": self.node, "pid": os.getpid()})
+        while True:
+            try:
+                await self.redis.set(wire.shard_key(self.name), value, px=wire.LEASE_MS)
+                await self.redis.sadd(wire.SHARDS_SET, self.name)
+            except RedisError:
+                pass  # renewed when Redis is back; meanwhile the store's epoch still fences
+            await drop_lost_rooms(self.app, self.store)
+            await asyncio.sleep(wire.RENEW_S)
+
+    async def _watch_peers(self) -> None:
+        missing_since: dict[str, float] = {}
+        while True:
+            await asyncio.sleep(wire.RENEW_S / 2)
+            try:
+                uptime_s = int((await self.redis.info("server"))["uptime_in_seconds"])
+                peers = {_text(p) for p in await self.redis.smembers(wire.SHARDS_SET)} - {self.name}
+                alive = {p for p in peers if await self.redis.exists(wire.shard_key(p))}
+            except RedisError:
+                missing_since.clear()  # nothing is known while Redis is away
+                continue
+            now = time.monotonic()
+            for peer in peers:
+                if peer in alive:
+                    missing_since.pop(peer, None)
+                    continue
+                since = missing_since.setdefault(peer, now)
+                # A restarted Redis has no leases at all: give every shard a lease's time to renew first.
+                if now - since >= wire.RENEW_S / 2 and uptime_s * 1000 > 2 * wire.LEASE_MS:
+                    codes = self.store.take_over(peer)
+                    if codes:
+                        log.warning(
+                            "%s shard %s takes over %d rooms of %s, %.1f s after its lease was first missed",
+                            time.strftime("%H:%M:%S"), self.name, len(codes), peer, now - since,
+                        )  # fmt: skip
+                        self.taken_over.extend(codes)
+                        await adopt_rooms(self.app, codes)
+
+
+def _bucket_name(plan: Any) -> str:
+    """The compiled bucket a plan's runs train in (its last, always usable, training use's key)."""
+    return str(plan.train_uses()[-1].key)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
