@@ -2,23 +2,13 @@
 // compared: a summary, the settings that differ, and its plotly figures (loss curves overlaid,
 // decision maps, confusion matrices), the same specs its offline HTML report draws.
 
+import { element } from "../core/element.js";
 import { loadPlotly, PLOT_CONFIG } from "../core/plotting.js";
 import { compareReport, compareRuns, downloadBlob, listRuns, problemText } from "../core/runsApi.js";
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const LIVE_KEY = "nnplay.session"; // the playground tab's run (playground/session.js)
 const MAX_RUNS = 4;
-
-function element(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "testId") node.dataset.testid = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 function liveSessionId() {
   try {

@@ -4,6 +4,7 @@
 // notebook or its weights. The panel never drives the run: reopening asks `showRun` to follow the
 // new session, as a classroom switch does.
 
+import { element } from "../core/element.js";
 import { deleteRun, exportUrl, getRun, listRuns, openRun, problemText, saveRun } from "../core/runsApi.js";
 
 const FORMATS = [
@@ -11,17 +12,6 @@ const FORMATS = [
   ["notebook", "Jupyter notebook", "the script in cells, with the loss curves and the decision map"],
   ["npz", "Weights (.npz)", "each layer's weights and biases, for numpy"],
 ];
-
-function element(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "testId") node.dataset.testid = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 const figure = (value, digits = 4) => (typeof value === "number" ? value.toFixed(digits) : "—");
 

@@ -2,6 +2,7 @@
 // link (follows this run live, read-only: the server's public watch id, never the session id)
 // and a builder for classroom links that hide chosen controls (TF Playground's checkboxes).
 
+import { element } from "../core/element.js";
 import { linkTo, pageQuery } from "./urlState.js";
 
 // What a class link can hide: a name the `hide` parameter knows, and what a teacher reads.
@@ -35,17 +36,6 @@ export function hideableControls(schema) {
     const setting = schema.settings.find((s) => s.url_key === name || s.name === name);
     return [name, setting?.label || text];
   });
-}
-
-function element(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "testId") node.dataset.testid = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
 }
 
 async function copyText(input, note) {
