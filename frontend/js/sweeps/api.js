@@ -8,8 +8,8 @@ function headers(json = false) {
   return { Accept: "application/json", ...(json ? { "Content-Type": "application/json" } : {}), ...(token ? { Authorization: `Bearer ${token}` } : {}) };
 }
 
-async function call(method, path, body) {
-  const init = { method, headers: headers(body !== undefined) };
+async function call(method, path, body, extraHeaders = {}) {
+  const init = { method, headers: { ...headers(body !== undefined), ...extraHeaders } };
   if (body !== undefined) init.body = JSON.stringify(body);
   const response = await fetch(path, init);
   const parsed = response.status === 204 ? null : await response.json().catch(() => null);
@@ -51,12 +51,7 @@ export function openRun(id, index) {
 
 /** Shows the sweep (or none: null) on every page of the room `code` the teacher's `key` opens. */
 export function showToClass(code, key, sweepId) {
-  const init = { method: "POST", headers: { ...headers(true), "X-Teacher-Key": key }, body: JSON.stringify({ sweep_id: sweepId }) };
-  return fetch(`/api/rooms/${encodeURIComponent(code)}/sweep`, init).then(async (response) => {
-    const parsed = await response.json().catch(() => null);
-    if (!response.ok) throw new ApiError(problemText(parsed, response.status), response.status, parsed);
-    return parsed;
-  });
+  return call("POST", `/api/rooms/${encodeURIComponent(code)}/sweep`, { sweep_id: sweepId }, { "X-Teacher-Key": key });
 }
 
 /** ws(s)://host/ws/sweeps/<id> for this page's host. */
