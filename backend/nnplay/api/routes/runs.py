@@ -21,6 +21,7 @@ from ...export.report import comparison_report
 from ...saved_runs.compare import MAX_RUNS, CompareError, comparison
 from ...saved_runs.service import RunView, SavedRuns, live_view
 from ..deps import CreatingClient, Manager, SessionDep
+from ..downloads import attachment
 
 router = APIRouter(prefix="/api")
 
@@ -49,12 +50,6 @@ class RunRef(BaseModel):
 class CompareRuns(BaseModel):
     runs: list[RunRef] = Field(max_length=MAX_RUNS + 1)
     title: str = Field(default="nnplay: runs compared", max_length=200)
-
-
-def _download(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
 
 
 @router.post("/sessions/{session_id}/save", status_code=201)
@@ -111,7 +106,7 @@ async def compare_runs(body: CompareRuns, runs: Runs, manager: Manager) -> dict[
 async def compare_report(body: CompareRuns, runs: Runs, manager: Manager) -> Response:
     compared = comparison(await _views(body, runs, manager))
     page = await asyncio.to_thread(comparison_report, compared, body.title)
-    return _download(page.encode(), "text/html; charset=utf-8", "nnplay-comparison.html")
+    return attachment(page.encode(), "text/html; charset=utf-8", "nnplay-comparison.html")
 
 
 Format = Annotated[str, Query(alias="format")]
@@ -121,10 +116,10 @@ Format = Annotated[str, Query(alias="format")]
 async def export_session(session: SessionDep, kind: Format = "script") -> Response:
     view = await live_view(session, with_state=True)
     exported = await asyncio.to_thread(export_run, view, kind)  # ExportError: 422
-    return _download(exported.content, exported.media_type, exported.filename)
+    return attachment(exported.content, exported.media_type, exported.filename)
 
 
 @router.get("/runs/{name}/export")
 async def export_saved(name: str, runs: Runs, kind: Format = "script") -> Response:
     exported = await asyncio.to_thread(export_run, runs.saved_view(name), kind)
-    return _download(exported.content, exported.media_type, exported.filename)
+    return attachment(exported.content, exported.media_type, exported.filename)

@@ -22,6 +22,7 @@ from ...experiments.sweeps import SWEEPABLE, SweepNotFound
 from ...export.report import sweep_report
 from ...schemas import ConfigError
 from ..deps import Client, CreatingClient, Manager, SweepDep, Sweeps, sessions_of, sweeps_of
+from ..downloads import attachment
 from .ws import CLOSE_NOT_FOUND
 
 router = APIRouter()
@@ -89,10 +90,7 @@ def get_sweep(sweep: SweepDep) -> dict[str, Any]:
 async def sweep_report_page(sweep: SweepDep) -> Response:
     """The sweep as one self-contained HTML file (export/report.py), as it stands (a running one: so far)."""
     page = await asyncio.to_thread(sweep_report, sweep.view())
-    disposition = f'attachment; filename="nnplay-sweep-{sweep.id}.html"'
-    return Response(
-        page.encode(), media_type="text/html; charset=utf-8", headers={"Content-Disposition": disposition}
-    )
+    return attachment(page.encode(), "text/html; charset=utf-8", f"nnplay-sweep-{sweep.id}.html")
 
 
 @router.post("/api/sweeps/{sweep_id}/stop")
