@@ -14,6 +14,7 @@ import abc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import protocol
 from . import stopping
 
 if TYPE_CHECKING:
@@ -169,8 +170,11 @@ class Family(abc.ABC):
     challenge: LabChallenge | None = None
 
     def challenge_value(self, session: Session) -> float | None:
-        """The figure a challenge compares with its target (lower is better), None while there is none."""
-        value = session.summary().get("test_loss")
+        """The figure a challenge compares with its target (lower is better), None while there is none:
+        the last evaluation's test loss, as the summary gives it (read here without making the summary:
+        the dashboard asks for it every second for every student)."""
+        ev = session.last_eval
+        value = None if ev is None else protocol.finite_or_none(getattr(ev, "test_loss", None))
         return None if value is None else float(value)
 
     def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
