@@ -6,9 +6,10 @@
   (2 layers) to >= 99 %, adding T=50 (GRU 32) to MSE < 0.01, on each seed;
 - over the real websocket (an in-process server, the batched engine): frames/s and frame bytes at max
   speed, Play -> 99 % on reverse, and edits of width, length and layers: time to the first frame of the
-  new config and the engine's compile count across them; a new bucket (a width past 32): how long its
-  compile takes; a narrower new bucket (width 12): the steps the run trains padded (in the bucket it was
-  training in) while its own kernel compiles;
+  new config and the engine's compile count across them; a new bucket (a width past 32): how long until
+  it trains (padded, in the bucket one up that was compiled ahead, or after its own compile); a
+  narrower new bucket (width 12): the steps the run trains padded (in the bucket it was training in)
+  while its own kernel compiles;
 - side by side (adding T=50, RNN, GRU, LSTM): one run with `compare` (one training call per tick for the
   three) vs three runs (a call each), training calls, chunks and steps/s.
 
@@ -122,7 +123,8 @@ def over_the_websocket(base: str, seconds: float) -> dict[str, Any]:
         # edits within the bucket while training: width (bucket 17-32), length (bucket 8)
         edits = [{"width": 24}, {"length": 6}, {"width": 32}, {"length": 8}, {"width": 20}, {"width": 32}]
         out["edit_to_frame_ms"], out["compiles_during_edits"] = _edit_delays(base, ws, edits * 3)
-        # a new bucket: width 48 (bucket 64) compiles; the run shows "compiling" meanwhile
+        # a new bucket: width 48 (bucket 64) compiles; meanwhile the run trains padded in the bucket one up
+        # (steps 16, width 64, layers 2), compiled in the background while it trained in its own
         sent = time.perf_counter()
         ws.send(json.dumps({"type": "configure", "changes": {"width": 48}}))
         states = []
@@ -134,6 +136,7 @@ def over_the_websocket(base: str, seconds: float) -> dict[str, Any]:
                 break
         out["new_bucket_width_48"] = {
             "seconds_to_training_frame": round(time.perf_counter() - sent, 2),
+            "kernel_then": httpx.get(base + f"/api/sequences/sessions/{session}").json()["kernel"],
             "states_seen": states,
         }
         # a narrower new bucket: width 12 (bucket 16) compiles in the background while the run trains on,

@@ -4,6 +4,7 @@ typed sequences get predictions or clear errors; bad settings name their field."
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,7 +94,7 @@ def test_a_bad_typed_sequence_gets_a_clear_error_and_the_session_goes_on(lab, se
 
 def test_a_width_and_length_edit_keeps_the_weights_and_compiles_nothing(lab, base_url):
     _, client = lab
-    compiles = httpx.get(f"{base_url}/api/health").json()["engine"]["compiles"]
+    compiles = _settled_compiles(base_url)  # the bucket one up, compiled ahead in the background, is in
     client.send({"type": "select_example", "index": 1})  # a frame of the paused run, as it stands
     trained = client.frame(lambda f: f["example"]["index"] == 1, timeout=60)
     client.send({"type": "configure", "changes": {"width": 24, "length": 6}})
@@ -109,6 +110,37 @@ def test_a_width_and_length_edit_keeps_the_weights_and_compiles_nothing(lab, bas
     assert frame["epoch"] == trained["epoch"]
     assert frame["test"]["sequence_accuracy"] == trained["test"]["sequence_accuracy"]
     assert httpx.get(f"{base_url}/api/health").json()["engine"]["compiles"] == compiles
+
+
+def test_a_wider_edit_while_training_trains_at_once_in_the_bucket_compiled_ahead(lab, base_url):
+    session_id, client = lab
+    _settled_compiles(base_url)  # the run's own bucket's neighbour (one up in steps, width, layers) is in
+    client.send({"type": "start"})
+    client.frame(lambda f: f["state"] == "training", timeout=60)
+    client.send({"type": "configure", "changes": {"width": 48}})  # bucket 32 -> 64, never trained in
+    states: list[str] = []
+
+    def wider(m: dict[str, Any]) -> bool:
+        if m.get("type") == "status":
+            states.append(m["state"])
+        return m.get("type") == "frame" and m["hidden"]["shape"][0] == 48 and m["state"] == "training"
+
+    first = client.wait_for(wider, timeout=120)
+    later = client.frame(lambda f: f["epoch"] > first["epoch"], timeout=60)  # it trains on, not waiting
+    client.send({"type": "pause"})
+    client.wait_for(lambda m: m.get("type") == "status" and m.get("state") == "paused")
+    assert "compiling" not in states and later["hidden"]["shape"] == [48, 8]
+    summary = httpx.get(f"{base_url}/api/sequences/sessions/{session_id}").json()
+    assert summary["config"]["width"] == 48
+
+
+def _settled_compiles(base_url: str) -> int:
+    """The engine's compile count once no compile is in flight."""
+    deadline = time.monotonic() + 300
+    while (engine := httpx.get(f"{base_url}/api/health").json()["engine"])["compiles_in_flight"]:
+        assert time.monotonic() < deadline, "a compile never finished"
+        time.sleep(0.1)
+    return int(engine["compiles"])
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import jax
@@ -19,8 +20,9 @@ from nnplay.families.seq import plan as seq_plan
 from nnplay.families.seq.config import make_seq_config
 from nnplay.families.seq.family import SeqFamily
 from nnplay.families.seq.frames import frame_payload
-from nnplay.families.seq.kernel import NetKey
+from nnplay.families.seq.kernel import KernelKey, NetKey
 from nnplay.families.seq.names import TASK_NAMES, TASKS
+from nnplay.families.seq.standby import holds
 from nnplay.families.seq.tasks import make_batch
 
 FAMILY = SeqFamily()
@@ -162,3 +164,50 @@ def test_an_edit_past_its_bucket_trains_padded_until_its_own_kernel_compiles(eng
     _close(padded, plan.train(start, held_units))
     _close(final, plan.train(start, total_units))
     assert int(final.step) == int(start.step) + total_units
+
+
+@pytest.mark.parametrize("engine_kind", [BatchedEngine, SerialEngine])
+def test_a_training_run_compiles_the_bucket_one_up_so_a_wider_edit_trains_padded_at_once(
+    engine_kind, monkeypatch
+):
+    plan, _, old = _edited(LSTM, {"width": 20})  # bucket 16 -> 32: nothing of width 32 compiled yet
+    assert old.warm_net == NetKey("lstm", "parity_dense", 16, 32, 2, 1) and holds(old.warm_net, plan.net)
+    warm = [use.key for use in old.train_uses() if use.warm]
+    assert warm == [("seq.train", KernelKey(old.warm_net, "adam", "constant", old.config.batch_size))]
+    assert [use.warm for use in plan.train_uses()].count(True) == 1  # the new bucket's own neighbour
+    release = threading.Event()
+    make_chunk, make_frame = seq_plan.make_train_chunk, seq_plan.SeqPlan._frame_builder
+
+    def held(key):  # the edit's own kernels (training and frame) wait until the test lets them go
+        if key in (plan.kernel_key, plan.net):
+            release.wait(120)
+        return make_frame(key) if isinstance(key, NetKey) else make_chunk(key)
+
+    monkeypatch.setattr(seq_plan, "make_train_chunk", held)
+    monkeypatch.setattr(seq_plan.SeqPlan, "_frame_builder", staticmethod(held))
+
+    async def scenario():
+        engine = engine_kind()
+        try:
+            state = old.fresh_state()
+            assert not engine.ready(plan)
+            for _ in range(2):  # training and frames in the run's own kernels ...
+                state = (await engine.train("run", old, state, 2)).state
+                await asyncio.wrap_future(engine.frame(old, state, False, 0))
+            deadline = time.monotonic() + 300
+            while engine.stats()["compiles_in_flight"] and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert engine.ready(plan)  # ... compiled the bucket one up in the background
+            edited = FAMILY.fit_state(state, plan)
+            outcome = await engine.train("run", plan, edited, 3)
+            assert outcome.kernel == "lstm (padded)" and outcome.units > 0  # no wait for the new bucket
+            frame = engine.frame(plan, outcome.state, False, 0)
+            shown = await asyncio.wait_for(asyncio.wrap_future(frame), 60)
+            assert not release.is_set()  # made padded while the edit's own frame kernel is held
+            return shown
+        finally:
+            release.set()
+            await asyncio.to_thread(engine.close)
+
+    shown = _run(scenario())
+    assert frame_payload(shown, plan)["hidden"]["shape"] == [20, 6]

@@ -95,6 +95,11 @@ class Compiler:
         with self._lock:
             return [key for key in self._kernels if match(key)]
 
+    def known(self, match: Callable[[Hashable], bool]) -> bool:
+        """Whether some key that `match`es is compiled, compiling or failed."""
+        with self._lock:
+            return any(match(key) for key in (*self._kernels, *self._in_flight, *self._failed))
+
     def failure(self, key: Hashable) -> Exception | None:
         """Why the kernel of `key` could not be built (it is not tried again), if it failed."""
         with self._lock:

@@ -79,7 +79,7 @@ def batch_kernel(use: FrameUse, stack: Any, slots: int) -> Any:
 def single_frame(compiler: Compiler, uses: Sequence[FrameUse], state: Any) -> Any:
     """One frame with the plan's last frame use that is not a standby, compiled now if it is not yet;
     unless a standby's kernel is compiled: then the standby makes it (the state fit to its shapes) and the
-    plan's own compiles in the background."""
+    plan's own compiles in the background. Once the plan's own is compiled, its warm standbys are."""
     value = resolve(state)
     use = [u for u in uses if not u.standby][-1]
     key = ("frame", use.key, stack_signature(value))  # the family's key need not hold the state's
@@ -95,7 +95,22 @@ def single_frame(compiler: Compiler, uses: Sequence[FrameUse], state: Any) -> An
                 break
         else:
             kernel = compiler.compile_now(key, build)
+    else:
+        warm_frames(compiler, uses, value)
     return use.finish(jax.device_get(kernel(value, use.inputs, use.shared)))
+
+
+def warm_frames(compiler: Compiler, uses: Sequence[FrameUse], value: Any) -> None:
+    """Ask, in the background, for the single-frame kernels of the plan's warm standbys (seam.py) that
+    are neither compiled nor compiling (`value`: the run's state, concrete)."""
+    for warm in (u for u in uses if u.warm):
+        prefix = ("frame", warm.key)
+        if compiler.known(lambda k, prefix=prefix: k[:2] == prefix):  # type: ignore[misc,index]
+            continue
+        fitted = value if warm.fit is None else warm.fit(value)
+        build = partial(single_kernel, warm, fitted)
+        with contextlib.suppress(CompileRefused):
+            compiler.request((*prefix, stack_signature(fitted)), build, urgent=False)
 
 
 class Framer:

@@ -254,10 +254,12 @@ class Scheduler:
     ) -> TrainUse | None:
         """The first use of the request's plan with a compiled kernel (asking for the compiles of those
         before it, sized for the runs of this tick that want them); while none is, a compiled standby
-        (the last use's compile asked for in the background), else None (asked for first)."""
+        (the last use's compile asked for in the background), else None (asked for first). A run that trains
+        in its own use asks for its plan's warm standbys in the background."""
         own = [use for use in uses if not use.standby]
         for i, use in enumerate(own):
             if self.sizes.of(use.key):
+                self._warm(request, uses)
                 return use
             last = i == len(own) - 1
             standby = next((u for u in uses if u.standby and self.sizes.of(u.key)), None) if last else None
@@ -271,6 +273,13 @@ class Scheduler:
             if last:
                 return standby
         return None
+
+    def _warm(self, request: _Request, uses: Sequence[TrainUse]) -> None:
+        """Ask, in the background, for the plan's warm standbys (a lone run's shard) not compiled yet;
+        not on the client's share of the compile queue, which its own edits need."""
+        for use in uses:
+            if use.warm and self.sizes.wanted(use, size := self.sizes.size_for(use, 1)):
+                self.sizes.request(use, size, use_state(use, request.state))
 
     def _tick_units(self, shards: list[Any]) -> int:
         """One unit count for every call of the tick (call_timing.tick_epochs): a tick lasts the frame

@@ -8,7 +8,9 @@ preference; the last is always usable (compiled on demand), the others are used 
 MLP's kernel specialised to the exact architecture, then its padded bucket's kernel). A plan may add
 *standby* uses: kernels of a larger padded shape that are taken only while none of its own is compiled
 (they are never compiled for it), so an edit that needs a new kernel keeps training while it compiles;
-such a use maps the run's state into its shapes (`fit`) and back (`unfit`).
+such a use maps the run's state into its shapes (`fit`) and back (`unfit`). A *warm* standby is the
+exception: once one of the plan's own kernels is compiled, the engine compiles it in the background, so
+an edit into a neighbouring bucket (e.g. a wider net) has a padded kernel to train in at once.
 
 An `Engine` trains runs and makes frames from those uses, and never asks which family it serves:
 `SerialEngine` (engine/serial.py) runs each run on its own, `BatchedEngine` (engine/batched.py) keeps a
@@ -46,6 +48,7 @@ class TrainUse:
     label: str = ""  # what clients are told ran ("exact", "padded", ...)
     max_slots: int | None = None  # the most runs one vmapped call of it may hold (None: the engine's)
     standby: bool = False  # taken only while no other use of the plan is compiled; never compiled for it
+    warm: bool = False  # a standby compiled in the background once one of the plan's own uses is
     fit: Callable[[Any], Any] | None = None  # the run's state in this use's shapes (None: they are its own)
     unfit: Callable[[Any], Any] | None = None  # a state of this use's back in the plan's shapes
 
@@ -80,6 +83,7 @@ class FrameUse:
     shared: Any = None
     batchable: bool = True
     standby: bool = False  # made with only while the plan's own frame kernel compiles (as TrainUse's)
+    warm: bool = False  # a standby compiled in the background once the plan's own frame kernel is
     fit: Callable[[Any], Any] | None = None  # the run's state in this use's shapes (None: its own)
 
 

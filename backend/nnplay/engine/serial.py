@@ -10,7 +10,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -82,13 +82,14 @@ class SerialEngine(Engine):
         return self._compiler
 
     def _use(self, plan: EnginePlan, state: Any, client: str) -> tuple[TrainUse, Any | None]:
-        """The first use with a compiled kernel (asking for the others' compiles), else a compiled standby,
-        else the last and None."""
+        """The first use with a compiled kernel (asking for the others' compiles and its warm standbys'),
+        else a compiled standby, else the last and None."""
         uses = plan.train_uses()
         own = [use for use in uses if not use.standby]
         for use in own:
             kernel = self._compiler.get(("serial", use.key))
             if kernel is not None:
+                self._warm(uses, state)
                 return use, kernel
         standby = [(u, self._compiler.get(("serial", u.key))) for u in uses if u.standby]
         stand_in = next(((u, k) for u, k in standby if k is not None), None)
@@ -99,6 +100,15 @@ class SerialEngine(Engine):
                     ("serial", use.key), partial(train_kernel, use, value), client=client, urgent=False
                 )
         return stand_in if stand_in is not None else (own[-1], None)
+
+    def _warm(self, uses: Sequence[TrainUse], state: Any) -> None:
+        """Ask, in the background, for the plan's warm standbys (seam.py) not compiled or compiling."""
+        for use in uses:
+            key = ("serial", use.key)
+            if use.warm and not self._compiler.known(lambda k, key=key: k == key):  # type: ignore[misc]
+                with contextlib.suppress(CompileRefused):
+                    value = resolve(use_state(use, state))
+                    self._compiler.request(key, partial(train_kernel, use, value), urgent=False)
 
     async def train(
         self,

@@ -54,6 +54,14 @@ class ShardSizes:
     def failure(self, use: TrainUse, slots: int) -> Exception | None:
         return self.compiler.failure(("batch", use.key, slots))
 
+    def wanted(self, use: TrainUse, slots: int) -> bool:
+        """Whether `slots` of `use` are neither ready, compiling nor failed (a request would compile)."""
+        key = ("batch", use.key, slots)
+        with self._lock:
+            if slots in self._ready.get(use.key, {}):
+                return False
+        return not self.compiler.known(lambda k: k == key)
+
     def request(self, use: TrainUse, slots: int, state: Any, client: str = "", urgent: bool = False) -> None:
         """Ask for `slots` of `use` unless it is ready, compiling or failed; a full compile queue is asked
         again at a later tick."""

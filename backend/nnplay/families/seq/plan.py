@@ -36,7 +36,7 @@ from .kernel import (
     net_key,
 )
 from .names import TASKS, Task
-from .standby import resize, stand_ins, state_shapes
+from .standby import neighbour, resize, stand_ins, state_shapes
 from .tasks import encode_typed
 
 
@@ -80,6 +80,7 @@ class SeqPlan:
         before = () if previous is None else (previous.net, *previous.stand_ins)
         # standby.py: the larger buckets that may train this plan while its own kernel compiles
         self.stand_ins: tuple[NetKey, ...] = stand_ins(config, self.net, before)
+        self.warm_net = neighbour(config, self.net)  # the stand-in compiled ahead (standby.py)
 
     @property
     def recurrent(self) -> bool:
@@ -133,6 +134,7 @@ class SeqPlan:
             lambda: make_train_chunk(key),
             label=f"{config.model} (padded)",
             standby=True,
+            warm=net == self.warm_net,
             fit=self._fit(net),
             unfit=lambda state: resize(state, state_shapes(own, config.optimizer)),
         )
@@ -173,6 +175,7 @@ class SeqPlan:
             build=lambda: SeqPlan._frame_builder(key),
             finish=lambda out: SeqFrame(out, index),
             standby=padded is not None,
+            warm=padded is not None and padded == self.warm_net,
             fit=None if padded is None else self._fit(padded),
         )
 

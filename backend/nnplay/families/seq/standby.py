@@ -11,7 +11,9 @@ batches are the same). The frames are the plan's own: they show the true config.
 
 Which buckets stand in: for each of steps, width and layers the config's own bucket or the next one up,
 the largest bucket the config's model and task allow, and the buckets the run trained in before (a
-narrower edit falls back to the kernel it was just training with). Smallest first.
+narrower edit falls back to the kernel it was just training with). Smallest first. One of them, the
+bucket one up in all three (`neighbour`), is *warm*: the engine compiles it in the background once the
+run's own kernel is compiled, so that a wider, longer or deeper edit trains padded at once.
 """
 
 from __future__ import annotations
@@ -77,6 +79,22 @@ def stand_ins(config: SeqConfig, net: NetKey, before: tuple[NetKey, ...] = ()) -
     found |= {top, *before}
     usable = {b for b in found if b != net and holds(b, net) and b.width % b.heads == 0}
     return tuple(sorted(usable, key=lambda b: (_cost(b), b.steps, b.width, b.layers)))
+
+
+def neighbour(config: SeqConfig, net: NetKey) -> NetKey | None:
+    """The bucket one up in steps, width and layers (within the ceiling): compiled in the background
+    while `net` trains (the plan's warm standby), so an edit past the bucket in any of them trains padded
+    at once. None at the ceiling."""
+    top = ceiling(config)
+    up = NetKey(
+        net.model,
+        net.task,
+        _next(net.steps, STEP_BUCKETS, top.steps),
+        _next(net.width, WIDTH_BUCKETS, top.width),
+        _next(net.layers, LAYER_BUCKETS, top.layers),
+        net.heads,
+    )
+    return up if up != net and up.width % up.heads == 0 else None
 
 
 @lru_cache(maxsize=64)
