@@ -159,3 +159,41 @@ def test_a_teacher_shows_a_sweep_on_every_page_of_the_room(base_url: str) -> Non
     assert unknown.status_code == 404 and "no sweep" in unknown.json()["detail"]
     assert room.as_teacher("sweep", {"sweep_id": None}).status_code == 200
     assert httpx.get(room.url()).json()["sweep"] is None
+
+
+def test_a_student_enters_a_sweep_in_the_challenge_and_its_smallest_run_that_meets_it_ranks_them(
+    base_url: str,
+) -> None:
+    room = create_room(base_url)
+    ada = room.join("Ada")
+    as_ada = {"X-Member-Token": ada["member_token"]}
+    body = {
+        "base": {"dataset": "circle", "learning_rate": 0.1},
+        "vary": [{"name": "hidden_layers", "text": "1/3/6"}],
+        "seeds": "1",
+        "epochs": 300,
+    }
+    sweep = start(base_url, body)
+    enter = room.url("/enter-sweep")
+    early = httpx.post(enter, json={"sweep_id": sweep["id"]}, headers=as_ada)
+    assert early.status_code == 409 and "no challenge" in early.json()["detail"]
+    assert room.as_teacher("challenge", {"dataset": "gauss", "target_loss": 0.3}).status_code == 200
+    other = httpx.post(enter, json={"sweep_id": sweep["id"]}, headers=as_ada)
+    assert other.status_code == 422 and "trains on circle; the challenge is on gauss" in other.text
+    assert room.as_teacher("challenge", {"dataset": "circle", "target_loss": 0.3}).status_code == 200
+    assert httpx.post(enter, json={"sweep_id": sweep["id"]}).status_code in (401, 403)  # a member's only
+    assert httpx.post(enter, json={"sweep_id": "nope"}, headers=as_ada).status_code == 404
+    follow(base_url, sweep["id"])  # the sweep finishes: its runs' figures are final
+    runs = httpx.get(base_url + f"/api/sweeps/{sweep['id']}").json()["runs"]
+    met = sorted(sum(r["varied"]["hidden_layers"]) for r in runs if r["test_loss"] < 0.3)
+    assert len(met) >= 2, [r["test_loss"] for r in runs]  # runs of more than one size meet the target
+    with open_socket(base_url, f"/ws/rooms/{room.code}") as listener:
+        listener.wait_for(lambda m: m.get("type") == "room")
+        entered = httpx.post(enter, json={"sweep_id": sweep["id"]}, headers=as_ada)
+        assert entered.status_code == 200 and entered.json()["entered"] == [sweep["id"]]
+        seen = listener.wait_for(lambda m: m.get("type") == "room" and m["leaderboard"], timeout=10)
+    entry = seen["leaderboard"][0]
+    assert entry["name"] == "Ada" and entry["via"] == "sweep" and entry["neurons"] == met[0]
+    assert entry["epoch"] == 300
+    withdrawn = httpx.post(enter, json={"sweep_id": None}, headers=as_ada)
+    assert withdrawn.json()["entered"] == []  # what was reached stays on the board

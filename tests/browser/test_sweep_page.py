@@ -153,8 +153,14 @@ def test_a_teacher_shows_a_sweep_to_the_class_and_a_student_opens_it(browser, ba
         teacher = person()
         teacher.open("/")
         code = open_room(teacher)
+        teacher.by_test_id("challenge").click()  # the lab's own: the smallest net to solve spiral
         student = join(person(), code, "Ada")
         expect(student.by_test_id("class-sweep")).to_be_hidden()
+        challenge = student.by_test_id("class-challenge")
+        expect(challenge).to_contain_text("Challenge: spiral")
+        expect(challenge.get_by_role("link", name="search with a sweep")).to_have_attribute(
+            "href", "./sweeps.html"
+        )
         # The teacher's tab (its room) goes to the sweep page, trains a small sweep and shows it.
         _open_sweep_page(teacher.page)
         teacher.by_test_id("sweep-seeds").fill("1")
@@ -173,6 +179,13 @@ def test_a_teacher_shows_a_sweep_to_the_class_and_a_student_opens_it(browser, ba
         expect(student.by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=30_000)
         expect(student.page.locator("[data-testid^=sweep-run-]")).to_have_count(4)
         expect(student.by_test_id("sweep-show-class")).to_be_hidden()  # a student shows nothing
+        enter = student.by_test_id("sweep-enter-challenge")  # ... but enters the sweep in the challenge
+        expect(enter).to_have_text(f"Enter it in the challenge (room {code})")
+        enter.click()
+        expect(student.by_test_id("sweep-entered")).to_have_text(re.compile(r"^Entered\. "))
+        expect(student.by_test_id("error")).to_have_text("")
+        student.page.screenshot(path=str(results_dir / "sweep-entered-in-challenge.png"))
+        expect(teacher.by_test_id("sweep-enter-challenge")).to_be_hidden()  # the teacher enters nothing
         show.click()  # the teacher stops showing it: the link goes from the room's pages
         expect(show).to_have_attribute("aria-pressed", "false")
         student.page.go_back()

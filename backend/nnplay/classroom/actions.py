@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 # A run stuck in a long chunk does not hold up the class for longer than this.
 SETTLE_TIMEOUT_S = 10.0
+MAX_ENTRIES = 4  # sweeps a member may have entered in a challenge at once
 
 
 class LessonError(ValueError):
@@ -176,6 +177,28 @@ class RoomActions:
             member.reached = None
         self.service.set_room(room, challenge=stored)
         self.audience.announce(room)
+
+    def enter_sweep(self, room: Room, member: Member, sweep_id: str | None, session_ids: list[str]) -> None:
+        """Enter a member's sweep (its runs' sessions) in the room's challenge: each run counts as the
+        member's own run would, the best that meets the target ranks them. `sweep_id` None withdraws every
+        entry. A LessonError (409) when the room has no challenge, a ChallengeRefused (422) when no run of
+        the sweep trains on the challenge's data set. At most MAX_ENTRIES: a newer one replaces the oldest."""
+        if sweep_id is None:
+            member.entries.clear()
+            return
+        spec = room.challenge
+        if not spec:
+            raise LessonError("this room has no challenge to enter a sweep in: the teacher sets one first")
+        sessions = [s for s in map(self.runs.live, session_ids) if s is not None]
+        datasets = sorted({str(getattr(s.config, "dataset", None)) for s in sessions})
+        if spec["dataset"] not in datasets:
+            trains = f"trains on {', '.join(datasets)}" if datasets else "has no run left to score"
+            raise ChallengeRefused(f"this sweep {trains}; the challenge is on {spec['dataset']}")
+        member.entries.pop(sweep_id, None)
+        member.entries[sweep_id] = list(session_ids)
+        while len(member.entries) > MAX_ENTRIES:
+            del member.entries[next(iter(member.entries))]
+        self.audience.rescore(room)
 
 
 class ChallengeRefused(ValueError):

@@ -14,7 +14,7 @@ from typing import Any
 import msgpack
 
 from .. import protocol
-from ..sessions import Subscriber
+from ..sessions import Session, Subscriber
 from . import dashboard
 from .presence import Presence
 from .rooms import Member, Room, RoomService
@@ -97,24 +97,26 @@ class RoomAudience:
             for sub in teachers:
                 sub.push_frame(tiles)
 
+    def rescore(self, room: Room) -> None:
+        """Score the challenge now (an entry came), and tell the room if the leaderboard changed."""
+        if self._score(room):
+            self.announce(room)
+
     def _score(self, room: Room) -> bool:
-        """Update the challenge's leaderboard from the live runs; returns whether it changed."""
+        """Update the challenge's leaderboard from the live runs (each member's own, if forked, and the
+        runs of the sweeps they entered); returns whether it changed."""
         spec = room.challenge
         if not spec:
             return False
         changed = False
         for member in room.members.values():
-            session = self.runs.live(member.session_id) if member.mode == "forked" else None
-            if session is None:
-                continue
-            value, size = session.family.challenge_value(session), session.family.size(session.config)
-            if getattr(session.config, "dataset", None) != spec["dataset"] or value is None or size is None:
-                continue
-            if value >= spec["target_loss"]:
-                continue
-            candidate = (size, session.epoch)
-            if member.reached is None or candidate < member.reached:
-                member.reached, changed = candidate, True
+            own = self.runs.live(member.session_id) if member.mode == "forked" else None
+            entered = [self.runs.live(i) for ids in member.entries.values() for i in ids]
+            candidates = [(own, "run"), *((session, "sweep") for session in entered)]
+            for session, via in candidates:
+                candidate = None if session is None else _meets(session, spec)
+                if candidate is not None and (member.reached is None or candidate < member.reached):
+                    member.reached, member.reached_via, changed = candidate, via, True
         return changed
 
     def _tiles(self, room: Room) -> bytes:
@@ -126,3 +128,11 @@ class RoomAudience:
             for m in room.members.values()
         ]
         return bytes(msgpack.packb({"type": "tiles", "tiles": tiles}))
+
+
+def _meets(session: Session, spec: dict[str, Any]) -> tuple[int, int] | None:
+    """(size, epoch) of a run on the challenge's data set whose figure is below its target, else None."""
+    value, size = session.family.challenge_value(session), session.family.size(session.config)
+    if getattr(session.config, "dataset", None) != spec["dataset"] or value is None or size is None:
+        return None
+    return (size, session.epoch) if value < spec["target_loss"] else None

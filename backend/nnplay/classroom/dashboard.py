@@ -48,7 +48,14 @@ def leaderboard(room: Room) -> list[dict[str, Any]]:
         (m for m in room.members.values() if m.reached is not None), key=lambda m: (m.reached, m.joined_at)
     )
     return [
-        {"rank": i + 1, "id": m.id, "name": m.name, "neurons": m.reached[0], "epoch": m.reached[1]}
+        {
+            "rank": i + 1,
+            "id": m.id,
+            "name": m.name,
+            "neurons": m.reached[0],
+            "epoch": m.reached[1],
+            "via": m.reached_via or "run",
+        }
         for i, m in enumerate(ranked)
         if m.reached is not None
     ]

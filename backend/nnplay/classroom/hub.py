@@ -147,6 +147,9 @@ class ClassroomHub:
     def show_sweep(self, room: Room, sweep: dict[str, Any] | None) -> None:
         self.actions.show_sweep(room, sweep)
 
+    def enter_sweep(self, room: Room, member: Member, sweep_id: str | None, session_ids: list[str]) -> None:
+        self.actions.enter_sweep(room, member, sweep_id, session_ids)
+
     async def set_lesson(self, room: Room, lesson_id: str) -> None:
         await self.actions.set_lesson(room, lesson_id)
 

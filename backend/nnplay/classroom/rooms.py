@@ -91,6 +91,9 @@ class Member:
     mode: str = "watching"  # watching | forked
     session_id: str | None = None  # the live forked session, if any (not stored: ids die with the server)
     reached: tuple[int, int] | None = None  # challenge: (neurons, epoch) of the best run that hit the target
+    reached_via: str = ""  # what that run was: "run" (the member's own) or "sweep" (a run of an entry)
+    # Sweeps entered in the challenge: sweep id -> its runs' session ids. In memory, as Room.sweep.
+    entries: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -301,6 +301,10 @@ class Sweep:
 
     # ---- what it shows --------------------------------------------------------------------------
 
+    def session_ids(self) -> list[str]:
+        """The sessions of its runs (those created so far)."""
+        return [record.session_id for record in self.runs if record.session_id]
+
     def summary(self) -> dict[str, Any]:
         """The sweep without its runs' curves and pictures (lists of sweeps)."""
         return {

@@ -208,6 +208,8 @@ export function installClassroom(page) {
     const student = createStudentPanel({
       code,
       name: membership.name,
+      memberId: membership.memberId,
+      sweepable: me.lab === "playground", // sweeps train the playground's runs
       onError: notify,
       onFork: async () => {
         const { session_id: sessionId } = await succeeded(roomsApi.fork(code, token));

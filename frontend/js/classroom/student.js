@@ -3,7 +3,7 @@
 import { actionButton, el } from "./dom.js";
 
 /** Returns {element, setMode(mode), mode(), onRoom(view)}; onFork/onWatch/onLeave run the actions. */
-export function createStudentPanel({ code, name, onFork, onWatch, onLeave, onError }) {
+export function createStudentPanel({ code, name, memberId, sweepable, onFork, onWatch, onLeave, onError }) {
   const fork = actionButton("Try it yourself", "fork", onFork, onError);
   fork.title = "Copy the teacher's network, weights and data into your own run";
   const watch = actionButton("Watch the teacher", "watch", onWatch, onError);
@@ -12,6 +12,12 @@ export function createStudentPanel({ code, name, onFork, onWatch, onLeave, onErr
   const spotlight = el("span", { className: "spotlight-note", testId: "spotlight-note" });
   // The sweep the teacher shows the class: a link to the sweep page, which follows it live.
   const sweep = el("a", { className: "class-sweep", testId: "class-sweep", attrs: { hidden: "" } });
+  // The teacher's challenge, the student's place on its leaderboard, and a way to search with a sweep.
+  const challenge = el("span", { className: "class-challenge", testId: "class-challenge", attrs: { hidden: "" } });
+  const challengeText = el("span");
+  const searchLink = el("a", { text: "search with a sweep", attrs: { href: "./sweeps.html" } });
+  searchLink.title = "Sweep many networks at once; on the sweep page, enter the sweep in the challenge";
+  challenge.append(challengeText, ...(sweepable ? [" · ", searchLink] : []));
   const element = el("div", { className: "classroom-room student" }, [
     el("span", { className: "room-label", text: "Room" }),
     el("strong", { className: "room-code", testId: "room-code", text: code }),
@@ -21,6 +27,7 @@ export function createStudentPanel({ code, name, onFork, onWatch, onLeave, onErr
     leave,
     spotlight,
     sweep,
+    challenge,
   ]);
 
   function setMode(mode) {
@@ -33,6 +40,12 @@ export function createStudentPanel({ code, name, onFork, onWatch, onLeave, onErr
   function onRoom(view) {
     const spot = view.spotlight;
     spotlight.textContent = spot.member_id ? `On the big screen: ${spot.name}'s run` : "";
+    challenge.hidden = !view.challenge;
+    if (view.challenge) {
+      const label = view.challenge.label || `test loss below ${view.challenge.target_loss} on ${view.challenge.dataset}`;
+      const place = view.leaderboard.find((entry) => entry.id === memberId);
+      challengeText.textContent = `Challenge: ${label}${place ? ` · you are number ${place.rank} (${place.neurons} neurons)` : ""}`;
+    }
     const shown = view.sweep;
     sweep.hidden = !shown;
     if (shown) {

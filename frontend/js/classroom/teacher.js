@@ -199,7 +199,9 @@ export function createTeacherPanel({
     spotlightName.textContent = spot.member_id ? `Spotlight: ${spot.name}'s run (read-only) ` : "";
     leaderboard.replaceChildren(
       ...view.leaderboard.map((entry) =>
-        el("li", { text: `${entry.name}: ${entry.neurons} neurons, epoch ${entry.epoch}` }),
+        el("li", {
+          text: `${entry.name}: ${entry.neurons} neurons, epoch ${entry.epoch}${entry.via === "sweep" ? " (a sweep)" : ""}`,
+        }),
       ),
     );
     leaderboard.hidden = !view.challenge;

@@ -54,6 +54,12 @@ export function showToClass(code, key, sweepId) {
   return call("POST", `/api/rooms/${encodeURIComponent(code)}/sweep`, { sweep_id: sweepId }, { "X-Teacher-Key": key });
 }
 
+/** Enters the sweep (or withdraws every entry: null) in the challenge of room `code`, as the member whose
+ * `token` it is; resolves to {entered, leaderboard}. */
+export function enterChallenge(code, token, sweepId) {
+  return call("POST", `/api/rooms/${encodeURIComponent(code)}/enter-sweep`, { sweep_id: sweepId }, { "X-Member-Token": token });
+}
+
 /** ws(s)://host/ws/sweeps/<id> for this page's host. */
 export function sweepSocketUrl(id, location = window.location) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";

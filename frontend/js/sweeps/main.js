@@ -6,7 +6,16 @@
 import { fetchSchema } from "../core/api.js";
 import { sweepReportUrl } from "../core/runsApi.js";
 import { loadMembership } from "../classroom/membership.js";
-import { getSweep, openRun, problemText, showToClass, startSweep, stopSweep, sweepSocketUrl } from "./api.js";
+import {
+  enterChallenge,
+  getSweep,
+  openRun,
+  problemText,
+  showToClass,
+  startSweep,
+  stopSweep,
+  sweepSocketUrl,
+} from "./api.js";
 import { createSweepForm } from "./form.js";
 import { learnLabels } from "./format.js";
 import { createMultiples } from "./multiples.js";
@@ -86,6 +95,7 @@ function draw() {
   report.title = "one HTML file of this sweep's figures, tables and curves; it opens offline";
   report.hidden = false;
   showClass.hidden = !teacher;
+  enter.hidden = !student;
   page.dataset.status = sweep.status;
   page.dataset.updates = String(Number(page.dataset.updates || 0) + 1); // frames drawn: bench/browser tests
   form.setRunning(!FINISHED.includes(sweep.status));
@@ -156,6 +166,25 @@ showClass.addEventListener("click", async () => {
     showClass.setAttribute("aria-pressed", String(Boolean(shownId)));
   } catch (error) {
     showError(`The class could not be shown the sweep: ${error.message}`);
+  }
+});
+
+// A student (this tab joined a room) enters the sweep in the room's challenge: its runs count as their own.
+const student = loadMembership()?.role === "student" ? loadMembership() : null;
+const enter = byTestId("sweep-enter-challenge");
+const entered = byTestId("sweep-entered");
+if (student) enter.textContent = `Enter it in the challenge (room ${student.code})`;
+enter.addEventListener("click", async () => {
+  try {
+    const answer = await enterChallenge(student.code, student.token, sweep.id);
+    const place = answer.leaderboard.find((entry) => entry.id === student.memberId);
+    entered.textContent = place
+      ? `Entered. You are number ${place.rank} on the leaderboard: ${place.neurons} neurons.`
+      : "Entered. Its runs count as yours: the smallest that meets the target ranks you.";
+    showError("");
+  } catch (error) {
+    entered.textContent = "";
+    showError(`The sweep could not be entered: ${error.message}`);
   }
 });
 

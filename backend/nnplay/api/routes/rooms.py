@@ -190,6 +190,18 @@ def show_sweep(body: SweepChoice, room: TeacherRoom, hub: Hub, sweeps: Sweeps) -
     return shown
 
 
+@router.post("/rooms/{code}/enter-sweep")
+def enter_sweep(
+    body: SweepChoice, room: RoomDep, member: MemberDep, hub: Hub, sweeps: Sweeps
+) -> dict[str, Any]:
+    """A student enters a sweep (one of the server's, by id) in the room's challenge: its runs are scored
+    as the student's own run is; `null` withdraws every entry."""
+    session_ids = [] if body.sweep_id is None else sweeps.get(body.sweep_id).session_ids()  # 404 if none
+    hub.enter_sweep(room, member, body.sweep_id, session_ids)
+    view = hub.view(room)
+    return {"entered": list(member.entries), "leaderboard": view["leaderboard"]}
+
+
 @router.post("/rooms/{code}/remove")
 async def remove(body: MemberChoice, room: TeacherRoom, hub: Hub) -> dict[str, Any]:
     try:
