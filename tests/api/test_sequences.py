@@ -134,6 +134,23 @@ def test_a_wider_edit_while_training_trains_at_once_in_the_bucket_compiled_ahead
     assert summary["config"]["width"] == 48
 
 
+def test_a_run_set_to_stop_at_a_step_pauses_there_and_says_so_in_steps(base_url):
+    config = {"task": "parity_dense", "length": 6, "width": 8, "model": "gru", "speed": 0, "stop_epoch": 30}
+    response = create_sequence_session(base_url, config)
+    assert response.status_code == 201, response.text
+    session_id = response.json()["id"]
+    with sequence_client(base_url, session_id) as client:
+        client.frame(timeout=180)
+        client.send({"type": "start"})
+        stopped = client.wait_for(
+            lambda m: m.get("type") == "status" and "as set" in (m.get("message") or ""), timeout=180
+        )
+    assert stopped["state"] == "paused" and stopped["epoch"] == 30
+    assert stopped["message"] == "stopped at step 30, as set (stop at step)"
+    summary = httpx.get(f"{base_url}/api/sequences/sessions/{session_id}").json()
+    assert summary["epoch"] == 30 and summary["config"]["stop_epoch"] == 30
+
+
 def _settled_compiles(base_url: str) -> int:
     """The engine's compile count once no compile is in flight."""
     deadline = time.monotonic() + 300

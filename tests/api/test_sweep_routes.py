@@ -135,6 +135,39 @@ def test_opening_a_finished_run_continues_it_in_a_playground_session_of_ones_own
     assert httpx.post(base_url + f"/api/sweeps/{sweep['id']}/runs/9/open").status_code == 409
 
 
+def test_a_sweep_of_the_sequence_lab_trains_its_models_and_a_run_opens_in_that_lab(base_url: str) -> None:
+    body = {
+        "lab": "sequences",
+        "base": {"task": "parity_dense", "length": 6, "width": 8, "learning_rate": 0.03},
+        "vary": [{"name": "model", "text": "rnn, gru"}],
+        "seeds": "1",
+        "epochs": 80,
+    }
+    sweep = start(base_url, body)
+    assert sweep["lab"] == "sequences" and sweep["varied"] == ["model"]
+    follow(base_url, sweep["id"], timeout=180)
+    whole = httpx.get(base_url + f"/api/sweeps/{sweep['id']}").json()
+    assert [r["varied"]["model"] for r in whole["runs"]] == ["rnn", "gru"]
+    for run in whole["runs"]:  # an epoch is a step; the accuracy is the whole-sequence one
+        assert run["state"] == "done" and run["epoch"] == 80
+        assert run["test_loss"] is not None and 0 <= run["test_accuracy"] <= 1
+        assert run["thumbnail"] and run["thumbnail_side"] == 20  # the hidden state, units x time
+    report = httpx.get(base_url + f"/api/sweeps/{sweep['id']}/report")
+    assert report.status_code == 200 and "sequences lab: 2 runs" in report.text
+    assert "80 steps each" in report.text
+    opened = httpx.post(base_url + f"/api/sweeps/{sweep['id']}/runs/1/open")
+    assert opened.status_code == 201 and opened.json()["lab"] == "sequences"
+    summary = httpx.get(base_url + f"/api/sequences/sessions/{opened.json()['id']}").json()
+    assert summary["config"]["model"] == "gru" and summary["config"]["stop_epoch"] == 0
+    assert summary["epoch"] == 80
+    other = httpx.post(base_url + "/api/sweeps", json={**body, "lab": "images"})
+    assert other.status_code == 422 and other.json()["detail"][0]["field"] == "lab"
+    assert "sweeps train runs of: playground, sequences" in other.text
+    playground_only = {**body, "vary": [{"name": "dataset", "text": "xor"}]}
+    unknown = httpx.post(base_url + "/api/sweeps", json=playground_only)
+    assert unknown.status_code == 422 and "unknown setting 'dataset'" in unknown.text
+
+
 def test_a_teacher_shows_a_sweep_on_every_page_of_the_room(base_url: str) -> None:
     room = create_room(base_url)
     sweep = start(base_url, {**SMALL, "epochs": 5})

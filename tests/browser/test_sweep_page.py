@@ -130,6 +130,38 @@ def test_a_sweep_from_the_page_draws_every_view_and_a_run_opens_in_the_playgroun
     expect(page.locator("[data-testid^=sweep-run-]")).to_have_count(8)
 
 
+def test_a_sweep_of_the_sequence_lab_from_its_page_draws_and_a_run_opens_in_the_lab(
+    page: Page, console_errors, results_dir
+):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/sequences.html")
+    page.get_by_test_id("lab-sweeps").click()  # the lab's own link: the sweep page of its settings
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-ready", "true", timeout=30_000)
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-lab", "sequences")
+    expect(page.get_by_test_id("lab-playground")).to_have_text("← sequence lab")
+    expect(page.get_by_test_id("sweep-epochs-name")).to_have_text("Steps")
+    expect(page.get_by_test_id("sweep-stop-rule")).to_be_hidden()  # its runs stop at their steps
+    page.get_by_test_id("sweep-base-task").select_option("parity_dense")
+    page.get_by_test_id("sweep-base-length").fill("6")
+    page.get_by_test_id("sweep-base-width").fill("8")
+    expect(page.get_by_test_id("sweep-axis-name-0")).to_have_value("model")
+    page.get_by_test_id("sweep-axis-values-0").fill("rnn, gru")
+    page.get_by_test_id("sweep-seeds").fill("1")
+    page.get_by_test_id("sweep-epochs").fill("60")
+    expect(page.get_by_test_id("sweep-count")).to_have_text("2 settings × 1 seed = 2 runs")
+    page.get_by_test_id("sweep-start").click()
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=SWEEP_TIMEOUT_MS)
+    expect(page.get_by_test_id("sweep-parcoords")).to_have_attribute("data-lines", "2", timeout=10_000)
+    colours = page.evaluate(_COLOURS_JS, "[data-testid^=sweep-map-]")
+    assert len(colours) == 2 and min(colours) > 4, colours  # each run's hidden state, not blank
+    expect(page.get_by_test_id("sweep-picture")).to_have_text("Hidden state (units × time)")
+    page.screenshot(path=str(results_dir / "sweeps-sequences.png"), full_page=True)
+    page.get_by_test_id("sweep-open-1").click()  # the GRU, on in the sequence lab from its step 60
+    expect(page).to_have_url(re.compile(r"/sequences\.html$"), timeout=30_000)
+    expect(page.get_by_test_id("epoch")).to_have_text("60", timeout=60_000)
+    expect(page.get_by_test_id("seq-model").locator("option:checked")).to_have_text("gru")
+
+
 def test_a_sweep_of_ten_thousand_runs_is_refused_in_words_and_nothing_starts(page: Page, console_errors):
     console_errors.allow("422")
     _open_sweep_page(page)

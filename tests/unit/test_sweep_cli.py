@@ -6,6 +6,7 @@ import json
 import pytest
 
 from nnplay.cli import main, run_training
+from nnplay.families.seq.headless import run_sequence_training
 
 SPIRAL = [
     "--dataset",
@@ -42,6 +43,28 @@ def test_nnplay_sweep_trains_its_runs_together_to_the_figures_each_run_reaches_a
     assert len(losses) == 4  # four different runs, not one run four times
     groups = result["groups"]
     assert [g["runs"] for g in groups] == [[0, 1], [2, 3]] and all(g["test_loss"]["n"] == 2 for g in groups)
+
+
+def test_a_sweep_of_the_sequence_lab_trains_its_models_together_to_what_each_reaches_alone(capsys):
+    task = ["--task", "parity_dense", "--length", "6", "--width", "16", "--learning-rate", "0.01"]
+    args = ["sweep", "--lab", "sequences", *task, "--model", "rnn,lstm", "--seeds", "1-2", "--epochs", "60"]
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["lab"] == "sequences" and result["varied"] == ["model"]
+    runs = result["runs"]
+    order = [(r["varied"]["model"], r["seed"]) for r in runs]
+    assert order == [(m, i) for m in ("rnn", "lstm") for i in (1, 2)]
+    engine = result["engine"]
+    assert engine["chunks"] > engine["training_calls"]  # a model's two seeds share calls
+    for run in runs:  # an epoch is a step here
+        assert run["state"] == "done" and run["epoch"] == 60 and run["config"]["stop_epoch"] == 60
+        alone = run_sequence_training({k: v for k, v in run["config"].items() if k != "stop_epoch"}, 60)
+        assert alone["steps"] == 60
+        assert run["test_loss"] == pytest.approx(alone["test_loss"], rel=1e-4, abs=1e-6), run["index"]
+        assert run["test_accuracy"] == pytest.approx(alone["test_sequence_accuracy"], abs=1e-6)
+    assert len({r["test_loss"] for r in runs}) == 4
+    assert main(["sweep", "--lab", "sequences", "--model", "rnn,gpt", "--epochs", "5"]) == 2
+    assert "--model: run 2 (model 'gpt', seed 1): model must be one of" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

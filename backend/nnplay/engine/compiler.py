@@ -120,10 +120,17 @@ class Compiler:
     # ---- compiling --------------------------------------------------------------------------------
 
     def request(
-        self, key: Hashable, build: Callable[[], Any], *, client: str = "", urgent: bool = True
+        self,
+        key: Hashable,
+        build: Callable[[], Any],
+        *,
+        client: str = "",
+        urgent: bool = True,
+        spare: bool = False,
     ) -> Future[Any]:
-        """The kernel of `key`, compiled on the compile thread (at once if cached; one compile per key).
-        Raises CompileRefused past the queue's bound or the client's share of it."""
+        """The kernel of `key`, compiled on the compile thread (at once if cached; one compile per key):
+        `urgent` before background work, `spare` (a kernel no run needs yet) after it. Raises
+        CompileRefused past the queue's bound or the client's share of it."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the engine is closed")
@@ -146,7 +153,7 @@ class Compiler:
                 raise CompileRefused(
                     f"this client already has {self.per_client} networks compiling; this one waits its turn"
                 )
-            job = _Job(0 if urgent else 1, next(self._order), key, build, client, Future())
+            job = _Job(0 if urgent else 2 if spare else 1, next(self._order), key, build, client, Future())
             self._in_flight[key] = job
             self._clients[client] += 1
             heapq.heappush(self._jobs, job)

@@ -110,7 +110,7 @@ def warm_frames(compiler: Compiler, uses: Sequence[FrameUse], value: Any) -> Non
         fitted = value if warm.fit is None else warm.fit(value)
         build = partial(single_kernel, warm, fitted)
         with contextlib.suppress(CompileRefused):
-            compiler.request((*prefix, stack_signature(fitted)), build, urgent=False)
+            compiler.request((*prefix, stack_signature(fitted)), build, urgent=False, spare=True)
 
 
 class Framer:

@@ -275,11 +275,11 @@ class Scheduler:
         return None
 
     def _warm(self, request: _Request, uses: Sequence[TrainUse]) -> None:
-        """Ask, in the background, for the plan's warm standbys (a lone run's shard) not compiled yet;
-        not on the client's share of the compile queue, which its own edits need."""
+        """Ask, after any other background compile, for the plan's warm standbys (a lone run's shard) not
+        compiled yet; not on the client's share of the compile queue, which its own edits need."""
         for use in uses:
             if use.warm and self.sizes.wanted(use, size := self.sizes.size_for(use, 1)):
-                self.sizes.request(use, size, use_state(use, request.state))
+                self.sizes.request(use, size, use_state(use, request.state), spare=True)
 
     def _tick_units(self, shards: list[Any]) -> int:
         """One unit count for every call of the tick (call_timing.tick_epochs): a tick lasts the frame

@@ -108,7 +108,7 @@ class SerialEngine(Engine):
             if use.warm and not self._compiler.known(lambda k, key=key: k == key):  # type: ignore[misc]
                 with contextlib.suppress(CompileRefused):
                     value = resolve(use_state(use, state))
-                    self._compiler.request(key, partial(train_kernel, use, value), urgent=False)
+                    self._compiler.request(key, partial(train_kernel, use, value), urgent=False, spare=True)
 
     async def train(
         self,

@@ -62,9 +62,17 @@ class ShardSizes:
                 return False
         return not self.compiler.known(lambda k: k == key)
 
-    def request(self, use: TrainUse, slots: int, state: Any, client: str = "", urgent: bool = False) -> None:
-        """Ask for `slots` of `use` unless it is ready, compiling or failed; a full compile queue is asked
-        again at a later tick."""
+    def request(
+        self,
+        use: TrainUse,
+        slots: int,
+        state: Any,
+        client: str = "",
+        urgent: bool = False,
+        spare: bool = False,
+    ) -> None:
+        """Ask for `slots` of `use` unless it is ready, compiling or failed (`urgent`, `spare`: as the
+        compiler's); a full compile queue is asked again at a later tick."""
         key = ("batch", use.key, slots)
         with self._lock:
             if slots in self._ready.get(use.key, {}):
@@ -77,7 +85,7 @@ class ShardSizes:
             return
         try:
             build = partial(_build, use, slots, resolve(state))
-            future = self.compiler.request(key, build, client=client, urgent=urgent)
+            future = self.compiler.request(key, build, client=client, urgent=urgent, spare=spare)
         except CompileRefused:
             return
         future.add_done_callback(lambda done: self._compiled(use.key, slots, done))

@@ -3,7 +3,8 @@
 A comma list varies a setting (`--learning-rate 0.003,0.01,0.03`); settings whose value is itself a list
 (features, hidden layers, per-layer lists) separate their alternatives with `/` (`--hidden-layers
 8,8/8,8,8`); `low..high` is a range (random sweeps draw from it; whole numbers span a grid too).
-`--seeds 1-8` trains every setting with each seed (parse.py reads all of these).
+`--seeds 1-8` trains every setting with each seed (parse.py reads all of these). `--lab sequences` sweeps
+the sequence lab's runs (its settings: `--model rnn,gru,lstm --width 16,32`; `--epochs` counts steps).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import json
 import sys
 from typing import Any
 
+from ..families.seq.settings import SETTINGS as SEQ_SETTINGS
 from ..schemas import ConfigError
-from ..settings import SETTINGS
+from ..settings import SETTINGS, Setting
 from .parse import parse_seeds, parse_setting
 from .plan import Axis, SweepSpec
 
+TABLES: dict[str, tuple[Setting, ...]] = {"playground": SETTINGS, "sequences": SEQ_SETTINGS}
 OPTION_OF = {"samples": "random", "runs": ""}  # a refused field's option (most are the setting's own)
 
 
@@ -34,7 +37,14 @@ def add_sweep_parser(sub: Any, add_settings: Any) -> None:
     sweep.add_argument("--random", type=int, default=0, metavar="N", help="draw N settings at random")
     sweep.add_argument("--sample-seed", type=int, default=0, help="the random draws' seed (default 0)")
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
+    labs = tuple(TABLES)
+    sweep.add_argument("--lab", choices=labs, default="playground", help="sequences: --epochs are steps")
     add_settings(sweep)
+    known = {action.dest for action in sweep._actions}
+    for setting in SEQ_SETTINGS:  # the sequence lab's settings that the playground's table lacks
+        if setting.name not in known:
+            flag = "--" + setting.name.replace("_", "-")
+            sweep.add_argument(flag, dest=setting.name, default=None, help=f"sequences: {setting.help}")
     sweep.set_defaults(func=sweep_command)
 
 
@@ -43,7 +53,7 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     base: dict[str, Any] = {}
     axes: list[Axis] = []
     seeds: tuple[int, ...] = (1,)
-    for setting in SETTINGS:
+    for setting in TABLES[args.lab]:
         text = getattr(args, setting.name, None)
         if text is None:
             continue
@@ -58,8 +68,10 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     if args.seeds is not None:
         seeds = parse_seeds(args.seeds)
     if args.random:
-        return SweepSpec(tuple(axes), base, seeds, args.epochs, "random", args.random, args.sample_seed)
-    return SweepSpec(tuple(axes), base, seeds, args.epochs)
+        return SweepSpec(
+            tuple(axes), base, seeds, args.epochs, "random", args.random, args.sample_seed, args.lab
+        )
+    return SweepSpec(tuple(axes), base, seeds, args.epochs, lab=args.lab)
 
 
 def _number(value: float | None, digits: int = 4) -> str:

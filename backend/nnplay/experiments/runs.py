@@ -75,9 +75,10 @@ class RunRecord:
             if len(self.history) > MAX_HISTORY:  # every other point, and the newest
                 self.history = [*self.history[:-1:2], self.history[-1]]
                 self.history_version += 1
+        figures = family.figures(decoded)
         for name in FIGURES:
-            if name in decoded:
-                self.figures[name] = finite_or_none(decoded[name])
+            if name in figures:
+                self.figures[name] = finite_or_none(figures[name])
         picture = family.thumbnail(frame)
         if picture is not None:
             self.thumbnail, self.side = picture

@@ -1,5 +1,7 @@
-"""The server's sweeps: started within bounds, found by id, stopped, deleted, and a run opened in the
-playground (a copy of it: its config, weights, epoch and own data, in a session of the client's own).
+"""The server's sweeps: started within bounds, found by id, stopped, deleted, and a run opened in its lab
+(a copy of it: its config, weights, epoch and own data, in a session of the client's own). A lab's runs
+can be swept when its family has a settings table with a stop at an epoch (the playground's, the sequence
+lab's, where an epoch is a step).
 
 A sweep's id is a capability, as a session's is: whoever knows it can follow, stop and delete the sweep.
 Each client keeps at most MAX_SWEEPS_PER_CLIENT; a new one makes room by deleting the client's oldest
@@ -14,14 +16,11 @@ from typing import Any
 
 from ..schemas import ConfigError
 from ..sessions import Session, SessionManager
-from ..settings import PAGE_DEFAULTS, SETTINGS_BY_NAME, Setting
+from ..settings import PAGE_DEFAULTS, Setting
 from .plan import SweepSpec, plan_runs
 from .runs import Sweep
 
 MAX_SWEEPS_PER_CLIENT = 4
-# The labs whose runs a sweep can train: a settings table to vary and a stop at an epoch (the other labs'
-# configs have no stop_epoch, so their runs could not all stop at the same epoch).
-SWEEPABLE: dict[str, Mapping[str, Setting]] = {"playground": SETTINGS_BY_NAME}
 
 
 class SweepNotFound(KeyError):
@@ -43,15 +42,23 @@ class SweepManager:
         self.sessions = sessions
         self._sweeps: dict[str, Sweep] = {}
 
-    def plan(self, spec: SweepSpec) -> list[Any]:
-        """The runs of a spec, checked (ConfigError naming the field otherwise)."""
-        table = SWEEPABLE.get(spec.lab)
-        if table is None:
+    def table(self, lab: str) -> Mapping[str, Setting]:
+        """The settings a sweep of `lab` varies (its family's table); ConfigError naming the lab when its
+        runs cannot be swept (no table, or no stop at an epoch to end them together)."""
+        table = self.sessions.family(lab).settings
+        if table is None or "stop_epoch" not in table:
+            families = self.sessions.families.items()
+            sweepable = ", ".join(name for name, f in families if f.settings and "stop_epoch" in f.settings)
             raise ConfigError(
                 "lab",
-                f"sweeps train runs of the playground for now; the {spec.lab!r} lab's runs have no stop at "
-                "an epoch to end them together",
+                f"the {lab!r} lab's runs cannot be swept (no stop at an epoch ends them together); sweeps "
+                f"train runs of: {sweepable}",
             )
+        return table
+
+    def plan(self, spec: SweepSpec) -> list[Any]:
+        """The runs of a spec, checked (ConfigError naming the field otherwise)."""
+        table = self.table(spec.lab)
         family = self.sessions.family(spec.lab)
         if spec.base.get("dataset") == "custom" or any(
             a.name == "dataset" and "custom" in a.values for a in spec.axes

@@ -165,10 +165,12 @@ def sweep_report(sweep: dict[str, Any], title: str = "nnplay: a sweep") -> str:
     """The HTML report of a sweep (experiments.runs.Sweep.view()): its settings, the spread over seeds,
     parallel coordinates of settings -> final test loss, every run's loss curve and every run's figures."""
     runs, varied = sweep["runs"], list(sweep["varied"])
+    unit = "step" if sweep.get("lab") == "sequences" else "epoch"  # a sequence-lab run counts steps
     finished = [r for r in runs if r.get("test_loss") is not None]
     about = (
-        f"{len(runs)} runs ({sweep['mode']}: {', '.join(varied) or 'nothing'} varied, seeds "
-        f"{', '.join(str(s) for s in sweep['seeds'])}), {sweep['epochs']} epochs each; {sweep['status']} "
+        f"{sweep.get('lab', 'playground')} lab: {len(runs)} runs ({sweep['mode']}: "
+        f"{', '.join(varied) or 'nothing'} varied, seeds "
+        f"{', '.join(str(s) for s in sweep['seeds'])}), {sweep['epochs']} {unit}s each; {sweep['status']} "
         f"after {sweep['wall_s']:.1f} s; {len(finished)} with a final test loss."
     )
     best = sweep.get("best_group")
@@ -215,7 +217,7 @@ def sweep_report(sweep: dict[str, Any], title: str = "nnplay: a sweep") -> str:
         ],
         "layout": {
             "height": 380,
-            "xaxis": {"title": {"text": "epoch"}},
+            "xaxis": {"title": {"text": unit}},
             "yaxis": {"title": {"text": "test loss"}},
             "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
         },
@@ -226,7 +228,7 @@ def sweep_report(sweep: dict[str, Any], title: str = "nnplay: a sweep") -> str:
             *varied,
             "seed",
             "state",
-            "epoch",
+            unit,
             "training loss",
             "test loss",
             "training accuracy",

@@ -11,10 +11,12 @@ do, and how its frames are encoded. The playground's MLP (families/mlp) and the 
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import protocol
+from ..settings import Setting
 from . import stopping
 
 if TYPE_CHECKING:
@@ -180,6 +182,17 @@ class Family(abc.ABC):
     def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
         """A small square picture of a frame for the teacher's student tiles: (uint8 side x side, side)."""
         return None
+
+    # ---- sweeps (experiments/) -------------------------------------------------------------------------
+
+    # The lab's settings table (name -> Setting), which a sweep varies and reads typed values by; None: its
+    # runs cannot be swept (a sweep also needs the table's `stop_epoch`, which ends its runs together).
+    settings: Mapping[str, Setting] | None = None
+
+    def figures(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """A decoded frame's headline figures by name, as a sweep's table shows them (test_loss,
+        train_loss, test_accuracy, train_accuracy: those it has): the frame's own top-level ones."""
+        return frame
 
     def tile_figure(self, session: Session) -> str | None:
         """The figure a student's tile shows, in words (None: its test loss, as the page words it)."""

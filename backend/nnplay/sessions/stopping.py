@@ -66,7 +66,8 @@ def speed(config: Any) -> int:
 def stop_reason(config: Any, epoch: int, frame: Any) -> str | None:
     """Why training stops here (stop epoch, stop loss), or None."""
     if stop_epoch(config) and epoch >= stop_epoch(config):
-        return f"stopped at epoch {epoch}, as set (stop at epoch)"
+        unit = str(getattr(config, "unit", "epoch"))  # a family whose runs count steps names them
+        return f"stopped at {unit} {epoch}, as set (stop at {unit})"
     loss = frame.train_loss if frame is not None else None
     if stop_loss(config) and loss is not None and loss <= stop_loss(config):
         return f"stopped at epoch {epoch}: training loss {loss:.4g} reached {stop_loss(config):g}"

@@ -25,7 +25,12 @@ export function problemText(body, status) {
   return `the server answered ${status}`;
 }
 
-/** Starts a sweep ({base, vary, seeds, epochs, mode, samples}); resolves to its first view. */
+/** A lab's settings schema (its settings table; the playground's also its data sets and features). */
+export function getSchema(path) {
+  return call("GET", path);
+}
+
+/** Starts a sweep ({lab, base, vary, seeds, epochs, mode, samples}); resolves to its first view. */
 export function startSweep(request) {
   return call("POST", "/api/sweeps", request);
 }

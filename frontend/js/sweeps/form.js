@@ -4,8 +4,20 @@
 
 const NOT_VARIED = new Set(["seed", "speed", "stop_epoch"]); // the sweep sets these itself
 const LIST_TYPES = new Set(["features", "layers", "choice_list", "float_list"]);
-const FIRST_VALUES = { learning_rate: "0.003, 0.01, 0.03, 0.1", hidden_layers: "4 / 8 / 8,8", batch_size: "5, 10, 20" };
+const FIRST_VALUES = {
+  playground: { learning_rate: "0.003, 0.01, 0.03, 0.1", hidden_layers: "4 / 8 / 8,8", batch_size: "5, 10, 20" },
+  sequences: { learning_rate: "0.001, 0.003, 0.01, 0.03", model: "rnn, gru, lstm", width: "8, 16, 32", batch_size: "16, 32, 64" },
+};
+// What "+ Add a setting" offers next, in order, per lab.
+const NEXT_SETTINGS = {
+  playground: ["regularization_rate", "batch_size", "activation", "hidden_layers"],
+  sequences: ["width", "learning_rate", "layers", "batch_size"],
+};
+// The settings a sweep's first row varies, per lab.
+const FIRST_SETTING = { playground: "learning_rate", sequences: "model" };
 const DEFAULT_BASE = { dataset: "spiral", features: ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"], hidden_layers: [8, 8, 8] };
+// The sequence lab's settings every run shares, shown in "Every run" (the others keep their defaults).
+const SEQUENCE_BASE = ["task", "length", "model", "width", "layers"];
 
 function el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
@@ -18,8 +30,8 @@ function labelled(text, control) {
 }
 
 /** The values a row starts with when a setting is picked. */
-function firstValues(setting) {
-  if (FIRST_VALUES[setting.name]) return FIRST_VALUES[setting.name];
+function firstValues(setting, lab) {
+  if (FIRST_VALUES[lab][setting.name]) return FIRST_VALUES[lab][setting.name];
   if (setting.type === "choice") return (setting.choices || []).slice(0, 3).join(", ");
   if (setting.choices && setting.choices.length) return setting.choices.slice(2, 5).join(", ");
   return String(setting.default);
@@ -42,6 +54,7 @@ function buildFixed(container, schema) {
   layers.dataset.testid = "sweep-hidden-layers";
   container.append(labelled("Data set", dataset), el("div", { className: "sweep-feature-row" }, el("span", { textContent: "Features" }), features), labelled("Hidden layers (neurons per layer)", layers));
   return {
+    controls: { dataset, hidden_layers: layers, features },
     read() {
       const chosen = [...features.querySelectorAll("input:checked")].map((b) => b.value);
       const hidden = layers.value.split(",").map((v) => v.trim()).filter(Boolean).map(Number);
@@ -50,7 +63,28 @@ function buildFixed(container, schema) {
   };
 }
 
-function buildAxisRow(settings, onChange, onRemove) {
+/** The sequence lab's shared settings: a menu for each choice, a number box for each number. */
+function buildSequenceFixed(container, schema) {
+  const controls = SEQUENCE_BASE.map((name) => schema.settings.find((s) => s.name === name)).filter(Boolean).map((setting) => {
+    const control = setting.type === "choice" ? el("select", { name: setting.name }) : el("input", { type: "number", name: setting.name, min: setting.min, max: setting.max, step: setting.step || 1 });
+    if (setting.type === "choice") {
+      for (const choice of setting.choices) control.append(el("option", { value: choice, textContent: setting.name === "task" ? schema.tasks[choice]?.label ?? choice : choice }));
+    }
+    control.value = String(setting.default);
+    control.dataset.testid = `sweep-base-${setting.name}`;
+    control.title = setting.help;
+    container.append(labelled(setting.label, control));
+    return { setting, control };
+  });
+  return {
+    controls: Object.fromEntries(controls.map(({ setting, control }) => [setting.name, control])),
+    read() {
+      return Object.fromEntries(controls.map(({ setting, control }) => [setting.name, setting.type === "choice" ? control.value : Number(control.value)]));
+    },
+  };
+}
+
+function buildAxisRow(settings, lab, onChange, onRemove) {
   const name = el("select");
   for (const s of settings) name.append(el("option", { value: s.name, textContent: s.label }));
   const values = el("input", { autocomplete: "off", spellcheck: false });
@@ -58,7 +92,7 @@ function buildAxisRow(settings, onChange, onRemove) {
   remove.setAttribute("aria-label", "Remove this setting");
   const row = el("div", { className: "sweep-axis" }, labelled("Setting", name), labelled("Values", values), remove);
   name.addEventListener("change", () => {
-    values.value = firstValues(settings.find((s) => s.name === name.value));
+    values.value = firstValues(settings.find((s) => s.name === name.value), lab);
     onChange();
   });
   values.addEventListener("input", onChange);
@@ -86,11 +120,20 @@ export function countSeeds(text) {
   return n;
 }
 
-/** Builds the form in `root` from the settings schema; returns {read, count, setRunning, onSubmit}. */
-export function createSweepForm(root, schema) {
+/**
+ * Builds the form in `root` from the lab's settings schema (`lab`: "playground" or "sequences"); returns
+ * {read, count, setRunning, onSubmit}.
+ */
+export function createSweepForm(root, schema, lab = "playground") {
   const form = root.querySelector("form");
   const settings = schema.settings.filter((s) => !NOT_VARIED.has(s.name));
-  const fixed = buildFixed(root.querySelector(".sweep-fixed"), schema);
+  const fixed = (lab === "sequences" ? buildSequenceFixed : buildFixed)(root.querySelector(".sweep-fixed"), schema);
+  if (lab === "sequences") {
+    // a sequence run stops at its steps (it has no loss-based stop rules)
+    root.querySelector("[data-testid=sweep-stop-rule]").closest("label").hidden = true;
+    root.querySelector("[data-testid=sweep-epochs-name]").textContent = "Steps";
+    root.querySelector("[data-testid=sweep-list-hint]").hidden = true;
+  }
   const axesBox = root.querySelector("[data-testid=sweep-axes]");
   const field = (id) => root.querySelector(`[data-testid=${id}]`);
   const rows = [];
@@ -101,6 +144,14 @@ export function createSweepForm(root, schema) {
       r.values.dataset.testid = `sweep-axis-values-${i}`;
       r.remove.dataset.testid = `sweep-axis-remove-${i}`;
     });
+    // a setting varied below is not one every run shares: its control here is off, and says so
+    const varied = new Set(rows.map((r) => r.name.value));
+    for (const [name, control] of Object.entries(fixed.controls)) {
+      const off = varied.has(name);
+      for (const input of control.matches("input, select") ? [control] : control.querySelectorAll("input")) input.disabled = off;
+      control.closest("label, .sweep-feature-row").classList.toggle("varied", off);
+      control.setAttribute("aria-description", off ? "varied below" : "");
+    }
     const random = field("sweep-mode").value === "random";
     field("sweep-samples-label").hidden = !random;
     const stop = field("sweep-stop-rule").value;
@@ -109,13 +160,13 @@ export function createSweepForm(root, schema) {
     field("sweep-count").textContent = describeCount();
   };
   const addRow = (settingName) => {
-    const r = buildAxisRow(settings, update, (row) => {
+    const r = buildAxisRow(settings, lab, update, (row) => {
       rows.splice(rows.findIndex((x) => x.row === row), 1);
       row.remove();
       update();
     });
     r.name.value = settingName;
-    r.values.value = firstValues(settings.find((s) => s.name === settingName));
+    r.values.value = firstValues(settings.find((s) => s.name === settingName), lab);
     rows.push(r);
     axesBox.append(r.row);
     update();
@@ -134,14 +185,14 @@ export function createSweepForm(root, schema) {
   };
   field("sweep-add-setting").addEventListener("click", () => {
     const used = new Set(rows.map((r) => r.name.value));
-    const next = settings.find((s) => !used.has(s.name) && ["regularization_rate", "batch_size", "activation", "hidden_layers"].includes(s.name));
+    const next = NEXT_SETTINGS[lab].map((name) => settings.find((s) => s.name === name)).find((s) => s && !used.has(s.name));
     addRow((next || settings[0]).name).name.focus();
   });
   for (const id of ["sweep-seeds", "sweep-samples", "sweep-mode", "sweep-stop-rule"]) {
     field(id).addEventListener("input", update);
     field(id).addEventListener("change", update);
   }
-  addRow("learning_rate");
+  addRow(FIRST_SETTING[lab]);
 
   return {
     read() {
@@ -154,6 +205,7 @@ export function createSweepForm(root, schema) {
       if (stop === "early") Object.assign(base, { early_stopping: "on", patience: Math.round(value) });
       const random = field("sweep-mode").value === "random";
       return {
+        lab,
         base,
         vary,
         seeds: field("sweep-seeds").value,

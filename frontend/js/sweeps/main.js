@@ -3,11 +3,11 @@
 // The sweep's id is kept per tab (sessionStorage), so a reload, or coming back from a run opened in
 // the playground, shows the sweep again.
 
-import { fetchSchema } from "../core/api.js";
 import { sweepReportUrl } from "../core/runsApi.js";
 import { loadMembership } from "../classroom/membership.js";
 import {
   enterChallenge,
+  getSchema,
   getSweep,
   openRun,
   problemText,
@@ -23,7 +23,25 @@ import { createParcoords } from "./parcoords.js";
 import { createRunTable, createSpreadTable } from "./table.js";
 
 const SWEEP_KEY = "nnplay.sweep";
-const SESSION_KEY = "nnplay.session"; // the playground's own (playground/session.js): "Open" hands it a run
+// The labs whose runs a sweep trains: their schema, their page, the key under which their page keeps the
+// tab's session ("Open" hands it a run), and how the page names them and a run's picture.
+const LABS = {
+  playground: {
+    schema: "/api/schema",
+    page: "./",
+    sessionKey: "nnplay.session", // playground/session.js
+    back: "← playground",
+    picture: "Decision map (orange −1, blue +1)",
+  },
+  sequences: {
+    schema: "/api/sequences/schema",
+    page: "./sequences.html",
+    sessionKey: "nnplay-sequences-session", // sequences/main.js
+    back: "← sequence lab",
+    picture: "Hidden state (units × time)",
+  },
+};
+const LAB = new URLSearchParams(window.location.search).get("lab") === "sequences" ? "sequences" : "playground";
 const FINISHED = ["done", "stopped", "failed"];
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -68,7 +86,7 @@ function merge(message) {
 const views = {
   parcoords: createParcoords(byTestId("sweep-parcoords")),
   spread: createSpreadTable(byTestId("sweep-spread")),
-  multiples: createMultiples(byTestId("sweep-grid"), (index) => openInPlayground(index)),
+  multiples: createMultiples(byTestId("sweep-grid"), (index) => openInLab(index)),
   table: createRunTable(byTestId("sweep-table")),
 };
 
@@ -76,7 +94,8 @@ function describeStatus(s) {
   const seconds = s.wall_s === null ? "" : ` in ${s.wall_s.toFixed(1)} s`;
   if (s.status === "running" || s.status === "starting") {
     const epochs = s.runs.reduce((n, r) => n + r.epoch, 0);
-    return `training ${s.run_count} runs together: ${s.finished_runs} finished, ${epochs.toLocaleString()} epochs so far`;
+    const unit = s.lab === "sequences" ? "steps" : "epochs";
+    return `training ${s.run_count} runs together: ${s.finished_runs} finished, ${epochs.toLocaleString()} ${unit} so far`;
   }
   if (s.status === "stopping") return "stopping…";
   return `${s.status}: ${s.finished_runs} of ${s.run_count} runs${seconds}`;
@@ -136,19 +155,25 @@ async function start() {
   }
 }
 
-async function openInPlayground(index) {
+async function openInLab(index) {
   try {
     const session = await openRun(sweep.id, index);
-    remember(SESSION_KEY, session.id);
-    window.location.assign(`./${window.location.search}`); // the playground resumes the tab's session
+    const lab = LABS[session.lab] ?? LABS.playground;
+    remember(lab.sessionKey, session.id);
+    window.location.assign(lab.page); // the lab's page resumes the tab's session
   } catch (error) {
     showError(`Run ${index} could not be opened: ${error.body ? problemText(error.body, error.status) : error.message}`);
   }
 }
 
-const schema = await fetchSchema();
+const schema = await getSchema(LABS[LAB].schema);
 learnLabels(schema);
-const form = createSweepForm(byTestId("sweep-settings"), schema);
+const form = createSweepForm(byTestId("sweep-settings"), schema, LAB);
+const back = byTestId("lab-playground");
+back.textContent = LABS[LAB].back;
+back.href = LABS[LAB].page;
+byTestId("sweep-picture").textContent = LABS[LAB].picture;
+page.dataset.lab = LAB;
 form.onSubmit(start);
 form.onStop(() => sweep && stopSweep(sweep.id).catch((error) => showError(error.message)));
 

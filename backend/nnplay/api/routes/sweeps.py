@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect
@@ -18,9 +19,10 @@ from ... import protocol
 from ...experiments.parse import parse_seeds, parse_setting
 from ...experiments.plan import Axis, SweepSpec
 from ...experiments.runs import Sweep
-from ...experiments.sweeps import SWEEPABLE, SweepNotFound
+from ...experiments.sweeps import SweepNotFound
 from ...export.report import sweep_report
 from ...schemas import ConfigError
+from ...settings import Setting
 from ..deps import Client, CreatingClient, Manager, SweepDep, Sweeps, sessions_of, sweeps_of
 from ..downloads import attachment
 from .ws import CLOSE_NOT_FOUND
@@ -40,10 +42,10 @@ class AxisBody(BaseModel):
     high: float | None = None
     text: str | None = Field(None, max_length=2000)
 
-    def axis(self) -> Axis:
+    def axis(self, table: Mapping[str, Setting]) -> Axis:
         if self.text is None:
             return Axis(self.name, tuple(self.values), self.low, self.high)
-        setting = SWEEPABLE["playground"].get(self.name)
+        setting = table.get(self.name)
         if setting is None:
             raise ConfigError(self.name, f"unknown setting {self.name!r}; it cannot be varied")
         parsed = parse_setting(setting, self.text)
@@ -61,9 +63,10 @@ class SweepBody(BaseModel):
     samples: int = Field(0, ge=0, description="random sweeps: settings drawn (each with every seed)")
     sample_seed: int = 0
 
-    def spec(self) -> SweepSpec:
-        """The spec (ConfigError naming the field if a text is unreadable)."""
-        axes = tuple(a.axis() for a in self.vary)
+    def spec(self, table: Mapping[str, Setting]) -> SweepSpec:
+        """The spec, its typed values read by the lab's `table` (ConfigError naming the field if a text is
+        unreadable)."""
+        axes = tuple(a.axis(table) for a in self.vary)
         seeds = parse_seeds(self.seeds) if isinstance(self.seeds, str) else tuple(self.seeds)
         return SweepSpec(
             axes, self.base, seeds, self.epochs, self.mode, self.samples, self.sample_seed, self.lab
@@ -72,7 +75,8 @@ class SweepBody(BaseModel):
 
 @router.post("/api/sweeps", status_code=201)
 async def start_sweep(body: SweepBody, client: CreatingClient, sweeps: Sweeps) -> dict[str, Any]:
-    sweep = await sweeps.start(body.spec(), client)  # ConfigError, TooManySweeps, TooManySessions
+    spec = body.spec(sweeps.table(body.lab))  # ConfigError
+    sweep = await sweeps.start(spec, client)  # ConfigError, TooManySweeps, TooManySessions
     return sweep.view()
 
 
@@ -106,7 +110,7 @@ async def delete_sweep(sweep: SweepDep, sweeps: Sweeps) -> None:
 
 @router.post("/api/sweeps/{sweep_id}/runs/{index}/open", status_code=201)
 async def open_run(sweep: SweepDep, index: int, client: CreatingClient, sweeps: Sweeps) -> dict[str, Any]:
-    """A playground session of the client's own that continues the run (RunNotOpen: 409)."""
+    """A session of the client's own, in the sweep's lab, that continues the run (RunNotOpen: 409)."""
     session = await sweeps.open_run(sweep, index, client)
     return {"id": session.id, "watch_id": session.watch_id, "epoch": session.epoch, "lab": session.family.lab}
 

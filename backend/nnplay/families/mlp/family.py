@@ -16,7 +16,7 @@ from ...sessions.commands import Command, ReplaceData
 from ...sessions.family import NOT_MINE, Family, LabChallenge, Stamp
 from ...sessions.runstate import CommandFailed
 from ...sessions.stopping import NO_TRAINING_POINTS
-from ...settings import DATASETS, dataset_classes, fresh_run_reason
+from ...settings import DATASETS, SETTINGS_BY_NAME, dataset_classes, fresh_run_reason
 from ...userdata import PointsError, check_point
 from . import weights
 from .evaluate import GRID_SIZE, NEURON_GRID_SIZE
@@ -35,6 +35,7 @@ POINT_EDITS = ("add_point", "remove_point", "clear_points")
 
 class MlpFamily(Family):
     lab = "playground"
+    settings = SETTINGS_BY_NAME
 
     def make_config(self, base: Any, changes: dict[str, Any] | None) -> TrainConfig:
         return make_config(base, changes)

@@ -57,6 +57,7 @@ class SeqConfig(BaseModel):
     clip: float = _field("clip")
     batch_size: int = _field("batch_size")
     speed: int = _field("speed")
+    stop_epoch: int = _field("stop_epoch")  # a step (the run loop's stop reads `stop_epoch`)
     seed: int = _field("seed")
     # Side by side: more models trained with this one, on the same batches, in one call (group.py); each
     # with every other setting of this config. Empty: a run of one model.
@@ -98,6 +99,11 @@ class SeqConfig(BaseModel):
                 f"width must be a multiple of heads ({self.heads}) for the Transformer, got {self.width}",
             )
         return self
+
+    @property
+    def unit(self) -> str:
+        """What a run counts (its `stop_epoch` is one): training steps."""
+        return "step"
 
     @property
     def recurrent(self) -> bool:

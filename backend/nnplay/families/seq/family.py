@@ -28,7 +28,7 @@ from .messages import parse_message
 from .model import GATES
 from .names import MODELS, POSITIONAL, SYMBOLS, TASKS
 from .plan import SeqFrame, SeqPlan
-from .settings import MAX_SEQ2SEQ_LENGTH, MAX_TRANSFORMER_LENGTH, public
+from .settings import MAX_SEQ2SEQ_LENGTH, MAX_TRANSFORMER_LENGTH, SETTINGS_BY_NAME, public
 from .typed import TypedError, alphabet, answer_steps, expected_answer, parse_typed
 
 if TYPE_CHECKING:
@@ -189,6 +189,17 @@ class SeqFamily(Family):
         return {
             "alphabet": alphabet(plan.task, plan.config.vocab),
             "bucket": {"steps": plan.net.steps, "width": plan.net.width, "layers": plan.net.layers},
+        }
+
+    settings = SETTINGS_BY_NAME  # a sweep varies them; `stop_epoch` is a step here
+
+    def figures(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """The losses, and as accuracies the whole-sequence ones (a side-by-side run's: its first model's)."""
+        test, train = frame.get("test") or {}, frame.get("train") or {}
+        return {
+            **frame,
+            "test_accuracy": test.get("sequence_accuracy"),
+            "train_accuracy": train.get("sequence_accuracy"),
         }
 
     def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:

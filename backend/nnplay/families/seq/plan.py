@@ -80,7 +80,9 @@ class SeqPlan:
         before = () if previous is None else (previous.net, *previous.stand_ins)
         # standby.py: the larger buckets that may train this plan while its own kernel compiles
         self.stand_ins: tuple[NetKey, ...] = stand_ins(config, self.net, before)
-        self.warm_net = neighbour(config, self.net)  # the stand-in compiled ahead (standby.py)
+        # the stand-in compiled ahead (standby.py); none for a run that stops by itself at a step (a
+        # sweep's: it is measured, not edited, and its compiles would wait behind the warm one's)
+        self.warm_net = neighbour(config, self.net) if not config.stop_epoch else None
 
     @property
     def recurrent(self) -> bool:

@@ -68,6 +68,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Training steps per frame: 1 lets you watch every update (the attention forms over seconds); "
             "'max' (0) trains as fast as the device allows.", "speed", "pace", min=0, max=1000,
             choices=(0, 1, 2, 5, 10, 20, 50, 100)),
+    Setting("stop_epoch", "Stop at step", "int", 0,
+            "Pause by itself at this training step (0 = never): compare settings after the same training.",
+            "stopStep", "pace", min=0, max=10_000_000, step=100),
     Setting("seed", "Seed", "int", 1,
             "Seeds the weights and every generated sequence: the same seed, the same run.", "seed", "task",
             min=0, max=2**31 - 1, step=1),
