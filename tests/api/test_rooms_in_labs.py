@@ -8,6 +8,7 @@ import time
 
 import httpx
 import msgpack
+import numpy as np
 from test_images import create_image_session, image_client
 from test_rooms_restart import server_process
 
@@ -48,7 +49,7 @@ def test_a_room_of_an_image_lab_run_sends_students_to_the_image_lab_and_forks_th
     assert refused.status_code == 422 and "hidden_layers" in refused.text, refused.text
 
 
-def test_the_teacher_tiles_of_image_lab_forks_come_without_a_decision_map(base_url):
+def test_the_teacher_tiles_of_image_lab_forks_show_their_confusion_matrix(base_url):
     room = _image_room(base_url)
     fork = room.fork(room.join("Ada"))
     with image_client(base_url, fork) as own:
@@ -62,7 +63,11 @@ def test_the_teacher_tiles_of_image_lab_forks_come_without_a_decision_map(base_u
                 tile = msgpack.unpackb(message)["tiles"][0]
                 break
     assert tile["name"] == "Ada" and tile["mode"] == "forked"
-    assert tile["grid"] is None and tile["neurons"] is None and tile["state"] in {"paused", "running"}
+    assert tile["neurons"] is None and tile["state"] in {"paused", "running"}
+    # no decision map: the confusion matrix's rows as shares (128 none, 255 all), a digit 2x2 cells
+    picture = np.frombuffer(tile["grid"], np.uint8).reshape(20, 20)
+    assert tile["grid_size"] == 20 and picture.min() >= 128
+    assert picture.diagonal().mean() > picture.mean()  # after an epoch, most digits land on the diagonal
 
 
 def test_a_lesson_of_another_lab_is_refused_and_the_room_keeps_its_lesson(base_url):

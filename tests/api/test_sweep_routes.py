@@ -4,10 +4,12 @@ asked; a finished run opens as a playground session of one's own that continues 
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
 import httpx
+import numpy as np
 from websockets.sync.client import connect
 
 from live import Client, open_client
@@ -82,7 +84,8 @@ def test_bad_sweeps_get_a_4xx_that_names_the_problem_and_start_nothing(base_url:
             "10,000",
         ),
         ({**SMALL, "seeds": []}, "seeds", "seeds are empty"),
-        ({**SMALL, "lab": "images"}, "lab", "playground"),
+        ({**SMALL, "lab": "generative"}, "lab", "playground"),
+        ({**SMALL, "lab": "images"}, "dataset", "unknown setting"),
         ({**SMALL, "base": {"dataset": "custom"}}, "dataset", "own points"),
         (
             {**SMALL, "vary": [{"name": "learning_rate", "values": [50]}]},
@@ -160,12 +163,32 @@ def test_a_sweep_of_the_sequence_lab_trains_its_models_and_a_run_opens_in_that_l
     summary = httpx.get(base_url + f"/api/sequences/sessions/{opened.json()['id']}").json()
     assert summary["config"]["model"] == "gru" and summary["config"]["stop_epoch"] == 0
     assert summary["epoch"] == 80
-    other = httpx.post(base_url + "/api/sweeps", json={**body, "lab": "images"})
+    other = httpx.post(base_url + "/api/sweeps", json={**body, "lab": "generative"})
     assert other.status_code == 422 and other.json()["detail"][0]["field"] == "lab"
-    assert "sweeps train runs of: playground, sequences" in other.text
+    assert "sweeps train runs of: playground, images, sequences" in other.text
     playground_only = {**body, "vary": [{"name": "dataset", "text": "xor"}]}
     unknown = httpx.post(base_url + "/api/sweeps", json=playground_only)
     assert unknown.status_code == 422 and "unknown setting 'dataset'" in unknown.text
+
+
+def test_a_sweep_of_the_image_lab_stops_its_runs_at_an_epochs_end_and_shows_their_confusion(
+    base_url: str,
+) -> None:
+    body = {"lab": "images", "vary": [{"name": "batch_size", "text": "32, 64"}], "seeds": "1", "epochs": 1}
+    sweep = start(base_url, body)
+    follow(base_url, sweep["id"], timeout=180)
+    whole = httpx.get(base_url + f"/api/sweeps/{sweep['id']}").json()
+    assert [r["varied"]["batch_size"] for r in whole["runs"]] == [32, 64]
+    for run in whole["runs"]:
+        assert run["state"] == "done" and run["epoch"] == 1 and 0.5 < run["test_accuracy"] <= 1
+        picture = np.frombuffer(base64.b64decode(run["thumbnail"]), np.uint8).reshape(20, 20)
+        assert picture.diagonal().mean() > picture.mean()  # the confusion matrix: most on the diagonal
+    opened = httpx.post(base_url + f"/api/sweeps/{sweep['id']}/runs/0/open")
+    assert opened.status_code == 201 and opened.json()["lab"] == "images" and opened.json()["epoch"] == 1
+    summary = httpx.get(base_url + f"/api/images/sessions/{opened.json()['id']}").json()
+    assert summary["config"]["stop_epoch"] == 0 and summary["config"]["batch_size"] == 32
+    schema = httpx.get(base_url + "/api/images/schema").json()
+    assert "stop_epoch" in [s["name"] for s in schema["settings"]]
 
 
 def test_a_teacher_shows_a_sweep_on_every_page_of_the_room(base_url: str) -> None:

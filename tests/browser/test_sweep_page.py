@@ -162,6 +162,29 @@ def test_a_sweep_of_the_sequence_lab_from_its_page_draws_and_a_run_opens_in_the_
     expect(page.get_by_test_id("seq-model").locator("option:checked")).to_have_text("gru")
 
 
+def test_a_sweep_of_the_image_lab_draws_confusion_matrices_and_a_run_opens_in_the_lab(
+    page: Page, console_errors, results_dir
+):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/images.html")
+    page.get_by_test_id("lab-sweeps").click()
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-lab", "images", timeout=30_000)
+    expect(page.get_by_test_id("sweep-base-optimizer")).to_have_value("adam")
+    expect(page.get_by_test_id("sweep-axis-name-0")).to_have_value("learning_rate")
+    page.get_by_test_id("sweep-axis-values-0").fill("0.003, 0.01")
+    page.get_by_test_id("sweep-seeds").fill("1")
+    page.get_by_test_id("sweep-epochs").fill("1")
+    expect(page.get_by_test_id("sweep-count")).to_have_text("2 settings × 1 seed = 2 runs")
+    page.get_by_test_id("sweep-start").click()
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=SWEEP_TIMEOUT_MS)
+    colours = page.evaluate(_COLOURS_JS, "[data-testid^=sweep-map-]")
+    assert len(colours) == 2 and min(colours) > 4, colours  # each run's confusion matrix, not blank
+    page.screenshot(path=str(results_dir / "sweeps-images.png"), full_page=True)
+    page.get_by_test_id("sweep-open-1").click()  # on in the image lab, from the end of its epoch
+    expect(page).to_have_url(re.compile(r"/images\.html\?session="), timeout=30_000)
+    expect(page.get_by_test_id("epoch")).to_have_text(re.compile(r"^1(\.0+)?$"), timeout=60_000)
+
+
 def test_a_sweep_of_ten_thousand_runs_is_refused_in_words_and_nothing_starts(page: Page, console_errors):
     console_errors.allow("422")
     _open_sweep_page(page)

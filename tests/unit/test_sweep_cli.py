@@ -6,6 +6,7 @@ import json
 import pytest
 
 from nnplay.cli import main, run_training
+from nnplay.families.cnn.headless import run_image_training
 from nnplay.families.seq.headless import run_sequence_training
 
 SPIRAL = [
@@ -65,6 +66,27 @@ def test_a_sweep_of_the_sequence_lab_trains_its_models_together_to_what_each_rea
     assert len({r["test_loss"] for r in runs}) == 4
     assert main(["sweep", "--lab", "sequences", "--model", "rnn,gpt", "--epochs", "5"]) == 2
     assert "--model: run 2 (model 'gpt', seed 1): model must be one of" in capsys.readouterr().err
+
+
+def test_a_sweep_of_the_image_lab_trains_its_runs_together_to_what_each_reaches_alone(capsys):
+    args = ["sweep", "--lab", "images", "--learning-rate", "0.003,0.01", "--augment-shift", "true,false"]
+    assert main([*args, "--seeds", "1", "--epochs", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["lab"] == "images" and result["varied"] == ["learning_rate", "augment_shift"]
+    runs = result["runs"]
+    assert [(r["varied"]["learning_rate"], r["config"]["augment_shift"]) for r in runs] == [
+        (0.003, True),
+        (0.003, False),
+        (0.01, True),
+        (0.01, False),
+    ]
+    assert result["engine"]["chunks"] > result["engine"]["training_calls"]  # runs share calls
+    for run in runs:  # an epoch of minibatch steps, stopped at its end
+        assert run["state"] == "done" and run["epoch"] == 1
+        alone = run_image_training({k: v for k, v in run["config"].items() if k != "stop_epoch"}, 1)
+        assert run["test_loss"] == pytest.approx(alone["test_loss"], rel=1e-4, abs=1e-6), run["index"]
+        assert run["test_accuracy"] == pytest.approx(alone["test_accuracy"], abs=1e-6)
+    assert len({r["test_loss"] for r in runs}) == 4
 
 
 @pytest.mark.parametrize(

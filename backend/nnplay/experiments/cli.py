@@ -4,7 +4,9 @@ A comma list varies a setting (`--learning-rate 0.003,0.01,0.03`); settings whos
 (features, hidden layers, per-layer lists) separate their alternatives with `/` (`--hidden-layers
 8,8/8,8,8`); `low..high` is a range (random sweeps draw from it; whole numbers span a grid too).
 `--seeds 1-8` trains every setting with each seed (parse.py reads all of these). `--lab sequences` sweeps
-the sequence lab's runs (its settings: `--model rnn,gru,lstm --width 16,32`; `--epochs` counts steps).
+the sequence lab's runs (its settings: `--model rnn,gru,lstm --width 16,32`; `--epochs` counts steps),
+`--lab images` the image lab's (`--optimizer adam,sgd --augment-shift true,false`; its layer stack stays
+the lab's default).
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ import json
 import sys
 from typing import Any
 
+from ..families.cnn.settings import SETTINGS as IMAGE_SETTINGS
 from ..families.seq.settings import SETTINGS as SEQ_SETTINGS
 from ..schemas import ConfigError
 from ..settings import SETTINGS, Setting
 from .parse import parse_seeds, parse_setting
 from .plan import Axis, SweepSpec
 
-TABLES: dict[str, tuple[Setting, ...]] = {"playground": SETTINGS, "sequences": SEQ_SETTINGS}
+TABLES: dict[str, tuple[Setting, ...]] = {
+    "playground": SETTINGS,
+    "sequences": SEQ_SETTINGS,
+    "images": IMAGE_SETTINGS,
+}
 OPTION_OF = {"samples": "random", "runs": ""}  # a refused field's option (most are the setting's own)
 
 
@@ -38,13 +45,15 @@ def add_sweep_parser(sub: Any, add_settings: Any) -> None:
     sweep.add_argument("--sample-seed", type=int, default=0, help="the random draws' seed (default 0)")
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
     labs = tuple(TABLES)
-    sweep.add_argument("--lab", choices=labs, default="playground", help="sequences: --epochs are steps")
+    sweep.add_argument("--lab", choices=labs, default="playground", help="sequences: --epochs count steps")
     add_settings(sweep)
     known = {action.dest for action in sweep._actions}
-    for setting in SEQ_SETTINGS:  # the sequence lab's settings that the playground's table lacks
-        if setting.name not in known:
-            flag = "--" + setting.name.replace("_", "-")
-            sweep.add_argument(flag, dest=setting.name, default=None, help=f"sequences: {setting.help}")
+    for lab, table in TABLES.items():  # the other labs' settings that the playground's table lacks
+        for setting in table:
+            if setting.name not in known:
+                known.add(setting.name)
+                flag = "--" + setting.name.replace("_", "-")
+                sweep.add_argument(flag, dest=setting.name, default=None, help=f"{lab}: {setting.help}")
     sweep.set_defaults(func=sweep_command)
 
 

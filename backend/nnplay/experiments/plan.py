@@ -193,7 +193,8 @@ def plan_runs(
     runs: list[PlannedRun] = []
     for group, varied in enumerate(settings_of(spec, table)):
         for seed in spec.seeds:
-            changes = {**spec.base, **varied, "seed": seed, "stop_epoch": spec.epochs, "speed": 0}
+            pace = {"speed": 0} if "speed" in table else {}  # as fast as it goes (a lab may have no pace)
+            changes = {**spec.base, **varied, "seed": seed, "stop_epoch": spec.epochs, **pace}
             try:
                 config = make_config(None, changes)
             except ConfigError as exc:

@@ -124,7 +124,9 @@ class SweepManager:
         except KeyError:
             raise RunNotOpen(f"run {index}'s session has ended (idle too long); its figures remain") from None
         family = source.family
-        config = family.make_config(source.config, {"stop_epoch": 0, **PAGE_DEFAULTS})
+        table = self.table(family.lab)
+        page = {name: value for name, value in PAGE_DEFAULTS.items() if name in table}  # its pace, if any
+        config = family.make_config(source.config, {"stop_epoch": 0, **page})
         session = await self.sessions.create(config.public(), client, lab=family.lab)
         session.adopt(source.params, source.epoch, family.own_data(source))
         await session.settled()

@@ -146,7 +146,9 @@ class RunLoop(RunState):
                     "to train on",
                 )
                 return None
-            cap = min(cap, stop - self.epoch)
+            # in units: a family that trains in minibatch steps stops at the epoch's boundary
+            per_epoch = self.family.units_per_epoch(self.plan)
+            cap = min(cap, max(1, round((stop - self.epoch) * per_epoch) - self.step_in_epoch))
         return cap
 
     async def _train_chunk(self, stepping: bool, units: int = 1) -> int:

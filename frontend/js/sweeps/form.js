@@ -7,17 +7,24 @@ const LIST_TYPES = new Set(["features", "layers", "choice_list", "float_list"]);
 const FIRST_VALUES = {
   playground: { learning_rate: "0.003, 0.01, 0.03, 0.1", hidden_layers: "4 / 8 / 8,8", batch_size: "5, 10, 20" },
   sequences: { learning_rate: "0.001, 0.003, 0.01, 0.03", model: "rnn, gru, lstm", width: "8, 16, 32", batch_size: "16, 32, 64" },
+  images: { learning_rate: "0.001, 0.003, 0.01", batch_size: "16, 32, 64", optimizer: "sgd, momentum, adam" },
 };
 // What "+ Add a setting" offers next, in order, per lab.
 const NEXT_SETTINGS = {
   playground: ["regularization_rate", "batch_size", "activation", "hidden_layers"],
   sequences: ["width", "learning_rate", "layers", "batch_size"],
+  images: ["batch_size", "optimizer", "augment_shift", "weight_decay"],
 };
-// The settings a sweep's first row varies, per lab.
-const FIRST_SETTING = { playground: "learning_rate", sequences: "model" };
+// The settings a sweep's first row varies, per lab; and the epochs (steps) it trains for at first.
+const FIRST_SETTING = { playground: "learning_rate", sequences: "model", images: "learning_rate" };
+const FIRST_EPOCHS = { playground: 300, sequences: 300, images: 3 };
 const DEFAULT_BASE = { dataset: "spiral", features: ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"], hidden_layers: [8, 8, 8] };
-// The sequence lab's settings every run shares, shown in "Every run" (the others keep their defaults).
-const SEQUENCE_BASE = ["task", "length", "model", "width", "layers"];
+// The settings every run shares that "Every run" shows, per lab (the others keep their defaults; the
+// image lab's layer stack is its default).
+const LAB_BASE = {
+  sequences: ["task", "length", "model", "width", "layers"],
+  images: ["optimizer", "batch_size", "train_ratio"],
+};
 
 function el(tag, props = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
@@ -33,6 +40,7 @@ function labelled(text, control) {
 function firstValues(setting, lab) {
   if (FIRST_VALUES[lab][setting.name]) return FIRST_VALUES[lab][setting.name];
   if (setting.type === "choice") return (setting.choices || []).slice(0, 3).join(", ");
+  if (setting.type === "bool") return "true, false";
   if (setting.choices && setting.choices.length) return setting.choices.slice(2, 5).join(", ");
   return String(setting.default);
 }
@@ -63,12 +71,12 @@ function buildFixed(container, schema) {
   };
 }
 
-/** The sequence lab's shared settings: a menu for each choice, a number box for each number. */
-function buildSequenceFixed(container, schema) {
-  const controls = SEQUENCE_BASE.map((name) => schema.settings.find((s) => s.name === name)).filter(Boolean).map((setting) => {
+/** A lab's shared settings (`names`): a menu for each choice, a number box for each number. */
+function buildLabFixed(container, schema, names) {
+  const controls = names.map((name) => schema.settings.find((s) => s.name === name)).filter(Boolean).map((setting) => {
     const control = setting.type === "choice" ? el("select", { name: setting.name }) : el("input", { type: "number", name: setting.name, min: setting.min, max: setting.max, step: setting.step || 1 });
     if (setting.type === "choice") {
-      for (const choice of setting.choices) control.append(el("option", { value: choice, textContent: setting.name === "task" ? schema.tasks[choice]?.label ?? choice : choice }));
+      for (const choice of setting.choices) control.append(el("option", { value: choice, textContent: setting.name === "task" ? schema.tasks?.[choice]?.label ?? choice : choice }));
     }
     control.value = String(setting.default);
     control.dataset.testid = `sweep-base-${setting.name}`;
@@ -127,13 +135,15 @@ export function countSeeds(text) {
 export function createSweepForm(root, schema, lab = "playground") {
   const form = root.querySelector("form");
   const settings = schema.settings.filter((s) => !NOT_VARIED.has(s.name));
-  const fixed = (lab === "sequences" ? buildSequenceFixed : buildFixed)(root.querySelector(".sweep-fixed"), schema);
-  if (lab === "sequences") {
-    // a sequence run stops at its steps (it has no loss-based stop rules)
+  const where = root.querySelector(".sweep-fixed");
+  const fixed = lab === "playground" ? buildFixed(where, schema) : buildLabFixed(where, schema, LAB_BASE[lab]);
+  if (lab !== "playground") {
+    // the other labs' runs stop at their epochs (steps): they have no loss-based stop rules
     root.querySelector("[data-testid=sweep-stop-rule]").closest("label").hidden = true;
-    root.querySelector("[data-testid=sweep-epochs-name]").textContent = "Steps";
     root.querySelector("[data-testid=sweep-list-hint]").hidden = true;
   }
+  if (lab === "sequences") root.querySelector("[data-testid=sweep-epochs-name]").textContent = "Steps";
+  root.querySelector("[data-testid=sweep-epochs]").value = String(FIRST_EPOCHS[lab]);
   const axesBox = root.querySelector("[data-testid=sweep-axes]");
   const field = (id) => root.querySelector(`[data-testid=${id}]`);
   const rows = [];

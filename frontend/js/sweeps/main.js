@@ -40,8 +40,16 @@ const LABS = {
     back: "← sequence lab",
     picture: "Hidden state (units × time)",
   },
+  images: {
+    schema: "/api/images/schema",
+    page: "./images.html",
+    sessionKey: null, // the image lab's page holds its session in its address (?session=)
+    back: "← image lab",
+    picture: "Confusion matrix (a row per true digit, blue: all of them)",
+  },
 };
-const LAB = new URLSearchParams(window.location.search).get("lab") === "sequences" ? "sequences" : "playground";
+const asked = new URLSearchParams(window.location.search).get("lab");
+const LAB = Object.hasOwn(LABS, asked ?? "") ? asked : "playground";
 const FINISHED = ["done", "stopped", "failed"];
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -94,7 +102,7 @@ function describeStatus(s) {
   const seconds = s.wall_s === null ? "" : ` in ${s.wall_s.toFixed(1)} s`;
   if (s.status === "running" || s.status === "starting") {
     const epochs = s.runs.reduce((n, r) => n + r.epoch, 0);
-    const unit = s.lab === "sequences" ? "steps" : "epochs";
+    const unit = s.lab === "sequences" ? "steps" : "epochs"; // a sequence-lab run counts steps
     return `training ${s.run_count} runs together: ${s.finished_runs} finished, ${epochs.toLocaleString()} ${unit} so far`;
   }
   if (s.status === "stopping") return "stopping…";
@@ -159,8 +167,9 @@ async function openInLab(index) {
   try {
     const session = await openRun(sweep.id, index);
     const lab = LABS[session.lab] ?? LABS.playground;
-    remember(lab.sessionKey, session.id);
-    window.location.assign(lab.page); // the lab's page resumes the tab's session
+    if (lab.sessionKey) remember(lab.sessionKey, session.id);
+    // the lab's page resumes the tab's session (or, the image lab's, the one its address names)
+    window.location.assign(lab.sessionKey ? lab.page : `${lab.page}?session=${encodeURIComponent(session.id)}`);
   } catch (error) {
     showError(`Run ${index} could not be opened: ${error.body ? problemText(error.body, error.status) : error.message}`);
   }

@@ -32,6 +32,15 @@ async def create_image_session(
     return {"id": session.id, "config": session.config.public()}
 
 
+@router.get("/api/images/schema")
+def image_schema(manager: Manager) -> dict[str, Any]:
+    """The lab's settings table, layer kinds, limits and choices (what its page and the sweep page build
+    their controls from; the page also gets it in its `hello`)."""
+    family: Any = manager.family(IMAGE_LAB)
+    schema: dict[str, Any] = family.schema()
+    return schema
+
+
 @router.get("/api/images/sessions/{session_id}")
 def get_image_session_summary(session: ImageSessionDep) -> dict[str, Any]:
     return session.summary()

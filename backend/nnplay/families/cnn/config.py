@@ -69,6 +69,7 @@ class ImageConfig(BaseModel):
     schedule_factor: float = _field("schedule_factor")
     batch_size: int = _field("batch_size")
     train_ratio: float = _field("train_ratio")
+    stop_epoch: int = _field("stop_epoch")
     seed: int = _field("seed")
     augment_shift: bool = _field("augment_shift")
     augment_rotation: bool = _field("augment_rotation")

@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgpack
 import numpy as np
 
 from ... import protocol
@@ -24,7 +25,7 @@ from .evaluate import make_predict
 from .frames import encode_frame
 from .messages import parse_message
 from .plan import CnnFrame, Lab, architecture_summary, check_stack
-from .settings import public
+from .settings import SETTINGS_BY_NAME, public
 
 if TYPE_CHECKING:
     from ...sessions.fanout import Subscriber
@@ -55,10 +56,30 @@ class SelectDigit:
     index: int
 
 
+TILE_SIDE = 20  # the side of a run's small picture (a sweep's multiples, a teacher's tile)
+
+
 class CnnFamily(Family):
     lab = "images"
     page = "/images.html"
     pause_on_fresh_run = False
+    settings = SETTINGS_BY_NAME  # a sweep varies them (the layer stack is the config's own)
+
+    @staticmethod
+    def schema() -> dict[str, Any]:
+        return lab_schema()
+
+    def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
+        """The confusion matrix, each true class's row as shares (white none, blue all), on a square: a
+        clean diagonal is a net that classifies well (a sweep's small multiples, the teacher's tiles)."""
+        matrix = None if frame is None else msgpack.unpackb(frame).get("confusion_matrix")
+        if not matrix:
+            return None
+        confusion = np.asarray(matrix, np.float64)
+        shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+        cells = np.arange(TILE_SIDE) * len(confusion) // TILE_SIDE
+        picture = 128 + 127 * shares[np.ix_(cells, cells)]
+        return picture.astype(np.uint8).tobytes(), TILE_SIDE
 
     def make_config(self, base: Any, changes: dict[str, Any] | None) -> ImageConfig:
         return make_image_config(base, changes)
