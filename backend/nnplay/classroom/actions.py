@@ -55,6 +55,7 @@ class RoomActions:
         lab = teacher.family.lab
         session = await self.manager.create(teacher.config.public(), client, classroom=True, lab=lab)
         session.adopt(teacher.params, teacher.epoch, teacher.family.own_data(teacher))
+        await session.settled()  # the student's page, opened next, shows the copy, never a fresh run first
         old, member.session_id, member.reached = member.session_id, session.id, None
         self.service.set_mode(member, "forked")
         if old is not None and old != session.id:
