@@ -158,6 +158,14 @@ def test_a_sweep_of_the_sequence_lab_trains_its_models_and_a_run_opens_in_that_l
     report = httpx.get(base_url + f"/api/sweeps/{sweep['id']}/report")
     assert report.status_code == 200 and "sequences lab: 2 runs" in report.text
     assert "80 steps each" in report.text
+    room = create_room(base_url)  # a playground room's challenge: a sequence sweep cannot meet it
+    assert room.as_teacher("challenge", {}).status_code == 200
+    entry = httpx.post(
+        room.url("/enter-sweep"),
+        json={"sweep_id": sweep["id"]},
+        headers={"X-Member-Token": room.join("Ada")["member_token"]},
+    )
+    assert entry.status_code == 422 and "is of the sequences lab" in entry.text
     opened = httpx.post(base_url + f"/api/sweeps/{sweep['id']}/runs/1/open")
     assert opened.status_code == 201 and opened.json()["lab"] == "sequences"
     summary = httpx.get(base_url + f"/api/sequences/sessions/{opened.json()['id']}").json()

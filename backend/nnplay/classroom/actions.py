@@ -191,9 +191,14 @@ class RoomActions:
         if not spec:
             raise LessonError("this room has no challenge to enter a sweep in: the teacher sets one first")
         sessions = [s for s in map(self.runs.live, session_ids) if s is not None]
-        datasets = sorted({str(getattr(s.config, "dataset", None)) for s in sessions})
+        datasets = sorted({str(d) for s in sessions if (d := getattr(s.config, "dataset", None)) is not None})
         if spec["dataset"] not in datasets:
-            trains = f"trains on {', '.join(datasets)}" if datasets else "has no run left to score"
+            if datasets:
+                trains = f"trains on {', '.join(datasets)}"
+            elif sessions:
+                trains = f"is of the {sessions[0].family.lab} lab, whose runs have no data set to meet it on"
+            else:
+                trains = "has no run left to score (its sessions have ended)"
             raise ChallengeRefused(f"this sweep {trains}; the challenge is on {spec['dataset']}")
         member.entries.pop(sweep_id, None)
         member.entries[sweep_id] = list(session_ids)
