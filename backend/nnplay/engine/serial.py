@@ -103,12 +103,14 @@ class SerialEngine(Engine):
 
     def _warm(self, uses: Sequence[TrainUse], state: Any) -> None:
         """Ask, in the background, for the plan's warm standbys (seam.py) not compiled or compiling."""
-        for use in uses:
+        compiler = self._compiler
+        for use in (u for u in uses if u.warm):
             key = ("serial", use.key)
-            if use.warm and not self._compiler.known(lambda k, key=key: k == key):  # type: ignore[misc]
-                with contextlib.suppress(CompileRefused):
-                    value = resolve(use_state(use, state))
-                    self._compiler.request(key, partial(train_kernel, use, value), urgent=False, spare=True)
+            if compiler.get(key) is not None or compiler.pending(key) or compiler.failure(key) is not None:
+                continue
+            with contextlib.suppress(CompileRefused):
+                value = resolve(use_state(use, state))
+                compiler.request(key, partial(train_kernel, use, value), urgent=False, spare=True)
 
     async def train(
         self,

@@ -60,7 +60,7 @@ class ShardSizes:
         with self._lock:
             if slots in self._ready.get(use.key, {}):
                 return False
-        return not self.compiler.known(lambda k: k == key)
+        return not self.compiler.pending(key) and self.compiler.failure(key) is None
 
     def request(
         self,
