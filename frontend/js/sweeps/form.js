@@ -160,7 +160,8 @@ export function createSweepForm(root, schema, lab = "playground") {
       const off = varied.has(name);
       for (const input of control.matches("input, select") ? [control] : control.querySelectorAll("input")) input.disabled = off;
       control.closest("label, .sweep-feature-row").classList.toggle("varied", off);
-      control.setAttribute("aria-description", off ? "varied below" : "");
+      if (off) control.setAttribute("aria-description", "varied below");
+      else control.removeAttribute("aria-description");
     }
     const random = field("sweep-mode").value === "random";
     field("sweep-samples-label").hidden = !random;
