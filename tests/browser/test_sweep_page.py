@@ -151,7 +151,7 @@ def test_a_sweep_of_the_sequence_lab_from_its_page_draws_and_a_run_opens_in_the_
     expect(page.get_by_test_id("sweep-count")).to_have_text("2 settings × 1 seed = 2 runs")
     page.get_by_test_id("sweep-start").click()
     expect(page.get_by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=SWEEP_TIMEOUT_MS)
-    expect(page.get_by_test_id("sweep-parcoords")).to_have_attribute("data-lines", "2", timeout=10_000)
+    expect(page.get_by_test_id("sweep-parcoords")).to_have_attribute("data-lines", "2", timeout=30_000)
     colours = page.evaluate(_COLOURS_JS, "[data-testid^=sweep-map-]")
     assert len(colours) == 2 and min(colours) > 4, colours  # each run's hidden state, not blank
     expect(page.get_by_test_id("sweep-picture")).to_have_text("Hidden state (units × time)")
