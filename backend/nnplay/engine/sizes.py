@@ -73,12 +73,9 @@ class ShardSizes:
     ) -> None:
         """Ask for `slots` of `use` unless it is ready, compiling or failed (`urgent`, `spare`: as the
         compiler's); a full compile queue is asked again at a later tick."""
-        key = ("batch", use.key, slots)
-        with self._lock:
-            if slots in self._ready.get(use.key, {}):
-                return
-        if self.compiler.pending(key) or self.compiler.failure(key) is not None:
+        if not self.wanted(use, slots):
             return
+        key = ("batch", use.key, slots)
         found = self.compiler.get(key)  # compiled for another engine sharing the compiler
         if found is not None:
             self._landed(use.key, slots, found)
