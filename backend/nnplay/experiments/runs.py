@@ -28,7 +28,7 @@ import msgpack
 from ..client_messages import Pause, Start
 from ..engine.seam import CompileRefused
 from ..protocol import finite_or_none
-from ..sessions import Session, SessionManager, SessionNotFound, Subscriber
+from ..sessions import Session, SessionManager, SessionNotFound, Subscriber, stopping
 from ..sessions.commands import Command
 from ..sessions.family import Stamp
 from ..sessions.runstate import RUNNING
@@ -113,6 +113,7 @@ class Sweep:
     def __init__(self, sweep_id: str, spec: SweepSpec, planned: list[PlannedRun], client: str) -> None:
         self.id = sweep_id
         self.spec = spec
+        self.unit = stopping.unit(planned[0].config)  # what its epochs count ("step" in the sequence lab)
         self.client = client
         self.runs = [RunRecord(run) for run in planned]
         self.status = "starting"  # starting | running | done | stopped
@@ -314,6 +315,7 @@ class Sweep:
             "status": self.status,
             "mode": self.spec.mode,
             "epochs": self.spec.epochs,
+            "unit": self.unit,
             "varied": [axis.name for axis in self.spec.axes],
             "seeds": list(self.spec.seeds),
             "run_count": len(self.runs),

@@ -165,10 +165,10 @@ def sweep_report(sweep: dict[str, Any], title: str = "nnplay: a sweep") -> str:
     """The HTML report of a sweep (experiments.runs.Sweep.view()): its settings, the spread over seeds,
     parallel coordinates of settings -> final test loss, every run's loss curve and every run's figures."""
     runs, varied = sweep["runs"], list(sweep["varied"])
-    unit = "step" if sweep.get("lab") == "sequences" else "epoch"  # a sequence-lab run counts steps
+    unit = sweep["unit"]  # what its runs count: "epoch", or "step" in the sequence lab
     finished = [r for r in runs if r.get("test_loss") is not None]
     about = (
-        f"{sweep.get('lab', 'playground')} lab: {len(runs)} runs ({sweep['mode']}: "
+        f"{sweep['lab']} lab: {len(runs)} runs ({sweep['mode']}: "
         f"{', '.join(varied) or 'nothing'} varied, seeds "
         f"{', '.join(str(s) for s in sweep['seeds'])}), {sweep['epochs']} {unit}s each; {sweep['status']} "
         f"after {sweep['wall_s']:.1f} s; {len(finished)} with a final test loss."

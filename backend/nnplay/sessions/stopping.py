@@ -58,6 +58,11 @@ def patience(config: Any) -> int:
     return int(getattr(config, "patience", 0) or 0)
 
 
+def unit(config: Any) -> str:
+    """What a run counts, as its stop at an epoch counts it: "epoch", or a family's own ("step")."""
+    return str(getattr(config, "unit", "epoch"))
+
+
 def speed(config: Any) -> int:
     """Units per frame at most (0: as fast as possible)."""
     return int(getattr(config, "speed", 0) or 0)
@@ -66,8 +71,8 @@ def speed(config: Any) -> int:
 def stop_reason(config: Any, epoch: int, frame: Any) -> str | None:
     """Why training stops here (stop epoch, stop loss), or None."""
     if stop_epoch(config) and epoch >= stop_epoch(config):
-        unit = str(getattr(config, "unit", "epoch"))  # a family whose runs count steps names them
-        return f"stopped at {unit} {epoch}, as set (stop at {unit})"
+        counted = unit(config)
+        return f"stopped at {counted} {epoch}, as set (stop at {counted})"
     loss = frame.train_loss if frame is not None else None
     if stop_loss(config) and loss is not None and loss <= stop_loss(config):
         return f"stopped at epoch {epoch}: training loss {loss:.4g} reached {stop_loss(config):g}"

@@ -102,8 +102,7 @@ function describeStatus(s) {
   const seconds = s.wall_s === null ? "" : ` in ${s.wall_s.toFixed(1)} s`;
   if (s.status === "running" || s.status === "starting") {
     const epochs = s.runs.reduce((n, r) => n + r.epoch, 0);
-    const unit = s.lab === "sequences" ? "steps" : "epochs"; // a sequence-lab run counts steps
-    return `training ${s.run_count} runs together: ${s.finished_runs} finished, ${epochs.toLocaleString()} ${unit} so far`;
+    return `training ${s.run_count} runs together: ${s.finished_runs} finished, ${epochs.toLocaleString()} ${s.unit}s so far`;
   }
   if (s.status === "stopping") return "stopping…";
   return `${s.status}: ${s.finished_runs} of ${s.run_count} runs${seconds}`;

@@ -14,7 +14,7 @@ function columnsOf(sweep) {
     { key: "index", label: "Run", value: (r) => r.index },
     ...sweep.varied.map((name) => ({ key: `v:${name}`, label: labelOf(name), value: (r) => r.varied[name], text: formatValue })),
     { key: "seed", label: "Seed", value: (r) => r.seed },
-    { key: "epoch", label: sweep.lab === "sequences" ? "Step" : "Epoch", value: (r) => r.epoch },
+    { key: "epoch", label: sweep.unit === "step" ? "Step" : "Epoch", value: (r) => r.epoch },
     { key: "state", label: "State", value: (r) => r.state },
     ...FIGURES.map(([key, label]) => ({ key, label, value: (r) => r[key], text: (v) => formatNumber(v) })),
   ];
