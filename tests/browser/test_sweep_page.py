@@ -130,14 +130,33 @@ def test_a_sweep_from_the_page_draws_every_view_and_a_run_opens_in_the_playgroun
     expect(page.locator("[data-testid^=sweep-run-]")).to_have_count(8)
 
 
+def _sweep_page_of_the_lab(page: Page, lab_page: str, lab: str) -> None:
+    """The lab's page, then its own "Sweep settings" link: the sweep page of that lab's settings."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(lab_page)
+    page.get_by_test_id("lab-sweeps").click()
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-ready", "true", timeout=30_000)
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-lab", lab)
+
+
+def _two_runs_drawn(page: Page, values: str, epochs: str, screenshot) -> None:
+    """A sweep of the first setting's two `values` (one seed) trains to its end; each run's picture is
+    drawn (not blank), and the page is saved as `screenshot`."""
+    page.get_by_test_id("sweep-axis-values-0").fill(values)
+    page.get_by_test_id("sweep-seeds").fill("1")
+    page.get_by_test_id("sweep-epochs").fill(epochs)
+    expect(page.get_by_test_id("sweep-count")).to_have_text("2 settings × 1 seed = 2 runs")
+    page.get_by_test_id("sweep-start").click()
+    expect(page.get_by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=SWEEP_TIMEOUT_MS)
+    colours = page.evaluate(_COLOURS_JS, "[data-testid^=sweep-map-]")
+    assert len(colours) == 2 and min(colours) > 4, colours
+    page.screenshot(path=str(screenshot), full_page=True)
+
+
 def test_a_sweep_of_the_sequence_lab_from_its_page_draws_and_a_run_opens_in_the_lab(
     page: Page, console_errors, results_dir
 ):
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto("/sequences.html")
-    page.get_by_test_id("lab-sweeps").click()  # the lab's own link: the sweep page of its settings
-    expect(page.get_by_test_id("sweep")).to_have_attribute("data-ready", "true", timeout=30_000)
-    expect(page.get_by_test_id("sweep")).to_have_attribute("data-lab", "sequences")
+    _sweep_page_of_the_lab(page, "/sequences.html", "sequences")
     expect(page.get_by_test_id("lab-playground")).to_have_text("← sequence lab")
     expect(page.get_by_test_id("sweep-epochs-name")).to_have_text("Steps")
     expect(page.get_by_test_id("sweep-stop-rule")).to_be_hidden()  # its runs stop at their steps
@@ -145,17 +164,9 @@ def test_a_sweep_of_the_sequence_lab_from_its_page_draws_and_a_run_opens_in_the_
     page.get_by_test_id("sweep-base-length").fill("6")
     page.get_by_test_id("sweep-base-width").fill("8")
     expect(page.get_by_test_id("sweep-axis-name-0")).to_have_value("model")
-    page.get_by_test_id("sweep-axis-values-0").fill("rnn, gru")
-    page.get_by_test_id("sweep-seeds").fill("1")
-    page.get_by_test_id("sweep-epochs").fill("60")
-    expect(page.get_by_test_id("sweep-count")).to_have_text("2 settings × 1 seed = 2 runs")
-    page.get_by_test_id("sweep-start").click()
-    expect(page.get_by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=SWEEP_TIMEOUT_MS)
+    _two_runs_drawn(page, "rnn, gru", "60", results_dir / "sweeps-sequences.png")  # hidden states
     expect(page.get_by_test_id("sweep-parcoords")).to_have_attribute("data-lines", "2", timeout=30_000)
-    colours = page.evaluate(_COLOURS_JS, "[data-testid^=sweep-map-]")
-    assert len(colours) == 2 and min(colours) > 4, colours  # each run's hidden state, not blank
     expect(page.get_by_test_id("sweep-picture")).to_have_text("Hidden state (units × time)")
-    page.screenshot(path=str(results_dir / "sweeps-sequences.png"), full_page=True)
     page.get_by_test_id("sweep-open-1").click()  # the GRU, on in the sequence lab from its step 60
     # the lab's page, which then writes its settings link into the address
     expect(page).to_have_url(re.compile(r"/sequences\.html(\?.*)?$"), timeout=30_000)
@@ -166,21 +177,10 @@ def test_a_sweep_of_the_sequence_lab_from_its_page_draws_and_a_run_opens_in_the_
 def test_a_sweep_of_the_image_lab_draws_confusion_matrices_and_a_run_opens_in_the_lab(
     page: Page, console_errors, results_dir
 ):
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto("/images.html")
-    page.get_by_test_id("lab-sweeps").click()
-    expect(page.get_by_test_id("sweep")).to_have_attribute("data-lab", "images", timeout=30_000)
+    _sweep_page_of_the_lab(page, "/images.html", "images")
     expect(page.get_by_test_id("sweep-base-optimizer")).to_have_value("adam")
     expect(page.get_by_test_id("sweep-axis-name-0")).to_have_value("learning_rate")
-    page.get_by_test_id("sweep-axis-values-0").fill("0.003, 0.01")
-    page.get_by_test_id("sweep-seeds").fill("1")
-    page.get_by_test_id("sweep-epochs").fill("1")
-    expect(page.get_by_test_id("sweep-count")).to_have_text("2 settings × 1 seed = 2 runs")
-    page.get_by_test_id("sweep-start").click()
-    expect(page.get_by_test_id("sweep")).to_have_attribute("data-status", "done", timeout=SWEEP_TIMEOUT_MS)
-    colours = page.evaluate(_COLOURS_JS, "[data-testid^=sweep-map-]")
-    assert len(colours) == 2 and min(colours) > 4, colours  # each run's confusion matrix, not blank
-    page.screenshot(path=str(results_dir / "sweeps-images.png"), full_page=True)
+    _two_runs_drawn(page, "0.003, 0.01", "1", results_dir / "sweeps-images.png")  # confusion matrices
     page.get_by_test_id("sweep-open-1").click()  # on in the image lab, from the end of its epoch
     expect(page).to_have_url(re.compile(r"/images\.html\?session="), timeout=30_000)
     expect(page.get_by_test_id("epoch")).to_have_text(re.compile(r"^1(\.0+)?$"), timeout=60_000)

@@ -91,6 +91,23 @@ def test_a_padded_transformer_says_what_the_exact_one_says():
         assert padded.test_accuracy == pytest.approx(exact.test_accuracy, abs=1e-6)
 
 
+def _hold_own_compiles(monkeypatch, plan) -> tuple[threading.Event, threading.Event]:
+    """Make the builds of `plan`'s own kernels (training and frame) wait until the test lets them go:
+    (set when one is building, the event that releases them)."""
+    building, release = threading.Event(), threading.Event()
+    make_chunk, make_frame = seq_plan.make_train_chunk, seq_plan.SeqPlan._frame_builder
+
+    def held(key):
+        if key in (plan.kernel_key, plan.net):
+            building.set()
+            release.wait(120)
+        return make_frame(key) if isinstance(key, NetKey) else make_chunk(key)
+
+    monkeypatch.setattr(seq_plan, "make_train_chunk", held)
+    monkeypatch.setattr(seq_plan.SeqPlan, "_frame_builder", staticmethod(held))
+    return building, release
+
+
 def _run(coro):
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
@@ -102,18 +119,8 @@ def test_an_edit_past_its_bucket_trains_padded_until_its_own_kernel_compiles(eng
     plan, start, _ = _edited(LSTM, {"width": 20})  # bucket 16 -> 32
     wider = FAMILY.make_plan(make_seq_config(base, {"width": 40}), None, None)  # bucket 64: compiled first
     assert ("seq.train", wider.kernel_key) in [use.key for use in plan.train_uses() if use.standby]
-    release = threading.Event()
-    building = threading.Event()
     make_chunk, make_frame = seq_plan.make_train_chunk, seq_plan.SeqPlan._frame_builder
-
-    def held(key):  # the new bucket's compiles (training and frame) wait until the test lets them go
-        if key in (plan.kernel_key, plan.net):
-            building.set()
-            release.wait(120)
-        return make_frame(key) if isinstance(key, NetKey) else make_chunk(key)
-
-    monkeypatch.setattr(seq_plan, "make_train_chunk", held)
-    monkeypatch.setattr(seq_plan.SeqPlan, "_frame_builder", staticmethod(held))
+    building, release = _hold_own_compiles(monkeypatch, plan)  # the new bucket's
 
     async def scenario():
         engine = engine_kind()
@@ -175,16 +182,7 @@ def test_a_training_run_compiles_the_bucket_one_up_so_a_wider_edit_trains_padded
     warm = [use.key for use in old.train_uses() if use.warm]
     assert warm == [("seq.train", KernelKey(old.warm_net, "adam", "constant", old.config.batch_size))]
     assert [use.warm for use in plan.train_uses()].count(True) == 1  # the new bucket's own neighbour
-    release = threading.Event()
-    make_chunk, make_frame = seq_plan.make_train_chunk, seq_plan.SeqPlan._frame_builder
-
-    def held(key):  # the edit's own kernels (training and frame) wait until the test lets them go
-        if key in (plan.kernel_key, plan.net):
-            release.wait(120)
-        return make_frame(key) if isinstance(key, NetKey) else make_chunk(key)
-
-    monkeypatch.setattr(seq_plan, "make_train_chunk", held)
-    monkeypatch.setattr(seq_plan.SeqPlan, "_frame_builder", staticmethod(held))
+    _, release = _hold_own_compiles(monkeypatch, plan)  # the edit's own kernels
 
     async def scenario():
         engine = engine_kind()
