@@ -33,6 +33,7 @@ def test_nnplay_sweep_trains_its_runs_together_to_the_figures_each_run_reaches_a
     assert result["status"] == "done" and result["wall_s"] > 0
     engine = result["engine"]
     assert engine["engine"] == "batched" and engine["chunks"] >= 2 * engine["training_calls"]  # calls shared
+    assert engine["frames"] == len(runs)  # one evaluation a run, where it stopped: none at 0, none twice
     for run in runs:
         assert run["state"] == "done" and run["epoch"] == 60 and run["config"]["stop_epoch"] == 60
         alone = run_training({k: v for k, v in run["config"].items() if k != "stop_epoch"}, 60)

@@ -233,10 +233,13 @@ class Framer:
     def _single(self, job: _Job) -> None:
         """One frame with the plan's last frame use (single_frame)."""
         try:
-            job.future.set_result(single_frame(self.compiler, job.uses, job.state))
+            frame = single_frame(self.compiler, job.uses, job.state)
         except Exception as error:  # one frame's failure is its run's to report
+            self._count(single=1)
             job.future.set_exception(error)
-        self._count(single=1)
+            return
+        self._count(single=1)  # counted before its future resolves: whoever waited for it sees it counted
+        job.future.set_result(frame)
 
     def _finish_batch(self, jobs: list[_Job], use: FrameUse, summary: Any) -> None:
         for i, job in enumerate(jobs):

@@ -40,6 +40,7 @@ async def run_sweep_async(spec: SweepSpec, engine: BatchedEngine | None = None) 
         result["wall_s"] = time.perf_counter() - started
         stats = used.stats()
         result["engine"] = {k: stats[k] for k in ("engine", "training_calls", "chunks", "compiles")}
+        result["engine"]["frames"] = stats["frames_batched"] + stats["frames_alone"]
         return result
     finally:
         await sweeps.close()

@@ -37,7 +37,14 @@ from .stats import FIGURES, best_group, group_summary
 
 log = logging.getLogger(__name__)
 FOLLOW_INTERVAL_S = 1 / 15  # the sweep's page hears of its runs this often
+STOP_FRAME_WAIT_S = 1.0  # a stopped run's loop publishes the frame of where it stopped within this
 MAX_HISTORY = 512  # points of a run's loss curve; when full, every other one is dropped
+
+
+def shows_stop(frame: bytes, session: Session) -> bool:
+    """Whether a frame shows the stopped run as it is now (its epoch and state)."""
+    decoded = msgpack.unpackb(frame)
+    return decoded.get("epoch") == session.epoch and decoded.get("state") == session.state
 
 
 @dataclass
@@ -241,6 +248,7 @@ class Sweep:
     # ---- the follower ---------------------------------------------------------------------------
 
     async def _follow(self, manager: SessionManager) -> None:
+        waiters: dict[int, asyncio.Task[None]] = {}
         try:
             while True:
                 stopped: list[tuple[RunRecord, Session]] = []
@@ -254,17 +262,37 @@ class Sweep:
                 self._bump()
                 if all(record.final for record in self.runs):
                     break
-                await asyncio.sleep(FOLLOW_INTERVAL_S)
+                await self._until_one_stops(manager, waiters)
             self.status = "stopped" if self.status == "stopping" else "done"
             self.wall_s = time.perf_counter() - self.started
         except Exception:  # a failure of the follower never takes the server down
             log.exception("sweep %s: following its runs failed", self.id)
             self.status = "failed"
         finally:
+            for waiter in waiters.values():
+                waiter.cancel()
             for record in self.runs:
                 self._unsubscribe(manager, record)
             self._bump()
             self._done.set()
+
+    async def _until_one_stops(self, manager: SessionManager, waiters: dict[int, asyncio.Task[None]]) -> None:
+        """Wait FOLLOW_INTERVAL_S, or less: until a run's loop goes idle (it stopped and published where;
+        a training run's never does), so the last run's figures come the moment it stops."""
+        for record in self.runs:
+            index = record.plan.index
+            if record.final or index in waiters:
+                continue
+            with contextlib.suppress(SessionNotFound):
+                waiters[index] = asyncio.ensure_future(manager.get(record.session_id).idle())
+        if waiters:
+            done, _ = await asyncio.wait(
+                waiters.values(), timeout=FOLLOW_INTERVAL_S, return_when="FIRST_COMPLETED"
+            )
+            for index in [i for i, waiter in waiters.items() if waiter in done]:
+                del waiters[index]
+        else:
+            await asyncio.sleep(FOLLOW_INTERVAL_S)
 
     def _look(self, manager: SessionManager, record: RunRecord) -> Session | None:
         try:
@@ -284,14 +312,20 @@ class Sweep:
         return session
 
     async def _finish(self, manager: SessionManager, record: RunRecord, session: Session) -> None:
-        """The run stopped: evaluate its final state once (its figures, its last point and picture)."""
-        plan, state = session.plan, session.params
-        frame = await asyncio.wrap_future(manager.engine.frame(plan, state, False))
-        stamp = Stamp(
-            session.epoch, float(session.epoch), session.state, session.config_version, 0.0, 0, plan
-        )
+        """The run stopped: its figures, last point and picture from the frame its run loop published of
+        where it stopped, or (none within STOP_FRAME_WAIT_S) from an evaluation of its final state."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(session.idle(), STOP_FRAME_WAIT_S)
+        frame = session.last_frame
+        if frame is None or not shows_stop(frame, session):
+            plan = session.plan
+            made = await asyncio.wrap_future(manager.engine.frame(plan, session.params, False))
+            stamp = Stamp(
+                session.epoch, float(session.epoch), session.state, session.config_version, 0.0, 0, plan
+            )
+            frame = session.family.encode_frame(made, stamp)
         record.seen = None
-        record.take_frame(session.family.encode_frame(frame, stamp), session.family)
+        record.take_frame(frame, session.family)
         record.epoch, record.message = session.epoch, session.message
         if session.state in ("diverged", "stalled"):
             record.state = session.state

@@ -42,8 +42,10 @@ class RunLoop(RunState):
     batch_members: int
     epochs_per_second: float
     accepted_config: Any
+    headless: bool
     _commands: deque[commands.Command]
     _wake: asyncio.Event
+    _idle: asyncio.Event
     _last_failure: str
 
     # ---- the run loop -------------------------------------------------------------------------
@@ -60,8 +62,7 @@ class RunLoop(RunState):
                     continue
                 if self.needs_frame:
                     self.needs_frame = False
-                    detail = self.fanout.wants_detail or not self.fanout
-                    frame = await self.publisher.make(self.plan, self._params, detail, self.view)
+                    frame = await self.publisher.make(self.plan, self._params, self._detail(), self.view)
                     self.publisher.publish(frame, self._stamp(self.plan), self._frame_interval() or 0.0)
                     continue
             except asyncio.CancelledError:
@@ -69,7 +70,14 @@ class RunLoop(RunState):
             except Exception as exc:  # one run's failure never takes the server down, nor loops
                 self._failed("internal_error", exc)
                 continue
+            self._idle.set()
             await self._wake.wait()
+            self._idle.clear()
+
+    async def idle(self) -> None:
+        """Wait until the run loop has nothing left to do: every command applied, no chunk to train, the
+        frame of where it stopped published (returns at once for a stopped run that nobody changes)."""
+        await self._idle.wait()
 
     async def _apply(self, command: commands.Command) -> None:
         self.publisher.changed()  # a frame in flight would show a run this command may change
@@ -126,11 +134,22 @@ class RunLoop(RunState):
             return self.needs_frame
         return self.needs_frame or self.publisher.due(ahead_s)
 
+    def _detail(self) -> bool:
+        """Whether a frame carries the insight views: when a viewer shows them, or when nobody watches (the
+        frame a viewer who comes later gets first), except for a headless run's (a sweep's: read for
+        its figures and picture)."""
+        return self.fanout.wants_detail or (not self.fanout and not self.headless)
+
     def _start_frame(self, state: Any, urgent: bool = False) -> None:
         self.needs_frame = False
-        detail = self.fanout.wants_detail or not self.fanout
         self.publisher.start(
-            self.plan, state, detail, self.view, self._stamp(self.plan), self._frame_interval() or 0.0, urgent
+            self.plan,
+            state,
+            self._detail(),
+            self.view,
+            self._stamp(self.plan),
+            self._frame_interval() or 0.0,
+            urgent,
         )
 
     def _units_cap(self, stepping: bool, units: int) -> int | None:

@@ -55,8 +55,12 @@ class Session(RunLoop):
         self.last_active = time.monotonic()
         self.epochs_per_second = 0.0
         self.kernel = "padded"
+        self.headless = (
+            False  # nobody looks unless subscribed (a sweep's run): no epoch-0 frame, no insight views
+        )
         self._commands: deque[commands.Command] = deque()
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set while the run loop waits with nothing to do
         self._task: asyncio.Task[None] | None = None
         self._last_failure = ""
         self._data_message = family.encode_data(plan, self.data_version)
@@ -110,6 +114,7 @@ class Session(RunLoop):
 
     def enqueue(self, command: commands.Command) -> None:
         self._commands.append(command)
+        self._idle.clear()
         self._wake.set()
 
     def handle(self, message: Any, sub: Subscriber | None = None) -> str | None:
@@ -119,6 +124,7 @@ class Session(RunLoop):
     def viewers_changed(self) -> None:
         """A viewer joined or its view changed: it should get a fresh frame soon."""
         self.needs_frame = True
+        self._idle.clear()
         self._wake.set()
 
     def adopt(self, state: Any, epoch: int, custom: Any = None) -> None:
