@@ -84,7 +84,8 @@ def test_bad_sweeps_get_a_4xx_that_names_the_problem_and_start_nothing(base_url:
             "10,000",
         ),
         ({**SMALL, "seeds": []}, "seeds", "seeds are empty"),
-        ({**SMALL, "lab": "generative"}, "lab", "playground"),
+        ({**SMALL, "lab": "cellular"}, "lab", "playground"),
+        ({**SMALL, "lab": "generative"}, "hidden_layers", "unknown setting"),
         ({**SMALL, "lab": "images"}, "dataset", "unknown setting"),
         ({**SMALL, "base": {"dataset": "custom"}}, "dataset", "own points"),
         (
@@ -171,9 +172,8 @@ def test_a_sweep_of_the_sequence_lab_trains_its_models_and_a_run_opens_in_that_l
     summary = httpx.get(base_url + f"/api/sequences/sessions/{opened.json()['id']}").json()
     assert summary["config"]["model"] == "gru" and summary["config"]["stop_epoch"] == 0
     assert summary["epoch"] == 80
-    other = httpx.post(base_url + "/api/sweeps", json={**body, "lab": "generative"})
-    assert other.status_code == 422 and other.json()["detail"][0]["field"] == "lab"
-    assert "sweeps train runs of: playground, images, sequences" in other.text
+    other = httpx.post(base_url + "/api/sweeps", json={**body, "lab": "cellular"})
+    assert other.status_code == 422 and other.json()["detail"][0]["field"] == "lab", other.text
     playground_only = {**body, "vary": [{"name": "dataset", "text": "xor"}]}
     unknown = httpx.post(base_url + "/api/sweeps", json=playground_only)
     assert unknown.status_code == 422 and "unknown setting 'dataset'" in unknown.text
@@ -261,3 +261,54 @@ def test_a_student_enters_a_sweep_in_the_challenge_and_its_smallest_run_that_mee
     assert entry["epoch"] == 300
     withdrawn = httpx.post(enter, json={"sweep_id": None}, headers=as_ada)
     assert withdrawn.json()["entered"] == []  # what was reached stays on the board
+
+
+def test_a_sweep_of_gans_ranks_them_by_their_samples_distance_to_the_data_and_of_vaes_by_their_elbo(
+    base_url: str,
+) -> None:
+    gans = {
+        "lab": "generative",
+        "base": {"generator_layers": [16, 16], "discriminator_layers": [16, 16]},
+        "vary": [{"name": "generator_lr", "text": "0.0003, 0.003"}],
+        "seeds": "1",
+        "epochs": 60,
+    }
+    sweep = start(base_url, gans)
+    assert sweep["unit"] == "step" and sweep["figures"]["test_loss"] == "JS divergence to the data (bits)"
+    follow(base_url, sweep["id"], timeout=180)
+    whole = httpx.get(base_url + f"/api/sweeps/{sweep['id']}").json()
+    for run in whole["runs"]:  # a GAN's figures: its samples against the data
+        assert run["state"] == "done" and run["epoch"] == 60
+        assert (
+            0 <= run["test_loss"] <= 1 and 0 <= run["test_accuracy"] <= 1 and 0 <= run["train_accuracy"] <= 1
+        )
+        assert run["thumbnail"] and run["thumbnail_side"] == 20  # where its samples lie
+    nearest = min(whole["groups"], key=lambda g: g["test_loss"]["mean"])
+    assert whole["best_group"] == nearest["group"]
+    report = httpx.get(base_url + f"/api/sweeps/{sweep['id']}/report")
+    assert "generative lab: 2 runs" in report.text and "60 steps each" in report.text
+    assert "JS divergence to the data (bits) (mean ± std)" in report.text
+    opened = httpx.post(base_url + f"/api/sweeps/{sweep['id']}/runs/1/open")
+    assert opened.status_code == 201 and opened.json()["lab"] == "generative"
+    summary = httpx.get(base_url + f"/api/generative/sessions/{opened.json()['id']}").json()
+    assert summary["epoch"] == 60 and summary["config"]["generator_lr"] == 0.003
+    assert summary["config"]["stop_epoch"] == 0
+    vaes = {
+        "lab": "generative",
+        "base": {"model": "vae"},
+        "vary": [{"name": "beta", "text": "0.5, 1"}],
+        "epochs": 1,
+    }
+    sweep = start(base_url, vaes)
+    assert sweep["unit"] == "epoch" and sweep["figures"]["test_loss"] == "−ELBO on test digits (nats)"
+    follow(base_url, sweep["id"], timeout=180)
+    for run in httpx.get(base_url + f"/api/sweeps/{sweep['id']}").json()["runs"]:
+        assert run["state"] == "done" and run["epoch"] == 1
+        assert run["test_loss"] > 1 and 0 <= run["test_accuracy"] <= 1  # nats per digit; the codes' 5-NN
+    mixed = httpx.post(
+        base_url + "/api/sweeps", json={**gans, "vary": [{"name": "model", "text": "gan, vae"}]}
+    )
+    assert mixed.status_code == 422 and mixed.json()["detail"][0]["field"] == "model"
+    assert "sweep each in a sweep of its own" in mixed.text
+    schema = httpx.get(base_url + "/api/generative/schema").json()
+    assert "stop_epoch" in [s["name"] for s in schema["settings"]]

@@ -186,6 +186,33 @@ def test_a_sweep_of_the_image_lab_draws_confusion_matrices_and_a_run_opens_in_th
     expect(page.get_by_test_id("epoch")).to_have_text(re.compile(r"^1(\.0+)?$"), timeout=60_000)
 
 
+def test_a_sweep_of_gans_ranks_them_by_their_distance_to_the_data_and_a_run_opens_in_the_lab(
+    page: Page, console_errors, results_dir
+):
+    _sweep_page_of_the_lab(page, "/generative.html", "generative")
+    expect(page.get_by_test_id("sweep-base-model")).to_have_value("gan")
+    expect(page.get_by_test_id("sweep-base-generator_layers")).to_have_value("64, 64")
+    expect(page.get_by_test_id("sweep-base-encoder_layers")).to_be_hidden()  # a GAN has no encoder
+    page.get_by_test_id("sweep-base-model").select_option("vae")  # the settings follow the model
+    expect(page.get_by_test_id("sweep-base-encoder_layers")).to_be_visible()
+    expect(page.get_by_test_id("sweep-base-generator_layers")).to_be_hidden()
+    expect(page.get_by_test_id("sweep-axis-name-0")).to_have_value("learning_rate")
+    page.get_by_test_id("sweep-base-model").select_option("gan")
+    page.get_by_test_id("sweep-base-generator_layers").fill("32, 32")  # a layers setting every run shares
+    expect(page.get_by_test_id("sweep-axis-name-0")).to_have_value("generator_lr")
+    _two_runs_drawn(page, "0.0003, 0.001", "150", results_dir / "sweeps-generative.png")  # sample densities
+    expect(page.get_by_test_id("sweep-parcoords")).to_have_attribute("data-lines", "2", timeout=30_000)
+    # the GAN's figures, in its words: no test loss, its samples' distance to the data
+    expect(page.get_by_test_id("sweep-spread")).to_contain_text("JS divergence to the data (bits)")
+    expect(page.get_by_test_id("sweep-spread")).to_contain_text("Modes covered")
+    expect(page.get_by_test_id("sweep-run-1")).to_contain_text("JS divergence to the data (bits)")
+    expect(page.get_by_test_id("sweep-ranked-by")).to_have_text("JS divergence to the data (bits)")
+    page.get_by_test_id("sweep-open-1").click()  # on in the generative lab from its 150th step
+    expect(page).to_have_url(re.compile(r"/generative\.html\?session="), timeout=30_000)
+    expect(page.get_by_test_id("updates")).to_have_text("150", timeout=60_000)
+    expect(page.get_by_test_id("generator-layers")).to_have_value("32, 32")
+
+
 def test_a_sweep_of_ten_thousand_runs_is_refused_in_words_and_nothing_starts(page: Page, console_errors):
     console_errors.allow("422")
     _open_sweep_page(page)

@@ -6,7 +6,8 @@ A comma list varies a setting (`--learning-rate 0.003,0.01,0.03`); settings whos
 `--seeds 1-8` trains every setting with each seed (parse.py reads all of these). `--lab sequences` sweeps
 the sequence lab's runs (its settings: `--model rnn,gru,lstm --width 16,32`; `--epochs` counts steps),
 `--lab images` the image lab's (`--optimizer adam,sgd --augment-shift true,false`; its layer stack stays
-the lab's default).
+the lab's default), `--lab generative` the generative lab's, of one model (`--model gan --generator-lr
+0.0003,0.001`; `--epochs` counts a GAN's steps, an autoencoder's epochs).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from typing import Any
 
 from ..families.cnn.settings import SETTINGS as IMAGE_SETTINGS
+from ..families.gen.settings import SETTINGS as GEN_SETTINGS
 from ..families.seq.settings import SETTINGS as SEQ_SETTINGS
 from ..schemas import ConfigError
 from ..settings import SETTINGS, Setting
@@ -27,6 +29,7 @@ TABLES: dict[str, tuple[Setting, ...]] = {
     "playground": SETTINGS,
     "sequences": SEQ_SETTINGS,
     "images": IMAGE_SETTINGS,
+    "generative": GEN_SETTINGS,
 }
 OPTION_OF = {"samples": "random", "runs": ""}  # a refused field's option (most are the setting's own)
 
@@ -45,7 +48,7 @@ def add_sweep_parser(sub: Any, add_settings: Any) -> None:
     sweep.add_argument("--sample-seed", type=int, default=0, help="the random draws' seed (default 0)")
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
     labs = tuple(TABLES)
-    sweep.add_argument("--lab", choices=labs, default="playground", help="sequences: --epochs count steps")
+    sweep.add_argument("--lab", choices=labs, default="playground", help="sequences, GAN: --epochs are steps")
     add_settings(sweep)
     known = {action.dest for action in sweep._actions}
     for lab, table in TABLES.items():  # the other labs' settings that the playground's table lacks
@@ -88,19 +91,21 @@ def _number(value: float | None, digits: int = 4) -> str:
 
 
 def print_table(result: dict[str, Any]) -> None:
-    varied = result["varied"]
+    varied, words = result["varied"], result["figures"]  # its figures, as its lab words them
+    accuracy = words.get("test_accuracy")
     for run in result["runs"]:
         settings = " ".join(f"{name}={run['varied'][name]}" for name in varied)
         print(
-            f"run {run['index']:3d}  {settings}  seed={run['seed']}  epoch {run['epoch']}  "
-            f"test loss {_number(run['test_loss'])}  test accuracy {_number(run['test_accuracy'], 3)}"
+            f"run {run['index']:3d}  {settings}  seed={run['seed']}  {result['unit']} {run['epoch']}  "
+            f"{words['test_loss']} {_number(run['test_loss'])}"
+            + (f"  {accuracy} {_number(run['test_accuracy'], 3)}" if accuracy else "")
             + (f"  ({run['state']})" if run["state"] != "done" else "")
         )
     for row in result["groups"]:
         loss = row["test_loss"]
         settings = " ".join(f"{name}={row['varied'][name]}" for name in varied) or "all runs"
         spread = "-" if loss["mean"] is None else f"{loss['mean']:.4g} ± {loss['std']:.2g}"
-        print(f"{settings}: test loss {spread} over {loss['n']} seeds")
+        print(f"{settings}: {words['test_loss']} {spread} over {loss['n']} seeds")
     print(f"{len(result['runs'])} runs in {result['wall_s']:.2f} s")
 
 

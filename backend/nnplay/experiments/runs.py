@@ -30,7 +30,7 @@ from ..engine.seam import CompileRefused
 from ..protocol import finite_or_none
 from ..sessions import Session, SessionManager, SessionNotFound, Subscriber, stopping
 from ..sessions.commands import Command
-from ..sessions.family import Stamp
+from ..sessions.family import FIGURE_LABELS, Stamp
 from ..sessions.runstate import RUNNING
 from .plan import PlannedRun, SweepSpec
 from .stats import FIGURES, best_group, group_summary
@@ -72,17 +72,17 @@ class RunRecord:
             return
         self.seen = frame
         decoded = msgpack.unpackb(frame)
+        figures = family.figures(decoded)
         point = (
             int(decoded.get("epoch", self.epoch)),
-            finite_or_none(decoded.get("train_loss")),
-            finite_or_none(decoded.get("test_loss")),
+            finite_or_none(figures.get("train_loss")),
+            finite_or_none(figures.get("test_loss")),
         )
         if not self.history or point[0] > self.history[-1][0]:
             self.history.append(point)
             if len(self.history) > MAX_HISTORY:  # every other point, and the newest
                 self.history = [*self.history[:-1:2], self.history[-1]]
                 self.history_version += 1
-        figures = family.figures(decoded)
         for name in FIGURES:
             if name in figures:
                 self.figures[name] = finite_or_none(figures[name])
@@ -117,10 +117,18 @@ class RunRecord:
 class Sweep:
     """One sweep's runs, its follower and what it has found (see the module docstring)."""
 
-    def __init__(self, sweep_id: str, spec: SweepSpec, planned: list[PlannedRun], client: str) -> None:
+    def __init__(
+        self,
+        sweep_id: str,
+        spec: SweepSpec,
+        planned: list[PlannedRun],
+        client: str,
+        labels: dict[str, str] | None = None,
+    ) -> None:
         self.id = sweep_id
         self.spec = spec
         self.unit = stopping.unit(planned[0].config)  # what its epochs count ("step" in the sequence lab)
+        self.labels = labels or dict(FIGURE_LABELS)  # its figures in words, as its lab measures them
         self.client = client
         self.runs = [RunRecord(run) for run in planned]
         self.status = "starting"  # starting | running | done | stopped
@@ -350,6 +358,7 @@ class Sweep:
             "mode": self.spec.mode,
             "epochs": self.spec.epochs,
             "unit": self.unit,
+            "figures": self.labels,
             "varied": [axis.name for axis in self.spec.axes],
             "seeds": list(self.spec.seeds),
             "run_count": len(self.runs),

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..schemas import ConfigError
-from ..sessions import Session, SessionManager
+from ..sessions import Session, SessionManager, stopping
 from ..settings import PAGE_DEFAULTS, Setting
 from .plan import SweepSpec, plan_runs
 from .runs import Sweep
@@ -64,14 +64,28 @@ class SweepManager:
             a.name == "dataset" and "custom" in a.values for a in spec.axes
         ):
             raise ConfigError("dataset", "a sweep trains on the data sets; your own points cannot be swept")
-        return plan_runs(spec, table, family.make_config)
+        planned = plan_runs(spec, table, family.make_config)
+        first = planned[0]
+        alike = (stopping.unit(first.config), family.figure_labels(first.config))
+        for run in planned[1:]:
+            if (stopping.unit(run.config), family.figure_labels(run.config)) != alike:
+                field = next((k for k, v in run.varied.items() if first.varied.get(k) != v), "model")
+                a, b = first.varied.get(field), run.varied.get(field)
+                raise ConfigError(
+                    field,
+                    f"a sweep's runs must count and measure alike, and {field} {a!r} and {b!r} do not "
+                    f"(they count {stopping.unit(first.config)}s and {stopping.unit(run.config)}s, or "
+                    "measure other figures): sweep each in a sweep of its own",
+                )
+        return planned
 
     async def start(self, spec: SweepSpec, client: str) -> Sweep:
         """Plan, make room, create and start every run; raises ConfigError, TooManySweeps or
         TooManySessions (then nothing of the sweep is left)."""
         planned = self.plan(spec)
         evicted = self._make_room(client)  # no await before the new sweep is registered: the cap holds
-        sweep = Sweep(secrets.token_urlsafe(9), spec, planned, client)
+        labels = self.sessions.family(spec.lab).figure_labels(planned[0].config)
+        sweep = Sweep(secrets.token_urlsafe(9), spec, planned, client, labels)
         self._sweeps[sweep.id] = sweep
         if evicted is not None:
             await evicted.close(self.sessions)

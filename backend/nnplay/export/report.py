@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from ..saved_runs.figures import NUMBERS
+from ..sessions.family import FIGURE_LABELS as FIGURE_WORDS
 
 Block = dict[str, Any]  # {"kind": "text" | "table" | "figure" | "figures", ...} (see html_report)
 
@@ -166,16 +167,18 @@ def sweep_report(sweep: dict[str, Any], title: str = "nnplay: a sweep") -> str:
     parallel coordinates of settings -> final test loss, every run's loss curve and every run's figures."""
     runs, varied = sweep["runs"], list(sweep["varied"])
     unit = sweep["unit"]  # what its runs count: "epoch", or "step" in the sequence lab
+    words = {**FIGURE_WORDS, **sweep.get("figures", {})}  # its figures as its lab measures them
+    loss = words["test_loss"]
     finished = [r for r in runs if r.get("test_loss") is not None]
     about = (
         f"{sweep['lab']} lab: {len(runs)} runs ({sweep['mode']}: "
         f"{', '.join(varied) or 'nothing'} varied, seeds "
         f"{', '.join(str(s) for s in sweep['seeds'])}), {sweep['epochs']} {unit}s each; {sweep['status']} "
-        f"after {sweep['wall_s']:.1f} s; {len(finished)} with a final test loss."
+        f"after {sweep['wall_s']:.1f} s; {len(finished)} with a final {loss}."
     )
     best = sweep.get("best_group")
     groups = table_block(
-        [*varied, "seeds", "test loss (mean ± std)", "training loss", "test accuracy", "diverged"],
+        [*varied, "seeds", f"{loss} (mean ± std)", words["train_loss"], words["test_accuracy"], "diverged"],
         [
             [
                 *[row["varied"].get(name) for name in varied],
@@ -197,7 +200,7 @@ def sweep_report(sweep: dict[str, Any], title: str = "nnplay: a sweep") -> str:
         "data": [
             {
                 "type": "parcoords",
-                "dimensions": [*dimensions, {"label": "test loss", "values": losses}],
+                "dimensions": [*dimensions, {"label": loss, "values": losses}],
                 "line": {"color": losses, "colorscale": "Viridis", "showscale": True},
             }
         ],
@@ -218,7 +221,7 @@ def sweep_report(sweep: dict[str, Any], title: str = "nnplay: a sweep") -> str:
         "layout": {
             "height": 380,
             "xaxis": {"title": {"text": unit}},
-            "yaxis": {"title": {"text": "test loss"}},
+            "yaxis": {"title": {"text": loss}},
             "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
         },
     }
@@ -229,10 +232,7 @@ def sweep_report(sweep: dict[str, Any], title: str = "nnplay: a sweep") -> str:
             "seed",
             "state",
             unit,
-            "training loss",
-            "test loss",
-            "training accuracy",
-            "test accuracy",
+            *[words[name] for name in NUMBERS],
         ],
         [
             [r["index"], *[r["varied"].get(n) for n in varied], r["seed"], r["state"], r["epoch"]]
@@ -243,6 +243,6 @@ def sweep_report(sweep: dict[str, Any], title: str = "nnplay: a sweep") -> str:
     )
     blocks = [text_block(about, "The sweep"), groups]
     if finished and varied:
-        blocks.append(figure_block(parcoords, "Settings → final test loss"))
-    blocks += [figure_block(curves, "Test loss while training"), table]
+        blocks.append(figure_block(parcoords, f"Settings → final {loss}"))
+    blocks += [figure_block(curves, f"{loss[:1].upper()}{loss[1:]} while training"), table]
     return html_report(title, blocks)

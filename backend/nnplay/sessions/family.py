@@ -24,6 +24,15 @@ if TYPE_CHECKING:
     from .session import Session
 
 
+# The four figures a sweep reads of every run (experiments/stats.py FIGURES), as most labs word them.
+FIGURE_LABELS = {
+    "test_loss": "test loss",
+    "train_loss": "training loss",
+    "test_accuracy": "test accuracy",
+    "train_accuracy": "training accuracy",
+}
+
+
 @dataclass(frozen=True)
 class Stamp:
     """What a frame says about the run it shows, taken with its state."""
@@ -193,6 +202,12 @@ class Family(abc.ABC):
         """A decoded frame's headline figures by name, as a sweep's table shows them (test_loss,
         train_loss, test_accuracy, train_accuracy: those it has): the frame's own top-level ones."""
         return frame
+
+    def figure_labels(self, config: Any) -> dict[str, str]:
+        """What `figures` means in this lab for a run of `config`, in words: name -> label, in the order
+        a sweep shows them (only those the lab has; `test_loss` first: the figure a sweep ranks by, lower
+        is better)."""
+        return dict(FIGURE_LABELS)
 
     def tile_figure(self, session: Session) -> str | None:
         """The figure a student's tile shows, in words (None: its test loss, as the page words it)."""

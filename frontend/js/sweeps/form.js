@@ -8,22 +8,25 @@ const FIRST_VALUES = {
   playground: { learning_rate: "0.003, 0.01, 0.03, 0.1", hidden_layers: "4 / 8 / 8,8", batch_size: "5, 10, 20" },
   sequences: { learning_rate: "0.001, 0.003, 0.01, 0.03", model: "rnn, gru, lstm", width: "8, 16, 32", batch_size: "16, 32, 64" },
   images: { learning_rate: "0.001, 0.003, 0.01", batch_size: "16, 32, 64", optimizer: "sgd, momentum, adam" },
+  generative: { generator_lr: "0.0001, 0.0003, 0.001", discriminator_lr: "0.0001, 0.0003, 0.001", d_steps: "1, 2, 5", learning_rate: "0.001, 0.003, 0.01", beta: "0.5, 1, 2" },
 };
 // What "+ Add a setting" offers next, in order, per lab.
 const NEXT_SETTINGS = {
   playground: ["regularization_rate", "batch_size", "activation", "hidden_layers"],
   sequences: ["width", "learning_rate", "layers", "batch_size"],
   images: ["batch_size", "optimizer", "augment_shift", "weight_decay"],
+  generative: ["discriminator_lr", "d_steps", "loss", "noise_dim"],
 };
 // The settings a sweep's first row varies, per lab; and the epochs (steps) it trains for at first.
-const FIRST_SETTING = { playground: "learning_rate", sequences: "model", images: "learning_rate" };
-const FIRST_EPOCHS = { playground: 300, sequences: 300, images: 3 };
+const FIRST_SETTING = { playground: "learning_rate", sequences: "model", images: "learning_rate", generative: "generator_lr" };
+const FIRST_EPOCHS = { playground: 300, sequences: 300, images: 3, generative: 1000 };
 const DEFAULT_BASE = { dataset: "spiral", features: ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"], hidden_layers: [8, 8, 8] };
 // The settings every run shares that "Every run" shows, per lab (the others keep their defaults; the
 // image lab's layer stack is its default).
 const LAB_BASE = {
   sequences: ["task", "length", "model", "width", "layers"],
   images: ["optimizer", "batch_size", "train_ratio"],
+  generative: ["model", "dataset", "loss", "generator_layers", "discriminator_layers", "encoder_layers"],
 };
 
 function el(tag, props = {}, ...children) {
@@ -74,11 +77,18 @@ function buildFixed(container, schema) {
 /** A lab's shared settings (`names`): a menu for each choice, a number box for each number. */
 function buildLabFixed(container, schema, names) {
   const controls = names.map((name) => schema.settings.find((s) => s.name === name)).filter(Boolean).map((setting) => {
-    const control = setting.type === "choice" ? el("select", { name: setting.name }) : el("input", { type: "number", name: setting.name, min: setting.min, max: setting.max, step: setting.step || 1 });
+    const layers = setting.type === "layers"; // widths of hidden layers, written "64, 64"
+    const control =
+      setting.type === "choice"
+        ? el("select", { name: setting.name })
+        : layers
+          ? el("input", { type: "text", name: setting.name, autocomplete: "off", spellcheck: false })
+          : el("input", { type: "number", name: setting.name, min: setting.min, max: setting.max, step: setting.step || 1 });
     if (setting.type === "choice") {
-      for (const choice of setting.choices) control.append(el("option", { value: choice, textContent: setting.name === "task" ? schema.tasks?.[choice]?.label ?? choice : choice }));
+      // a sweep trains on the data sets, never on one's own points
+      for (const choice of setting.choices.filter((c) => c !== "custom")) control.append(el("option", { value: choice, textContent: setting.name === "task" ? schema.tasks?.[choice]?.label ?? choice : choice }));
     }
-    control.value = String(setting.default);
+    control.value = layers ? setting.default.join(", ") : String(setting.default);
     control.dataset.testid = `sweep-base-${setting.name}`;
     control.title = setting.help;
     container.append(labelled(setting.label, control));
@@ -87,9 +97,38 @@ function buildLabFixed(container, schema, names) {
   return {
     controls: Object.fromEntries(controls.map(({ setting, control }) => [setting.name, control])),
     read() {
-      return Object.fromEntries(controls.map(({ setting, control }) => [setting.name, setting.type === "choice" ? control.value : Number(control.value)]));
+      const value = ({ setting, control }) => {
+        if (setting.type === "choice") return control.value;
+        if (setting.type === "layers") return control.value.split(",").map((w) => w.trim()).filter(Boolean).map(Number);
+        return Number(control.value);
+      };
+      return Object.fromEntries(controls.map((c) => [c.setting.name, value(c)]));
     },
   };
+}
+
+// The generative lab's settings of the model not chosen are hidden (a GAN has no encoder, an autoencoder
+// no data set of points), and a first varied setting of the other model follows the choice: the
+// generator's rate for a GAN, the autoencoder's for an AE or VAE.
+const MODEL_GROUPS = { gan: "gan", data: "gan", autoencoder: "autoencoder" };
+function followModel(fixed, schema, rows) {
+  const model = fixed.controls.model;
+  const groupOf = (name) => MODEL_GROUPS[schema.settings.find((s) => s.name === name)?.group];
+  const show = () => {
+    const own = model.value === "gan" ? "gan" : "autoencoder";
+    for (const [name, control] of Object.entries(fixed.controls)) {
+      const group = groupOf(name);
+      if (group) control.closest("label").hidden = group !== own;
+    }
+    const first = rows[0];
+    const group = first && groupOf(first.name.value);
+    if (group && group !== own) {
+      first.name.value = own === "gan" ? "generator_lr" : "learning_rate";
+      first.name.dispatchEvent(new Event("change"));
+    }
+  };
+  model.addEventListener("change", show);
+  show();
 }
 
 function buildAxisRow(settings, lab, onChange, onRemove) {
@@ -142,7 +181,8 @@ export function createSweepForm(root, schema, lab = "playground") {
     root.querySelector("[data-testid=sweep-stop-rule]").closest("label").hidden = true;
     root.querySelector("[data-testid=sweep-list-hint]").hidden = true;
   }
-  if (lab === "sequences") root.querySelector("[data-testid=sweep-epochs-name]").textContent = "Steps";
+  const epochsName = { sequences: "Steps", generative: "Steps (GAN) or epochs (AE, VAE)" }[lab];
+  if (epochsName) root.querySelector("[data-testid=sweep-epochs-name]").textContent = epochsName;
   root.querySelector("[data-testid=sweep-epochs]").value = String(FIRST_EPOCHS[lab]);
   const axesBox = root.querySelector("[data-testid=sweep-axes]");
   const field = (id) => root.querySelector(`[data-testid=${id}]`);
@@ -204,6 +244,7 @@ export function createSweepForm(root, schema, lab = "playground") {
     field(id).addEventListener("change", update);
   }
   addRow(FIRST_SETTING[lab]);
+  if (lab === "generative") followModel(fixed, schema, rows);
 
   return {
     read() {

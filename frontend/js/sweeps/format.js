@@ -22,6 +22,19 @@ export function labelOf(name) {
   return labels.get(name) ?? name;
 }
 
+const FIGURE_WORDS = { test_loss: "test loss", train_loss: "training loss", test_accuracy: "test accuracy", train_accuracy: "training accuracy" };
+
+/** The sweep's figures as its lab measures and words them (the server's `figures`; a GAN's test loss is
+ * its distance to the data): {test_loss: "test loss", ...}, the figure it ranks by first. */
+export function figureWords(sweep) {
+  return sweep.figures ?? FIGURE_WORDS;
+}
+
+/** The same as column headers: [[key, "Test loss"], ...]. */
+export function figuresOf(sweep) {
+  return Object.entries(figureWords(sweep)).map(([key, words]) => [key, words[0].toUpperCase() + words.slice(1)]);
+}
+
 /** "Learning rate 0.01 · seed 2". */
 export function describeRun(run, varied) {
   return [...varied.map((name) => `${labelOf(name)} ${formatValue(run.varied[name])}`), `seed ${run.seed}`].join(" · ");

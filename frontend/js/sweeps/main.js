@@ -17,7 +17,7 @@ import {
   sweepSocketUrl,
 } from "./api.js";
 import { createSweepForm } from "./form.js";
-import { learnLabels } from "./format.js";
+import { figureWords, learnLabels } from "./format.js";
 import { createMultiples } from "./multiples.js";
 import { createParcoords } from "./parcoords.js";
 import { createRunTable, createSpreadTable } from "./table.js";
@@ -46,6 +46,13 @@ const LABS = {
     sessionKey: null, // the image lab's page holds its session in its address (?session=)
     back: "← image lab",
     picture: "Confusion matrix (a row per true digit, blue: all of them)",
+  },
+  generative: {
+    schema: "/api/generative/schema",
+    page: "./generative.html",
+    sessionKey: null, // the generative lab's page holds its session in its address (?session=)
+    back: "← generative lab",
+    picture: "Where the samples (GAN) or the test digits' codes (AE, VAE) lie (blue: the most)",
   },
 };
 const asked = new URLSearchParams(window.location.search).get("lab");
@@ -94,7 +101,7 @@ function merge(message) {
 const views = {
   parcoords: createParcoords(byTestId("sweep-parcoords")),
   spread: createSpreadTable(byTestId("sweep-spread")),
-  multiples: createMultiples(byTestId("sweep-grid"), (index) => openInLab(index)),
+  multiples: createMultiples(byTestId("sweep-grid"), (index) => openInLab(index), LABS[LAB].picture.split(" (")[0].toLowerCase()),
   table: createRunTable(byTestId("sweep-table")),
 };
 
@@ -115,6 +122,7 @@ function draw() {
   views.table.update(sweep);
   views.spread.update(sweep);
   views.parcoords.update(sweep);
+  byTestId("sweep-ranked-by").textContent = byTestId("sweep-colour-by").textContent = figureWords(sweep).test_loss;
   byTestId("sweep-status").textContent = describeStatus(sweep);
   const report = byTestId("sweep-report");
   report.href = sweepReportUrl(sweep.id);

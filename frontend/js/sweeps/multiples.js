@@ -2,7 +2,7 @@
 // in the playground). The curves share one vertical scale, so runs compare at a glance.
 
 import { BYTE_TO_RGBA, paintGrid } from "../core/palette.js";
-import { describeRun, formatNumber } from "./format.js";
+import { describeRun, figureWords, formatNumber } from "./format.js";
 
 const CURVE_W = 120;
 const CURVE_H = 56;
@@ -62,8 +62,9 @@ function polyline(history, column, maxEpoch, maxLoss) {
     .join(" ");
 }
 
-/** createMultiples(container, onOpen) -> {update(sweep)}: one card per run, kept across updates. */
-export function createMultiples(container, onOpen) {
+/** createMultiples(container, onOpen, picture) -> {update(sweep)}: one card per run, kept across updates;
+ * `picture` names what a card's picture shows ("decision map"). */
+export function createMultiples(container, onOpen, picture = "decision map") {
   let cards = new Map();
   return {
     update(sweep) {
@@ -72,6 +73,7 @@ export function createMultiples(container, onOpen) {
         cards = new Map(sweep.runs.map((run) => [run.index, buildCard(run, onOpen)]));
         for (const parts of cards.values()) container.append(parts.card);
       }
+      const loss = figureWords(sweep).test_loss;
       const maxLoss = Math.max(1e-6, ...sweep.runs.flatMap((r) => r.history.flatMap((p) => [p[1] ?? 0, p[2] ?? 0])));
       for (const run of sweep.runs) {
         const parts = cards.get(run.index);
@@ -80,8 +82,8 @@ export function createMultiples(container, onOpen) {
         parts.test.setAttribute("points", polyline(run.history, 2, sweep.epochs, maxLoss));
         const words = describeRun(run, sweep.varied);
         parts.words.textContent = words;
-        parts.figure.textContent = `test loss ${formatNumber(run.test_loss)}`;
-        parts.map.setAttribute("aria-label", `decision map of run ${run.index}: ${words}`);
+        parts.figure.textContent = `${loss} ${formatNumber(run.test_loss)}`;
+        parts.map.setAttribute("aria-label", `${picture} of run ${run.index}: ${words}`);
         parts.curve.setAttribute("aria-label", `loss curve of run ${run.index}`);
         parts.card.dataset.state = run.state;
         parts.open.disabled = !["done", "stopped", "diverged", "stalled"].includes(run.state);

@@ -4,7 +4,7 @@
 // span a factor of 10 or more are drawn on a log axis (log10 values, ticks in the settings' own words).
 
 import { PLOT_CONFIG, loadPlotly } from "../core/plotting.js";
-import { formatNumber, formatValue, labelOf } from "./format.js";
+import { figuresOf, figureWords, formatNumber, formatValue, labelOf } from "./format.js";
 
 function dimension(label, values) {
   if (values.every((v) => typeof v === "number")) {
@@ -41,15 +41,16 @@ export function createParcoords(element) {
     const Plotly = await loadPlotly();
     drawnAt = performance.now();
     const losses = runs.map((r) => r.test_loss);
+    const [, loss] = figuresOf(sweep)[0]; // the figure a sweep ranks by (a GAN's: its distance to the data)
     const dims = [
       ...sweep.varied.map((name) => dimension(labelOf(name), runs.map((r) => r.varied[name]))),
       dimension("Seed", runs.map((r) => r.seed)),
-      { label: "Test loss", values: losses },
+      { label: loss, values: losses },
     ];
     const trace = {
       type: "parcoords",
       dimensions: dims,
-      line: { color: losses, colorscale: "Viridis", showscale: true, colorbar: { title: { text: "test loss", side: "right" }, thickness: 12 } },
+      line: { color: losses, colorscale: "Viridis", showscale: true, colorbar: { title: { text: figureWords(sweep).test_loss, side: "right" }, thickness: 12 } },
       labelfont: { size: 12 },
       tickfont: { size: 11 },
     };

@@ -1,13 +1,7 @@
 // The sweep's tables: every run, sortable by any column (a button in each header; aria-sort says how),
 // and the spread of each setting over its seeds (mean ± std).
 
-import { formatNumber, formatValue, labelOf } from "./format.js";
-
-const FIGURES = [
-  ["test_loss", "Test loss"],
-  ["train_loss", "Training loss"],
-  ["test_accuracy", "Test accuracy"],
-];
+import { figuresOf, formatNumber, formatValue, labelOf } from "./format.js";
 
 function columnsOf(sweep) {
   return [
@@ -16,7 +10,7 @@ function columnsOf(sweep) {
     { key: "seed", label: "Seed", value: (r) => r.seed },
     { key: "epoch", label: sweep.unit === "step" ? "Step" : "Epoch", value: (r) => r.epoch },
     { key: "state", label: "State", value: (r) => r.state },
-    ...FIGURES.map(([key, label]) => ({ key, label, value: (r) => r[key], text: (v) => formatNumber(v) })),
+    ...figuresOf(sweep).map(([key, label]) => ({ key, label, value: (r) => r[key], text: (v) => formatNumber(v) })),
   ];
 }
 
@@ -88,7 +82,8 @@ export function createRunTable(table) {
 export function createSpreadTable(table) {
   return {
     update(sweep) {
-      const head = ["Setting", "Seeds", ...FIGURES.map(([, label]) => label)];
+      const figures = figuresOf(sweep);
+      const head = ["Setting", "Seeds", ...figures.map(([, label]) => label)];
       const thead = document.createElement("thead");
       const tr = document.createElement("tr");
       for (const text of head) tr.append(Object.assign(document.createElement("th"), { scope: "col", textContent: text }));
@@ -98,7 +93,7 @@ export function createSpreadTable(table) {
         const line = document.createElement("tr");
         if (row.group === sweep.best_group) line.className = "best";
         const setting = sweep.varied.map((n) => `${labelOf(n)} ${formatValue(row.varied[n])}`).join(", ") || "all runs";
-        const cells = [setting, String(row.seeds.length), ...FIGURES.map(([key]) => spreadText(row[key]))];
+        const cells = [setting, String(row.seeds.length), ...figures.map(([key]) => spreadText(row[key]))];
         for (const text of cells) line.append(Object.assign(document.createElement("td"), { textContent: text }));
         tbody.append(line);
       }

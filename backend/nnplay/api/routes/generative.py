@@ -37,6 +37,15 @@ async def create_generative_session(
     return {"id": session.id, "config": session.config.public()}
 
 
+@router.get("/api/generative/schema")
+def generative_schema(manager: Manager) -> dict[str, Any]:
+    """The lab's settings table, models, data sets and lessons (what its page and the sweep page build
+    their controls from; the page also gets it in its `hello`)."""
+    family: Any = manager.family(LAB)
+    schema: dict[str, Any] = family.schema()
+    return schema
+
+
 @router.get("/api/generative/sessions/{session_id}")
 def get_generative_session(session: SessionDep) -> dict[str, Any]:
     return _own(session).summary()  # type: ignore[no-any-return]

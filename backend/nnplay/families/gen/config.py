@@ -67,6 +67,7 @@ class GenConfig(BaseModel):
     learning_rate: float = _field("learning_rate")
     batch_size: int = _field("batch_size")
     speed: int = _field("speed")
+    stop_epoch: int = _field("stop_epoch")
     seed: int = _field("seed")
 
     @field_validator(
@@ -84,6 +85,11 @@ class GenConfig(BaseModel):
     @property
     def is_gan(self) -> bool:
         return self.model == "gan"
+
+    @property
+    def unit(self) -> str:
+        """What `stop_epoch` counts (stopping.unit): a GAN's generator steps, an AE's or VAE's epochs."""
+        return "step" if self.is_gan else "epoch"
 
     @property
     def batch(self) -> int:

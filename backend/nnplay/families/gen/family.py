@@ -27,7 +27,7 @@ from .lessons import lesson_catalog
 from .messages import MAX_PIXEL, parse_message
 from .plan import GenPlan
 from .points import MAX_POINTS, PointsError, check_points
-from .settings import ACTIVATIONS, DATASETS, LOSSES, MAX_LAYERS, MAX_NEURONS, MODELS, public
+from .settings import ACTIVATIONS, DATASETS, LOSSES, MAX_LAYERS, MAX_NEURONS, MODELS, SETTINGS_BY_NAME, public
 
 if TYPE_CHECKING:
     from ...sessions.fanout import Subscriber
@@ -62,6 +62,10 @@ class GenFamily(Family):
     lab = "generative"
     page = "/generative.html"
     pause_on_fresh_run = False
+
+    @staticmethod
+    def schema() -> dict[str, Any]:
+        return lab_schema()
 
     def make_config(self, base: Any, changes: dict[str, Any] | None) -> GenConfig:
         return make_gen_config(base, changes)
@@ -283,6 +287,43 @@ class GenFamily(Family):
             accuracy, nats = frame.knn_accuracy, frame.reconstruction
             return f"{KNN}-NN accuracy {accuracy:.0%} · reconstruction {nats:.1f} nats"
         return "no samples yet" if session.config.is_gan else "no codes yet"
+
+    # ---- sweeps -----------------------------------------------------------------------------------------
+
+    settings = SETTINGS_BY_NAME  # a sweep varies them; `stop_epoch` counts a GAN's steps, an AE's epochs
+
+    def figures(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """A GAN's distance to the data (Jensen-Shannon, bits), generator loss, share of good samples and
+        of the modes covered; an AE's or VAE's loss on the test digits (-ELBO; the AE's reconstruction),
+        training loss and the codes' 5-NN accuracy."""
+        if frame.get("model") == "gan":
+            modes, covered = frame.get("modes"), frame.get("modes_covered")
+            return {
+                "test_loss": frame.get("divergence"),
+                "train_loss": frame.get("g_loss"),
+                "test_accuracy": frame.get("good_sample_share"),
+                "train_accuracy": covered / modes if modes and covered is not None else None,
+            }
+        test = frame.get("elbo") if frame.get("model") == "vae" else frame.get("reconstruction")
+        return {
+            "test_loss": test,
+            "train_loss": frame.get("train_loss"),
+            "test_accuracy": frame.get("latent_knn_accuracy"),
+        }
+
+    def figure_labels(self, config: GenConfig) -> dict[str, str]:
+        if config.is_gan:
+            return {
+                "test_loss": "JS divergence to the data (bits)",
+                "train_loss": "generator loss",
+                "test_accuracy": "good samples",
+                "train_accuracy": "modes covered",
+            }
+        return {
+            "test_loss": "−ELBO on test digits (nats)" if config.model == "vae" else "reconstruction (nats)",
+            "train_loss": "training loss",
+            "test_accuracy": f"codes' {KNN}-NN accuracy",
+        }
 
     def thumbnail(self, frame: bytes | None) -> tuple[bytes, int] | None:
         """Where the generated samples (GAN) or the test digits' codes (AE/VAE) lie: their density on a

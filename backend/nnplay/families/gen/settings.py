@@ -65,6 +65,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("speed", "Speed", "int", 0,
             "Updates per frame (0: as fast as the machine goes).", "speed", "training",
             min=0, max=1000, step=1),
+    Setting("stop_epoch", "Stop at", "int", 0,
+            "Pause by itself at this generator step (GAN) or epoch of the digits (AE, VAE); 0 = never: "
+            "compare settings after the same training.", "stop", "training", min=0, max=10_000_000, step=100),
     Setting("seed", "Seed", "int", 1,
             "Seeds the data, the weights and the noise: the same seed, the same run.", "seed", "training",
             min=0, max=2**31 - 1, step=1),

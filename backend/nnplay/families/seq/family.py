@@ -193,6 +193,14 @@ class SeqFamily(Family):
 
     settings = SETTINGS_BY_NAME  # a sweep varies them; `stop_epoch` is a step here
 
+    def figure_labels(self, config: Any) -> dict[str, str]:
+        return {
+            "test_loss": "test loss",
+            "train_loss": "training loss",
+            "test_accuracy": "whole sequences right (test)",
+            "train_accuracy": "whole sequences right (training)",
+        }
+
     def figures(self, frame: dict[str, Any]) -> dict[str, Any]:
         """The losses, and as accuracies the whole-sequence ones (a side-by-side run's: its first model's)."""
         test, train = frame.get("test") or {}, frame.get("train") or {}
