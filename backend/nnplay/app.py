@@ -29,7 +29,7 @@ from .engine.runtime import device_info, enable_compilation_cache
 from .engine.seam import Engine
 from .engine.serial import SerialEngine
 from .experiments.sweeps import SweepManager
-from .families import default_families
+from .families import LazyFamilies, default_families
 from .saved_runs.service import SavedRuns
 from .saved_runs.store import SqliteRunStore
 from .sessions import SessionManager
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # fast, and every 100th young collection is a full one: ~14x fewer of those, for young collections that
 # scan more (with 30 sessions a few took 3-30 ms).
 GC_YOUNG_THRESHOLD = 10_000
+LOAD_FAMILIES_AFTER_S = 3.0  # the other labs' modules are imported this long after the warm-up
 
 
 def plotly_js_path() -> Path:
@@ -57,12 +58,16 @@ def make_engine(settings: ServerSettings) -> Engine:
 async def _warm_up(manager: SessionManager) -> None:
     """Compile what the first screen needs (the playground's default net: its training and its frames)
     first, on the engine's compiler, so that the first Play does not wait; other labs compile when first
-    opened."""
+    opened. Their modules are imported a little later, in the background (families/__init__.py)."""
     try:
         await manager.warm_up("playground")
     except Exception:  # warm-up is an optimisation; never fatal
         log.exception("warm-up failed")
     freeze_heap()
+    if isinstance(manager.families, LazyFamilies):
+        await asyncio.sleep(LOAD_FAMILIES_AFTER_S)  # after the first screen's own start
+        await asyncio.to_thread(manager.families.load_all)
+        freeze_heap()
 
 
 def freeze_heap() -> None:

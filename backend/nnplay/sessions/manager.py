@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from ..client_messages import Pause
@@ -31,7 +32,7 @@ class SessionManager:
     def __init__(
         self,
         engine: Engine,
-        families: dict[str, Family],
+        families: Mapping[str, Family],
         max_sessions: int = 64,
         idle_timeout_s: float = 3600.0,
         max_per_client: int = 16,
