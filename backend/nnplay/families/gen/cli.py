@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from .config import GenConfigError, make_gen_config
-from .plan import GenPlan
 from .settings import SETTINGS
 
 DEFAULT_GAN_STEPS = 8000
@@ -60,6 +59,7 @@ def run_generative_training(changes: dict[str, Any], units: int | None = None) -
     """Train the config `changes` describes (GAN: `units` generator updates; AE/VAE: `units` epochs)."""
     from ...engine.runtime import enable_compilation_cache
     from .family import figures
+    from .plan import GenPlan  # its nets and kernels: not for `nnplay serve`, which builds this parser
 
     enable_compilation_cache()
     plan = GenPlan(make_gen_config(None, changes))
