@@ -103,7 +103,7 @@ class SessionManager:
         self._sessions[session_id] = session
         self._slots[session_id] = slot
         if sweep:  # nobody looks at a sweep's run before it trains: no frame of its epoch 0
-            session.needs_frame, session.headless = False, True
+            session.needs_frame = False
         session.start_loop()
         return session
 

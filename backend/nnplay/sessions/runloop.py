@@ -42,7 +42,6 @@ class RunLoop(RunState):
     batch_members: int
     epochs_per_second: float
     accepted_config: Any
-    headless: bool
     _commands: deque[commands.Command]
     _wake: asyncio.Event
     _idle: asyncio.Event
@@ -135,10 +134,10 @@ class RunLoop(RunState):
         return self.needs_frame or self.publisher.due(ahead_s)
 
     def _detail(self) -> bool:
-        """Whether a frame carries the insight views: when a viewer shows them, or when nobody watches (the
-        frame a viewer who comes later gets first), except for a headless run's (a sweep's: read for
-        its figures and picture)."""
-        return self.fanout.wants_detail or (not self.fanout and not self.headless)
+        """Whether a frame carries the insight views: when a viewer shows them. A frame made while nobody
+        watches (a new run's first, before its page connects) has none: a viewer who comes later and
+        shows them asks for a fresh frame (`viewers_changed`), and the page's first screen shows none."""
+        return self.fanout.wants_detail
 
     def _start_frame(self, state: Any, urgent: bool = False) -> None:
         self.needs_frame = False

@@ -55,9 +55,6 @@ class Session(RunLoop):
         self.last_active = time.monotonic()
         self.epochs_per_second = 0.0
         self.kernel = "padded"
-        self.headless = (
-            False  # nobody looks unless subscribed (a sweep's run): no epoch-0 frame, no insight views
-        )
         self._commands: deque[commands.Command] = deque()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # set while the run loop waits with nothing to do
