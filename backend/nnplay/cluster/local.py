@@ -232,7 +232,11 @@ def start_shards(placement: list[tuple[str, str]], redis_url: str, pg_dsn: str) 
             max_task_retries=0,
             num_cpus=1,
             resources={node: 1},
-            runtime_env={"env_vars": {"NNPLAY_NODE": node, "RAY_USAGE_STATS_ENABLED": "0"}},
+            # Ray runs its workers at nice 15; a shard is its node's work: on a node that also runs gateways
+            # (a laptop's local cluster), busy gateways must not starve its training
+            runtime_env={
+                "env_vars": {"NNPLAY_NODE": node, "RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0"}
+            },
         ).remote(shard, redis_url, pg_dsn, settings)
         for shard, node in placement
     ]
