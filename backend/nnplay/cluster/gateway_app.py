@@ -68,6 +68,8 @@ def main() -> None:
 
     import uvicorn
 
+    from ..serving import uvicorn_options
+
     parser = argparse.ArgumentParser(description="An nnplay gateway (cluster mode, docs/cluster.md)")
     parser.add_argument("--name", required=True)
     parser.add_argument("--port", type=int, required=True)
@@ -77,7 +79,10 @@ def main() -> None:
     settings = ServerSettings(port=args.port)
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {args.name} %(name)s: %(message)s")
     app = create_gateway_app(args.name, args.redis, args.ray, settings)
-    uvicorn.run(app, host=settings.host, port=args.port, log_level="warning", ws_max_size=64 * 1024)
+    # the same websocket options as `nnplay serve` (serving.py): above all no per-message deflate, which
+    # uvicorn offers by default: it compressed every frame once per watcher (a watched run's gateways
+    # used ~3x the CPU of one process's fan-out, which starved its training on a shared node)
+    uvicorn.run(app, host=settings.host, port=args.port, **uvicorn_options(settings, "warning"))
 
 
 if __name__ == "__main__":
