@@ -137,6 +137,8 @@ def local_cluster(services_dir: Path) -> Iterator[LocalCluster]:
     env = {
         **os.environ,
         "NNPLAY_CLUSTER_SHARD_SETTINGS": json.dumps(SHARD_SETTINGS),
+        # the gateways' limits, shared in Redis (cluster/shared_limits.py), from their environment
+        **{f"NNPLAY_{name.upper()}": str(value) for name, value in SHARD_SETTINGS.items()},
         "NNPLAY_CLUSTER_DIE_WITH_PARENT": "1",  # a killed test run leaves no cluster behind
     }
     log = (services_dir / "keeper.log").open("ab")

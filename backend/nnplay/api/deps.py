@@ -25,7 +25,7 @@ from ..experiments.sweeps import SweepManager
 from ..sessions import Session, SessionManager, SessionNotFound
 from ..sessions.limits import Quota
 from . import guards
-from .ratelimit import RateLimiter
+from .ratelimit import CreationLimit, RateLimiter, creation_limits
 
 
 def settings_of(conn: HTTPConnection) -> ServerSettings:
@@ -74,41 +74,24 @@ class RateLimits:
 
     def __init__(self, settings: ServerSettings) -> None:
         s = settings
-        self.session_creations = RateLimiter(s.session_creations_per_minute / 60.0, s.session_creation_burst)
+        self.limits = creation_limits(s)
+        self.session_creations, self.room_creations, self.room_joins = (
+            RateLimiter(limit.rate_per_s, limit.burst) for limit in self.limits.values()
+        )
         self.ws_messages = RateLimiter(s.ws_messages_per_second, s.ws_message_burst)
-        self.room_creations = RateLimiter(s.room_creations_per_minute / 60.0, s.room_creation_burst)
-        self.room_joins = RateLimiter(s.room_joins_per_minute / 60.0, s.room_join_burst)
         # Sockets driving one session (each gets every frame), keyed by session id.
         self.session_sockets = Quota(None, s.max_sockets_per_session)
         self._settings = settings
 
     def creation_refusal(self, client: str) -> tuple[str, float] | None:
         """None when `client` may create a session now; else (message, seconds to wait)."""
-        s = self._settings
-        return _refusal(
-            self.session_creations,
-            client,
-            f"too many new sessions from this address: the limit is {s.session_creations_per_minute:g} "
-            f"per minute (bursts of {s.session_creation_burst})",
-        )
+        return _refusal(self.session_creations, client, self.limits["session"])
 
     def room_creation_refusal(self, client: str) -> tuple[str, float] | None:
-        s = self._settings
-        return _refusal(
-            self.room_creations,
-            client,
-            f"too many new rooms from this address: the limit is {s.room_creations_per_minute:g} per minute "
-            f"(bursts of {s.room_creation_burst}, NNPLAY_ROOM_CREATIONS_PER_MINUTE)",
-        )
+        return _refusal(self.room_creations, client, self.limits["room"])
 
     def join_refusal(self, client: str) -> tuple[str, float] | None:
-        s = self._settings
-        return _refusal(
-            self.room_joins,
-            client,
-            f"too many joins from this address: the limit is {s.room_joins_per_minute:g} per minute "
-            f"(bursts of {s.room_join_burst}, NNPLAY_ROOM_JOINS_PER_MINUTE)",
-        )
+        return _refusal(self.room_joins, client, self.limits["join"])
 
     def message_refusal(self, client: str) -> str | None:
         """None when `client` may send one more websocket message now; else why it was dropped."""
@@ -121,11 +104,10 @@ class RateLimits:
         )
 
 
-def _refusal(bucket: RateLimiter, client: str, limit: str) -> tuple[str, float] | None:
+def _refusal(bucket: RateLimiter, client: str, limit: CreationLimit) -> tuple[str, float] | None:
     if bucket.allow(client):
         return None
-    wait = bucket.retry_after_s(client)
-    return f"{limit}; try again in {math.ceil(wait)} s", wait
+    return limit.refusal(bucket.retry_after_s(client))
 
 
 def rate_limits_of(conn: HTTPConnection) -> RateLimits:

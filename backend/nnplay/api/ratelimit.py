@@ -6,9 +6,11 @@ passed in for tests.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 MAX_TRACKED_CLIENTS = 10_000  # past this, buckets that have refilled completely are forgotten
 
@@ -69,3 +71,42 @@ class RateLimiter:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+@dataclass(frozen=True)
+class CreationLimit:
+    """How often one client address may create something of a kind, and that limit in words."""
+
+    rate_per_s: float
+    burst: int
+    words: str
+
+    def refusal(self, wait_s: float) -> tuple[str, float]:
+        """The refusal of one creation too many: (message, seconds to wait)."""
+        return f"{self.words}; try again in {math.ceil(wait_s)} s", wait_s
+
+
+def creation_limits(settings: Any) -> dict[str, CreationLimit]:
+    """The server's limits per client address of new sessions (every lab's, sweeps, opened runs), rooms
+    and joins (ServerSettings): one process's buckets (api/deps.py), a cluster's shared ones (Redis)."""
+    s = settings
+    return {
+        "session": CreationLimit(
+            s.session_creations_per_minute / 60.0,
+            s.session_creation_burst,
+            f"too many new sessions from this address: the limit is {s.session_creations_per_minute:g} "
+            f"per minute (bursts of {s.session_creation_burst})",
+        ),
+        "room": CreationLimit(
+            s.room_creations_per_minute / 60.0,
+            s.room_creation_burst,
+            f"too many new rooms from this address: the limit is {s.room_creations_per_minute:g} per minute "
+            f"(bursts of {s.room_creation_burst}, NNPLAY_ROOM_CREATIONS_PER_MINUTE)",
+        ),
+        "join": CreationLimit(
+            s.room_joins_per_minute / 60.0,
+            s.room_join_burst,
+            f"too many joins from this address: the limit is {s.room_joins_per_minute:g} per minute "
+            f"(bursts of {s.room_join_burst}, NNPLAY_ROOM_JOINS_PER_MINUTE)",
+        ),
+    }

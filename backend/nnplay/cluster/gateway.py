@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 import secrets
 from typing import Any
@@ -30,9 +31,11 @@ from fastapi.responses import JSONResponse, Response
 from redis.exceptions import RedisError
 
 from .. import __version__
+from ..api.ratelimit import CreationLimit
 from . import wire
 from .gateway_tunnels import GatewayTunnels, Inbox
 from .shards import NAMESPACE, Moving, NoShard, ShardLost, ShardSet
+from .shared_limits import SharedLimits
 from .watch_groups import WatchGroups
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,12 @@ OWNED_PATHS = (  # (pattern, kind of key): the part of a path that says whose it
     (re.compile(r"^/(?:api|ws)/sweeps/([^/]+)"), "sweep"),  # a sweep's runs are sessions of one shard
 )
 SWEEP_RUN_OPENED = re.compile(r"^/api/sweeps/[^/]+/runs/\d+/open$")  # a new session on the sweep's shard
+LIMITED = (  # POSTs that create something, limited per client address across the gateways (kind, path)
+    ("session", re.compile(r"^/api/(?:(?:images|sequences|generative)/)?sessions$|^/api/sweeps$")),
+    ("session", re.compile(r"^/api/sweeps/[^/]+/runs/\d+/open$|^/api/runs/[^/]+/open$")),
+    ("room", re.compile(r"^/api/rooms$")),
+    ("join", re.compile(r"^/api/rooms/[^/]+/join$")),
+)
 NEW_RUNS = {  # where a lab's new runs are made, and the lab
     "/api/sessions": "playground",
     "/api/images/sessions": "images",
@@ -68,9 +77,12 @@ def owned_key(path: str) -> tuple[str, str] | None:
 
 
 class Gateway:
-    def __init__(self, name: str, redis_url: str, ray_address: str) -> None:
+    def __init__(
+        self, name: str, redis_url: str, ray_address: str, limits: dict[str, CreationLimit] | None = None
+    ) -> None:
         self.name = name
         self.redis = aioredis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+        self.limits = SharedLimits(self.redis, limits) if limits else None
         self.ray_address = ray_address
         self.tunnels = GatewayTunnels(self.redis, name)
         self.shards = ShardSet(self.redis, self.tunnels.shard_lost)
@@ -162,11 +174,18 @@ class Gateway:
     async def forward(self, request: Request) -> Response:
         body = await request.body()
         path, method = request.url.path, request.method
+        client = request.client.host if request.client else ""
+        refused = await self._limited(method, path, client)
+        if refused is not None:
+            message, wait_s = refused
+            return JSONResponse(
+                {"detail": message}, 429, headers={"Retry-After": str(max(1, math.ceil(wait_s)))}
+            )
         try:
             shard = await self.route(method, path, body)
             status, headers, content = await self.shards.call(
                 shard, "request", method, path, request.url.query, list(request.headers.items()), body,
-                request.client.host if request.client else "",
+                client,
             )  # fmt: skip
         except (NoShard, Moving, ShardLost) as exc:
             return JSONResponse({"detail": f"{exc}; try again shortly"}, 503, headers={"Retry-After": "1"})
@@ -182,6 +201,13 @@ class Gateway:
         for k, v in kept:
             response.headers.append(k, v)
         return response
+
+    async def _limited(self, method: str, path: str, client: str) -> tuple[str, float] | None:
+        """The refusal of a creation past the client's limit, counted across every gateway (None: go on)."""
+        if self.limits is None or method != "POST":
+            return None
+        kind = next((kind for kind, pattern in LIMITED if pattern.match(path)), None)
+        return None if kind is None else await self.limits.refusal(kind, client)
 
     async def _learn(self, method: str, path: str, shard: str, content: bytes) -> bytes:
         """Note who owns what a response names; `GET /api/sessions/{id}` says which shard owns it."""

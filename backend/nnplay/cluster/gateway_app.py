@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..api.guards import install_guards
+from ..api.ratelimit import creation_limits
 from ..config import ServerSettings
 from .gateway import Gateway
 
@@ -26,7 +27,7 @@ def create_gateway_app(
     name: str, redis_url: str, ray_address: str, settings: ServerSettings | None = None
 ) -> FastAPI:
     settings = settings or ServerSettings()
-    gateway = Gateway(name, redis_url, ray_address)
+    gateway = Gateway(name, redis_url, ray_address, creation_limits(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

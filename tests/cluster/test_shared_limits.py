@@ -1,0 +1,94 @@
+"""A cluster's per-client creation limits are shared by its gateways (one bucket per client in a real
+redis-server), with one process's words; a gateway refuses a creation past the limit before it reaches
+any shard; when Redis is gone a creation goes through (each shard's own limit still applies)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import redis.asyncio as aioredis
+from starlette.requests import Request
+
+from nnplay.api.ratelimit import CreationLimit, creation_limits
+from nnplay.cluster import services
+from nnplay.cluster.gateway import Gateway
+from nnplay.cluster.shared_limits import SharedLimits
+from nnplay.config import ServerSettings
+
+THREE_A_MINUTE = {"session": CreationLimit(1 / 60, 3, "too many new sessions from this address")}
+
+
+def test_two_gateways_share_one_bucket_per_client(redis_url: str) -> None:
+    async def scenario() -> None:
+        one, two = aioredis.from_url(redis_url), aioredis.from_url(redis_url)
+        gateways = [SharedLimits(one, THREE_A_MINUTE), SharedLimits(two, THREE_A_MINUTE)]
+        taken = [await gateways[i % 2].refusal("session", "10.0.0.7") for i in range(3)]
+        assert taken == [None, None, None]
+        for gateway in gateways:  # the fourth, through either gateway
+            refusal = await gateway.refusal("session", "10.0.0.7")
+            assert refusal is not None
+            message, wait = refusal
+            assert (
+                50 < wait <= 60 and message == f"too many new sessions from this address; try again in {60} s"
+            )
+        assert await gateways[1].refusal("session", "10.0.0.8") is None  # another client has its own
+        fast = SharedLimits(one, {"join": CreationLimit(20.0, 1, "too many joins")})
+        assert await fast.refusal("join", "10.0.0.9") is None
+        assert await fast.refusal("join", "10.0.0.9") is not None
+        await asyncio.sleep(0.1)  # a token every 50 ms
+        assert await fast.refusal("join", "10.0.0.9") is None
+        await one.aclose()
+        await two.aclose()
+
+    asyncio.run(scenario())
+
+
+def _post(path: str, client: str) -> Request:
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": json.dumps({"config": {}}).encode(), "more_body": False}
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+        "client": (client, 50000),
+        "server": ("127.0.0.1", 8000),
+        "scheme": "http",
+    }
+    return Request(scope, receive)
+
+
+def test_a_gateway_refuses_a_creation_past_the_limit_with_429_before_any_shard(redis_url: str) -> None:
+    settings = ServerSettings(session_creations_per_minute=1, session_creation_burst=1)
+
+    async def scenario() -> None:
+        gateway = Gateway("gw-test", redis_url, "127.0.0.1:1", creation_limits(settings))
+        first = await gateway.forward(_post("/api/sequences/sessions", "10.0.1.1"))
+        assert first.status_code == 503  # let through: no shard runs here (none started), it says so
+        second = await gateway.forward(_post("/api/sessions", "10.0.1.1"))
+        assert second.status_code == 429 and int(second.headers["retry-after"]) >= 50
+        assert json.loads(second.body)["detail"].startswith(
+            "too many new sessions from this address: the limit is 1 per minute (bursts of 1); try again in"
+        )
+        other = await gateway.forward(_post("/api/sessions", "10.0.1.2"))
+        assert other.status_code == 503  # another address: not limited
+        await gateway.redis.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_without_redis_a_creation_goes_through_to_the_shards_own_limit() -> None:
+    async def scenario() -> None:
+        gone = aioredis.from_url(f"redis://127.0.0.1:{services.free_port()}/0", socket_connect_timeout=0.5)
+        limits = SharedLimits(gone, THREE_A_MINUTE)
+        started = time.monotonic()
+        assert [await limits.refusal("session", "10.0.0.7") for _ in range(5)] == [None] * 5
+        assert time.monotonic() - started < 10
+        await gone.aclose()
+
+    asyncio.run(scenario())
