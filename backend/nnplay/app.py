@@ -31,7 +31,7 @@ from .engine.serial import SerialEngine
 from .experiments.sweeps import SweepManager
 from .families import LazyFamilies, default_families
 from .saved_runs.service import SavedRuns
-from .saved_runs.store import SqliteRunStore
+from .saved_runs.store import RunStore, SqliteRunStore
 from .sessions import SessionManager
 
 log = logging.getLogger(__name__)
@@ -86,9 +86,11 @@ async def _reap(manager: SessionManager) -> None:
         await manager.expire_idle()
 
 
-def create_app(settings: ServerSettings | None = None, store: RoomStore | None = None) -> FastAPI:
-    """The app; `store` keeps the classroom's rooms (default: SQLite under settings.data_dir; the cluster's
-    engine shards pass their Postgres store)."""
+def create_app(
+    settings: ServerSettings | None = None, store: RoomStore | None = None, run_store: RunStore | None = None
+) -> FastAPI:
+    """The app; `store` keeps the classroom's rooms and `run_store` the saved runs (default: SQLite under
+    settings.data_dir; the cluster's engine shards pass their Postgres stores)."""
     settings = settings or ServerSettings()
     if settings.compilation_cache:
         enable_compilation_cache()
@@ -132,7 +134,7 @@ def create_app(settings: ServerSettings | None = None, store: RoomStore | None =
         RoomService(store or ClassroomStore(settings.data_dir), settings.room_size),
         RoomLimits.of(settings),
     )
-    app.state.saved_runs = SavedRuns(SqliteRunStore(settings.data_dir), app.state.sessions)
+    app.state.saved_runs = SavedRuns(run_store or SqliteRunStore(settings.data_dir), app.state.sessions)
 
     app.state.rate_limits = RateLimits(settings)
     install_guards(app, settings)

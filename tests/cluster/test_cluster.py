@@ -114,6 +114,39 @@ def test_twenty_runs_use_both_shards_and_each_bucket_stays_on_one(local_cluster:
         httpx.delete(f"{local_cluster.base}/api/sessions/{run}", timeout=30)
 
 
+def test_a_run_saved_on_either_shard_is_listed_and_reopened_through_any(local_cluster: LocalCluster) -> None:
+    made: dict[str, str] = {}  # shard -> a run it trains: runs of two buckets until both shards have one
+    created = []
+    for config in [SPIRAL, WIDE] * 4:
+        created.append(run := new_run(local_cluster, config)["id"])
+        made.setdefault(shard_of(local_cluster, run), run)
+        if len(made) == 2:
+            break
+    assert sorted(made) == ["shard-1", "shard-2"], made
+    shards, runs = list(made), list(made.values())
+    names = [f"saved on {shard} {time.monotonic_ns()}" for shard in shards]
+    for run, name in zip(runs, names, strict=True):
+        saved = httpx.post(f"{local_cluster.base}/api/sessions/{run}/save", json={"name": name}, timeout=60)
+        assert saved.status_code == 201, saved.text
+    listed = httpx.get(f"{local_cluster.base}/api/runs", timeout=30).json()["runs"]
+    assert set(names) <= {r["name"] for r in listed}  # one list of every shard's saved runs
+    with psycopg.connect(local_cluster.info["postgres"]) as db:  # kept in Postgres, not a shard's file
+        kept = {name for (name,) in db.execute("SELECT name FROM saved_runs").fetchall()}
+    assert set(names) <= kept
+    again = httpx.post(
+        f"{local_cluster.base}/api/sessions/{runs[1]}/save", json={"name": names[0]}, timeout=60
+    )
+    assert again.status_code == 409  # names are the cluster's, not a shard's
+    for name in names:
+        opened = httpx.post(f"{local_cluster.base}/api/runs/{name}/open", timeout=60)
+        assert opened.status_code == 201, opened.text
+        assert shard_of(local_cluster, opened.json()["id"]) in ("shard-1", "shard-2")  # the gateway knows it
+        httpx.delete(f"{local_cluster.base}/api/sessions/{opened.json()['id']}", timeout=30)
+        assert httpx.delete(f"{local_cluster.base}/api/runs/{name}", timeout=30).status_code == 204
+    for run in created:
+        httpx.delete(f"{local_cluster.base}/api/sessions/{run}", timeout=30)
+
+
 def test_a_run_watched_by_100_viewers_over_both_gateways_reaches_every_viewer(
     local_cluster: LocalCluster,
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from nnplay.classroom.rooms import RoomService
@@ -104,3 +106,25 @@ def test_the_room_service_keeps_rooms_and_members_in_postgres_across_a_restart(p
     assert (back.lesson_id, back.lesson_step, list(back.members)) == ("features", 1, [member.id])
     with pytest.raises(FencedOut):  # the first incarnation can no longer write
         service.join(room, "Bob")
+
+
+def test_saved_runs_in_postgres_are_every_shards_and_names_stay_unique(postgres_dsn: str) -> None:
+    from nnplay.cluster.pgruns import PostgresRunStore
+    from nnplay.saved_runs.store import RunExists, SavedRunRow
+
+    one, two = PostgresRunStore(postgres_dsn), PostgresRunStore(postgres_dsn)  # two shards' stores
+    row = SavedRunRow(
+        "spiral 8x8", "playground", {"dataset": "spiral"}, b"\x00state\xff", 120, None,
+        {"epoch": [0, 120], "test_loss": [0.5, 0.1]}, {"test_loss": 0.1}, 1000.0,
+    )  # fmt: skip
+    one.put(row)
+    assert two.get("spiral 8x8") == row  # bytes, JSON and figures round-trip
+    with pytest.raises(RunExists):
+        two.put(replace(row, epoch=200))
+    two.put(replace(row, epoch=200, own_data=b"points", saved_at=2000.0), overwrite=True)
+    assert one.get("spiral 8x8").epoch == 200 and one.get("spiral 8x8").own_data == b"points"
+    one.put(replace(row, name="older", saved_at=10.0))
+    assert [r.name for r in two.rows()] == ["spiral 8x8", "older"]  # the newest first
+    assert one.delete("older") and not two.delete("older") and two.get("older") is None
+    one.close()
+    two.close()

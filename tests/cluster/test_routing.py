@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from nnplay.cluster.gateway import NEW_RUNS, SWEEP_RUN_OPENED, owned_key
+from nnplay.cluster.gateway import NEW_RUNS, RUN_OPENED, owned_key
 
 
 @pytest.mark.parametrize(
@@ -49,4 +49,4 @@ def test_every_route_of_the_app_that_names_a_run_is_routed_to_its_owner_and_ever
     assert len(sweeps) >= 4  # (websockets are not in the OpenAPI paths)
     for path in sweeps:
         assert owned_key(re.sub(r"\{[^}]+\}", "s1", path)) == ("sweep", "s1"), path
-    assert SWEEP_RUN_OPENED.match("/api/sweeps/s1/runs/3/open")
+    assert RUN_OPENED.match("/api/sweeps/s1/runs/3/open") and RUN_OPENED.match("/api/runs/my%20run/open")

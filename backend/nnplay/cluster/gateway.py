@@ -51,7 +51,8 @@ OWNED_PATHS = (  # (pattern, kind of key): the part of a path that says whose it
     (re.compile(r"^/(?:api|ws)/rooms/([^/]+)"), "room"),
     (re.compile(r"^/(?:api|ws)/sweeps/([^/]+)"), "sweep"),  # a sweep's runs are sessions of one shard
 )
-SWEEP_RUN_OPENED = re.compile(r"^/api/sweeps/[^/]+/runs/\d+/open$")  # a new session on the sweep's shard
+# a new session on the shard that answered: a sweep's run (its sweep's shard), a saved run (any shard)
+RUN_OPENED = re.compile(r"^/api/(?:sweeps/[^/]+/runs/\d+|runs/[^/]+)/open$")
 LIMITED = (  # POSTs that create something, limited per client address across the gateways (kind, path)
     ("session", re.compile(r"^/api/(?:(?:images|sequences|generative)/)?sessions$|^/api/sweeps$")),
     ("session", re.compile(r"^/api/sweeps/[^/]+/runs/\d+/open$|^/api/runs/[^/]+/open$")),
@@ -212,7 +213,7 @@ class Gateway:
     async def _learn(self, method: str, path: str, shard: str, content: bytes) -> bytes:
         """Note who owns what a response names; `GET /api/sessions/{id}` says which shard owns it."""
         answer = _json(content)
-        if method == "POST" and (path in NEW_RUNS or SWEEP_RUN_OPENED.match(path)):
+        if method == "POST" and (path in NEW_RUNS or RUN_OPENED.match(path)):
             for kind, field in (("session", "id"), ("watch", "watch_id")):
                 if isinstance(answer.get(field), str):
                     await self.shards.remember(kind, answer[field], shard)

@@ -30,6 +30,7 @@ from ..classroom.rooms import normalize_code
 from ..config import ServerSettings
 from ..sessions import SessionNotFound
 from . import asgi, wire
+from .pgruns import PostgresRunStore
 from .pgstore import PostgresStore
 from .takeover import adopt_rooms, drop_lost_rooms
 from .tunnels import ShardTunnels
@@ -56,7 +57,7 @@ class EngineShard:
 
     async def _start(self) -> None:
         self.store = PostgresStore(self.pg_dsn, self.name)
-        self.app = create_app(self.settings, store=self.store)
+        self.app = create_app(self.settings, store=self.store, run_store=PostgresRunStore(self.pg_dsn))
         self._lifespan = self.app.router.lifespan_context(self.app)
         await self._lifespan.__aenter__()
         self.redis = aioredis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=2)

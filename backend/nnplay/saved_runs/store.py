@@ -123,23 +123,24 @@ class SqliteRunStore:
             raise RunExists(row.name) from None
 
     def get(self, name: str) -> SavedRunRow | None:
-        found = self._db.execute(f"SELECT {_COLUMNS} FROM saved_runs WHERE name = ?", (name,)).fetchone()
-        return None if found is None else _row(found)
+        found = self._db.execute(f"SELECT {COLUMNS} FROM saved_runs WHERE name = ?", (name,)).fetchone()
+        return None if found is None else row_from_columns(found)
 
     def rows(self) -> list[SavedRunRow]:
         """Every saved run, the newest first."""
-        found = self._db.execute(f"SELECT {_COLUMNS} FROM saved_runs ORDER BY saved_at DESC").fetchall()
-        return [_row(r) for r in found]
+        found = self._db.execute(f"SELECT {COLUMNS} FROM saved_runs ORDER BY saved_at DESC").fetchall()
+        return [row_from_columns(r) for r in found]
 
     def delete(self, name: str) -> bool:
         """Forget a saved run; whether there was one."""
         return self._db.execute("DELETE FROM saved_runs WHERE name = ?", (name,)).rowcount > 0
 
 
-_COLUMNS = "name, lab, config, state, epoch, own_data, history, figures, saved_at"
+COLUMNS = "name, lab, config, state, epoch, own_data, history, figures, saved_at"
 
 
-def _row(found: tuple[Any, ...]) -> SavedRunRow:
+def row_from_columns(found: tuple[Any, ...]) -> SavedRunRow:
+    """A row of COLUMNS, as a store's query returns it (SQLite's or Postgres's)."""
     name, lab, config, state, epoch, own, history, figures, saved_at = found
     return SavedRunRow(
         name,
