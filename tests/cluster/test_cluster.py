@@ -147,6 +147,31 @@ def test_a_run_saved_on_either_shard_is_listed_and_reopened_through_any(local_cl
         httpx.delete(f"{local_cluster.base}/api/sessions/{run}", timeout=30)
 
 
+def test_a_clients_sweeps_on_both_shards_are_listed_together(local_cluster: LocalCluster) -> None:
+    import redis
+
+    from nnplay.cluster import wire
+
+    directory = redis.Redis.from_url(local_cluster.info["redis"])
+    made: dict[str, list[str]] = {}  # shard -> sweeps it trains: sweeps of two buckets until both have one
+    for base in [SPIRAL, WIDE] * 4:
+        body = {"base": base, "vary": [{"name": "learning_rate", "text": "0.03"}], "seeds": "1", "epochs": 5}
+        sweep = httpx.post(f"{local_cluster.base}/api/sweeps", json=body, timeout=60)
+        assert sweep.status_code == 201, sweep.text
+        shard = directory.get(wire.directory_key("sweep", sweep.json()["id"]))
+        made.setdefault(shard.decode(), []).append(sweep.json()["id"])
+        if len(made) == 2:
+            break
+    assert sorted(made) == ["shard-1", "shard-2"], made
+    listed = httpx.get(f"{local_cluster.base}/api/sweeps", timeout=30).json()["sweeps"]
+    ids = [sweep["id"] for sweep in listed]
+    assert {s for sweeps in made.values() for s in sweeps} <= set(ids)  # both shards', in one list
+    assert [s["created_at"] for s in listed] == sorted(s["created_at"] for s in listed)
+    for sweeps in made.values():
+        for sweep_id in sweeps:
+            assert httpx.delete(f"{local_cluster.base}/api/sweeps/{sweep_id}", timeout=30).status_code == 204
+
+
 def test_a_run_watched_by_100_viewers_over_both_gateways_reaches_every_viewer(
     local_cluster: LocalCluster,
 ) -> None:

@@ -182,6 +182,8 @@ class Gateway:
             return JSONResponse(
                 {"detail": message}, 429, headers={"Retry-After": str(max(1, math.ceil(wait_s)))}
             )
+        if method == "GET" and path == "/api/sweeps":  # each shard keeps the sweeps it trains
+            return await self._every_shards_sweeps(request, body, client)
         try:
             shard = await self.route(method, path, body)
             status, headers, content = await self.shards.call(
@@ -202,6 +204,21 @@ class Gateway:
         for k, v in kept:
             response.headers.append(k, v)
         return response
+
+    async def _every_shards_sweeps(self, request: Request, body: bytes, client: str) -> Response:
+        """The client's sweeps on every shard, the oldest first (a shard that does not answer is left out)."""
+        headers = list(request.headers.items())
+        args = ("request", "GET", "/api/sweeps", request.url.query, headers, body, client)
+        answers = await asyncio.gather(
+            *(self.shards.call(shard, *args) for shard in self.shards.alive()), return_exceptions=True
+        )
+        sweeps = [
+            sweep
+            for answer in answers
+            if not isinstance(answer, BaseException) and answer[0] == 200
+            for sweep in _json(answer[2]).get("sweeps", [])
+        ]
+        return JSONResponse({"sweeps": sorted(sweeps, key=lambda sweep: sweep.get("created_at", 0))})
 
     async def _limited(self, method: str, path: str, client: str) -> tuple[str, float] | None:
         """The refusal of a creation past the client's limit, counted across every gateway (None: go on)."""
