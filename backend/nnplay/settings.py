@@ -280,6 +280,8 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # fmt: on
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+OPTIMIZERS: tuple[str, ...] = SETTINGS_BY_NAME["optimizer"].choices
+SCHEDULES: tuple[str, ...] = SETTINGS_BY_NAME["schedule"].choices
 
 
 def describe_range(setting: Setting) -> str:

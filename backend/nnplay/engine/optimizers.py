@@ -24,10 +24,8 @@ import numpy as np
 import optax
 
 from ..models.mlp import DEPTH_BUCKETS, Params
-from ..settings import SETTINGS_BY_NAME
+from ..settings import OPTIMIZERS, SCHEDULES
 
-OPTIMIZERS: tuple[str, ...] = SETTINGS_BY_NAME["optimizer"].choices
-SCHEDULES: tuple[str, ...] = SETTINGS_BY_NAME["schedule"].choices
 MAX_DEPTH = DEPTH_BUCKETS[-1]
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import nbformat
 import numpy as np
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from .script import script_sections
 
@@ -63,6 +61,9 @@ def mlp_notebook(
     title: str = "an nnplay run",
 ) -> str:
     """The notebook of a playground run (JSON text, nbformat v4)."""
+    import nbformat  # here: 45 ms (and jsonschema's) of every server's start otherwise
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
     sections = script_sections(config, epochs, own, expected, title)
     cells = [
         new_markdown_cell(

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engine.optimizers import OPTIMIZERS, SCHEDULES
-from ...settings import Setting
+from ...settings import OPTIMIZERS, SCHEDULES, Setting  # the playground's (not optax's: 80 ms to import)
 
 # fmt: off
 SETTINGS: tuple[Setting, ...] = (
