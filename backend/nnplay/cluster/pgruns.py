@@ -8,12 +8,9 @@ One connection, autocommit, used from the event loop's thread only (as the SQLit
 
 from __future__ import annotations
 
-import json
-import time
-
 import psycopg
 
-from ..saved_runs.store import COLUMNS, RunExists, SavedRunRow, row_from_columns
+from ..saved_runs.store import COLUMNS, RunExists, SavedRunRow, SqlRunRows, row_values
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS saved_runs (
@@ -30,8 +27,10 @@ CREATE TABLE IF NOT EXISTS saved_runs (
 """
 
 
-class PostgresRunStore:
+class PostgresRunStore(SqlRunRows):
     """Every saved run of the cluster (see the module docstring)."""
+
+    MARK = "%s"
 
     def __init__(self, dsn: str) -> None:
         self.path = dsn
@@ -45,17 +44,6 @@ class PostgresRunStore:
 
     def put(self, row: SavedRunRow, overwrite: bool = False) -> None:
         """Store `row`; raises RunExists if its name is taken and `overwrite` is False."""
-        values = (
-            row.name,
-            row.lab,
-            json.dumps(row.config),
-            row.state,
-            row.epoch,
-            row.own_data,
-            json.dumps(row.history),
-            json.dumps(row.figures),
-            row.saved_at or time.time(),
-        )
         replace = (
             " ON CONFLICT (name) DO UPDATE SET lab = EXCLUDED.lab, config = EXCLUDED.config, state = "
             "EXCLUDED.state, epoch = EXCLUDED.epoch, own_data = EXCLUDED.own_data, history = "
@@ -65,20 +53,7 @@ class PostgresRunStore:
             self._db.execute(
                 f"INSERT INTO saved_runs ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 + (replace if overwrite else ""),
-                values,
+                row_values(row),
             )
         except psycopg.errors.UniqueViolation:
             raise RunExists(row.name) from None
-
-    def get(self, name: str) -> SavedRunRow | None:
-        found = self._db.execute(f"SELECT {COLUMNS} FROM saved_runs WHERE name = %s", (name,)).fetchone()
-        return None if found is None else row_from_columns(found)
-
-    def rows(self) -> list[SavedRunRow]:
-        """Every saved run, the newest first."""
-        found = self._db.execute(f"SELECT {COLUMNS} FROM saved_runs ORDER BY saved_at DESC").fetchall()
-        return [row_from_columns(r) for r in found]
-
-    def delete(self, name: str) -> bool:
-        """Forget a saved run; whether there was one."""
-        return self._db.execute("DELETE FROM saved_runs WHERE name = %s", (name,)).rowcount > 0

@@ -88,7 +88,31 @@ class RunStore(Protocol):
     def close(self) -> None: ...
 
 
-class SqliteRunStore:
+class SqlRunRows:
+    """The saved_runs table's reads and deletes over a DB-API connection `_db` (SQLite's, psycopg's) whose
+    parameters are written `MARK`; each store writes rows its own way (`put`, with `row_values`)."""
+
+    MARK = "?"
+    _db: Any
+
+    def get(self, name: str) -> SavedRunRow | None:
+        query = f"SELECT {COLUMNS} FROM saved_runs WHERE name = {self.MARK}"
+        found = self._db.execute(query, (name,)).fetchone()
+        return None if found is None else row_from_columns(found)
+
+    def rows(self) -> list[SavedRunRow]:
+        """Every saved run, the newest first."""
+        found = self._db.execute(f"SELECT {COLUMNS} FROM saved_runs ORDER BY saved_at DESC").fetchall()
+        return [row_from_columns(r) for r in found]
+
+    def delete(self, name: str) -> bool:
+        """Forget a saved run; whether there was one."""
+        return bool(
+            self._db.execute(f"DELETE FROM saved_runs WHERE name = {self.MARK}", (name,)).rowcount > 0
+        )
+
+
+class SqliteRunStore(SqlRunRows):
     """Saved runs in `<data_dir>/runs.sqlite3` (see the module docstring)."""
 
     def __init__(self, data_dir: Path) -> None:
@@ -105,38 +129,28 @@ class SqliteRunStore:
         verb = "INSERT OR REPLACE" if overwrite else "INSERT"
         try:
             self._db.execute(
-                f"{verb} INTO saved_runs (name, lab, config, state, epoch, own_data, history, figures, "
-                "saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row.name,
-                    row.lab,
-                    json.dumps(row.config),
-                    row.state,
-                    row.epoch,
-                    row.own_data,
-                    json.dumps(row.history),
-                    json.dumps(row.figures),
-                    row.saved_at or time.time(),
-                ),
+                f"{verb} INTO saved_runs ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row_values(row)
             )
         except sqlite3.IntegrityError:
             raise RunExists(row.name) from None
 
-    def get(self, name: str) -> SavedRunRow | None:
-        found = self._db.execute(f"SELECT {COLUMNS} FROM saved_runs WHERE name = ?", (name,)).fetchone()
-        return None if found is None else row_from_columns(found)
-
-    def rows(self) -> list[SavedRunRow]:
-        """Every saved run, the newest first."""
-        found = self._db.execute(f"SELECT {COLUMNS} FROM saved_runs ORDER BY saved_at DESC").fetchall()
-        return [row_from_columns(r) for r in found]
-
-    def delete(self, name: str) -> bool:
-        """Forget a saved run; whether there was one."""
-        return self._db.execute("DELETE FROM saved_runs WHERE name = ?", (name,)).rowcount > 0
-
 
 COLUMNS = "name, lab, config, state, epoch, own_data, history, figures, saved_at"
+
+
+def row_values(row: SavedRunRow) -> tuple[Any, ...]:
+    """A row's values in the order of COLUMNS, as a store writes them (JSON text, bytes; now if unsaved)."""
+    return (
+        row.name,
+        row.lab,
+        json.dumps(row.config),
+        row.state,
+        row.epoch,
+        row.own_data,
+        json.dumps(row.history),
+        json.dumps(row.figures),
+        row.saved_at or time.time(),
+    )
 
 
 def row_from_columns(found: tuple[Any, ...]) -> SavedRunRow:
