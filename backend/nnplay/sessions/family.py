@@ -198,6 +198,11 @@ class Family(abc.ABC):
     # runs cannot be swept (a sweep also needs the table's `stop_epoch`, which ends its runs together).
     settings: Mapping[str, Setting] | None = None
 
+    def schema(self) -> dict[str, Any]:
+        """What the lab's page and the sweep page build their controls from (`GET /api/<lab>/schema`): at
+        least its settings table; a lab adds its choices and limits."""
+        return {"settings": [setting.public() for setting in (self.settings or {}).values()]}
+
     def figures(self, frame: dict[str, Any]) -> dict[str, Any]:
         """A decoded frame's headline figures by name, as a sweep's table shows them (test_loss,
         train_loss, test_accuracy, train_accuracy: those it has): the frame's own top-level ones."""

@@ -41,9 +41,7 @@ async def create_generative_session(
 def generative_schema(manager: Manager) -> dict[str, Any]:
     """The lab's settings table, models, data sets and lessons (what its page and the sweep page build
     their controls from; the page also gets it in its `hello`)."""
-    family: Any = manager.family(LAB)
-    schema: dict[str, Any] = family.schema()
-    return schema
+    return manager.family(LAB).schema()
 
 
 @router.get("/api/generative/sessions/{session_id}")

@@ -36,9 +36,7 @@ async def create_image_session(
 def image_schema(manager: Manager) -> dict[str, Any]:
     """The lab's settings table, layer kinds, limits and choices (what its page and the sweep page build
     their controls from; the page also gets it in its `hello`)."""
-    family: Any = manager.family(IMAGE_LAB)
-    schema: dict[str, Any] = family.schema()
-    return schema
+    return manager.family(IMAGE_LAB).schema()
 
 
 @router.get("/api/images/sessions/{session_id}")

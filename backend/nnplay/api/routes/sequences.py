@@ -34,9 +34,7 @@ async def create_sequence_session(
 @router.get("/api/sequences/schema")
 def sequence_schema(manager: Manager) -> dict[str, Any]:
     """The lab's settings table, tasks, models and limits (what its page builds its controls from)."""
-    family: Any = manager.family(SEQUENCE_LAB)
-    schema: dict[str, Any] = family.schema()
-    return schema
+    return manager.family(SEQUENCE_LAB).schema()
 
 
 @router.get("/api/sequences/sessions/{session_id}")
