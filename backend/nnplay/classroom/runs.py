@@ -15,14 +15,12 @@ import asyncio
 import logging
 from typing import Any
 
-import msgpack
-import numpy as np
-
 from ..client_messages import Start
-from ..engine.snapshot import SnapshotError, state_from_bytes, state_to_bytes
+from ..engine.snapshot import SnapshotError
 from ..schemas import ConfigError
 from ..sessions import Session, SessionManager, SessionNotFound, TooManySessions
 from ..sessions.runstate import RUNNING
+from ..sessions.snapshots import LAB_KEY, capture, restore
 from .rooms import Member, Room, RoomService, teacher_snapshot_owner
 
 log = logging.getLogger(__name__)
@@ -32,32 +30,6 @@ CLIENT = "classroom"  # the session manager's owner of teachers' runs
 
 def teacher_owner(room: Room) -> str:
     return teacher_snapshot_owner(room.code)
-
-
-LAB_KEY = "lab"  # a snapshot's config names its lab under this key (none: the playground, as before)
-
-
-def pack_own_data(data: tuple[Any, ...]) -> bytes:
-    """A run's own data (a tuple of arrays, in its family's form) as bytes for the store."""
-    arrays = [np.ascontiguousarray(a) for a in data]
-    return bytes(
-        msgpack.packb(
-            {"arrays": [{"dtype": a.dtype.str, "shape": a.shape, "data": a.tobytes()} for a in arrays]}
-        )
-    )
-
-
-def unpack_own_data(data: bytes | None) -> tuple[np.ndarray, ...] | None:
-    """What pack_own_data stored (or the playground's points and labels as stored before there were labs)."""
-    if not data:
-        return None
-    content = msgpack.unpackb(data)
-    if "arrays" not in content:
-        points = np.frombuffer(content["points"], np.float32).reshape(-1, 2)
-        return points, np.frombuffer(content["labels"], np.float32)
-    return tuple(
-        np.frombuffer(a["data"], np.dtype(a["dtype"])).reshape(tuple(a["shape"])) for a in content["arrays"]
-    )
 
 
 class RoomRuns:
@@ -154,12 +126,11 @@ class RoomRuns:
             self.restore_notes[owner] = "this version refuses its saved settings: it starts afresh"
             return await self.manager.create({}, client, classroom=True, lab=lab)
         try:  # small arrays: on the loop, not queued behind kernel compiles in the shared thread pool
-            state = state_from_bytes(session.params, row.weights)
+            restore(session, row.weights, row.epoch, row.points)
         except SnapshotError as exc:
             log.warning("snapshot of %s not restored: %s", owner, exc)
             self.restore_notes[owner] = "its saved weights could not be read: it starts from new weights"
             return session
-        session.adopt(state, row.epoch, unpack_own_data(row.points))
         if row.training:  # queued after the weights: it trains on from where it was
             session.handle(Start(type="start"))
         self._saved[owner] = (row.epoch, session.config_version, row.training)
@@ -174,12 +145,8 @@ class RoomRuns:
         key = (epoch, session.config_version, training)
         if not force and state is None and self._saved.get(owner) == key:
             return
-        config = session.config  # the config its weights fit (the one the run trains with)
-        weights = await asyncio.to_thread(state_to_bytes, session.params if state is None else state)
-        own = session.family.own_data(session)
-        points = None if own is None else pack_own_data(own)
-        stored = {**config.public(), LAB_KEY: session.family.lab}
-        self.store.save_snapshot(owner, stored, weights, epoch, points, training)
+        parts = await capture(session, state, epoch)  # the config its weights fit (the one it trains with)
+        self.store.save_snapshot(owner, parts.config, parts.weights, epoch, parts.own_data, training)
         self._saved[owner] = key
 
     async def snapshot_all(self, force: bool = False) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..classroom.runs import unpack_own_data
 from ..saved_runs.figures import NUMBERS
 from ..saved_runs.service import RunView
+from ..sessions.snapshots import unpack_own_data
 from . import FORMATS
 from .notebook import mlp_notebook
 from .script import ExportError, mlp_script

@@ -17,9 +17,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from ..classroom.runs import pack_own_data, unpack_own_data
-from ..engine.snapshot import SnapshotError, state_from_bytes, state_to_bytes
+from ..engine.snapshot import SnapshotError, state_to_bytes
 from ..sessions import Session, SessionManager
+from ..sessions.snapshots import pack_own_data, restore
 from .figures import figures_of
 from .store import RunExists, RunStore, SavedRunRow
 
@@ -130,11 +130,10 @@ class SavedRuns:
         row = self.get(name)
         session = await self.manager.create(row.config, client, lab=row.lab)
         try:
-            state = state_from_bytes(session.params, row.state)
+            restore(session, row.state, row.epoch, row.own_data)
         except SnapshotError as exc:
             await self.manager.remove(session.id)
             raise RunNotReopened(f"the saved run {name!r} cannot be reopened: {exc}") from None
-        session.adopt(state, row.epoch, unpack_own_data(row.own_data))
         session.publisher.history.restore(row.history, row.epoch)
         await session.settled()
         return session
