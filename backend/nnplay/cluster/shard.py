@@ -30,6 +30,8 @@ from ..classroom.rooms import normalize_code
 from ..config import ServerSettings
 from ..sessions import SessionNotFound
 from . import asgi, wire
+from .keeper import CHECK_S, RunKeeper
+from .pgkept import KeptRun, KeptRuns
 from .pgruns import PostgresRunStore
 from .pgstore import PostgresStore
 from .takeover import adopt_rooms, drop_lost_rooms
@@ -63,8 +65,14 @@ class EngineShard:
         self.redis = aioredis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=2)
         self.tunnels = ShardTunnels(self.app, self.redis, self.name)
         self.tunnels.start()
+        # this shard's own runs from before a restart (a clean shutdown keeps them): back with their ids
+        self.kept = KeptRuns(self.pg_dsn, self.name, self.store.epoch)
+        self.keeper = RunKeeper(self.app.state.sessions, self.kept)
+        await self._in_directory(await self.keeper.restore(self.kept.claim()), [])
+        with contextlib.suppress(RedisError):
+            await self.redis.delete(wire.taken_key(self.name))
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._lease()), loop.create_task(self._watch_peers())]
+        self._tasks = [loop.create_task(t) for t in (self._lease(), self._watch_peers(), self._keep())]
         log.info("shard %s up (epoch %d)", self.name, self.store.epoch)
 
     # ---- what gateways call -----------------------------------------------------------------------
@@ -88,6 +96,7 @@ class EngineShard:
             "duplicate_commands": self.tunnels.duplicates,
             "lost_sends": self.tunnels.lost_sends,
             "taken_over": self.taken_over,
+            "kept_runs": self.keeper.stats(),
             "engine": manager.engine_stats(),
         }
 
@@ -143,6 +152,7 @@ class EngineShard:
         await self._ensure()
         for task in self._tasks:
             task.cancel()
+        await self.keeper.save_changed(force=True)  # kept as they are now: a restart restores them
         await self.tunnels.close()
         await self._lifespan.__aexit__(None, None, None)
         with contextlib.suppress(RedisError):
@@ -159,10 +169,29 @@ class EngineShard:
             except RedisError:
                 pass  # renewed when Redis is back; meanwhile the store's epoch still fences
             await drop_lost_rooms(self.app, self.store)
+            await self.keeper.drop_lost()
             await asyncio.sleep(wire.RENEW_S)
+
+    async def _keep(self) -> None:
+        while True:
+            await asyncio.sleep(CHECK_S)
+            await self.keeper.save_changed()
+
+    async def _in_directory(self, runs: list[KeptRun], codes: list[str]) -> None:
+        """Name this shard the owner of restored runs and adopted rooms (before a page asks)."""
+        named = [("room", code) for code in codes]
+        named += [(kind, key) for run in runs for kind, key in (("session", run.id), ("watch", run.watch_id))]
+        keys = [wire.directory_key(kind, key) for kind, key in named]
+        if keys:
+            with contextlib.suppress(RedisError):
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for key in keys:
+                        pipe.set(key, self.name, ex=wire.DIRECTORY_TTL_S)
+                    await pipe.execute()
 
     async def _watch_peers(self) -> None:
         missing_since: dict[str, float] = {}
+        taken: set[str] = set()  # peers whose rooms and runs this shard has taken over since they were lost
         while True:
             await asyncio.sleep(wire.RENEW_S / 2)
             try:
@@ -176,18 +205,32 @@ class EngineShard:
             for peer in peers:
                 if peer in alive:
                     missing_since.pop(peer, None)
+                    taken.discard(peer)
                     continue
                 since = missing_since.setdefault(peer, now)
                 # A restarted Redis has no leases at all: give every shard a lease's time to renew first.
                 if now - since >= wire.RENEW_S / 2 and uptime_s * 1000 > 2 * wire.LEASE_MS:
-                    codes = self.store.take_over(peer)
-                    if codes:
-                        log.warning(
-                            "%s shard %s takes over %d rooms of %s, %.1f s after its lease was first missed",
-                            time.strftime("%H:%M:%S"), self.name, len(codes), peer, now - since,
-                        )  # fmt: skip
-                        self.taken_over.extend(codes)
-                        await adopt_rooms(self.app, codes)
+                    await self._take_over(peer, now - since, peer not in taken)
+                    taken.add(peer)
+
+    async def _take_over(self, peer: str, missed_s: float, first: bool) -> None:
+        """Take the lost `peer`'s rooms and kept runs (the store hands each to one shard) and restore their
+        runs here; then say that what `peer` had is taken (a run of it that was never kept is gone)."""
+        codes = self.store.take_over(peer)
+        runs = self.kept.take_over(peer)
+        if codes or runs:
+            log.warning(
+                "%s shard %s takes over %d rooms and %d runs of %s, %.1f s after its lease was first missed",
+                time.strftime("%H:%M:%S"), self.name, len(codes), len(runs), peer, missed_s,
+            )  # fmt: skip
+        if codes:
+            self.taken_over.extend(codes)
+            await adopt_rooms(self.app, codes)
+        restored = await self.keeper.restore(runs) if runs else []
+        await self._in_directory(restored, codes)
+        if first or codes or runs:
+            with contextlib.suppress(RedisError):
+                await self.redis.set(wire.taken_key(peer), self.name, ex=wire.DIRECTORY_TTL_S)
 
 
 def _bucket_name(plan: Any) -> str:

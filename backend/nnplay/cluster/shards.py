@@ -118,7 +118,6 @@ class ShardSet:
             named = None
         if named is not None and _text(named) in alive:
             return _text(named)
-        moving = named is not None
         answers = await asyncio.gather(
             *(self.call(n, "owns", kind, key) for n in alive), return_exceptions=True
         )
@@ -126,9 +125,17 @@ class ShardSet:
             if owns is True:
                 await self.remember(kind, key, name)
                 return name
-        if moving:  # its shard is gone and its rooms are being taken over: "try again", never "gone"
+        if named is not None and not await self._taken(_text(named)):
+            # its shard is gone and its rooms and runs are being taken over: "try again", never "gone"
             raise Moving(f"{kind} {key} is moving to another engine; try again")
         return None
+
+    async def _taken(self, shard: str) -> bool:
+        """Whether a lost shard's rooms and kept runs have been taken over (what nobody owns is gone)."""
+        try:
+            return bool(await self.redis.exists(wire.taken_key(shard)))
+        except RedisError:
+            return False
 
     async def remember(self, kind: str, key: str, shard: str) -> None:
         with contextlib.suppress(RedisError):  # if not, found again by asking the shards

@@ -9,7 +9,8 @@
   the next), and a gap in the numbers (a control message lost) makes the gateway close the page's socket
   with "try again", so the page reconnects and is sent its run's state afresh.
 - Leases: `shard_key(name)` and `gateway_key(name)` hold who is alive (SET PX 2 s, renewed every 0.5 s).
-- The directory: `directory_key(kind, key)` names the shard that owns a run or a room.
+- The directory: `directory_key(kind, key)` names the shard that owns a run or a room; `taken_key(shard)`
+  says that a lost shard's rooms and kept runs have been taken over (what no shard owns is gone).
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def gateway_key(gateway: str) -> str:
 
 def directory_key(kind: str, key: str) -> str:
     return f"{PREFIX}dir:{kind}:{key}"
+
+
+def taken_key(shard: str) -> str:
+    """Set while a lost shard's rooms and kept runs have been taken over: its runs that no shard owns
+    are gone, not moving."""
+    return f"{PREFIX}taken:{shard}"
 
 
 SHARDS_SET = f"{PREFIX}shards"  # the names of the engine shards (set by whoever starts them)

@@ -84,19 +84,24 @@ class SessionManager:
         classroom: bool = False,
         lab: str = "playground",
         sweep: bool = False,
+        session_id: str | None = None,
     ) -> Session:
         """A new paused session from defaults + `changes`; raises ConfigError or TooManySessions.
+        `session_id`: the id of a run this one continues (a cluster shard's restore of a lost peer's run;
+        ValueError if a session has it); by default a new one.
 
         At a limit (per client, then in total) the least recently used session nobody watches makes room.
         A classroom run counts only against `max_classroom_sessions` (its room bounds its students).
         """
         family = self.family(lab)
         config = family.make_config(None, changes or {})
+        if session_id is not None and session_id in self._sessions:
+            raise ValueError(f"a session {session_id!r} exists already")
         slot, evicted = self._reserve(client, classroom, sweep)  # no await before this: the cap holds
         with slot:  # given back if the session cannot be built
             for old in evicted:
                 await old.close()
-            session_id = secrets.token_urlsafe(9)
+            session_id = session_id or secrets.token_urlsafe(9)
             session = await asyncio.to_thread(
                 Session, session_id, family, config, self.engine, self.budget, "" if classroom else client
             )
@@ -187,6 +192,12 @@ class SessionManager:
         """Whether the session is a classroom run (counted against max_classroom_sessions)."""
         slot = self._slots.get(session_id)
         return slot is not None and slot.quota is self.classroom
+
+    def is_own_run(self, session_id: str) -> bool:
+        """Whether the session is a client's own run (counted against max_sessions): not a classroom run
+        nor a sweep's."""
+        slot = self._slots.get(session_id)
+        return slot is not None and slot.quota is self.playground
 
     def sessions(self) -> list[Session]:
         return list(self._sessions.values())
