@@ -151,6 +151,7 @@ def test_a_clients_sweeps_on_both_shards_are_listed_together(local_cluster: Loca
     import redis
 
     from nnplay.cluster import wire
+    from nnplay.experiments.quota import too_many_sweeps
 
     directory = redis.Redis.from_url(local_cluster.info["redis"])
     made: dict[str, list[str]] = {}  # shard -> sweeps it trains: sweeps of two buckets until both have one
@@ -167,9 +168,33 @@ def test_a_clients_sweeps_on_both_shards_are_listed_together(local_cluster: Loca
     ids = [sweep["id"] for sweep in listed]
     assert {s for sweeps in made.values() for s in sweeps} <= set(ids)  # both shards', in one list
     assert [s["created_at"] for s in listed] == sorted(s["created_at"] for s in listed)
-    for sweeps in made.values():
-        for sweep_id in sweeps:
-            assert httpx.delete(f"{local_cluster.base}/api/sweeps/{sweep_id}", timeout=30).status_code == 204
+
+    # A client keeps at most 4 sweeps in the whole cluster, as on one server: a new one deletes the oldest
+    # finished one, and past 4 that still train (here 2 on each shard) a new one is refused.
+    def sweeps_of_client() -> list[dict[str, Any]]:
+        return list(httpx.get(f"{local_cluster.base}/api/sweeps", timeout=30).json()["sweeps"])
+
+    wait_until(lambda: all(s["status"] == "done" for s in sweeps_of_client()), 60, "the short sweeps ended")
+    long_ones: dict[str, str] = {}  # id -> shard
+    for base in [SPIRAL, WIDE] * 2:
+        body = {
+            "base": base,
+            "vary": [{"name": "learning_rate", "text": "0.03"}],
+            "seeds": "1",
+            "epochs": 100_000,
+        }
+        sweep = httpx.post(f"{local_cluster.base}/api/sweeps", json=body, timeout=60)
+        assert sweep.status_code == 201, sweep.text
+        long_ones[sweep.json()["id"]] = directory.get(
+            wire.directory_key("sweep", sweep.json()["id"])
+        ).decode()
+        assert len(sweeps_of_client()) <= 4
+    assert sorted(set(long_ones.values())) == ["shard-1", "shard-2"], long_ones  # counted across shards
+    assert {s["id"] for s in sweeps_of_client()} == set(long_ones)  # the finished ones made room
+    fifth = httpx.post(f"{local_cluster.base}/api/sweeps", json=body, timeout=60)
+    assert fifth.status_code == 429 and fifth.json()["detail"] == too_many_sweeps(4), fifth.text
+    for sweep_id in long_ones:
+        assert httpx.delete(f"{local_cluster.base}/api/sweeps/{sweep_id}", timeout=30).status_code == 204
 
 
 def test_a_run_watched_by_100_viewers_over_both_gateways_reaches_every_viewer(
@@ -284,6 +309,20 @@ def _room_rows(dsn: str, code: str) -> dict[str, Any]:
     return {"room": room, "members": members, "snapshots": snaps}
 
 
+def _kept_rows(dsn: str, run_ids: list[str]) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn) as db:
+        return db.execute(
+            "SELECT id, shard, epoch, training FROM kept_runs WHERE id = ANY(%s) ORDER BY id", (run_ids,)
+        ).fetchall()
+
+
+def _served_elsewhere(base: str, run_id: str, lost_shard: str) -> dict[str, Any] | None:
+    run = httpx.get(f"{base}/api/sessions/{run_id}", timeout=5)
+    if run.status_code != 200 or run.json()["shard"] == lost_shard:
+        return None
+    return dict(run.json())
+
+
 def test_losing_the_rooms_node_moves_its_30_forks_to_the_other_shard(local_cluster: LocalCluster) -> None:
     base = local_cluster.base
     teacher_run = new_run(local_cluster)
@@ -306,13 +345,34 @@ def test_losing_the_rooms_node_moves_its_30_forks_to_the_other_shard(local_clust
     lost_shard = shard_of(local_cluster, teacher_run["id"])
     node = {"shard-1": "node-1", "shard-2": "node-2"}[lost_shard]
     dsn = local_cluster.info["postgres"]
-    with connect(f"{local_cluster.ws_base}/ws/sessions/{teacher_run['id']}", open_timeout=30) as ws:
-        ws.send(json.dumps({"type": "start"}))  # the teacher's run trains through the loss
-        frames_of(ws, 2)
-        time.sleep(6)  # a snapshot interval: the store knows it was training
-    # (the socket is closed first: a socket to a lost node waits out its close handshake)
+    # Two runs of no room on the same shard (the only one that trains their bucket): one trains through
+    # the loss, one was trained and paused.
+    config = httpx.get(f"{base}/api/sessions/{teacher_run['id']}", timeout=30).json()["config"]
+    own_training, own_paused = new_run(local_cluster, config), new_run(local_cluster, config)
+    assert {shard_of(local_cluster, r["id"]) for r in (own_training, own_paused)} == {lost_shard}
+    with connect(f"{local_cluster.ws_base}/ws/sessions/{own_paused['id']}", open_timeout=30) as ws:
+        ws.send(json.dumps({"type": "start"}))
+        frames_of(ws, 3)
+        ws.send(json.dumps({"type": "pause"}))
+        paused = f"{base}/api/sessions/{own_paused['id']}"
+        wait_until(lambda: httpx.get(paused, timeout=5).json()["state"] == "paused", 10, "the run paused")
+    with contextlib.ExitStack() as stack:
+        for run in (teacher_run, own_training):  # they train through the loss
+            ws = stack.enter_context(
+                connect(f"{local_cluster.ws_base}/ws/sessions/{run['id']}", open_timeout=30)
+            )
+            ws.send(json.dumps({"type": "start"}))
+            frames_of(ws, 2)
+        time.sleep(6)  # a snapshot interval: the stores know they were training
+    # (the sockets are closed first: a socket to a lost node waits out its close handshake)
     before = _room_rows(dsn, code)
     assert len(before["members"]) == 30 and len(before["snapshots"]) == 31
+    own_before = {
+        r["id"]: httpx.get(f"{base}/api/sessions/{r['id']}", timeout=10).json()
+        for r in (own_training, own_paused)
+    }
+    kept_before = _kept_rows(dsn, list(own_before))
+    assert [row[1] for row in kept_before] == [lost_shard, lost_shard]
     assert local_cluster.command(f"stop-node {node}") == "ok"
     lost = time.monotonic()
 
@@ -361,3 +421,19 @@ def test_losing_the_rooms_node_moves_its_30_forks_to_the_other_shard(local_clust
     # at most one snapshot interval of the teacher's epochs is lost: it restarts from its last snapshot
     (teacher_saved,) = [row[2] for row in before["snapshots"] if row[0].startswith("teacher:")]
     assert restored["epoch"] >= teacher_saved
+    # the runs of no room serve again under their own ids (and watch ids) on the other shard: the paused
+    # one as it was, the training one training on from at most one snapshot interval back
+    for run_id, was in own_before.items():
+        now = wait_until(
+            lambda run_id=run_id: _served_elsewhere(base, run_id, lost_shard), 10, "a kept run serves again"
+        )
+        assert (now["watch_id"], now["config"]) == (was["watch_id"], was["config"])
+        kept_epoch = next(row[2] for row in kept_before if row[0] == run_id)
+        if run_id == own_paused["id"]:
+            assert (now["state"], now["epoch"]) == ("paused", was["epoch"])
+        else:
+            assert now["state"] == "training" and now["epoch"] >= kept_epoch
+    with connect(f"{local_cluster.ws_base}/ws/sessions/{own_training['id']}", open_timeout=30) as ws:
+        assert frames_of(ws, 2)
+    for run_id in own_before:
+        httpx.delete(f"{base}/api/sessions/{run_id}", timeout=30)

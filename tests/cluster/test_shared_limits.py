@@ -1,20 +1,24 @@
-"""A cluster's per-client creation limits are shared by its gateways (one bucket per client in a real
-redis-server), with one process's words; a gateway refuses a creation past the limit before it reaches
-any shard; when Redis is gone a creation goes through (each shard's own limit still applies)."""
+"""A cluster's per-client limits are shared by its gateways (in a real redis-server), with one process's
+words: creations (one bucket per client; a gateway refuses a creation past the limit before it reaches any
+shard; when Redis is gone a creation goes through, each shard's own limit still applies) and open
+websockets (each gateway's count per client; a lost gateway's sockets stop counting)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
+from typing import Any
 
 import redis.asyncio as aioredis
 from starlette.requests import Request
+from starlette.websockets import WebSocket
 
+from nnplay.api.connections import too_many_connections
 from nnplay.api.ratelimit import CreationLimit, creation_limits
-from nnplay.cluster import services
+from nnplay.cluster import services, wire
 from nnplay.cluster.gateway import Gateway
-from nnplay.cluster.shared_limits import SharedLimits
+from nnplay.cluster.shared_limits import CONNECTIONS, SharedConnections, SharedLimits
 from nnplay.config import ServerSettings
 
 THREE_A_MINUTE = {"session": CreationLimit(1 / 60, 3, "too many new sessions from this address")}
@@ -90,5 +94,63 @@ def test_without_redis_a_creation_goes_through_to_the_shards_own_limit() -> None
         assert [await limits.refusal("session", "10.0.0.7") for _ in range(5)] == [None] * 5
         assert time.monotonic() - started < 10
         await gone.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_clients_open_sockets_are_counted_across_gateways_and_a_lost_gateways_are_dropped(
+    redis_url: str,
+) -> None:
+    async def scenario() -> None:
+        db = aioredis.from_url(redis_url)
+        prefix = wire.gateway_key("")
+        one, two = (SharedConnections(db, name, 3, prefix) for name in ("gw-a", "gw-b"))
+        for name in ("gw-a", "gw-b"):
+            await db.set(wire.gateway_key(name), "1", px=10_000)
+        client = "10.0.2.1"
+        assert [await one.admit(client), await two.admit(client), await one.admit(client)] == [True] * 3
+        assert not await two.admit(client) and not await one.admit(client)  # the fourth, through either
+        assert await one.admit("10.0.2.2")  # another client has its own
+        await two.release(client)
+        assert await two.admit(client) and not await one.admit(client)
+        await db.delete(CONNECTIONS + client)  # Redis restarted: each gateway counts its own again
+        await one.refresh()
+        await two.refresh()
+        assert not await one.admit(client)
+        await db.delete(wire.gateway_key("gw-a"))  # gw-a is lost, and its sockets with it
+        assert await two.admit(client) and await two.admit(client) and not await two.admit(client)
+        await db.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_gateway_refuses_a_socket_past_the_clients_limit_with_429_and_one_servers_words(
+    redis_url: str,
+) -> None:
+    async def scenario() -> None:
+        gateway = Gateway("gw-test", redis_url, "127.0.0.1:1", None, connections_per_client=1)
+        await gateway.redis.set(wire.gateway_key("gw-other"), "1", px=10_000)
+        other = SharedConnections(gateway.redis, "gw-other", 1, wire.gateway_key(""))
+        assert await other.admit("10.0.2.9")  # its one socket is open through another gateway
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "websocket", "path": "/ws/sessions/abc", "raw_path": b"/ws/sessions/abc",
+            "query_string": b"", "headers": [], "client": ("10.0.2.9", 50000),
+            "server": ("127.0.0.1", 8000), "scheme": "ws", "subprotocols": [],
+            "extensions": {"websocket.http.response": {}},
+        }  # fmt: skip
+        await gateway.tunnel(WebSocket(scope, receive, send))
+        assert sent[0]["type"] == "websocket.http.response.start" and sent[0]["status"] == 429
+        body = b"".join(m.get("body", b"") for m in sent[1:])
+        assert json.loads(body)["detail"] == too_many_connections(1)
+        assert gateway.connections is not None and gateway.connections.open == {}  # not counted
+        await gateway.redis.aclose()
 
     asyncio.run(scenario())

@@ -19,6 +19,13 @@ def client_address(scope: Scope) -> str:
     return str(client[0]) if client else ""
 
 
+def too_many_connections(per_client: int) -> str:
+    return (
+        f"too many open connections from this address: the limit is {per_client} "
+        "(NNPLAY_MAX_CONNECTIONS_PER_CLIENT); close some tabs and try again"
+    )
+
+
 class ConnectionLimit:
     """At most `per_client` open websockets per client address (429 at the handshake past it)."""
 
@@ -33,10 +40,7 @@ class ConnectionLimit:
             return
         slot = self.open.reserve(client_address(scope))
         if slot is None:
-            detail = (
-                f"too many open connections from this address: the limit is {self.per_client} "
-                "(NNPLAY_MAX_CONNECTIONS_PER_CLIENT); close some tabs and try again"
-            )
+            detail = too_many_connections(self.per_client)
             await JSONResponse({"detail": detail}, status_code=429)(scope, receive, send)
             return
         try:

@@ -31,11 +31,13 @@ from fastapi.responses import JSONResponse, Response
 from redis.exceptions import RedisError
 
 from .. import __version__
+from ..api.connections import too_many_connections
 from ..api.ratelimit import CreationLimit
 from . import wire
-from .gateway_tunnels import GatewayTunnels, Inbox
+from .gateway_sweeps import ClientSweeps
+from .gateway_tunnels import GatewayTunnels, Inbox, next_control, send_loop, try_again
 from .shards import NAMESPACE, Moving, NoShard, ShardLost, ShardSet
-from .shared_limits import SharedLimits
+from .shared_limits import SharedConnections, SharedLimits
 from .watch_groups import WatchGroups
 
 log = logging.getLogger(__name__)
@@ -79,15 +81,28 @@ def owned_key(path: str) -> tuple[str, str] | None:
 
 class Gateway:
     def __init__(
-        self, name: str, redis_url: str, ray_address: str, limits: dict[str, CreationLimit] | None = None
+        self,
+        name: str,
+        redis_url: str,
+        ray_address: str,
+        limits: dict[str, CreationLimit] | None = None,
+        connections_per_client: int | None = None,
     ) -> None:
+        """`limits` and `connections_per_client` are counted per client across the gateways (None: only
+        each shard's and this gateway's own)."""
         self.name = name
         self.redis = aioredis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
         self.limits = SharedLimits(self.redis, limits) if limits else None
+        self.connections = (
+            None
+            if connections_per_client is None
+            else SharedConnections(self.redis, name, connections_per_client, wire.gateway_key(""))
+        )
         self.ray_address = ray_address
         self.tunnels = GatewayTunnels(self.redis, name)
         self.shards = ShardSet(self.redis, self.tunnels.shard_lost)
         self.watch_groups = WatchGroups(self.tunnels)
+        self.sweeps = ClientSweeps(self.redis, self.shards)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -114,6 +129,8 @@ class Gateway:
     async def _beat(self) -> None:
         with contextlib.suppress(RedisError):
             await self.redis.set(wire.gateway_key(self.name), "1", px=wire.LEASE_MS)
+        if self.connections is not None:
+            await self.connections.refresh()
         await self.shards.poll_infos(await self.shards.poll_leases())
 
     async def _loop(self) -> None:
@@ -183,7 +200,15 @@ class Gateway:
                 {"detail": message}, 429, headers={"Retry-After": str(max(1, math.ceil(wait_s)))}
             )
         if method == "GET" and path == "/api/sweeps":  # each shard keeps the sweeps it trains
-            return await self._every_shards_sweeps(request, body, client)
+            sweeps = [sweep for _, sweep in await self.sweeps.of_client(request, client)]
+            return JSONResponse({"sweeps": sweeps})
+        if method == "POST" and path == "/api/sweeps":  # a client's sweeps are counted on every shard
+            async with self.sweeps.one_at_a_time(client):
+                no_room = await self.sweeps.make_room(request, client)
+                return no_room or await self._forward(request, method, path, body, client)
+        return await self._forward(request, method, path, body, client)
+
+    async def _forward(self, request: Request, method: str, path: str, body: bytes, client: str) -> Response:
         try:
             shard = await self.route(method, path, body)
             status, headers, content = await self.shards.call(
@@ -204,21 +229,6 @@ class Gateway:
         for k, v in kept:
             response.headers.append(k, v)
         return response
-
-    async def _every_shards_sweeps(self, request: Request, body: bytes, client: str) -> Response:
-        """The client's sweeps on every shard, the oldest first (a shard that does not answer is left out)."""
-        headers = list(request.headers.items())
-        args = ("request", "GET", "/api/sweeps", request.url.query, headers, body, client)
-        answers = await asyncio.gather(
-            *(self.shards.call(shard, *args) for shard in self.shards.alive()), return_exceptions=True
-        )
-        sweeps = [
-            sweep
-            for answer in answers
-            if not isinstance(answer, BaseException) and answer[0] == 200
-            for sweep in _json(answer[2]).get("sweeps", [])
-        ]
-        return JSONResponse({"sweeps": sorted(sweeps, key=lambda sweep: sweep.get("created_at", 0))})
 
     async def _limited(self, method: str, path: str, client: str) -> tuple[str, float] | None:
         """The refusal of a creation past the client's limit, counted across every gateway (None: go on)."""
@@ -245,13 +255,26 @@ class Gateway:
     # ---- websockets -------------------------------------------------------------------------------
 
     async def tunnel(self, websocket: WebSocket) -> None:
+        client = websocket.client.host if websocket.client else ""
+        if self.connections is None:
+            await self._tunnel(websocket, client)
+            return
+        if not await self.connections.admit(client):
+            detail = too_many_connections(self.connections.per_client)
+            await websocket.send_denial_response(JSONResponse({"detail": detail}, status_code=429))
+            return
+        try:
+            await self._tunnel(websocket, client)
+        finally:
+            await self.connections.release(client)
+
+    async def _tunnel(self, websocket: WebSocket, client: str) -> None:
         path = websocket.url.path
         try:
             shard = await self.route("GET", path, b"")
         except (NoShard, Moving, ShardLost):
-            await _try_again(websocket, "the engine is moving; try again")
+            await try_again(websocket, "the engine is moving; try again")
             return
-        client = websocket.client.host if websocket.client else ""
         if path.startswith("/ws/watch/"):  # read-only: one tunnel per run for all of this gateway's watchers
 
             async def open_tunnel(tunnel: str) -> None:
@@ -273,14 +296,14 @@ class Gateway:
         except Exception:
             log.exception("tunnel %s to %s failed", path, shard)
             with contextlib.suppress(Exception):
-                await _try_again(websocket, "the engine did not answer; try again")
+                await try_again(websocket, "the engine did not answer; try again")
         finally:
             self.tunnels.forget(tunnel)
 
     async def _serve(self, websocket: WebSocket, tunnel: str, inbox: Inbox) -> None:
-        first = await _next_control(inbox)
+        first = await next_control(inbox)
         if first.kind == "deny_start":
-            body = await _next_control(inbox)
+            body = await next_control(inbox)
             await websocket.send_denial_response(
                 Response(body.data, first.data, media_type="application/json")
             )
@@ -292,7 +315,7 @@ class Gateway:
         await websocket.accept()
         receiver = asyncio.get_running_loop().create_task(self._receive(websocket, tunnel, inbox))
         try:
-            await _send_loop(websocket, inbox)
+            await send_loop(websocket, inbox)
         finally:
             receiver.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -312,41 +335,6 @@ class Gateway:
                     await self.tunnels.send(tunnel, inbox, "bytes", message.get("bytes") or b"")
         except WebSocketDisconnect:
             inbox.end(1000, "")
-
-
-async def _try_again(websocket: WebSocket, reason: str) -> None:
-    """Close with "try again" (1012): accepted first, since a refused handshake tells a page nothing."""
-    if websocket.client_state.name == "CONNECTING":
-        await websocket.accept()
-    await websocket.close(code=wire.CLOSE_TRY_AGAIN, reason=reason)
-
-
-async def _next_control(inbox: Inbox) -> wire.Out:
-    while not inbox.controls:
-        inbox.wake.clear()
-        await inbox.wake.wait()
-    return inbox.controls.popleft()
-
-
-async def _send_loop(websocket: WebSocket, inbox: Inbox) -> None:
-    """Control messages in order, then the newest frame, until the tunnel closes."""
-    while True:
-        await inbox.wake.wait()
-        inbox.wake.clear()
-        while inbox.controls:
-            out = inbox.controls.popleft()
-            if out.kind == "close":
-                code, reason = out.data
-                with contextlib.suppress(Exception):
-                    await websocket.close(code=code, reason=reason)
-                return
-            if out.kind == "text":
-                await websocket.send_text(out.data)
-            elif out.kind == "bytes":
-                await websocket.send_bytes(out.data)
-        if inbox.frame is not None:
-            frame, inbox.frame = inbox.frame, None
-            await websocket.send_bytes(frame)
 
 
 def _json(raw: bytes) -> dict[str, Any]:

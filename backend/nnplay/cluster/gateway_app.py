@@ -27,7 +27,9 @@ def create_gateway_app(
     name: str, redis_url: str, ray_address: str, settings: ServerSettings | None = None
 ) -> FastAPI:
     settings = settings or ServerSettings()
-    gateway = Gateway(name, redis_url, ray_address, creation_limits(settings))
+    gateway = Gateway(
+        name, redis_url, ray_address, creation_limits(settings), settings.max_connections_per_client
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -7,6 +7,8 @@ asyncio PubSub does not reliably resubscribe after a reconnect): on any Redis er
 subscribes again. An inbox keeps control messages in order and only the newest frame (a slow page skips
 frames, never backs up the shard); a gap in a tunnel's sequence numbers (Redis lost messages while it
 was away) ends the tunnel with "try again", so the page reconnects and is sent its run's state afresh.
+At the end, one page's socket: its control messages in order, then the newest frame (`send_loop`), and
+"try again" (1012) when its engine moves or does not answer (`try_again`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
+from fastapi import WebSocket
 from redis.exceptions import RedisError
 
 from . import wire
@@ -124,3 +127,41 @@ class GatewayTunnels:
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+
+# ---- one page's socket -----------------------------------------------------------------------------
+
+
+async def try_again(websocket: WebSocket, reason: str) -> None:
+    """Close with "try again" (1012): accepted first, since a refused handshake tells a page nothing."""
+    if websocket.client_state.name == "CONNECTING":
+        await websocket.accept()
+    await websocket.close(code=wire.CLOSE_TRY_AGAIN, reason=reason)
+
+
+async def next_control(inbox: Inbox) -> wire.Out:
+    while not inbox.controls:
+        inbox.wake.clear()
+        await inbox.wake.wait()
+    return inbox.controls.popleft()
+
+
+async def send_loop(websocket: WebSocket, inbox: Inbox) -> None:
+    """Control messages in order, then the newest frame, until the tunnel closes."""
+    while True:
+        await inbox.wake.wait()
+        inbox.wake.clear()
+        while inbox.controls:
+            out = inbox.controls.popleft()
+            if out.kind == "close":
+                code, reason = out.data
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=code, reason=reason)
+                return
+            if out.kind == "text":
+                await websocket.send_text(out.data)
+            elif out.kind == "bytes":
+                await websocket.send_bytes(out.data)
+        if inbox.frame is not None:
+            frame, inbox.frame = inbox.frame, None
+            await websocket.send_bytes(frame)

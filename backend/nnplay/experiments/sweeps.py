@@ -4,7 +4,7 @@ can be swept when its family has a settings table with a stop at an epoch (the p
 lab's, where an epoch is a step).
 
 A sweep's id is a capability, as a session's is: whoever knows it can follow, stop and delete the sweep.
-Each client keeps at most MAX_SWEEPS_PER_CLIENT; a new one makes room by deleting the client's oldest
+Each client keeps at most quota.MAX_SWEEPS_PER_CLIENT; a new one makes room by deleting the client's oldest
 finished sweep (never one that still trains). Owner: the event loop.
 """
 
@@ -18,9 +18,8 @@ from ..schemas import ConfigError
 from ..sessions import Session, SessionManager, stopping
 from ..settings import PAGE_DEFAULTS, Setting
 from .plan import SweepSpec, plan_runs
+from .quota import room_for_one_more, too_many_sweeps
 from .runs import Sweep
-
-MAX_SWEEPS_PER_CLIENT = 4
 
 
 class SweepNotFound(KeyError):
@@ -100,15 +99,10 @@ class SweepManager:
         """(Synchronous.) The client's oldest finished sweep, taken out to make room for a new one, if
         the client has its most; TooManySweeps if all of them still train."""
         own = self.of_client(client)
-        if len(own) < MAX_SWEEPS_PER_CLIENT:
-            return None
-        finished = [s for s in own if s.status not in ("starting", "running", "stopping")]
-        if not finished:
-            raise TooManySweeps(
-                f"this client already trains {len(own)} sweeps (at most {MAX_SWEEPS_PER_CLIENT}); stop or "
-                "delete one first"
-            )
-        return self._sweeps.pop(finished[0].id)
+        oldest = room_for_one_more([s.status for s in own])
+        if oldest is None:
+            raise TooManySweeps(too_many_sweeps(len(own)))
+        return None if oldest < 0 else self._sweeps.pop(own[oldest].id)
 
     def get(self, sweep_id: str) -> Sweep:
         try:
