@@ -31,7 +31,7 @@ def measure(n: int, epoch_counts: list[int]) -> list[dict[str, float]]:
     group = students(n)
     use = group[0].plan.train_uses()[0]  # the exact kernel of the class's net
     started = time.perf_counter()
-    kernels = compile_stacked(use.build(), n, group[0].state, use.inputs)
+    kernels = compile_stacked(use.build(), n, group[0].state, use.inputs, use.key)
     compile_s = time.perf_counter() - started
     shard = Shard(use.key, n, kernels)
     shard.fill([(s.slot, s.state, s.plan.train_uses()[0].inputs) for s in group])

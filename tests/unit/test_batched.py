@@ -66,7 +66,7 @@ def shard_of(runs, slots=None):
     slots = slots or slot_count(len(runs), 32)
     use = runs[0].use
     if (use.key, slots) not in _KERNELS:
-        _KERNELS[use.key, slots] = compile_stacked(use.build(), slots, runs[0].state, use.inputs)
+        _KERNELS[use.key, slots] = compile_stacked(use.build(), slots, runs[0].state, use.inputs, use.key)
     shard = Shard(use.key, slots, _KERNELS[use.key, slots])
     shard.fill([(i, run.state, run.use.inputs) for i, run in enumerate(runs)])
     return shard

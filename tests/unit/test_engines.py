@@ -79,7 +79,7 @@ def test_image_lab_runs_in_one_shard_match_their_lone_runs():
     runs = [plan_of(lab, {**changes, "seed": seed, "learning_rate": 0.002 * seed}) for seed in (1, 2, 3)]
     use = runs[0][0].train_uses()[0]
     assert len({plan.train_uses()[0].key for plan, _ in runs}) == 1  # one kernel for the three
-    shard = Shard(use.key, 4, compile_stacked(use.build(), 4, runs[0][1], use.inputs))
+    shard = Shard(use.key, 4, compile_stacked(use.build(), 4, runs[0][1], use.inputs, use.key))
     shard.fill([(i, state, plan.train_uses()[0].inputs) for i, (plan, state) in enumerate(runs)])
     together = shard.train({0: 40, 1: 40, 2: 40})
     for i, (plan, state) in enumerate(runs):

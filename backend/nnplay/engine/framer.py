@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import executables
 from .compiler import Compiler
 from .seam import CompileRefused, EnginePlan, FrameUse, SlotRef, resolve
 
@@ -54,7 +55,7 @@ def batch_slots(members: int, least: int = 2) -> int:
 
 
 def single_kernel(use: FrameUse, state: Any) -> Any:
-    return jax.jit(use.build()).lower(state, use.inputs, use.shared).compile()
+    return executables.compile(use.build(), (state, use.inputs, use.shared), ("frame", use.key))
 
 
 def stack_signature(stack: Any) -> tuple[Any, ...]:
@@ -73,7 +74,7 @@ def batch_kernel(use: FrameUse, stack: Any, slots: int) -> Any:
         return evaluate(states, jax.tree.map(lambda *leaves: jnp.stack(leaves), *inputs), shared)
 
     index = np.zeros(slots, np.int32)
-    return jax.jit(run).lower(stack, index, (use.inputs,) * slots, use.shared).compile()
+    return executables.compile(run, (stack, index, (use.inputs,) * slots, use.shared), ("frames", use.key))
 
 
 def single_frame(compiler: Compiler, uses: Sequence[FrameUse], state: Any) -> Any:

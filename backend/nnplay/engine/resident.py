@@ -23,6 +23,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from . import executables
 from .call_timing import FIXED_RUNS, measure_fixed
 from .seam import ChunkFn, SlotRef, resolve
 
@@ -98,15 +99,15 @@ def _read(states: Any, slot: jax.Array) -> Any:
     return jax.tree.map(lambda leaf: leaf[slot], states)
 
 
-def compile_stacked(chunk: ChunkFn, slots: int, state: Any, inputs: Any) -> StackedKernels:
+def compile_stacked(chunk: ChunkFn, slots: int, state: Any, inputs: Any, key: Hashable) -> StackedKernels:
     """The kernels of `slots` stacked runs like (state, inputs), and the training kernel's fixed part (the
     fastest of a few calls that train no unit: dispatch, the loop's test, the results' transfer)."""
     state = resolve(state)
     stack, stacked_inputs = host_stack([state] * slots), host_stack([inputs] * slots)
     n, slot = np.zeros(slots, np.int32), np.int32(0)
-    train = jax.jit(stacked_kernel(chunk, slots)).lower(stack, stacked_inputs, n).compile()
-    write = jax.jit(_write).lower(stack, stacked_inputs, slot, state, inputs).compile()
-    read = jax.jit(_read).lower(stack, slot).compile()
+    train = executables.compile(stacked_kernel(chunk, slots), (stack, stacked_inputs, n), ("stacked", key))
+    write = executables.compile(_write, (stack, stacked_inputs, slot, state, inputs), ("write",))
+    read = executables.compile(_read, (stack, slot), ("read",))
     fixed = measure_fixed(lambda: jax.device_get(train(stack, stacked_inputs, n)[1:]), FIXED_RUNS)
     return StackedKernels(train, write, read, fixed)
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import jax
 
+from . import executables
+
 _COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 _lock = threading.Lock()
 _compiles = 0
@@ -64,6 +66,7 @@ def enable_compilation_cache(path: str | Path | None = None) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(target))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    executables.enable(target / "executables")  # kernels loaded without tracing (executables.py)
     return target
 
 

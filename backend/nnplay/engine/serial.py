@@ -19,6 +19,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from . import executables
 from .compiler import Compiler
 from .framer import single_frame
 from .runtime import compile_count
@@ -57,7 +58,7 @@ class ChunkClock:
 
 
 def train_kernel(use: TrainUse, state: Any) -> Any:
-    return jax.jit(use.build()).lower(state, use.inputs, np.int32(1)).compile()
+    return executables.compile(use.build(), (state, use.inputs, np.int32(1)), ("train", use.key))
 
 
 def run_chunk(kernel: Any, state: Any, inputs: Any, units: int) -> tuple[Any, int, bool]:

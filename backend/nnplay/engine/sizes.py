@@ -22,7 +22,7 @@ from .seam import CompileRefused, EnginePlan, TrainUse, last_use, resolve, use_s
 
 
 def _build(use: TrainUse, slots: int, state: Any) -> StackedKernels:
-    return compile_stacked(use.build(), slots, state, use.inputs)
+    return compile_stacked(use.build(), slots, state, use.inputs, use.key)
 
 
 class ShardSizes:
