@@ -20,7 +20,7 @@ from schemathesis.openapi import from_url
 
 from live import create_session, serve
 
-EXAMPLES_PER_OPERATION_AND_MODE = 25
+EXAMPLES_PER_OPERATION_AND_MODE = 12
 
 
 def test_no_rest_operation_of_the_openapi_schema_answers_a_server_error() -> None:
