@@ -8,10 +8,14 @@ arguments, nnplay's own source, jax's and jaxlib's versions, the device and XLA'
 executable of that name is loaded straight (`jax.experimental.serialize_executable`).
 
 On where JAX's persistent cache is on (runtime.enable_compilation_cache: under its directory, in
-`executables/`). Loading runs what the file holds, so the directory must be as trusted as JAX's own
-cache (the user's). Any failure to read or write falls back to compiling; a file that cannot be loaded
-is removed. A kernel that cannot be serialized (one closing over large constants) is compiled each time,
-as before. Files are written whole (a temporary file renamed), so processes may share the directory.
+`executables/`). Only a kernel compiled afresh is stored: one that JAX loaded from its own cache
+serializes incomplete on CPU (its calls fail with "Function ... not found"), and one from jit's
+in-memory cache may be such a one. So a kernel that JAX's cache already holds (e.g. compiled by an older
+nnplay) is never stored, and is found through JAX's cache, traced and lowered, as before. Loading runs
+what the file holds, so the directory must be as trusted as JAX's own cache (the user's). Any failure to
+read or write falls back to compiling; a file that cannot be loaded is removed. A kernel that cannot be
+serialized (one closing over large constants) is compiled each time, as before. Files are written whole
+(a temporary file renamed), so processes may share the directory.
 """
 
 from __future__ import annotations
@@ -35,6 +39,25 @@ log = logging.getLogger(__name__)
 _directory: Path | None = None
 _lock = threading.Lock()
 _counts = {"loaded": 0, "stored": 0, "compiled": 0}
+# What answered this thread's last compile (JAX records both on the thread that compiles): XLA (`backend`:
+# a compile, or JAX's persistent cache) and JAX's persistent cache (`hit`). Neither: jit's in-memory cache.
+_thread = threading.local()
+BACKEND = "/jax/core/compile/backend_compile_duration"
+CACHE_HIT = "/jax/compilation_cache/cache_hits"
+
+
+def _on_event(event: str, **_: str | int) -> None:
+    if event == CACHE_HIT:
+        _thread.hit = True
+
+
+def _on_duration(event: str, duration_secs: float, **_: str | int) -> None:
+    if event == BACKEND:
+        _thread.backend = True
+
+
+jax.monitoring.register_event_listener(_on_event)
+jax.monitoring.register_event_duration_secs_listener(_on_duration)
 
 
 def enable(directory: Path | None) -> None:
@@ -108,8 +131,11 @@ def compile(fn: Callable[..., Any], args: tuple[Any, ...], key: Hashable) -> Any
         else:
             _count("loaded")
             return loaded
+    _thread.hit = _thread.backend = False
     compiled = jax.jit(fn).lower(*args).compile()
     _count("compiled")
+    if _thread.hit or not _thread.backend:  # not compiled afresh here: it may serialize incomplete
+        return compiled
     try:
         blob = pickle.dumps(serialize_executable.serialize(compiled))
     except Exception as exc:  # e.g. closed-over constants: compiled each time, as before
