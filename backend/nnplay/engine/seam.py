@@ -135,6 +135,13 @@ def resolve(state: Any) -> Any:
     return state.value() if isinstance(state, SlotRef) else state
 
 
+def shaped_zeros(make: Callable[[], Any]) -> Any:
+    """Zeros in the shapes and types of what `make()` returns, found by tracing it (nothing of it is
+    compiled or run): a kernel depends only on its arguments' shapes, so it can be compiled from these
+    while the real values are still being made."""
+    return jax.tree.map(lambda leaf: np.zeros(leaf.shape, leaf.dtype), jax.eval_shape(make))
+
+
 class CompileRefused(RuntimeError):
     """The engine's compile queue is full: the run waits, says why, and tries again."""
 

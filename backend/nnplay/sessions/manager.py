@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..client_messages import Pause
-from ..engine.seam import Engine
+from ..engine.seam import Engine, shaped_zeros
 from ..schemas import ConfigError
 from .commands import Command
 from .family import Family
@@ -158,17 +158,17 @@ class SessionManager:
         return f"the server already runs {self.max_sessions} sessions; try again later"
 
     async def warm_up(self, lab: str) -> None:
-        """Compile what a new run of `lab` with the default settings needs: its training kernel, then its
-        frame (a throwaway session, never registered)."""
+        """Compile what a new run of `lab` with the default settings needs, its training kernel and its
+        frame side by side, from zeros of its state's shapes: no weights are drawn, so with an empty
+        compile cache the kernels compile while the first run's page is still drawing its own (JAX
+        compiles each of the initialiser's operations the first time)."""
         family = self.family(lab)
-        session = await asyncio.to_thread(
-            Session, "warm-up", family, family.make_config(None, {}), self.engine, None
+        plan = await asyncio.to_thread(family.make_plan, family.make_config(None, {}), None, None)
+        state = await asyncio.to_thread(shaped_zeros, lambda: family.fresh_state(plan))
+        await asyncio.gather(
+            asyncio.wrap_future(self.engine.prepare(plan, state)),
+            asyncio.wrap_future(self.engine.frame(plan, state, False)),
         )
-        try:
-            await asyncio.wrap_future(self.engine.prepare(session.plan, session.params))
-            await session.publisher.make(session.plan, session.params, False, None)
-        finally:
-            await session.close()
 
     def _watched_training(self) -> int:
         return sum(s.state == "training" and s.fanout.any_visible for s in self._sessions.values())
