@@ -309,6 +309,38 @@ def _room_rows(dsn: str, code: str) -> dict[str, Any]:
     return {"room": room, "members": members, "snapshots": snaps}
 
 
+def test_a_shard_frozen_past_its_lease_is_fenced_out_when_it_wakes(local_cluster: LocalCluster) -> None:
+    base, dsn = local_cluster.base, local_cluster.info["postgres"]
+    run = new_run(local_cluster)
+    room = httpx.post(f"{base}/api/rooms", json={"session_id": run["id"]}, timeout=60).json()
+    code, teacher = room["code"], {"X-Teacher-Key": room["teacher_key"]}
+    frozen = shard_of(local_cluster, run["id"])
+    config = httpx.get(f"{base}/api/sessions/{run['id']}", timeout=30).json()["config"]
+    own = new_run(local_cluster, config)  # a run of no room on the same shard (the one training its bucket)
+    assert shard_of(local_cluster, own["id"]) == frozen
+    wait_until(lambda: _kept_rows(dsn, [own["id"]]), 10, "the run is kept")
+    pid = health(base)["cluster"]["shards"][frozen]["pid"]
+    os.kill(pid, signal.SIGSTOP)  # frozen: its lease lapses, the other shard takes its room and run
+    try:
+        moved = wait_until(lambda: _served_elsewhere(base, own["id"], frozen), 20, "the run moved")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    survivor = moved["shard"]
+
+    def fenced_out() -> bool:
+        shards = health(base)["cluster"]["shards"]
+        return frozen in shards and shards[frozen]["rooms"] == 0 and shards[frozen]["sessions"] == 0
+
+    # awake, it renews its lease, finds what it held is another's and drops it without writing a thing
+    wait_until(fenced_out, 15, "the woken shard dropped what it no longer owns")
+    with psycopg.connect(dsn) as db:
+        room_owner = db.execute("SELECT shard FROM rooms WHERE code = %s", (code,)).fetchone()
+    assert room_owner == (survivor,) and [row[1] for row in _kept_rows(dsn, [own["id"]])] == [survivor]
+    assert _served_elsewhere(base, own["id"], frozen) is not None  # still served, by the survivor
+    httpx.delete(f"{base}/api/sessions/{own['id']}", timeout=30)
+    assert httpx.delete(f"{base}/api/rooms/{code}", headers=teacher, timeout=30).status_code == 200
+
+
 def _kept_rows(dsn: str, run_ids: list[str]) -> list[tuple[Any, ...]]:
     with psycopg.connect(dsn) as db:
         return db.execute(

@@ -15,9 +15,10 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from nnplay.api.connections import too_many_connections
-from nnplay.api.ratelimit import CreationLimit, creation_limits
+from nnplay.api.deps import RateLimits
+from nnplay.api.ratelimit import CreationLimit, creation_limits, message_limit
 from nnplay.cluster import services, wire
-from nnplay.cluster.gateway import Gateway
+from nnplay.cluster.gateway import MESSAGES, Gateway
 from nnplay.cluster.shared_limits import CONNECTIONS, SharedConnections, SharedLimits
 from nnplay.config import ServerSettings
 
@@ -152,5 +153,25 @@ def test_a_gateway_refuses_a_socket_past_the_clients_limit_with_429_and_one_serv
         assert json.loads(body)["detail"] == too_many_connections(1)
         assert gateway.connections is not None and gateway.connections.open == {}  # not counted
         await gateway.redis.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_clients_websocket_messages_are_counted_across_gateways_and_past_the_limit_dropped(
+    redis_url: str,
+) -> None:
+    settings = ServerSettings(ws_messages_per_second=0.01, ws_message_burst=3)
+    limits = {MESSAGES: message_limit(settings)}
+
+    async def scenario() -> None:
+        one, two = (Gateway(name, redis_url, "127.0.0.1:1", limits) for name in ("gw-a", "gw-b"))
+        sent = [await (one, two)[i % 2]._too_many_messages("10.0.3.1") for i in range(4)]
+        assert sent == [False, False, False, True]  # the fourth message, through either gateway
+        assert not await two._too_many_messages("10.0.3.2")  # another client has its own
+        one_server = RateLimits(settings)
+        refusals = [one_server.message_refusal("10.0.3.1") for _ in range(4)]
+        assert refusals[-1] == limits[MESSAGES].words  # one server's words
+        for gateway in (one, two):
+            await gateway.redis.aclose()
 
     asyncio.run(scenario())

@@ -25,7 +25,7 @@ from ..experiments.sweeps import SweepManager
 from ..sessions import Session, SessionManager, SessionNotFound
 from ..sessions.limits import Quota
 from . import guards
-from .ratelimit import CreationLimit, RateLimiter, creation_limits
+from .ratelimit import CreationLimit, RateLimiter, creation_limits, message_limit
 
 
 def settings_of(conn: HTTPConnection) -> ServerSettings:
@@ -78,10 +78,10 @@ class RateLimits:
         self.session_creations, self.room_creations, self.room_joins = (
             RateLimiter(limit.rate_per_s, limit.burst) for limit in self.limits.values()
         )
-        self.ws_messages = RateLimiter(s.ws_messages_per_second, s.ws_message_burst)
+        self.messages = message_limit(s)
+        self.ws_messages = RateLimiter(self.messages.rate_per_s, self.messages.burst)
         # Sockets driving one session (each gets every frame), keyed by session id.
         self.session_sockets = Quota(None, s.max_sockets_per_session)
-        self._settings = settings
 
     def creation_refusal(self, client: str) -> tuple[str, float] | None:
         """None when `client` may create a session now; else (message, seconds to wait)."""
@@ -95,13 +95,7 @@ class RateLimits:
 
     def message_refusal(self, client: str) -> str | None:
         """None when `client` may send one more websocket message now; else why it was dropped."""
-        if self.ws_messages.allow(client):
-            return None
-        s = self._settings
-        return (
-            f"too many messages: the limit is {s.ws_messages_per_second:g} per second (bursts of "
-            f"{s.ws_message_burst}) per address; this message was dropped, the connection stays open"
-        )
+        return None if self.ws_messages.allow(client) else self.messages.words
 
 
 def _refusal(bucket: RateLimiter, client: str, limit: CreationLimit) -> tuple[str, float] | None:

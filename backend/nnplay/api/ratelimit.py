@@ -86,6 +86,18 @@ class CreationLimit:
         return f"{self.words}; try again in {math.ceil(wait_s)} s", wait_s
 
 
+def message_limit(settings: Any) -> CreationLimit:
+    """The websocket messages per client address (one process's bucket, api/deps.py; a cluster's, shared
+    in Redis): a message past it is dropped with these words (the connection stays open)."""
+    s = settings
+    return CreationLimit(
+        s.ws_messages_per_second,
+        s.ws_message_burst,
+        f"too many messages: the limit is {s.ws_messages_per_second:g} per second (bursts of "
+        f"{s.ws_message_burst}) per address; this message was dropped, the connection stays open",
+    )
+
+
 def creation_limits(settings: Any) -> dict[str, CreationLimit]:
     """The server's limits per client address of new sessions (every lab's, sweeps, opened runs), rooms
     and joins (ServerSettings): one process's buckets (api/deps.py), a cluster's shared ones (Redis)."""

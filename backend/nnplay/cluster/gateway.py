@@ -33,6 +33,7 @@ from redis.exceptions import RedisError
 from .. import __version__
 from ..api.connections import too_many_connections
 from ..api.ratelimit import CreationLimit
+from ..protocol import error_message
 from . import wire
 from .gateway_sweeps import ClientSweeps
 from .gateway_tunnels import GatewayTunnels, Inbox, next_control, send_loop, try_again
@@ -54,6 +55,7 @@ OWNED_PATHS = (  # (pattern, kind of key): the part of a path that says whose it
     (re.compile(r"^/(?:api|ws)/sweeps/([^/]+)"), "sweep"),  # a sweep's runs are sessions of one shard
 )
 # a new session on the shard that answered: a sweep's run (its sweep's shard), a saved run (any shard)
+MESSAGES = "message"  # the limits' kind of a page's websocket messages (the others: creations, LIMITED)
 RUN_OPENED = re.compile(r"^/api/(?:sweeps/[^/]+/runs/\d+|runs/[^/]+)/open$")
 LIMITED = (  # POSTs that create something, limited per client address across the gateways (kind, path)
     ("session", re.compile(r"^/api/(?:(?:images|sequences|generative)/)?sessions$|^/api/sweeps$")),
@@ -230,6 +232,12 @@ class Gateway:
             response.headers.append(k, v)
         return response
 
+    async def _too_many_messages(self, client: str) -> bool:
+        """Whether a page's message is one too many for its client, counted across the gateways."""
+        if self.limits is None or MESSAGES not in self.limits.limits:
+            return False
+        return await self.limits.refusal(MESSAGES, client) is not None
+
     async def _limited(self, method: str, path: str, client: str) -> tuple[str, float] | None:
         """The refusal of a creation past the client's limit, counted across every gateway (None: go on)."""
         if self.limits is None or method != "POST":
@@ -292,7 +300,7 @@ class Gateway:
                 shard, "open_socket", self.name, tunnel, path, websocket.url.query,
                 list(websocket.headers.items()), client,
             )  # fmt: skip
-            await self._serve(websocket, tunnel, inbox)
+            await self._serve(websocket, tunnel, inbox, client)
         except Exception:
             log.exception("tunnel %s to %s failed", path, shard)
             with contextlib.suppress(Exception):
@@ -300,7 +308,7 @@ class Gateway:
         finally:
             self.tunnels.forget(tunnel)
 
-    async def _serve(self, websocket: WebSocket, tunnel: str, inbox: Inbox) -> None:
+    async def _serve(self, websocket: WebSocket, tunnel: str, inbox: Inbox, client: str) -> None:
         first = await next_control(inbox)
         if first.kind == "deny_start":
             body = await next_control(inbox)
@@ -313,7 +321,7 @@ class Gateway:
             await websocket.close(code=first.data[0] if first.kind == "close" else 1011)
             return
         await websocket.accept()
-        receiver = asyncio.get_running_loop().create_task(self._receive(websocket, tunnel, inbox))
+        receiver = asyncio.get_running_loop().create_task(self._receive(websocket, tunnel, inbox, client))
         try:
             await send_loop(websocket, inbox)
         finally:
@@ -322,13 +330,18 @@ class Gateway:
                 await receiver
             await self.tunnels.send(tunnel, inbox, "close", 1000)
 
-    async def _receive(self, websocket: WebSocket, tunnel: str, inbox: Inbox) -> None:
+    async def _receive(self, websocket: WebSocket, tunnel: str, inbox: Inbox, client: str) -> None:
         try:
             while True:
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     inbox.end(1000, "")
                     return
+                if await self._too_many_messages(client):  # dropped, as one server drops it
+                    words = self.limits.limits[MESSAGES].words if self.limits else ""
+                    inbox.controls.append(wire.Out(tunnel, 0, "text", error_message("rate_limited", words)))
+                    inbox.wake.set()
+                    continue
                 if message.get("text") is not None:
                     await self.tunnels.send(tunnel, inbox, "text", message["text"])
                 else:

@@ -18,18 +18,17 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..api.guards import install_guards
-from ..api.ratelimit import creation_limits
+from ..api.ratelimit import creation_limits, message_limit
 from ..config import ServerSettings
-from .gateway import Gateway
+from .gateway import MESSAGES, Gateway
 
 
 def create_gateway_app(
     name: str, redis_url: str, ray_address: str, settings: ServerSettings | None = None
 ) -> FastAPI:
     settings = settings or ServerSettings()
-    gateway = Gateway(
-        name, redis_url, ray_address, creation_limits(settings), settings.max_connections_per_client
-    )
+    limits = {**creation_limits(settings), MESSAGES: message_limit(settings)}  # shared by the gateways
+    gateway = Gateway(name, redis_url, ray_address, limits, settings.max_connections_per_client)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

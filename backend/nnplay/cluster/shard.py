@@ -166,6 +166,7 @@ class EngineShard:
             try:
                 await self.redis.set(wire.shard_key(self.name), value, px=wire.LEASE_MS)
                 await self.redis.sadd(wire.SHARDS_SET, self.name)
+                await self.redis.delete(wire.taken_key(self.name))  # alive: nothing of it is "taken"
             except RedisError:
                 pass  # renewed when Redis is back; meanwhile the store's epoch still fences
             await drop_lost_rooms(self.app, self.store)

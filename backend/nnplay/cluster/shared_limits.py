@@ -2,8 +2,8 @@
 over gateways (and whose new runs the gateways spread over shards) gets the limits of one server, not one
 per gateway or shard. The limits and their words are one process's (api/ratelimit.py, api/connections.py).
 
-- Creations (`SharedLimits`): one token bucket per (kind, client address) in Redis, taken and refilled
-  atomically by a script on Redis's clock.
+- Creations and a page's websocket messages (`SharedLimits`): one token bucket per (kind, client address)
+  in Redis, taken and refilled atomically by a script on Redis's clock.
 - Open websockets (`SharedConnections`): one hash per client address with each gateway's count of its
   sockets. A gateway adds its new socket and sums the hash in one script, dropping the counts of gateways
   whose lease has lapsed (a lost gateway's sockets are gone with it); past the limit it takes its socket
@@ -133,8 +133,8 @@ class SharedConnections:
 
 
 class SharedLimits:
-    """`refusal(kind, client)`: None when the client may create one more of `kind` (a token is taken),
-    else (message, seconds to wait), from buckets in Redis."""
+    """`refusal(kind, client)`: None when the client may create (or send) one more of `kind` (a token is
+    taken), else (message, seconds to wait), from buckets in Redis."""
 
     def __init__(self, redis: Any, limits: dict[str, CreationLimit]) -> None:
         self.limits = limits
