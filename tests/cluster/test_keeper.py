@@ -71,17 +71,18 @@ def test_a_lost_shards_runs_come_back_on_another_with_their_ids_and_its_stale_wr
             assert again.publisher.history.to_json() == paused.publisher.history.to_json()
             assert survivor.manager.get(training.id).state in RUNNING  # it trains on by itself
 
-            # the lost shard wakes up: its training run's next save is refused and it drops it, and it
-            # drops the paused one as soon as it reads who owns what
+            # The survivor ends the paused run (its row goes). The lost shard wakes up: both its runs have
+            # moved on, and their saves are refused: the training one's over the survivor's row (nothing
+            # written), the paused one's where no row is left (none made again); it drops them both.
+            await survivor.manager.remove(paused.id)
+            await survivor.save_changed()
+            assert survivor.kept.owned_ids() == {training.id}  # a run that ends is forgotten
             await trained(training, kept_epoch + 5)
+            await trained(paused, paused.epoch + 5)
             await lost.save_changed(force=True)
-            assert kept_epochs(postgres_dsn)[training.id] == kept_epoch  # refused: nothing written
+            assert kept_epochs(postgres_dsn) == {training.id: kept_epoch}  # refused: nothing written
             await lost.drop_lost()
             assert [s.id for s in lost.manager.sessions()] == [in_room.id]
-            assert survivor.kept.owned_ids() == {paused.id, training.id}
-
-            await survivor.manager.remove(paused.id)  # a run deleted is forgotten at the next save
-            await survivor.save_changed()
             assert survivor.kept.owned_ids() == {training.id}
             try:
                 survivor.manager.get(paused.id)

@@ -66,7 +66,7 @@ class RunKeeper:
                     continue
             try:
                 parts = await capture(session)
-                self.kept.save(session.id, session.watch_id, session.client, parts)
+                self.kept.save(session.id, session.watch_id, session.client, parts, new=saved is None)
             except FencedOut:
                 log.warning("run %s belongs to another shard now: dropped here", session.id)
                 self._saved.pop(session.id, None)

@@ -61,21 +61,24 @@ class KeptRuns:
     def close(self) -> None:
         self._db.close()
 
-    def save(self, run_id: str, watch_id: str, client: str, parts: RunParts) -> None:
-        """Store the run (a new row, or over its own row); FencedOut when another shard owns it now."""
-        cursor = self._db.execute(
-            "INSERT INTO kept_runs (id, watch_id, client, shard, owner_epoch, config, weights, epoch, "
-            "own_data, history, training, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-            "%s) ON CONFLICT (id) DO UPDATE SET config = EXCLUDED.config, weights = EXCLUDED.weights, "
-            "epoch = EXCLUDED.epoch, own_data = EXCLUDED.own_data, history = EXCLUDED.history, training = "
-            "EXCLUDED.training, updated_at = EXCLUDED.updated_at WHERE kept_runs.shard = EXCLUDED.shard "
-            "AND kept_runs.owner_epoch = EXCLUDED.owner_epoch",
-            (
-                run_id, watch_id, client, self.shard, self.owner_epoch, json.dumps(parts.config),
-                parts.weights, parts.epoch, parts.own_data, json.dumps(parts.history), parts.training,
-                time.time(),
-            ),
-        )  # fmt: skip
+    def save(self, run_id: str, watch_id: str, client: str, parts: RunParts, new: bool) -> None:
+        """Store a `new` run (a row of its own) or over its own row; FencedOut when another shard owns it
+        now (or, for a run kept before, when its row is gone: taken over, then ended by its new owner)."""
+        config, history = json.dumps(parts.config), json.dumps(parts.history)
+        values = (config, parts.weights, parts.epoch, parts.own_data, history, parts.training, time.time())
+        if new:
+            cursor = self._db.execute(
+                "INSERT INTO kept_runs (id, watch_id, client, shard, owner_epoch, config, weights, epoch, "
+                "own_data, history, training, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                "%s, %s) ON CONFLICT (id) DO NOTHING",
+                (run_id, watch_id, client, self.shard, self.owner_epoch, *values),
+            )
+        else:
+            cursor = self._db.execute(
+                "UPDATE kept_runs SET config = %s, weights = %s, epoch = %s, own_data = %s, history = %s, "
+                "training = %s, updated_at = %s WHERE id = %s AND shard = %s AND owner_epoch = %s",
+                (*values, run_id, self.shard, self.owner_epoch),
+            )
         if cursor.rowcount == 0:
             raise FencedOut(f"run {run_id} belongs to another shard now: this write is refused")
 
