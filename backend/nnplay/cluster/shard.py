@@ -8,8 +8,9 @@ between awaits, like the app's own event loop). It starts on its first call (Ray
 constructor): its Postgres store takes a new fencing epoch and claims the shard's rooms, the app's lifespan
 starts (the hub restores the runs that were training), then it renews its lease every half second and
 watches its peers' leases: a peer whose lease has lapsed (its node is lost, or it is frozen) loses its
-rooms to this shard, which restores their runs from their snapshots (cluster/takeover.py). A peer that
-wakes up later is fenced out of the store and drops what it no longer owns.
+rooms and its kept runs to this shard, which restores their runs from their snapshots
+(cluster/takeover.py, cluster/keeper.py). A peer that wakes up later is fenced out of the store and drops
+what it no longer owns. The shard's own runs of no room are kept in Postgres as they change (keeper.py).
 """
 
 from __future__ import annotations
