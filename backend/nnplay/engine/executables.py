@@ -35,29 +35,12 @@ import jax
 import jaxlib
 from jax.experimental import serialize_executable
 
+from .runtime import compiled_afresh
+
 log = logging.getLogger(__name__)
 _directory: Path | None = None
 _lock = threading.Lock()
 _counts = {"loaded": 0, "stored": 0, "compiled": 0}
-# What answered this thread's last compile (JAX records both on the thread that compiles): XLA (`backend`:
-# a compile, or JAX's persistent cache) and JAX's persistent cache (`hit`). Neither: jit's in-memory cache.
-_thread = threading.local()
-BACKEND = "/jax/core/compile/backend_compile_duration"
-CACHE_HIT = "/jax/compilation_cache/cache_hits"
-
-
-def _on_event(event: str, **_: str | int) -> None:
-    if event == CACHE_HIT:
-        _thread.hit = True
-
-
-def _on_duration(event: str, duration_secs: float, **_: str | int) -> None:
-    if event == BACKEND:
-        _thread.backend = True
-
-
-jax.monitoring.register_event_listener(_on_event)
-jax.monitoring.register_event_duration_secs_listener(_on_duration)
 
 
 def enable(directory: Path | None) -> None:
@@ -131,10 +114,9 @@ def compile(fn: Callable[..., Any], args: tuple[Any, ...], key: Hashable) -> Any
         else:
             _count("loaded")
             return loaded
-    _thread.hit = _thread.backend = False
-    compiled = jax.jit(fn).lower(*args).compile()
+    compiled, afresh = compiled_afresh(lambda: jax.jit(fn).lower(*args).compile())
     _count("compiled")
-    if _thread.hit or not _thread.backend:  # not compiled afresh here: it may serialize incomplete
+    if not afresh:  # from JAX's cache or jit's: it may serialize incomplete
         return compiled
     try:
         blob = pickle.dumps(serialize_executable.serialize(compiled))
