@@ -19,8 +19,7 @@ from ..client_messages import Start
 from ..engine.snapshot import SnapshotError
 from ..schemas import ConfigError
 from ..sessions import Session, SessionManager, SessionNotFound, TooManySessions
-from ..sessions.runstate import RUNNING
-from ..sessions.snapshots import LAB_KEY, capture, restore
+from ..sessions.snapshots import LAB_KEY, capture, restore, save_mark
 from .rooms import Member, Room, RoomService, teacher_snapshot_owner
 
 log = logging.getLogger(__name__)
@@ -140,11 +139,10 @@ class RoomRuns:
         self, owner: str, session: Session, state: Any = None, epoch: int | None = None, force: bool = False
     ) -> None:
         """Store a run (or `state`/`epoch` taken over by it) unless it has not changed since last time."""
-        epoch = session.epoch if epoch is None else epoch
-        training = session.state in RUNNING
-        key = (epoch, session.config_version, training)
+        key = save_mark(session, epoch)
         if not force and state is None and self._saved.get(owner) == key:
             return
+        epoch, _, training = key
         parts = await capture(session, state, epoch)  # the config its weights fit (the one it trains with)
         self.store.save_snapshot(owner, parts.config, parts.weights, epoch, parts.own_data, training)
         self._saved[owner] = key

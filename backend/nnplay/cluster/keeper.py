@@ -22,17 +22,12 @@ from ..client_messages import Start
 from ..engine.snapshot import SnapshotError
 from ..schemas import ConfigError
 from ..sessions import Session, SessionManager, TooManySessions
-from ..sessions.runstate import RUNNING
-from ..sessions.snapshots import capture, restore
+from ..sessions.snapshots import capture, restore, save_mark
 from .pgkept import KeptRun, KeptRuns
 from .pgstore import FencedOut
 
 log = logging.getLogger(__name__)
 CHECK_S = 1.0  # how often the shard looks for runs to save (a new run is kept within this)
-
-
-def _mark(session: Session) -> tuple[int, int, bool]:
-    return session.epoch, session.config_version, session.state in RUNNING
 
 
 class RunKeeper:
@@ -59,7 +54,7 @@ class RunKeeper:
         now = time.monotonic()
         for session in own.values():
             saved = self._saved.get(session.id)
-            mark = _mark(session)
+            mark = save_mark(session)
             if saved is not None:
                 unchanged, recent = saved[0] == mark, now - saved[1] < SNAPSHOT_INTERVAL_S
                 if unchanged or (recent and not force):
@@ -124,7 +119,7 @@ class RunKeeper:
         if parts.training:  # queued after the weights: it trains on from where it was
             session.handle(Start(type="start"))
         await session.settled()  # (never saved before its weights are back: that would lose them)
-        self._saved[run.id] = (_mark(session), time.monotonic())
+        self._saved[run.id] = (save_mark(session), time.monotonic())
         return True
 
     def stats(self) -> dict[str, Any]:

@@ -64,6 +64,12 @@ class RunParts:
         return {k: v for k, v in self.config.items() if k != LAB_KEY}
 
 
+def save_mark(session: Session, epoch: int | None = None) -> tuple[int, int, bool]:
+    """What a store's copy of a run is saved again for when it changes: its epoch (or `epoch`, one taken
+    over by it), its settings' version and whether it trains."""
+    return session.epoch if epoch is None else epoch, session.config_version, session.state in RUNNING
+
+
 async def capture(session: Session, state: Any = None, epoch: int | None = None) -> RunParts:
     """`session` as it is now (or `state` at `epoch`, taken over by it): the config its weights fit."""
     epoch = session.epoch if epoch is None else epoch
