@@ -165,9 +165,10 @@ def test_a_clients_websocket_messages_are_counted_across_gateways_and_past_the_l
 
     async def scenario() -> None:
         one, two = (Gateway(name, redis_url, "127.0.0.1:1", limits) for name in ("gw-a", "gw-b"))
-        sent = [await (one, two)[i % 2]._too_many_messages("10.0.3.1") for i in range(4)]
-        assert sent == [False, False, False, True]  # the fourth message, through either gateway
-        assert not await two._too_many_messages("10.0.3.2")  # another client has its own
+        words = limits[MESSAGES].words
+        sent = [await (one, two)[i % 2]._message_refusal("10.0.3.1") for i in range(4)]
+        assert sent == [None, None, None, words]  # the fourth message, through either gateway
+        assert await two._message_refusal("10.0.3.2") is None  # another client has its own
         one_server = RateLimits(settings)
         refusals = [one_server.message_refusal("10.0.3.1") for _ in range(4)]
         assert refusals[-1] == limits[MESSAGES].words  # one server's words

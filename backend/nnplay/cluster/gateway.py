@@ -232,11 +232,13 @@ class Gateway:
             response.headers.append(k, v)
         return response
 
-    async def _too_many_messages(self, client: str) -> bool:
-        """Whether a page's message is one too many for its client, counted across the gateways."""
+    async def _message_refusal(self, client: str) -> str | None:
+        """Why a page's message is dropped (one too many for its client, counted across the gateways), or
+        None to send it on."""
         if self.limits is None or MESSAGES not in self.limits.limits:
-            return False
-        return await self.limits.refusal(MESSAGES, client) is not None
+            return None
+        refused = await self.limits.refusal(MESSAGES, client)
+        return None if refused is None else self.limits.limits[MESSAGES].words
 
     async def _limited(self, method: str, path: str, client: str) -> tuple[str, float] | None:
         """The refusal of a creation past the client's limit, counted across every gateway (None: go on)."""
@@ -337,10 +339,9 @@ class Gateway:
                 if message["type"] == "websocket.disconnect":
                     inbox.end(1000, "")
                     return
-                if await self._too_many_messages(client):  # dropped, as one server drops it
-                    words = self.limits.limits[MESSAGES].words if self.limits else ""
-                    inbox.controls.append(wire.Out(tunnel, 0, "text", error_message("rate_limited", words)))
-                    inbox.wake.set()
+                refusal = await self._message_refusal(client)
+                if refusal is not None:  # dropped, as one server drops it
+                    inbox.say(wire.Out(tunnel, 0, "text", error_message("rate_limited", refusal)))
                     continue
                 if message.get("text") is not None:
                     await self.tunnels.send(tunnel, inbox, "text", message["text"])

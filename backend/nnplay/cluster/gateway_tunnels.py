@@ -40,7 +40,11 @@ class Inbox:
     frames_skipped: int = 0
 
     def end(self, code: int, reason: str) -> None:
-        self.controls.append(wire.Out("", 0, "close", [code, reason]))
+        self.say(wire.Out("", 0, "close", [code, reason]))
+
+    def say(self, out: wire.Out) -> None:
+        """Send `out` to the page after the control messages before it (the gateway's own word)."""
+        self.controls.append(out)
         self.wake.set()
 
 
