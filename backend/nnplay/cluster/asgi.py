@@ -8,12 +8,22 @@ HAProxy): the shard's app sees the page's headers and the client's address as th
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message
 
 Headers = list[tuple[str, str]]
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A body's JSON object ({} when it is empty, not JSON, or not an object)."""
+    try:
+        value = json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _scope(kind: str, path: str, query: str, headers: Headers, client: str) -> dict[str, Any]:

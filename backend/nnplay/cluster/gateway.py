@@ -35,6 +35,7 @@ from ..api.connections import too_many_connections
 from ..api.ratelimit import CreationLimit
 from ..protocol import error_message
 from . import wire
+from .asgi import json_object
 from .gateway_sweeps import ClientSweeps
 from .gateway_tunnels import GatewayTunnels, Inbox, next_control, send_loop, try_again
 from .shards import NAMESPACE, Moving, NoShard, ShardLost, ShardSet
@@ -172,15 +173,15 @@ class Gateway:
     async def route(self, method: str, path: str, body: bytes) -> str:
         """The shard that answers this request."""
         if method == "POST" and path in NEW_RUNS:
-            return await self.shards.place_run(NEW_RUNS[path], _json(body).get("config") or {})
+            return await self.shards.place_run(NEW_RUNS[path], json_object(body).get("config") or {})
         if method == "POST" and path == "/api/sweeps":  # all its runs on one shard: they train together
-            body_json = _json(body)
+            body_json = json_object(body)
             base = body_json.get("base")
             return await self.shards.place_run(
                 str(body_json.get("lab", "playground")), base if isinstance(base, dict) else {}
             )
         if method == "POST" and path == "/api/rooms":
-            from_run = _json(body).get("session_id")
+            from_run = json_object(body).get("session_id")
             owner = await self.shards.owner("session", from_run) if isinstance(from_run, str) else None
             return owner or await self.shards.place_room()
         owned = owned_key(path)
@@ -249,7 +250,7 @@ class Gateway:
 
     async def _learn(self, method: str, path: str, shard: str, content: bytes) -> bytes:
         """Note who owns what a response names; `GET /api/sessions/{id}` says which shard owns it."""
-        answer = _json(content)
+        answer = json_object(content)
         if method == "POST" and (path in NEW_RUNS or RUN_OPENED.match(path)):
             for kind, field in (("session", "id"), ("watch", "watch_id")):
                 if isinstance(answer.get(field), str):
@@ -349,11 +350,3 @@ class Gateway:
                     await self.tunnels.send(tunnel, inbox, "bytes", message.get("bytes") or b"")
         except WebSocketDisconnect:
             inbox.end(1000, "")
-
-
-def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(raw or b"{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

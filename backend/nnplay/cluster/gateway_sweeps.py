@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from redis.exceptions import LockError, RedisError
 
 from ..experiments.quota import room_for_one_more, too_many_sweeps
 from . import wire
+from .asgi import json_object
 from .shards import ShardSet
 
 RETRY_SWEEPS_S = 30  # as one server says (api/errors.py: a full server's)
@@ -42,7 +42,8 @@ class ClientSweeps:
             (shard, sweep)
             for shard, answer in zip(alive, answers, strict=True)
             if not isinstance(answer, BaseException) and answer[0] == 200
-            for sweep in _sweeps(answer[2])
+            for sweep in json_object(answer[2]).get("sweeps", [])
+            if isinstance(sweep, dict)
         ]
         return sorted(sweeps, key=lambda item: item[1].get("created_at", 0))
 
@@ -77,12 +78,3 @@ class ClientSweeps:
             if held:
                 with contextlib.suppress(RedisError, LockError):
                     await lock.release()
-
-
-def _sweeps(raw: bytes) -> list[dict[str, Any]]:
-    try:
-        value = json.loads(raw or b"{}")
-    except ValueError:
-        return []
-    sweeps = value.get("sweeps", []) if isinstance(value, dict) else []
-    return [s for s in sweeps if isinstance(s, dict)]
