@@ -207,13 +207,15 @@ def test_the_exact_shard_agrees_with_the_padded_shard():
 
 
 def test_random_parts_come_from_each_runs_own_seed_not_its_slot():
-    kind = {**SPIRAL, "dropout": 0.2, "shuffle": "on", "activation": "relu"}
+    # tanh, not relu: a lone run and its slot differ by round-off (their kernels fuse differently), which
+    # relu's kink can turn into a whole step's difference (seen at epoch 20 on an AVX2 CPU, not on others).
+    kind = {**SPIRAL, "dropout": 0.2, "shuffle": "on", "activation": "tanh"}
     runs = [Run({**kind, "seed": i, "batch_size": 5 + i}) for i in range(4)]
-    forward = train(shard_of(runs), {i: 100 for i in range(4)})
-    backward = train(shard_of(runs[::-1]), {i: 100 for i in range(4)})  # every run in another slot
+    forward = train(shard_of(runs), {i: 20 for i in range(4)})
+    backward = train(shard_of(runs[::-1]), {i: 20 for i in range(4)})  # every run in another slot
     for i, run in enumerate(runs):
         assert_states_equal(forward[i][0], backward[3 - i][0])
-        assert_states_close(forward[i][0], run.alone(100).state, rtol=1e-3, atol=1e-4)
+        assert_states_close(forward[i][0], run.alone(20).state, rtol=1e-4, atol=1e-5)
     assert not np.array_equal(forward[0][0].params.w, forward[1][0].params.w)
 
 
