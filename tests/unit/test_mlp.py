@@ -125,3 +125,16 @@ def test_extra_activation_in_the_padded_net_equals_its_closed_form(name):
         h = EXTRA_FORMS[name](h @ w + b)
     expected = np.tanh(h @ layers[-1][0] + layers[-1][1])[:, 0]
     np.testing.assert_allclose(np.asarray(out), expected, rtol=2e-5, atol=2e-5)
+
+
+def test_an_architecture_is_put_on_the_device_once_and_its_values_follow_its_settings():
+    shape = MlpShape.bucket_for([4, 2])
+    arch = make_arch(shape, feature_mask(["x1", "x2"]), [4, 2], "relu", "tanh")
+    # an edit of another setting makes the same arch again: the device's copy is shared, not made anew
+    assert make_arch(shape, feature_mask(["x1", "x2"]), (4, 2), "relu", "tanh") is arch
+    other = make_arch(shape, feature_mask(["x1", "x2"]), [4, 3], "relu", "tanh")
+    assert other is not arch
+    assert np.asarray(other.neuron_mask)[1].sum() == 3 and np.asarray(arch.neuron_mask)[1].sum() == 2
+    per_layer = make_arch(shape, feature_mask(["x1", "x2"]), [4, 2], ["relu", "sigmoid"], "tanh")
+    codes = np.asarray(per_layer.activation)
+    assert codes[1, ACTIVATION_NAMES.index("sigmoid")] == 1 and codes[0, ACTIVATION_NAMES.index("relu")] == 1

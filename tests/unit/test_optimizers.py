@@ -338,3 +338,13 @@ def test_adam_on_circle_reaches_97pct_test_accuracy_within_300_epochs():
     outcome = trainer.train(trainer.init_params(), 300)
     assert outcome.epochs == 300 and not outcome.diverged
     assert trainer.evaluate(outcome.params).test_accuracy >= 0.97
+
+
+def test_hyperparameters_are_put_on_the_device_once_per_set_of_values():
+    hyper = make_hyper(0.03, l2=0.001, batch_size=10, dropout=[0.1, 0.2], seed=3)
+    assert make_hyper(0.03, l2=0.001, batch_size=10, dropout=(0.1, 0.2), seed=3) is hyper
+    assert float(hyper.learning_rate) == np.float32(0.03) and int(hyper.seed) == 3
+    assert hyper.learning_rate.dtype == jnp.float32 and hyper.batch_size.dtype == jnp.int32
+    np.testing.assert_allclose(np.asarray(hyper.dropout)[:3], [0.1, 0.2, 0.0], rtol=1e-6)
+    edited = make_hyper(0.01, l2=0.001, batch_size=10, dropout=[0.1, 0.2], seed=3)
+    assert float(edited.learning_rate) == np.float32(0.01) and float(hyper.learning_rate) == np.float32(0.03)
