@@ -71,7 +71,7 @@ def make_hyper(
     else:
         rates[: len(dropout)] = dropout
     values = (learning_rate, l1, l2, batch_size, momentum, weight_decay, schedule_epochs, schedule_factor)
-    scalars = tuple(dtype(value).item() for dtype, value in zip(_SCALAR_DTYPES, values, strict=True))
+    scalars = tuple(np.asarray(v, t).item() for t, v in zip(_SCALAR_DTYPES, values, strict=True))
     return _hyper_on_device(scalars, tuple(rates.tolist()), i32(seed).item())
 
 
