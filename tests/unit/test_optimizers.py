@@ -13,7 +13,14 @@ import optax
 import pytest
 
 from nnplay.engine import runtime
-from nnplay.engine.optimizers import OPTIMIZERS, SCHEDULES, OptimizerSpec, init_state, make_hyper
+from nnplay.engine.optimizers import (
+    OPTIMIZERS,
+    SCHEDULES,
+    OptimizerSpec,
+    init_state,
+    make_hyper,
+    shared_hyper,
+)
 from nnplay.families.mlp.exact import ExactSpec, batch_data, make_exact_chunk
 from nnplay.families.mlp.train import MAX_BATCH, TrainData, train_chunk
 from nnplay.families.mlp.trainer import Trainer
@@ -341,10 +348,11 @@ def test_adam_on_circle_reaches_97pct_test_accuracy_within_300_epochs():
 
 
 def test_hyperparameters_are_put_on_the_device_once_per_set_of_values():
-    hyper = make_hyper(0.03, l2=0.001, batch_size=10, dropout=[0.1, 0.2], seed=3)
-    assert make_hyper(0.03, l2=0.001, batch_size=10, dropout=(0.1, 0.2), seed=3) is hyper
-    assert float(hyper.learning_rate) == np.float32(0.03) and int(hyper.seed) == 3
-    assert hyper.learning_rate.dtype == jnp.float32 and hyper.batch_size.dtype == jnp.int32
-    np.testing.assert_allclose(np.asarray(hyper.dropout)[:3], [0.1, 0.2, 0.0], rtol=1e-6)
-    edited = make_hyper(0.01, l2=0.001, batch_size=10, dropout=[0.1, 0.2], seed=3)
+    hyper = shared_hyper(0.03, l2=0.001, batch_size=10, dropout=[0.1, 0.2], seed=3)
+    assert shared_hyper(0.03, seed=3, batch_size=10, l2=0.001, dropout=(0.1, 0.2)) is hyper
+    expected = make_hyper(0.03, l2=0.001, batch_size=10, dropout=[0.1, 0.2], seed=3)
+    for name, value in expected._asdict().items():
+        shown = getattr(hyper, name)
+        assert shown.dtype == value.dtype and np.array_equal(np.asarray(shown), np.asarray(value)), name
+    edited = shared_hyper(0.01, l2=0.001, batch_size=10, dropout=[0.1, 0.2], seed=3)
     assert float(edited.learning_rate) == np.float32(0.01) and float(hyper.learning_rate) == np.float32(0.03)

@@ -70,26 +70,33 @@ def make_hyper(
         rates[:] = dropout
     else:
         rates[: len(dropout)] = dropout
-    values = (learning_rate, l1, l2, batch_size, momentum, weight_decay, schedule_epochs, schedule_factor)
-    scalars = tuple(np.asarray(v, t).item() for t, v in zip(_SCALAR_DTYPES, values, strict=True))
-    return _hyper_on_device(scalars, tuple(rates.tolist()), i32(seed).item())
-
-
-_SCALAR_DTYPES = (np.float32, np.float32, np.float32, np.int32, np.float32, np.float32, np.int32, np.float32)
-
-
-@lru_cache(maxsize=1024)
-def _hyper_on_device(scalars: tuple[Any, ...], rates: tuple[float, ...], seed: int) -> Hyper:
-    """The device's copy of a set of values, made once: an edit makes a plan on the event loop, and a
-    transfer of ten small arrays cost it ~1 ms (a class that edits at once makes the same values often).
-    Safe to share: device arrays are immutable and no kernel donates its hyperparameters."""
     host = (
-        *(np.asarray(value, dtype) for value, dtype in zip(scalars, _SCALAR_DTYPES, strict=True)),
-        np.asarray(rates, np.float32),
-        np.asarray(seed, np.int32),
+        np.asarray(learning_rate, f32),
+        np.asarray(l1, f32),
+        np.asarray(l2, f32),
+        np.asarray(batch_size, i32),
+        np.asarray(momentum, f32),
+        np.asarray(weight_decay, f32),
+        np.asarray(schedule_epochs, i32),
+        np.asarray(schedule_factor, f32),
+        rates,
+        np.asarray(seed, i32),
     )  # in Hyper's order
     # One transfer for all of them (an edit makes these while the server is busy: see mlp.make_arch).
     return Hyper(*jax.device_put(host))
+
+
+def shared_hyper(learning_rate: float, *, dropout: float | Sequence[float] = 0.0, **values: Any) -> Hyper:
+    """make_hyper's device arrays, made once per set of values and shared: every edit of a run makes a
+    plan on the event loop, where ten small transfers cost ~1 ms (a class that edits at once makes the
+    same values often). Safe to share: device arrays are immutable and no kernel donates them."""
+    rates = dropout if isinstance(dropout, int | float) else tuple(dropout)
+    return _shared_hyper(learning_rate, rates, tuple(sorted(values.items())))
+
+
+@lru_cache(maxsize=1024)
+def _shared_hyper(learning_rate: float, dropout: Any, values: tuple[tuple[str, Any], ...]) -> Hyper:
+    return make_hyper(learning_rate, dropout=dropout, **dict(values))
 
 
 @dataclass(frozen=True)

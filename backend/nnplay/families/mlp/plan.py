@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ... import datasets
-from ...engine.optimizers import Hyper, OptimizerSpec, make_hyper
+from ...engine.optimizers import Hyper, OptimizerSpec, shared_hyper
 from ...engine.seam import FrameUse, TrainUse
 from ...features import all_features, feature_mask, grid_points
 from ...models.mlp import Arch, MlpShape, make_arch
@@ -199,7 +199,7 @@ def make_plan(
             outputs=config.n_classes,
             shuffle=config.reshuffles,
         ),
-        hyper=make_hyper(
+        hyper=shared_hyper(
             config.learning_rate,
             l1=rate if config.regularization == "l1" else 0.0,
             l2=rate if config.regularization == "l2" else 0.0,
