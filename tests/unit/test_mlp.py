@@ -3,6 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from nnplay.families.mlp.plan import shared_arch
 from nnplay.families.mlp.train import batch_loss
 from nnplay.features import all_features, feature_mask
 from nnplay.models.mlp import ACTIVATION_NAMES, MlpShape, activate, make_arch
@@ -129,12 +130,13 @@ def test_extra_activation_in_the_padded_net_equals_its_closed_form(name):
 
 def test_an_architecture_is_put_on_the_device_once_and_its_values_follow_its_settings():
     shape = MlpShape.bucket_for([4, 2])
-    arch = make_arch(shape, feature_mask(["x1", "x2"]), [4, 2], "relu", "tanh")
+    arch = shared_arch(shape, feature_mask(["x1", "x2"]), [4, 2], "relu", "tanh", dropout=False)
     # an edit of another setting makes the same arch again: the device's copy is shared, not made anew
-    assert make_arch(shape, feature_mask(["x1", "x2"]), (4, 2), "relu", "tanh") is arch
-    other = make_arch(shape, feature_mask(["x1", "x2"]), [4, 3], "relu", "tanh")
-    assert other is not arch
-    assert np.asarray(other.neuron_mask)[1].sum() == 3 and np.asarray(arch.neuron_mask)[1].sum() == 2
-    per_layer = make_arch(shape, feature_mask(["x1", "x2"]), [4, 2], ["relu", "sigmoid"], "tanh")
-    codes = np.asarray(per_layer.activation)
-    assert codes[1, ACTIVATION_NAMES.index("sigmoid")] == 1 and codes[0, ACTIVATION_NAMES.index("relu")] == 1
+    assert shared_arch(shape, feature_mask(["x1", "x2"]), (4, 2), "relu", "tanh", dropout=False) is arch
+    expected = make_arch(shape, feature_mask(["x1", "x2"]), [4, 2], "relu", "tanh")
+    assert arch.kind == expected.kind
+    for shown, value in zip(arch[:-1], expected[:-1], strict=True):
+        np.testing.assert_array_equal(np.asarray(shown), np.asarray(value))
+    other = shared_arch(shape, feature_mask(["x1", "x2"]), [4, 3], ["relu", "sigmoid"], "tanh")
+    assert other is not arch and np.asarray(other.neuron_mask)[1].sum() == 3
+    assert np.asarray(other.activation)[1, ACTIVATION_NAMES.index("sigmoid")] == 1

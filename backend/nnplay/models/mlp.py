@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 
 import jax
@@ -118,36 +117,6 @@ def make_arch(
     """
     if loss not in LOSS_KINDS:
         raise ValueError(f"unknown loss {loss!r}; losses are {', '.join(LOSS_KINDS)}")
-    return _arch_on_device(
-        shape,
-        tuple(np.asarray(feature_mask, np.float32).tolist()),
-        tuple(int(n) for n in hidden_layers),
-        activation if isinstance(activation, str) else tuple(activation),
-        output_activation,
-        bool(dropout),
-        bool(batch_norm),
-        loss,
-        int(outputs),
-        bool(shuffle),
-    )
-
-
-@lru_cache(maxsize=1024)
-def _arch_on_device(
-    shape: MlpShape,
-    feature_mask: tuple[float, ...],
-    hidden_layers: tuple[int, ...],
-    activation: str | tuple[str, ...],
-    output_activation: str,
-    dropout: bool,
-    batch_norm: bool,
-    loss: str,
-    outputs: int,
-    shuffle: bool,
-) -> Arch:
-    """make_arch's device arrays, made once per architecture: every edit of a run (a learning rate as
-    much as a layer) makes a plan on the event loop, where five transfers cost ~0.5 ms. Safe to share:
-    device arrays are immutable and no kernel donates them."""
     fmask = np.zeros(shape.width, np.float32)
     fmask[: len(feature_mask)] = feature_mask
     nmask = np.zeros((shape.depth, shape.width), np.float32)
