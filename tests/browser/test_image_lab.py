@@ -188,7 +188,10 @@ def test_the_views_always_show_the_current_stack_and_play_says_when_it_compiles(
     _wait_for(lambda: _accuracy(page) > 0.5, TRAIN_TIMEOUT_S, "some training")
     # Quick edits while it trains: a new stack every click, frames of older stacks still on their way.
     for layer in (4, 3, 2):
-        page.get_by_test_id(f"layer-{layer}-remove").click()
+        # A real mouse click at the button (it is visible and on top: elementFromPoint finds it), without
+        # Playwright's wait for a still page: on a slow 2-core machine the training page repaints its
+        # views without pause, and that wait said "not visible" for 30 s on a button nobody replaced.
+        page.get_by_test_id(f"layer-{layer}-remove").click(force=True)
     page.get_by_test_id("add-kind").select_option("dense")
     page.get_by_test_id("add-layer").click()
     _wait_for(
