@@ -46,6 +46,13 @@ def _server_session(page: Page) -> dict:
     return dict(response.json())
 
 
+def _n_test(page: Page) -> int:
+    text = page.get_by_test_id("digit-label").inner_text()  # "test digit 3 of 360 (a 7)"
+    match = re.search(r" of (\d+) ", text)
+    assert match, text
+    return int(match.group(1))
+
+
 def _open_lab(page: Page) -> None:
     page.goto("/")
     page.get_by_test_id("labs-toggle").click()  # the playground's Labs menu
@@ -110,6 +117,16 @@ def test_build_a_stack_train_and_see_filters_maps_and_a_drawn_digit_predicted(
     assert page.evaluate(_DISTINCT_COLOURS_JS, "[data-testid=feature-maps] canvas") > 8
     assert page.locator("[data-testid=confusion-matrix] tbody tr").count() == 10
     expect(page.get_by_test_id("misclassified-count")).to_contain_text("of the test digits")
+    # A click on a misclassified digit shows that digit (the gallery's buttons stay between frames, each
+    # pointing at the digit it shows now).
+    mistake = page.locator("[data-testid=misclassified] button.gallery-item").first
+    label, index = mistake.get_attribute("aria-label"), mistake.get_attribute("data-index")
+    truth = re.match(r"^a (\d) taken for", label or "")
+    assert truth and index, (label, index)
+    mistake.click()
+    expect(page.get_by_test_id("digit-label")).to_have_text(
+        f"test digit {int(index) + 1} of {_n_test(page)} (a {truth.group(1)})"
+    )
 
     _draw_a_one(page)
     expect(page.get_by_test_id("digit-prediction")).to_have_text(
@@ -188,10 +205,7 @@ def test_the_views_always_show_the_current_stack_and_play_says_when_it_compiles(
     _wait_for(lambda: _accuracy(page) > 0.5, TRAIN_TIMEOUT_S, "some training")
     # Quick edits while it trains: a new stack every click, frames of older stacks still on their way.
     for layer in (4, 3, 2):
-        # A real mouse click at the button (it is visible and on top: elementFromPoint finds it), without
-        # Playwright's wait for a still page: on a slow 2-core machine the training page repaints its
-        # views without pause, and that wait said "not visible" for 30 s on a button nobody replaced.
-        page.get_by_test_id(f"layer-{layer}-remove").click(force=True)
+        page.get_by_test_id(f"layer-{layer}-remove").click()
     page.get_by_test_id("add-kind").select_option("dense")
     page.get_by_test_id("add-layer").click()
     _wait_for(
@@ -206,7 +220,34 @@ def test_the_views_always_show_the_current_stack_and_play_says_when_it_compiles(
     assert probe["checks"] > 20
     assert probe["mismatches"] == [], "the views showed a stack that was gone, as if it were current"
     assert "compiling…" in probe["playTexts"], probe["playTexts"]  # never ▶ while it compiles
+
+    # Later frames of the same stack repaint the views in place, and the echo of a change of another setting
+    # (a config with the same stack) leaves the stack editor as it is: nothing a person is about to click is
+    # replaced under the pointer (a page that rebuilt its hundreds of canvases every frame fell behind its
+    # frames on a slow machine, and a click on "Remove layer" could wait for seconds).
+    page.evaluate(_KEEP_JS)
+    filters_before = page.evaluate(_CANVAS_BYTES_JS, "[data-testid=filters] canvas")
+    epoch = int(page.get_by_test_id("epoch").inner_text())
+    page.get_by_test_id("augment-noise").check()
+    _wait_for(
+        lambda: _server_session(page)["config"]["augment_noise"] is True, 20, "the server to take the change"
+    )
+    _wait_for(
+        lambda: int(page.get_by_test_id("epoch").inner_text()) >= epoch + 3, TRAIN_TIMEOUT_S, "more epochs"
+    )
+    assert page.evaluate("() => window.__kept.map((e) => e.isConnected)") == [True] * 4
+    assert page.evaluate(_CANVAS_BYTES_JS, "[data-testid=filters] canvas") != filters_before  # repainted
     page.get_by_test_id("play").click()
+
+
+# The elements a person may be looking at or about to click: kept to see whether later frames replace them.
+_KEEP_JS = """() => {
+    const selectors = ["[data-testid=filters] canvas", "[data-testid=feature-maps] canvas",
+        "[data-testid=confusion-matrix] td", "[data-testid=layer-1-remove]"];
+    window.__kept = selectors.map((s) => document.querySelector(s));
+}"""
+_CANVAS_BYTES_JS = """(selector) => [...document.querySelectorAll(selector)].map((canvas) =>
+    Array.from(canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data).join())"""
 
 
 def test_copying_the_test_digit_draws_the_digit_the_net_sees_as_strokes(

@@ -60,11 +60,14 @@ export function createStackEditor(root, { onApply }) {
       applied = text; // what the server has: the edit is sent if it differs
       return;
     }
-    if (text !== JSON.stringify(layers) && sent.has(text)) return;
+    const shown = JSON.stringify(layers);
+    if (text !== shown && sent.has(text)) return;
+    // The echo of what the editor shows changes nothing: no new buttons under a pointer about to click.
+    const same = text === shown && summary?.valid && JSON.stringify(summary.layers) === JSON.stringify(architecture);
     layers = next.map((layer) => ({ ...layer }));
     applied = text;
     summary = { valid: true, layers: architecture, error: null };
-    render();
+    if (!same) render();
   }
 
   function setBusy(text) {
