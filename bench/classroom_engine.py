@@ -32,10 +32,11 @@ import jax
 import jax.numpy as jnp
 
 from nnplay.engine import runtime
+from nnplay.engine.call_timing import FRAME_BUDGET_S
 from nnplay.engine.compiler import Compiler
 from nnplay.engine.counters import fairness
 from nnplay.engine.resident import slot_count
-from nnplay.engine.scheduler import FRAME_BUDGET_S, Scheduler
+from nnplay.engine.scheduler import Scheduler
 from nnplay.families.mlp.exact import compiled_exact_chunk
 from nnplay.families.mlp.plan import make_plan
 from nnplay.families.mlp.trainer import Plan, Trainer

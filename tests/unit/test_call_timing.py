@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from nnplay.engine.call_timing import FIXED_SHARE, MAX_FIXED_TICK_S, CallTiming, measure_fixed, tick_epochs
+from nnplay.engine.call_timing import (
+    FIXED_SHARE,
+    MAX_FIXED_TICK_S,
+    MIN_CALL_S,
+    CallTiming,
+    measure_fixed,
+    min_tick_s,
+    tick_epochs,
+)
 
 
 def run(timing: CallTiming, fixed_s: float, per_epoch_s: float, ticks: int, min_tick_s: float) -> list[int]:
@@ -94,3 +102,9 @@ def test_calls_on_two_threads_share_the_tick_so_each_gets_twice_the_epochs():
     assert one == int((0.05 - 0.008) / 0.002)
     assert two == int((0.05 - 0.004) / 0.001)
     assert tick_epochs(timings[:1], 0.05, 0.0, 5000, 2) == tick_epochs(timings[:1], 0.05, 0.0, 5000, 1)
+
+
+def test_a_tick_lasts_the_frame_budget_stretched_by_its_calls_and_its_runs():
+    assert min_tick_s(0.030, calls=1, members=1, s_per_member=0.0017) == 0.030
+    assert min_tick_s(0.030, calls=4, members=4, s_per_member=0.0017) == pytest.approx(4 * MIN_CALL_S)
+    assert min_tick_s(0.030, calls=7, members=100, s_per_member=0.0017) == pytest.approx(0.17)

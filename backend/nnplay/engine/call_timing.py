@@ -35,6 +35,14 @@ MAX_FIXED_TICK_S = 1.0
 FIXED_RUNS = 3  # calls of no epochs timed for the fixed part (the fastest counts: others share the machine)
 FIXED_RETIME_S = 3.0  # a kernel in use has its fixed part timed again this often (one call of no epochs)
 FIXED_SAMPLES = 5  # ... and the fastest of this many timings counts (a bad one leaves within ~15 s)
+FRAME_BUDGET_S = 0.030  # a tick: every waiting run gets a chunk (and a frame) about this often
+# ... unless a tick holds many calls: each gets at least this long, so its fixed cost stays small
+MIN_CALL_S = 0.015
+# ... and a tick of many runs is longer still: each chunk costs a round trip (a future, a session's turn on
+# the event loop, a new request), and a class's frames are paced far below one per tick anyway.
+TICK_S_PER_MEMBER = 0.0017
+TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
+MAX_UNITS_PER_TICK = 5000
 
 
 def measure_fixed(
@@ -79,6 +87,11 @@ class CallTiming:
         sample = max(seconds - self.fixed_s, MIN_EPOCH_SHARE * seconds) / epochs
         old = self.per_epoch_s
         self.per_epoch_s = sample if old is None else MEMORY * old + (1 - MEMORY) * sample
+
+
+def min_tick_s(frame_budget_s: float, calls: int, members: int, s_per_member: float) -> float:
+    """The shortest tick: the frame budget, stretched to MIN_CALL_S a call and to `s_per_member` a run."""
+    return max(frame_budget_s, MIN_CALL_S * calls, s_per_member * members)
 
 
 def tick_epochs(

@@ -2,13 +2,11 @@
 use together, in one call per shard of their stacked states (resident.py, placement.py).
 
 Runs `submit` (plan, state, most units) and get a `concurrent.futures.Future` of an `Outcome`. One worker
-thread loops: it takes every waiting request, gives each the first use of its plan whose kernel is
-compiled (asking the engine's compiler for the others: a plan's preferred use, or the size its runs now
-need; while none is, a compiled standby of a larger shape), writes the slots of runs that changed,
-chooses one unit count for the tick so that the tick fills the frame budget (call_timing: learned per
-kernel), makes one call per shard and resolves the futures. Every request waiting at the start of a tick
-is served in that tick with the same units (unless it asked for fewer), so runs progress at the same
-pace. Nothing is compiled on the worker.
+thread loops: it takes every waiting request, gives each the use of its plan it trains in now (uses.py),
+writes the slots of runs that changed, chooses one unit count for the tick so that the tick fills the
+frame budget (call_timing: learned per kernel), makes one call per shard and resolves the futures. Every
+request waiting at the start of a tick is served in that tick with the same units (unless it asked for
+fewer), so runs progress at the same pace. Nothing is compiled on the worker.
 
 State and threads: the worker owns the shards and the timings; `_lock` (a Condition) guards the waiting
 requests, the runs to forget, the ready kernel sizes and the counters. Plans, states and outcomes are
@@ -28,7 +26,8 @@ from typing import Any
 
 import jax
 
-from .call_timing import CallTiming, tick_epochs
+from . import call_timing, uses
+from .call_timing import CallTiming
 from .compiler import Compiler
 from .counters import Counters
 from .lanes import Lanes
@@ -37,14 +36,6 @@ from .seam import EnginePlan, Outcome, TrainUse, plan_state, use_state
 from .sizes import ShardSizes
 
 log = logging.getLogger(__name__)
-FRAME_BUDGET_S = 0.030  # a tick: every waiting run gets a chunk (and a frame) about this often
-# ... unless a tick holds many calls: each gets at least this long, so its fixed cost stays small
-MIN_CALL_S = 0.015
-# ... and a tick of many runs is longer still: each chunk costs a round trip (a future, a session's turn on
-# the event loop, a new request), and a class's frames are paced far below one per tick anyway.
-TICK_S_PER_MEMBER = 0.0017
-TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
-MAX_UNITS_PER_TICK = 5000
 STRAGGLER_WAIT_S = 0.010  # after a tick, wait this long for the runs it served to come back together
 # On CPU a shard holds at most 16 runs, so that a class of 30 makes two calls that run side by side on two
 # cores (a 32-slot call took 220 ms where two 16-slot calls on two threads took 100, bench/README.md).
@@ -74,10 +65,10 @@ class Scheduler:
         self,
         compiler: Compiler,
         *,
-        frame_budget_s: float = FRAME_BUDGET_S,
+        frame_budget_s: float = call_timing.FRAME_BUDGET_S,
         max_slots: int | None = None,
         min_slots: int = 1,
-        max_units_per_tick: int = MAX_UNITS_PER_TICK,
+        max_units_per_tick: int = call_timing.MAX_UNITS_PER_TICK,
         tick_s_per_member: float | None = None,
         straggler_wait_s: float = STRAGGLER_WAIT_S,
         parallel_calls: int = 1,
@@ -88,7 +79,7 @@ class Scheduler:
         self.max_slots = max_slots or (MAX_SLOTS_ACCELERATOR if accelerator else MAX_SLOTS_CPU)
         self.max_units_per_tick = max_units_per_tick
         self.tick_s_per_member = tick_s_per_member or (
-            TICK_S_PER_MEMBER_ACCELERATOR if accelerator else TICK_S_PER_MEMBER
+            call_timing.TICK_S_PER_MEMBER_ACCELERATOR if accelerator else call_timing.TICK_S_PER_MEMBER
         )
         self.straggler_wait_s = straggler_wait_s
         self.lanes = Lanes(1 if accelerator else parallel_calls)  # a tick's calls side by side (lanes.py)
@@ -204,17 +195,16 @@ class Scheduler:
         self._served = set()
 
     def _tick(self, requests: list[_Request]) -> list[_Request]:
-        wanting: dict[Hashable, int] = defaultdict(int)  # use key -> runs of this tick that prefer it
         uses_of = {id(r): r.plan.train_uses() for r in requests}
-        for request in requests:
-            for preferred in uses_of[id(request)]:
-                wanting[preferred.key] += 1
+        wanted = uses.wanting(uses_of.values())
         groups: dict[Hashable, list[tuple[_Request, TrainUse]]] = defaultdict(list)
         waiting: list[_Request] = []
         for request in requests:
-            use = self._choose(request, uses_of[id(request)], wanting)
-            if use is not None:
-                groups[use.key].append((request, use))
+            choice = uses.choose(self.sizes, uses_of[id(request)], request.state, request.client, wanted)
+            if choice.failure is not None:
+                request.future.set_exception(choice.failure)
+            elif choice.use is not None:
+                groups[choice.use.key].append((request, choice.use))
             elif not request.future.done():
                 waiting.append(request)
         calls = []
@@ -249,46 +239,13 @@ class Scheduler:
             by_shard[id(self.placement.home[request.run])].append((request, use))
         return [(self.placement.home[m[0][0].run], m) for m in by_shard.values()]
 
-    def _choose(
-        self, request: _Request, uses: Sequence[TrainUse], wanting: dict[Hashable, int]
-    ) -> TrainUse | None:
-        """The first use of the request's plan with a compiled kernel (asking for the compiles of those
-        before it, sized for the runs of this tick that want them); while none is, a compiled standby
-        (the last use's compile asked for in the background), else None (asked for first). A run that trains
-        in its own use asks for its plan's warm standbys in the background."""
-        own = [use for use in uses if not use.standby]
-        for i, use in enumerate(own):
-            if self.sizes.of(use.key):
-                self._warm(request, uses)
-                return use
-            last = i == len(own) - 1
-            standby = next((u for u in uses if u.standby and self.sizes.of(u.key)), None) if last else None
-            size = self.sizes.size_for(use, wanting[use.key])
-            state = use_state(use, request.state)
-            self.sizes.request(use, size, state, request.client, urgent=last and standby is None)
-            failure = self.sizes.failure(use, size)
-            if failure is not None and last:
-                request.future.set_exception(failure)
-                return None
-            if last:
-                return standby
-        return None
-
-    def _warm(self, request: _Request, uses: Sequence[TrainUse]) -> None:
-        """Ask, after any other background compile, for the plan's warm standbys (a lone run's shard) not
-        compiled yet; not on the client's share of the compile queue, which its own edits need."""
-        for use in uses:
-            if use.warm and self.sizes.wanted(use, size := self.sizes.size_for(use, 1)):
-                self.sizes.request(use, size, use_state(use, request.state), spare=True)
-
     def _tick_units(self, shards: list[Any]) -> int:
-        """One unit count for every call of the tick (call_timing.tick_epochs): a tick lasts the frame
-        budget, stretched to MIN_CALL_S a call and to the tick per run."""
+        """One unit count for every call of the tick (call_timing: min_tick_s, tick_epochs)."""
         members = sum(len(shard.runs) for shard in shards)
-        min_tick_s = max(self.frame_budget_s, MIN_CALL_S * len(shards), self.tick_s_per_member * members)
+        least_s = call_timing.min_tick_s(self.frame_budget_s, len(shards), members, self.tick_s_per_member)
         timings = [self._timings.get((shard.key, shard.slots)) for shard in shards]
         lanes = min(self.lanes.count, len(shards))
-        return tick_epochs(timings, min_tick_s, self._eval_s, self.max_units_per_tick, lanes)
+        return call_timing.tick_epochs(timings, least_s, self._eval_s, self.max_units_per_tick, lanes)
 
     def _call(self, shard: Any, members: list[tuple[_Request, TrainUse]], units: int) -> None:
         members = [(r, use) for r, use in members if r.future.set_running_or_notify_cancel()]

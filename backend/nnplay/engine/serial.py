@@ -20,6 +20,7 @@ import jax
 import numpy as np
 
 from . import executables
+from .call_timing import FRAME_BUDGET_S, MAX_UNITS_PER_TICK
 from .compiler import Compiler
 from .framer import single_frame
 from .runtime import compile_count
@@ -35,8 +36,7 @@ from .seam import (
     use_state,
 )
 
-FRAME_BUDGET_S = 0.030
-MAX_UNITS = 5000
+MAX_UNITS = MAX_UNITS_PER_TICK
 
 
 @dataclass
