@@ -1,6 +1,6 @@
 """One sweep on the server: its runs are sessions of the SessionManager (counted against its sweep quota),
 started together so that runs of one architecture share an engine bucket and its one call per tick, and
-followed by one task on the event loop.
+followed by one task on the event loop (what it knows of each run: record.py).
 
 The follower looks at every run about 15 times a second: its state and epoch, and the newest frame it
 published (losses and decision map, when the sweep is watched: a page following the sweep subscribes to
@@ -16,102 +16,24 @@ Owner: the event loop. Only the follower (and `stop`, `watch`, `unwatch`) change
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
-
-import msgpack
 
 from ..client_messages import Pause, Start
 from ..engine.seam import CompileRefused
-from ..protocol import finite_or_none
-from ..sessions import Session, SessionManager, SessionNotFound, Subscriber, stopping
+from ..sessions import Session, SessionManager, SessionNotFound, stopping
 from ..sessions.commands import Command
 from ..sessions.family import FIGURE_LABELS, Stamp
 from ..sessions.runstate import RUNNING
 from .plan import PlannedRun, SweepSpec
-from .stats import FIGURES, best_group, group_summary
+from .record import RunRecord, shows_stop
+from .stats import best_group, group_summary
 
 log = logging.getLogger(__name__)
 FOLLOW_INTERVAL_S = 1 / 15  # the sweep's page hears of its runs this often
 STOP_FRAME_WAIT_S = 1.0  # a stopped run's loop publishes the frame of where it stopped within this
-MAX_HISTORY = 512  # points of a run's loss curve; when full, every other one is dropped
-
-
-def shows_stop(frame: bytes, session: Session) -> bool:
-    """Whether a frame shows the stopped run as it is now (its epoch and state)."""
-    decoded = msgpack.unpackb(frame)
-    return decoded.get("epoch") == session.epoch and decoded.get("state") == session.state
-
-
-@dataclass
-class RunRecord:
-    """What the sweep knows of one run (changed by the follower only)."""
-
-    plan: PlannedRun
-    session_id: str = ""
-    state: str = "pending"  # pending | training | compiling | done | stopped | diverged | stalled | gone
-    epoch: int = 0
-    message: str = ""
-    figures: dict[str, float | None] = field(default_factory=lambda: dict.fromkeys(FIGURES))
-    history: list[tuple[int, float | None, float | None]] = field(default_factory=list)
-    history_version: int = 0  # bumped when the history is thinned (a follower resends it whole)
-    thumbnail: bytes | None = None
-    side: int = 0
-    thumbnail_version: int = 0
-    final: bool = False
-    seen: bytes | None = None  # the last frame read (by identity)
-    subscriber: Subscriber | None = None
-
-    def take_frame(self, frame: bytes, family: Any) -> None:
-        """Read a frame's epoch, losses and decision map (once per frame)."""
-        if frame is self.seen:
-            return
-        self.seen = frame
-        decoded = msgpack.unpackb(frame)
-        figures = family.figures(decoded)
-        point = (
-            int(decoded.get("epoch", self.epoch)),
-            finite_or_none(figures.get("train_loss")),
-            finite_or_none(figures.get("test_loss")),
-        )
-        if not self.history or point[0] > self.history[-1][0]:
-            self.history.append(point)
-            if len(self.history) > MAX_HISTORY:  # every other point, and the newest
-                self.history = [*self.history[:-1:2], self.history[-1]]
-                self.history_version += 1
-        for name in FIGURES:
-            if name in figures:
-                self.figures[name] = finite_or_none(figures[name])
-        picture = family.thumbnail(frame)
-        if picture is not None:
-            self.thumbnail, self.side = picture
-            self.thumbnail_version += 1
-
-    def public(self, history_from: int = 0, with_thumbnail: bool = True) -> dict[str, Any]:
-        plan = self.plan
-        return {
-            "index": plan.index,
-            "group": plan.group,
-            "seed": plan.seed,
-            "varied": plan.varied,
-            "state": self.state,
-            "epoch": self.epoch,
-            "message": self.message,
-            "diverged": self.state == "diverged",
-            **self.figures,
-            "history_version": self.history_version,
-            "history_from": history_from,
-            "history": [list(p) for p in self.history[history_from:]],
-            "thumbnail": base64.b64encode(self.thumbnail).decode()
-            if with_thumbnail and self.thumbnail
-            else None,
-            "thumbnail_side": self.side,
-            "thumbnail_version": self.thumbnail_version,
-        }
 
 
 class Sweep:
@@ -216,30 +138,13 @@ class Sweep:
         self.watchers += 1
         if self.watchers == 1:
             for record in self.runs:
-                self._subscribe(manager, record)
+                record.subscribe(manager)
 
     def unwatch(self, manager: SessionManager) -> None:
         self.watchers = max(0, self.watchers - 1)
         if self.watchers == 0:
             for record in self.runs:
-                self._unsubscribe(manager, record)
-
-    def _subscribe(self, manager: SessionManager, record: RunRecord) -> None:
-        if record.final or record.subscriber is not None:
-            return
-        with contextlib.suppress(SessionNotFound):
-            session = manager.get(record.session_id)
-            record.subscriber = session.subscribe(read_only=True)
-            record.subscriber.visible = False
-            session.viewers_changed()
-
-    @staticmethod
-    def _unsubscribe(manager: SessionManager, record: RunRecord) -> None:
-        if record.subscriber is None:
-            return
-        with contextlib.suppress(SessionNotFound):
-            manager.get(record.session_id).unsubscribe(record.subscriber)
-        record.subscriber = None
+                record.unsubscribe(manager)
 
     async def changed(self, version: int, timeout_s: float = 1.0) -> int:
         """Wait until the sweep's version passes `version` (or the timeout); the version now."""
@@ -280,7 +185,7 @@ class Sweep:
             for waiter in waiters.values():
                 waiter.cancel()
             for record in self.runs:
-                self._unsubscribe(manager, record)
+                record.unsubscribe(manager)
             self._bump()
             self._done.set()
 
@@ -316,7 +221,7 @@ class Sweep:
         if session.last_frame is not None and record.subscriber is not None:
             record.take_frame(session.last_frame, session.family)
         if self.watchers and record.subscriber is None:
-            self._subscribe(manager, record)
+            record.subscribe(manager)
         return session
 
     async def _finish(self, manager: SessionManager, record: RunRecord, session: Session) -> None:
@@ -341,7 +246,7 @@ class Sweep:
             cut_short = self.status == "stopping" and session.epoch < self.spec.epochs
             record.state = "stopped" if cut_short else "done"
         record.final = True
-        self._unsubscribe(manager, record)
+        record.unsubscribe(manager)
 
     # ---- what it shows --------------------------------------------------------------------------
 
