@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from nnplay.cluster.gateway import NEW_RUNS, RUN_OPENED, owned_key
+from nnplay.cluster.routes import NEW_RUNS, RUN_OPENED, owned_key
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@ client's address from HAProxy) in front of the engine shards. Any number run beh
 anything a page needs after it dies (a page reconnects through another).
 
 - `/api/health`: this gateway's name and the cluster's counts (what each shard last reported).
-- Other `/api/...` requests go to the shard that owns their run or room (cluster/shards.py's directory),
+- Other `/api/...` requests go to the shard that owns their run or room (cluster/routes.py: the owner in
+  cluster/shards.py's directory),
   new runs to the least-loaded shard that already trains their bucket, new rooms to the shard with the
   fewest rooms (or to the shard of the run a room is made from), the rest to any shard; the shard runs
   the app's own route (cluster/shard.py). `GET /api/sessions/{id}` says which shard owns the run (`shard`).
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import re
@@ -34,8 +34,7 @@ from .. import __version__
 from ..api.connections import too_many_connections
 from ..api.ratelimit import CreationLimit
 from ..protocol import error_message
-from . import wire
-from .asgi import json_object
+from . import routes, wire
 from .gateway_sweeps import ClientSweeps
 from .gateway_tunnels import GatewayTunnels, Inbox, next_control, send_loop, try_again
 from .shards import NAMESPACE, Moving, NoShard, ShardLost, ShardSet
@@ -43,43 +42,14 @@ from .shared_limits import SharedConnections, SharedLimits
 from .watch_groups import WatchGroups
 
 log = logging.getLogger(__name__)
-OWNED_PATHS = (  # (pattern, kind of key): the part of a path that says whose it is
-    (re.compile(r"^/(?:api|ws)/sessions/([^/]+)"), "session"),
-    (
-        re.compile(
-            r"^/(?:api/(?:images|sequences|generative)/sessions|ws/(?:images|sequences|generative))/([^/]+)"
-        ),
-        "session",
-    ),
-    (re.compile(r"^/ws/watch/([^/]+)"), "watch"),
-    (re.compile(r"^/(?:api|ws)/rooms/([^/]+)"), "room"),
-    (re.compile(r"^/(?:api|ws)/sweeps/([^/]+)"), "sweep"),  # a sweep's runs are sessions of one shard
-)
-# a new session on the shard that answered: a sweep's run (its sweep's shard), a saved run (any shard)
 MESSAGES = "message"  # the limits' kind of a page's websocket messages (the others: creations, LIMITED)
-RUN_OPENED = re.compile(r"^/api/(?:sweeps/[^/]+/runs/\d+|runs/[^/]+)/open$")
 LIMITED = (  # POSTs that create something, limited per client address across the gateways (kind, path)
     ("session", re.compile(r"^/api/(?:(?:images|sequences|generative)/)?sessions$|^/api/sweeps$")),
     ("session", re.compile(r"^/api/sweeps/[^/]+/runs/\d+/open$|^/api/runs/[^/]+/open$")),
     ("room", re.compile(r"^/api/rooms$")),
     ("join", re.compile(r"^/api/rooms/[^/]+/join$")),
 )
-NEW_RUNS = {  # where a lab's new runs are made, and the lab
-    "/api/sessions": "playground",
-    "/api/images/sessions": "images",
-    "/api/sequences/sessions": "sequences",
-    "/api/generative/sessions": "generative",
-}
 DROPPED_HEADERS = {"content-length", "content-security-policy", "x-content-type-options", "referrer-policy"}
-
-
-def owned_key(path: str) -> tuple[str, str] | None:
-    for pattern, kind in OWNED_PATHS:
-        match = pattern.match(path)
-        if match:
-            key = match.group(1)
-            return kind, key.upper() if kind == "room" else key
-    return None
 
 
 class Gateway:
@@ -171,26 +141,8 @@ class Gateway:
     # ---- HTTP -------------------------------------------------------------------------------------
 
     async def route(self, method: str, path: str, body: bytes) -> str:
-        """The shard that answers this request."""
-        if method == "POST" and path in NEW_RUNS:
-            return await self.shards.place_run(NEW_RUNS[path], json_object(body).get("config") or {})
-        if method == "POST" and path == "/api/sweeps":  # all its runs on one shard: they train together
-            body_json = json_object(body)
-            base = body_json.get("base")
-            return await self.shards.place_run(
-                str(body_json.get("lab", "playground")), base if isinstance(base, dict) else {}
-            )
-        if method == "POST" and path == "/api/rooms":
-            from_run = json_object(body).get("session_id")
-            owner = await self.shards.owner("session", from_run) if isinstance(from_run, str) else None
-            return owner or await self.shards.place_room()
-        owned = owned_key(path)
-        if owned is not None:
-            owner = await self.shards.owner(*owned)
-            if owner is not None:
-                return owner
-            return self.shards.any(owned[1])  # nobody has it: any shard says so in the app's own words
-        return self.shards.any(path)
+        """The shard that answers this request (cluster/routes.py)."""
+        return await routes.route(self.shards, method, path, body)
 
     async def forward(self, request: Request) -> Response:
         body = await request.body()
@@ -226,7 +178,7 @@ class Gateway:
                 {"detail": "the engine did not answer; try again"}, 503, headers={"Retry-After": "1"}
             )
         if status in (200, 201):
-            content = await self._learn(method, path, shard, content)
+            content = await routes.learn(self.shards, method, path, shard, content)
         kept = [(k, v) for k, v in headers if k.lower() not in DROPPED_HEADERS]
         response = Response(content, status)
         for k, v in kept:
@@ -247,21 +199,6 @@ class Gateway:
             return None
         kind = next((kind for kind, pattern in LIMITED if pattern.match(path)), None)
         return None if kind is None else await self.limits.refusal(kind, client)
-
-    async def _learn(self, method: str, path: str, shard: str, content: bytes) -> bytes:
-        """Note who owns what a response names; `GET /api/sessions/{id}` says which shard owns it."""
-        answer = json_object(content)
-        if method == "POST" and (path in NEW_RUNS or RUN_OPENED.match(path)):
-            for kind, field in (("session", "id"), ("watch", "watch_id")):
-                if isinstance(answer.get(field), str):
-                    await self.shards.remember(kind, answer[field], shard)
-        elif method == "POST" and path == "/api/sweeps" and isinstance(answer.get("id"), str):
-            await self.shards.remember("sweep", answer["id"], shard)
-        elif method == "POST" and path == "/api/rooms" and isinstance(answer.get("code"), str):
-            await self.shards.remember("room", answer["code"].upper(), shard)
-        elif method == "GET" and re.fullmatch(r"/api/(images/)?sessions/[^/]+", path) and answer:
-            return json.dumps({**answer, "shard": shard}).encode()
-        return content
 
     # ---- websockets -------------------------------------------------------------------------------
 
