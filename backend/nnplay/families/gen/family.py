@@ -5,12 +5,11 @@ AE/VAE in minibatch updates (an epoch is n_train // batch of them). Switching be
 autoencoders, or the seed, starts a fresh run (the run goes on, as in the image lab); every other change
 keeps the weights. Its own messages: `set_points` (own points become the GAN's data), `half_step` (the
 step-by-step mode's discriminator or generator half), `decode` (latent points -> digits) and `encode`
-(a drawn digit -> its latent point), the last two answered to their sender alone.
+(a drawn digit -> its latent point), the last two answered to their sender alone (probes.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,12 +20,13 @@ from ...sessions import commands
 from ...sessions.commands import CommandFailed, ReplaceData
 from ...sessions.family import NOT_MINE, Family, LabChallenge, Stamp
 from .config import GenConfig, make_gen_config
-from .evaluate import KNN, LATENT_EXTENT, LATENT_GRID, make_decode, make_encode
+from .evaluate import KNN, LATENT_EXTENT, LATENT_GRID
 from .frames import GanFrame, VaeFrame, encode_data, encode_frame, frame_fields, tile_picture
 from .lessons import lesson_catalog
-from .messages import MAX_PIXEL, parse_message
+from .messages import parse_message
 from .plan import GenPlan
 from .points import MAX_POINTS, PointsError, check_points
+from .probes import answer_probe
 from .settings import ACTIVATIONS, DATASETS, LOSSES, MAX_LAYERS, MAX_NEURONS, MODELS, SETTINGS_BY_NAME, public
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ class GenFamily(Family):
                     "invalid_value", f"{kind} needs an AE or a VAE: pick one first", "model"
                 )
             if sub is not None:
-                self._probe(session, kind, message, sub)
+                answer_probe(session, kind, message, sub)
             return None
         return NOT_MINE
 
@@ -190,39 +190,6 @@ class GenFamily(Family):
             await session.edit_state(lambda plan, state: plan.discriminator_half(resolve(state)))
         else:
             await session.step(1)
-
-    @staticmethod
-    def _probe(session: Session, kind: str, message: Any, sub: Subscriber) -> None:
-        """A decode or encode by the run's current weights, answered to `sub` when ready."""
-        plan: GenPlan = session.plan
-        state, epoch = resolve(session.params), session.epoch
-        if kind == "decode":
-            args = plan.decode_args(state, np.asarray(message.points, np.float32))
-            done = session.engine.call(("gen.decode", plan.dec_shape), make_decode, *args)
-        else:
-            pixels = np.asarray(message.pixels, np.float32) / MAX_PIXEL
-            done = session.engine.call(
-                ("gen.encode", plan.e_shape), make_encode, *plan.encode_args(state, pixels)
-            )
-        loop = asyncio.get_running_loop()
-
-        def reply(future: Any) -> None:
-            try:
-                result = np.asarray(future.result())
-                if kind == "decode":
-                    images = np.clip(np.round(result * 255), 0, 255).astype(int)
-                    answer = protocol.json_message(
-                        "decoded", points=message.points, images=images.tolist(), epoch=epoch
-                    )
-                else:
-                    answer = protocol.json_message(
-                        "encoded", point=[round(float(v), 4) for v in result[0]], epoch=epoch
-                    )
-            except Exception as exc:
-                answer = protocol.error_message("internal_error", f"the {kind} failed: {exc}")
-            loop.call_soon_threadsafe(sub.push_control, answer)
-
-        done.add_done_callback(reply)
 
     def encode_frame(self, frame: GanFrame | VaeFrame, stamp: Stamp) -> bytes:
         header = {
