@@ -49,6 +49,10 @@ LIMITED = (  # POSTs that create something, limited per client address across th
     ("room", re.compile(r"^/api/rooms$")),
     ("join", re.compile(r"^/api/rooms/[^/]+/join$")),
 )
+# A request may wait on the shard's work (a new shape's first compile, a save while a kernel compiles: over
+# 5 s on a loaded 2-core machine, where the gateway then answered 503 "try again" to a request the shard was
+# still doing); a lost shard is told apart by its lease (ShardLost), not by this timeout.
+REQUEST_TIMEOUT_S = 30.0
 DROPPED_HEADERS = {"content-length", "content-security-policy", "x-content-type-options", "referrer-policy"}
 
 
@@ -168,7 +172,7 @@ class Gateway:
             shard = await self.route(method, path, body)
             status, headers, content = await self.shards.call(
                 shard, "request", method, path, request.url.query, list(request.headers.items()), body,
-                client,
+                client, timeout_s=REQUEST_TIMEOUT_S,
             )  # fmt: skip
         except (NoShard, Moving, ShardLost) as exc:
             return JSONResponse({"detail": f"{exc}; try again shortly"}, 503, headers={"Retry-After": "1"})
