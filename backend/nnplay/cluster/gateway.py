@@ -37,7 +37,7 @@ from ..protocol import error_message
 from . import routes, wire
 from .gateway_sweeps import ClientSweeps
 from .gateway_tunnels import GatewayTunnels, Inbox, next_control, send_loop, try_again
-from .shards import NAMESPACE, Moving, NoShard, ShardLost, ShardSet
+from .shards import CALL_TIMEOUT_S, NAMESPACE, Moving, NoShard, ShardLost, ShardSet
 from .shared_limits import SharedConnections, SharedLimits
 from .watch_groups import WatchGroups
 
@@ -49,9 +49,10 @@ LIMITED = (  # POSTs that create something, limited per client address across th
     ("room", re.compile(r"^/api/rooms$")),
     ("join", re.compile(r"^/api/rooms/[^/]+/join$")),
 )
-# A request may wait on the shard's work (a new shape's first compile, a save while a kernel compiles: over
-# 5 s on a loaded 2-core machine, where the gateway then answered 503 "try again" to a request the shard was
-# still doing); a lost shard is told apart by its lease (ShardLost), not by this timeout.
+# A request that makes or saves something may wait on the shard's work (a new shape's first compile, a save
+# while a kernel compiles: over 5 s on a loaded 2-core machine, where the gateway then answered 503 "try
+# again" to a request the shard was still doing); reads keep the shards' CALL_TIMEOUT_S. A lost shard is
+# told apart by its lease (ShardLost), not by this timeout.
 REQUEST_TIMEOUT_S = 30.0
 DROPPED_HEADERS = {"content-length", "content-security-policy", "x-content-type-options", "referrer-policy"}
 
@@ -172,7 +173,7 @@ class Gateway:
             shard = await self.route(method, path, body)
             status, headers, content = await self.shards.call(
                 shard, "request", method, path, request.url.query, list(request.headers.items()), body,
-                client, timeout_s=REQUEST_TIMEOUT_S,
+                client, timeout_s=CALL_TIMEOUT_S if method == "GET" else REQUEST_TIMEOUT_S,
             )  # fmt: skip
         except (NoShard, Moving, ShardLost) as exc:
             return JSONResponse({"detail": f"{exc}; try again shortly"}, 503, headers={"Retry-After": "1"})
