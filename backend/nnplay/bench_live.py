@@ -26,7 +26,7 @@ from .settings import FEATURE_NAMES
 
 
 def _open(base: str, changes: dict[str, Any]) -> tuple[str, ClientConnection]:
-    session_id = httpx.post(base + "/api/sessions", json={"config": changes}).json()["id"]
+    session_id = httpx.post(base + "/api/sessions", json={"config": changes}, timeout=60).json()["id"]
     ws = connect(base.replace("http", "ws") + f"/ws/sessions/{session_id}", max_size=None)
     return session_id, ws
 

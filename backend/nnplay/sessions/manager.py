@@ -158,14 +158,14 @@ class SessionManager:
         return f"the server already runs {self.max_sessions} sessions; try again later"
 
     async def warm_up(self, lab: str) -> None:
-        """Compile what a new run of `lab` with the default settings needs, its training kernel and its
-        frame side by side, from zeros of its state's shapes: no weights are drawn, so with an empty
-        compile cache the kernels compile while the first run's page is still drawing its own (JAX
-        compiles each of the initialiser's operations the first time)."""
+        """Compile what a new run of `lab` with the default settings needs side by side: the draw of its
+        first weights (the first page's run waits for it), its training kernel and its frame, the last
+        two from zeros of its state's shapes so that they need not wait for the first."""
         family = self.family(lab)
         plan = await asyncio.to_thread(family.make_plan, family.make_config(None, {}), None, None)
         state = await asyncio.to_thread(shaped_zeros, lambda: family.fresh_state(plan))
         await asyncio.gather(
+            asyncio.to_thread(family.fresh_state, plan),
             asyncio.wrap_future(self.engine.prepare(plan, state)),
             asyncio.wrap_future(self.engine.frame(plan, state, False)),
         )

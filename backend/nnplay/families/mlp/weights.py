@@ -9,29 +9,31 @@ import numpy as np
 
 from ...engine.optimizers import TrainState, init_state
 from ...models.mlp import MlpShape, Params
-from ...models.mlp_init import init_params
+from ...models.mlp_init import draw_params, draw_params_host
 from ...schemas import ConfigError, TrainConfig
 from .plan import Plan
 
 
 def resize_params(params: Params, shape: MlpShape, key: jax.Array) -> Params:
-    """Move params into another bucket: overlapping weights kept, new ones freshly initialised."""
-    fresh = init_params(key, shape)
-    depth = min(shape.depth, params.w.shape[0])
-    width = min(shape.width, params.w.shape[1])
-    return Params(
-        w=fresh.w.at[:depth, :width, :width].set(params.w[:depth, :width, :width]),
-        b=fresh.b.at[:depth, :width].set(params.b[:depth, :width]),
-        w_out=fresh.w_out.at[:width].set(params.w_out[:width]),  # every output column moves over
-        b_out=params.b_out,
-    )
+    """Move params into another bucket: overlapping weights kept, new ones freshly initialised (on the
+    host: an edit that changes bucket compiles nothing for it)."""
+    fresh = draw_params_host(key, shape)
+    old_w, old_b, old_w_out = (np.asarray(leaf) for leaf in params[:3])
+    depth = min(shape.depth, old_w.shape[0])
+    width = min(shape.width, old_w.shape[1])
+    w, b, w_out = (np.array(leaf) for leaf in fresh[:3])
+    w[:depth, :width, :width] = old_w[:depth, :width, :width]
+    b[:depth, :width] = old_b[:depth, :width]
+    w_out[:width] = old_w_out[:width]  # every output column moves over
+    w, b, w_out = jax.device_put((w, b, w_out))
+    return Params(w, b, w_out, params.b_out)
 
 
 def fresh_state(plan: Plan) -> TrainState:
     """Fresh weights from the config's seed (deterministic), a fresh optimizer state, epoch 0."""
     config = plan.config
     sizes = [len(config.features), *config.hidden_layers, config.n_classes]
-    params = init_params(jax.random.PRNGKey(config.seed), plan.shape, config.init, sizes)
+    params = draw_params(jax.random.PRNGKey(config.seed), plan.shape, config.init, sizes)
     return init_state(plan.optimizer, params)
 
 
