@@ -116,7 +116,7 @@ class LocalCluster:
         return f"{scheme}://127.0.0.1:{self.info['gateways'][name]['port']}"
 
     def command(self, text: str, timeout_s: float = 60) -> str:
-        from nnplay.cluster.local import command
+        from nnplay.cluster.control import command
 
         return command(self.state, text, timeout_s)
 

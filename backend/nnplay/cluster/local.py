@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from . import services
+from .actors import start_shards
+from .control import CTL, CTL_REPLY, as_text, command
 
 OBJECT_STORE_BYTES = 75 * 1024 * 1024
 SHARDS = ("shard-1", "shard-2")
 NODES = ("node-1", "node-2")
-CTL, CTL_REPLY = "nnplay:ctl", "nnplay:ctl:reply"
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -167,21 +168,21 @@ class LocalCluster:
                 continue
             if item is None:
                 continue
-            command, _, arg = _text(item[1]).partition(" ")
+            verb, _, arg = as_text(item[1]).partition(" ")
             reply = "ok"
             try:
-                if command == "stop-node":
+                if verb == "stop-node":
                     self.stop_node(arg)
-                elif command == "add-node":
+                elif verb == "add-node":
                     self.add_node(arg)
-                elif command == "start-gateway":
+                elif verb == "start-gateway":
                     self.start_gateway(arg)
-                elif command == "restart-redis":
+                elif verb == "restart-redis":
                     self.restart_redis()
-                elif command == "down":
+                elif verb == "down":
                     stop = True
                 else:
-                    reply = f"unknown command {command!r}"
+                    reply = f"unknown command {verb!r}"
             except Exception as exc:
                 reply = f"failed: {exc}"
             for _ in range(50):
@@ -211,58 +212,6 @@ class LocalCluster:
         (self.state / "cluster.json").unlink(missing_ok=True)
 
 
-def start_shards(placement: list[tuple[str, str]], redis_url: str, pg_dsn: str) -> list[dict[str, Any]]:
-    """Create the engine shards (detached, restarted by Ray without end) on the nodes that carry their
-    node's resource; returns what each reports once started. The caller is a Ray driver (ray.init done).
-    NNPLAY_CLUSTER_SHARD_SETTINGS (JSON) adds to their app's settings (the edge is the gateways')."""
-    import ray
-
-    from .shard import EngineShard
-
-    settings = {"allowed_hosts": ["*"], "warmup": True}
-    settings.update(json.loads(os.environ.get("NNPLAY_CLUSTER_SHARD_SETTINGS") or "{}"))
-    actor: Any = ray.remote(EngineShard)
-    handles = [
-        actor.options(
-            name=shard,
-            namespace="nnplay",
-            lifetime="detached",
-            get_if_exists=True,
-            max_restarts=-1,
-            max_task_retries=0,
-            num_cpus=1,
-            resources={node: 1},
-            # Ray runs its workers at nice 15; a shard is its node's work: on a node that also runs gateways
-            # (a laptop's local cluster), busy gateways must not starve its training
-            runtime_env={
-                "env_vars": {"NNPLAY_NODE": node, "RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0"}
-            },
-        ).remote(shard, redis_url, pg_dsn, settings)
-        for shard, node in placement
-    ]
-    return list(ray.get([h.info.remote() for h in handles], timeout=600))
-
-
-def command(state: Path, text: str, timeout_s: float = 60) -> str:
-    """Send a command to the keeper of the cluster in `state` and wait for its answer."""
-    import redis
-
-    info = json.loads((state / "cluster.json").read_text())
-    client = redis.Redis.from_url(info["redis"], socket_timeout=timeout_s + 5)
-    client.delete(CTL_REPLY)
-    client.rpush(CTL, text)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            item = client.blpop([CTL_REPLY], timeout=1)
-        except redis.RedisError:  # Redis itself restarting
-            time.sleep(0.2)
-            continue
-        if item is not None:
-            return str(_text(item[1]))
-    raise TimeoutError(f"no answer to {text!r}")
-
-
 def die_with_parent() -> None:
     """With NNPLAY_CLUSTER_DIE_WITH_PARENT=1 (the tests' keeper), the kernel sends this keeper SIGTERM when
     the process that started it dies, however it dies: a test run killed or aborted then leaves no
@@ -275,10 +224,6 @@ def die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
     if os.getppid() == 1:  # the parent died before the call: nobody is left to stop us
         raise SystemExit(143)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def main() -> None:
