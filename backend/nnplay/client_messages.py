@@ -59,7 +59,7 @@ class Rollback(BaseModel):
 
 class Configure(BaseModel):
     """A partial config change. In reference mode a change of the data or the network starts a fresh run
-    (settings.FRESH_RUN_RULES, TF Playground's behaviour) unless `keep_weights` asks to continue from the
+    (fresh_run.FRESH_RUN_RULES, TF Playground's behaviour) unless `keep_weights` asks to continue from the
     current weights."""
 
     type: Literal["configure"]

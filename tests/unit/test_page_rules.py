@@ -64,7 +64,7 @@ def test_page_defaults_are_valid_settings():
     assert make_config(None, defaults).public()["speed"] == defaults["speed"]
 
 
-# ---- the one rule for a change (settings.FRESH_RUN_RULES) -----------------------------------------
+# ---- the one rule for a change (fresh_run.FRESH_RUN_RULES) -----------------------------------------
 
 NETWORK_CHANGES = [
     {"hidden_layers": [4]},
@@ -98,7 +98,7 @@ TRAINING_CHANGES = [
 
 @pytest.mark.parametrize("changes", NETWORK_CHANGES + DATA_CHANGES, ids=str)
 def test_a_change_of_the_data_or_the_network_starts_a_fresh_run_in_reference_mode(changes):
-    from nnplay.settings import fresh_run_reason
+    from nnplay.fresh_run import fresh_run_reason
 
     old = make_config(None, {})
     changes = {**changes, **({"dataset": "plane"} if changes.get("problem") == "regression" else {})}
@@ -108,14 +108,14 @@ def test_a_change_of_the_data_or_the_network_starts_a_fresh_run_in_reference_mod
 
 @pytest.mark.parametrize("changes", TRAINING_CHANGES, ids=str)
 def test_a_change_of_how_the_net_trains_keeps_the_weights(changes):
-    from nnplay.settings import fresh_run_reason
+    from nnplay.fresh_run import fresh_run_reason
 
     old = make_config(None, {})
     assert fresh_run_reason(old, make_config(old, changes)) is None
 
 
 def test_extended_mode_keeps_the_weights_for_every_change():
-    from nnplay.settings import fresh_run_reason
+    from nnplay.fresh_run import fresh_run_reason
 
     old = make_config(None, {"mode": "extended"})
     for changes in NETWORK_CHANGES + DATA_CHANGES[:4]:

@@ -1,26 +1,26 @@
 """A run's loop: commands applied in arrival order between chunks, chunks trained by the engine, frames
-published (sessions/publisher.py), changes of settings, data and weights. Mixed into Session, which adds
-the clients and the wire; everything here runs on the session's run loop task (see session.py).
+published (sessions/publisher.py); the changes of settings, data and weights it applies are
+sessions/changes.py's. Mixed into Session, which adds the clients and the wire; everything here runs on
+the session's run loop task (see session.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import protocol
-from ..engine.seam import CompileRefused, Engine, resolve
+from ..engine.seam import Engine
 from . import commands, stopping
+from .changes import RunChanges
 from .family import Stamp
 from .fanout import Fanout
 from .pacing import FRAME_BUDGET_S, MAX_PACED_FPS, MAX_UNITS_PER_CHUNK, frame_interval_s, paced_units
 from .publisher import FrameBudget, Publisher
-from .runstate import RUNNING, CommandFailed, RunState
+from .runstate import RUNNING, CommandFailed
 
 if TYPE_CHECKING:
     from .session import Session
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class RunLoop(RunState):
+class RunLoop(RunChanges):
     """The run loop of a session (see the module docstring); Session sets the attributes it declares."""
 
     id: str
@@ -250,50 +250,6 @@ class RunLoop(RunState):
                 break
         if self.state not in ("diverged", "stalled"):
             self.set_state("paused", force=True)
-
-    # ---- changes ------------------------------------------------------------------------------
-
-    def _prepare(self, config: Any, previous: Any, custom: Any, state: Any, fresh: bool) -> tuple[Any, Any]:
-        """(Blocking, pure.) The plan of a config and the state fit for it (fresh weights if asked)."""
-        plan = self.family.make_plan(config, previous, custom)
-        return plan, self.family.fresh_state(plan) if fresh else self.family.fit_state(resolve(state), plan)
-
-    async def adopt_config(self, config: Any, keep_weights: bool, custom: Any = ...) -> None:
-        """Train with `config` from now on (and own data `custom`, if given); a change that starts a fresh
-        run (the family's rule, unless `keep_weights`) gets new weights."""
-        old = self.plan
-        reason = self.family.fresh_run_reason(old.config, config) if not keep_weights else None
-        own = self.custom if custom is ... else custom
-        args = (config, None if custom is not ... else old, own, self._params, reason is not None)
-        if custom is ... and reason is None and self.family.cheap_plan(config, old):
-            plan, state = self._prepare(*args)  # a setting changed: well under a millisecond, made here
-        else:
-            plan, state = await asyncio.to_thread(self._prepare, *args)
-        if custom is not ...:
-            self.custom = custom
-        self.adopt_plan(plan, state, reason)
-        if not self.engine.ready(plan):
-            self._precompile(plan, state)
-
-    def _precompile(self, plan: Any, state: Any) -> None:
-        """A new network whose kernel is not compiled: compile it now, in the background, so that Play
-        finds it ready (a run that trains before it is shows "compiling" meanwhile)."""
-        with contextlib.suppress(CompileRefused):  # else it compiles when the run trains
-            self.engine.prepare(plan, state, self.client)
-
-    async def edit_state(self, edit: Callable[..., Any], *args: Any) -> None:
-        """A pure edit of the weights (in a worker thread); a family's error names its field."""
-        try:
-            self._params = await asyncio.to_thread(edit, self.plan, self.params, *args)
-        except Exception as exc:  # the net changed since the edit was checked
-            field = getattr(exc, "field", "layer")
-            raise CommandFailed("invalid_value", getattr(exc, "message", str(exc)), field) from None
-        self.needs_frame = True
-
-    def set_view(self, view: Any) -> None:
-        """What the family's frames show (e.g. the chosen digit): the next frame shows it."""
-        self.view = view
-        self.needs_frame = True
 
     # ---- frames -------------------------------------------------------------------------------
 

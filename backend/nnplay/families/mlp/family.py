@@ -11,12 +11,13 @@ import numpy as np
 from ... import protocol
 from ...datasets import MAX_POINTS
 from ...engine.seam import resolve
+from ...fresh_run import fresh_run_reason
 from ...schemas import ConfigError, TrainConfig, make_config
 from ...sessions.commands import Command, ReplaceData
 from ...sessions.family import NOT_MINE, Family, LabChallenge, Stamp
 from ...sessions.runstate import CommandFailed
 from ...sessions.stopping import NO_TRAINING_POINTS
-from ...settings import DATASETS, SETTINGS_BY_NAME, dataset_classes, fresh_run_reason
+from ...settings import DATASETS, SETTINGS_BY_NAME, dataset_classes
 from ...userdata import PointsError, check_point
 from . import weights
 from .evaluate import GRID_SIZE, NEURON_GRID_SIZE
@@ -53,7 +54,7 @@ class MlpFamily(Family):
         return weights.fit_state(resolve(state), plan)
 
     def fresh_run_reason(self, old: TrainConfig, new: TrainConfig) -> str | None:
-        """Why a config change starts a fresh run (the one rule, settings.FRESH_RUN_RULES), or None."""
+        """Why a config change starts a fresh run (the one rule, fresh_run.FRESH_RUN_RULES), or None."""
         return fresh_run_reason(old, new)
 
     def untrainable(self, plan: Plan) -> str | None:
