@@ -74,25 +74,24 @@ def init_params(
 # serves every bucket: with threefry's partitionable counters (JAX's default) a draw of shape s is the
 # first prod(s) numbers of the same key's longer flat draw; the rest is arithmetic on the host.
 _HIDDEN_DRAWS = DEPTH_BUCKETS[-1] * WIDTH_BUCKETS[-1] ** 2
-_OUTPUT_DRAWS = WIDTH_BUCKETS[-1]
-_MORE_DRAWS = WIDTH_BUCKETS[-1] * (MAX_OUTPUTS - 1)
 HostParams = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # Params's leaves, in order
 _DRAWS = {"uniform": ("uniform", -0.5, 0.5), "xavier": ("uniform", -1.0, 1.0), "he": ("normal", 0.0, 0.0)}
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2, 3))
-def _flat_draws(key: jax.Array, law: str, low: float, high: float) -> tuple[jax.Array, jax.Array, jax.Array]:
+def _flat_draws(key: jax.Array, law: str, low: float, high: float) -> jax.Array:
     """init_params's three draws (hidden weights, output column 0, the other output columns), each as
-    long as the largest bucket needs."""
+    long as the largest bucket's hidden weights: one draw over the three keys compiles in half the time
+    of three draws."""
     k_hidden, k_out = jax.random.split(key)
     k_more = jax.random.fold_in(k_out, 1)
 
-    def draw(k: jax.Array, n: int) -> jax.Array:
+    def draw(k: jax.Array) -> jax.Array:
         if law == "normal":
-            return jax.random.normal(k, (n,), jnp.float32)
-        return jax.random.uniform(k, (n,), jnp.float32, low, high)
+            return jax.random.normal(k, (_HIDDEN_DRAWS,), jnp.float32)
+        return jax.random.uniform(k, (_HIDDEN_DRAWS,), jnp.float32, low, high)
 
-    return draw(k_hidden, _HIDDEN_DRAWS), draw(k_out, _OUTPUT_DRAWS), draw(k_more, _MORE_DRAWS)
+    return jax.vmap(draw)(jnp.stack([k_hidden, k_out, k_more]))
 
 
 def draw_params_host(
@@ -113,7 +112,7 @@ def draw_params_host(
     if not jax.config.jax_threefry_partitionable:  # type: ignore[attr-defined]  # no prefix draws then
         w, b, w_out, b_out = (np.asarray(leaf) for leaf in init_params(key, shape, kind, sizes))
         return w, b, w_out, b_out
-    hidden, out, more = (np.asarray(a) for a in _flat_draws(key, *_DRAWS[kind]))
+    hidden, out, more = np.asarray(_flat_draws(key, *_DRAWS[kind]))
     w = hidden[: depth * width * width].reshape(depth, width, width)
     w_out = np.concatenate([out[:width, None], more[: width * (MAX_OUTPUTS - 1)].reshape(width, -1)], 1)
     if kind == "uniform":
