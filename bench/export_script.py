@@ -46,7 +46,9 @@ def fresh_venv(where: Path) -> tuple[Path, float]:
 
 
 def train(base: str, config: dict, epochs: int) -> dict:
-    created = httpx.post(f"{base}/api/sessions", json={"config": {**config, "stop_epoch": epochs}}).json()
+    created = httpx.post(
+        f"{base}/api/sessions", json={"config": {**config, "stop_epoch": epochs}}, timeout=60
+    ).json()
     with connect(base.replace("http", "ws") + f"/ws/sessions/{created['id']}") as ws:
         ws.send(json.dumps({"type": "start"}))
         while True:

@@ -70,7 +70,7 @@ def main() -> None:
 
     with running_app() as (base, app):
         port = int(base.rsplit(":", 1)[1])
-        path = f"/ws/sessions/{httpx.post(base + '/api/sessions', json={}).json()['id']}"
+        path = f"/ws/sessions/{httpx.post(base + '/api/sessions', json={}, timeout=60).json()['id']}"
         session_id = path.rsplit("/", 1)[1]
         session = app.state.sessions.get(session_id)
 

@@ -189,7 +189,7 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("the server did not start")
                 time.sleep(0.2)
-            created = httpx.post(base + "/api/sessions", json={"config": RUN}).json()
+            created = httpx.post(base + "/api/sessions", json={"config": RUN}, timeout=60).json()
             session_id = created["id"]
             watch_id = httpx.get(f"{base}/api/sessions/{session_id}").json()["watch_id"]
             stop, driver = threading.Event(), {}
