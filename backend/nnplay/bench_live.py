@@ -172,8 +172,9 @@ def edit_figures(base: str, n_edits: int) -> dict[str, float]:
     }
 
 
-def cold_start_s(cache_dir: str) -> float:
-    """A fresh `nnplay serve` process to the first training frame at a client."""
+def start_up_s(cache_dir: str) -> dict[str, float]:
+    """A fresh `nnplay serve` process: seconds until it answers, until its first run is created and until
+    the first training frame reaches a client."""
     port = free_port()
     env = {
         **os.environ,
@@ -197,13 +198,17 @@ def cold_start_s(cache_dir: str) -> float:
                 if httpx.get(base + "/api/health").status_code == 200:
                     break
             time.sleep(0.05)
+        times = {"answers": time.perf_counter() - started}
         _, ws = _open(base, {})
+        times["run_created"] = time.perf_counter() - started
+        times["first_frame"] = float("nan")
         with ws:
             ws.send(json.dumps({"type": "start"}))
             for _, _, frame in _frames(ws, 120):
                 if frame["epoch"] > 0:
-                    return time.perf_counter() - started
-        return float("nan")
+                    times["first_frame"] = time.perf_counter() - started
+                    break
+        return times
     finally:
         proc.terminate()
         proc.wait(10)
