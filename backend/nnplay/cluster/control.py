@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+from .wire import as_text
+
 CTL, CTL_REPLY = "nnplay:ctl", "nnplay:ctl:reply"
 
 
@@ -28,7 +30,3 @@ def command(state: Path, text: str, timeout_s: float = 60) -> str:
         if item is not None:
             return str(as_text(item[1]))
     raise TimeoutError(f"no answer to {text!r}")
-
-
-def as_text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

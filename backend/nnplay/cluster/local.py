@@ -27,7 +27,8 @@ from typing import Any
 
 from . import services
 from .actors import start_shards
-from .control import CTL, CTL_REPLY, as_text, command
+from .control import CTL, CTL_REPLY, command
+from .wire import as_text
 
 OBJECT_STORE_BYTES = 75 * 1024 * 1024
 SHARDS = ("shard-1", "shard-2")

@@ -198,7 +198,7 @@ class EngineShard:
             await asyncio.sleep(wire.RENEW_S / 2)
             try:
                 uptime_s = int((await self.redis.info("server"))["uptime_in_seconds"])
-                peers = {_text(p) for p in await self.redis.smembers(wire.SHARDS_SET)} - {self.name}
+                peers = {wire.as_text(p) for p in await self.redis.smembers(wire.SHARDS_SET)} - {self.name}
                 alive = {p for p in peers if await self.redis.exists(wire.shard_key(p))}
             except RedisError:
                 missing_since.clear()  # nothing is known while Redis is away
@@ -238,7 +238,3 @@ class EngineShard:
 def _bucket_name(plan: Any) -> str:
     """The compiled bucket a plan's runs train in (its last, always usable, training use's key)."""
     return str(plan.train_uses()[-1].key)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -52,7 +52,7 @@ class ShardSet:
     async def poll_leases(self) -> list[str]:
         """Which shards hold a lease now (a lost or restarted one ends its tunnels); all shard names."""
         try:
-            names = sorted(_text(n) for n in await self.redis.smembers(wire.SHARDS_SET))
+            names = sorted(wire.as_text(n) for n in await self.redis.smembers(wire.SHARDS_SET))
             leases = {n: await self.redis.get(wire.shard_key(n)) for n in names}
         except RedisError:
             return sorted(self.epochs)  # Redis away: keep what was known
@@ -116,8 +116,8 @@ class ShardSet:
             named = await self.redis.get(wire.directory_key(kind, key))
         except RedisError:
             named = None
-        if named is not None and _text(named) in alive:
-            return _text(named)
+        if named is not None and wire.as_text(named) in alive:
+            return wire.as_text(named)
         answers = await asyncio.gather(
             *(self.call(n, "owns", kind, key) for n in alive), return_exceptions=True
         )
@@ -125,7 +125,7 @@ class ShardSet:
             if owns is True:
                 await self.remember(kind, key, name)
                 return name
-        if named is not None and not await self._taken(_text(named)):
+        if named is not None and not await self._taken(wire.as_text(named)):
             # its shard is gone and its rooms and runs are being taken over: "try again", never "gone"
             raise Moving(f"{kind} {key} is moving to another engine; try again")
         return None
@@ -170,7 +170,3 @@ class ShardSet:
         if not alive:
             raise NoShard("no engine shard is alive")
         return alive[hash(key) % len(alive)]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

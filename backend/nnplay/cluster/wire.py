@@ -28,6 +28,11 @@ DIRECTORY_TTL_S = 3600
 CLOSE_TRY_AGAIN = 1012  # "service restart": pages reconnect (core/stream.js gives up only on 4404)
 
 
+def as_text(value: bytes | str) -> str:
+    """A Redis value (bytes unless the client decodes) as text."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def in_stream(shard: str) -> str:
     return f"{PREFIX}in:{shard}"
 
