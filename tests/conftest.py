@@ -7,12 +7,16 @@ that were killed mid-write, must not decide whether the suite passes; CI starts 
 """
 
 import functools
+import gc
 import os
+import sys
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 os.environ.setdefault("NNPLAY_DATA_DIR", tempfile.mkdtemp(prefix="nnplay-tests-"))
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="nnplay-tests-jax-"))
@@ -34,3 +38,49 @@ def _patient(call: Callable[..., Any]) -> Callable[..., Any]:
 
 for _name in ("request", "get", "head", "post", "put", "patch", "delete"):
     setattr(httpx, _name, _patient(getattr(httpx, _name)))
+
+
+# Every kernel XLA compiles keeps a few memory maps for its code while JAX's caches hold it, and a level
+# of the suite compiles thousands in one process: the unit level reached ~63,000 of Linux's 65,530 maps a
+# process (vm.max_map_count), and past the limit XLA crashes (a segfault while writing the compile cache,
+# 2026-12-07). Between tests, once a process holds half the limit (or NNPLAY_TEST_MAX_MAPS), JAX's caches
+# are dropped (measured: 200 small compiles added 1,460 maps; 1,386 went with the caches) and later tests
+# reload what they need from the compile cache on disk: the unit level then peaked at ~32,000 maps and
+# took 8:30 instead of 8:11.
+_MAPS = Path("/proc/self/maps")
+_MAX_MAPS = Path("/proc/sys/vm/max_map_count")
+_CHECK_EVERY = 10  # tests; a test adds tens of maps, so the check need not read the map list each time
+_checked = 0
+
+
+def map_count() -> int:
+    """How many memory maps this process holds (0 where /proc does not say)."""
+    try:
+        return _MAPS.read_bytes().count(b"\n")
+    except OSError:
+        return 0
+
+
+def map_limit() -> int:
+    try:
+        return int(_MAX_MAPS.read_text())
+    except (OSError, ValueError):
+        return 65530
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    global _checked
+    _checked += 1
+    if _checked % _CHECK_EVERY or "jax" not in sys.modules:
+        return
+    held = map_count()
+    if held > int(os.environ.get("NNPLAY_TEST_MAX_MAPS", map_limit() // 2)):
+        sys.modules["jax"].clear_caches()
+        gc.collect()
+        line = f"{held} memory maps after {item.nodeid}: JAX's caches dropped, {map_count()} now"
+        capture = item.config.pluginmanager.get_plugin("capturemanager")
+        reporter = item.config.pluginmanager.get_plugin("terminalreporter")
+        if capture is not None and reporter is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(line)
