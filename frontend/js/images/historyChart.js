@@ -2,6 +2,7 @@
 // 0-100%), test loss dotted (right axis, 0 to its largest value). Redraws at most once per frame.
 
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../core/palette.js";
+import { epochsTrained } from "./pictures.js";
 
 const PAD = { left: 36, right: 64, top: 8, bottom: 20 };
 
@@ -52,7 +53,11 @@ export function createHistoryChart(canvas) {
       ctx.fillText(`${a * 100}%`, 2, yAcc(a) + 4);
     }
     ctx.fillText(`loss ${maxLoss.toFixed(2)}`, PAD.left + w + 2, PAD.top + 8);
-    ctx.fillText(`epoch ${last.toFixed(1)}`, PAD.left + w - 56, height - 4);
+    const trained = points.length ? epochsTrained(last) : "0";
+    const epochsText = `${trained} ${trained === "1" ? "epoch" : "epochs"}`;
+    ctx.textAlign = "right";
+    ctx.fillText(epochsText, PAD.left + w, height - 4);
+    ctx.textAlign = "left";
     const line = (key, y, color, dash) => {
       ctx.strokeStyle = color;
       ctx.lineWidth = 2;
@@ -67,7 +72,7 @@ export function createHistoryChart(canvas) {
     canvas.setAttribute(
       "aria-label",
       points.length
-        ? `after ${last.toFixed(1)} epochs: test accuracy ${(100 * points[points.length - 1].test).toFixed(1)}%`
+        ? `after ${epochsText}: test accuracy ${(100 * points[points.length - 1].test).toFixed(1)}%`
         : "no training yet",
     );
   }

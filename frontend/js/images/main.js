@@ -8,7 +8,7 @@ import { createLabSession, labSessionExists, labSocketUrl } from "./api.js";
 import { createDrawPad } from "./drawPad.js";
 import { createHistoryChart } from "./historyChart.js";
 import { renderFeatureMaps, renderFilters, renderSamples } from "./networkViews.js";
-import { percent } from "./pictures.js";
+import { epochsTrained, percent } from "./pictures.js";
 import { createPredictionView } from "./predictionView.js";
 import { renderConfusion, renderGallery } from "./results.js";
 import { createSettingsPanel } from "./settingsPanel.js";
@@ -112,7 +112,7 @@ async function main() {
     markStale(false);
     lab.frame = frame;
     lab.digit = frame.digit.index;
-    byTestId("epoch").textContent = String(frame.epoch);
+    byTestId("epoch").textContent = epochsTrained(frame.progress); // the chart's figure too
     byTestId("test-accuracy").textContent = percent(frame.test_accuracy);
     byTestId("train-accuracy").textContent = percent(frame.train_accuracy);
     byTestId("test-loss").textContent = frame.test_loss === null ? "–" : frame.test_loss.toFixed(3);

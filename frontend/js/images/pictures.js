@@ -54,6 +54,15 @@ export function paintCells(canvas, values, w, h, color) {
   }
 }
 
+/**
+ * Epochs trained, the current one's share included, as the header and the accuracy chart both show them:
+ * "1.5" halfway through the second epoch, "2" at its end.
+ */
+export function epochsTrained(progress) {
+  const text = progress.toFixed(1);
+  return text.endsWith(".0") ? text.slice(0, -2) : text;
+}
+
 /** Formats a fraction as a percentage ("97.8%"), or "–" when missing. */
 export function percent(value) {
   return value === null || value === undefined ? "–" : `${(100 * value).toFixed(1)}%`;
