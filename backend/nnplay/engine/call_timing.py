@@ -40,7 +40,9 @@ FRAME_BUDGET_S = 0.030  # a tick: every waiting run gets a chunk (and a frame) a
 MIN_CALL_S = 0.015
 # ... and a tick of many runs is longer still: each chunk costs a round trip (a future, a session's turn on
 # the event loop, a new request), and a class's frames are paced far below one per tick anyway.
-TICK_S_PER_MEMBER = 0.0017
+# 1.5 ms: a class of 30 ticks every 45 ms, within its share of the frame budget (600/s: 20 frames/s each);
+# at 1.7 ms its 51 ms ticks held it to 18.6-19.1 frames/s (bench/classroom.py, 2 CPU cores, 2026-12-07).
+TICK_S_PER_MEMBER = 0.0015
 TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
 MAX_UNITS_PER_TICK = 5000
 
