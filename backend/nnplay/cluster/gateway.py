@@ -52,8 +52,11 @@ LIMITED = (  # POSTs that create something, limited per client address across th
 # A request that makes or saves something may wait on the shard's work (a new shape's first compile, a save
 # while a kernel compiles: over 5 s on a loaded 2-core machine, where the gateway then answered 503 "try
 # again" to a request the shard was still doing); reads keep the shards' CALL_TIMEOUT_S. A lost shard is
-# told apart by its lease (ShardLost), not by this timeout.
+# told apart by its lease (ShardLost), not by this timeout. The shard gets it as its budget and removes a
+# run it makes later than that (EngineShard.request); the gateway waits REPLY_GRACE_S longer for that
+# answer, so that a run the page never hears of is not kept.
 REQUEST_TIMEOUT_S = 30.0
+REPLY_GRACE_S = 10.0
 DROPPED_HEADERS = {"content-length", "content-security-policy", "x-content-type-options", "referrer-policy"}
 
 
@@ -171,9 +174,11 @@ class Gateway:
     async def _forward(self, request: Request, method: str, path: str, body: bytes, client: str) -> Response:
         try:
             shard = await self.route(method, path, body)
+            reading = method == "GET"
             status, headers, content = await self.shards.call(
                 shard, "request", method, path, request.url.query, list(request.headers.items()), body,
-                client, timeout_s=CALL_TIMEOUT_S if method == "GET" else REQUEST_TIMEOUT_S,
+                client, None if reading else REQUEST_TIMEOUT_S,
+                timeout_s=CALL_TIMEOUT_S if reading else REQUEST_TIMEOUT_S + REPLY_GRACE_S,
             )  # fmt: skip
         except (NoShard, Moving, ShardLost) as exc:
             return JSONResponse({"detail": f"{exc}; try again shortly"}, 503, headers={"Retry-After": "1"})

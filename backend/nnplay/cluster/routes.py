@@ -65,10 +65,15 @@ async def route(shards: ShardSet, method: str, path: str, body: bytes) -> str:
     return shards.any(path)
 
 
+def makes_run(method: str, path: str) -> bool:
+    """Whether this request makes a new run (a session) on the shard that answers it."""
+    return method == "POST" and (path in NEW_RUNS or RUN_OPENED.match(path) is not None)
+
+
 async def learn(shards: ShardSet, method: str, path: str, shard: str, content: bytes) -> bytes:
     """Note who owns what a response names; `GET /api/sessions/{id}` says which shard owns it."""
     answer = json_object(content)
-    if method == "POST" and (path in NEW_RUNS or RUN_OPENED.match(path)):
+    if makes_run(method, path):
         for kind, field in (("session", "id"), ("watch", "watch_id")):
             if isinstance(answer.get(field), str):
                 await shards.remember(kind, answer[field], shard)
