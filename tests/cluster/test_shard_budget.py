@@ -1,7 +1,7 @@
 """A run a shard makes after the gateway stopped waiting for it is not kept (cluster/shard.py): the page
-heard "try again" and makes another, so the late one would count against its client's runs, unknown to any
-page, until the idle reaper ended it. A real EngineShard in this process, on the tests' Redis and Postgres;
-a budget of no time makes every answer late."""
+was told "try again" and a retry makes a new run, so the late one would count against its client's runs,
+unknown to any page, until the idle reaper ended it. A real EngineShard in this process, on the tests'
+Redis and Postgres; a budget of no time makes every answer late."""
 
 from __future__ import annotations
 

@@ -144,8 +144,8 @@ class EngineShard:
         budget_s: float | None = None,
     ) -> tuple[int, asgi.Headers, bytes]:
         """The app's answer. A new run made after `budget_s` (the gateway has given up waiting: the page
-        heard "try again" and will make another) is removed again and the answer is that 503: else it
-        would count against its client's runs, unknown to any page, until the idle reaper."""
+        was told "try again", and a retry makes a new run) is removed again and the answer is that 503:
+        else it would count against its client's runs, unknown to any page, until the idle reaper."""
         started = time.monotonic()
         await self._ensure()
         status, out, content = await asgi.request(self.app, method, path, query, headers, body, client)
