@@ -93,6 +93,7 @@ def test_predict_returns_probabilities_and_a_saliency_map(lab):
         one[row * 8 + 4] = 16
     client.send({"type": "predict", "pixels": one})
     reply = client.wait_for(lambda m: m.get("type") == "prediction")
+    assert (reply["epoch"], reply["progress"]) == (2, 2.0)  # by the weights of the step's end
     assert abs(sum(reply["probabilities"]) - 1) < 1e-3
     assert reply["predicted"] == max(range(10), key=lambda c: reply["probabilities"][c])
     assert len(reply["saliency"]) == 64

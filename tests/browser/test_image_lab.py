@@ -39,6 +39,12 @@ def _wait_for(condition, timeout_s: float, what: str) -> None:
         time.sleep(0.2)
 
 
+def _said_after(text: str | None) -> str | None:
+    """The epochs in "... after 44.9 epochs ..." (a chart's label, a prediction), or None."""
+    found = re.search(r"after ([0-9.]+) epochs?", text or "")
+    return found.group(1) if found else None
+
+
 def _server_session(page: Page) -> dict:
     session = parse_qs(urlparse(page.url).query)["session"][0]
     response = page.request.get(f"/api/images/sessions/{session}")
@@ -110,12 +116,17 @@ def test_build_a_stack_train_and_see_filters_maps_and_a_drawn_digit_predicted(
     _wait_for(lambda: _accuracy(page) > 0.9, TRAIN_TIMEOUT_S, "test accuracy above 90%")
     page.get_by_test_id("play").click()
     expect(page.get_by_test_id("play")).to_have_attribute("aria-pressed", "false")
-    # The header counts what the accuracy chart plots: epochs trained, the current one's share included.
-    header = page.get_by_test_id("epoch").inner_text()
-    assert float(header) > 0
-    expect(page.get_by_test_id("history-chart")).to_have_attribute(
-        "aria-label", re.compile(rf"^after {re.escape(header)} epochs?: test accuracy")
+    # The header counts what the accuracy chart plots: epochs trained, the current one's share included
+    # (both read together until they agree: the paused run's last frame may still be on its way).
+    _wait_for(
+        lambda: (
+            _said_after(page.get_by_test_id("history-chart").get_attribute("aria-label"))
+            == page.get_by_test_id("epoch").inner_text()
+        ),
+        10,
+        "the header's epochs in the chart's label",
     )
+    assert float(page.get_by_test_id("epoch").inner_text()) > 0
 
     assert page.locator("[data-testid=filters] canvas").count() == 8
     assert page.evaluate(_DISTINCT_COLOURS_JS, "[data-testid=filters] canvas") > 8
@@ -133,10 +144,12 @@ def test_build_a_stack_train_and_see_filters_maps_and_a_drawn_digit_predicted(
         f"test digit {int(index) + 1} of {_n_test(page)} (a {truth.group(1)})"
     )
 
-    _draw_a_one(page)
+    _draw_a_one(page)  # paused: the prediction comes from the weights the header counts
     expect(page.get_by_test_id("digit-prediction")).to_have_text(
-        re.compile(r"^It's a \d · \d+\.\d% \(epoch \d+\)$")
+        re.compile(r"^It's a \d · \d+\.\d% \(after [0-9.]+ epochs?\)$")
     )
+    said = _said_after(page.get_by_test_id("digit-prediction").inner_text())
+    assert said == page.get_by_test_id("epoch").inner_text(), said
     assert page.locator("[data-testid=probabilities] .bar").count() == 10
     expect(page.get_by_test_id("saliency")).to_have_attribute("data-max", re.compile(r"^[0-9.e-]+$"))
     assert page.evaluate(_DISTINCT_COLOURS_JS, "[data-testid=saliency]") > 2

@@ -150,7 +150,7 @@ class CnnFamily(Family):
     @staticmethod
     def _predict(session: Session, pixels: list[Any], sub: Subscriber) -> None:
         """A drawn digit's prediction by the run's current weights, answered to `sub` when ready."""
-        plan, state, epoch = session.plan, session.params, session.epoch
+        plan, state, epoch, progress = session.plan, session.params, session.epoch, session.progress
         layers = plan.layers
         done = session.engine.call(
             ("cnn.predict", layers),
@@ -168,6 +168,7 @@ class CnnFamily(Family):
                     probabilities=[round(float(p), 4) for p in probabilities],
                     saliency=[round(float(s), 5) for s in np.asarray(saliency).ravel()],
                     epoch=epoch,
+                    progress=round(progress, 4),  # epochs trained, as frames count them
                 )
             except Exception as exc:
                 message = protocol.error_message("internal_error", f"the prediction failed: {exc}")
