@@ -43,14 +43,12 @@ for _name in ("request", "get", "head", "post", "put", "patch", "delete"):
 # Every kernel XLA compiles keeps a few memory maps for its code while JAX's caches hold it, and a level
 # of the suite compiles thousands in one process: the unit level reached ~63,000 of Linux's 65,530 maps a
 # process (vm.max_map_count), and past the limit XLA crashes (a segfault while writing the compile cache,
-# 2026-12-07). Between tests, once a process holds half the limit (or NNPLAY_TEST_MAX_MAPS), JAX's caches
+# 2026-12-07). Between test files, once a process holds half the limit (or NNPLAY_TEST_MAX_MAPS), JAX's caches
 # are dropped (measured: 200 small compiles added 1,460 maps; 1,386 went with the caches) and later tests
 # reload what they need from the compile cache on disk: the unit level then peaked at ~32,000 maps and
 # took 8:30 instead of 8:11.
 _MAPS = Path("/proc/self/maps")
 _MAX_MAPS = Path("/proc/sys/vm/max_map_count")
-_CHECK_EVERY = 10  # tests; a test adds tens of maps, so the check need not read the map list each time
-_checked = 0
 _clear_above = 0  # maps; set at the first check
 
 
@@ -71,9 +69,10 @@ def map_limit() -> int:
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    global _checked, _clear_above
-    _checked += 1
-    if _checked % _CHECK_EVERY or "jax" not in sys.modules:
+    global _clear_above
+    # Only between two test files: a module's fixtures (a server warmed for its tests) keep what they
+    # compiled for the tests after them. A file's tests add a few thousand maps at most.
+    if (nextitem is not None and nextitem.path == item.path) or "jax" not in sys.modules:
         return
     half = int(os.environ.get("NNPLAY_TEST_MAX_MAPS", map_limit() // 2))
     _clear_above = _clear_above or half
