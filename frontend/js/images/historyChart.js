@@ -2,7 +2,7 @@
 // 0-100%), test loss dotted (right axis, 0 to its largest value). Redraws at most once per frame.
 
 import { NEGATIVE_CSS, POSITIVE_CSS } from "../core/palette.js";
-import { epochsTrained } from "./pictures.js";
+import { epochsTrainedText } from "./pictures.js";
 
 const PAD = { left: 36, right: 64, top: 8, bottom: 20 };
 
@@ -53,8 +53,7 @@ export function createHistoryChart(canvas) {
       ctx.fillText(`${a * 100}%`, 2, yAcc(a) + 4);
     }
     ctx.fillText(`loss ${maxLoss.toFixed(2)}`, PAD.left + w + 2, PAD.top + 8);
-    const trained = points.length ? epochsTrained(last) : "0";
-    const epochsText = `${trained} ${trained === "1" ? "epoch" : "epochs"}`;
+    const epochsText = epochsTrainedText(points.length ? last : 0);
     ctx.textAlign = "right";
     ctx.fillText(epochsText, PAD.left + w, height - 4);
     ctx.textAlign = "left";

@@ -63,6 +63,12 @@ export function epochsTrained(progress) {
   return text.endsWith(".0") ? text.slice(0, -2) : text;
 }
 
+/** The same as words: "14.3 epochs", "1 epoch". */
+export function epochsTrainedText(progress) {
+  const trained = epochsTrained(progress);
+  return `${trained} ${trained === "1" ? "epoch" : "epochs"}`;
+}
+
 /** Formats a fraction as a percentage ("97.8%"), or "–" when missing. */
 export function percent(value) {
   return value === null || value === undefined ? "–" : `${(100 * value).toFixed(1)}%`;

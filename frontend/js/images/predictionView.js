@@ -2,7 +2,7 @@
 // what the network sees (the 8x8 counts) and the saliency map (gradient x input, signed).
 
 import { colorOf } from "../core/palette.js";
-import { epochsTrained, inkColor, paintCells } from "./pictures.js";
+import { epochsTrainedText, inkColor, paintCells } from "./pictures.js";
 
 /** createPredictionView(root) -> {show(reply, pixels), clear()} */
 export function createPredictionView(root) {
@@ -13,9 +13,8 @@ export function createPredictionView(root) {
 
   function show(reply, pixels) {
     const best = reply.predicted;
-    const trained = epochsTrained(reply.progress); // the header's figure when the weights answered
-    const after = `after ${trained} ${trained === "1" ? "epoch" : "epochs"}`;
-    text.textContent = `It's a ${best} · ${(100 * reply.probabilities[best]).toFixed(1)}% (${after})`;
+    const after = epochsTrainedText(reply.progress); // the header's figure when the weights answered
+    text.textContent = `It's a ${best} · ${(100 * reply.probabilities[best]).toFixed(1)}% (after ${after})`;
     bars.replaceChildren(
       ...reply.probabilities.map((p, digit) => {
         const row = document.createElement("div");
