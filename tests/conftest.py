@@ -43,10 +43,10 @@ for _name in ("request", "get", "head", "post", "put", "patch", "delete"):
 # Every kernel XLA compiles keeps a few memory maps for its code while JAX's caches hold it, and a level
 # of the suite compiles thousands in one process: the unit level reached ~63,000 of Linux's 65,530 maps a
 # process (vm.max_map_count), and past the limit XLA crashes (a segfault while writing the compile cache,
-# 2026-12-07). Between test files, once a process holds half the limit (or NNPLAY_TEST_MAX_MAPS), JAX's caches
-# are dropped (measured: 200 small compiles added 1,460 maps; 1,386 went with the caches) and later tests
-# reload what they need from the compile cache on disk: the unit level then peaked at ~32,000 maps and
-# took 8:30 instead of 8:11.
+# 2026-12-07). Between test files, once a process holds half the limit (or NNPLAY_TEST_MAX_MAPS), JAX's
+# caches are dropped (measured: 200 small compiles added 1,460 maps; 1,386 went with the caches) and later
+# tests reload what they need from the compile cache on disk: the unit level then dropped them once, at
+# ~35,000 maps, and took 7:48.
 _MAPS = Path("/proc/self/maps")
 _MAX_MAPS = Path("/proc/sys/vm/max_map_count")
 _clear_above = 0  # maps; set at the first check
@@ -82,7 +82,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         gc.collect()
         now = map_count()
         # Maps the caches did not hold (a running server's kernels, threads) stay: the next drop waits for
-        # a quarter of the limit more, instead of dropping the caches every few tests for nothing.
+        # a quarter of the limit more, instead of dropping the caches after every file for nothing.
         _clear_above = max(half, now + half // 2)
         line = f"{held} memory maps after {item.nodeid}: JAX's caches dropped, {now} now"
         capture = item.config.pluginmanager.get_plugin("capturemanager")

@@ -149,9 +149,10 @@ class EngineShard:
         started = time.monotonic()
         await self._ensure()
         status, out, content = await asgi.request(self.app, method, path, query, headers, body, client)
-        late = budget_s is not None and time.monotonic() - started > budget_s
+        took_s = time.monotonic() - started
+        late = budget_s is not None and took_s > budget_s
         if late and status in (200, 201) and routes.makes_run(method, path):
-            return await self._unmake_run(asgi.json_object(content).get("id"), time.monotonic() - started)
+            return await self._unmake_run(asgi.json_object(content).get("id"), took_s)
         return status, out, content
 
     async def _unmake_run(self, run: object, took_s: float) -> tuple[int, asgi.Headers, bytes]:
