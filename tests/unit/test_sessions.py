@@ -556,3 +556,66 @@ def test_a_client_that_never_says_what_it_shows_gets_frames_without_the_insight_
     plain, detailed = run(go())
     assert plain.metrics is None and plain.grad_norms == []
     assert detailed.metrics is not None and detailed.grad_norms
+
+
+def test_a_chunk_that_ends_while_its_frame_is_in_flight_is_framed_when_that_frame_lands():
+    """One frame per run is in flight. A chunk that ends while it is has its frame started when the frame
+    in flight lands, not a chunk later: with ticks as long as the frame interval (a class of 100), a
+    frame that lands just after a tick ends would otherwise wait a whole tick."""
+    import threading
+    from concurrent.futures import Future
+
+    async def go():
+        own = BatchedEngine()
+        try:
+            scheduler, frame = own.scheduler, own.frame
+            frames_held, release_frames = threading.Event(), threading.Event()
+            training_held, release_training = threading.Event(), threading.Event()
+            started: list[object] = []  # the states frames were started for
+            call = scheduler._call
+            calls_after_hold = [0]
+
+            def held_frame(plan, state, detail, view, urgent=False):
+                made = frame(plan, state, detail, view, urgent)
+                if release_frames.is_set():
+                    started.append(state)
+                    return made
+                if not frames_held.is_set():
+                    started.append(state)
+                    frames_held.set()
+                    out: Future = Future()
+                    threading.Thread(
+                        target=lambda: (release_frames.wait(60), out.set_result(made.result())), daemon=True
+                    ).start()
+                    return out
+                return made
+
+            def held_call(shard, members, units):
+                if frames_held.is_set():
+                    calls_after_hold[0] += 1
+                    if calls_after_hold[0] > 1:  # the chunk after the one that ends behind the held frame
+                        training_held.set()
+                        assert release_training.wait(60)
+                call(shard, members, units)
+
+            own.frame, scheduler._call = held_frame, held_call
+            config = make_config(None, {"dataset": "spiral", "hidden_layers": [6, 6]})
+            session = await asyncio.to_thread(Session, "s", FAMILY, config, own)
+            session.start_loop()
+            sub = session.subscribe()
+            session.handle(_msg(type="start"), sub)
+            assert await asyncio.to_thread(training_held.wait, 120)
+            newest = session._params  # the chunk that ended while the first frame was held
+            assert newest is not started[0]
+            release_frames.set()
+            await _until(lambda: len(started) > 1, 30)
+            framed_while_training_held = started[1] is newest
+            release_training.set()
+            await session.close()
+            return framed_while_training_held
+        finally:
+            release_frames.set()
+            release_training.set()
+            await asyncio.to_thread(own.close)
+
+    assert run(go())

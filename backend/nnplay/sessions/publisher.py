@@ -57,6 +57,8 @@ class Publisher:
         # a background frame (with its stamp and the state it shows) for the run loop to check
         self.landed: tuple[Any, Stamp, Any] | None = None
         self.failure: Exception | None = None  # a background frame that failed, for the run loop to report
+        # called when a background frame is published: its run may have a newer state to show by then
+        self.on_landed: Callable[[], None] | None = None
         self._next_due = 0.0  # perf_counter when the next paced frame is due
         self._task: asyncio.Task[None] | None = None
         self._superseded: set[asyncio.Task[None]] = set()  # older frames in flight, to be dropped
@@ -125,6 +127,8 @@ class Publisher:
         if stamp.generation == self.generation:
             self.publish(frame, stamp)
             self.landed = (frame, stamp, state)
+            if self.on_landed is not None:
+                self.on_landed()
 
     async def close(self) -> None:
         self.changed()

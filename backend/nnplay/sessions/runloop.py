@@ -46,6 +46,8 @@ class RunLoop(RunChanges):
     _wake: asyncio.Event
     _idle: asyncio.Event
     _last_failure: str
+    _in_chunk: bool
+    _framed: Any
 
     # ---- the run loop -------------------------------------------------------------------------
 
@@ -141,6 +143,7 @@ class RunLoop(RunChanges):
 
     def _start_frame(self, state: Any, urgent: bool = False) -> None:
         self.needs_frame = False
+        self._framed = state
         self.publisher.start(
             self.plan,
             state,
@@ -193,15 +196,19 @@ class RunLoop(RunChanges):
             self._start_frame(self._params, urgent=True)
         with_frame = not background and (stepping or self._frame_due(ahead_s=FRAME_BUDGET_S))
         started = time.perf_counter()
-        outcome = await self.engine.train(
-            self.id,
-            plan,
-            self._params,
-            cap,
-            interrupt=None if stepping else self._wake,
-            abandon=lambda: bool(self._commands),
-            client=self.client,
-        )
+        self._in_chunk = background
+        try:
+            outcome = await self.engine.train(
+                self.id,
+                plan,
+                self._params,
+                cap,
+                interrupt=None if stepping else self._wake,
+                abandon=lambda: bool(self._commands),
+                client=self.client,
+            )
+        finally:
+            self._in_chunk = False
         if outcome is None:
             return 0  # withdrawn or abandoned for a command, which the run loop applies now
         elapsed = time.perf_counter() - started
@@ -222,6 +229,19 @@ class RunLoop(RunChanges):
         elif background and self.state in RUNNING and not self.publisher.busy and self._frame_due():
             self._start_frame(self._params)
         return outcome.units
+
+    def _frame_landed(self) -> None:
+        """A background frame was published while the next chunk trains. If a chunk ended while it was in
+        flight (that chunk's frame was not started: one at a time), start that chunk's frame now rather
+        than when the chunk in training ends: a class's frames keep up with its ticks."""
+        if (
+            self._in_chunk
+            and self.state == "training"
+            and not self._commands
+            and self._params is not self._framed
+            and self._frame_due()
+        ):
+            self._start_frame(self._params)
 
     def _check_landed_frame(self) -> None:
         """A background frame landed (its run unchanged since): divergence and stall checks on it."""

@@ -51,6 +51,7 @@ class Session(RunLoop):
         self.view: Any = None  # the family's view options (what its frames show, e.g. a chosen digit)
         self.fanout = Fanout()
         self.publisher = Publisher(self.fanout, engine, family)
+        self.publisher.on_landed = self._frame_landed
         self.budget = budget  # the server's frames shared among its training sessions (None: no cap)
         self.last_active = time.monotonic()
         self.epochs_per_second = 0.0
@@ -60,6 +61,8 @@ class Session(RunLoop):
         self._idle = asyncio.Event()  # set while the run loop waits with nothing to do
         self._task: asyncio.Task[None] | None = None
         self._last_failure = ""
+        self._in_chunk = False  # the run loop waits for a background chunk: its state is `_params`
+        self._framed: Any = None  # the state of the newest frame started in the background
         self._data_message = family.encode_data(plan, self.data_version)
 
     # ---- lifecycle ----------------------------------------------------------------------------
