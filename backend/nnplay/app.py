@@ -52,7 +52,11 @@ def make_engine(settings: ServerSettings) -> Engine:
     if settings.scheduler == "per_session":
         return SerialEngine()
     tick = None if settings.tick_ms_per_member is None else settings.tick_ms_per_member / 1000
-    return BatchedEngine(tick_s_per_member=tick, training_threads=settings.training_threads)
+    return BatchedEngine(
+        tick_s_per_member=tick,
+        frames_per_second=settings.frames_per_second,
+        training_threads=settings.training_threads,
+    )
 
 
 async def _warm_up(manager: SessionManager) -> None:

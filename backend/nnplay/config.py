@@ -70,7 +70,8 @@ class ServerSettings(BaseSettings):
     # its own frame rate (30 students at 600/s: 20 frames/s each), so frames never crowd out training.
     frames_per_second: float = Field(default=600.0, gt=0)
     # Milliseconds of a training tick per session in it (the batched engine): longer ticks cost fewer round
-    # trips, shorter ones give more frames. Unset: 1.5 on CPU, 0.5 on an accelerator.
+    # trips, shorter ones give more frames. Unset: 1.5 on CPU, 0.5 on an accelerator, and at most 0.9 of a
+    # session's frame interval at `frames_per_second` (a session gets at most a frame a tick).
     tick_ms_per_member: float | None = Field(default=None, gt=0, le=100)
     # Threads that run a training tick's calls side by side (one a core, on CPU). 1: a server's frames and
     # sockets need the other core (2 threads on 2 cores: 30 sessions 523 epochs/s each but 9 frames/s,

@@ -9,7 +9,10 @@ from nnplay.engine.call_timing import (
     FIXED_SHARE,
     MAX_FIXED_TICK_S,
     MIN_CALL_S,
+    TICK_S_PER_MEMBER,
+    TICK_S_PER_MEMBER_ACCELERATOR,
     CallTiming,
+    default_tick_s_per_member,
     measure_fixed,
     min_tick_s,
     tick_epochs,
@@ -108,3 +111,29 @@ def test_a_tick_lasts_the_frame_budget_stretched_by_its_calls_and_its_runs():
     assert min_tick_s(0.030, calls=1, members=1, s_per_member=0.0017) == 0.030
     assert min_tick_s(0.030, calls=4, members=4, s_per_member=0.0017) == pytest.approx(4 * MIN_CALL_S)
     assert min_tick_s(0.030, calls=7, members=100, s_per_member=0.0017) == pytest.approx(0.17)
+
+
+def test_a_ticks_share_a_run_stays_within_the_frame_interval_the_budget_gives_it():
+    """A run gets at most a frame a tick: at 1,000 frames/s across 100 runs (10 each) their ticks must
+    come more often than every 100 ms, so the CPU's 1.5 ms a run shrinks to 0.9; the default budget (600)
+    leaves it as it was, and an accelerator's shorter tick is kept."""
+    assert default_tick_s_per_member(False) == TICK_S_PER_MEMBER
+    assert default_tick_s_per_member(False, 600.0) == pytest.approx(TICK_S_PER_MEMBER)
+    assert default_tick_s_per_member(False, 1000.0) == pytest.approx(0.0009)
+    assert default_tick_s_per_member(False, 300.0) == TICK_S_PER_MEMBER
+    assert default_tick_s_per_member(True, 1000.0) == TICK_S_PER_MEMBER_ACCELERATOR
+
+
+def test_the_servers_frame_budget_sets_its_engines_tick_unless_a_tick_is_set():
+    from nnplay.app import make_engine
+    from nnplay.config import ServerSettings
+
+    for settings, expected in (
+        (ServerSettings(frames_per_second=1000.0), 0.0009),
+        (ServerSettings(frames_per_second=1000.0, tick_ms_per_member=2.0), 0.002),
+    ):
+        engine = make_engine(settings)
+        try:
+            assert engine.scheduler.tick_s_per_member == pytest.approx(expected)  # type: ignore[attr-defined]
+        finally:
+            engine.close()

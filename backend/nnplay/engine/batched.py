@@ -31,13 +31,18 @@ class BatchedEngine(Engine):
         compiler: Compiler | None = None,
         frame_budget_s: float | None = None,
         tick_s_per_member: float | None = None,
+        frames_per_second: float | None = None,
         max_slots: int | None = None,
         min_slots: int = 1,
         max_frame_batch: int | None = None,
         training_threads: int = 1,
     ) -> None:
         self._compiler = compiler or Compiler()
-        options: dict[str, Any] = {"max_slots": max_slots, "min_slots": min_slots}
+        options: dict[str, Any] = {
+            "max_slots": max_slots,
+            "min_slots": min_slots,
+            "frames_per_second": frames_per_second,
+        }
         if frame_budget_s is not None:
             options["frame_budget_s"] = frame_budget_s
         self.scheduler = Scheduler(

@@ -44,6 +44,11 @@ MIN_CALL_S = 0.015
 # at 1.7 ms its 51 ms ticks held it to 18.6-19.1 frames/s (bench/classroom.py, 2 CPU cores, 2026-12-07).
 TICK_S_PER_MEMBER = 0.0015
 TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
+# A run gets at most one frame a tick, so a server's frame budget (frames a second across its runs: each
+# gets members / budget seconds between frames) caps the tick at this share of that interval: the 600/s
+# default leaves the CPU's 1.5 ms; at 1,000/s a tick of 0.9 ms a run lets 100 sessions near their 10
+# frames/s (7.7-9.3 measured, bench/classroom.py, 2 CPU cores, 2026-12-07) where 1.5 ms held them to 6.7.
+TICK_SHARE_OF_FRAME_INTERVAL = 0.9
 MAX_UNITS_PER_TICK = 5000
 
 
@@ -89,6 +94,14 @@ class CallTiming:
         sample = max(seconds - self.fixed_s, MIN_EPOCH_SHARE * seconds) / epochs
         old = self.per_epoch_s
         self.per_epoch_s = sample if old is None else MEMORY * old + (1 - MEMORY) * sample
+
+
+def default_tick_s_per_member(accelerator: bool, frames_per_second: float | None = None) -> float:
+    """A tick's seconds per run in it when none is set: the device's, within the frame budget's share."""
+    base = TICK_S_PER_MEMBER_ACCELERATOR if accelerator else TICK_S_PER_MEMBER
+    if frames_per_second is None:
+        return base
+    return min(base, TICK_SHARE_OF_FRAME_INTERVAL / frames_per_second)
 
 
 def min_tick_s(frame_budget_s: float, calls: int, members: int, s_per_member: float) -> float:

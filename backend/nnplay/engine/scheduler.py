@@ -70,6 +70,7 @@ class Scheduler:
         min_slots: int = 1,
         max_units_per_tick: int = call_timing.MAX_UNITS_PER_TICK,
         tick_s_per_member: float | None = None,
+        frames_per_second: float | None = None,
         straggler_wait_s: float = STRAGGLER_WAIT_S,
         parallel_calls: int = 1,
     ) -> None:
@@ -78,8 +79,8 @@ class Scheduler:
         self.frame_budget_s = frame_budget_s
         self.max_slots = max_slots or (MAX_SLOTS_ACCELERATOR if accelerator else MAX_SLOTS_CPU)
         self.max_units_per_tick = max_units_per_tick
-        self.tick_s_per_member = tick_s_per_member or (
-            call_timing.TICK_S_PER_MEMBER_ACCELERATOR if accelerator else call_timing.TICK_S_PER_MEMBER
+        self.tick_s_per_member = tick_s_per_member or call_timing.default_tick_s_per_member(
+            accelerator, frames_per_second
         )
         self.straggler_wait_s = straggler_wait_s
         self.lanes = Lanes(1 if accelerator else parallel_calls)  # a tick's calls side by side (lanes.py)
