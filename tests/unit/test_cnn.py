@@ -10,7 +10,8 @@ import pytest
 from flax import linen as nn
 from jax.flatten_util import ravel_pytree
 
-from nnplay.models.cnn import Layer, PatchConv, StackError, StackNet, dropout_rates, init_variables, summarize
+from nnplay.models.cnn import PatchConv, StackNet, dropout_rates, init_variables
+from nnplay.models.cnn_stack import Layer, StackError, summarize
 
 
 def _shapes(stack):
@@ -156,3 +157,9 @@ def test_gradients_of_the_conv_stack_match_finite_differences():
             step[i] = eps
             numeric = (loss(unravel(flat + step)) - loss(unravel(flat - step))) / (2 * eps)
             assert float(flat_grads[i]) == pytest.approx(float(numeric), rel=1e-5, abs=1e-9)
+
+
+def test_every_activation_a_stack_may_name_is_one_the_module_runs():
+    from nnplay.models import cnn, cnn_stack
+
+    assert tuple(cnn.ACTIVATIONS) == cnn_stack.ACTIVATIONS

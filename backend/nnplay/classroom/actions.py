@@ -19,7 +19,8 @@ from ..client_messages import Configure, Reset
 from ..sessions import Session, SessionManager
 from ..sessions.family import Family
 from .audience import RoomAudience
-from .lessons import BY_ID, Lesson
+from .lesson import Lesson
+from .lessons import BY_ID
 from .messages import Challenge
 from .pushes import push_report
 from .rooms import Member, Room, RoomService, check_locked

@@ -8,42 +8,11 @@ presets.PRESETS) tells the learner to do, and checks the result its text claims.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from .lesson import Lesson, Step
+
 ALL_FEATURES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"]
-
-
-@dataclass(frozen=True)
-class Step:
-    title: str
-    explanation: str
-    config: dict[str, Any]
-    question: str
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "explanation": self.explanation,
-            "config": self.config,
-            "question": self.question,
-        }
-
-
-@dataclass(frozen=True)
-class Lesson:
-    id: str
-    title: str
-    steps: tuple[Step, ...]
-    lab: str = "playground"  # the lab whose runs its steps configure (a room's run must be in it)
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "lab": self.lab,
-            "steps": [s.public() for s in self.steps],
-        }
 
 
 LESSONS: tuple[Lesson, ...] = (

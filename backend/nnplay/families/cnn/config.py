@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ...engine.optimizers import OPTIMIZERS, SCHEDULES
-from ...models.cnn import Layer, StackError, summarize
+from ...models.cnn_stack import Layer, StackError, summarize
 from ...schemas import ConfigError
 from .settings import SETTINGS_BY_NAME, ranges
 

@@ -17,7 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...models.cnn import CLASSES, Layer, StackNet
+from ...models.cnn import StackNet
+from ...models.cnn_stack import CLASSES, Layer
 from .data import augment_batch
 from .kernel import ImageHyper, cross_entropy, epoch_order, step_keys
 

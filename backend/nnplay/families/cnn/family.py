@@ -17,7 +17,7 @@ import numpy as np
 
 from ... import protocol
 from ...engine.seam import resolve
-from ...models.cnn import ACTIVATIONS, KINDS, LIMITS, MAX_DROPOUT, MAX_LAYERS, parameter_count
+from ...models.cnn_stack import ACTIVATIONS, KINDS, LIMITS, MAX_DROPOUT, MAX_LAYERS, parameter_count
 from ...sessions import commands
 from ...sessions.family import NOT_MINE, Family, Stamp
 from .config import MLP_STACK, RANGES, ImageConfig, make_image_config

@@ -22,7 +22,8 @@ import numpy as np
 import optax
 
 from ...engine.optimizers import make_optimizer, schedule_value
-from ...models.cnn import Layer, StackNet, dropout_rates
+from ...models.cnn import StackNet, dropout_rates
+from ...models.cnn_stack import Layer
 from .config import ImageConfig
 from .data import augment_batch
 

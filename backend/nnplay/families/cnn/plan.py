@@ -19,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...engine.seam import FrameUse, TrainUse
-from ...models.cnn import Layer, architecture_key, init_variables, summarize
+from ...models.cnn import init_variables
+from ...models.cnn_stack import Layer, architecture_key, summarize
 from .config import ImageConfig
 from .data import DigitSplit, pixels_to_image, split_digits
 from .evaluate import EvalKey, Evaluation, evaluation_of, make_evaluate, make_predict

@@ -1,7 +1,7 @@
 """The image lab's settings table: every setting declared once (type, default, range, URL key, help), as
 the playground's (nnplay/settings.py). ImageConfig (config.py), the lab's schema (what its page builds its
 controls from) and the errors that name a setting are derived from it; the layer stack has its own
-checks (models/cnn.py)."""
+checks (models/cnn_stack.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The generative lab's guided lessons, as plain data (the classroom's catalog builds its Lesson and Step
-from them: classroom/lessons.py): mode collapse and how to fight it; what a VAE's latent space learns.
+from them: classroom/lesson.py): mode collapse and how to fight it; what a VAE's latent space learns.
 Each step's config goes on top of the defaults and the run starts over from it (the page's lesson card,
 a room's lesson); tests/unit/test_gen_lessons.py checks every config and what the texts say of them."""
 

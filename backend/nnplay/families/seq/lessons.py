@@ -1,4 +1,4 @@
-"""The sequence lab's lessons, in the classroom's lesson shape (classroom/lessons.py: steps of a title,
+"""The sequence lab's lessons, in the classroom's lesson shape (classroom/lesson.py: steps of a title,
 an explanation, a config and a question), with the lab they run in. Each step's config is validated by
 the lab's settings table (tests/unit/test_seq_lessons.py), and its claims are measured there or in
 bench/sequences.py. They are served by the classroom once it runs lessons in a lab other than the
