@@ -45,9 +45,10 @@ MIN_CALL_S = 0.015
 TICK_S_PER_MEMBER = 0.0015
 TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
 # A run gets at most one frame a tick, so a server's frame budget (frames a second across its runs: each
-# gets members / budget seconds between frames) caps the tick at this share of that interval: the 600/s
-# default leaves the CPU's 1.5 ms; at 1,000/s a tick of 0.9 ms a run lets 100 sessions near their 10
-# frames/s (7.7-9.3 measured, bench/classroom.py, 2 CPU cores, 2026-12-07) where 1.5 ms held them to 6.7.
+# gets members / budget seconds between frames) caps the tick at this share of that interval: 600/s
+# leaves the CPU's 1.5 ms, the 660/s default makes it 1.36 ms (a class of 30 ticks every 41 ms); at
+# 1,000/s a tick of 0.9 ms a run lets 100 sessions near their 10 frames/s (7.7-9.6 measured,
+# bench/classroom.py, 2 CPU cores, 2026-12-07) where 1.5 ms held them to 6.7.
 TICK_SHARE_OF_FRAME_INTERVAL = 0.9
 MAX_UNITS_PER_TICK = 5000
 
