@@ -42,3 +42,36 @@ def test_a_run_made_past_the_gateways_budget_is_removed_and_the_page_is_told_to_
             await shard.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_a_run_made_for_a_request_its_gateway_abandoned_is_not_kept_whichever_comes_first(
+    redis_url: str, postgres_dsn: str
+) -> None:
+    """A shard that starts a request late by the gateway's clock (queued over the gateway's grace) makes
+    the run within its own budget: the gateway's abandon of the request's ticket removes it, whether it
+    comes after the run was made or before."""
+
+    async def scenario() -> None:
+        shard = EngineShard("shard-abandon", redis_url, postgres_dsn, SHARD_SETTINGS)
+        body = json.dumps({"config": {"dataset": "xor"}}).encode()
+        try:
+            made = await shard.request("POST", "/api/sessions", "", HEADERS, body, CLIENT, 60.0, "ticket-1")
+            assert made[0] in (200, 201), made
+            manager = shard.app.state.sessions
+            assert len(manager) == 1
+            await shard.abandon("ticket-1")  # the gateway gave up after the run was made
+            assert len(manager) == 0
+
+            await shard.abandon("ticket-2")  # ... or before the shard got to it
+            late = await shard.request("POST", "/api/sessions", "", HEADERS, body, CLIENT, 60.0, "ticket-2")
+            assert late[0] == 503 and "try again" in json.loads(late[2])["detail"], late
+            assert len(manager) == 0
+
+            kept = await shard.request("POST", "/api/sessions", "", HEADERS, body, CLIENT, 60.0, "ticket-3")
+            assert kept[0] in (200, 201) and len(manager) == 1  # a ticket nobody abandoned keeps its run
+            await shard.abandon("ticket-1")  # a ticket abandoned twice removes nothing more
+            assert len(manager) == 1
+        finally:
+            await shard.shutdown()
+
+    asyncio.run(scenario())

@@ -53,8 +53,8 @@ LIMITED = (  # POSTs that create something, limited per client address across th
 # while a kernel compiles: over 5 s on a loaded 2-core machine, where the gateway then answered 503 "try
 # again" to a request the shard was still doing); reads keep the shards' CALL_TIMEOUT_S. A lost shard is
 # told apart by its lease (ShardLost), not by this timeout. The shard gets it as its budget and removes a
-# run it makes later than that (EngineShard.request); the gateway waits REPLY_GRACE_S longer for that
-# answer, so that a run the page never hears of is not kept.
+# run it makes later than that (EngineShard.request); the gateway waits REPLY_GRACE_S longer, then
+# abandons the request's ticket (the shard removes its run, made or yet to be: cluster/late_runs.py).
 REQUEST_TIMEOUT_S = 30.0
 REPLY_GRACE_S = 10.0
 DROPPED_HEADERS = {"content-length", "content-security-policy", "x-content-type-options", "referrer-policy"}
@@ -172,18 +172,21 @@ class Gateway:
         return await self._forward(request, method, path, body, client)
 
     async def _forward(self, request: Request, method: str, path: str, body: bytes, client: str) -> Response:
+        shard, ticket = None, secrets.token_hex(8) if routes.makes_run(method, path) else None
         try:
             shard = await self.route(method, path, body)
             reading = method == "GET"
             status, headers, content = await self.shards.call(
                 shard, "request", method, path, request.url.query, list(request.headers.items()), body,
-                client, None if reading else REQUEST_TIMEOUT_S,
+                client, None if reading else REQUEST_TIMEOUT_S, ticket,
                 timeout_s=CALL_TIMEOUT_S if reading else REQUEST_TIMEOUT_S + REPLY_GRACE_S,
             )  # fmt: skip
         except (NoShard, Moving, ShardLost) as exc:
             return JSONResponse({"detail": f"{exc}; try again shortly"}, 503, headers={"Retry-After": "1"})
-        except Exception:
+        except Exception as exc:
             log.exception("forwarding %s %s failed", method, path)
+            if isinstance(exc, TimeoutError) and shard is not None and ticket is not None:
+                self.shards.abandon(shard, ticket)  # the run it makes for this request is not kept
             return JSONResponse(
                 {"detail": "the engine did not answer; try again"}, 503, headers={"Retry-After": "1"}
             )

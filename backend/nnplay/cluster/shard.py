@@ -32,6 +32,7 @@ from ..config import ServerSettings
 from ..sessions import SessionNotFound
 from . import asgi, routes, wire
 from .keeper import CHECK_S, RunKeeper
+from .late_runs import LateRuns
 from .pgkept import KeptRun, KeptRuns
 from .pgruns import PostgresRunStore
 from .pgstore import PostgresStore
@@ -52,6 +53,7 @@ class EngineShard:
         self._tasks: list[asyncio.Task[None]] = []
         self.started_at = time.time()
         self.taken_over: list[str] = []
+        self.late_runs = LateRuns()  # runs made for requests a gateway may have given up on
 
     async def _ensure(self) -> None:
         if self._started is None:
@@ -142,18 +144,31 @@ class EngineShard:
         body: bytes,
         client: str,
         budget_s: float | None = None,
+        ticket: str | None = None,
     ) -> tuple[int, asgi.Headers, bytes]:
         """The app's answer. A new run made after `budget_s` (the gateway has given up waiting: the page
-        was told "try again", and a retry makes a new run) is removed again and the answer is that 503:
-        else it would count against its client's runs, unknown to any page, until the idle reaper."""
+        was told "try again", and a retry makes a new run), or for a `ticket` the gateway has abandoned, is
+        removed again and the answer is that 503: else it would count against its client's runs, unknown
+        to any page, until the idle reaper."""
         started = time.monotonic()
         await self._ensure()
         status, out, content = await asgi.request(self.app, method, path, query, headers, body, client)
         took_s = time.monotonic() - started
-        late = budget_s is not None and took_s > budget_s
-        if late and status in (200, 201) and routes.makes_run(method, path):
-            return await self._unmake_run(asgi.json_object(content).get("id"), took_s)
+        if status in (200, 201) and routes.makes_run(method, path):
+            run = asgi.json_object(content).get("id")
+            late = budget_s is not None and took_s > budget_s
+            abandoned = ticket is not None and isinstance(run, str) and self.late_runs.made(ticket, run)
+            if late or abandoned:
+                return await self._unmake_run(run, took_s)
         return status, out, content
+
+    async def abandon(self, ticket: str) -> None:
+        """A gateway gave up waiting for the request of `ticket`: its run, made or yet to be, is not kept."""
+        run = self.late_runs.abandon(ticket)
+        if run is not None:
+            with contextlib.suppress(SessionNotFound):
+                await self.app.state.sessions.remove(run)
+            log.warning("shard %s: run %s was made for a request its gateway gave up on", self.name, run)
 
     async def _unmake_run(self, run: object, took_s: float) -> tuple[int, asgi.Headers, bytes]:
         if isinstance(run, str):

@@ -46,6 +46,7 @@ class ShardSet:
         self.infos: dict[str, dict[str, Any]] = {}
         self._handles: dict[str, Any] = {}
         self._lost: dict[str, asyncio.Event] = {}  # set when the shard's lease lapses
+        self._abandons: set[asyncio.Task[None]] = set()  # tickets being given up (kept: tasks are weak)
 
     # ---- liveness ---------------------------------------------------------------------------------
 
@@ -106,6 +107,20 @@ class ShardSet:
             lost.cancel()
             if not reply.done():
                 reply.cancel()
+
+    def abandon(self, name: str, ticket: str) -> None:
+        """Tell shard `name`, in the background, that the request of `ticket` was given up: the run it
+        makes for it, now or later, is not kept (cluster/late_runs.py)."""
+
+        async def tell() -> None:
+            try:
+                await self.call(name, "abandon", ticket)
+            except Exception:  # the shard is gone or slow: its budget still removes a run made late
+                log.warning("could not tell %s that request %s was given up", name, ticket)
+
+        task = asyncio.get_running_loop().create_task(tell())
+        self._abandons.add(task)
+        task.add_done_callback(self._abandons.discard)
 
     # ---- the directory ------------------------------------------------------------------------------
 
