@@ -157,9 +157,8 @@ class EngineShard:
         if status in (200, 201) and routes.makes_run(method, path):
             run = asgi.json_object(content).get("id")
             late = budget_s is not None and took_s > budget_s
-            abandoned = ticket is not None and isinstance(run, str) and self.late_runs.made(ticket, run)
-            if late or abandoned:
-                return await self._unmake_run(run, took_s)
+            if late or (ticket is not None and isinstance(run, str) and self.late_runs.made(ticket, run)):
+                return await self._unmake_run(run, took_s)  # a run made late is not remembered as made
         return status, out, content
 
     async def abandon(self, ticket: str) -> None:
@@ -174,7 +173,9 @@ class EngineShard:
         if isinstance(run, str):
             with contextlib.suppress(SessionNotFound):
                 await self.app.state.sessions.remove(run)
-            log.warning("shard %s made run %s in %.0f s, past its budget: removed", self.name, run, took_s)
+            log.warning(
+                "shard %s made run %s in %.0f s, too late for its gateway: removed", self.name, run, took_s
+            )
         detail = "the engine took too long to make the run, and did not keep it; try again"
         headers = [("content-type", "application/json"), ("retry-after", "1")]
         return 503, headers, json.dumps({"detail": detail}).encode()
