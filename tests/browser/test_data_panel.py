@@ -53,9 +53,26 @@ def test_noise_ratio_and_batch_size_reach_the_server_and_noise_and_ratio_move_th
             app.wait_until(lambda b=before: app.canvas_sample() != b, 10, f"the points to move ({test_id})")
 
 
+def _drawn_sample(app):
+    """The heat map's pixels once drawn and settled: the first frame's loss shows before the next
+    animation frame paints the canvases (under load, long enough to sample a blank canvas that no later
+    draw matches)."""
+
+    def drawn():
+        sample = app.canvas_sample()
+        return sample if len(set(sample)) > 4 else None
+
+    for _ in range(20):
+        first = app.wait_until(drawn, 5, "a drawn heat map")
+        app.page.wait_for_timeout(200)
+        if app.canvas_sample() == first:
+            return first
+    raise AssertionError("the heat map of a paused run kept changing")
+
+
 def test_show_test_data_draws_the_test_points(app):
     toggle = app.by_test_id("show-test-data")
-    without = app.canvas_sample()
+    without = _drawn_sample(app)
     toggle.check()
     app.wait_until(lambda: app.canvas_sample() != without, 5, "the test points to appear")
     toggle.uncheck()
