@@ -1,7 +1,7 @@
 """A classroom on one server: N sessions training at once, each watched by its own websocket client.
 
     .venv/bin/python bench/classroom.py [--sessions 1,2,10,30] [--seconds 20] [--engines per_session,batched]
-                                        [--output bench-results/classroom.json]
+                                        [--edits together|spread] [--output bench-results/classroom.json]
 
 For each engine (`NNPLAY_SCHEDULER`: `per_session` is one run loop per session as before issue 10,
 `batched` the scheduler that trains a bucket's sessions in one vmapped call), a real `nnplay serve` runs in
@@ -9,7 +9,9 @@ its own process. For each N it creates N sessions (spiral, all 7 features, hidde
 one websocket client per session (in this process) that reports what the page reports with its
 default panels (a visible tab, insight charts closed), presses Play, waits until every session has trained,
 then for `--seconds` every client reads every frame and changes its learning rate once a second, timing
-configure -> the first frame made with the new config. It reports per session epochs/s (median and
+configure -> the first frame made with the new config (`--edits together`, the default: every client's
+second starts at once, so the class's edits come in bursts; `spread`: each client's second starts at a
+random phase, as students' edits do). It reports per session epochs/s (median and
 slowest), aggregate epochs/s, frames/s, configure -> frame p95 and the server's CPU use, side by side for
 the engines measured in this run. It reports; it never asserts.
 """
@@ -21,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -108,8 +111,9 @@ async def settled(http: Any, timeout_s: float = 60.0) -> None:
 class Probe:
     """One session's client: reads every frame; changes the learning rate once a second."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, phase_s: float = 0.0) -> None:
         self.url = url
+        self.phase_s = phase_s  # when in each second this client sends its edit
         self.frames: list[tuple[float, int]] = []  # (time, epoch)
         self.latencies: list[float] = []
         self.config_version = 0
@@ -124,6 +128,7 @@ class Probe:
             await ws.send(json.dumps({"type": "start"}))
             reader = asyncio.create_task(self._read(ws, started))
             rate = 0.03
+            await asyncio.sleep(self.phase_s)
             while not stop.is_set():
                 await asyncio.sleep(1.0)
                 if self.measuring and self._sent is None:
@@ -156,7 +161,7 @@ class Probe:
                 self._sent = None
 
 
-async def measure(base: str, pid: int, n: int, seconds: float) -> dict[str, Any]:
+async def measure(base: str, pid: int, n: int, seconds: float, spread: bool = False) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         ids = []
         for i in range(n):
@@ -165,7 +170,9 @@ async def measure(base: str, pid: int, n: int, seconds: float) -> dict[str, Any]
             response.raise_for_status()
             ids.append(response.json()["id"])
         ws_base = base.replace("http", "ws")
-        probes = [Probe(f"{ws_base}/ws/sessions/{sid}") for sid in ids]
+        phases = random.Random(n).sample(range(1000), n) if spread and n <= 1000 else [0] * n
+        urls = [f"{ws_base}/ws/sessions/{sid}" for sid in ids]
+        probes = [Probe(url, ms / 1000) for url, ms in zip(urls, phases, strict=True)]
         stop = asyncio.Event()
         started = [asyncio.Event() for _ in probes]
         tasks = [asyncio.create_task(p.run(stop, s)) for p, s in zip(probes, started, strict=True)]
@@ -212,6 +219,7 @@ async def measure(base: str, pid: int, n: int, seconds: float) -> dict[str, Any]
             round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else None
         ),
         "configure_samples": len(latencies),
+        "edits": "spread" if spread else "together",
         "server_cpu_cores": round(cpu, 2),
         # what the engine did while measuring (from /api/health): compiles, frames batched / alone, ...
         "engine_while_measuring": done,
@@ -225,6 +233,9 @@ def main() -> None:
     parser.add_argument("--engines", default="per_session,batched")
     parser.add_argument("--output", default="bench-results/classroom.json")
     parser.add_argument("--server-log", default=None, help="keep each server's output in PATH.<engine>")
+    parser.add_argument(
+        "--edits", choices=("together", "spread"), default="together", help="when in each second clients edit"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.sessions.split(",")]
     results: dict[str, list[dict[str, Any]]] = {}
@@ -233,7 +244,7 @@ def main() -> None:
         log_path = args.server_log and f"{args.server_log}.{engine}"
         with server(engine, max(counts) + 4, log_path) as (base, pid):
             for n in counts:
-                row = asyncio.run(measure(base, pid, n, args.seconds))
+                row = asyncio.run(measure(base, pid, n, args.seconds, args.edits == "spread"))
                 results[engine].append(row)
                 print(engine, json.dumps(row), flush=True)
     print(
