@@ -482,44 +482,65 @@ def test_a_healthy_run_is_never_called_stalled():
     assert run(go()) == "training"
 
 
+class _HeldCalls:
+    """A batched engine of its own whose training calls wait, once `hold` is set, until `release`:
+    `entered` says a call is waiting (no chunk ends meanwhile)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.engine = BatchedEngine()
+        self.hold, self.entered, self.release = threading.Event(), threading.Event(), threading.Event()
+        call = self.engine.scheduler._call
+
+        def held(shard, members, units):
+            if self.hold.is_set():
+                self.entered.set()
+                assert self.release.wait(60)
+            call(shard, members, units)
+
+        self.engine.scheduler._call = held
+
+    async def session(self) -> tuple[Session, Subscriber]:
+        """A spiral [6, 6] run on this engine, training."""
+        config = make_config(None, {"dataset": "spiral", "hidden_layers": [6, 6]})
+        session = await asyncio.to_thread(Session, "s", FAMILY, config, self.engine)
+        session.start_loop()
+        sub = session.subscribe()
+        session.handle(_msg(type="start"), sub)
+        return session, sub
+
+    async def held(self) -> None:
+        self.hold.set()
+        assert await asyncio.to_thread(self.entered.wait, 60)
+
+    async def close(self) -> None:
+        self.hold.clear()
+        self.release.set()
+        await asyncio.to_thread(self.engine.close)
+
+
 def test_a_command_applies_at_once_while_the_scheduler_runs_the_sessions_chunk():
     """The chunk the scheduler is running when a command comes is abandoned: the command applies to the
     weights the frames show (the epoch does not move), without waiting for the tick; training goes on."""
-    import threading
 
     async def go():
-        own = BatchedEngine()
+        calls = _HeldCalls()
         try:
-            scheduler = own.scheduler
-            hold, entered, release = threading.Event(), threading.Event(), threading.Event()
-            call = scheduler._call
-
-            def held(shard, members, units):
-                if hold.is_set():
-                    entered.set()
-                    assert release.wait(60)
-                call(shard, members, units)
-
-            scheduler._call = held
-            config = make_config(None, {"dataset": "spiral", "hidden_layers": [6, 6]})
-            session = await asyncio.to_thread(Session, "s", FAMILY, config, own)
-            session.start_loop()
-            sub = session.subscribe()
-            session.handle(_msg(type="start"), sub)
+            session, sub = await calls.session()
             await _until(lambda: session.epoch > 0, 120)
-            hold.set()
-            assert await asyncio.to_thread(entered.wait, 60)  # the scheduler runs the session's chunk
+            await calls.held()  # the scheduler runs the session's chunk
             epoch = session.epoch
             session.handle(_msg(type="configure", changes={"learning_rate": 0.1}), sub)
             await _until(lambda: session.config.learning_rate == 0.1, 30)
             applied_at = session.epoch
-            hold.clear()
-            release.set()
+            calls.hold.clear()
+            calls.release.set()
             await _until(lambda: session.epoch > applied_at, 60)
             await session.close()
             return epoch, applied_at, session.config_version
         finally:
-            await asyncio.to_thread(own.close)
+            await calls.close()
 
     epoch, applied_at, version = run(go())
     assert applied_at == epoch and version >= 2
@@ -619,3 +640,35 @@ def test_a_chunk_that_ends_while_its_frame_is_in_flight_is_framed_when_that_fram
             await asyncio.to_thread(own.close)
 
     assert run(go())
+
+
+def test_a_settings_change_leaves_the_runs_state_on_the_device_and_a_new_network_refits_it():
+    """A learning-rate change keeps the run's state where the engine left it (a SlotRef into its shard:
+    nothing read back, and the edit's frame can be batched with its shard's others); a new optimizer gets
+    the state refit (a concrete state). Training goes on either way."""
+    from nnplay.engine.seam import SlotRef
+
+    async def go():
+        calls = _HeldCalls()
+        try:
+            session, sub = await calls.session()
+            await _until(lambda: session.epoch > 0 and isinstance(session._params, SlotRef), 120)
+            await calls.held()  # no chunk ends until released
+            ref = session._params
+            session.handle(_msg(type="configure", changes={"learning_rate": 0.1}), sub)
+            await _until(lambda: session.config.learning_rate == 0.1, 30)
+            kept = session._params is ref  # the same ref: not read back and refit
+            session.handle(_msg(type="configure", changes={"optimizer": "adam"}), sub)
+            await _until(lambda: session.config.optimizer == "adam", 30)
+            refit = not isinstance(session._params, SlotRef)
+            epoch = session.epoch
+            calls.hold.clear()
+            calls.release.set()
+            await _until(lambda: session.epoch > epoch, 60)
+            await session.close()
+            return kept, refit
+        finally:
+            await calls.close()
+
+    kept, refit = run(go())
+    assert kept and refit

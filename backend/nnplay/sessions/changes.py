@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from ..engine.seam import CompileRefused, Engine, resolve
+from ..engine.seam import CompileRefused, Engine, SlotRef, resolve
 from .runstate import CommandFailed, RunState
 
 
@@ -20,10 +20,19 @@ class RunChanges(RunState):
     client: str
     view: Any
 
-    def _prepare(self, config: Any, previous: Any, custom: Any, state: Any, fresh: bool) -> tuple[Any, Any]:
-        """(Blocking, pure.) The plan of a config and the state fit for it (fresh weights if asked)."""
+    def _prepare(
+        self, config: Any, previous: Any, custom: Any, state: Any, fresh: bool, current: Any
+    ) -> tuple[Any, Any]:
+        """(Blocking, pure.) The plan of a config and the state fit for it (fresh weights if asked), from
+        `state`, fit for the plan `current`. A state on the device that the new plan keeps as it is (a
+        setting changed, not the network) stays there: not read back, and its edit's frame is batched with
+        the others' of its shard (a class's burst of edits: one call, not one each)."""
         plan = self.family.make_plan(config, previous, custom)
-        return plan, self.family.fresh_state(plan) if fresh else self.family.fit_state(resolve(state), plan)
+        if fresh:
+            return plan, self.family.fresh_state(plan)
+        if isinstance(state, SlotRef) and self.family.keeps_state(current, plan):
+            return plan, state
+        return plan, self.family.fit_state(resolve(state), plan)
 
     async def adopt_config(self, config: Any, keep_weights: bool, custom: Any = ...) -> None:
         """Train with `config` from now on (and own data `custom`, if given); a change that starts a fresh
@@ -31,7 +40,7 @@ class RunChanges(RunState):
         old = self.plan
         reason = self.family.fresh_run_reason(old.config, config) if not keep_weights else None
         own = self.custom if custom is ... else custom
-        args = (config, None if custom is not ... else old, own, self._params, reason is not None)
+        args = (config, None if custom is not ... else old, own, self._params, reason is not None, old)
         if custom is ... and reason is None and self.family.cheap_plan(config, old):
             plan, state = self._prepare(*args)  # a setting changed: well under a millisecond, made here
         else:

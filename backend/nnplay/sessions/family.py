@@ -94,6 +94,11 @@ class Family(abc.ABC):
     def fit_state(self, state: Any, plan: Any) -> Any:
         """A state (concrete) carried to `plan`: kept where the shapes allow, else fresh."""
 
+    def keeps_state(self, old: Any, new: Any) -> bool:
+        """Whether every state fit for plan `old` is fit for plan `new` as it is (fit_state would return it
+        unchanged): a run's state on the device then stays there when its settings change."""
+        return False
+
     def fresh_run_reason(self, old: Any, new: Any) -> str | None:
         """Why going from config `old` to `new` starts a fresh run (None: the weights carry over)."""
         return None

@@ -53,6 +53,10 @@ class MlpFamily(Family):
     def fit_state(self, state: Any, plan: Plan) -> Any:
         return weights.fit_state(resolve(state), plan)
 
+    def keeps_state(self, old: Plan, new: Plan) -> bool:
+        """The same bucket and optimizer: weights.fit_state returns a state fit for `old` unchanged."""
+        return old.shape == new.shape and old.optimizer == new.optimizer
+
     def fresh_run_reason(self, old: TrainConfig, new: TrainConfig) -> str | None:
         """Why a config change starts a fresh run (the one rule, fresh_run.FRESH_RUN_RULES), or None."""
         return fresh_run_reason(old, new)
