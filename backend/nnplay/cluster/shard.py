@@ -165,20 +165,20 @@ class EngineShard:
         """A gateway gave up waiting for the request of `ticket`: its run, made or yet to be, is not kept."""
         run = self.late_runs.abandon(ticket)
         if run is not None:
-            with contextlib.suppress(SessionNotFound):
-                await self.app.state.sessions.remove(run)
-            log.warning("shard %s: run %s was made for a request its gateway gave up on", self.name, run)
+            await self._remove_run(run, "was made for a request its gateway gave up on")
 
     async def _unmake_run(self, run: object, took_s: float) -> tuple[int, asgi.Headers, bytes]:
         if isinstance(run, str):
-            with contextlib.suppress(SessionNotFound):
-                await self.app.state.sessions.remove(run)
-            log.warning(
-                "shard %s made run %s in %.0f s, too late for its gateway: removed", self.name, run, took_s
-            )
+            await self._remove_run(run, f"was made in {took_s:.0f} s, too late for its gateway")
         detail = "the engine took too long to make the run, and did not keep it; try again"
         headers = [("content-type", "application/json"), ("retry-after", "1")]
         return 503, headers, json.dumps({"detail": detail}).encode()
+
+    async def _remove_run(self, run: str, why: str) -> None:
+        """Remove a run no page heard of (gone already: nothing to do), and say why."""
+        with contextlib.suppress(SessionNotFound):
+            await self.app.state.sessions.remove(run)
+        log.warning("shard %s: run %s %s: removed", self.name, run, why)
 
     async def open_socket(
         self, gateway: str, tunnel: str, path: str, query: str, headers: asgi.Headers, client: str
