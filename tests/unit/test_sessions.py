@@ -514,9 +514,13 @@ class _HeldCalls:
         self.hold.set()
         assert await asyncio.to_thread(self.entered.wait, 60)
 
-    async def close(self) -> None:
+    def let_go(self) -> None:
+        """The waiting call goes on, and the calls after it do not wait."""
         self.hold.clear()
         self.release.set()
+
+    async def close(self) -> None:
+        self.let_go()
         await asyncio.to_thread(self.engine.close)
 
 
@@ -534,8 +538,7 @@ def test_a_command_applies_at_once_while_the_scheduler_runs_the_sessions_chunk()
             session.handle(_msg(type="configure", changes={"learning_rate": 0.1}), sub)
             await _until(lambda: session.config.learning_rate == 0.1, 30)
             applied_at = session.epoch
-            calls.hold.clear()
-            calls.release.set()
+            calls.let_go()
             await _until(lambda: session.epoch > applied_at, 60)
             await session.close()
             return epoch, applied_at, session.config_version
@@ -662,8 +665,7 @@ def test_a_settings_change_leaves_the_runs_state_on_the_device_and_a_new_network
             await _until(lambda: session.config.optimizer == "adam", 30)
             refit = not isinstance(session._params, SlotRef)
             epoch = session.epoch
-            calls.hold.clear()
-            calls.release.set()
+            calls.let_go()
             await _until(lambda: session.epoch > epoch, 60)
             await session.close()
             return kept, refit
