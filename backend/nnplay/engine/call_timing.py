@@ -36,8 +36,11 @@ FIXED_RUNS = 3  # calls of no epochs timed for the fixed part (the fastest count
 FIXED_RETIME_S = 3.0  # a kernel in use has its fixed part timed again this often (one call of no epochs)
 FIXED_SAMPLES = 5  # ... and the fastest of this many timings counts (a bad one leaves within ~15 s)
 FRAME_BUDGET_S = 0.030  # a tick: every waiting run gets a chunk (and a frame) about this often
-# ... unless a tick holds many calls: each gets at least this long, so its fixed cost stays small
-MIN_CALL_S = 0.015
+# ... unless a tick holds many calls: each gets at least this long on its lane, so its fixed cost stays
+# small. 15 ms when a call's fixed part was ~3.5 ms (its slots moved one by one); with the shards resident
+# it is 0.2-1 ms (16 slots, 2 CPU cores) and FIXED_SHARE keeps it under a third of the tick anyway, so
+# 15 ms a call held 100 sessions (7 calls) to 105 ms ticks, under their 10 frames/s whatever the budget.
+MIN_CALL_S = 0.005
 # ... and a tick of many runs is longer still: each chunk costs a round trip (a future, a session's turn on
 # the event loop, a new request), and a class's frames are paced far below one per tick anyway.
 # 1.5 ms: a class of 30 ticks every 45 ms, within its share of the frame budget (600/s: 20 frames/s each);
@@ -105,9 +108,11 @@ def default_tick_s_per_member(accelerator: bool, frames_per_second: float | None
     return min(base, TICK_SHARE_OF_FRAME_INTERVAL / frames_per_second)
 
 
-def min_tick_s(frame_budget_s: float, calls: int, members: int, s_per_member: float) -> float:
-    """The shortest tick: the frame budget, stretched to MIN_CALL_S a call and to `s_per_member` a run."""
-    return max(frame_budget_s, MIN_CALL_S * calls, s_per_member * members)
+def min_tick_s(frame_budget_s: float, calls: int, members: int, s_per_member: float, lanes: int = 1) -> float:
+    """The shortest tick: the frame budget, stretched to MIN_CALL_S a call on the busiest of `lanes` (the
+    calls dealt round them) and to `s_per_member` a run."""
+    per_lane = -(-calls // max(1, lanes))
+    return max(frame_budget_s, MIN_CALL_S * per_lane, s_per_member * members)
 
 
 def tick_epochs(

@@ -243,9 +243,11 @@ class Scheduler:
     def _tick_units(self, shards: list[Any]) -> int:
         """One unit count for every call of the tick (call_timing: min_tick_s, tick_epochs)."""
         members = sum(len(shard.runs) for shard in shards)
-        least_s = call_timing.min_tick_s(self.frame_budget_s, len(shards), members, self.tick_s_per_member)
-        timings = [self._timings.get((shard.key, shard.slots)) for shard in shards]
         lanes = min(self.lanes.count, len(shards))
+        least_s = call_timing.min_tick_s(
+            self.frame_budget_s, len(shards), members, self.tick_s_per_member, lanes
+        )
+        timings = [self._timings.get((shard.key, shard.slots)) for shard in shards]
         return call_timing.tick_epochs(timings, least_s, self._eval_s, self.max_units_per_tick, lanes)
 
     def _call(self, shard: Any, members: list[tuple[_Request, TrainUse]], units: int) -> None:
