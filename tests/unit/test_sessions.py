@@ -501,13 +501,14 @@ class _HeldCalls:
 
         self.engine.scheduler._call = held
 
-    async def session(self) -> tuple[Session, Subscriber]:
-        """A spiral [6, 6] run on this engine, training."""
-        config = make_config(None, {"dataset": "spiral", "hidden_layers": [6, 6]})
-        session = await asyncio.to_thread(Session, "s", FAMILY, config, self.engine)
+    async def session(self, family=FAMILY, config=None) -> tuple[Session, Subscriber]:
+        """A run of `family` on this engine, training (by default a spiral [6, 6] MLP)."""
+        if config is None:
+            config = make_config(None, {"dataset": "spiral", "hidden_layers": [6, 6]})
+        session = await asyncio.to_thread(Session, "s", family, config, self.engine)
         session.start_loop()
         sub = session.subscribe()
-        session.handle(_msg(type="start"), sub)
+        session.handle(family.parse(json.dumps({"type": "start"})), sub)
         return session, sub
 
     async def held(self) -> None:
@@ -645,28 +646,59 @@ def test_a_chunk_that_ends_while_its_frame_is_in_flight_is_framed_when_that_fram
     assert run(go())
 
 
-def test_a_settings_change_leaves_the_runs_state_on_the_device_and_a_new_network_refits_it():
+def _family_case(name):
+    """(family, config, a setting that keeps the state's layout, one that changes it) per model family."""
+    if name == "mlp":
+        config = make_config(None, {"dataset": "spiral", "hidden_layers": [6, 6]})
+        return FAMILY, config, {"learning_rate": 0.1}, {"optimizer": "adam"}
+    if name == "cnn":
+        from nnplay.families.cnn.config import make_image_config
+        from nnplay.families.cnn.family import CnnFamily
+
+        stack = [{"kind": "conv", "filters": 2}, {"kind": "flatten"}]
+        config = make_image_config(None, {"layers": stack, "train_ratio": 0.2})
+        return CnnFamily(), config, {"learning_rate": 0.002}, {"optimizer": "sgd"}
+    if name == "seq":
+        from nnplay.families.seq.config import make_seq_config
+        from nnplay.families.seq.family import SeqFamily
+
+        return SeqFamily(), make_seq_config(None, {}), {"learning_rate": 0.002}, {"optimizer": "sgd"}
+    from nnplay.families.gen.config import make_gen_config
+    from nnplay.families.gen.family import GenFamily
+
+    return GenFamily(), make_gen_config(None, {}), {"generator_lr": 0.002}, {"loss": "least_squares"}
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "seq", "gen"])
+def test_a_settings_change_leaves_the_runs_state_on_the_device_and_a_new_network_refits_it(name):
     """A learning-rate change keeps the run's state where the engine left it (a SlotRef into its shard:
-    nothing read back, and the edit's frame can be batched with its shard's others); a new optimizer gets
-    the state refit (a concrete state). Training goes on either way."""
+    nothing read back, and the edit's frame can be batched with its shard's others); a new optimizer (the
+    GAN: a new loss) gets the state refit (a concrete state). Training goes on either way. Every model
+    family on the seam."""
     from nnplay.engine.seam import SlotRef
+
+    family, config, keeping, changing = _family_case(name)
+
+    def configure(session, sub, changes):
+        session.handle(family.parse(json.dumps({"type": "configure", "changes": changes})), sub)
+        field, value = next(iter(changes.items()))
+        return _until(lambda: getattr(session.config, field) == value, 30)
 
     async def go():
         calls = _HeldCalls()
         try:
-            session, sub = await calls.session()
-            await _until(lambda: session.epoch > 0 and isinstance(session._params, SlotRef), 120)
+            session, sub = await calls.session(family, config)
+            await _until(lambda: session.epoch + session.step_in_epoch > 0, 240)
+            await _until(lambda: isinstance(session._params, SlotRef), 60)
             await calls.held()  # no chunk ends until released
             ref = session._params
-            session.handle(_msg(type="configure", changes={"learning_rate": 0.1}), sub)
-            await _until(lambda: session.config.learning_rate == 0.1, 30)
+            await configure(session, sub, keeping)
             kept = session._params is ref  # the same ref: not read back and refit
-            session.handle(_msg(type="configure", changes={"optimizer": "adam"}), sub)
-            await _until(lambda: session.config.optimizer == "adam", 30)
+            await configure(session, sub, changing)
             refit = not isinstance(session._params, SlotRef)
-            epoch = session.epoch
+            units = session.epoch + session.step_in_epoch
             calls.let_go()
-            await _until(lambda: session.epoch > epoch, 60)
+            await _until(lambda: session.epoch + session.step_in_epoch > units, 120)
             await session.close()
             return kept, refit
         finally:

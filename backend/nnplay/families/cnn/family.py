@@ -93,6 +93,10 @@ class CnnFamily(Family):
     def fit_state(self, state: Any, plan: Lab) -> Any:
         return plan.adopt(resolve(state))
 
+    def keeps_state(self, old: Lab, new: Lab) -> bool:
+        """One kernel (layers, optimizer, batches): `adopt` keeps weights, moments, epoch and step."""
+        return old.kernel_key == new.kernel_key
+
     def fresh_run_reason(self, old: ImageConfig, new: ImageConfig) -> str | None:
         return Lab.fresh_run_reason(old, new)
 

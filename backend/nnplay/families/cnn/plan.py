@@ -35,6 +35,13 @@ def architecture_summary(stack: Sequence[Layer]) -> list[dict[str, Any]]:
     ]
 
 
+def _same_layout(a: Any, b: Any) -> bool:
+    """Whether two pytrees have the same structure and leaf shapes."""
+    same = bool(jax.tree.structure(a) == jax.tree.structure(b))  # type: ignore[operator]
+    pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=False)  # same structure: as many leaves
+    return same and all(np.shape(x) == np.shape(y) for x, y in pairs)
+
+
 class Lab:
     def __init__(self, config: ImageConfig, previous: Lab | None = None) -> None:
         self.config = config
@@ -76,9 +83,13 @@ class Lab:
         return initial_state(self.config.optimizer, variables)
 
     def adopt(self, state: LabState) -> LabState:
-        """Keep `state`'s weights under this config (a new optimizer kind starts its own moments)."""
+        """Keep `state`'s weights under this config, and its optimizer's moments where this config's
+        optimizer keeps moments of the same layout (momentum and Nesterov share their velocity); another
+        optimizer starts its own. (They used to start afresh at every setting changed.)"""
         variables = {"params": state.params, "batch_stats": state.batch_stats}
         fresh = initial_state(self.config.optimizer, variables)
+        if _same_layout(state.opt_state, fresh.opt_state):
+            fresh = fresh._replace(opt_state=state.opt_state)
         if int(state.step) >= self.steps_per_epoch:  # a bigger batch size: this epoch is over
             return fresh._replace(epoch=state.epoch + 1)
         return fresh._replace(epoch=state.epoch, step=state.step)

@@ -82,6 +82,9 @@ class GenFamily(Family):
     def fit_state(self, state: Any, plan: GenPlan) -> Any:
         return plan.adopt(resolve(state))
 
+    def keeps_state(self, old: GenPlan, new: GenPlan) -> bool:
+        return old.train_uses()[0].key == new.train_uses()[0].key  # it names the model and its shapes
+
     def fresh_run_reason(self, old: GenConfig, new: GenConfig) -> str | None:
         if old.is_gan != new.is_gan:
             return f"new model: the {new.model.upper()} starts from fresh weights"

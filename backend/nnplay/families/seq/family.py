@@ -102,6 +102,12 @@ class SeqFamily(Family):
         )
         return value if same else plan.adopt(value, None)
 
+    def keeps_state(self, old: SeqPlan | GroupPlan, new: SeqPlan | GroupPlan) -> bool:
+        """The same kernels: the state's shapes are theirs, and fit_state returns it as it is."""
+        if isinstance(old, GroupPlan) and isinstance(new, GroupPlan):
+            return old.kernel_keys == new.kernel_keys
+        return isinstance(old, SeqPlan) and isinstance(new, SeqPlan) and old.kernel_key == new.kernel_key
+
     def fresh_run_reason(self, old: SeqConfig, new: SeqConfig) -> str | None:
         return SeqPlan.fresh_run_reason(old, new)
 
