@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from nnplay.engine.placement import Arrival, Placement
 from nnplay.engine.resident import Shard, compile_stacked, layout, slot_count
 from nnplay.engine.seam import SlotRef
 from nnplay.families.mlp.exact import compiled_exact_chunk
@@ -61,13 +62,18 @@ class Run:
 _KERNELS = {}
 
 
+def _kernels(run, slots):
+    """The stacked kernels of `slots` runs like `run` (its use), compiled once in this module."""
+    use = run.use
+    if (use.key, slots) not in _KERNELS:
+        _KERNELS[use.key, slots] = compile_stacked(use.build(), slots, run.state, use.inputs, use.key)
+    return _KERNELS[use.key, slots]
+
+
 def shard_of(runs, slots=None):
     """A shard of these runs (the first one's use), compiled once per (use, slots) in this module."""
     slots = slots or slot_count(len(runs), 32)
-    use = runs[0].use
-    if (use.key, slots) not in _KERNELS:
-        _KERNELS[use.key, slots] = compile_stacked(use.build(), slots, runs[0].state, use.inputs, use.key)
-    shard = Shard(use.key, slots, _KERNELS[use.key, slots])
+    shard = Shard(runs[0].use.key, slots, _kernels(runs[0], slots))
     shard.fill([(i, run.state, run.use.inputs) for i, run in enumerate(runs)])
     return shard
 
@@ -228,6 +234,48 @@ def test_layouts_use_as_few_shards_as_the_compiled_sizes_allow():
     assert layout(40, [32]) == [32, 32]
     assert layout(1, [1, 2], min_slots=2) == [2]
     assert layout(1, [1], min_slots=2) == []
+
+
+def test_shards_with_half_a_largest_shard_of_idle_slots_are_rebuilt_smaller_and_their_numbers_kept():
+    """20 runs in two 16-slot shards run 12 idle slots a call: once a 4-slot kernel is ready they move to
+    a 16 and a 4 (each slot's numbers as they were); 2 idle slots more are left as they are."""
+    pool = [Run({**SPIRAL, "hidden_layers": [2], "seed": i}) for i in range(21)]
+    key = pool[0].use.key
+    kernels = {16: _kernels(pool[0], 16)}
+    placement = Placement()
+    assert placement.place(
+        key, [Arrival(i, run.state, run.use.inputs) for i, run in enumerate(pool[:20])], kernels
+    )
+    assert sorted(shard.slots for shard in placement.shards[key]) == [16, 16]
+    before = {i: placement.home[i].current(i) for i in range(20)}
+    before = {i: ref.value() if isinstance(ref, SlotRef) else ref for i, ref in before.items()}
+    kernels[4] = _kernels(pool[0], 4)
+    held = [Arrival(i, before[i], pool[i].use.inputs) for i in range(20)]
+    assert placement.place(key, held, kernels)
+    assert sorted(shard.slots for shard in placement.shards[key]) == [4, 16]
+    for i in range(20):
+        assert_states_equal(placement.home[i].current(i).value(), before[i])
+    rebuilds = placement.rebuilds
+    placement.remove(19)
+    placement.remove(18)  # 18 runs in 20 slots: kept
+    assert placement.place(key, held[:18], kernels) and placement.rebuilds == rebuilds
+
+
+def test_the_sizes_a_use_asks_for_are_full_shards_and_the_smallest_that_holds_the_rest():
+    from nnplay.engine.compiler import Compiler
+    from nnplay.engine.sizes import ShardSizes
+
+    compiler = Compiler()
+    try:
+        sizes = ShardSizes(compiler, max_slots=16, min_slots=1, on_ready=lambda: None)
+        use = Run(SPIRAL).use
+        assert sizes.sizes_for(use, 100) == [16, 4]
+        assert sizes.sizes_for(use, 96) == [16]
+        assert sizes.sizes_for(use, 20) == [16, 4]
+        assert sizes.sizes_for(use, 5) == [8]
+        assert sizes.sizes_for(use, 0) == [1]
+    finally:
+        compiler.close()
 
 
 def test_joining_leaving_and_editing_a_slot_never_changes_another_slots_numbers(mixed):

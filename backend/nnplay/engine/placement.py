@@ -2,10 +2,11 @@
 and go (owned by the scheduler's worker thread; nothing here locks).
 
 A use's runs live in as few shards as its compiled sizes allow (resident.layout). A run that arrives
-takes a free slot; when none is free, or a layout of fewer or much smaller shards has become possible
-(a larger kernel compiled, runs left), the use's shards are rebuilt from their runs' current states,
-stacked at once. A run that moves to another use (its exact kernel is ready, its settings changed) leaves
-its old shard; one that has not trained for IDLE_S leaves too, so paused runs cost the others nothing.
+takes a free slot; when none is free, or a layout of fewer shards or of half a largest shard's slots
+fewer has become possible (a kernel compiled, runs left: every slot of a call runs, used or not), the
+use's shards are rebuilt from their runs' current states, stacked at once. A run that moves to another
+use (its exact kernel is ready, its settings changed) leaves its old shard; one that has not trained for
+IDLE_S leaves too, so paused runs cost the others nothing.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class Placement:
             return False
         current = sorted(shard.slots for shard in shards)
         free = sum(shard.free for shard in shards)
-        if len(new) > free or len(sizes) < len(current) or 2 * sum(sizes) <= sum(current):
+        idle = sum(current) - sum(sizes)  # slots a rebuild would stop running for nothing
+        if len(new) > free or len(sizes) < len(current) or 2 * idle >= max(sizes):
             self._rebuild(key, arrivals, sizes, kernels)
             return True
         for arrival in arrivals:

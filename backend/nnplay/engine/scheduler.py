@@ -231,8 +231,8 @@ class Scheduler:
         """Put the runs in their use's shards; the calls to make (None: no kernel is ready yet)."""
         arrivals = [Arrival(r.run, use_state(use, r.state), use.inputs) for r, use in members]
         first, use = members[0]
-        size = self.sizes.size_for(use, self.placement.would_hold(key, arrivals))
-        self.sizes.request(use, size, arrivals[0].state, first.client)  # the size they fit in, if not ready
+        for size in self.sizes.sizes_for(use, self.placement.would_hold(key, arrivals)):
+            self.sizes.request(use, size, arrivals[0].state, first.client)  # sizes they fit in, if not ready
         if not self.placement.place(key, arrivals, self.sizes.of(key)):
             return None
         by_shard: dict[int, list[tuple[_Request, TrainUse]]] = defaultdict(list)

@@ -48,8 +48,19 @@ class ShardSizes:
 
     def size_for(self, use: TrainUse, runs: int) -> int:
         """The size of one shard that holds `runs` runs of `use` (as many as fit)."""
-        largest = min(use.max_slots or self.max_slots, self.max_slots)
-        return slot_count(max(runs, self.min_slots), largest)
+        return slot_count(max(runs, self.min_slots), self.largest(use))
+
+    def largest(self, use: TrainUse) -> int:
+        return min(use.max_slots or self.max_slots, self.max_slots)
+
+    def sizes_for(self, use: TrainUse, runs: int) -> list[int]:
+        """The sizes of the shards that hold `runs` runs of `use` at best: full ones of the largest size,
+        and the smallest that holds the rest (100 runs, 16 at most: six 16s and a 4, not seven 16s)."""
+        largest = self.largest(use)
+        full, rest = divmod(max(runs, 1), largest)
+        if full == 0:
+            return [self.size_for(use, rest)]
+        return [largest, *([self.size_for(use, rest)] if rest else [])]
 
     def failure(self, use: TrainUse, slots: int) -> Exception | None:
         return self.compiler.failure(("batch", use.key, slots))
