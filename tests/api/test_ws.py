@@ -37,6 +37,7 @@ def test_health_counts_the_training_calls_and_frames_a_run_makes(base_url, sessi
     after = httpx.get(base_url + "/api/health").json()["engine"]
     assert after["sessions"] >= 1
     assert after["chunks"] > before["chunks"] and after["training_calls"] > before["training_calls"]
+    assert after["slots_run"] >= after["slots_used"] > before["slots_used"]
     made = after["frames_batched"] + after["frames_alone"]
     assert made > before["frames_batched"] + before["frames_alone"]
     assert after["compiles"] >= before["compiles"] >= 0

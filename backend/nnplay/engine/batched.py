@@ -111,6 +111,8 @@ class BatchedEngine(Engine):
             "compiles_in_flight": self._compiler.in_flight(),
             "training_calls": c.batches,
             "chunks": c.chunks,
+            "slots_used": c.slots_used,  # summed over calls: the runs that trained in them
+            "slots_run": c.slots_run,  # ... and their slots (the rest ran for nothing)
             "slot_writes": c.writes,
             "shard_rebuilds": c.rebuilds,
             "frames_batched": self.framer.batched_frames,
