@@ -680,8 +680,9 @@ def test_a_settings_change_leaves_the_runs_state_on_the_device_and_a_new_network
     family, config, keeping, changing = _family_case(name)
 
     def configure(session, sub, changes):
-        session.handle(family.parse(json.dumps({"type": "configure", "changes": changes})), sub)
         field, value = next(iter(changes.items()))
+        assert getattr(session.config, field) != value  # a change, not the setting as it is
+        session.handle(family.parse(json.dumps({"type": "configure", "changes": changes})), sub)
         return _until(lambda: getattr(session.config, field) == value, 30)
 
     async def go():
