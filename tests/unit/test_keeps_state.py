@@ -76,6 +76,7 @@ def test_a_family_keeps_a_state_only_where_fitting_it_would_change_nothing(famil
     state = _worn(family.fresh_state(old))
     for changes, kept in edits:
         new = family.make_plan(make(config, changes), old, None)
+        assert new.config != old.config, changes  # each edit changes a setting
         assert family.keeps_state(old, new) == kept, changes
         if kept:
             assert _equal(family.fit_state(state, new), state), changes
