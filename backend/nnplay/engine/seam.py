@@ -135,6 +135,16 @@ def resolve(state: Any) -> Any:
     return state.value() if isinstance(state, SlotRef) else state
 
 
+def same_layout(a: Any, b: Any) -> bool:
+    """Whether two (concrete) states have the same pytree structure and leaf shapes: one can stand where
+    the other was (a family's fit_state keeps a state of the new plan's layout as it is)."""
+    if not bool(jax.tree.structure(a) == jax.tree.structure(b)):  # type: ignore[operator]
+        return False
+    return all(
+        np.shape(x) == np.shape(y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+    )
+
+
 def shaped_zeros(make: Callable[[], Any]) -> Any:
     """Zeros in the shapes and types of what `make()` returns, found by tracing it (nothing of it is
     compiled or run): a kernel depends only on its arguments' shapes, so it can be compiled from these

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...engine.seam import FrameUse, TrainUse
+from ...engine.seam import FrameUse, TrainUse, same_layout
 from ...models.cnn import init_variables
 from ...models.cnn_stack import Layer, architecture_key, summarize
 from .config import ImageConfig
@@ -33,13 +33,6 @@ def architecture_summary(stack: Sequence[Layer]) -> list[dict[str, Any]]:
         {"index": s.index, "kind": s.kind, "shape": list(s.shape), "params": s.params}
         for s in summarize(stack)
     ]
-
-
-def _same_layout(a: Any, b: Any) -> bool:
-    """Whether two pytrees have the same structure and leaf shapes."""
-    same = bool(jax.tree.structure(a) == jax.tree.structure(b))  # type: ignore[operator]
-    pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=False)  # same structure: as many leaves
-    return same and all(np.shape(x) == np.shape(y) for x, y in pairs)
 
 
 class Lab:
@@ -88,7 +81,7 @@ class Lab:
         optimizer starts its own. (They used to start afresh at every setting changed.)"""
         variables = {"params": state.params, "batch_stats": state.batch_stats}
         fresh = initial_state(self.config.optimizer, variables)
-        if _same_layout(state.opt_state, fresh.opt_state):
+        if same_layout(state.opt_state, fresh.opt_state):
             fresh = fresh._replace(opt_state=state.opt_state)
         if int(state.step) >= self.steps_per_epoch:  # a bigger batch size: this epoch is over
             return fresh._replace(epoch=state.epoch + 1)

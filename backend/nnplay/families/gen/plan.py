@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...engine.seam import FrameUse, TrainUse
+from ...engine.seam import FrameUse, TrainUse, same_layout
 from .config import GenConfig
 from .data import DigitData, PlaneData, digit_data, plane_data
 from .evaluate import (
@@ -146,10 +146,7 @@ class GenPlan:
         fresh = self.fresh_state()
         if type(state) is not type(fresh):
             return fresh
-        same_structure = bool(jax.tree.structure(state) == jax.tree.structure(fresh))  # type: ignore[operator]
-        if same_structure and all(
-            a.shape == b.shape for a, b in zip(jax.tree.leaves(state), jax.tree.leaves(fresh), strict=True)
-        ):
+        if same_layout(state, fresh):
             return state
         if isinstance(state, GanState) and isinstance(fresh, GanState):
             g, d = fit_net(state.g, fresh.g), fit_net(state.d, fresh.d)

@@ -13,11 +13,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import jax
 import msgpack
 
 from ... import protocol
-from ...engine.seam import resolve
+from ...engine.seam import resolve, same_layout
 from ...sessions import commands
 from ...sessions.family import NOT_MINE, Family, Stamp
 from .config import RANGES, SeqConfig, make_seq_config
@@ -97,10 +96,7 @@ class SeqFamily(Family):
     def fit_state(self, state: Any, plan: SeqPlan | GroupPlan) -> Any:
         value = resolve(state)
         fresh = plan.fresh_state()
-        same = str(jax.tree.structure(value)) == str(jax.tree.structure(fresh)) and all(
-            a.shape == b.shape for a, b in zip(jax.tree.leaves(value), jax.tree.leaves(fresh), strict=True)
-        )
-        return value if same else plan.adopt(value, None)
+        return value if same_layout(value, fresh) else plan.adopt(value, None)
 
     def keeps_state(self, old: SeqPlan | GroupPlan, new: SeqPlan | GroupPlan) -> bool:
         """The same kernels: the state's shapes are theirs, and fit_state returns it as it is."""
