@@ -328,11 +328,12 @@ def test_a_shard_frozen_past_its_lease_is_fenced_out_when_it_wakes(local_cluster
     survivor = moved["shard"]
 
     def fenced_out() -> bool:
-        shards = health(base)["cluster"]["shards"]
-        return frozen in shards and shards[frozen]["rooms"] == 0 and shards[frozen]["sessions"] == 0
+        # a shard whose lease is back but whose figures the gateway has not polled yet shows only its name
+        shard = health(base)["cluster"]["shards"].get(frozen, {})
+        return shard.get("rooms") == 0 and shard.get("sessions") == 0
 
     # awake, it renews its lease, finds what it held is another's and drops it without writing a thing
-    wait_until(fenced_out, 15, "the woken shard dropped what it no longer owns")
+    wait_until(fenced_out, 30, "the woken shard dropped what it no longer owns")
     with psycopg.connect(dsn) as db:
         room_owner = db.execute("SELECT shard FROM rooms WHERE code = %s", (code,)).fetchone()
     assert room_owner == (survivor,) and [row[1] for row in _kept_rows(dsn, [own["id"]])] == [survivor]
