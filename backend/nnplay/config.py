@@ -67,17 +67,18 @@ class ServerSettings(BaseSettings):
     # batched is ahead from one session (4,792 vs 4,203 epochs/s) to a class of 30 (227 vs 72 each).
     scheduler: Literal["batched", "per_session"] = "batched"
     # Frames per second the server makes across its watched training sessions; each session's share caps
-    # its own frame rate (30 students at 660/s: 22 frames/s each, so that they see at least 20 when ticks
-    # jitter: 21.3-21.4 measured where 600/s gave 19.1-19.6), so frames never crowd out training.
-    frames_per_second: float = Field(default=660.0, gt=0)
+    # its own frame rate, so frames never crowd out training. 1,200: 100 students get 11.1-11.2 frames/s
+    # each (a tick a frame; the ticks' jitter costs the rest), 30 get 20.7-21.1, the ticks' length and
+    # the frames' share of the cores limiting them below their 40 (bench/classroom.py, 2 cores, training
+    # on both: 2026-12-07; at 660, 30 got 22 and 100 got 6.5).
+    frames_per_second: float = Field(default=1200.0, gt=0)
     # Milliseconds of a training tick per session in it (the batched engine): longer ticks cost fewer round
     # trips, shorter ones give more frames. Unset: 1.5 on CPU, 0.5 on an accelerator, and at most 0.9 of a
     # session's frame interval at `frames_per_second` (a session gets at most a frame a tick).
     tick_ms_per_member: float | None = Field(default=None, gt=0, le=100)
-    # Threads that run a training tick's calls side by side (one a core, on CPU). 1: a server's frames and
-    # sockets need the other core (2 threads on 2 cores: 30 sessions 523 epochs/s each but 9 frames/s,
-    # against 250 at 17); sweeps without a server use every core (experiments/headless.py).
-    training_threads: int = Field(default=1, ge=1, le=64)
+    # Threads that run a training tick's calls side by side (one a core, on CPU below the priority of the
+    # server's frames and sockets: engine/lanes.py). Unset: one a core, at most 8.
+    training_threads: int | None = Field(default=None, ge=1, le=64)
     warmup: bool = True  # compile the default kernels at start-up, so the first Play is instant
     compilation_cache: bool = True
     data_dir: Path = Field(

@@ -133,7 +133,7 @@ def test_a_class_of_100_in_seven_calls_ticks_within_its_frame_interval():
 def test_a_ticks_share_a_run_stays_within_the_frame_interval_the_budget_gives_it():
     """A run gets at most a frame a tick: at 1,000 frames/s across 100 runs (10 each) their ticks must
     come more often than every 100 ms, so the CPU's 1.5 ms a run shrinks to 0.9; a budget of 600 leaves
-    it as it was (the default, 660: 1.36 ms), and an accelerator's shorter tick is kept."""
+    it as it was (660: 1.36 ms), and an accelerator's shorter tick is kept."""
     assert default_tick_s_per_member(False) == TICK_S_PER_MEMBER
     assert default_tick_s_per_member(False, 600.0) == pytest.approx(TICK_S_PER_MEMBER)
     assert default_tick_s_per_member(False, 1000.0) == pytest.approx(0.0009)

@@ -1,6 +1,7 @@
 """The batched engine's scheduler: runs trained together get their lone numbers, fairly, without
 recompiles; their states stay on the device between ticks."""
 
+import os
 import random
 import threading
 import time
@@ -16,6 +17,7 @@ import pytest
 from nnplay.engine import call_timing, runtime
 from nnplay.engine.compiler import Compiler
 from nnplay.engine.counters import fairness
+from nnplay.engine.lanes import EXTRA_LANE_NICE, WORKER_NICE
 from nnplay.engine.resident import slot_count
 from nnplay.engine.scheduler import Scheduler
 from nnplay.engine.seam import TrainUse, resolve
@@ -439,19 +441,26 @@ def test_the_slot_count_covers_the_runs():
     assert slot_count(30, 32) == 32 and slot_count(30, 16) == 16
 
 
+def _niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
 def test_two_training_threads_run_a_ticks_calls_side_by_side_with_lone_numbers(compiler):
-    """With `parallel_calls=2` (what a sweep without a server uses on 2 cores) a tick's shards train on
-    two threads; every run still gets its lone numbers bit for bit, and close() ends both threads."""
+    """With `parallel_calls=2` (the server's default on 2 cores) a tick's shards train on two threads,
+    both below the priority of the rest of the process (its frames and sockets) and the extra lane lower
+    still; every run still gets its lone numbers bit for bit, and close() ends both threads."""
     scheduler = Scheduler(compiler, max_slots=8, parallel_calls=2)
-    threads: set[str] = set()
+    threads: set[tuple[str, int]] = set()
     try:
         sims = [sim(f"p{i}", {**SPIRAL, "seed": i}, target=120) for i in range(16)]
         scheduler.warm(PaddedOnly(sims[0].plan), sims[0].state, [8])
         starts = [s.state for s in sims]
         for s in sims:  # the future's callback runs on the thread that made the call
-            s.on_chunk = lambda s: threads.add(threading.current_thread().name)
+            s.on_chunk = lambda s: threads.add((threading.current_thread().name, _niceness()))
         drive(scheduler, sims)
-        assert len(threads) == 2, threads
+        base = os.getpriority(os.PRIO_PROCESS, os.getpid())
+        assert {nice - base for name, nice in threads} == {WORKER_NICE, EXTRA_LANE_NICE}, threads
+        assert len({name for name, _ in threads}) == 2, threads
         assert scheduler.counters().members_per_batch.get(8, 0) > 0
         for s, start in zip(sims, starts, strict=True):
             assert s.epoch == 120

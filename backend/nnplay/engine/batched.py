@@ -9,6 +9,7 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from typing import Any
 
+from . import lanes
 from .compiler import Compiler
 from .framer import Framer
 from .runtime import compile_count
@@ -35,7 +36,7 @@ class BatchedEngine(Engine):
         max_slots: int | None = None,
         min_slots: int = 1,
         max_frame_batch: int | None = None,
-        training_threads: int = 1,
+        training_threads: int | None = None,
     ) -> None:
         self._compiler = compiler or Compiler()
         options: dict[str, Any] = {
@@ -46,7 +47,10 @@ class BatchedEngine(Engine):
         if frame_budget_s is not None:
             options["frame_budget_s"] = frame_budget_s
         self.scheduler = Scheduler(
-            self._compiler, tick_s_per_member=tick_s_per_member, parallel_calls=training_threads, **options
+            self._compiler,
+            tick_s_per_member=tick_s_per_member,
+            parallel_calls=training_threads or lanes.default_count(),  # one a core, below the frames'
+            **options,
         )
         self.framer = Framer(self._compiler, max_frame_batch)
 

@@ -49,10 +49,10 @@ TICK_S_PER_MEMBER = 0.0015
 TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
 # A run gets at most one frame a tick, so a server's frame budget (frames a second across its runs: each
 # gets members / budget seconds between frames) caps the tick at this share of that interval: 600/s
-# leaves the CPU's 1.5 ms, the 660/s default makes it 1.36 ms (a class of 30 ticks every 41 ms); at
-# 1,000/s a tick of 0.9 ms a run lets 100 sessions near their 10 frames/s (7.7-9.6 measured,
-# bench/classroom.py, 2 CPU cores, 2026-12-07) where 1.5 ms held them to 6.7; at 1,100/s, with calls no
-# longer stretched to 15 ms each, they get 10.6-10.9 (the same day, later).
+# leaves the CPU's 1.5 ms, 660/s makes it 1.36 ms (a class of 30 ticks every 41 ms); at 1,000/s a tick
+# of 0.9 ms a run lets 100 sessions near their 10 frames/s (7.7-9.6 measured, bench/classroom.py, 2 CPU
+# cores, 2026-12-07) where 1.5 ms held them to 6.7; at the default 1,200/s (0.75 ms a run), with the
+# tick's calls on both cores, they get 11.1-11.2 and a class of 30 20.7-21.1.
 TICK_SHARE_OF_FRAME_INTERVAL = 0.9
 MAX_UNITS_PER_TICK = 5000
 

@@ -21,6 +21,14 @@ class Counters:
     errors: int = 0
     members_per_batch: dict[int, int] = field(default_factory=dict)  # runs in a call -> calls
 
+    def called(self, members: int, slots: int) -> None:
+        """A training call of `slots` slots trained `members` runs."""
+        self.batches += 1
+        self.slots_used += members
+        self.slots_run += slots
+        self.chunks += members
+        self.members_per_batch[members] = self.members_per_batch.get(members, 0) + 1
+
     def copy(self) -> Counters:
         return Counters(**{**self.__dict__, "members_per_batch": dict(self.members_per_batch)})
 

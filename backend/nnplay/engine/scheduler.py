@@ -3,14 +3,11 @@ use together, in one call per shard of their stacked states (resident.py, placem
 
 Runs `submit` (plan, state, most units) and get a `concurrent.futures.Future` of an `Outcome`. One worker
 thread loops: it takes every waiting request, gives each the use of its plan it trains in now (uses.py),
-writes the slots of runs that changed, chooses one unit count for the tick so that the tick fills the
-frame budget (call_timing: learned per kernel), makes one call per shard and resolves the futures. Every
-request waiting at the start of a tick is served in that tick with the same units (unless it asked for
-fewer), so runs progress at the same pace. Nothing is compiled on the worker.
-
-State and threads: the worker owns the shards and the timings; `_lock` (a Condition) guards the waiting
-requests, the runs to forget, the ready kernel sizes and the counters. Plans, states and outcomes are
-immutable values.
+writes the slots of runs that changed, chooses one unit count for the tick so that it fills the frame
+budget (call_timing), makes one call per shard (on its lanes: lanes.py) and resolves the futures. Every
+request waiting at a tick's start is served in it with the same units (unless it asked for fewer), so
+runs progress at the same pace. Nothing is compiled on the worker. The worker owns the shards and the
+timings; `_lock` (a Condition) guards the waiting requests, the runs to forget and the counters.
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ from . import call_timing, uses
 from .call_timing import CallTiming
 from .compiler import Compiler
 from .counters import Counters
-from .lanes import Lanes
+from .lanes import EXTRA_LANE_NICE, WORKER_NICE, Lanes, lower_priority
 from .placement import Arrival, Placement
 from .seam import EnginePlan, Outcome, TrainUse, plan_state, use_state
 from .sizes import ShardSizes
@@ -83,7 +80,9 @@ class Scheduler:
             accelerator, frames_per_second
         )
         self.straggler_wait_s = straggler_wait_s
-        self.lanes = Lanes(1 if accelerator else parallel_calls)  # a tick's calls side by side (lanes.py)
+        # a tick's calls side by side; on a CPU below the priority of the server's frames (lanes.py)
+        self._nice = 0 if accelerator else WORKER_NICE
+        self.lanes = Lanes(1 if accelerator else parallel_calls, 0 if accelerator else EXTRA_LANE_NICE)
         self._timing_lock = threading.Lock()  # the timings and the served set, which lanes update
         self.placement = Placement(min_slots)  # worker thread only
         self.sizes = ShardSizes(compiler, self.max_slots, min_slots, self._wake)
@@ -158,6 +157,7 @@ class Scheduler:
     # ---- the worker -------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        lower_priority(self._nice)
         idle = False
         while True:
             with self._lock:
@@ -272,13 +272,8 @@ class Scheduler:
         if retime:
             self._retime(shard, timing)
         with self._lock:
-            c = self._counters
-            c.batches += 1
-            c.slots_used += len(members)
-            c.slots_run += shard.slots
-            c.chunks += len(members)
-            c.members_per_batch[len(members)] = c.members_per_batch.get(len(members), 0) + 1
-            c.writes, c.rebuilds = self.placement.writes, self.placement.rebuilds
+            self._counters.called(len(members), shard.slots)
+            self._counters.writes, self._counters.rebuilds = self.placement.writes, self.placement.rebuilds
         with self._timing_lock:
             self._served.update(counts)
         for request, use in members:

@@ -36,7 +36,7 @@ class SessionManager:
         max_sessions: int = 64,
         idle_timeout_s: float = 3600.0,
         max_per_client: int = 16,
-        frames_per_s: float = 660.0,
+        frames_per_s: float = 1200.0,  # config.Settings.frames_per_second
         max_classroom_sessions: int = 256,
         max_sweep_sessions: int = 256,
     ) -> None:

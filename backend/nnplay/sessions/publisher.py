@@ -26,7 +26,7 @@ from .history import LossHistory
 
 class FrameBudget:
     """The frames per second a server makes across its training sessions: each session's share caps its
-    own rate (one session frames every chunk; a class of 30 at 660/s gets 22 frames/s each), so the
+    own rate (one session frames every chunk; a class of 100 at 1,200/s gets 12 frames/s each at most), so the
     frames never crowd out the training they show. `busy()` counts the sessions sharing it."""
 
     def __init__(self, frames_per_s: float, busy: Callable[[], int], refresh_s: float = 0.25) -> None:
