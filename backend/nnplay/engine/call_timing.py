@@ -35,7 +35,9 @@ MAX_FIXED_TICK_S = 1.0
 FIXED_RUNS = 3  # calls of no epochs timed for the fixed part (the fastest counts: others share the machine)
 FIXED_RETIME_S = 3.0  # a kernel in use has its fixed part timed again this often (one call of no epochs)
 FIXED_SAMPLES = 5  # ... and the fastest of this many timings counts (a bad one leaves within ~15 s)
-FRAME_BUDGET_S = 0.030  # a tick: every waiting run gets a chunk (and a frame) about this often
+# A tick: every waiting run gets a chunk (and a frame) about this often. 25 ms: one session gets 39 frames/s
+# and a class of 30 25 (32.5 and 22 at 30 ms, with the same epochs: bench/classroom.py, 2 cores, 2026-12-07).
+FRAME_BUDGET_S = 0.025
 # ... unless a tick holds many calls: each gets at least this long on its lane, so its fixed cost stays
 # small. 15 ms when a call's fixed part was ~3.5 ms (its slots moved one by one); with the shards resident
 # it is 0.2-1 ms (16 slots, 2 CPU cores) and FIXED_SHARE keeps it under a third of the tick anyway, so
