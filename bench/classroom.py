@@ -170,7 +170,7 @@ async def measure(base: str, pid: int, n: int, seconds: float, spread: bool = Fa
             response.raise_for_status()
             ids.append(response.json()["id"])
         ws_base = base.replace("http", "ws")
-        phases = random.Random(n).sample(range(1000), n) if spread and n <= 1000 else [0] * n
+        phases = [random.Random(n * 7919 + i).uniform(0, 1000) for i in range(n)] if spread else [0.0] * n
         urls = [f"{ws_base}/ws/sessions/{sid}" for sid in ids]
         probes = [Probe(url, ms / 1000) for url, ms in zip(urls, phases, strict=True)]
         stop = asyncio.Event()
