@@ -25,7 +25,9 @@ from .classroom.rooms import RoomService
 from .classroom.store import ClassroomStore, RoomStore
 from .config import ServerSettings
 from .engine.batched import BatchedEngine
+from .engine.call_timing import default_frames_per_second
 from .engine.runtime import device_info, enable_compilation_cache
+from .engine.scheduler import on_accelerator
 from .engine.seam import Engine
 from .engine.serial import SerialEngine
 from .experiments.sweeps import SweepManager
@@ -47,6 +49,11 @@ def plotly_js_path() -> Path:
     return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
 
 
+def frames_per_second(settings: ServerSettings) -> float:
+    """The server's frame budget: as set, else the device's default (engine/call_timing.py)."""
+    return settings.frames_per_second or default_frames_per_second(on_accelerator())
+
+
 def make_engine(settings: ServerSettings) -> Engine:
     """The app's engine: `batched` (a use's runs stacked on the device, one call a tick) or `per_session`."""
     if settings.scheduler == "per_session":
@@ -54,7 +61,7 @@ def make_engine(settings: ServerSettings) -> Engine:
     tick = None if settings.tick_ms_per_member is None else settings.tick_ms_per_member / 1000
     return BatchedEngine(
         tick_s_per_member=tick,
-        frames_per_second=settings.frames_per_second,
+        frames_per_second=frames_per_second(settings),
         training_threads=settings.training_threads,
     )
 
@@ -127,7 +134,7 @@ def create_app(
         settings.max_sessions,
         settings.idle_timeout_s,
         settings.max_sessions_per_client,
-        settings.frames_per_second,
+        frames_per_second(settings),
         settings.max_classroom_sessions,
         settings.max_sweep_sessions,
     )

@@ -67,11 +67,11 @@ class ServerSettings(BaseSettings):
     # batched is ahead from one session (4,792 vs 4,203 epochs/s) to a class of 30 (227 vs 72 each).
     scheduler: Literal["batched", "per_session"] = "batched"
     # Frames per second the server makes across its watched training sessions; each session's share caps
-    # its own frame rate, so frames never crowd out training. 1,200: 100 students get 10.9-11.2 frames/s
-    # each (a tick a frame; the ticks' jitter costs the rest), 30 get 24-25, the ticks (25 ms at least)
-    # limiting them below their 40 (bench/classroom.py, 2 cores, training on both: 2026-12-07; at 660,
-    # 30 got 22 and 100 got 6.5).
-    frames_per_second: float = Field(default=1200.0, gt=0)
+    # its own frame rate, so frames never crowd out training. Unset: 1,200 on a CPU (100 students get
+    # 10.9-11.2 frames/s each, a tick a frame less the ticks' jitter; 30 get 24-25, the ticks of 25 ms at
+    # least holding them below their 40: bench/classroom.py, 2 cores, 2026-12-07; at 660, 30 got 22 and
+    # 100 got 6.5) and 3,000 on an accelerator (engine/call_timing.py).
+    frames_per_second: float | None = Field(default=None, gt=0)
     # Milliseconds of a training tick per session in it (the batched engine): longer ticks cost fewer round
     # trips, shorter ones give more frames. Unset: 1.5 on CPU, 0.5 on an accelerator, and at most 0.9 of a
     # session's frame interval at `frames_per_second` (a session gets at most a frame a tick).

@@ -12,6 +12,7 @@ from nnplay.engine.call_timing import (
     TICK_S_PER_MEMBER,
     TICK_S_PER_MEMBER_ACCELERATOR,
     CallTiming,
+    default_frames_per_second,
     default_tick_s_per_member,
     measure_fixed,
     min_tick_s,
@@ -142,10 +143,14 @@ def test_a_ticks_share_a_run_stays_within_the_frame_interval_the_budget_gives_it
 
 
 def test_the_servers_frame_budget_sets_its_engines_tick_unless_a_tick_is_set():
-    from nnplay.app import make_engine
+    from nnplay.app import frames_per_second, make_engine
     from nnplay.config import ServerSettings
 
+    assert default_frames_per_second(False) == 1200.0 and default_frames_per_second(True) == 3000.0
+    assert frames_per_second(ServerSettings()) == 1200.0  # the sessions' budget, as the engine's
+    assert frames_per_second(ServerSettings(frames_per_second=800.0)) == 800.0
     for settings, expected in (
+        (ServerSettings(), 0.9 / 1200),  # unset: the CPU's budget (these tests run on one)
         (ServerSettings(frames_per_second=1000.0), 0.0009),
         (ServerSettings(frames_per_second=1000.0, tick_ms_per_member=2.0), 0.002),
     ):

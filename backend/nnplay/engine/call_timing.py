@@ -56,6 +56,13 @@ TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
 # cores, 2026-12-07) where 1.5 ms held them to 6.7; at the default 1,200/s (0.75 ms a run), with the
 # tick's calls on both cores, they get 11.1-11.2 and a class of 30 20.7-21.1.
 TICK_SHARE_OF_FRAME_INTERVAL = 0.9
+# The frames a second a server makes across its watched runs unless set (config.frames_per_second). On a
+# CPU frames and training share the cores: 1,200 gives 100 sessions 11 frames/s each and a class of 30 25
+# (2 cores, 2026-12-07). On an accelerator the device makes a frame's pictures and the host only finishes
+# and sends them: 3,000 lets 300 sessions reach 10 frames/s, where 1,200 would cap them at 4. The 3,000 is
+# not measured yet (no GPU was lent since it was set): bench/gpu.sh runs both budgets.
+FRAMES_PER_SECOND = 1200.0
+FRAMES_PER_SECOND_ACCELERATOR = 3000.0
 MAX_UNITS_PER_TICK = 5000
 
 
@@ -101,6 +108,10 @@ class CallTiming:
         sample = max(seconds - self.fixed_s, MIN_EPOCH_SHARE * seconds) / epochs
         old = self.per_epoch_s
         self.per_epoch_s = sample if old is None else MEMORY * old + (1 - MEMORY) * sample
+
+
+def default_frames_per_second(accelerator: bool) -> float:
+    return FRAMES_PER_SECOND_ACCELERATOR if accelerator else FRAMES_PER_SECOND
 
 
 def default_tick_s_per_member(accelerator: bool, frames_per_second: float | None = None) -> float:
