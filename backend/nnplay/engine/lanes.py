@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +43,7 @@ def lower_priority(nice: int) -> None:
     """Run the calling thread `nice` steps below the process's priority (Linux gives each thread its own
     niceness; elsewhere, or where it is refused, nothing changes: a priority is a preference, never a
     condition)."""
-    if nice <= 0:
+    if nice <= 0 or not sys.platform.startswith("linux"):  # elsewhere a thread's id is no process id
         return
     with contextlib.suppress(AttributeError, OSError):
         base = os.getpriority(os.PRIO_PROCESS, os.getpid())  # the main thread's
