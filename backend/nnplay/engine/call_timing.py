@@ -54,7 +54,7 @@ TICK_S_PER_MEMBER_ACCELERATOR = 0.0005
 # leaves the CPU's 1.5 ms, 660/s makes it 1.36 ms (a class of 30 ticks every 41 ms); at 1,000/s a tick
 # of 0.9 ms a run lets 100 sessions near their 10 frames/s (7.7-9.6 measured, bench/classroom.py, 2 CPU
 # cores, 2026-12-07) where 1.5 ms held them to 6.7; at the default 1,200/s (0.75 ms a run), with the
-# tick's calls on both cores, they get 11.1-11.2 and a class of 30 20.7-21.1.
+# tick's calls on both cores, they get 10.9-11.2 (a class of 30: 24-25, its ticks at FRAME_BUDGET_S).
 TICK_SHARE_OF_FRAME_INTERVAL = 0.9
 # The frames a second a server makes across its watched runs unless set (config.frames_per_second). On a
 # CPU frames and training share the cores: 1,200 gives 100 sessions 11 frames/s each and a class of 30 25
