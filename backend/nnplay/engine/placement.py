@@ -12,7 +12,7 @@ IDLE_S leaves too, so paused runs cost the others nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +31,9 @@ class Arrival:
 
 
 class Placement:
-    def __init__(self, min_slots: int = 1) -> None:
+    def __init__(self, min_slots: int = 1, keep: Callable[[Any], None] = lambda value: None) -> None:
         self.min_slots = min_slots
+        self.keep = keep  # the states and shards it lets go are dropped there (reaper.py)
         self.shards: dict[Hashable, list[Shard]] = {}
         self.home: dict[Hashable, Shard] = {}
         self.writes = 0  # slots written (states or inputs), for the counters
@@ -52,6 +53,7 @@ class Placement:
             return
         shard.remove(run)
         if not shard.runs:
+            self.keep(shard)
             self.shards[shard.key].remove(shard)
             if not self.shards[shard.key]:
                 del self.shards[shard.key]
@@ -113,13 +115,14 @@ class Placement:
         members += [(a.run, a.state, a.inputs) for a in arrivals]
         rebuilt, start = [], 0
         for slots in sizes:
-            shard = Shard(key, slots, kernels[slots])
+            shard = Shard(key, slots, kernels[slots], keep=self.keep)
             part = members[start : start + slots]
             shard.fill(part)
             for run, _, _ in part:
                 self.home[run] = shard
             rebuilt.append(shard)
             start += slots
+        self.keep(self.shards.get(key))
         self.shards[key] = rebuilt
         self.writes += len(members)
         self.rebuilds += 1

@@ -125,6 +125,7 @@ class Shard:
     refs: dict[Hashable, SlotRef] = field(default_factory=dict)  # the state each run was last handed
     written: dict[Hashable, Any] = field(default_factory=dict)  # the inputs each run's slot holds
     last_use: dict[Hashable, float] = field(default_factory=dict)  # run -> when it last trained here
+    keep: Callable[[Any], None] = field(default=lambda value: None, repr=False)  # what it lets go (reaper.py)
 
     @property
     def fixed_s(self) -> float:
@@ -149,6 +150,7 @@ class Shard:
             self.runs[run], self.written[run], self.last_use[run] = slot, inputs, now
 
     def _put(self, slot: int, state: Any, inputs: Any) -> None:
+        self.keep((self.state, self.inputs))
         self.state, self.inputs = self.kernels.write(self.state, self.inputs, np.int32(slot), state, inputs)
 
     def add(self, run: Hashable, state: Any, inputs: Any) -> None:
@@ -188,6 +190,7 @@ class Shard:
         n = unit_counts({self.runs[run]: units for run, units in counts.items()}, self.slots)
         state, units, diverged = self.kernels.train(self.state, self.inputs, n)
         units, diverged = jax.device_get((units, diverged))
+        self.keep(self.state)
         self.state = state
         now = time.monotonic()
         results = {}
@@ -195,6 +198,7 @@ class Shard:
             ref = self.ref(run)
             self.refs[run], self.last_use[run] = ref, now
             results[run] = (ref, int(units[ref.index]), bool(diverged[ref.index]))
+        self.keep([ref for ref, _, _ in results.values()])
         return results
 
 

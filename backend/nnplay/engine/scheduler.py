@@ -29,6 +29,7 @@ from .compiler import Compiler
 from .counters import Counters
 from .lanes import EXTRA_LANE_NICE, WORKER_NICE, Lanes, lower_priority
 from .placement import Arrival, Placement
+from .reaper import Reaper
 from .seam import EnginePlan, Outcome, TrainUse, plan_state, use_state
 from .sizes import ShardSizes
 
@@ -80,11 +81,11 @@ class Scheduler:
             accelerator, frames_per_second
         )
         self.straggler_wait_s = straggler_wait_s
-        # a tick's calls side by side; on a CPU below the priority of the server's frames (lanes.py)
-        self._nice = 0 if accelerator else WORKER_NICE
+        self._nice = 0 if accelerator else WORKER_NICE  # on a CPU below the server's frames (lanes.py)
         self.lanes = Lanes(1 if accelerator else parallel_calls, 0 if accelerator else EXTRA_LANE_NICE)
         self._timing_lock = threading.Lock()  # the timings and the served set, which lanes update
-        self.placement = Placement(min_slots)  # worker thread only
+        self._reaper = Reaper()  # where the device arrays the shards let go die (reaper.py)
+        self.placement = Placement(min_slots, self._reaper.keep)  # worker thread only
         self.sizes = ShardSizes(compiler, self.max_slots, min_slots, self._wake)
         self._timings: dict[tuple[Hashable, int], CallTiming] = {}  # worker thread only
         self._eval_s = 0.0  # the framer's share of the tick (set by the engine)
@@ -153,6 +154,7 @@ class Scheduler:
             request.future.cancel()
         self._worker.join()
         self.lanes.close()
+        self._reaper.close()
 
     # ---- the worker -------------------------------------------------------------------------------
 
