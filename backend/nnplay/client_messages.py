@@ -114,7 +114,12 @@ ClientMessage = Annotated[
     | Viewer,
     Field(discriminator="type"),
 ]
-# The message kinds, in the union's order (for "unknown type" errors): derived, never typed twice.
-MESSAGE_TYPES: tuple[str, ...] = tuple(
-    get_args(model.model_fields["type"].annotation)[0] for model in get_args(get_args(ClientMessage)[0])
-)
+
+
+def message_types(union: Any) -> tuple[str, ...]:
+    """The kinds of a discriminated union of messages (`Annotated[A | B, Field(discriminator="type")]`),
+    in the union's order, for "unknown type" errors: derived, never typed twice."""
+    return tuple(get_args(model.model_fields["type"].annotation)[0] for model in get_args(get_args(union)[0]))
+
+
+MESSAGE_TYPES: tuple[str, ...] = message_types(ClientMessage)

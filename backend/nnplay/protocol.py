@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from .client_messages import MESSAGE_TYPES, ClientMessage
+from .client_messages import MESSAGE_TYPES, ClientMessage, message_types
 from .schemas import describe_errors, short_repr
 
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -69,6 +69,35 @@ def parse_client_message(raw: str | bytes) -> Any:
             ) from None
         first = describe_errors(exc)[0]
         raise ProtocolError("invalid_message", first["message"], first["field"]) from None
+
+
+class MessageParser:
+    """A lab's client messages, validated: the envelope (json_object), a known `type`, then its model,
+    each failure a ProtocolError naming the field (`unknown_type`, `invalid_message`). `union` is a
+    discriminated union of pydantic models (`Annotated[A | B, Field(discriminator="type")]`)."""
+
+    def __init__(self, union: Any) -> None:
+        self.types = message_types(union)
+        self._adapter: TypeAdapter[Any] = TypeAdapter(union)
+
+    def __call__(self, raw: str | bytes) -> Any:
+        data = json_object(raw)
+        kind = data["type"]
+        if not isinstance(kind, str) or kind not in self.types:
+            kinds = ", ".join(self.types)
+            raise ProtocolError(
+                "unknown_type", f"unknown message type {short_repr(kind)}; expected one of {kinds}", "type"
+            )
+        try:
+            return self._adapter.validate_python(data)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            loc = [str(p) for p in error.get("loc", ())[1:]]  # the first part is the message type
+            field = loc[0] if loc else "type"
+            detail = (
+                "unknown field" if error.get("type") == "extra_forbidden" else error.get("msg", "invalid")
+            )
+            raise ProtocolError("invalid_message", f"{kind}: {field}: {detail}", field) from None
 
 
 def _finite_tree(value: Any) -> Any:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Annotated, Literal
 
 import msgpack
 import numpy as np
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
 
+from nnplay.families.cnn.messages import parse_message as parse_image_message
+from nnplay.families.gen.messages import parse_message as parse_gen_message
+from nnplay.families.seq.messages import parse_message as parse_seq_message
 from nnplay.protocol import (
     MAX_MESSAGE_BYTES,
+    MessageParser,
     ProtocolError,
     decode,
     encode_data,
@@ -294,3 +300,73 @@ def test_message_size_is_counted_in_utf8_bytes_not_characters():
 def test_an_oversized_message_is_rejected_before_json_parsing():
     assert _reject("{" * (MAX_MESSAGE_BYTES + 1)).code == "too_large"
     assert _reject(b"x" * (MAX_MESSAGE_BYTES + 1)).code == "too_large"
+
+
+class _Go(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["go"]
+    speed: int = Field(1, ge=1, le=9)
+
+
+class _Halt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["halt"]
+
+
+_lab_parse = MessageParser(Annotated[_Go | _Halt, Field(discriminator="type")])
+
+
+def _lab_reject(raw):
+    with pytest.raises(ProtocolError) as caught:
+        _lab_parse(raw)
+    return caught.value
+
+
+def test_a_lab_parser_knows_its_kinds_in_the_unions_order_and_validates_each():
+    assert _lab_parse.types == ("go", "halt")
+    assert _lab_parse('{"type": "go", "speed": 3}') == _Go(type="go", speed=3)
+    assert _lab_parse(b'{"type": "halt"}') == _Halt(type="halt")
+
+
+@pytest.mark.parametrize("tag", ["5", "null", '"GO"', '["go"]', '{"go": 1}'])
+def test_a_lab_parser_rejects_a_type_it_does_not_know_listing_those_it_does(tag):
+    error = _lab_reject('{"type": ' + tag + "}")
+    assert (error.code, error.field) == ("unknown_type", "type")
+    assert error.message.endswith("expected one of go, halt")
+
+
+def test_a_lab_parser_quotes_an_unknown_type_bounded():
+    error = _lab_reject('{"type": "' + "x" * 5000 + '"}')
+    assert error.code == "unknown_type"
+    assert len(error.message) < 200
+
+
+def test_a_lab_parser_names_the_field_that_is_wrong_or_unknown():
+    error = _lab_reject('{"type": "go", "speed": 10}')
+    assert (error.code, error.field) == ("invalid_message", "speed")
+    assert error.message.startswith("go: speed: ")
+    error = _lab_reject('{"type": "halt", "now": true}')
+    assert (error.code, error.field, error.message) == ("invalid_message", "now", "halt: now: unknown field")
+
+
+def test_a_lab_parser_keeps_the_envelopes_errors():
+    assert _lab_reject("[1]").code == "invalid_message"
+    assert _lab_reject("{").code == "invalid_json"
+    assert _lab_reject("x" * (MAX_MESSAGE_BYTES + 1)).code == "too_large"
+
+
+@pytest.mark.parametrize(
+    ("parse", "kinds"),
+    [
+        (parse_image_message, ("start", "set_stack", "predict", "select_digit")),
+        (parse_seq_message, ("start", "rollback", "viewer", "select_example")),
+        (parse_gen_message, ("start", "half_step", "set_points", "decode", "encode")),
+    ],
+)
+def test_each_labs_parser_lists_its_own_kinds(parse, kinds):
+    with pytest.raises(ProtocolError) as caught:
+        parse('{"type": "train"}')
+    assert caught.value.code == "unknown_type"
+    listed = caught.value.message.split("expected one of ")[1].split(", ")
+    assert set(kinds) <= set(listed)
+    assert parse('{"type": "ping"}').type == "ping"

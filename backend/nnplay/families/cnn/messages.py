@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ...protocol import ProtocolError, json_object
+from ...protocol import MessageParser, ProtocolError
 
 PIXELS = 64
 MAX_PIXEL = 16
@@ -62,36 +62,12 @@ ImageMessage = Annotated[
     Start | Pause | Step | Reset | Ping | Configure | SetStack | Predict | SelectDigit,
     Field(discriminator="type"),
 ]
-MESSAGE_TYPES = (
-    "start",
-    "pause",
-    "step",
-    "reset",
-    "ping",
-    "configure",
-    "set_stack",
-    "predict",
-    "select_digit",
-)
-_adapter: TypeAdapter[Any] = TypeAdapter(ImageMessage)
+_parse = MessageParser(ImageMessage)
 
 
 def parse_message(raw: str | bytes) -> Any:
     """One client message, validated; ProtocolError (code, message, field) if it is bad."""
-    data = json_object(raw)
-    if data["type"] not in MESSAGE_TYPES:
-        kinds = ", ".join(MESSAGE_TYPES)
-        raise ProtocolError(
-            "unknown_type", f"unknown message type {data['type']!r}; expected one of {kinds}", "type"
-        )
-    try:
-        message = _adapter.validate_python(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = [str(p) for p in error.get("loc", ())[1:]]  # the first part is the message type
-        field = loc[0] if loc else "type"
-        detail = "unknown field" if error.get("type") == "extra_forbidden" else error.get("msg", "invalid")
-        raise ProtocolError("invalid_message", f"{data['type']}: {field}: {detail}", field) from None
+    message = _parse(raw)
     if isinstance(message, Predict):
         check_pixels(message.pixels)
     return message

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...client_messages import Viewer
-from ...protocol import ProtocolError, json_object
+from ...protocol import MessageParser, ProtocolError
 from .evaluate import LATENT_EXTENT
 
 PIXELS = 64
@@ -96,39 +96,12 @@ GenMessage = Annotated[
     | Encode,
     Field(discriminator="type"),
 ]
-MESSAGE_TYPES = (
-    "start",
-    "pause",
-    "step",
-    "half_step",
-    "reset",
-    "rollback",
-    "ping",
-    "viewer",
-    "configure",
-    "set_points",
-    "decode",
-    "encode",
-)
-_adapter: TypeAdapter[Any] = TypeAdapter(GenMessage)
+_parse = MessageParser(GenMessage)
 
 
 def parse_message(raw: str | bytes) -> Any:
     """One client message, validated; ProtocolError (code, message, field) if it is bad."""
-    data = json_object(raw)
-    if data["type"] not in MESSAGE_TYPES:
-        kinds = ", ".join(MESSAGE_TYPES)
-        raise ProtocolError(
-            "unknown_type", f"unknown message type {data['type']!r}; expected one of {kinds}", "type"
-        )
-    try:
-        message = _adapter.validate_python(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = [str(p) for p in error.get("loc", ())[1:]]
-        field = loc[0] if loc else "type"
-        detail = "unknown field" if error.get("type") == "extra_forbidden" else error.get("msg", "invalid")
-        raise ProtocolError("invalid_message", f"{data['type']}: {field}: {detail}", field) from None
+    message = _parse(raw)
     if isinstance(message, Decode):
         check_latents(message.points)
     if isinstance(message, Encode):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ...protocol import ProtocolError, json_object
+from ...protocol import MessageParser
 
 MAX_STEP_STEPS = 1000
 MAX_TYPED = 200  # characters of a typed sequence (the length limit itself is checked against the config)
@@ -69,34 +69,9 @@ SeqMessage = Annotated[
     Start | Pause | Step | Reset | Rollback | Ping | Viewer | Configure | Predict | SelectExample,
     Field(discriminator="type"),
 ]
-MESSAGE_TYPES = (
-    "start",
-    "pause",
-    "step",
-    "reset",
-    "rollback",
-    "ping",
-    "viewer",
-    "configure",
-    "predict",
-    "select_example",
-)
-_adapter: TypeAdapter[Any] = TypeAdapter(SeqMessage)
+_parse = MessageParser(SeqMessage)
 
 
 def parse_message(raw: str | bytes) -> Any:
     """One client message, validated; ProtocolError (code, message, field) if it is bad."""
-    data = json_object(raw)
-    if data["type"] not in MESSAGE_TYPES:
-        kinds = ", ".join(MESSAGE_TYPES)
-        raise ProtocolError(
-            "unknown_type", f"unknown message type {data['type']!r}; expected one of {kinds}", "type"
-        )
-    try:
-        return _adapter.validate_python(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = [str(p) for p in error.get("loc", ())[1:]]
-        field = loc[0] if loc else "type"
-        detail = "unknown field" if error.get("type") == "extra_forbidden" else error.get("msg", "invalid")
-        raise ProtocolError("invalid_message", f"{data['type']}: {field}: {detail}", field) from None
+    return _parse(raw)
