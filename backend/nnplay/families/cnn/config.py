@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...engine.optimizers import OPTIMIZERS, SCHEDULES
 from ...models.cnn_stack import Layer, StackError, summarize
 from ...schemas import ConfigError
-from .settings import SETTINGS_BY_NAME, ranges
+from ..table import SettingsTable
+from .settings import SETTINGS
 
 DEFAULT_STACK: tuple[dict[str, Any], ...] = (
     {"kind": "conv", "filters": 8, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
@@ -21,9 +22,6 @@ MLP_STACK: tuple[dict[str, Any], ...] = (
     {"kind": "flatten"},
     {"kind": "dense", "units": 64, "activation": "relu"},
 )
-
-# name -> (label, low, high) for the numeric settings: from the settings table (settings.py)
-RANGES: dict[str, tuple[str, float, float]] = ranges()
 
 
 class ImageConfigError(ConfigError):
@@ -46,12 +44,8 @@ class LayerConfig(BaseModel):
         return Layer(**self.model_dump())
 
 
-def _field(name: str) -> Any:
-    """The pydantic field of a setting of the table: its default and, for a number, its range."""
-    setting = SETTINGS_BY_NAME[name]
-    if setting.type in ("int", "float"):
-        return Field(setting.default, ge=setting.min, le=setting.max, allow_inf_nan=False)
-    return Field(setting.default)
+TABLE = SettingsTable(SETTINGS, ImageConfigError)
+_field = TABLE.field
 
 
 class ImageConfig(BaseModel):
@@ -96,39 +90,18 @@ class ImageConfig(BaseModel):
         return data
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def _describe(exc: ValidationError) -> ImageConfigError:
-    error = exc.errors()[0]
-    inner = (error.get("ctx") or {}).get("error")
-    if isinstance(inner, ImageConfigError):
-        return inner
+def _layer_error(error: dict[str, Any]) -> ImageConfigError | None:
+    """A pydantic error inside the layer stack, naming the layer (1-based) and its field."""
     loc = list(error.get("loc", ()))
-    value = error.get("input")
-    if loc and loc[0] == "layers" and len(loc) >= 2 and isinstance(loc[1], int):
-        index = loc[1] + 1
-        name = str(loc[2]) if len(loc) > 2 else "layer"
-        if error.get("type") == "extra_forbidden":
-            return ImageConfigError("layers", f"layer {index}: unknown field {name!r}", index)
-        return ImageConfigError("layers", f"layer {index}: {name} {error.get('msg', 'is invalid')}", index)
-    field = str(loc[0]) if loc else "config"
+    if not (loc and loc[0] == "layers" and len(loc) >= 2 and isinstance(loc[1], int)):
+        return None
+    index = loc[1] + 1
+    name = str(loc[2]) if len(loc) > 2 else "layer"
     if error.get("type") == "extra_forbidden":
-        return ImageConfigError(field, f"unknown setting {field!r}")
-    if field in RANGES:
-        label, low, high = RANGES[field]
-        return ImageConfigError(
-            field, f"{label} must be between {_number(low)} and {_number(high)}, got {value!r}"
-        )
-    return ImageConfigError(field, f"{field}: {error.get('msg', 'invalid')}")
+        return ImageConfigError("layers", f"layer {index}: unknown field {name!r}", index)
+    return ImageConfigError("layers", f"layer {index}: {name} {error.get('msg', 'is invalid')}", index)
 
 
 def make_image_config(base: ImageConfig | None = None, changes: dict[str, Any] | None = None) -> ImageConfig:
     """Validate `changes` on top of `base` (or the defaults); raise ImageConfigError naming the field."""
-    data = base.public() if base is not None else {}
-    data.update(changes or {})
-    try:
-        return ImageConfig.model_validate(data)
-    except ValidationError as exc:
-        raise _describe(exc) from None
+    return TABLE.make(ImageConfig, base, changes, _layer_error)

@@ -20,12 +20,12 @@ from ...engine.seam import resolve
 from ...models.cnn_stack import ACTIVATIONS, KINDS, LIMITS, MAX_DROPOUT, MAX_LAYERS, parameter_count
 from ...sessions import commands
 from ...sessions.family import NOT_MINE, Family, Stamp
-from .config import MLP_STACK, RANGES, ImageConfig, make_image_config
+from .config import MLP_STACK, TABLE, ImageConfig, make_image_config
 from .evaluate import make_predict
 from .frames import encode_frame
 from .messages import parse_message
 from .plan import CnnFrame, Lab, architecture_summary, check_stack
-from .settings import SETTINGS_BY_NAME, public
+from .settings import SETTINGS_BY_NAME
 
 if TYPE_CHECKING:
     from ...sessions.fanout import Subscriber
@@ -43,11 +43,9 @@ def lab_schema() -> dict[str, Any]:
         "schedules": list(SCHEDULES),
         "layer_limits": {**{k: list(v) for k, v in LIMITS.items()}, "rate": [0.0, MAX_DROPOUT]},
         "max_layers": MAX_LAYERS,
-        "ranges": {
-            name: {"label": label, "min": low, "max": high} for name, (label, low, high) in RANGES.items()
-        },
+        "ranges": TABLE.page_ranges(),
         "mlp_stack": list(MLP_STACK),
-        "settings": public(),  # the one table: type, default, range, URL key, help of every setting
+        "settings": TABLE.public(),  # the one table: type, default, range, URL key, help of every setting
     }
 
 

@@ -5,8 +5,6 @@ checks (models/cnn_stack.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...settings import OPTIMIZERS, SCHEDULES, Setting  # the playground's (not optax's: 80 ms to import)
 
 # fmt: off
@@ -48,16 +46,3 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # fmt: on
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
-
-
-def ranges() -> dict[str, tuple[str, float, float]]:
-    """name -> (label, low, high) of the numeric settings (the errors' words and the page's bounds)."""
-    return {
-        s.name: (s.label.lower(), s.min, s.max)
-        for s in SETTINGS
-        if s.type in ("int", "float") and s.min is not None and s.max is not None
-    }
-
-
-def public() -> list[dict[str, Any]]:
-    return [setting.public() for setting in SETTINGS]

@@ -5,31 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from ...schemas import ConfigError
-from .settings import DEFAULT_BATCH, MAX_LAYERS, MAX_NEURONS, SETTINGS_BY_NAME, ranges
-
-RANGES = ranges()
+from ..table import SettingsTable
+from .settings import DEFAULT_BATCH, MAX_LAYERS, MAX_NEURONS, SETTINGS, SETTINGS_BY_NAME
 
 
 class GenConfigError(ConfigError):
     """A rejected setting of the generative lab (`field` names it)."""
 
 
-def _field(name: str) -> Any:
-    setting = SETTINGS_BY_NAME[name]
-    if setting.type in ("int", "float"):
-        return Field(setting.default, ge=setting.min, le=setting.max, allow_inf_nan=False)
-    return Field(setting.default)
-
-
-def _check_choice(name: str, value: str) -> str:
-    choices = SETTINGS_BY_NAME[name].choices
-    if value not in choices:
-        label = SETTINGS_BY_NAME[name].label.lower()
-        raise GenConfigError(name, f"{label} must be one of {', '.join(choices)}, got {value!r}")
-    return value
+TABLE = SettingsTable(SETTINGS, GenConfigError)
+_field = TABLE.field
 
 
 def _check_layers(name: str, value: tuple[int, ...]) -> tuple[int, ...]:
@@ -75,7 +63,7 @@ class GenConfig(BaseModel):
     )
     @classmethod
     def _choice(cls, value: str, info: Any) -> str:
-        return _check_choice(info.field_name, value)
+        return TABLE.choice(info.field_name, value)
 
     @field_validator("generator_layers", "discriminator_layers", "encoder_layers")
     @classmethod
@@ -100,33 +88,6 @@ class GenConfig(BaseModel):
         return self.model_dump(mode="json")
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def _describe(exc: ValidationError) -> GenConfigError:
-    error = exc.errors()[0]
-    inner = (error.get("ctx") or {}).get("error")
-    if isinstance(inner, GenConfigError):
-        return inner
-    loc = list(error.get("loc", ()))
-    field = str(loc[0]) if loc else "config"
-    value = error.get("input")
-    if error.get("type") == "extra_forbidden":
-        return GenConfigError(field, f"unknown setting {field!r}")
-    if field in RANGES:
-        label, low, high = RANGES[field]
-        return GenConfigError(
-            field, f"{label} must be between {_number(low)} and {_number(high)}, got {value!r}"
-        )
-    return GenConfigError(field, f"{field}: {error.get('msg', 'invalid')} (got {value!r})")
-
-
 def make_gen_config(base: GenConfig | None = None, changes: dict[str, Any] | None = None) -> GenConfig:
     """Validate `changes` on top of `base` (or the defaults); raise GenConfigError naming the field."""
-    data = base.public() if base is not None else {}
-    data.update(changes or {})
-    try:
-        return GenConfig.model_validate(data)
-    except ValidationError as exc:
-        raise _describe(exc) from None
+    return TABLE.make(GenConfig, base, changes)

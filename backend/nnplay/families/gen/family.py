@@ -19,7 +19,7 @@ from ...engine.seam import resolve
 from ...sessions import commands
 from ...sessions.commands import CommandFailed, ReplaceData
 from ...sessions.family import NOT_MINE, Family, LabChallenge, Stamp
-from .config import GenConfig, make_gen_config
+from .config import TABLE, GenConfig, make_gen_config
 from .evaluate import KNN, LATENT_EXTENT, LATENT_GRID
 from .frames import GanFrame, VaeFrame, encode_data, encode_frame, frame_fields, tile_picture
 from .lessons import lesson_catalog
@@ -27,7 +27,7 @@ from .messages import parse_message
 from .plan import GenPlan
 from .points import MAX_POINTS, PointsError, check_points
 from .probes import answer_probe
-from .settings import ACTIVATIONS, DATASETS, LOSSES, MAX_LAYERS, MAX_NEURONS, MODELS, SETTINGS_BY_NAME, public
+from .settings import ACTIVATIONS, DATASETS, LOSSES, MAX_LAYERS, MAX_NEURONS, MODELS, SETTINGS_BY_NAME
 
 if TYPE_CHECKING:
     from ...sessions.fanout import Subscriber
@@ -46,7 +46,7 @@ def lab_schema() -> dict[str, Any]:
         "max_points": MAX_POINTS,
         "latent_extent": LATENT_EXTENT,
         "latent_grid": LATENT_GRID,
-        "settings": public(),
+        "settings": TABLE.public(),
         "lessons": lesson_catalog(),
     }
 

@@ -4,8 +4,6 @@ builds its controls from), the CLI's options and the errors that name a setting 
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...settings import Setting
 
 MODELS = ("gan", "ae", "vae")
@@ -75,16 +73,3 @@ SETTINGS: tuple[Setting, ...] = (
 # fmt: on
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 DEFAULT_BATCH = {"gan": 256, "ae": 64, "vae": 64}
-
-
-def ranges() -> dict[str, tuple[str, float, float]]:
-    """name -> (label, low, high) of the numeric settings (the errors' words and the page's bounds)."""
-    return {
-        s.name: (s.label.lower(), s.min, s.max)
-        for s in SETTINGS
-        if s.type in ("int", "float") and s.min is not None and s.max is not None
-    }
-
-
-def public() -> list[dict[str, Any]]:
-    return [setting.public() for setting in SETTINGS]

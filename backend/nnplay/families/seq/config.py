@@ -5,20 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from ...schemas import ConfigError
+from ..table import SettingsTable
 from .names import MODELS, RECURRENT, TASKS
 from .settings import (
     MAX_SEQ2SEQ_LENGTH,
     MAX_TRANSFORMER_LENGTH,
     SETTINGS,
-    SETTINGS_BY_NAME,
-    ranges,
 )
-
-RANGES: dict[str, tuple[str, float, float]] = ranges()
-
 
 SPLITTABLE_HEADS = (1, 2, 4)  # heads that split every width bucket (powers of two from 16)
 
@@ -27,11 +23,8 @@ class SeqConfigError(ConfigError):
     """A rejected setting; `field` names it."""
 
 
-def _field(name: str) -> Any:
-    setting = SETTINGS_BY_NAME[name]
-    if setting.type in ("int", "float"):
-        return Field(setting.default, ge=setting.min, le=setting.max, allow_inf_nan=False)
-    return Field(setting.default)
+TABLE = SettingsTable(SETTINGS, SeqConfigError)
+_field = TABLE.field
 
 
 class SeqConfig(BaseModel):
@@ -66,10 +59,8 @@ class SeqConfig(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> SeqConfig:
         for setting in SETTINGS:
-            if setting.type == "choice" and getattr(self, setting.name) not in setting.choices:
-                raise SeqConfigError(
-                    setting.name, f"{setting.label.lower()} must be one of {', '.join(setting.choices)}"
-                )
+            if setting.type == "choice":
+                TABLE.choice(setting.name, getattr(self, setting.name))
         task = TASKS[self.task]
         if self.length < task.min_length:
             raise SeqConfigError("length", f"length must be at least {task.min_length} for {self.task}")
@@ -122,33 +113,6 @@ class SeqConfig(BaseModel):
         return self.model_dump(mode="json")
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def _describe(exc: ValidationError) -> SeqConfigError:
-    error = exc.errors()[0]
-    inner = (error.get("ctx") or {}).get("error")
-    if isinstance(inner, SeqConfigError):
-        return inner
-    loc = list(error.get("loc", ()))
-    field = str(loc[0]) if loc else "config"
-    if error.get("type") == "extra_forbidden":
-        return SeqConfigError(field, f"unknown setting {field!r}")
-    if field in RANGES:
-        label, low, high = RANGES[field]
-        value = error.get("input")
-        return SeqConfigError(
-            field, f"{label} must be between {_number(low)} and {_number(high)}, got {value!r}"
-        )
-    return SeqConfigError(field, f"{field}: {error.get('msg', 'invalid')}")
-
-
 def make_seq_config(base: SeqConfig | None = None, changes: dict[str, Any] | None = None) -> SeqConfig:
     """Validate `changes` on top of `base` (or the defaults); raise SeqConfigError naming the field."""
-    data = base.public() if base is not None else {}
-    data.update(changes or {})
-    try:
-        return SeqConfig.model_validate(data)
-    except ValidationError as exc:
-        raise _describe(exc) from None
+    return TABLE.make(SeqConfig, base, changes)

@@ -19,7 +19,7 @@ from ... import protocol
 from ...engine.seam import resolve, same_layout
 from ...sessions import commands
 from ...sessions.family import NOT_MINE, Family, Stamp
-from .config import RANGES, SeqConfig, make_seq_config
+from .config import TABLE, SeqConfig, make_seq_config
 from .evaluate import EXAMPLES, make_predict
 from .frames import encode_frame, hidden_thumbnail
 from .group import GroupPlan
@@ -27,7 +27,7 @@ from .messages import parse_message
 from .model import GATES
 from .names import MODELS, POSITIONAL, SYMBOLS, TASKS
 from .plan import SeqFrame, SeqPlan
-from .settings import MAX_SEQ2SEQ_LENGTH, MAX_TRANSFORMER_LENGTH, SETTINGS_BY_NAME, public
+from .settings import MAX_SEQ2SEQ_LENGTH, MAX_TRANSFORMER_LENGTH, SETTINGS_BY_NAME
 from .typed import TypedError, alphabet, answer_steps, expected_answer, parse_typed
 
 if TYPE_CHECKING:
@@ -58,10 +58,8 @@ def lab_schema() -> dict[str, Any]:
         "max_seq2seq_length": MAX_SEQ2SEQ_LENGTH,
         "max_transformer_length": MAX_TRANSFORMER_LENGTH,
         "examples": EXAMPLES,
-        "ranges": {
-            name: {"label": label, "min": low, "max": high} for name, (label, low, high) in RANGES.items()
-        },
-        "settings": public(),
+        "ranges": TABLE.page_ranges(),
+        "settings": TABLE.public(),
     }
 
 
