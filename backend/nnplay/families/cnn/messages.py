@@ -4,56 +4,37 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ...protocol import MessageParser, ProtocolError
+from ..lab_messages import LabMessage, Pause, Ping, Reset, Start
 
 PIXELS = 64
 MAX_PIXEL = 16
 MAX_STEP_EPOCHS = 100
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Start(_Message):
-    type: Literal["start"]
-
-
-class Pause(_Message):
-    type: Literal["pause"]
-
-
-class Step(_Message):
+class Step(LabMessage):
     type: Literal["step"]
     epochs: int = Field(1, ge=1, le=MAX_STEP_EPOCHS)
 
 
-class Reset(_Message):
-    type: Literal["reset"]
-
-
-class Ping(_Message):
-    type: Literal["ping"]
-
-
-class Configure(_Message):
+class Configure(LabMessage):
     type: Literal["configure"]
     changes: dict[str, Any]
 
 
-class SetStack(_Message):
+class SetStack(LabMessage):
     type: Literal["set_stack"]
     layers: list[Any]
 
 
-class Predict(_Message):
+class Predict(LabMessage):
     type: Literal["predict"]
     pixels: list[Any]
 
 
-class SelectDigit(_Message):
+class SelectDigit(LabMessage):
     type: Literal["select_digit"]
     index: int = Field(ge=0)
 

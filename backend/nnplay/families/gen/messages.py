@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ...client_messages import Viewer
 from ...protocol import MessageParser, ProtocolError
+from ..lab_messages import Configure, LabMessage, Pause, Ping, Reset, Rollback, Start
 from .evaluate import LATENT_EXTENT
 
 PIXELS = 64
@@ -17,24 +18,12 @@ MAX_STEP_UNITS = 1000
 MAX_DECODE = 16  # latent points per decode (an interpolation's steps)
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Start(_Message):
-    type: Literal["start"]
-
-
-class Pause(_Message):
-    type: Literal["pause"]
-
-
-class Step(_Message):
+class Step(LabMessage):
     type: Literal["step"]
     units: int = Field(1, ge=1, le=MAX_STEP_UNITS)
 
 
-class HalfStep(_Message):
+class HalfStep(LabMessage):
     """The step-by-step mode: `discriminator` does the next step's k discriminator updates alone,
     `generator` the generator update that completes it."""
 
@@ -42,39 +31,21 @@ class HalfStep(_Message):
     phase: Literal["discriminator", "generator"]
 
 
-class Reset(_Message):
-    type: Literal["reset"]
-
-
-class Rollback(_Message):
-    type: Literal["rollback"]
-
-
-class Ping(_Message):
-    type: Literal["ping"]
-
-
-class Configure(_Message):
-    type: Literal["configure"]
-    changes: dict[str, Any]
-    keep_weights: bool = False
-
-
-class SetPoints(_Message):
+class SetPoints(LabMessage):
     """Own points (drawn on the plane) become the GAN's data."""
 
     type: Literal["set_points"]
     points: list[Any]
 
 
-class Decode(_Message):
+class Decode(LabMessage):
     """Latent points (clicked on the latent plane) to decode into digits."""
 
     type: Literal["decode"]
     points: list[Any]
 
 
-class Encode(_Message):
+class Encode(LabMessage):
     """A drawn digit (64 counts 0..16, row by row) to encode: where it lands in the latent plane."""
 
     type: Literal["encode"]

@@ -4,63 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ...protocol import MessageParser
+from ..lab_messages import Configure, LabMessage, Pause, Ping, Reset, Rollback, Start
 
 MAX_STEP_STEPS = 1000
 MAX_TYPED = 200  # characters of a typed sequence (the length limit itself is checked against the config)
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Start(_Message):
-    type: Literal["start"]
-
-
-class Pause(_Message):
-    type: Literal["pause"]
-
-
-class Step(_Message):
+class Step(LabMessage):
     type: Literal["step"]
     epochs: int = Field(1, ge=1, le=MAX_STEP_STEPS)  # training steps
 
 
-class Reset(_Message):
-    type: Literal["reset"]
-
-
-class Rollback(_Message):
-    type: Literal["rollback"]
-
-
-class Ping(_Message):
-    type: Literal["ping"]
-
-
-class Viewer(_Message):
+class Viewer(LabMessage):
     type: Literal["viewer"]
     visible: bool = True
     insights: bool = True
 
 
-class Configure(_Message):
-    type: Literal["configure"]
-    changes: dict[str, Any]
-    keep_weights: bool = False
-
-
-class Predict(_Message):
+class Predict(LabMessage):
     """A typed sequence: its symbols as a string (e.g. "3172")."""
 
     type: Literal["predict"]
     sequence: str = Field(max_length=MAX_TYPED)
 
 
-class SelectExample(_Message):
+class SelectExample(LabMessage):
     type: Literal["select_example"]
     index: int = Field(ge=0)
 
