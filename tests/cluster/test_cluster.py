@@ -263,32 +263,33 @@ def test_a_killed_gateways_pages_are_back_through_the_other_within_3_s(local_clu
     def none_on_gw1() -> bool:
         return not health(local_cluster.gateway_base("gw-1"))["cluster"]["tunnels"]
 
-    while len(runs) < 6 or (none_on_gw1() and len(runs) < 24):
-        run = new_run(local_cluster)["id"]
-        runs.append(run)
-        sockets[run] = connect(f"{local_cluster.ws_base}/ws/sessions/{run}", open_timeout=30)
-        sockets[run].send(json.dumps({"type": "start"}))
-        frames_of(sockets[run], 1)
-    on_gw1 = health(local_cluster.gateway_base("gw-1"))["cluster"]["tunnels"]
-    assert on_gw1 > 0  # HAProxy's hashing put some of these pages on gw-1
-    os.kill(local_cluster.info["gateways"]["gw-1"]["pid"], signal.SIGKILL)
-    killed = time.monotonic()
-    for run, ws in sockets.items():
-        try:
-            frames_of(ws, 1, timeout_s=1)
-            continue  # this page was on gw-2 and never noticed
-        except Exception:
-            ws.close()
-        url = f"{local_cluster.ws_base}/ws/sessions/{run}"
+    with contextlib.ExitStack() as stack:  # closes every page's socket, whichever way the test ends
+        while len(runs) < 6 or (none_on_gw1() and len(runs) < 24):
+            run = new_run(local_cluster)["id"]
+            runs.append(run)
+            sockets[run] = stack.enter_context(
+                connect(f"{local_cluster.ws_base}/ws/sessions/{run}", open_timeout=30)
+            )
+            sockets[run].send(json.dumps({"type": "start"}))
+            frames_of(sockets[run], 1)
+        on_gw1 = health(local_cluster.gateway_base("gw-1"))["cluster"]["tunnels"]
+        assert on_gw1 > 0  # HAProxy's hashing put some of these pages on gw-1
+        os.kill(local_cluster.info["gateways"]["gw-1"]["pid"], signal.SIGKILL)
+        killed = time.monotonic()
+        for run, ws in sockets.items():
+            try:
+                frames_of(ws, 1, timeout_s=1)
+                continue  # this page was on gw-2 and never noticed
+            except Exception:
+                ws.close()
+            url = f"{local_cluster.ws_base}/ws/sessions/{run}"
 
-        def back(url: str = url) -> bool:
-            with connect(url, open_timeout=3) as again:
-                return bool(frames_of(again, 1, timeout_s=3))
+            def back(url: str = url) -> bool:
+                with connect(url, open_timeout=3) as again:
+                    return bool(frames_of(again, 1, timeout_s=3))
 
-        wait_until(back, 3, f"run {run} back through the other gateway")
-    assert time.monotonic() - killed <= 3 + len(runs)  # each page's 1 s check plus its 3 s bound
-    for ws in sockets.values():
-        ws.close()
+            wait_until(back, 3, f"run {run} back through the other gateway")
+        assert time.monotonic() - killed <= 3 + len(runs)  # each page's 1 s check plus its 3 s bound
     for run in runs:
         httpx.delete(f"{local_cluster.base}/api/sessions/{run}", timeout=30)
     assert local_cluster.command("start-gateway gw-1") == "ok"
