@@ -1,14 +1,19 @@
 """Where the engine's device arrays die (engine/reaper.py): on the reaper's thread, after a while, not on
 the thread that let them go last (the event loop, for a run's state)."""
 
+import asyncio
 import threading
 import time
 import weakref
 
+import jax
+from loops import run
 from test_batched import Run, shard_of
+from test_engines import plan_of
 
 from nnplay.engine.reaper import Reaper
 from nnplay.engine.seam import SlotRef
+from nnplay.engine.serial import SerialEngine
 
 
 class Thing:
@@ -70,3 +75,27 @@ def test_a_shard_hands_its_old_states_and_the_refs_it_gives_out_to_the_reaper():
         assert stack_died == ["nnplay-reaper"] and ref_died == ["nnplay-reaper"]
     finally:
         reaper.close()
+
+
+def test_the_serial_engine_hands_the_state_a_chunk_replaced_to_its_reaper():
+    plan, state = plan_of("playground", {"dataset": "circle"})
+    engine = SerialEngine()
+    engine._reaper.close()
+    engine._reaper = reaper = Reaper(hold_s=60)
+    try:
+        leaf = jax.tree.leaves(state)[0]
+        died = _watch(leaf)
+        del leaf
+
+        async def chunk(state):
+            await asyncio.wrap_future(engine.prepare(plan, state))
+            return await engine.train("run", plan, state, 5)
+
+        outcome = run(chunk(state))
+        del state  # the run moves on to the outcome's state: the old one's last holder is the reaper
+        assert outcome.units > 0
+        assert died == [] and len(reaper) == 1
+        reaper.close()
+        assert died == ["nnplay-reaper"]
+    finally:
+        engine.close()

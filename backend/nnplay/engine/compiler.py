@@ -175,25 +175,29 @@ class Compiler:
                 if self._closed:
                     return
                 job = heapq.heappop(self._jobs)
-            try:
-                with background_compiles():
-                    kernel = job.build()
-            except Exception as error:  # a kernel that cannot be built fails its runs, not the server
-                log.exception("compiling %r failed", job.key)
-                with self._lock:
-                    self._failed[job.key] = error
-                    self._finish(job)
-                _settle(job.future, error=error)
-                continue
+            self._build(job)
+            del job  # its builder holds what it builds from (a run's state): not kept till the next job
+
+    def _build(self, job: _Job) -> None:
+        try:
+            with background_compiles():
+                kernel = job.build()
+        except Exception as error:  # a kernel that cannot be built fails its runs, not the server
+            log.exception("compiling %r failed", job.key)
             with self._lock:
-                self._kernels[job.key] = kernel
-                self._kernels.move_to_end(job.key)
-                self.compiled += 1
-                while len(self._kernels) > self.max_kernels:
-                    self._kernels.popitem(last=False)
-                    self.evicted += 1
+                self._failed[job.key] = error
                 self._finish(job)
-            _settle(job.future, kernel)
+            _settle(job.future, error=error)
+            return
+        with self._lock:
+            self._kernels[job.key] = kernel
+            self._kernels.move_to_end(job.key)
+            self.compiled += 1
+            while len(self._kernels) > self.max_kernels:
+                self._kernels.popitem(last=False)
+                self.evicted += 1
+            self._finish(job)
+        _settle(job.future, kernel)
 
     def _finish(self, job: _Job) -> None:
         """(Lock held.) The job is no longer queued or running."""

@@ -23,6 +23,7 @@ from . import executables
 from .call_timing import FRAME_BUDGET_S, MAX_UNITS_PER_TICK
 from .compiler import Compiler
 from .framer import single_frame
+from .reaper import Reaper
 from .runtime import compile_count
 from .seam import (
     CompileRefused,
@@ -73,6 +74,7 @@ class SerialEngine(Engine):
     def __init__(self, *, compiler: Compiler | None = None, workers: int | None = None) -> None:
         self._compiler = compiler or Compiler()
         self._pool = ThreadPoolExecutor(workers or min(4, os.cpu_count() or 2), "nnplay-serial")
+        self._reaper = Reaper()  # the states a chunk replaced die there, not on the caller's event loop
         self._clocks: dict[Hashable, ChunkClock] = {}
         self._lock = threading.Lock()
         self.chunks = 0
@@ -140,6 +142,7 @@ class SerialEngine(Engine):
             self._pool, run_chunk, kernel, use_state(use, state), use.inputs, units
         )
         new = plan_state(use, new)
+        self._reaper.keep(state)  # the run lets it go for `new`: the reaper's hold is its last
         clock.learn(use.key, done, time.perf_counter() - started)
         with self._lock:
             self.chunks += 1
@@ -183,3 +186,4 @@ class SerialEngine(Engine):
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._compiler.close()
+        self._reaper.close()
