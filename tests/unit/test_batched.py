@@ -298,15 +298,18 @@ def test_joining_leaving_and_editing_a_slot_never_changes_another_slots_numbers(
 def test_a_resident_shard_after_a_thousand_random_edits_equals_its_runs_rebuilt_from_their_states():
     rng = random.Random(7)
     pool = [Run({**SPIRAL, "seed": i, "learning_rate": 0.01 * (1 + i % 3)}) for i in range(12)]
+    faster = [Run({**SPIRAL, "seed": i, "learning_rate": 0.05}).use.inputs for i in range(12)]
     shard = shard_of(pool[:5], slots=8)
     members = {i: pool[i] for i in range(5)}
     held = {i: pool[i].state for i in range(5)}  # what each run last set or was handed
+    inputs = {i: pool[i].use.inputs for i in range(12)}  # what each run's slot was last given
     for _ in range(1000):
         action = rng.random()
         free = [i for i in range(12) if i not in members]
         if action < 0.2 and shard.free and free:
             run = rng.choice(free)
-            shard.add(run, pool[run].state, pool[run].use.inputs)
+            inputs[run] = pool[run].use.inputs
+            shard.add(run, pool[run].state, inputs[run])
             members[run], held[run] = pool[run], pool[run].state
         elif action < 0.35 and len(members) > 1:
             run = rng.choice(list(members))
@@ -316,7 +319,11 @@ def test_a_resident_shard_after_a_thousand_random_edits_equals_its_runs_rebuilt_
             run = rng.choice(list(members))
             current = shard.ref(run).value()
             held[run] = set_weight(pool[run].plan, current, 0, 0, 0, rng.uniform(-1, 1))
-            shard.update(run, held[run], pool[run].use.inputs)
+            shard.update(run, held[run], inputs[run])
+        elif action < 0.7:  # a settings change that keeps the state: new inputs for the slot
+            run = rng.choice(list(members))
+            inputs[run] = faster[run] if inputs[run] is pool[run].use.inputs else pool[run].use.inputs
+            shard.update(run, held[run], inputs[run])
         else:
             counts = {run: rng.randint(0, 3) for run in members}
             for run, (ref, _, _) in shard.train(counts).items():
@@ -326,7 +333,7 @@ def test_a_resident_shard_after_a_thousand_random_edits_equals_its_runs_rebuilt_
         expected = held[run].value() if isinstance(held[run], SlotRef) else held[run]
         assert_states_equal(final[run], expected)
     rebuilt = Shard(pool[0].use.key, 8, _KERNELS[pool[0].use.key, 8])
-    rebuilt.fill([(run, final[run], members[run].use.inputs) for run in members])
+    rebuilt.fill([(run, final[run], inputs[run]) for run in members])
     counts = dict.fromkeys(members, 25)
     a, b = train(shard, counts), train(rebuilt, counts)
     for run in members:
