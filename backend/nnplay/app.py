@@ -18,7 +18,8 @@ from . import __version__
 from .api.deps import RateLimits
 from .api.errors import install_error_handlers
 from .api.guards import install_guards
-from .api.routes import generative, http, images, room_ws, rooms, runs, sequences, sweeps, ws
+from .api.routes import generative, http, images, room_ws, rooms, runs, sweeps, ws
+from .api.routes.labs import lab_routes
 from .classroom.hub import ClassroomHub
 from .classroom.lifecycle import RoomLimits
 from .classroom.rooms import RoomService
@@ -154,7 +155,7 @@ def create_app(
     app.include_router(http.router)
     app.include_router(ws.router)
     app.include_router(images.router)
-    app.include_router(sequences.router)
+    app.include_router(lab_routes("sequences", "sequence-lab"))
     app.include_router(generative.router)
     app.include_router(rooms.router)
     app.include_router(room_ws.router)

@@ -140,17 +140,6 @@ def get_session(session_id: str, conn: HTTPConnection) -> Session:
     return sessions_of(conn).get(session_id)
 
 
-IMAGE_LAB = "images"
-
-
-def get_image_session(session_id: str, conn: HTTPConnection) -> Session:
-    """The image lab's session of the path's `session_id` (a session of another lab is not found)."""
-    session = sessions_of(conn).get(session_id)
-    if session.family.lab != IMAGE_LAB:
-        raise SessionNotFound(session_id)
-    return session
-
-
 def lab_session(lab: str) -> Callable[[str, HTTPConnection], Session]:
     """A dependency giving the path's session if it is one of `lab`'s (a session of another lab is not
     found): a lab's routes write `Annotated[Session, Depends(lab_session("sequences"))]`."""
@@ -202,7 +191,6 @@ CreatingClient = Annotated[str, Depends(creating_client)]
 RoomCreatingClient = Annotated[str, Depends(room_creating_client)]
 JoiningClient = Annotated[str, Depends(joining_client)]
 SessionDep = Annotated[Session, Depends(get_session)]
-ImageSessionDep = Annotated[Session, Depends(get_image_session)]
 RoomDep = Annotated[Room, Depends(get_room)]
 TeacherRoom = Annotated[Room, Depends(teacher_room)]
 MemberDep = Annotated[Member, Depends(room_member)]
