@@ -370,3 +370,23 @@ def test_each_labs_parser_lists_its_own_kinds(parse, kinds):
     listed = caught.value.message.split("expected one of ")[1].split(", ")
     assert set(kinds) <= set(listed)
     assert parse('{"type": "ping"}').type == "ping"
+
+
+@pytest.mark.parametrize(
+    ("message", "words"),
+    [
+        ({"type": "predict", "pixels": [0] * 63}, "64 values (8x8), got 63"),
+        ({"type": "predict", "pixels": [0] * 63 + [16.5]}, "pixel 63 is 16.5"),
+        ({"type": "predict", "pixels": [True] + [0] * 63}, "pixel 0 is True"),
+        ({"type": "encode", "pixels": ["8"] + [0] * 63}, "pixel 0 is '8'"),
+        ({"type": "encode", "pixels": [-1] + [0] * 63}, "pixel 0 is -1"),
+    ],
+)
+def test_a_drawn_digit_is_64_numbers_from_0_to_16_in_both_labs_that_take_one(message, words):
+    parse = parse_image_message if message["type"] == "predict" else parse_gen_message
+    with pytest.raises(ProtocolError) as caught:
+        parse(json.dumps(message))
+    assert (caught.value.code, caught.value.field) == ("invalid_message", "pixels")
+    assert words in caught.value.message
+    good = {"type": message["type"], "pixels": [0, 8, 16, 4.5] * 16}
+    assert parse(json.dumps(good)).pixels == good["pixels"]

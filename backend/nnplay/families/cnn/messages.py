@@ -6,11 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ...protocol import MessageParser, ProtocolError
-from ..lab_messages import LabMessage, Pause, Ping, Reset, Start
+from ...protocol import MessageParser
+from ..lab_messages import LabMessage, Pause, Ping, Reset, Start, check_pixels
 
-PIXELS = 64
-MAX_PIXEL = 16
 MAX_STEP_EPOCHS = 100
 
 
@@ -52,18 +50,3 @@ def parse_message(raw: str | bytes) -> Any:
     if isinstance(message, Predict):
         check_pixels(message.pixels)
     return message
-
-
-def check_pixels(pixels: list[Any]) -> None:
-    """A drawn digit must be 64 integers 0..16 (the data set's counts of 'on' pixels per 4x4 block)."""
-    if len(pixels) != PIXELS:
-        raise ProtocolError(
-            "invalid_message", f"pixels must be {PIXELS} values (8x8), got {len(pixels)}", "pixels"
-        )
-    for i, value in enumerate(pixels):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_PIXEL:
-            raise ProtocolError(
-                "invalid_message",
-                f"pixels must be numbers between 0 and {MAX_PIXEL}; pixel {i} is {value!r}",
-                "pixels",
-            )

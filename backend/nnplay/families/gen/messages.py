@@ -9,11 +9,18 @@ from pydantic import Field
 
 from ...client_messages import Viewer
 from ...protocol import MessageParser, ProtocolError
-from ..lab_messages import Configure, LabMessage, Pause, Ping, Reset, Rollback, Start
+from ..lab_messages import (
+    Configure,
+    LabMessage,
+    Pause,
+    Ping,
+    Reset,
+    Rollback,
+    Start,
+    check_pixels,
+)
 from .evaluate import LATENT_EXTENT
 
-PIXELS = 64
-MAX_PIXEL = 16
 MAX_STEP_UNITS = 1000
 MAX_DECODE = 16  # latent points per decode (an interpolation's steps)
 
@@ -110,19 +117,4 @@ def check_latents(points: list[Any]) -> None:
                 f"the latent point ({x:g}, {y:g}) is outside the latent plane: both coordinates must be "
                 f"between {-LATENT_EXTENT:g} and {LATENT_EXTENT:g}",
                 "points",
-            )
-
-
-def check_pixels(pixels: list[Any]) -> None:
-    """A drawn digit must be 64 numbers 0..16 (the data set's counts of 'on' pixels per 4x4 block)."""
-    if len(pixels) != PIXELS:
-        raise ProtocolError(
-            "invalid_message", f"pixels must be {PIXELS} values (8x8), got {len(pixels)}", "pixels"
-        )
-    for i, value in enumerate(pixels):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_PIXEL:
-            raise ProtocolError(
-                "invalid_message",
-                f"pixels must be numbers between 0 and {MAX_PIXEL}; pixel {i} is {value!r}",
-                "pixels",
             )

@@ -12,8 +12,8 @@ import numpy as np
 
 from ... import protocol
 from ...engine.seam import resolve
+from ..lab_messages import MAX_PIXEL
 from .evaluate import make_decode, make_encode
-from .messages import MAX_PIXEL
 from .plan import GenPlan
 
 if TYPE_CHECKING:
