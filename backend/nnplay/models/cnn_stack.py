@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 INPUT_SHAPE = (8, 8, 1)
 CLASSES = 10
@@ -50,6 +50,9 @@ class Layer:
     units: int = 32
     rate: float = 0.25
     activation: str = "relu"
+    # How a config validates a layer given as JSON (pydantic reads this; a plain dict, no import here): an
+    # unknown field is an error, a rate is finite. The ranges and kinds are checked by `summarize`.
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid", "allow_inf_nan": False}
 
     def public(self) -> dict[str, Any]:
         """The fields that matter for this kind, as plain data (for JSON)."""

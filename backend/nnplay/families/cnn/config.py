@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from ...engine.optimizers import OPTIMIZERS, SCHEDULES
 from ...models.cnn_stack import Layer, StackError, summarize
@@ -28,22 +28,6 @@ class ImageConfigError(ConfigError):
     """A rejected setting: `field` names it ("layers" for the stack, with `layer` its 1-based index)."""
 
 
-class LayerConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: str
-    filters: int = 8
-    kernel: int = 3
-    stride: int = 1
-    padding: str = "same"
-    units: int = 32
-    rate: float = Field(0.25, allow_inf_nan=False)
-    activation: str = "relu"
-
-    def layer(self) -> Layer:
-        return Layer(**self.model_dump())
-
-
 TABLE = SettingsTable(SETTINGS, ImageConfigError)
 _field = TABLE.field
 
@@ -53,7 +37,7 @@ class ImageConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    layers: tuple[LayerConfig, ...] = tuple(LayerConfig(**layer) for layer in DEFAULT_STACK)
+    layers: tuple[Layer, ...] = tuple(Layer(**layer) for layer in DEFAULT_STACK)
     optimizer: str = _field("optimizer")
     learning_rate: float = _field("learning_rate")
     momentum: float = _field("momentum")
@@ -82,7 +66,7 @@ class ImageConfig(BaseModel):
         return self
 
     def stack(self) -> tuple[Layer, ...]:
-        return tuple(layer.layer() for layer in self.layers)
+        return self.layers
 
     def public(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
@@ -97,7 +81,7 @@ def _layer_error(error: dict[str, Any]) -> ImageConfigError | None:
         return None
     index = loc[1] + 1
     name = str(loc[2]) if len(loc) > 2 else "layer"
-    if error.get("type") == "extra_forbidden":
+    if error.get("type") in ("extra_forbidden", "unexpected_keyword_argument"):  # (a layer is a dataclass)
         return ImageConfigError("layers", f"layer {index}: unknown field {name!r}", index)
     return ImageConfigError("layers", f"layer {index}: {name} {error.get('msg', 'is invalid')}", index)
 

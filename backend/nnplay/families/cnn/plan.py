@@ -214,7 +214,9 @@ class CnnFrame:
 def check_stack(layers: Any) -> dict[str, Any]:
     """The editor's live check of a stack (raw JSON layers): shapes and parameters of every layer up to
     the first error, the total, and the error naming its layer (None if the stack is valid)."""
-    from .config import ImageConfigError, LayerConfig, make_image_config
+    from pydantic import TypeAdapter
+
+    from .config import ImageConfigError, make_image_config
 
     try:
         config = make_image_config(None, {"layers": layers})
@@ -222,7 +224,7 @@ def check_stack(layers: Any) -> dict[str, Any]:
         valid_prefix: list[Layer] = []
         if exc.layer:
             with contextlib.suppress(Exception):
-                valid_prefix = [LayerConfig.model_validate(raw).layer() for raw in layers[: exc.layer - 1]]
+                valid_prefix = [TypeAdapter(Layer).validate_python(raw) for raw in layers[: exc.layer - 1]]
         summary = architecture_summary(valid_prefix)[:-1] if exc.layer else []
         return {
             "valid": False,
