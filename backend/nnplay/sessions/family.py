@@ -222,3 +222,23 @@ class Family(abc.ABC):
     def tile_figure(self, session: Session) -> str | None:
         """The figure a student's tile shows, in words (None: its test loss, as the page words it)."""
         return None
+
+
+class MinibatchSteps:
+    """Progress for a family whose kernel unit is one minibatch step, `plan.steps_per_epoch` of them an
+    epoch (the image and generative labs): put it before `Family` in the bases."""
+
+    def advance(self, plan: Any, epoch: int, step: int, units: int) -> tuple[int, int]:
+        steps = plan.steps_per_epoch
+        total = step + units
+        return epoch + total // steps, total % steps
+
+    def fit_position(self, plan: Any, epoch: int, step: int) -> tuple[int, int]:
+        """A new plan whose epoch is shorter than the steps already taken (a bigger batch) ends it."""
+        return (epoch + 1, 0) if step >= plan.steps_per_epoch else (epoch, step)
+
+    def progress(self, plan: Any, epoch: int, step: int) -> float:
+        return epoch + step / plan.steps_per_epoch
+
+    def units_per_epoch(self, plan: Any) -> float:
+        return float(plan.steps_per_epoch)

@@ -19,7 +19,7 @@ from ... import protocol
 from ...engine.seam import resolve
 from ...models.cnn_stack import ACTIVATIONS, KINDS, LIMITS, MAX_DROPOUT, MAX_LAYERS, parameter_count
 from ...sessions import commands
-from ...sessions.family import NOT_MINE, Family, Stamp
+from ...sessions.family import NOT_MINE, Family, MinibatchSteps, Stamp
 from .config import MLP_STACK, TABLE, ImageConfig, make_image_config
 from .evaluate import make_predict
 from .frames import encode_frame
@@ -57,7 +57,7 @@ class SelectDigit:
 TILE_SIDE = 20  # the side of a run's small picture (a sweep's multiples, a teacher's tile)
 
 
-class CnnFamily(Family):
+class CnnFamily(MinibatchSteps, Family):
     lab = "images"
     page = "/images.html"
     pause_on_fresh_run = False
@@ -99,20 +99,6 @@ class CnnFamily(Family):
         return Lab.fresh_run_reason(old, new)
 
     # ---- progress: minibatch steps -------------------------------------------------------------------
-
-    def advance(self, plan: Lab, epoch: int, step: int, units: int) -> tuple[int, int]:
-        steps = plan.steps_per_epoch
-        total = step + units
-        return epoch + total // steps, total % steps
-
-    def fit_position(self, plan: Lab, epoch: int, step: int) -> tuple[int, int]:
-        return (epoch + 1, 0) if step >= plan.steps_per_epoch else (epoch, step)
-
-    def progress(self, plan: Lab, epoch: int, step: int) -> float:
-        return epoch + step / plan.steps_per_epoch
-
-    def units_per_epoch(self, plan: Lab) -> float:
-        return float(plan.steps_per_epoch)
 
     def step_units(self, session: Session, message: Any) -> int:
         """A step of N epochs trains to the end of the N-th epoch boundary from here."""

@@ -18,7 +18,7 @@ from ... import protocol
 from ...engine.seam import resolve
 from ...sessions import commands
 from ...sessions.commands import CommandFailed, ReplaceData
-from ...sessions.family import NOT_MINE, Family, LabChallenge, Stamp
+from ...sessions.family import NOT_MINE, Family, LabChallenge, MinibatchSteps, Stamp
 from .config import TABLE, GenConfig, make_gen_config
 from .evaluate import KNN, LATENT_EXTENT, LATENT_GRID
 from .frames import GanFrame, VaeFrame, encode_data, encode_frame, frame_fields, tile_picture
@@ -58,7 +58,7 @@ def figures(frame: GanFrame | VaeFrame | None) -> dict[str, Any]:
     return {k: v for k, v in frame_fields(frame).items() if not isinstance(v, bytes | dict)}
 
 
-class GenFamily(Family):
+class GenFamily(MinibatchSteps, Family):
     lab = "generative"
     page = "/generative.html"
     pause_on_fresh_run = False
@@ -112,20 +112,6 @@ class GenFamily(Family):
         return None
 
     # ---- progress ------------------------------------------------------------------------------------
-
-    def advance(self, plan: GenPlan, epoch: int, step: int, units: int) -> tuple[int, int]:
-        steps = plan.steps_per_epoch
-        total = step + units
-        return epoch + total // steps, total % steps
-
-    def fit_position(self, plan: GenPlan, epoch: int, step: int) -> tuple[int, int]:
-        return (epoch + 1, 0) if step >= plan.steps_per_epoch else (epoch, step)
-
-    def progress(self, plan: GenPlan, epoch: int, step: int) -> float:
-        return epoch + step / plan.steps_per_epoch
-
-    def units_per_epoch(self, plan: GenPlan) -> float:
-        return float(plan.steps_per_epoch)
 
     def step_units(self, session: Session, message: Any) -> int:
         return int(getattr(message, "units", 1))
