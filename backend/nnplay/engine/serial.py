@@ -38,6 +38,7 @@ from .seam import (
 )
 
 MAX_UNITS = MAX_UNITS_PER_TICK
+SERIAL_HOLD_S = 0.1
 
 
 @dataclass
@@ -74,7 +75,10 @@ class SerialEngine(Engine):
     def __init__(self, *, compiler: Compiler | None = None, workers: int | None = None) -> None:
         self._compiler = compiler or Compiler()
         self._pool = ThreadPoolExecutor(workers or min(4, os.cpu_count() or 2), "nnplay-serial")
-        self._reaper = Reaper()  # the states a chunk replaced die there, not on the caller's event loop
+        # The states a chunk replaced die on the reaper's thread, not on the caller's event loop. A run lets
+        # its old state go as soon as its chunk returns, so a short hold does: a run's states are its own
+        # (not a shard's), and a second of a big net's chunks would be many of them.
+        self._reaper = Reaper(hold_s=SERIAL_HOLD_S)
         self._clocks: dict[Hashable, ChunkClock] = {}
         self._lock = threading.Lock()
         self.chunks = 0
