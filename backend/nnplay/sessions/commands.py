@@ -50,6 +50,13 @@ class TakeOver:
 
 
 @dataclass(frozen=True)
+class ShowView:
+    """What the family's frames show from now on (e.g. the digit or example chosen), already checked."""
+
+    view: Any
+
+
+@dataclass(frozen=True)
 class Barrier:
     """Does nothing: once it is applied, every command queued before it has been."""
 
@@ -128,6 +135,8 @@ async def apply(session: Session, command: Command) -> None:
         if action.custom is not None:
             await _apply_family(session, ReplaceData(action.custom))
         session.take_over(action.state, action.epoch)
+    elif isinstance(action, ShowView):
+        session.set_view(action.view)
     elif isinstance(action, Barrier):
         pass
     elif kind == "start":

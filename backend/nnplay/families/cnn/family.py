@@ -9,7 +9,6 @@ scratch); its own messages choose the digit the frames follow (`select_digit`), 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgpack
@@ -47,11 +46,6 @@ def lab_schema() -> dict[str, Any]:
         "mlp_stack": list(MLP_STACK),
         "settings": TABLE.public(),  # the one table: type, default, range, URL key, help of every setting
     }
-
-
-@dataclass(frozen=True)
-class SelectDigit:
-    index: int
 
 
 TILE_SIDE = 20  # the side of a run's small picture (a sweep's multiples, a teacher's tile)
@@ -121,19 +115,13 @@ class CnnFamily(MinibatchSteps, Family):
                     f"index must be between 0 and {n_test - 1} (a test digit), got {message.index}",
                     "index",
                 )
-            session.enqueue(commands.Command(SelectDigit(message.index), sub))
+            session.enqueue(commands.Command(commands.ShowView(message.index), sub))
             return None
         if kind == "predict":
             if sub is not None:
                 self._predict(session, message.pixels, sub)
             return None
         return NOT_MINE
-
-    async def apply(self, session: Session, action: Any) -> bool:
-        if isinstance(action, SelectDigit):
-            session.set_view(action.index)
-            return True
-        return False
 
     @staticmethod
     def _predict(session: Session, pixels: list[Any], sub: Subscriber) -> None:

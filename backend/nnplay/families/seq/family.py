@@ -10,7 +10,6 @@ prediction (`predict`, answered to its sender alone, with a clear error for a ba
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgpack
@@ -61,11 +60,6 @@ def lab_schema() -> dict[str, Any]:
         "ranges": TABLE.page_ranges(),
         "settings": TABLE.public(),
     }
-
-
-@dataclass(frozen=True)
-class SelectExample:
-    index: int
 
 
 class SeqFamily(Family):
@@ -122,7 +116,7 @@ class SeqFamily(Family):
                     f"index must be between 0 and {EXAMPLES - 1}, got {message.index}",
                     "index",
                 )
-            session.enqueue(commands.Command(SelectExample(message.index), sub))
+            session.enqueue(commands.Command(commands.ShowView(message.index), sub))
             return None
         if kind == "predict":
             try:
@@ -133,12 +127,6 @@ class SeqFamily(Family):
                 self._predict(session, message.sequence, tokens, sub)
             return None
         return NOT_MINE
-
-    async def apply(self, session: Session, action: Any) -> bool:
-        if isinstance(action, SelectExample):
-            session.set_view(action.index)
-            return True
-        return False
 
     @staticmethod
     def _predict(session: Session, text: str, tokens: list[int], sub: Subscriber) -> None:
