@@ -18,7 +18,8 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Generic, TypeVar
+from queue import Empty, SimpleQueue
+from typing import TypeVar
 
 T = TypeVar("T")
 MAX_LANES = 8
@@ -71,7 +72,9 @@ class Lanes:
             for item in items:
                 call(item)
             return
-        queue = _Queue(items)
+        queue: SimpleQueue[T] = SimpleQueue()
+        for item in items:
+            queue.put(item)
         futures = [self._pool.submit(_take, queue, call) for _ in range(min(self.count, len(items)) - 1)]
         _take(queue, call)
         for future in futures:
@@ -82,23 +85,11 @@ class Lanes:
             self._pool.shutdown(wait=True)
 
 
-class _Queue(Generic[T]):
-    """A tick's calls, taken one at a time by any lane."""
-
-    def __init__(self, items: Sequence[T]) -> None:
-        self._items = list(items)
-        self._taken = 0
-        self._lock = threading.Lock()
-
-    def take(self) -> list[T]:
-        """The next call, or none when all are taken."""
-        with self._lock:
-            if self._taken == len(self._items):
-                return []
-            self._taken += 1
-            return [self._items[self._taken - 1]]
-
-
-def _take(queue: _Queue[T], call: Callable[[T], None]) -> None:
-    while item := queue.take():
-        call(item[0])
+def _take(queue: SimpleQueue[T], call: Callable[[T], None]) -> None:
+    """Take the tick's calls one at a time until none is left (any lane, whichever is free)."""
+    while True:
+        try:
+            item = queue.get_nowait()
+        except Empty:
+            return
+        call(item)
