@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..client_messages import Pause
+from ..engine.call_timing import FRAMES_PER_SECOND
 from ..engine.seam import Engine, shaped_zeros
 from ..schemas import ConfigError
 from .commands import Command
@@ -36,7 +37,7 @@ class SessionManager:
         max_sessions: int = 64,
         idle_timeout_s: float = 3600.0,
         max_per_client: int = 16,
-        frames_per_s: float = 1200.0,  # config.Settings.frames_per_second
+        frames_per_s: float = FRAMES_PER_SECOND,  # a CPU's (the app passes its device's: app.py)
         max_classroom_sessions: int = 256,
         max_sweep_sessions: int = 256,
     ) -> None:
