@@ -6,7 +6,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from ...engine.optimizers import OPTIMIZERS, SCHEDULES
 from ...models.cnn_stack import Layer, StackError, summarize
 from ...schemas import ConfigError
 from ..table import SettingsTable
@@ -55,10 +54,8 @@ class ImageConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> ImageConfig:
-        if self.optimizer not in OPTIMIZERS:
-            raise ImageConfigError("optimizer", f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        if self.schedule not in SCHEDULES:
-            raise ImageConfigError("schedule", f"schedule must be one of {', '.join(SCHEDULES)}")
+        TABLE.choice("optimizer", self.optimizer)
+        TABLE.choice("schedule", self.schedule)
         try:
             summarize(self.stack())
         except StackError as exc:
